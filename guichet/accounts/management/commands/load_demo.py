@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from guichet.accounts.demo import ensure_demo_users
+from guichet.referentials.services import load_catalogue
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent) et affiche les identifiants."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Les données de démonstration ne se chargent pas en production.")
+        for version in load_catalogue():
+            self.stdout.write(f"Référentiel {version.label} chargé.")
+        logins = ensure_demo_users()
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Comptes de démonstration :"))
+        for email, password, role in logins:
+            self.stdout.write(f"  {role:<32} {email:<32} mot de passe : {password}")
+        self.stdout.write("")

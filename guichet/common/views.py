@@ -1,0 +1,22 @@
+from django.shortcuts import render
+from django.views.defaults import page_not_found, server_error
+
+from guichet.common.api import problem_json_response
+
+
+def home(request):
+    from guichet.referentials.selectors import published_versions
+
+    return render(request, "home.html", {"versions": published_versions()})
+
+
+def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return problem_json_response(404, "Ressource introuvable.")
+    return page_not_found(request, exception, template_name="404.html")
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return problem_json_response(500, "Erreur interne du serveur.")
+    return server_error(request, template_name="500.html")

@@ -1,0 +1,121 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guichet.referentials import selectors
+from guichet.referentials.models import Pathology, Pathway
+from guichet.referentials.serializers import (
+    ProfileCheckInputSerializer,
+    ProfileCheckOutputSerializer,
+    ReferentialSerializer,
+    RequirementSerializer,
+    VersionDetailSerializer,
+)
+
+PATHWAYS = Prefetch(
+    "pathways",
+    queryset=Pathway.objects.order_by("position").prefetch_related(
+        Prefetch("pathologies", queryset=Pathology.objects.order_by("position"))
+    ),
+)
+
+
+class ReferentialListApi(generics.ListAPIView):
+    """Referentials with their versions and pathways (public)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ReferentialSerializer
+
+    def get_queryset(self):
+        return selectors.referentials_with_versions(self.request.user).prefetch_related(PATHWAYS)
+
+
+class VersionDetailApi(APIView):
+    """Sections, profiles, rules, questionnaire, technical specifications and pathways."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=VersionDetailSerializer)
+    def get(self, request, code, version):
+        obj = selectors.get_version(code, version, request.user)
+        obj = (
+            type(obj)
+            .objects.select_related("referential")
+            .prefetch_related(
+                "sections",
+                "profiles",
+                "profile_rules",
+                "questions",
+                "specifications",
+                Prefetch(
+                    "referential__pathways",
+                    queryset=PATHWAYS.queryset,
+                ),
+            )
+            .get(pk=obj.pk)
+        )
+        return Response(VersionDetailSerializer(obj, context={"request": request}).data)
+
+
+class RequirementListApi(generics.ListAPIView):
+    """Requirements of a version; with ``profiles``, only the applicable ones (R-REF-3)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = RequirementSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("profiles", str, description="Codes ou libellés des profils, séparés par des virgules"),
+            OpenApiParameter("nature", str, enum=["DOIT", "DEVRAIT"]),
+            OpenApiParameter("section", str, description="Code de section"),
+            OpenApiParameter("q", str, description="Recherche dans le texte"),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        version = selectors.get_version(self.kwargs["code"], self.kwargs["version"], self.request.user)
+        params = self.request.query_params
+        profiles = None
+        if "profiles" in params:
+            profiles = selectors.resolve_profiles(version, params["profiles"].split(","))
+        return selectors.requirements_queryset(
+            version,
+            profiles=profiles,
+            nature=params.get("nature") or None,
+            section=params.get("section") or None,
+            search=params.get("q") or None,
+        )
+
+
+class ProfileCheckApi(APIView):
+    """Check a profile choice, or derive the mandatory profiles from the questionnaire."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=ProfileCheckInputSerializer, responses=ProfileCheckOutputSerializer)
+    def post(self, request, code, version):
+        obj = selectors.get_version(code, version, request.user)
+        data = ProfileCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        evaluation = selectors.evaluate_profiles(
+            obj,
+            answers=data.validated_data.get("answers"),
+            profiles=data.validated_data.get("profiles"),
+        )
+        return Response(
+            {
+                "profiles": evaluation.profiles,
+                "violations": evaluation.violations,
+                "warnings": evaluation.warnings,
+                "mandatory": evaluation.mandatory,
+                "optional": evaluation.optional,
+            }
+        )
+
+

@@ -1,0 +1,180 @@
+"""Reads on referentials, shared by pages and API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from guichet.common.errors import ApplicationError
+from guichet.referentials import rules as rules_engine
+from guichet.referentials.models import (
+    ExpectedProof,
+    Profile,
+    Referential,
+    ReferentialVersion,
+    Requirement,
+    Scenario,
+)
+from guichet.referentials.spreadsheet import EXAMPLE_MARKER, normalize
+
+
+def published_versions() -> QuerySet[ReferentialVersion]:
+    return ReferentialVersion.objects.public().select_related("referential")
+
+
+def referentials_with_versions(user=None) -> QuerySet[Referential]:
+    versions = (
+        ReferentialVersion.objects.visible_to(user) if user is not None
+        else ReferentialVersion.objects.public()
+    )
+    return Referential.objects.prefetch_related(
+        Prefetch("versions", queryset=versions.order_by("-imported_at"))
+    )
+
+
+def get_version(code: str, number: str, user=None) -> ReferentialVersion:
+    from guichet.referentials.services import normalize_version_number
+
+    queryset = (
+        ReferentialVersion.objects.visible_to(user) if user is not None
+        else ReferentialVersion.objects.public()
+    )
+    try:
+        return queryset.select_related("referential").get(
+            referential__code__iexact=code, number=normalize_version_number(number)
+        )
+    except ReferentialVersion.DoesNotExist:
+        raise Http404(f"Version {number} du référentiel {code} introuvable.") from None
+
+
+def resolve_profiles(version: ReferentialVersion, values: Iterable[str]) -> list[str]:
+    """Profile codes from codes or French labels; ApplicationError naming any unknown one."""
+    by_key: dict[str, str] = {}
+    for profile in version.profiles.all():
+        by_key[profile.code.lower()] = profile.code
+        by_key[normalize(profile.label)] = profile.code
+    codes, unknown = [], []
+    for value in values:
+        value = str(value).strip()
+        if not value:
+            continue
+        code = by_key.get(value.lower()) or by_key.get(normalize(value))
+        if code is None:
+            unknown.append(value)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        known = ", ".join(p.code for p in version.profiles.all())
+        raise ApplicationError(
+            f"Profil(s) inconnu(s) : {', '.join(unknown)}. Profils de la version : {known}.",
+            field="profiles",
+            extra={"status": 400},
+        )
+    return codes
+
+
+def evaluate_profiles(
+    version: ReferentialVersion,
+    *,
+    answers: Mapping | None = None,
+    profiles: Iterable[str] | None = None,
+) -> rules_engine.Evaluation:
+    """Evaluate the version's profile rules; ApplicationError (400) on unknown input."""
+    questions = [q.as_data() for q in version.questions.all()]
+    if answers:
+        errors = rules_engine.validate_answers(questions, answers)
+        if errors:
+            raise ApplicationError(
+                " ".join(errors.values()), field="answers", extra={"status": 400,
+                                                                   "errors": {"answers": errors}}
+            )
+    selected = resolve_profiles(version, profiles) if profiles is not None else None
+    all_profiles = list(version.profiles.all())
+    return rules_engine.evaluate(
+        [r.as_data() for r in version.profile_rules.all()],
+        order=[p.code for p in all_profiles],
+        answers=answers,
+        selected=selected,
+        labels={p.code: p.label for p in all_profiles},
+    )
+
+
+def requirements_queryset(
+    version: ReferentialVersion,
+    *,
+    profiles: Iterable[str] | None = None,
+    nature: str | None = None,
+    section: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Requirement]:
+    """Requirements of a version, with everything a page shows prefetched (R-REF-3: with
+    profiles, only those whose profiles intersect the selection)."""
+    queryset = Requirement.objects.filter(version=version)
+    if profiles is not None:
+        queryset = queryset.filter(
+            pk__in=Requirement.profiles.through.objects.filter(
+                requirement__version=version, profile__version=version,
+                profile__code__in=list(profiles),
+            ).values("requirement_id")
+        )
+    if nature:
+        queryset = queryset.filter(nature=nature)
+    if section:
+        queryset = queryset.filter(section__code=section)
+    if search:
+        queryset = queryset.filter(
+            Q(code__icontains=search)
+            | Q(statement__icontains=search)
+            | Q(bloc__icontains=search)
+            | Q(function__icontains=search)
+            | Q(scenarios__text__icontains=search)
+            | Q(scenarios__code__icontains=search)
+        ).distinct()
+    return queryset.select_related("section").prefetch_related(
+        Prefetch("profiles", queryset=Profile.objects.order_by("position")),
+        Prefetch(
+            "scenarios",
+            queryset=Scenario.objects.order_by("position").prefetch_related(
+                Prefetch("proofs", queryset=ExpectedProof.objects.order_by("position"))
+            ),
+        ),
+    ).order_by("position")
+
+
+def applicable_requirements(version: ReferentialVersion, profiles: Iterable[str]):
+    return requirements_queryset(version, profiles=profiles)
+
+
+def version_counts(version: ReferentialVersion) -> dict[str, int]:
+    return Requirement.objects.filter(version=version).aggregate(
+        requirements=Count("pk", distinct=True),
+        scenarios=Count("scenarios", distinct=True),
+        proofs=Count("scenarios__proofs", distinct=True),
+    )
+
+
+def export_rows(version: ReferentialVersion, profiles: Iterable[str] | None = None):
+    """Rows of the official layout (one per scenario), streamed from the database."""
+    requirements = requirements_queryset(version, profiles=profiles)
+    for requirement in requirements.iterator(chunk_size=500):
+        profile_labels = "\n".join(p.label for p in requirement.profiles.all())
+        statement = requirement.statement
+        if requirement.is_example:
+            statement = f"{EXAMPLE_MARKER} {statement}"
+        for scenario in requirement.scenarios.all():
+            proofs = [p.description for p in scenario.proofs.all()]
+            proofs += [None] * (3 - len(proofs))
+            yield [
+                profile_labels,
+                requirement.section.label,
+                requirement.bloc,
+                requirement.function,
+                requirement.nature,
+                requirement.code,
+                statement,
+                scenario.code,
+                scenario.text,
+                *proofs[:3],
+            ]

@@ -1,0 +1,423 @@
+"""Writes on referentials: loading the shipped catalogue, importing the agency's spreadsheet,
+publishing a version. Every write is one transaction: it completes or changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from guichet.common.errors import ApplicationError
+from guichet.referentials import rules as rules_engine
+from guichet.referentials.models import (
+    ExpectedProof,
+    Pathology,
+    Pathway,
+    Profile,
+    ProfileRule,
+    Question,
+    Referential,
+    ReferentialVersion,
+    Requirement,
+    Scenario,
+    Section,
+    TechnicalSpecification,
+    VersionState,
+)
+from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow, normalize, read_requirements
+
+CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+
+
+def normalize_version_number(number: str) -> str:
+    number = str(number).strip()
+    return number[1:] if number[:1] in {"V", "v"} else number
+
+
+def section_code_from_requirement(code: str) -> str:
+    match = re.match(r"\s*([A-Za-zÀ-ÿ_\-]+)", code)
+    return (match.group(1) if match else code).upper()
+
+
+@transaction.atomic
+def write_version(
+    *,
+    referential: Referential,
+    number: str,
+    state: str,
+    entry_into_force: dt.date | None,
+    source: str,
+    profiles: Sequence[dict],
+    sections: Sequence[dict],
+    requirements: Sequence[RequirementRow],
+    rules: Sequence[dict],
+    questions: Sequence[dict],
+    specifications: Sequence[dict],
+) -> ReferentialVersion:
+    """Create a whole version. ``requirements`` name sections and profiles by code."""
+    number = normalize_version_number(number)
+    if ReferentialVersion.objects.filter(referential=referential, number=number).exists():
+        raise ApplicationError(
+            f"La version {number} du référentiel {referential.code} existe déjà.", field="version"
+        )
+    problems = rules_engine.check_rules(rules, [p["code"] for p in profiles])
+    if problems:
+        raise ApplicationError(" ".join(problems))
+    version = ReferentialVersion.objects.create(
+        referential=referential,
+        number=number,
+        state=state,
+        entry_into_force=entry_into_force,
+        source=source,
+    )
+    profile_objects = Profile.objects.bulk_create(
+        Profile(
+            version=version,
+            code=p["code"],
+            label=p["label"],
+            description=p.get("description", ""),
+            position=i,
+        )
+        for i, p in enumerate(profiles)
+    )
+    profile_by_code = {p.code: p for p in profile_objects}
+    section_objects = Section.objects.bulk_create(
+        Section(version=version, code=s["code"], label=s["label"], position=i)
+        for i, s in enumerate(sections)
+    )
+    section_by_code = {s.code: s for s in section_objects}
+    requirement_objects = Requirement.objects.bulk_create(
+        Requirement(
+            version=version,
+            section=section_by_code[row.section],
+            code=row.code,
+            statement=row.statement,
+            nature=row.nature,
+            bloc=row.bloc,
+            function=row.function,
+            is_example=row.is_example,
+            position=i,
+        )
+        for i, row in enumerate(requirements)
+    )
+    through = Requirement.profiles.through
+    through.objects.bulk_create(
+        through(requirement_id=requirement.pk, profile_id=profile_by_code[code].pk)
+        for requirement, row in zip(requirement_objects, requirements, strict=True)
+        for code in row.profiles
+    )
+    scenario_rows: list[ScenarioRow] = []
+    scenarios = []
+    for requirement, row in zip(requirement_objects, requirements, strict=True):
+        for i, scenario in enumerate(row.scenarios):
+            scenario_rows.append(scenario)
+            scenarios.append(
+                Scenario(
+                    version=version,
+                    requirement=requirement,
+                    code=scenario.code,
+                    text=scenario.text,
+                    position=i,
+                )
+            )
+    scenario_objects = Scenario.objects.bulk_create(scenarios)
+    ExpectedProof.objects.bulk_create(
+        ExpectedProof(scenario=scenario, position=i, description=text)
+        for scenario, row in zip(scenario_objects, scenario_rows, strict=True)
+        for i, text in enumerate(row.proofs, start=1)
+    )
+    ProfileRule.objects.bulk_create(
+        ProfileRule(
+            version=version,
+            code=r["code"],
+            kind=r["kind"],
+            condition=r.get("condition"),
+            profiles=list(r.get("profiles") or []),
+            message=r["message"],
+            position=i,
+        )
+        for i, r in enumerate(rules)
+    )
+    Question.objects.bulk_create(
+        Question(
+            version=version,
+            key=q["key"],
+            type=q["type"],
+            label=q["label"],
+            help_text=q.get("help_text", ""),
+            choices=list(q.get("choices") or []),
+            asked_when=q.get("asked_when"),
+            position=i,
+        )
+        for i, q in enumerate(questions)
+    )
+    TechnicalSpecification.objects.bulk_create(
+        TechnicalSpecification(
+            version=version,
+            code=s["code"],
+            title=s["title"],
+            spec_version=s.get("version", "") or "",
+            link=s.get("link", "") or "",
+            position=i,
+        )
+        for i, s in enumerate(specifications)
+    )
+    return version
+
+
+# --- the shipped catalogue ------------------------------------------------------------------
+
+
+def _load_yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _catalogue_requirements(data: dict) -> list[RequirementRow]:
+    rows = []
+    for item in data["requirements"]:
+        rows.append(
+            RequirementRow(
+                code=item["id"],
+                section=item["section"],
+                bloc=item.get("bloc", ""),
+                function=item.get("fonction", ""),
+                nature=item["nature"],
+                statement=item["statement"],
+                # Not official text: visibly an example until the agency imports its file.
+                is_example=True,
+                profiles=list(item["profiles"]),
+                scenarios=[
+                    ScenarioRow(code=s["id"], text=s["text"], proofs=list(s["proofs"]), row=0)
+                    for s in item["scenarios"]
+                ],
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def load_catalogue(directory: Path = CATALOGUE_DIR) -> list[ReferentialVersion]:
+    """Load the referentials, pathways and versions shipped with Guichet; idempotent: what
+    exists is left as the agency may have changed it (a pathway closed, a version retired)."""
+    created = []
+    for item in _load_yaml(directory / "referentials.yaml")["referentials"]:
+        referential, _ = Referential.objects.get_or_create(
+            code=item["code"],
+            defaults={"name": item["name"], "description": item.get("description", "")},
+        )
+        for position, pathway_data in enumerate(item.get("pathways", ())):
+            pathway, _ = Pathway.objects.get_or_create(
+                referential=referential,
+                code=pathway_data["code"],
+                defaults={
+                    "label": pathway_data["label"],
+                    "description": pathway_data.get("description", ""),
+                    "is_open": pathway_data.get("is_open", True),
+                    "position": position,
+                },
+            )
+            for i, pathology in enumerate(pathway_data.get("pathologies", ())):
+                Pathology.objects.get_or_create(
+                    pathway=pathway,
+                    code=pathology["code"],
+                    defaults={
+                        "label": pathology["label"],
+                        "specification_code": pathology["specification"],
+                        "is_available": pathology.get("available", True),
+                        "position": i,
+                    },
+                )
+    for path in sorted(directory.glob("*-*.yaml")):
+        if path.name.endswith("-exigences.yaml"):
+            continue
+        data = _load_yaml(path)
+        referential = Referential.objects.get(code=data["referential"])
+        number = normalize_version_number(data["version"])
+        if ReferentialVersion.objects.filter(referential=referential, number=number).exists():
+            continue
+        requirements = _catalogue_requirements(_load_yaml(directory / data["requirements_file"]))
+        created.append(
+            write_version(
+                referential=referential,
+                number=number,
+                state=VersionState.PUBLISHED,
+                entry_into_force=data.get("entry_into_force"),
+                source=data.get("source", ""),
+                profiles=data["profiles"],
+                sections=data["sections"],
+                requirements=requirements,
+                rules=data.get("rules", []),
+                questions=data.get("questionnaire", []),
+                specifications=data.get("technical_specifications", []),
+            )
+        )
+    return created
+
+
+# --- import of the agency's spreadsheet (R-REF-2) --------------------------------------------
+
+
+class ImportPlan:
+    """What an import will create; built without writing anything (the preview)."""
+
+    def __init__(self, *, referential, number, template, profiles, new_profiles, sections,
+                 requirements):
+        self.referential = referential
+        self.number = number
+        self.template = template
+        self.profiles = profiles
+        self.new_profiles = new_profiles
+        self.sections = sections
+        self.requirements = requirements
+
+    @property
+    def counts(self) -> dict[str, int]:
+        scenarios = sum(len(r.scenarios) for r in self.requirements)
+        return {
+            "sections": len(self.sections),
+            "requirements": len(self.requirements),
+            "scenarios": scenarios,
+            "proofs": sum(len(s.proofs) for r in self.requirements for s in r.scenarios),
+            "profiles": len(self.profiles),
+            "new_profiles": len(self.new_profiles),
+            "examples": sum(1 for r in self.requirements if r.is_example),
+        }
+
+
+def plan_import(
+    source: str | Path | IO[bytes], *, referential_code: str, number: str
+) -> ImportPlan:
+    """Read and check the file against the referential; raise SpreadsheetError or
+    ApplicationError with French messages. Writes nothing."""
+    try:
+        referential = Referential.objects.get(code__iexact=referential_code.strip())
+    except Referential.DoesNotExist:
+        known = ", ".join(Referential.objects.values_list("code", flat=True))
+        raise ApplicationError(
+            f"Référentiel inconnu « {referential_code} » (référentiels connus : {known}).",
+            field="referential",
+        ) from None
+    number = normalize_version_number(number)
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,31}", number):
+        raise ApplicationError(f"Numéro de version invalide « {number} ».", field="version")
+    if ReferentialVersion.objects.filter(referential=referential, number=number).exists():
+        raise ApplicationError(
+            f"La version {number} du référentiel {referential.code} existe déjà : "
+            "choisissez un autre numéro de version.",
+            field="version",
+        )
+    rows = read_requirements(source)
+
+    # Profiles, rules, questionnaire and sections carry over from the latest version.
+    template = referential.versions.order_by("-imported_at").first()
+    profiles: list[dict] = []
+    sections: list[dict] = []
+    if template is not None:
+        profiles = [
+            {"code": p.code, "label": p.label, "description": p.description}
+            for p in template.profiles.all()
+        ]
+        sections = [{"code": s.code, "label": s.label} for s in template.sections.all()]
+    profile_by_key = {}
+    for p in profiles:
+        profile_by_key[normalize(p["label"])] = p["code"]
+        profile_by_key[normalize(p["code"])] = p["code"]
+    new_profiles: list[dict] = []
+    section_by_key = {}
+    for s in sections:
+        section_by_key[normalize(s["label"])] = s["code"]
+        section_by_key[normalize(s["code"])] = s["code"]
+    used_sections: list[str] = []
+    for row in rows:
+        codes = []
+        for label in row.profiles:
+            code = profile_by_key.get(normalize(label))
+            if code is None:
+                code = _unique_code(slugify(label).replace("-", "_") or "profil",
+                                    {p["code"] for p in profiles})
+                profile = {"code": code, "label": label, "description": ""}
+                profiles.append(profile)
+                new_profiles.append(profile)
+                profile_by_key[normalize(label)] = code
+            codes.append(code)
+        row.profiles = codes
+        section = section_by_key.get(normalize(row.section))
+        if section is None:
+            section = _unique_code(section_code_from_requirement(row.code),
+                                   {s["code"] for s in sections})
+            sections.append({"code": section, "label": row.section})
+            section_by_key[normalize(row.section)] = section
+        row.section = section
+        if section not in used_sections:
+            used_sections.append(section)
+    sections = [s for s in sections if s["code"] in used_sections]
+    return ImportPlan(
+        referential=referential,
+        number=number,
+        template=template,
+        profiles=profiles,
+        new_profiles=new_profiles,
+        sections=sections,
+        requirements=rows,
+    )
+
+
+def _unique_code(base: str, taken: set[str]) -> str:
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}_{n}", n + 1
+    return code
+
+
+def apply_import(
+    plan: ImportPlan, *, state: str = VersionState.PUBLISHED,
+    entry_into_force: dt.date | None = None, source: str = "",
+) -> ReferentialVersion:
+    template = plan.template
+    return write_version(
+        referential=plan.referential,
+        number=plan.number,
+        state=state,
+        entry_into_force=entry_into_force or timezone.localdate(),
+        source=source,
+        profiles=plan.profiles,
+        sections=plan.sections,
+        requirements=plan.requirements,
+        rules=[r.as_data() for r in template.profile_rules.all()] if template else [],
+        questions=[q.as_data() for q in template.questions.all()] if template else [],
+        specifications=[
+            {"code": s.code, "title": s.title, "version": s.spec_version, "link": s.link}
+            for s in template.specifications.all()
+        ] if template else [],
+    )
+
+
+def import_spreadsheet(
+    source: str | Path | IO[bytes], *, referential_code: str, number: str,
+    state: str = VersionState.PUBLISHED, entry_into_force: dt.date | None = None,
+    source_name: str = "",
+) -> ReferentialVersion:
+    plan = plan_import(source, referential_code=referential_code, number=number)
+    return apply_import(plan, state=state, entry_into_force=entry_into_force, source=source_name)
+
+
+@transaction.atomic
+def set_version_state(version: ReferentialVersion, *, state: str) -> ReferentialVersion:
+    version.state = state
+    version.save(update_fields=["state"])
+    return version
+
+
+@transaction.atomic
+def set_pathway_open(pathway: Pathway, *, is_open: bool) -> Pathway:
+    pathway.is_open = is_open
+    pathway.save(update_fields=["is_open"])
+    return pathway

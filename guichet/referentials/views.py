@@ -1,0 +1,263 @@
+import secrets
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from guichet.common.access import agency_admin_required
+from guichet.common.errors import ApplicationError
+from guichet.referentials import selectors, services
+from guichet.referentials.exports import csv_lines, xlsx_tempfile
+from guichet.referentials.forms import (
+    BrowseFilterForm,
+    ConfirmImportForm,
+    ImportForm,
+    PathwayOpenForm,
+    QuestionnaireForm,
+    VersionStateForm,
+)
+from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
+from guichet.referentials.spreadsheet import SpreadsheetError
+
+PAGE_SIZE = 20
+
+
+def referential_list(request):
+    return render(
+        request,
+        "referentials/list.html",
+        {"referentials": selectors.referentials_with_versions(request.user)},
+    )
+
+
+def browse(request, code, version):
+    version = selectors.get_version(code, version, request.user)
+    form = BrowseFilterForm(request.GET or None, version=version)
+    filters = form.cleaned_data if form.is_valid() else {}
+    profile = filters.get("profile")
+    requirements = selectors.requirements_queryset(
+        version,
+        profiles=[profile] if profile else None,
+        nature=filters.get("nature") or None,
+        section=filters.get("section") or None,
+        search=filters.get("q") or None,
+    )
+    page = Paginator(requirements, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "referentials/browse.html",
+        {
+            "version": version,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "specifications": version.specifications.all(),
+        },
+    )
+
+
+def _download_name(version, suffix: str) -> str:
+    return f"exigences-{version.referential.code}-V{version.number}{suffix}"
+
+
+def _xlsx_response(version, profiles, name):
+    return FileResponse(
+        xlsx_tempfile(version, profiles),
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _csv_response(version, profiles, name):
+    response = StreamingHttpResponse(csv_lines(version, profiles), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def export_version(request, code, version, fmt):
+    version = selectors.get_version(code, version, request.user)
+    if fmt == "xlsx":
+        return _xlsx_response(version, None, _download_name(version, ".xlsx"))
+    return _csv_response(version, None, _download_name(version, ".csv"))
+
+
+def simulator_index(request):
+    return render(
+        request,
+        "referentials/simulator_index.html",
+        {"referentials": selectors.referentials_with_versions()},
+    )
+
+
+def _simulate(request, version):
+    """The questionnaire's evaluation: mandatory profiles from the answers, plus the optional
+    ones the visitor added, checked against every rule."""
+    form = QuestionnaireForm(request.GET if "submitted" in request.GET else None, version=version)
+    if not form.is_bound or not form.is_valid():
+        return form, None, None
+    answers = form.answers()
+    derived = selectors.evaluate_profiles(version, answers=answers)
+    selected = list(dict.fromkeys(derived.profiles + list(form.cleaned_data["extra"])))
+    checked = selectors.evaluate_profiles(version, answers=answers, profiles=selected)
+    return form, derived, checked
+
+
+def simulator(request, code, version):
+    version = selectors.get_version(code, version)
+    form, derived, checked = _simulate(request, version)
+    context = {"version": version, "form": form, "derived": derived, "checked": checked}
+    if checked is not None:
+        labels = {p.code: p for p in version.profiles.all()}
+        context["chosen"] = [
+            {
+                "profile": labels[code],
+                "reasons": derived.mandatory.get(code) or ["Profil optionnel ajouté."],
+                "mandatory": code in derived.mandatory,
+            }
+            for code in checked.profiles
+        ]
+        extras = set(form.cleaned_data["extra"])
+        context["optional"] = [
+            {"profile": labels[code], "reasons": reasons, "checked": code in extras}
+            for code, reasons in derived.optional.items()
+        ]
+        requirements = selectors.applicable_requirements(version, checked.profiles)
+        context["page"] = Paginator(requirements, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context["query"] = query.urlencode()
+    return render(request, "referentials/simulator.html", context)
+
+
+def simulator_export(request, code, version, fmt):
+    version = selectors.get_version(code, version)
+    form, derived, checked = _simulate(request, version)
+    if checked is None:
+        return redirect("referentials:simulator", code=version.referential.code, version=version.number)
+    name = _download_name(version, f"-applicables.{fmt}")
+    if fmt == "xlsx":
+        return _xlsx_response(version, checked.profiles, name)
+    return _csv_response(version, checked.profiles, name)
+
+
+# --- agency administration -----------------------------------------------------------------
+
+
+@agency_admin_required
+def manage(request):
+    versions = ReferentialVersion.objects.select_related("referential").order_by(
+        "referential__code", "-imported_at"
+    )
+    pathways = Pathway.objects.select_related("referential").order_by("referential__code", "position")
+    return render(
+        request,
+        "referentials/manage.html",
+        {"versions": versions, "pathways": pathways, "states": VersionState},
+    )
+
+
+@agency_admin_required
+@require_POST
+def change_version_state(request, pk):
+    version = get_object_or_404(ReferentialVersion.objects.select_related("referential"), pk=pk)
+    form = VersionStateForm(request.POST)
+    if form.is_valid():
+        services.set_version_state(version, state=form.cleaned_data["state"])
+        messages.success(
+            request, f"La version {version.label} est désormais « {version.get_state_display()} »."
+        )
+    else:
+        messages.error(request, "État de version invalide.")
+    return redirect("referentials:manage")
+
+
+@agency_admin_required
+@require_POST
+def change_pathway(request, pk):
+    pathway = get_object_or_404(Pathway.objects.select_related("referential"), pk=pk)
+    form = PathwayOpenForm(request.POST)
+    if form.is_valid():
+        services.set_pathway_open(pathway, is_open=form.cleaned_data["is_open"])
+        state = "ouverte" if pathway.is_open else "fermée"
+        messages.success(request, f"La démarche « {pathway.label} » ({pathway.referential.code}) est {state}.")
+    else:
+        messages.error(request, "Choix invalide.")
+    return redirect("referentials:manage")
+
+
+def _pending_path(token: str) -> str:
+    return f"imports/{token}.xlsx"
+
+
+@agency_admin_required
+def import_upload(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        token = secrets.token_hex(16)
+        # The upload is streamed into the storage, chunk by chunk.
+        stored = default_storage.save(_pending_path(token), form.cleaned_data["file"])
+        data = form.cleaned_data
+        try:
+            plan = services.plan_import(
+                default_storage.path(stored),
+                referential_code=data["referential"].code,
+                number=data["number"],
+            )
+        except (SpreadsheetError, ApplicationError) as exc:
+            default_storage.delete(stored)
+            errors = exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
+            return render(request, "referentials/import.html", {"form": form, "errors": errors},
+                          status=400)
+        request.session[f"import:{token}"] = {
+            "referential": plan.referential.code,
+            "number": plan.number,
+            "name": data["file"].name,
+        }
+        return render(
+            request,
+            "referentials/import_preview.html",
+            {"plan": plan, "confirm": ConfirmImportForm(initial={"token": token, "publish": True}),
+             "file_name": data["file"].name},
+        )
+    return render(request, "referentials/import.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@agency_admin_required
+@require_POST
+def import_confirm(request):
+    form = ConfirmImportForm(request.POST)
+    pending = request.session.get(f"import:{request.POST.get('token', '')}") if form.is_valid() else None
+    if pending is None:
+        messages.error(request, "Cet import a expiré ou a déjà été confirmé : déposez le fichier à nouveau.")
+        return redirect("referentials:import")
+    token = form.cleaned_data["token"]
+    stored = _pending_path(token)
+    try:
+        version = services.import_spreadsheet(
+            default_storage.path(stored),
+            referential_code=pending["referential"],
+            number=pending["number"],
+            state=VersionState.PUBLISHED if form.cleaned_data["publish"] else VersionState.DRAFT,
+            entry_into_force=form.cleaned_data["entry_into_force"],
+            source_name=Path(pending["name"]).name,
+        )
+    except FileNotFoundError:
+        messages.error(request, "Le fichier de cet import n'est plus disponible : déposez-le à nouveau.")
+        return redirect("referentials:import")
+    except (SpreadsheetError, ApplicationError) as exc:
+        errors = exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
+        messages.error(request, "Import refusé, rien n'a été modifié : " + " ".join(errors))
+        return redirect("referentials:import")
+    finally:
+        request.session.pop(f"import:{token}", None)
+        default_storage.delete(stored)
+    messages.success(request, f"La version {version.label} a été importée.")
+    return redirect("referentials:browse", code=version.referential.code, version=version.number)

@@ -1,0 +1,36 @@
+"""`make run`: the web server and, in the same session, the task worker (embedded default)."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    args = parser.parse_args()
+    python = sys.executable
+    manage = str(ROOT / "manage.py")
+    worker = subprocess.Popen([python, manage, "db_worker", "--interval", "1"], cwd=ROOT)
+    try:
+        server = subprocess.run(
+            [python, manage, "runserver", f"127.0.0.1:{args.port}", "--noreload"], cwd=ROOT
+        )
+        return server.returncode
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
