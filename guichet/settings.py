@@ -150,6 +150,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Emails: written as files locally; SMTP in production (EMAIL_HOST and friends).
 if os.environ.get("EMAIL_HOST"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from guichet.common.errors import ApplicationError
@@ -145,14 +145,6 @@ def requirements_queryset(
 
 def applicable_requirements(version: ReferentialVersion, profiles: Iterable[str]):
     return requirements_queryset(version, profiles=profiles)
-
-
-def version_counts(version: ReferentialVersion) -> dict[str, int]:
-    return Requirement.objects.filter(version=version).aggregate(
-        requirements=Count("pk", distinct=True),
-        scenarios=Count("scenarios", distinct=True),
-        proofs=Count("scenarios__proofs", distinct=True),
-    )
 
 
 def export_rows(version: ReferentialVersion, profiles: Iterable[str] | None = None):

@@ -31,7 +31,12 @@ from guichet.referentials.models import (
     TechnicalSpecification,
     VersionState,
 )
-from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow, normalize, read_requirements
+from guichet.referentials.spreadsheet import (
+    RequirementRow,
+    ScenarioRow,
+    normalize,
+    read_requirements,
+)
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 

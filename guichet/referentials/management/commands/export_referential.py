@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.http import Http404
 
+from guichet.common.commands import VersionArgumentCommand
 from guichet.referentials.exports import write_version_xlsx
 from guichet.referentials.selectors import get_version
 
 
-class Command(BaseCommand):
+class Command(VersionArgumentCommand):
     help = "Exporte une version de référentiel au format du tableur de l'agence (.xlsx)."
 
     def add_arguments(self, parser):

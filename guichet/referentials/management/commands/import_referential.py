@@ -1,14 +1,15 @@
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from guichet.common.commands import VersionArgumentCommand
 from guichet.common.errors import ApplicationError
 from guichet.referentials.models import VersionState
 from guichet.referentials.services import apply_import, plan_import
 from guichet.referentials.spreadsheet import SpreadsheetError
 
 
-class Command(BaseCommand):
+class Command(VersionArgumentCommand):
     help = "Importe le tableur des exigences de l'agence (feuille « Exigences ») dans une nouvelle version."
 
     def add_arguments(self, parser):
