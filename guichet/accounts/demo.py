@@ -27,8 +27,12 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
     for email, role, first_name, last_name in DEMO_USERS:
         user, created = User.objects.get_or_create(
             email=email,
-            defaults={"role": role, "first_name": first_name, "last_name": last_name,
-                      "is_staff": role == Role.AGENCY_ADMIN},
+            defaults={
+                "role": role,
+                "first_name": first_name,
+                "last_name": last_name,
+                "is_staff": role == Role.AGENCY_ADMIN,
+            },
         )
         if created:
             user.set_password(password)

@@ -13,9 +13,7 @@ class Role(models.TextChoices):
 
 
 # Roles held by agency staff (R-ACT-1: they see every dossier).
-AGENCY_ROLES = frozenset(
-    {Role.SUPPORT, Role.INSTRUCTOR, Role.COMMITTEE, Role.AGENCY_ADMIN}
-)
+AGENCY_ROLES = frozenset({Role.SUPPORT, Role.INSTRUCTOR, Role.COMMITTEE, Role.AGENCY_ADMIN})
 
 
 class EmailUserManager(UserManager):

@@ -68,7 +68,11 @@ class RequirementListApi(generics.ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("profiles", str, description="Codes ou libellés des profils, séparés par des virgules"),
+            OpenApiParameter(
+                "profiles",
+                str,
+                description="Codes ou libellés des profils, séparés par des virgules",
+            ),
             OpenApiParameter("nature", str, enum=["DOIT", "DEVRAIT"]),
             OpenApiParameter("section", str, description="Code de section"),
             OpenApiParameter("q", str, description="Recherche dans le texte"),
@@ -78,7 +82,9 @@ class RequirementListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        version = selectors.get_version(self.kwargs["code"], self.kwargs["version"], self.request.user)
+        version = selectors.get_version(
+            self.kwargs["code"], self.kwargs["version"], self.request.user
+        )
         params = self.request.query_params
         profiles = None
         if "profiles" in params:
@@ -117,5 +123,3 @@ class ProfileCheckApi(APIView):
                 "optional": evaluation.optional,
             }
         )
-
-

@@ -78,13 +78,18 @@ class QuestionnaireForm(forms.Form):
 
 class ImportForm(forms.Form):
     referential = forms.ModelChoiceField(
-        label=_("Référentiel"), queryset=Referential.objects.all(), to_field_name="code",
+        label=_("Référentiel"),
+        queryset=Referential.objects.all(),
+        to_field_name="code",
         empty_label=None,
     )
-    number = forms.CharField(label=_("Numéro de la nouvelle version"), max_length=32,
-                             help_text=_("Par exemple 1.2.3"))
-    file = forms.FileField(label=_("Tableur des exigences (.xlsx)"),
-                           help_text=_("Feuille « Exigences », une ligne par scénario de conformité."))
+    number = forms.CharField(
+        label=_("Numéro de la nouvelle version"), max_length=32, help_text=_("Par exemple 1.2.3")
+    )
+    file = forms.FileField(
+        label=_("Tableur des exigences (.xlsx)"),
+        help_text=_("Feuille « Exigences », une ligne par scénario de conformité."),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -104,7 +109,8 @@ class ConfirmImportForm(forms.Form):
         label=_("Publier immédiatement la nouvelle version"), required=False, initial=True
     )
     entry_into_force = forms.DateField(
-        label=_("Date d'entrée en vigueur"), required=False,
+        label=_("Date d'entrée en vigueur"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -114,5 +120,6 @@ class VersionStateForm(forms.Form):
 
 
 class PathwayOpenForm(forms.Form):
-    is_open = forms.TypedChoiceField(choices=[("1", "ouverte"), ("0", "fermée")],
-                                     coerce=lambda v: v == "1")
+    is_open = forms.TypedChoiceField(
+        choices=[("1", "ouverte"), ("0", "fermée")], coerce=lambda v: v == "1"
+    )

@@ -71,7 +71,9 @@ class ReferentialVersion(models.Model):
 
 
 class Section(models.Model):
-    version = models.ForeignKey(ReferentialVersion, on_delete=models.CASCADE, related_name="sections")
+    version = models.ForeignKey(
+        ReferentialVersion, on_delete=models.CASCADE, related_name="sections"
+    )
     code = models.CharField(_("code"), max_length=32)
     label = models.CharField(_("libellé"), max_length=255)
     position = models.PositiveIntegerField(_("ordre"), default=0)
@@ -87,7 +89,9 @@ class Section(models.Model):
 
 
 class Profile(models.Model):
-    version = models.ForeignKey(ReferentialVersion, on_delete=models.CASCADE, related_name="profiles")
+    version = models.ForeignKey(
+        ReferentialVersion, on_delete=models.CASCADE, related_name="profiles"
+    )
     code = models.CharField(_("code"), max_length=64)
     label = models.CharField(_("libellé"), max_length=255)
     description = models.TextField(_("description"), blank=True)

@@ -26,7 +26,8 @@ def published_versions() -> QuerySet[ReferentialVersion]:
 
 def referentials_with_versions(user=None) -> QuerySet[Referential]:
     versions = (
-        ReferentialVersion.objects.visible_to(user) if user is not None
+        ReferentialVersion.objects.visible_to(user)
+        if user is not None
         else ReferentialVersion.objects.public()
     )
     return Referential.objects.prefetch_related(
@@ -38,7 +39,8 @@ def get_version(code: str, number: str, user=None) -> ReferentialVersion:
     from guichet.referentials.services import normalize_version_number
 
     queryset = (
-        ReferentialVersion.objects.visible_to(user) if user is not None
+        ReferentialVersion.objects.visible_to(user)
+        if user is not None
         else ReferentialVersion.objects.public()
     )
     try:
@@ -87,8 +89,9 @@ def evaluate_profiles(
         errors = rules_engine.validate_answers(questions, answers)
         if errors:
             raise ApplicationError(
-                " ".join(errors.values()), field="answers", extra={"status": 400,
-                                                                   "errors": {"answers": errors}}
+                " ".join(errors.values()),
+                field="answers",
+                extra={"status": 400, "errors": {"answers": errors}},
             )
     selected = resolve_profiles(version, profiles) if profiles is not None else None
     all_profiles = list(version.profiles.all())
@@ -115,7 +118,8 @@ def requirements_queryset(
     if profiles is not None:
         queryset = queryset.filter(
             pk__in=Requirement.profiles.through.objects.filter(
-                requirement__version=version, profile__version=version,
+                requirement__version=version,
+                profile__version=version,
                 profile__code__in=list(profiles),
             ).values("requirement_id")
         )
@@ -132,15 +136,19 @@ def requirements_queryset(
             | Q(scenarios__text__icontains=search)
             | Q(scenarios__code__icontains=search)
         ).distinct()
-    return queryset.select_related("section").prefetch_related(
-        Prefetch("profiles", queryset=Profile.objects.order_by("position")),
-        Prefetch(
-            "scenarios",
-            queryset=Scenario.objects.order_by("position").prefetch_related(
-                Prefetch("proofs", queryset=ExpectedProof.objects.order_by("position"))
+    return (
+        queryset.select_related("section")
+        .prefetch_related(
+            Prefetch("profiles", queryset=Profile.objects.order_by("position")),
+            Prefetch(
+                "scenarios",
+                queryset=Scenario.objects.order_by("position").prefetch_related(
+                    Prefetch("proofs", queryset=ExpectedProof.objects.order_by("position"))
+                ),
             ),
-        ),
-    ).order_by("position")
+        )
+        .order_by("position")
+    )
 
 
 def applicable_requirements(version: ReferentialVersion, profiles: Iterable[str]):

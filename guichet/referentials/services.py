@@ -273,8 +273,9 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> list[ReferentialVersion]:
 class ImportPlan:
     """What an import will create; built without writing anything (the preview)."""
 
-    def __init__(self, *, referential, number, template, profiles, new_profiles, sections,
-                 requirements):
+    def __init__(
+        self, *, referential, number, template, profiles, new_profiles, sections, requirements
+    ):
         self.referential = referential
         self.number = number
         self.template = template
@@ -346,8 +347,9 @@ def plan_import(
         for label in row.profiles:
             code = profile_by_key.get(normalize(label))
             if code is None:
-                code = _unique_code(slugify(label).replace("-", "_") or "profil",
-                                    {p["code"] for p in profiles})
+                code = _unique_code(
+                    slugify(label).replace("-", "_") or "profil", {p["code"] for p in profiles}
+                )
                 profile = {"code": code, "label": label, "description": ""}
                 profiles.append(profile)
                 new_profiles.append(profile)
@@ -356,8 +358,9 @@ def plan_import(
         row.profiles = codes
         section = section_by_key.get(normalize(row.section))
         if section is None:
-            section = _unique_code(section_code_from_requirement(row.code),
-                                   {s["code"] for s in sections})
+            section = _unique_code(
+                section_code_from_requirement(row.code), {s["code"] for s in sections}
+            )
             sections.append({"code": section, "label": row.section})
             section_by_key[normalize(row.section)] = section
         row.section = section
@@ -383,8 +386,11 @@ def _unique_code(base: str, taken: set[str]) -> str:
 
 
 def apply_import(
-    plan: ImportPlan, *, state: str = VersionState.PUBLISHED,
-    entry_into_force: dt.date | None = None, source: str = "",
+    plan: ImportPlan,
+    *,
+    state: str = VersionState.PUBLISHED,
+    entry_into_force: dt.date | None = None,
+    source: str = "",
 ) -> ReferentialVersion:
     template = plan.template
     return write_version(
@@ -401,13 +407,19 @@ def apply_import(
         specifications=[
             {"code": s.code, "title": s.title, "version": s.spec_version, "link": s.link}
             for s in template.specifications.all()
-        ] if template else [],
+        ]
+        if template
+        else [],
     )
 
 
 def import_spreadsheet(
-    source: str | Path | IO[bytes], *, referential_code: str, number: str,
-    state: str = VersionState.PUBLISHED, entry_into_force: dt.date | None = None,
+    source: str | Path | IO[bytes],
+    *,
+    referential_code: str,
+    number: str,
+    state: str = VersionState.PUBLISHED,
+    entry_into_force: dt.date | None = None,
     source_name: str = "",
 ) -> ReferentialVersion:
     plan = plan_import(source, referential_code=referential_code, number=number)

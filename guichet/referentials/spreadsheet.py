@@ -71,7 +71,9 @@ def _header_field(header: str) -> str | None:
     if match:
         return f"proof_{match.group(1)}"
     if "scenario" in header:
-        if "conformite" in header and not re.match(r"(n|no|ndeg|numero|id|identifiant|ref)\b", header):
+        if "conformite" in header and not re.match(
+            r"(n|no|ndeg|numero|id|identifiant|ref)\b", header
+        ):
             return "scenario_text"
         return "scenario"
     if "exigence" in words or header in {"id", "identifiant", "reference", "ref", "exigence"}:
@@ -144,19 +146,22 @@ def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int, tuple]]:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise SpreadsheetError(
-            ["Le fichier n'est pas un classeur Excel (.xlsx) lisible : "
-             "enregistrez-le au format .xlsx puis déposez-le à nouveau."]
+            [
+                "Le fichier n'est pas un classeur Excel (.xlsx) lisible : "
+                "enregistrez-le au format .xlsx puis déposez-le à nouveau."
+            ]
         ) from exc
     try:
         names = {normalize(name): name for name in workbook.sheetnames}
         sheet_name = names.get(normalize(SHEET_NAME))
         if sheet_name is None:
             raise SpreadsheetError(
-                [f"Le classeur ne contient pas de feuille « {SHEET_NAME} » "
-                 f"(feuilles trouvées : {', '.join(workbook.sheetnames)})."]
+                [
+                    f"Le classeur ne contient pas de feuille « {SHEET_NAME} » "
+                    f"(feuilles trouvées : {', '.join(workbook.sheetnames)})."
+                ]
             )
-        for index, values in enumerate(workbook[sheet_name].iter_rows(values_only=True), start=1):
-            yield index, values
+        yield from enumerate(workbook[sheet_name].iter_rows(values_only=True), start=1)
     finally:
         workbook.close()
 
@@ -190,24 +195,34 @@ def read_requirements(source: str | Path | IO[bytes]) -> list[RequirementRow]:
                 missing = [HEADERS[name] for name in FIELDS if name not in found]
                 if missing:
                     raise SpreadsheetError(
-                        [f"Feuille « {SHEET_NAME} », ligne {row_number} (en-têtes) : "
-                         f"colonne(s) manquante(s) : {', '.join('« ' + m + ' »' for m in missing)}."]
+                        [
+                            f"Feuille « {SHEET_NAME} », ligne {row_number} (en-têtes) : "
+                            f"colonne(s) manquante(s) : {', '.join('« ' + m + ' »' for m in missing)}."
+                        ]
                     )
                 columns = found
             elif row_number >= 20:
                 break
             continue
 
-        cells = {name: _cell(values[pos]) if pos < len(values) else "" for name, pos in columns.items()}
+        cells = {
+            name: _cell(values[pos]) if pos < len(values) else "" for name, pos in columns.items()
+        }
         if not any(cells.values()):
             continue
         code = cells["requirement"]
         scenario_code = cells["scenario"]
         if not code:
-            error(row_number, "requirement", "scénario sans exigence : l'identifiant de l'exigence est vide.")
+            error(
+                row_number,
+                "requirement",
+                "scénario sans exigence : l'identifiant de l'exigence est vide.",
+            )
             continue
         if not scenario_code:
-            error(row_number, "scenario", f"le numéro de scénario de l'exigence « {code} » est vide.")
+            error(
+                row_number, "scenario", f"le numéro de scénario de l'exigence « {code} » est vide."
+            )
             continue
         if scenario_code in scenario_rows:
             error(
@@ -231,10 +246,16 @@ def read_requirements(source: str | Path | IO[bytes]) -> list[RequirementRow]:
         if not cells["section"]:
             error(row_number, "section", f"section vide pour l'exigence « {code} ».")
         if not cells["scenario_text"]:
-            error(row_number, "scenario_text", f"le texte du scénario « {scenario_code} » est vide.")
+            error(
+                row_number, "scenario_text", f"le texte du scénario « {scenario_code} » est vide."
+            )
         proofs = [cells[name] for name in PROOF_FIELDS if cells.get(name)]
         if not proofs:
-            error(row_number, "proof_1", f"le scénario « {scenario_code} » n'a aucune preuve attendue.")
+            error(
+                row_number,
+                "proof_1",
+                f"le scénario « {scenario_code} » n'a aucune preuve attendue.",
+            )
         statement, is_example = split_example_marker(cells["statement"])
 
         requirement = requirements.get(code)
@@ -273,7 +294,9 @@ def read_requirements(source: str | Path | IO[bytes]) -> list[RequirementRow]:
             if profile not in requirement.profiles:
                 requirement.profiles.append(profile)
         requirement.scenarios.append(
-            ScenarioRow(code=scenario_code, text=cells["scenario_text"], proofs=proofs, row=row_number)
+            ScenarioRow(
+                code=scenario_code, text=cells["scenario_text"], proofs=proofs, row=row_number
+            )
         )
         if len(errors) >= MAX_ERRORS:
             errors.append("Trop d'erreurs : l'analyse s'arrête ici.")
@@ -282,8 +305,10 @@ def read_requirements(source: str | Path | IO[bytes]) -> list[RequirementRow]:
     if columns is None:
         missing = [HEADERS[name] for name in FIELDS if name not in best]
         raise SpreadsheetError(
-            [f"Feuille « {SHEET_NAME} » : ligne d'en-têtes introuvable ; colonne(s) manquante(s) : "
-             f"{', '.join('« ' + m + ' »' for m in missing)}."]
+            [
+                f"Feuille « {SHEET_NAME} » : ligne d'en-têtes introuvable ; colonne(s) manquante(s) : "
+                f"{', '.join('« ' + m + ' »' for m in missing)}."
+            ]
         )
     if errors:
         raise SpreadsheetError(errors)

@@ -35,6 +35,10 @@ urlpatterns = [
     path("agence/referentiels/", views.manage, name="manage"),
     path("agence/referentiels/import/", views.import_upload, name="import"),
     path("agence/referentiels/import/confirmer/", views.import_confirm, name="import-confirm"),
-    path("agence/referentiels/versions/<int:pk>/etat/", views.change_version_state, name="version-state"),
+    path(
+        "agence/referentiels/versions/<int:pk>/etat/",
+        views.change_version_state,
+        name="version-state",
+    ),
     path("agence/demarches/<int:pk>/", views.change_pathway, name="pathway"),
 ]

@@ -76,7 +76,9 @@ def _xlsx_response(version, profiles, name):
 
 
 def _csv_response(version, profiles, name):
-    response = StreamingHttpResponse(csv_lines(version, profiles), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(version, profiles), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -140,7 +142,9 @@ def simulator_export(request, code, version, fmt):
     version = selectors.get_version(code, version)
     form, derived, checked = _simulate(request, version)
     if checked is None:
-        return redirect("referentials:simulator", code=version.referential.code, version=version.number)
+        return redirect(
+            "referentials:simulator", code=version.referential.code, version=version.number
+        )
     name = _download_name(version, f"-applicables.{fmt}")
     if fmt == "xlsx":
         return _xlsx_response(version, checked.profiles, name)
@@ -155,7 +159,9 @@ def manage(request):
     versions = ReferentialVersion.objects.select_related("referential").order_by(
         "referential__code", "-imported_at"
     )
-    pathways = Pathway.objects.select_related("referential").order_by("referential__code", "position")
+    pathways = Pathway.objects.select_related("referential").order_by(
+        "referential__code", "position"
+    )
     return render(
         request,
         "referentials/manage.html",
@@ -186,7 +192,9 @@ def change_pathway(request, pk):
     if form.is_valid():
         services.set_pathway_open(pathway, is_open=form.cleaned_data["is_open"])
         state = "ouverte" if pathway.is_open else "fermée"
-        messages.success(request, f"La démarche « {pathway.label} » ({pathway.referential.code}) est {state}.")
+        messages.success(
+            request, f"La démarche « {pathway.label} » ({pathway.referential.code}) est {state}."
+        )
     else:
         messages.error(request, "Choix invalide.")
     return redirect("referentials:manage")
@@ -213,8 +221,9 @@ def import_upload(request):
         except (SpreadsheetError, ApplicationError) as exc:
             default_storage.delete(stored)
             errors = exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
-            return render(request, "referentials/import.html", {"form": form, "errors": errors},
-                          status=400)
+            return render(
+                request, "referentials/import.html", {"form": form, "errors": errors}, status=400
+            )
         request.session[f"import:{token}"] = {
             "referential": plan.referential.code,
             "number": plan.number,
@@ -223,20 +232,31 @@ def import_upload(request):
         return render(
             request,
             "referentials/import_preview.html",
-            {"plan": plan, "confirm": ConfirmImportForm(initial={"token": token, "publish": True}),
-             "file_name": data["file"].name},
+            {
+                "plan": plan,
+                "confirm": ConfirmImportForm(initial={"token": token, "publish": True}),
+                "file_name": data["file"].name,
+            },
         )
-    return render(request, "referentials/import.html", {"form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "referentials/import.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @agency_admin_required
 @require_POST
 def import_confirm(request):
     form = ConfirmImportForm(request.POST)
-    pending = request.session.get(f"import:{request.POST.get('token', '')}") if form.is_valid() else None
+    pending = (
+        request.session.get(f"import:{request.POST.get('token', '')}") if form.is_valid() else None
+    )
     if pending is None:
-        messages.error(request, "Cet import a expiré ou a déjà été confirmé : déposez le fichier à nouveau.")
+        messages.error(
+            request, "Cet import a expiré ou a déjà été confirmé : déposez le fichier à nouveau."
+        )
         return redirect("referentials:import")
     token = form.cleaned_data["token"]
     stored = _pending_path(token)
@@ -250,7 +270,9 @@ def import_confirm(request):
             source_name=Path(pending["name"]).name,
         )
     except FileNotFoundError:
-        messages.error(request, "Le fichier de cet import n'est plus disponible : déposez-le à nouveau.")
+        messages.error(
+            request, "Le fichier de cet import n'est plus disponible : déposez-le à nouveau."
+        )
         return redirect("referentials:import")
     except (SpreadsheetError, ApplicationError) as exc:
         errors = exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]

@@ -14,7 +14,12 @@ def test_r_ref_1_lists_referentials_and_versions(api, catalogue):
     assert body["count"] == 2
     dmn = next(r for r in body["results"] if r["code"] == "DMN")
     assert [v["version"] for v in dmn["versions"]] == ["1.2.2"]
-    assert {p["code"] for p in dmn["pathways"]} == {"nom_de_marque", "ligne_generique", "pecan", "pect"}
+    assert {p["code"] for p in dmn["pathways"]} == {
+        "nom_de_marque",
+        "ligne_generique",
+        "pecan",
+        "pect",
+    }
 
 
 def test_r_ref_4_version_detail_gives_profiles_with_guide_labels_rules_and_questionnaire(
@@ -24,8 +29,12 @@ def test_r_ref_4_version_detail_gives_profiles_with_guide_labels_rules_and_quest
     labels = {p["label"] for p in body["profiles"]}
     assert {"Général", "Accès Usager – ApCV", "Stockage des copies de titres d'identités"} <= labels
     assert {q["key"] for q in body["questionnaire"]} == {
-        "professional_access", "patient_access", "patient_auth_apcv", "creates_identities",
-        "identity_setting", "stores_identity_document_copies",
+        "professional_access",
+        "patient_access",
+        "patient_auth_apcv",
+        "creates_identities",
+        "identity_setting",
+        "stores_identity_document_copies",
     }
     assert any(r["kind"] == "at_least_one_of" for r in body["rules"])
     assert [s["code"] for s in body["sections"]][:2] == ["INS", "PSC"]
@@ -63,14 +72,22 @@ def test_r_ref_3_unknown_profile_in_filter_is_named(api, dmn):
 def test_r_ref_4_profile_check_from_answers(api, dmn):
     response = api.post(
         BASE + "DMN/1.2.2/profile-check",
-        {"answers": {"patient_access": True, "creates_identities": True,
-                     "identity_setting": "hors_etablissement_sante"}},
+        {
+            "answers": {
+                "patient_access": True,
+                "creates_identities": True,
+                "identity_setting": "hors_etablissement_sante",
+            }
+        },
         format="json",
     )
     assert response.status_code == 200
     body = response.json()
     assert set(body["profiles"]) == {
-        "general", "acces_usager", "referentiel_identite", "ri_hors_etablissement_sante"
+        "general",
+        "acces_usager",
+        "referentiel_identite",
+        "ri_hors_etablissement_sante",
     }
     assert body["violations"] == []
     assert isinstance(body["warnings"], list)

@@ -18,14 +18,31 @@ from guichet.referentials.selectors import get_version
 pytestmark = pytest.mark.django_db
 
 HEADER = [
-    "Profil", "Section", "Bloc", "Fonction", "Nature de l'exigence", "ID exigence",
-    "Enoncé de l'exigence (DOIT) ou de la préconisation (DEVRAIT)", "N° scénario",
-    "Scénario de conformité", "Preuve 1", "Preuve 2", "Preuve 3",
+    "Profil",
+    "Section",
+    "Bloc",
+    "Fonction",
+    "Nature de l'exigence",
+    "ID exigence",
+    "Enoncé de l'exigence (DOIT) ou de la préconisation (DEVRAIT)",
+    "N° scénario",
+    "Scénario de conformité",
+    "Preuve 1",
+    "Preuve 2",
+    "Preuve 3",
 ]
 
 
-def row(req="INS 1", scenario="INS 1.1", profile="Général", nature="DOIT", section="Identité",
-        statement="Le système DOIT faire X.", text="Vérifier X.", proofs=("Capture",)):
+def row(
+    req="INS 1",
+    scenario="INS 1.1",
+    profile="Général",
+    nature="DOIT",
+    section="Identité",
+    statement="Le système DOIT faire X.",
+    text="Vérifier X.",
+    proofs=("Capture",),
+):
     proofs = list(proofs) + [None] * (3 - len(proofs))
     return [profile, section, "Bloc", "Fonction", nature, req, statement, scenario, text, *proofs]
 
@@ -56,21 +73,33 @@ def import_file(path, number="1.2.3"):
 
 
 def test_r_ref_2_import_creates_a_version_with_requirements_spanning_rows(catalogue, tmp_path):
-    path = xlsx(tmp_path, [
-        row("INS 1", "INS 1.1", profile="Général\nAccès Usager", proofs=("P1", "P2", "P3")),
-        row("INS 1", "INS 1.2", profile="Référentiel d'identité"),
-        row("IEU 9", "IEU 9.1", profile="Accès Usager; Accès Usager – ApCV", nature="DEVRAIT",
-            section="Identification électronique des usagers (IEU)"),
-    ])
+    path = xlsx(
+        tmp_path,
+        [
+            row("INS 1", "INS 1.1", profile="Général\nAccès Usager", proofs=("P1", "P2", "P3")),
+            row("INS 1", "INS 1.2", profile="Référentiel d'identité"),
+            row(
+                "IEU 9",
+                "IEU 9.1",
+                profile="Accès Usager; Accès Usager – ApCV",
+                nature="DEVRAIT",
+                section="Identification électronique des usagers (IEU)",
+            ),
+        ],
+    )
     import_file(path)
     version = get_version("DMN", "1.2.3")
     ins1 = version.requirements.get(code="INS 1")
     assert {p.label for p in ins1.profiles.all()} == {
-        "Général", "Accès Usager", "Référentiel d'identité"
+        "Général",
+        "Accès Usager",
+        "Référentiel d'identité",
     }
     assert [s.code for s in ins1.scenarios.all()] == ["INS 1.1", "INS 1.2"]
     assert [p.description for p in ins1.scenarios.get(code="INS 1.1").proofs.all()] == [
-        "P1", "P2", "P3"
+        "P1",
+        "P2",
+        "P3",
     ]
     ieu9 = version.requirements.get(code="IEU 9")
     assert ieu9.nature == "DEVRAIT"
@@ -83,9 +112,18 @@ def test_r_ref_2_headers_are_found_whatever_their_case_accents_order_and_line_br
     catalogue, tmp_path
 ):
     header = [
-        " PROFIL ", "section", "BLOC", "fonction\n", "Nature", "ID Exigence",
-        "Enonce de l'exigence\n(DOIT) ou de la preconisation (DEVRAIT)", "N°  Scénario",
-        "scenario de CONFORMITE", "preuve 1", "Preuve 2 ", "PREUVE 3",
+        " PROFIL ",
+        "section",
+        "BLOC",
+        "fonction\n",
+        "Nature",
+        "ID Exigence",
+        "Enonce de l'exigence\n(DOIT) ou de la preconisation (DEVRAIT)",
+        "N°  Scénario",
+        "scenario de CONFORMITE",
+        "preuve 1",
+        "Preuve 2 ",
+        "PREUVE 3",
     ]
     order = [11, 10, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8]
     r = row()
@@ -167,10 +205,18 @@ def test_r_ref_2_export_then_import_gives_the_same_content(dmn, tmp_path):
     def content(version):
         return [
             (
-                r.code, r.section.label, r.bloc, r.function, r.nature, r.statement, r.is_example,
+                r.code,
+                r.section.label,
+                r.bloc,
+                r.function,
+                r.nature,
+                r.statement,
+                r.is_example,
                 sorted(p.code for p in r.profiles.all()),
-                [(s.code, s.text, [p.description for p in s.proofs.all()])
-                 for s in r.scenarios.all()],
+                [
+                    (s.code, s.text, [p.description for p in s.proofs.all()])
+                    for s in r.scenarios.all()
+                ],
             )
             for r in version.requirements.order_by("position")
         ]
@@ -186,7 +232,15 @@ def test_r_ref_1_catalogue_shape(dmn, tlc):
             assert 1 <= scenario.proofs.count() <= 3
     assert dmn.requirements.get(code="IEU 9").scenarios.filter(code="IEU 9.1").exists()
     assert set(dmn.sections.values_list("code", flat=True)) >= {
-        "INS", "PSC", "ANN", "PORT", "APCV", "IEPS", "IEU", "ADM", "RGPD"
+        "INS",
+        "PSC",
+        "ANN",
+        "PORT",
+        "APCV",
+        "IEPS",
+        "IEU",
+        "ADM",
+        "RGPD",
     }
     assert set(tlc.sections.values_list("code", flat=True)) >= {"ORD", "HDS"}
     assert dmn.specifications.filter(code="HAS1").exists()
@@ -211,7 +265,14 @@ def test_r_ref_7_generic_line_has_five_pathologies_the_fifth_to_come(catalogue):
 
 def test_r_ref_2_export_command_writes_the_file(dmn, tmp_path):
     out = tmp_path / "dmn.xlsx"
-    call_command("export_referential", str(out), "--referential", "DMN", "--version", "1.2.2",
-                 stdout=io.StringIO())
+    call_command(
+        "export_referential",
+        str(out),
+        "--referential",
+        "DMN",
+        "--version",
+        "1.2.2",
+        stdout=io.StringIO(),
+    )
     rows = list(load_workbook(out, read_only=True)["Exigences"].iter_rows(values_only=True))
     assert len(rows) - 1 == Scenario.objects.filter(version=dmn).count()

@@ -20,18 +20,33 @@ pytestmark = pytest.mark.django_db
 def make_version(referential, number, size):
     requirements = [
         RequirementRow(
-            code=f"REQ {i}", section="S", bloc="", function="", nature="DOIT",
-            statement=f"Énoncé {i}", is_example=False, profiles=["p1", "p2"],
-            scenarios=[ScenarioRow(code=f"REQ {i}.{j}", text="t", proofs=["a", "b"], row=0)
-                       for j in range(3)],
+            code=f"REQ {i}",
+            section="S",
+            bloc="",
+            function="",
+            nature="DOIT",
+            statement=f"Énoncé {i}",
+            is_example=False,
+            profiles=["p1", "p2"],
+            scenarios=[
+                ScenarioRow(code=f"REQ {i}.{j}", text="t", proofs=["a", "b"], row=0)
+                for j in range(3)
+            ],
         )
         for i in range(size)
     ]
     return write_version(
-        referential=referential, number=number, state="published", entry_into_force=None,
-        source="", profiles=[{"code": "p1", "label": "P1"}, {"code": "p2", "label": "P2"}],
-        sections=[{"code": "S", "label": "Section"}], requirements=requirements, rules=[],
-        questions=[], specifications=[],
+        referential=referential,
+        number=number,
+        state="published",
+        entry_into_force=None,
+        source="",
+        profiles=[{"code": "p1", "label": "P1"}, {"code": "p2", "label": "P2"}],
+        sections=[{"code": "S", "label": "Section"}],
+        requirements=requirements,
+        rules=[],
+        questions=[],
+        specifications=[],
     )
 
 
@@ -68,8 +83,13 @@ def test_r_ref_3_browse_filters_by_profile_nature_section_and_text(client, dmn):
 
 def test_r_ref_3_simulator_shows_profiles_with_reasons_and_applicable_requirements(client, dmn):
     url = reverse("referentials:simulator", args=["DMN", "1.2.2"])
-    answers = {"submitted": "1", "professional_access": "false", "patient_access": "true",
-               "creates_identities": "true", "identity_setting": "hors_etablissement_sante"}
+    answers = {
+        "submitted": "1",
+        "professional_access": "false",
+        "patient_access": "true",
+        "creates_identities": "true",
+        "identity_setting": "hors_etablissement_sante",
+    }
     page = client.get(url, answers).content.decode()
     assert 'data-profile="ri_hors_etablissement_sante"' in page
     assert 'data-profile="acces_professionnel"' not in page
@@ -81,8 +101,12 @@ def test_r_ref_3_simulator_shows_profiles_with_reasons_and_applicable_requiremen
 
 
 def test_r_ref_3_simulator_downloads_only_the_applicable_requirements(client, dmn):
-    query = {"submitted": "1", "professional_access": "false", "patient_access": "false",
-             "creates_identities": "false"}
+    query = {
+        "submitted": "1",
+        "professional_access": "false",
+        "patient_access": "false",
+        "creates_identities": "false",
+    }
     xlsx_response = client.get(
         reverse("referentials:simulator-export", args=["DMN", "1.2.2", "xlsx"]), query
     )
@@ -130,7 +154,8 @@ def test_r_ref_2_agency_page_shows_errors_of_a_bad_file_and_creates_nothing(
     before = ReferentialVersion.objects.count()
     with path.open("rb") as handle:
         response = client.post(
-            reverse("referentials:import"), {"referential": "DMN", "number": "1.3.0", "file": handle}
+            reverse("referentials:import"),
+            {"referential": "DMN", "number": "1.3.0", "file": handle},
         )
     assert response.status_code == 400
     assert "nature inconnue" in response.content.decode()
@@ -161,4 +186,6 @@ def test_home_and_lists_render_in_french(client, catalogue):
         response = client.get(reverse(name))
         assert response.status_code == 200
         assert '<html lang="fr"' in response.content.decode()
-        assert "Guichet — certification des produits numériques en santé" in response.content.decode()
+        assert (
+            "Guichet — certification des produits numériques en santé" in response.content.decode()
+        )

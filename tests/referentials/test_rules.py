@@ -22,7 +22,11 @@ def labels(version, codes):
 def test_r_ref_4_dmn_example_1_hospital_solution_without_patient_access_only_general(dmn):
     result = evaluate_profiles(
         dmn,
-        answers={"professional_access": False, "patient_access": False, "creates_identities": False},
+        answers={
+            "professional_access": False,
+            "patient_access": False,
+            "creates_identities": False,
+        },
     )
     assert labels(dmn, result.profiles) == {"Général"}
     assert result.violations == []
@@ -78,9 +82,10 @@ def test_r_ref_4_apcv_without_usager_is_refused(dmn):
     result = evaluate_profiles(dmn, profiles=["general", "acces_usager_apcv"])
     assert result.violations[0]["rule"] == "apcv_exige_acces_usager"
     assert "Accès Usager" in result.violations[0]["detail"]
-    assert evaluate_profiles(
-        dmn, profiles=["general", "acces_usager", "acces_usager_apcv"]
-    ).violations == []
+    assert (
+        evaluate_profiles(dmn, profiles=["general", "acces_usager", "acces_usager_apcv"]).violations
+        == []
+    )
 
 
 def test_r_ref_4_identity_referential_without_setting_is_refused(dmn):
@@ -162,7 +167,13 @@ def test_r_ref_5_known_ambiguity_is_a_warning_not_an_error(tlc):
     chosen = evaluate_profiles(
         tlc,
         answers={"deployment": "etablissement_sante", "hds_host": "candidat"},
-        profiles=["general", "esclave_identite", "ri_insi_cv", "hds_candidat", "ordonnance_numerique"],
+        profiles=[
+            "general",
+            "esclave_identite",
+            "ri_insi_cv",
+            "hds_candidat",
+            "ordonnance_numerique",
+        ],
     )
     assert chosen.warnings == [] and chosen.violations == []
     societe = evaluate_profiles(tlc, answers={"deployment": "societe_teleconsultation"})
@@ -196,8 +207,13 @@ def test_r_ref_3_labels_are_accepted_as_profile_names(dmn):
 
 RULES = [
     {"code": "a", "kind": "always", "profiles": ["G"], "message": "G"},
-    {"code": "r", "kind": "requires", "condition": {"profile": "X"}, "profiles": ["Y"],
-     "message": "X exige Y"},
+    {
+        "code": "r",
+        "kind": "requires",
+        "condition": {"profile": "X"},
+        "profiles": ["Y"],
+        "message": "X exige Y",
+    },
     {"code": "e", "kind": "exactly_one_of", "profiles": ["H1", "H2"], "message": "un H"},
 ]
 CODES = ["G", "X", "Y", "H1", "H2"]

@@ -18,7 +18,9 @@ class Command(VersionArgumentCommand):
         try:
             version = get_version(referential, number, user=_Agency())
         except Http404:
-            raise CommandError(f"Version {number} du référentiel {referential} introuvable.") from None
+            raise CommandError(
+                f"Version {number} du référentiel {referential} introuvable."
+            ) from None
         write_version_xlsx(version, file)
         self.stdout.write(self.style.SUCCESS(f"{version.label} exportée dans {file}."))
 
@@ -28,4 +30,3 @@ class _Agency:
 
     is_authenticated = True
     is_agency = True
-

@@ -15,8 +15,12 @@ class Command(VersionArgumentCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="Fichier .xlsx")
         parser.add_argument("--referential", required=True, help="Code du référentiel (DMN, TLC…)")
-        parser.add_argument("--version", required=True, dest="number", help="Numéro de version, ex. 1.2.3")
-        parser.add_argument("--draft", action="store_true", help="Créer la version en brouillon (non publiée)")
+        parser.add_argument(
+            "--version", required=True, dest="number", help="Numéro de version, ex. 1.2.3"
+        )
+        parser.add_argument(
+            "--draft", action="store_true", help="Créer la version en brouillon (non publiée)"
+        )
         parser.add_argument("--entry-into-force", help="Date d'entrée en vigueur (AAAA-MM-JJ)")
 
     def handle(self, *args, file, referential, number, draft, entry_into_force, **options):
@@ -39,7 +43,9 @@ class Command(VersionArgumentCommand):
         except FileNotFoundError:
             raise CommandError(f"Fichier introuvable : {file}") from None
         except SpreadsheetError as exc:
-            raise CommandError("Import refusé, rien n'a été modifié :\n" + "\n".join(exc.errors)) from None
+            raise CommandError(
+                "Import refusé, rien n'a été modifié :\n" + "\n".join(exc.errors)
+            ) from None
         except ApplicationError as exc:
             raise CommandError(f"Import refusé, rien n'a été modifié : {exc.message}") from None
         counts = plan.counts
