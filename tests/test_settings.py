@@ -18,6 +18,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "GUICHET_VAR_DIR": str(tmp_path),
         "STATIC_ROOT": str(tmp_path / "static"),
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this process
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
