@@ -138,3 +138,19 @@ def test_r_ref_1_draft_versions_are_not_public(api, dmn):
     dmn.state = "draft"
     dmn.save()
     assert api.get(BASE + "DMN/1.2.2/").status_code == 404
+
+
+def test_r_ref_3_requirements_endpoint_query_count_does_not_grow_with_data(api, dmn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.referentials.test_pages import make_version
+
+    counts = []
+    for number, size in (("60.0", 2), ("60.1", 40)):
+        make_version(dmn.referential, number, size)
+        with CaptureQueriesContext(connection) as ctx:
+            response = api.get(BASE + f"DMN/{number}/requirements?profiles=p1")
+        assert response.json()["count"] == size
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
