@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "guichet.common",
     "guichet.accounts",
     "guichet.referentials",
+    "guichet.journal",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guichet.common.errors import ApplicationError
+from guichet.journal.services import record
 from guichet.referentials import rules as rules_engine
 from guichet.referentials.models import (
     ExpectedProof,
@@ -385,15 +386,17 @@ def _unique_code(base: str, taken: set[str]) -> str:
     return code
 
 
+@transaction.atomic
 def apply_import(
     plan: ImportPlan,
     *,
     state: str = VersionState.PUBLISHED,
     entry_into_force: dt.date | None = None,
     source: str = "",
+    by=None,
 ) -> ReferentialVersion:
     template = plan.template
-    return write_version(
+    version = write_version(
         referential=plan.referential,
         number=plan.number,
         state=state,
@@ -411,6 +414,19 @@ def apply_import(
         if template
         else [],
     )
+    record(
+        action="referential_version.import",
+        obj=version,
+        by=by,
+        after={
+            "referential": plan.referential.code,
+            "version": plan.number,
+            "state": state,
+            "source": source,
+            **plan.counts,
+        },
+    )
+    return version
 
 
 def import_spreadsheet(
@@ -421,20 +437,39 @@ def import_spreadsheet(
     state: str = VersionState.PUBLISHED,
     entry_into_force: dt.date | None = None,
     source_name: str = "",
+    by=None,
 ) -> ReferentialVersion:
     plan = plan_import(source, referential_code=referential_code, number=number)
-    return apply_import(plan, state=state, entry_into_force=entry_into_force, source=source_name)
+    return apply_import(
+        plan, state=state, entry_into_force=entry_into_force, source=source_name, by=by
+    )
 
 
 @transaction.atomic
-def set_version_state(version: ReferentialVersion, *, state: str) -> ReferentialVersion:
+def set_version_state(version: ReferentialVersion, *, state: str, by=None) -> ReferentialVersion:
+    before = version.state
     version.state = state
     version.save(update_fields=["state"])
+    record(
+        action="referential_version.state",
+        obj=version,
+        by=by,
+        before={"state": before},
+        after={"state": state},
+    )
     return version
 
 
 @transaction.atomic
-def set_pathway_open(pathway: Pathway, *, is_open: bool) -> Pathway:
+def set_pathway_open(pathway: Pathway, *, is_open: bool, by=None) -> Pathway:
+    before = pathway.is_open
     pathway.is_open = is_open
     pathway.save(update_fields=["is_open"])
+    record(
+        action="pathway.open" if is_open else "pathway.close",
+        obj=pathway,
+        by=by,
+        before={"is_open": before},
+        after={"is_open": is_open},
+    )
     return pathway

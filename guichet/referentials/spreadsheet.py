@@ -169,6 +169,14 @@ def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int, tuple]]:
 def read_requirements(source: str | Path | IO[bytes]) -> list[RequirementRow]:
     """Parse the sheet into requirements with their scenarios and proofs, or raise
     SpreadsheetError listing every problem found (row and column named)."""
+    rows = _open_rows(source)
+    try:
+        return _parse_rows(rows)
+    finally:
+        rows.close()
+
+
+def _parse_rows(rows) -> list[RequirementRow]:
     errors: list[str] = []
     columns: dict[str, int] | None = None
     best: dict[str, int] = {}
@@ -182,7 +190,7 @@ def read_requirements(source: str | Path | IO[bytes]) -> list[RequirementRow]:
             where += f", colonne {letter} « {HEADERS[fieldname]} »"
         errors.append(f"{where} : {message}")
 
-    for row_number, values in _open_rows(source):
+    for row_number, values in rows:
         if columns is None:
             found: dict[str, int] = {}
             for position, value in enumerate(values):

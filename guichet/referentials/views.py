@@ -175,7 +175,7 @@ def change_version_state(request, pk):
     version = get_object_or_404(ReferentialVersion.objects.select_related("referential"), pk=pk)
     form = VersionStateForm(request.POST)
     if form.is_valid():
-        services.set_version_state(version, state=form.cleaned_data["state"])
+        services.set_version_state(version, state=form.cleaned_data["state"], by=request.user)
         messages.success(
             request, f"La version {version.label} est désormais « {version.get_state_display()} »."
         )
@@ -190,7 +190,7 @@ def change_pathway(request, pk):
     pathway = get_object_or_404(Pathway.objects.select_related("referential"), pk=pk)
     form = PathwayOpenForm(request.POST)
     if form.is_valid():
-        services.set_pathway_open(pathway, is_open=form.cleaned_data["is_open"])
+        services.set_pathway_open(pathway, is_open=form.cleaned_data["is_open"], by=request.user)
         state = "ouverte" if pathway.is_open else "fermée"
         messages.success(
             request, f"La démarche « {pathway.label} » ({pathway.referential.code}) est {state}."
@@ -268,6 +268,7 @@ def import_confirm(request):
             state=VersionState.PUBLISHED if form.cleaned_data["publish"] else VersionState.DRAFT,
             entry_into_force=form.cleaned_data["entry_into_force"],
             source_name=Path(pending["name"]).name,
+            by=request.user,
         )
     except FileNotFoundError:
         messages.error(
