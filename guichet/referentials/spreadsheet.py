@@ -54,7 +54,6 @@ def _header_field(header: str) -> str | None:
     """Which field a normalized header names, if any."""
     if not header:
         return None
-    words = header.split()
     if header.startswith("profil"):
         return "profiles"
     if header.startswith("section"):
@@ -76,9 +75,8 @@ def _header_field(header: str) -> str | None:
         ):
             return "scenario_text"
         return "scenario"
-    if "exigence" in words or header in {"id", "identifiant", "reference", "ref", "exigence"}:
-        return "requirement"
-    if re.fullmatch(r"(n|no|ndeg|numero|id|identifiant|ref|reference)( de l')? ?exigence", header):
+    # Nature and statement headers also name "l'exigence": they are matched above.
+    if "exigence" in header or header in {"id", "identifiant", "reference", "ref"}:
         return "requirement"
     return None
 

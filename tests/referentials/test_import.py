@@ -283,3 +283,22 @@ def test_r_ref_2_export_command_writes_the_file(dmn, tmp_path):
     )
     rows = sheet_rows(out)
     assert len(rows) - 1 == Scenario.objects.filter(version=dmn).count()
+
+
+@pytest.mark.parametrize(
+    "requirement_header",
+    [
+        "ID exigence",
+        "Exigence",
+        "N° exigence",
+        "Numéro d'exigence",
+        "Référence de l'exigence",
+        "Id",
+    ],
+)
+def test_r_ref_2_requirement_id_column_is_found_under_its_usual_names(
+    catalogue, tmp_path, requirement_header
+):
+    header = [requirement_header if h == "ID exigence" else h for h in HEADER]
+    import_file(xlsx(tmp_path, [row("ADM 4", "ADM 4.1")], header=header))
+    assert get_version("DMN", "1.2.3").requirements.get().code == "ADM 4"
