@@ -6,6 +6,7 @@ from guichet.common import views as common_views
 
 api_v1 = [
     path("", include("guichet.referentials.api_urls")),
+    path("", include("guichet.accounts.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -8,6 +8,7 @@ from guichet.accounts.models import Role, User
 
 DEMO_USERS = [
     ("admin@guichet.local", Role.AGENCY_ADMIN, "Adèle", "Administratrice"),
+    ("support@guichet.local", Role.SUPPORT, "Sami", "Support"),
 ]
 
 

@@ -34,6 +34,14 @@ class User(AbstractUser):
 
     email = models.EmailField(_("adresse électronique"), unique=True)
     role = models.CharField(_("rôle"), max_length=32, choices=Role.choices)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("organisation"),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -55,3 +63,81 @@ class User(AbstractUser):
     @property
     def is_agency_admin(self) -> bool:
         return self.is_active and self.role == Role.AGENCY_ADMIN
+
+
+class Organisation(models.Model):
+    """An applicant company, represented by one Responsable habilité (R-ACT-2)."""
+
+    name = models.CharField(_("raison sociale"), max_length=255)
+    siren = models.CharField(_("SIREN"), max_length=9, null=True, blank=True, unique=True)
+    vat_number = models.CharField(
+        _("numéro de TVA intracommunautaire"), max_length=20, null=True, blank=True, unique=True
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(siren__isnull=False) | models.Q(vat_number__isnull=False),
+                name="organisation_has_an_identifier",
+                violation_error_message=_("Une organisation a un SIREN ou un numéro de TVA."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RegistrationStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    APPROVED = "approved", _("Validée")
+    REJECTED = "rejected", _("Refusée")
+
+
+class CompanyIdKind(models.TextChoices):
+    SIREN = "siren", _("SIREN")
+    SIRET = "siret", _("SIRET")
+    VAT = "vat", _("TVA intracommunautaire")
+
+
+class RegistrationRequest(models.Model):
+    """A company account request (R-ACC-1), validated by agency support (R-ACC-2)."""
+
+    status = models.CharField(
+        _("état"),
+        max_length=16,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.PENDING,
+    )
+    company_name = models.CharField(_("raison sociale"), max_length=255)
+    company_id_kind = models.CharField(
+        _("type d'identifiant"), max_length=8, choices=CompanyIdKind.choices
+    )
+    company_id = models.CharField(_("identifiant de l'entreprise"), max_length=20)
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True, db_index=True)
+    responsible_first_name = models.CharField(_("prénom du responsable"), max_length=150)
+    responsible_last_name = models.CharField(_("nom du responsable"), max_length=150)
+    responsible_email = models.EmailField(_("courriel du responsable"))
+    responsible_phone = models.CharField(_("téléphone du responsable"), max_length=20)
+    legal_rep_first_name = models.CharField(_("prénom du mandataire social"), max_length=150)
+    legal_rep_last_name = models.CharField(_("nom du mandataire social"), max_length=150)
+    legal_rep_email = models.EmailField(_("courriel du mandataire social"))
+    legal_rep_phone = models.CharField(_("téléphone du mandataire social"), max_length=20)
+    created_at = models.DateTimeField(_("reçue le"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.TextField(_("motif du refus"), blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("demande de compte entreprise")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.company_name} ({self.company_id})"
