@@ -15,7 +15,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Référentiel {version.label} chargé.")
         logins = ensure_demo_users()
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Comptes de démonstration :"))
+        self.stdout.write(
+            self.style.SUCCESS("Comptes de démonstration (identifiant, mot de passe, rôle) :")
+        )
         for email, password, role in logins:
-            self.stdout.write(f"  {role:<32} {email:<32} mot de passe : {password}")
+            self.stdout.write(f"  {email:<38} {password}   {role}")
         self.stdout.write("")

@@ -1,0 +1,20 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from guichet.accounts.models import Organisation, Role, User
+from guichet.referentials.models import ReferentialVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    call_command("load_demo", stdout=StringIO())
+    assert ReferentialVersion.objects.count() == 2
+    assert Organisation.objects.count() == 2
+    assert set(User.objects.values_list("role", flat=True)) == {r.value for r in Role}
+    for user in User.objects.all():
+        assert user.email in out.getvalue()
