@@ -154,3 +154,8 @@ def test_r_ref_3_requirements_endpoint_query_count_does_not_grow_with_data(api, 
         assert response.json()["count"] == size
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_api_docs_load_their_assets_locally(api, db):
+    page = api.get("/api/v1/docs/").content.decode()
+    assert "cdn.jsdelivr" not in page and "/static/drf_spectacular_sidecar/" in page
