@@ -111,6 +111,14 @@ def submit_registration(*, data: dict) -> RegistrationRequest:
     return registration
 
 
+def _lock_pending(registration: RegistrationRequest) -> RegistrationRequest:
+    """The request, locked against a concurrent decision; refused if already decided."""
+    registration = RegistrationRequest.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != RegistrationStatus.PENDING:
+        raise ApplicationError("Cette demande a déjà été traitée.")
+    return registration
+
+
 def password_link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -120,9 +128,7 @@ def password_link(user: User) -> str:
 
 @transaction.atomic
 def approve_registration(registration: RegistrationRequest, *, by: User) -> User:
-    registration = RegistrationRequest.objects.select_for_update().get(pk=registration.pk)
-    if registration.status != RegistrationStatus.PENDING:
-        raise ApplicationError("Cette demande a déjà été traitée.")
+    registration = _lock_pending(registration)
     organisation = Organisation.objects.create(
         name=registration.company_name,
         siren=registration.siren or None,
@@ -165,9 +171,7 @@ def approve_registration(registration: RegistrationRequest, *, by: User) -> User
 
 @transaction.atomic
 def reject_registration(registration: RegistrationRequest, *, by: User, reason: str) -> None:
-    registration = RegistrationRequest.objects.select_for_update().get(pk=registration.pk)
-    if registration.status != RegistrationStatus.PENDING:
-        raise ApplicationError("Cette demande a déjà été traitée.")
+    registration = _lock_pending(registration)
     if not reason.strip():
         raise ApplicationError("Indiquez le motif du refus.", field="reason", extra={"status": 400})
     registration.status = RegistrationStatus.REJECTED

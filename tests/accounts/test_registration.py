@@ -178,3 +178,15 @@ def test_r_acc_2_support_page_approves(client, support):
         reverse("accounts:registration-decide", args=[registration.pk]), {"decision": "approve"}
     )
     assert User.objects.filter(email="camille@telesante.fr").exists()
+
+
+def test_r_acc_2_a_decided_request_cannot_be_decided_again(api, support):
+    registration_id = api.post("/api/v1/registrations/", GOOD, format="json").json()["id"]
+    api.force_authenticate(support)
+    api.post(
+        f"/api/v1/registrations/{registration_id}/reject", {"reason": "Doublon."}, format="json"
+    )
+    response = api.post(f"/api/v1/registrations/{registration_id}/approve")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Cette demande a déjà été traitée."
+    assert not User.objects.filter(email=GOOD["responsible_email"]).exists()
