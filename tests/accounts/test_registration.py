@@ -153,7 +153,10 @@ def test_r_acc_2_rejection_needs_a_reason_and_emails_the_requester(
 
 def test_r_act_1_only_support_decides_on_requests(api, instructor):
     registration_id = api.post("/api/v1/registrations/", GOOD, format="json").json()["id"]
-    assert api.post(f"/api/v1/registrations/{registration_id}/approve").status_code in (401, 403)
+    anonymous = api.post(f"/api/v1/registrations/{registration_id}/approve")
+    assert anonymous.status_code == 401
+    assert anonymous["Content-Type"] == "application/problem+json"
+    assert anonymous.json()["detail"] == "Informations d'authentification non fournies."
     api.force_authenticate(instructor)
     assert api.post(f"/api/v1/registrations/{registration_id}/approve").status_code == 403
     assert RegistrationRequest.objects.get().status == "pending"
