@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.accounts import services
-from guichet.accounts.models import RegistrationRequest, Role
+from guichet.accounts.models import RegistrationRequest
 
 
 class IsSupport(BasePermission):
@@ -15,12 +15,7 @@ class IsSupport(BasePermission):
     message = "Réservé au support de l'agence."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(
-            user.is_authenticated
-            and user.is_active
-            and user.role in {Role.SUPPORT, Role.AGENCY_ADMIN}
-        )
+        return bool(request.user.is_authenticated and request.user.manages_accounts)
 
 
 class RegistrationInputSerializer(serializers.Serializer):

@@ -61,6 +61,11 @@ class User(AbstractUser):
         return self.is_active and self.role in AGENCY_ROLES
 
     @property
+    def manages_accounts(self) -> bool:
+        """Agency support validates company accounts; agency admins may too."""
+        return self.is_active and self.role in {Role.SUPPORT, Role.AGENCY_ADMIN}
+
+    @property
     def is_agency_admin(self) -> bool:
         return self.is_active and self.role == Role.AGENCY_ADMIN
 

@@ -119,6 +119,20 @@ def _lock_pending(registration: RegistrationRequest) -> RegistrationRequest:
     return registration
 
 
+def _decide(registration: RegistrationRequest, *, by: User, status: str, journal: dict) -> None:
+    registration.status = status
+    registration.decided_at = timezone.now()
+    registration.decided_by = by
+    registration.save()
+    record(
+        action=f"registration.{'approve' if status == RegistrationStatus.APPROVED else 'reject'}",
+        obj=registration,
+        by=by,
+        before={"status": RegistrationStatus.PENDING.value},
+        after={"status": status, **journal},
+    )
+
+
 def password_link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -142,17 +156,12 @@ def approve_registration(registration: RegistrationRequest, *, by: User) -> User
         role=Role.APPLICANT_ADMIN,
         organisation=organisation,
     )
-    registration.status = RegistrationStatus.APPROVED
-    registration.decided_at = timezone.now()
-    registration.decided_by = by
     registration.organisation = organisation
-    registration.save()
-    record(
-        action="registration.approve",
-        obj=registration,
+    _decide(
+        registration,
         by=by,
-        before={"status": "pending"},
-        after={"status": "approved", "organisation": organisation.pk},
+        status=RegistrationStatus.APPROVED,
+        journal={"organisation": organisation.pk},
     )
     link = password_link(user)
     transaction.on_commit(
@@ -174,17 +183,12 @@ def reject_registration(registration: RegistrationRequest, *, by: User, reason: 
     registration = _lock_pending(registration)
     if not reason.strip():
         raise ApplicationError("Indiquez le motif du refus.", field="reason", extra={"status": 400})
-    registration.status = RegistrationStatus.REJECTED
-    registration.decided_at = timezone.now()
-    registration.decided_by = by
     registration.rejection_reason = reason.strip()
-    registration.save()
-    record(
-        action="registration.reject",
-        obj=registration,
+    _decide(
+        registration,
         by=by,
-        before={"status": "pending"},
-        after={"status": "rejected", "reason": reason.strip()},
+        status=RegistrationStatus.REJECTED,
+        journal={"reason": registration.rejection_reason},
     )
     email = registration.responsible_email
     transaction.on_commit(

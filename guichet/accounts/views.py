@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from guichet.accounts import services
-from guichet.accounts.models import RegistrationRequest, RegistrationStatus, Role
+from guichet.accounts.models import RegistrationRequest, RegistrationStatus
 from guichet.common.errors import ApplicationError
 
 
@@ -73,7 +73,7 @@ def support_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if request.user.role not in {Role.SUPPORT, Role.AGENCY_ADMIN}:
+        if not request.user.manages_accounts:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

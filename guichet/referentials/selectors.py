@@ -51,10 +51,13 @@ def get_version(code: str, number: str, user=None) -> ReferentialVersion:
         raise Http404(f"Version {number} du référentiel {code} introuvable.") from None
 
 
-def resolve_profiles(version: ReferentialVersion, values: Iterable[str]) -> list[str]:
+def resolve_profiles(
+    version: ReferentialVersion, values: Iterable[str], profiles: list[Profile] | None = None
+) -> list[str]:
     """Profile codes from codes or French labels; ApplicationError naming any unknown one."""
+    profiles = list(version.profiles.all()) if profiles is None else profiles
     by_key: dict[str, str] = {}
-    for profile in version.profiles.all():
+    for profile in profiles:
         by_key[profile.code.lower()] = profile.code
         by_key[normalize(profile.label)] = profile.code
     codes, unknown = [], []
@@ -68,7 +71,7 @@ def resolve_profiles(version: ReferentialVersion, values: Iterable[str]) -> list
         elif code not in codes:
             codes.append(code)
     if unknown:
-        known = ", ".join(p.code for p in version.profiles.all())
+        known = ", ".join(p.code for p in profiles)
         raise ApplicationError(
             f"Profil(s) inconnu(s) : {', '.join(unknown)}. Profils de la version : {known}.",
             field="profiles",
@@ -93,8 +96,8 @@ def evaluate_profiles(
                 field="answers",
                 extra={"status": 400, "errors": {"answers": errors}},
             )
-    selected = resolve_profiles(version, profiles) if profiles is not None else None
     all_profiles = list(version.profiles.all())
+    selected = resolve_profiles(version, profiles, all_profiles) if profiles is not None else None
     return rules_engine.evaluate(
         [r.as_data() for r in version.profile_rules.all()],
         order=[p.code for p in all_profiles],
