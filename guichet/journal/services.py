@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -12,6 +13,9 @@ from guichet.journal.models import GENESIS_HASH, JournalEntry
 
 # An arbitrary key for PostgreSQL's advisory lock that serialises writers of the chain.
 _CHAIN_LOCK = 0x6A6F75726E616C
+
+# The id of the HTTP request being served, set by RequestIdMiddleware; entries carry it.
+current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
 
 
 def record(
@@ -41,14 +45,14 @@ def record(
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
         actor_role=getattr(actor, "role", "") or "",
-        organisation=organisation,
+        organisation=organisation or str(getattr(actor, "organisation_id", "") or ""),
         action=action,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(object_id or (obj.pk if obj is not None else "")),
         application_id=str(application_id or ""),
         before=before,
         after=after,
-        request_id=request_id,
+        request_id=request_id or current_request_id.get(),
         previous_hash=previous or GENESIS_HASH,
     )
     entry.hash = entry.compute_hash()
