@@ -1,20 +1,39 @@
+from allauth.account.decorators import secure_admin_login
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from guichet.accounts import views as account_views
 from guichet.common import views as common_views
+from guichet.journal.api import JournalExportApi
+
+# The admin signs in through allauth, second factor included (R-ACC-3).
+admin.site.login = secure_admin_login(admin.site.login)
 
 api_v1 = [
     path("", include("guichet.referentials.api_urls")),
     path("", include("guichet.accounts.api_urls")),
+    path("journal/", JournalExportApi.as_view(), name="journal"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI injects its own <style> elements: the only page whose styles are relaxed.
+    path(
+        "docs/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+        ),
+        name="docs",
+    ),
 ]
 
 urlpatterns = [
     path("", common_views.home, name="home"),
     path("", include("guichet.referentials.urls")),
     path("compte/", include("guichet.accounts.urls")),
+    path("compte/", include("guichet.accounts.auth_urls")),
+    path("cgu/", account_views.terms_public, name="terms-public"),
+    path("agence/journal/", include("guichet.journal.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]

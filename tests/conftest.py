@@ -32,18 +32,41 @@ def tlc(catalogue):
 PASSWORD = "motdepasse-de-test-123"
 
 
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_staff(email: str, role: str, *, totp: bool = True) -> User:
+    """An agency user; with a TOTP device by default, since staff without one are stopped at
+    the enrolment page (R-ACC-3)."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    user = User.objects.create_user(email=email, password=PASSWORD, role=role)
+    if totp:
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
 @pytest.fixture
 def agency_admin(db):
-    return User.objects.create_user(
-        email="admin@agence.test", password=PASSWORD, role=Role.AGENCY_ADMIN
-    )
+    return make_staff("admin@agence.test", Role.AGENCY_ADMIN)
 
 
 @pytest.fixture
 def instructor(db):
-    return User.objects.create_user(
-        email="instructeur@agence.test", password=PASSWORD, role=Role.INSTRUCTOR
-    )
+    return make_staff("instructeur@agence.test", Role.INSTRUCTOR)
+
+
+@pytest.fixture
+def support(db):
+    return make_staff("support@agence.test", Role.SUPPORT)
 
 
 @pytest.fixture

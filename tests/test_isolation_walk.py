@@ -5,8 +5,9 @@ import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
 
-from guichet.accounts.models import Organisation, Role, User
+from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
 from guichet.journal.models import JournalEntry
 from guichet.referentials.models import ReferentialVersion
 from tests.conftest import PASSWORD
@@ -22,8 +23,13 @@ PUBLIC = {
     "simulateur/",
     "simulateur/<code>/<version>/",
     "simulateur/<code>/<version>/exigences-applicables.<fmt>",
+    "cgu/",
     "compte/connexion/",
     "compte/deconnexion/",
+    "compte/inactif/",
+    "compte/mot-de-passe/oubli/",
+    "compte/mot-de-passe/oubli/envoye/",
+    "compte/mot-de-passe/oubli/termine/",
     "compte/demande/",
     "compte/demande/envoyee/",
     "compte/mot-de-passe/<uidb64>/<token>/",
@@ -35,8 +41,22 @@ PUBLIC = {
     "api/v1/schema/",
     "api/v1/docs/",
 }
-# Third-party flows with their own access rules (login, password reset, MFA, admin).
-THIRD_PARTY = ("django-admin/", "accounts/")
+# A signed-in user's own account: any user may reach these for themselves (the anonymous walk
+# still covers them). They hold no other organisation's object.
+OWN_ACCOUNT = {
+    "compte/",
+    "compte/cgu/",
+    "compte/jeton/revoquer/",
+    "compte/organisation/",
+    "compte/mot-de-passe/changer/",
+    "compte/mot-de-passe/definir/",
+    "compte/reauthentification/",
+    "api/v1/auth/token",
+    "api/v1/organisation/members/",
+}
+OWN_ACCOUNT_PREFIXES = ("compte/double-authentification/",)
+# Third-party flows with their own access rules (the admin signs in through allauth).
+THIRD_PARTY = ("django-admin/",)
 
 SAMPLES = {"code": "DMN", "version": "1.2.2", "fmt": "xlsx", "uidb64": "MQ", "token": "x-y"}
 
@@ -72,27 +92,60 @@ def test_r_act_1_the_walk_finds_the_patterns():
     assert PUBLIC - set(found) == set(), "an allow-listed route no longer exists"
 
 
+def organisation_a():
+    """Organisation A and its objects: what the walker must neither see nor change."""
+    owner = Organisation.objects.create(name="Organisation A", siren="552100554")
+    responsible = User.objects.create_user(
+        email="a@orga.fr", password=PASSWORD, role=Role.APPLICANT_ADMIN, organisation=owner
+    )
+    member = User.objects.create_user(
+        email="a2@orga.fr", password=PASSWORD, role=Role.APPLICANT_MEMBER, organisation=owner
+    )
+    Token.objects.create(user=member)
+    registration = RegistrationRequest.objects.create(
+        company_name="Demandeur",
+        company_id="443061841",
+        siren="443061841",
+        responsible_email="x@demandeur.fr",
+        legal_rep_email="y@demandeur.fr",
+    )
+    return [responsible.pk, member.pk, registration.pk, ReferentialVersion.objects.first().pk]
+
+
+def snapshot():
+    return (
+        JournalEntry.objects.count(),
+        list(ReferentialVersion.objects.values_list("state", flat=True)),
+        list(
+            User.objects.filter(organisation__siren="552100554").values_list("is_active", flat=True)
+        ),
+        Token.objects.count(),
+        list(RegistrationRequest.objects.values_list("status", flat=True)),
+    )
+
+
+def own_account(route):
+    return route in OWN_ACCOUNT or route.startswith(OWN_ACCOUNT_PREFIXES)
+
+
 @pytest.mark.parametrize("who", ["anonymous", "applicant"])
 def test_r_act_1_non_public_urls_answer_no_2xx_and_change_nothing(client, catalogue, who):
+    candidates = organisation_a()
     if who == "applicant":
-        organisation = Organisation.objects.create(name="Autre", siren="732829320")
+        other = Organisation.objects.create(name="Autre", siren="732829320")
         User.objects.create_user(
-            email="b@autre.fr",
-            password=PASSWORD,
-            role=Role.APPLICANT_ADMIN,
-            organisation=organisation,
+            email="b@autre.fr", password=PASSWORD, role=Role.APPLICANT_ADMIN, organisation=other
         )
         client.login(email="b@autre.fr", password=PASSWORD)
-    pk = ReferentialVersion.objects.first().pk
-    before = (JournalEntry.objects.count(), list(ReferentialVersion.objects.values("state")))
+    before = snapshot()
     for route in routes():
-        if route in PUBLIC:
+        if route in PUBLIC or (who == "applicant" and own_account(route)):
             continue
-        url = concrete(route, pk)
-        for method in ("get", "post"):
-            response = getattr(client, method)(url)
-            assert not 200 <= response.status_code < 300, (
-                f"{method.upper()} {url} answered {response.status_code}"
-            )
-    after = (JournalEntry.objects.count(), list(ReferentialVersion.objects.values("state")))
-    assert after == before
+        urls = {concrete(route, pk) for pk in candidates} if "<" in route else {concrete(route, 0)}
+        for url in sorted(urls):
+            for method in ("get", "post", "patch", "delete"):
+                response = getattr(client, method)(url)
+                assert not 200 <= response.status_code < 300, (
+                    f"{method.upper()} {url} answered {response.status_code}"
+                )
+    assert snapshot() == before

@@ -1,12 +1,14 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guichet.accounts import services
-from guichet.accounts.models import RegistrationRequest
+from guichet.accounts import members as members_service
+from guichet.accounts import security, services
+from guichet.accounts.models import RegistrationRequest, User
 
 
 class IsSupport(BasePermission):
@@ -87,3 +89,83 @@ class RegistrationRejectApi(APIView):
         )
         registration.refresh_from_db()
         return Response(RegistrationSerializer(registration).data)
+
+
+# --- API tokens (R-ACC-3) -------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+    otp = serializers.CharField(required=False, allow_blank=True)
+
+
+class TokenApi(APIView):
+    """`POST` exchanges email + password (+ TOTP code for agency staff) for a token;
+    `DELETE` revokes the token the request is authenticated with."""
+
+    authentication_classes = [TokenAuthentication]
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: dict})
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = security.issue_token(request, **data.validated_data)
+        return Response({"token": token.key, "token_type": "Token"})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        security.revoke_token(request.user, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Members of the organisation (R-ACC-3) --------------------------------------------------
+
+
+class IsApplicantAdmin(BasePermission):
+    message = "Réservé au Responsable habilité de l'organisation."
+
+    def has_permission(self, request, view):
+        return bool(request.user.is_authenticated and request.user.is_applicant_admin)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "role", "is_active", "date_joined"]
+        read_only_fields = fields
+
+
+class InviteSerializer(serializers.Serializer):
+    email = serializers.CharField(allow_blank=True)
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+
+
+class MemberListApi(APIView):
+    permission_classes = [IsApplicantAdmin]
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    def get(self, request):
+        members = members_service.members_of(request.user.organisation)
+        return Response(MemberSerializer(members, many=True).data)
+
+    @extend_schema(request=InviteSerializer, responses={201: MemberSerializer})
+    def post(self, request):
+        data = InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = members_service.invite_member(by=request.user, **data.validated_data)
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    permission_classes = [IsApplicantAdmin]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk):
+        member = get_object_or_404(request.user.organisation.members, pk=pk)
+        members_service.remove_member(by=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)

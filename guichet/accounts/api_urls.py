@@ -14,4 +14,7 @@ urlpatterns = [
         api.RegistrationRejectApi.as_view(),
         name="registration-reject",
     ),
+    path("auth/token", api.TokenApi.as_view(), name="auth-token"),
+    path("organisation/members/", api.MemberListApi.as_view(), name="member-list"),
+    path("organisation/members/<int:pk>", api.MemberDetailApi.as_view(), name="member-detail"),
 ]

@@ -32,8 +32,46 @@ def demo_password() -> str:
     return path.read_text().strip()
 
 
+def demo_totp_secret() -> str:
+    """The agency demo accounts share one TOTP secret, generated into var/ on first run."""
+    path = settings.VAR_DIR / "demo-totp-secret"
+    if not path.exists():
+        from allauth.mfa.totp.internal.auth import generate_totp_secret
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(generate_totp_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEMO_TERMS = """Conditions générales d'utilisation de Guichet (exemple de démonstration)
+
+1. Objet. Guichet est la plateforme sur laquelle l'Agence du numérique en santé instruit les demandes de certification de conformité des produits numériques en santé à ses référentiels.
+
+2. Comptes. Chaque entreprise est représentée par un Responsable habilité, qui invite et retire les membres de son organisation. Chacun garde ses identifiants pour lui.
+
+3. Engagements. L'utilisateur dépose des informations et des preuves exactes et à jour ; il ne dépose pas de données de santé à caractère personnel.
+
+4. Traçabilité. Toute action est inscrite dans un journal d'audit horodaté et infalsifiable.
+
+5. Données personnelles. Les données des comptes servent à l'instruction des demandes et aux échanges avec l'agence."""
+
+
+def ensure_demo_terms() -> None:
+    from guichet.accounts.models import TermsOfUse
+
+    if not TermsOfUse.objects.exists():
+        from guichet.accounts.terms import publish_terms
+
+        publish_terms(version="1.0", text=DEMO_TERMS, by=User.objects.get(email=DEMO_USERS[0][0]))
+
+
 def ensure_demo_users() -> list[tuple[str, str, str]]:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
     password = demo_password()
+    secret = demo_totp_secret()
     organisations = {
         siren: Organisation.objects.get_or_create(siren=siren, defaults={"name": name})[0]
         for siren, name in DEMO_ORGANISATIONS.items()
@@ -53,6 +91,8 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
         if created:
             user.set_password(password)
             user.save()
+        if role in AGENCY_ROLES and not Authenticator.objects.filter(user=user).exists():
+            TOTP.activate(user, secret)
         label = Role(role).label
         if siren:
             label = f"{label} — {DEMO_ORGANISATIONS[siren]}"

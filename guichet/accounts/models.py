@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,6 +69,11 @@ class User(AbstractUser):
     @property
     def is_agency_admin(self) -> bool:
         return self.is_active and self.role == Role.AGENCY_ADMIN
+
+    @property
+    def is_applicant_admin(self) -> bool:
+        """The Responsable habilité, who invites and removes the organisation's members."""
+        return self.is_active and self.role == Role.APPLICANT_ADMIN and bool(self.organisation_id)
 
 
 class Organisation(models.Model):
@@ -146,3 +152,39 @@ class RegistrationRequest(models.Model):
 
     def __str__(self):
         return f"{self.company_name} ({self.company_id})"
+
+
+class TermsOfUse(models.Model):
+    """A version of the terms of use (CGU), published by the agency (R-ACC-3)."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    text = models.TextField(_("texte"))
+    published_at = models.DateTimeField(_("publiée le"), default=timezone.now)
+    published_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("version des CGU")
+        verbose_name_plural = _("versions des CGU")
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self):
+        return f"CGU {self.version}"
+
+
+class TermsAcceptance(models.Model):
+    """Who accepted which version of the terms, and when (R-ACC-3)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="terms_acceptances")
+    terms = models.ForeignKey(TermsOfUse, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(_("acceptée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("acceptation des CGU")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "terms"], name="terms_accepted_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — CGU {self.terms.version}"

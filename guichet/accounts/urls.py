@@ -6,17 +6,17 @@ from guichet.accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "connexion/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html"),
-        name="login",
-    ),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.profile, name="profile"),
+    path("jeton/revoquer/", views.token_revoke, name="token-revoke"),
+    path("cgu/", views.terms_accept, name="terms"),
+    path("agence/cgu/", views.terms_manage, name="terms-manage"),
+    path("organisation/", views.members, name="members"),
+    path("organisation/membres/<int:pk>/retirer/", views.member_remove, name="member-remove"),
     path(
         "mot-de-passe/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/set_password.html",
-            success_url=reverse_lazy("accounts:login"),
+            success_url=reverse_lazy("account_login"),
         ),
         name="set-password",
     ),

@@ -1,14 +1,23 @@
-from functools import wraps
-
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
 
 from guichet.accounts import services
-from guichet.accounts.models import RegistrationRequest, RegistrationStatus
+from guichet.accounts.members import invite_member, members_of, remove_member
+from guichet.accounts.models import RegistrationRequest, RegistrationStatus, TermsOfUse
+from guichet.accounts.security import has_totp, revoke_token
+from guichet.accounts.terms import accept_terms, current_terms, has_accepted, publish_terms
+from guichet.common.access import (
+    agency_admin_required,
+    applicant_admin_required,
+    login_required,
+    support_required,
+)
 from guichet.common.errors import ApplicationError
 
 
@@ -68,18 +77,6 @@ def registration_sent(request):
     return render(request, "accounts/registration_sent.html")
 
 
-def support_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.manages_accounts:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @support_required
 def registration_queue(request):
     pending = RegistrationRequest.objects.filter(status=RegistrationStatus.PENDING)
@@ -109,3 +106,153 @@ def registration_decide(request, pk):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("accounts:registration-queue")
+
+
+# --- My account, terms of use, members (R-ACC-3) --------------------------------------------
+
+
+@login_required
+def profile(request):
+    user = request.user
+    terms = current_terms()
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "has_totp": has_totp(user),
+            "has_token": Token.objects.filter(user=user).exists(),
+            "acceptance": user.terms_acceptances.select_related("terms")
+            .order_by("-accepted_at")
+            .first(),
+            "terms": terms,
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request):
+    if revoke_token(request.user, by=request.user):
+        messages.success(
+            request, "Votre jeton d'API est révoqué : il ne permet plus d'appeler l'API."
+        )
+    else:
+        messages.info(request, "Vous n'aviez pas de jeton d'API.")
+    return redirect("accounts:profile")
+
+
+class TermsAcceptForm(forms.Form):
+    accept = forms.BooleanField(
+        label="J'ai lu et j'accepte les conditions générales d'utilisation",
+        error_messages={
+            "required": "Cochez la case pour accepter les conditions générales d'utilisation."
+        },
+    )
+
+
+@login_required
+def terms_accept(request):
+    terms = current_terms()
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    if terms is None or has_accepted(request.user, terms):
+        return redirect(target or "home")
+    form = TermsAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accept_terms(user=request.user, terms=terms)
+        messages.success(
+            request,
+            f"Vous avez accepté les conditions générales d'utilisation (version {terms.version}).",
+        )
+        return redirect(target or "home")
+    previous = request.user.terms_acceptances.exists()
+    return render(
+        request,
+        "accounts/terms_accept.html",
+        {"terms": terms, "form": form, "next": target, "previous": previous},
+        status=400 if form.errors else 200,
+    )
+
+
+def terms_public(request):
+    return render(request, "accounts/terms_public.html", {"terms": current_terms()})
+
+
+class TermsPublishForm(forms.Form):
+    version = forms.CharField(
+        label="Numéro de version", max_length=20, required=False, help_text="ex. : 2.0"
+    )
+    text = forms.CharField(label="Texte", widget=forms.Textarea(attrs={"rows": 16}), required=False)
+
+
+@agency_admin_required
+def terms_manage(request):
+    form = TermsPublishForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            terms = publish_terms(by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            for field, message in exc.extra.get("errors", {}).items():
+                form.add_error(field, message)
+        else:
+            messages.success(
+                request,
+                f"Version {terms.version} publiée : chaque utilisateur l'acceptera à sa prochaine visite.",
+            )
+            return redirect("accounts:terms-manage")
+    versions = TermsOfUse.objects.annotate(accepted=Count("acceptances")).select_related(
+        "published_by"
+    )[:50]
+    return render(
+        request,
+        "accounts/terms_manage.html",
+        {"form": form, "versions": versions, "current": current_terms()},
+        status=400 if form.errors else 200,
+    )
+
+
+class InviteForm(forms.Form):
+    first_name = forms.CharField(label="Prénom", required=False)
+    last_name = forms.CharField(label="Nom", required=False)
+    email = forms.CharField(label="Adresse électronique", required=False, widget=forms.EmailInput)
+
+
+@applicant_admin_required
+def members(request):
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = invite_member(by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            for field, message in exc.extra.get("errors", {}).items():
+                form.add_error(field, message)
+        else:
+            messages.success(
+                request,
+                f"Invitation envoyée à {member.email} : le lien pour choisir un mot de passe est valable "
+                f"{settings.PASSWORD_RESET_TIMEOUT // 86400} jours.",
+            )
+            return redirect("accounts:members")
+    return render(
+        request,
+        "accounts/members.html",
+        {"form": form, "members": members_of(request.user.organisation)},
+        status=400 if form.errors else 200,
+    )
+
+
+@applicant_admin_required
+def member_remove(request, pk):
+    member = get_object_or_404(request.user.organisation.members, pk=pk)
+    if request.method == "POST":
+        try:
+            remove_member(by=request.user, member=member)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, f"{member.get_full_name() or member.email} n'a plus accès à Guichet."
+            )
+        return redirect("accounts:members")
+    return render(request, "accounts/member_remove.html", {"member": member})

@@ -89,10 +89,10 @@ def problem_exception_handler(exc, context):
     return response
 
 
-def problem_json_response(status_code: int, detail: str) -> JsonResponse:
-    """For errors raised outside DRF views (unknown /api/ path, server error)."""
+def problem_json_response(status_code: int, detail: str, **extra) -> JsonResponse:
+    """For errors raised outside DRF views (unknown /api/ path, server error, middleware)."""
     return JsonResponse(
-        problem(status_code, detail),
+        problem(status_code, detail, **extra),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},

@@ -18,3 +18,12 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
     assert set(User.objects.values_list("role", flat=True)) == {r.value for r in Role}
     for user in User.objects.all():
         assert user.email in out.getvalue()
+    # Agency accounts can sign in (they have their second factor), and everyone meets the CGU.
+    from allauth.mfa.models import Authenticator
+
+    from guichet.accounts.models import AGENCY_ROLES, TermsOfUse
+
+    staff = User.objects.filter(role__in=AGENCY_ROLES)
+    assert Authenticator.objects.filter(user__in=staff).count() == staff.count()
+    assert TermsOfUse.objects.count() == 1
+    assert "double authentification" in out.getvalue()

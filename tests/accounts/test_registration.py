@@ -27,13 +27,6 @@ GOOD = {
 }
 
 
-@pytest.fixture
-def support(db):
-    return User.objects.create_user(
-        email="support@agence.test", password=PASSWORD, role=Role.SUPPORT
-    )
-
-
 @pytest.mark.parametrize(
     ("raw", "kind", "siren"),
     [

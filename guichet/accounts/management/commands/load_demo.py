@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guichet.accounts.demo import ensure_demo_users
+from guichet.accounts.demo import demo_totp_secret, ensure_demo_terms, ensure_demo_users
 from guichet.referentials.services import load_catalogue
 
 
@@ -14,10 +14,15 @@ class Command(BaseCommand):
         for version in load_catalogue():
             self.stdout.write(f"Référentiel {version.label} chargé.")
         logins = ensure_demo_users()
+        ensure_demo_terms()
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS("Comptes de démonstration (identifiant, mot de passe, rôle) :")
         )
         for email, password, role in logins:
             self.stdout.write(f"  {email:<38} {password}   {role}")
+        self.stdout.write(
+            "Les comptes de l'agence ont la double authentification : ajoutez dans votre "
+            f"application TOTP la clé {demo_totp_secret()} (ou : python manage.py demo_totp)."
+        )
         self.stdout.write("")

@@ -1,0 +1,148 @@
+"""Login, lockout, password reset, second factor (R-ACC-3)."""
+
+import re
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.core import mail
+from django.urls import reverse
+
+from guichet.accounts.models import Organisation, Role, User
+from tests.conftest import PASSWORD, TOTP_SECRET, make_staff, totp_code
+
+pytestmark = pytest.mark.django_db
+
+STAFF_ROLES = [Role.SUPPORT, Role.INSTRUCTOR, Role.COMMITTEE, Role.AGENCY_ADMIN]
+
+
+@pytest.fixture
+def applicant(db):
+    organisation = Organisation.objects.create(name="Télésanté", siren="732829320")
+    return User.objects.create_user(
+        email="resp@telesante.fr",
+        password=PASSWORD,
+        role=Role.APPLICANT_ADMIN,
+        organisation=organisation,
+        first_name="Camille",
+    )
+
+
+def login(client, email, password=PASSWORD):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def test_r_acc_3_login_by_email_and_password(client, applicant):
+    response = login(client, "RESP@telesante.fr")
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:profile")).status_code == 200
+
+
+def test_r_acc_3_wrong_password_is_refused_in_french(client, applicant):
+    response = login(client, applicant.email, "mauvais")
+    assert response.status_code == 200
+    assert "incorrect" in response.content.decode()
+    assert client.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_r_acc_3_lockout_after_five_failures_even_with_the_right_password(client, applicant):
+    for _ in range(5):
+        login(client, applicant.email, "mauvais")
+    response = login(client, applicant.email)
+    assert "Trop de tentatives de connexion" in response.content.decode()
+    assert client.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_r_acc_3_password_reset_by_email(client, applicant):
+    response = client.post(reverse("account_reset_password"), {"email": applicant.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [applicant.email]
+    link = re.search(r"https?://\S+", mail.outbox[0].body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    response = client.get("/" + path, follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else "/" + path
+    new = "un-nouveau-mot-de-passe-42"
+    response = client.post(form_url, {"password1": new, "password2": new})
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert applicant.check_password(new)
+    # The link is single-use.
+    assert "invalide" in client.get("/" + path, follow=True).content.decode().lower()
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_r_acc_3_staff_without_totp_cannot_reach_any_agency_page(client, catalogue, role):
+    user = make_staff(f"{role}@agence.test", role, totp=False)
+    client.force_login(user)
+    for url in ("/", reverse("referentials:manage"), reverse("accounts:registration-queue")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
+    api = client.get("/api/v1/referentials/")
+    assert api.status_code == 403
+    assert "double authentification" in api.json()["detail"]
+    # Enrolling a device opens the door.
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, TOTP_SECRET)
+    assert client.get("/").status_code == 200
+
+
+def test_r_acc_3_applicant_may_work_without_second_factor(client, applicant):
+    client.force_login(applicant)
+    assert client.get("/").status_code == 200
+
+
+def test_r_acc_3_staff_login_asks_for_the_totp_code(client, agency_admin):
+    response = login(client, agency_admin.email)
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("referentials:manage")).status_code == 302  # not signed in yet
+    response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code == 200 and "incorrect" in response.content.decode().lower()
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert response.status_code == 302
+    assert client.get(reverse("referentials:manage")).status_code == 200
+
+
+def test_r_acc_3_recovery_codes_sign_in_when_the_phone_is_lost(client, agency_admin):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    codes = RecoveryCodes.activate(agency_admin).get_unused_codes()
+    assert len(codes) >= 8
+    login(client, agency_admin.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert response.status_code == 302
+    assert client.get(reverse("referentials:manage")).status_code == 200
+    # A recovery code works once.
+    client.logout()
+    login(client, agency_admin.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert response.status_code == 200
+
+
+def test_r_acc_3_staff_cannot_remove_their_second_factor(agency_admin, applicant):
+    from guichet.accounts.security import MFAAdapter
+
+    device = Authenticator.objects.get(user=agency_admin)
+    assert MFAAdapter().can_delete_authenticator(device) is False
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    own = TOTP.activate(applicant, TOTP_SECRET).instance
+    assert MFAAdapter().can_delete_authenticator(own) is True
+
+
+def test_r_acc_3_totp_secrets_are_encrypted_at_rest(agency_admin):
+    stored = Authenticator.objects.get(user=agency_admin).data["secret"]
+    assert TOTP_SECRET not in stored and stored.startswith("v1:")
+
+
+def test_r_acc_3_admin_site_signs_in_through_allauth(client):
+    response = client.get("/django-admin/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_r_acc_3_nobody_signs_up_alone(client):
+    from guichet.accounts.adapter import AccountAdapter
+
+    assert AccountAdapter().is_open_for_signup(None) is False
+    assert client.get("/compte/signup/").status_code == 404
