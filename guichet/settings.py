@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "guichet.accounts",
     "guichet.referentials",
     "guichet.journal",
+    "guichet.applications",
 ]
 
 MIDDLEWARE = [

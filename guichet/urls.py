@@ -15,6 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 api_v1 = [
     path("", include("guichet.referentials.api_urls")),
     path("", include("guichet.accounts.api_urls")),
+    path("", include("guichet.applications.api_urls")),
     path("journal/", JournalExportApi.as_view(), name="journal"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI injects its own <style> elements: the only page whose styles are relaxed.

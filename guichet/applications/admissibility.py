@@ -1,0 +1,376 @@
+"""The admissibility forms of R-APP-5 (DMN) and R-APP-6 (TLC) as data: fields, conditions,
+documents. Drafts validate what is given; submission lists every missing item at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from guichet.accounts.identifiers import IdentifierError, parse_company_id, parse_phone
+
+# Profiles of the identity referential: they make the CNDA NIE/NIL required (R-APP-5, R-APP-6).
+IDENTITY_PROFILES = {
+    "DMN": {"referentiel_identite", "ri_etablissement_sante", "ri_hors_etablissement_sante"},
+    "TLC": {"referentiel_identite", "ri_insi_cv"},
+}
+DEVICE_CLASSES = [
+    ("I", "Classe I"),
+    ("IIa", "Classe IIa"),
+    ("IIb", "Classe IIb"),
+    ("III", "Classe III"),
+]
+LIST_CHOICES = [("LPPR", "LPPR"), ("LATM", "LATM")]
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    type: str = "text"  # text | email | phone | date | bool | choice | company_id | textarea
+    group: str = ""
+    required: bool | Callable[[Mapping, set, object], bool] = True
+    choices: list = field(default_factory=list)
+    help_text: str = ""
+    siret: bool = False  # TLC asks for a SIRET (or VAT), DMN for a SIREN (or VAT)
+
+    def is_required(self, data: Mapping, profiles: set, application) -> bool:
+        return (
+            self.required(data, profiles, application) if callable(self.required) else self.required
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    label: str
+    required: bool | Callable[[Mapping, set, object], bool] = True
+
+    def is_required(self, data: Mapping, profiles: set, application) -> bool:
+        return (
+            self.required(data, profiles, application) if callable(self.required) else self.required
+        )
+
+
+def _identity(referential):
+    return lambda data, profiles, app: bool(profiles & IDENTITY_PROFILES[referential])
+
+
+def _is_false(key):
+    return lambda data, profiles, app: data.get(key) is False
+
+
+CONTACTS = "Contacts et entité"
+SOFTWARE = "Logiciel"
+PLANNING = "Calendrier"
+CNDA = "Identifiants CNDA"
+
+
+def _contacts(siret: bool) -> list[Field]:
+    return [
+        Field("legal_rep_name", "Représentant légal — nom et prénom", group=CONTACTS),
+        Field("legal_rep_email", "Représentant légal — adresse électronique", "email", CONTACTS),
+        Field("legal_rep_phone", "Représentant légal — téléphone", "phone", CONTACTS),
+        Field("contact_name", "Contact — nom et prénom", group=CONTACTS),
+        Field("contact_email", "Contact — adresse électronique", "email", CONTACTS),
+        Field("contact_phone", "Contact — téléphone", "phone", CONTACTS),
+        Field("entity_name", "Nom de l'entité", group=CONTACTS),
+        Field(
+            "entity_id",
+            "SIRET ou numéro de TVA intracommunautaire"
+            if siret
+            else "SIREN ou numéro de TVA intracommunautaire",
+            "company_id",
+            CONTACTS,
+            siret=siret,
+        ),
+    ]
+
+
+def _planning() -> list[Field]:
+    return [
+        Field(
+            "planned_complete_date",
+            "Date prévue de dépôt d'un dossier de preuves complet",
+            "date",
+            PLANNING,
+        ),
+        Field(
+            "publish_planned_date",
+            "J'accepte que cette date soit publiée",
+            "bool",
+            PLANNING,
+        ),
+    ]
+
+
+FIELDS: dict[str, list[Field]] = {
+    "DMN": [
+        *_contacts(siret=False),
+        Field("software_name", "Nom du logiciel", group=SOFTWARE),
+        Field(
+            "software_version",
+            "Version du logiciel",
+            group=SOFTWARE,
+            help_text="La version certifiée : la même dans tous les documents.",
+        ),
+        Field("patient_access", "Le logiciel est-il accessible aux patients ?", "bool", SOFTWARE),
+        Field("basic_udi_di", "Basic UDI-DI (s'il existe)", group=SOFTWARE, required=False),
+        Field("reimbursement_list", "Liste visée", "choice", SOFTWARE, choices=LIST_CHOICES),
+        Field(
+            "device_class",
+            "Classe du dispositif médical",
+            "choice",
+            SOFTWARE,
+            choices=DEVICE_CLASSES,
+        ),
+        Field(
+            "connected_objects",
+            "Objets connectés compatibles (Basic UDI-DI ou critères de compatibilité)",
+            "textarea",
+            SOFTWARE,
+            required=False,
+        ),
+        Field(
+            "host_is_applicant",
+            "Le candidat héberge-t-il lui-même les données de santé ?",
+            "bool",
+            SOFTWARE,
+        ),
+        Field(
+            "host_name",
+            "Nom de l'hébergeur certifié HDS",
+            group=SOFTWARE,
+            required=_is_false("host_is_applicant"),
+        ),
+        *_planning(),
+        Field(
+            "cnda_nie",
+            "Numéro d'identification de l'éditeur (NIE) du CNDA",
+            group=CNDA,
+            required=_identity("DMN"),
+        ),
+        Field(
+            "cnda_nil",
+            "Numéro d'identification du logiciel (NIL) du CNDA",
+            group=CNDA,
+            required=_identity("DMN"),
+        ),
+    ],
+    "TLC": [
+        *_contacts(siret=True),
+        Field("software_name", "Nom du logiciel", group=SOFTWARE),
+        Field(
+            "software_version",
+            "Version du logiciel",
+            group=SOFTWARE,
+            help_text="La version certifiée : la même dans tous les documents.",
+        ),
+        Field(
+            "teleconsultation_company",
+            "Déployé dans une société de téléconsultation (médecins salariés) ?",
+            "bool",
+            SOFTWARE,
+        ),
+        Field(
+            "all_proofs_available",
+            "Pouvez-vous fournir toutes les preuves attendues ?",
+            "bool",
+            SOFTWARE,
+        ),
+        *_planning(),
+        Field(
+            "cnda_nie",
+            "Numéro d'identification de l'éditeur (NIE) du CNDA",
+            group=CNDA,
+            required=_identity("TLC"),
+        ),
+        Field(
+            "cnda_nil",
+            "Numéro d'identification du logiciel (NIL) du CNDA",
+            group=CNDA,
+            required=_identity("TLC"),
+        ),
+    ],
+}
+
+# Per additional component (R-APP-5: name, version, NIL, description; TLC adds the NIE).
+COMPONENT_FIELDS = {
+    "DMN": [
+        ("name", "Nom commercial", True),
+        ("version", "Version", True),
+        ("nil", "NIL", False),
+        ("description", "Description courte", True),
+    ],
+    "TLC": [
+        ("name", "Nom commercial", True),
+        ("version", "Version", True),
+        ("nie", "NIE", False),
+        ("nil", "NIL", False),
+        ("description", "Description courte", True),
+    ],
+}
+
+
+def _group(data, profiles, app):
+    return bool(app is not None and app.is_group)
+
+
+DOCUMENTS: dict[str, list[Document]] = {
+    "DMN": [
+        Document("functional_documentation", "Documentation fonctionnelle"),
+        Document("gdpr_declaration", "Déclaration de conformité au RGPD"),
+        Document(
+            "hds_declaration",
+            "Déclaration de conformité HDS (nommant l'hébergeur s'il n'est pas le candidat)",
+        ),
+        Document(
+            "hds_host_certificate",
+            "Certificat HDS de l'hébergeur",
+            required=_is_false("host_is_applicant"),
+        ),
+        Document("ce_declaration", "Déclaration de marquage CE"),
+        Document(
+            "notified_body_certificate",
+            "Certificat CE de l'organisme notifié",
+            required=lambda data, profiles, app: (
+                bool(data.get("device_class")) and data.get("device_class") != "I"
+            ),
+        ),
+        Document("mandates", "Mandats des membres du groupement", required=_group),
+    ],
+    "TLC": [
+        Document("functional_documentation", "Documentation fonctionnelle"),
+        Document(
+            "commitment",
+            "Engagement à obtenir le certificat complet avant le 31/12/2024",
+            required=_is_false("all_proofs_available"),
+        ),
+        Document("mandates", "Mandats des membres du groupement", required=_group),
+    ],
+}
+
+
+def fields_for(code: str) -> list[Field]:
+    return FIELDS[code]
+
+
+def documents_for(code: str) -> list[Document]:
+    return DOCUMENTS[code]
+
+
+def _clean_bool(value):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "oui", "1", "on", "yes"}:
+        return True
+    if text in {"false", "non", "0", "off", "no"}:
+        return False
+    raise ValueError("Répondez par oui ou par non.")
+
+
+def clean_value(spec: Field, value):
+    """The stored form of one value, or ValueError with a French message. Empty means unset."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if spec.type == "bool":
+        return _clean_bool(value)
+    value = str(value).strip()
+    if spec.type == "email":
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValueError(
+                "Saisissez une adresse électronique valide, par exemple nom@entreprise.fr."
+            ) from None
+        return value.lower()
+    if spec.type == "phone":
+        try:
+            return parse_phone(value)
+        except IdentifierError as exc:
+            raise ValueError(str(exc)) from None
+    if spec.type == "company_id":
+        try:
+            parsed = parse_company_id(value)
+        except IdentifierError as exc:
+            raise ValueError(str(exc)) from None
+        if spec.siret and parsed.kind == "siren":
+            raise ValueError(
+                "Indiquez le SIRET (14 chiffres) de l'établissement, ou un numéro de TVA."
+            )
+        if not spec.siret and parsed.kind == "siret":
+            return parsed.siren
+        return parsed.value
+    if spec.type == "date":
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValueError("Saisissez une date au format AAAA-MM-JJ.") from None
+    if spec.type == "choice":
+        allowed = {key for key, _ in spec.choices}
+        if value not in allowed:
+            raise ValueError(f"Choisissez parmi : {', '.join(sorted(allowed))}.")
+        return value
+    if len(value) > 5000:
+        raise ValueError("Le texte dépasse 5 000 caractères.")
+    return value
+
+
+def clean_components(code: str, components) -> list[dict]:
+    if components in (None, ""):
+        return []
+    if not isinstance(components, list):
+        raise ValueError("Les composants sont une liste.")
+    allowed = [key for key, _, _ in COMPONENT_FIELDS[code]]
+    cleaned = []
+    for item in components:
+        if not isinstance(item, Mapping):
+            raise ValueError("Chaque composant a un nom, une version et une description.")
+        cleaned.append({key: str(item.get(key) or "").strip()[:500] for key in allowed})
+    return cleaned
+
+
+def missing_items(application, documents_present: set[str] | None = None) -> list[dict]:
+    """Every item that blocks submission, in the form's order, each with the anchor of its
+    field: `{"item", "label", "detail"}` (R-APP-7)."""
+    code = application.referential_version.referential.code
+    data = application.form or {}
+    profiles = set(application.profiles or [])
+    missing = []
+    for spec in fields_for(code):
+        if spec.is_required(data, profiles, application) and data.get(spec.key) is None:
+            missing.append({"item": spec.key, "label": spec.label, "detail": "à renseigner"})
+    for i, component in enumerate(data.get("components") or []):
+        for key, label, required in COMPONENT_FIELDS[code]:
+            if required and not component.get(key):
+                missing.append(
+                    {
+                        "item": f"components.{i}.{key}",
+                        "label": f"Composant {i + 1} — {label}",
+                        "detail": "à renseigner",
+                    }
+                )
+    if application.is_group and not application.group_members:
+        missing.append(
+            {"item": "group_members", "label": "Membres du groupement", "detail": "à renseigner"}
+        )
+    if not profiles:
+        missing.append({"item": "profiles", "label": "Profils", "detail": "choisissez les profils"})
+    if documents_present is not None:
+        for document in documents_for(code):
+            if (
+                document.is_required(data, profiles, application)
+                and document.key not in documents_present
+            ):
+                missing.append(
+                    {
+                        "item": f"documents.{document.key}",
+                        "label": document.label,
+                        "detail": "document à déposer",
+                    }
+                )
+    return missing

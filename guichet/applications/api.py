@@ -1,0 +1,132 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guichet.applications import selectors, services
+from guichet.applications.serializers import (
+    ApplicationCreateSerializer,
+    ApplicationPatchSerializer,
+    ApplicationSerializer,
+    ProductInputSerializer,
+    ProductSerializer,
+)
+from guichet.common.api import Pagination
+from guichet.journal import exports
+from guichet.journal.api import stream
+from guichet.referentials.selectors import get_version
+
+
+class ProductListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ProductSerializer(many=True))
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.products_for(request.user), request, view=self)
+        return paginator.get_paginated_response(ProductSerializer(page, many=True).data)
+
+    @extend_schema(request=ProductInputSerializer, responses={201: ProductSerializer})
+    def post(self, request):
+        data = ProductInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.save_product(by=request.user, **{"name": "", **data.validated_data})
+        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ProductSerializer)
+    def get(self, request, pk):
+        return Response(
+            ProductSerializer(get_object_or_404(selectors.products_for(request.user), pk=pk)).data
+        )
+
+    @extend_schema(request=ProductInputSerializer, responses=ProductSerializer)
+    def patch(self, request, pk):
+        product = get_object_or_404(selectors.products_for(request.user), pk=pk)
+        data = ProductInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {"name": product.name, "description": product.description, **data.validated_data}
+        product = services.save_product(by=request.user, product=product, **values)
+        return Response(ProductSerializer(product).data)
+
+
+class ApplicationListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ApplicationSerializer(many=True))
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.applications_for(request.user), request, view=self
+        )
+        return paginator.get_paginated_response(ApplicationSerializer(page, many=True).data)
+
+    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
+    def post(self, request):
+        data = ApplicationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        product = get_object_or_404(selectors.products_for(request.user), pk=values["product"])
+        application = services.create_application(
+            by=request.user,
+            product=product,
+            product_version=values["product_version"],
+            referential_version=get_version(values["referential"], values["version"], request.user),
+            pathway_code=values["pathway"],
+            pathology_code=values.get("pathology", ""),
+            is_group=values["is_group"],
+        )
+        application = selectors.applications_for(request.user).get(pk=application.pk)
+        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self, request, pk):
+        return get_object_or_404(selectors.applications_for(request.user), pk=pk)
+
+    @extend_schema(responses=ApplicationSerializer)
+    def get(self, request, pk):
+        return Response(ApplicationSerializer(self.get_object(request, pk)).data)
+
+    @extend_schema(request=ApplicationPatchSerializer, responses=ApplicationSerializer)
+    def patch(self, request, pk):
+        application = self.get_object(request, pk)
+        data = ApplicationPatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.save_draft(by=request.user, application=application, data=data.validated_data)
+        return Response(ApplicationSerializer(self.get_object(request, pk)).data)
+
+
+class ApplicationSubmitApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=ApplicationSerializer)
+    def post(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        services.submit(by=request.user, application=application)
+        return Response(
+            ApplicationSerializer(selectors.applications_for(request.user).get(pk=pk)).data
+        )
+
+
+class ApplicationJournalApi(APIView):
+    """The application's audit journal (R-AUD-1), to its applicant and to the agency."""
+
+    permission_classes = [IsAuthenticated]
+
+    def perform_content_negotiation(self, request, force=False):
+        from rest_framework.renderers import JSONRenderer
+
+        return (JSONRenderer(), JSONRenderer.media_type)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        return stream(request.query_params.get("format", "json"), exports.entries(application.pk))

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from guichet.applications import api
+
+urlpatterns = [
+    path("products/", api.ProductListApi.as_view(), name="product-list"),
+    path("products/<int:pk>/", api.ProductDetailApi.as_view(), name="product-detail"),
+    path("applications/", api.ApplicationListApi.as_view(), name="application-list"),
+    path("applications/<int:pk>/", api.ApplicationDetailApi.as_view(), name="application-detail"),
+    path(
+        "applications/<int:pk>/submit",
+        api.ApplicationSubmitApi.as_view(),
+        name="application-submit",
+    ),
+    path(
+        "applications/<int:pk>/journal",
+        api.ApplicationJournalApi.as_view(),
+        name="application-journal",
+    ),
+]

@@ -1,0 +1,138 @@
+"""Products and applications (candidatures) (R-APP-1 … R-APP-8, R-REF-6)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one door to products (R-ACT-1): agency roles see all, an applicant its own."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agency:
+            return self
+        return (
+            self.filter(organisation_id=user.organisation_id)
+            if user.organisation_id
+            else self.none()
+        )
+
+
+class Product(models.Model):
+    """A digital health product of an organisation; it is certified version by version."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="products"
+    )
+    name = models.CharField(_("nom commercial"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("produit")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="product_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProductModule(models.Model):
+    """A module (component) of the product, with its own version (R-APP-4)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="modules")
+    name = models.CharField(_("nom du module"), max_length=255)
+    version = models.CharField(_("version"), max_length=64)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("module")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.name} {self.version}"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Recevabilité en cours d'examen")
+    TO_FIX = "to_fix", _("Éléments à corriger")
+    ADMISSIBLE = "admissible", _("Recevable")
+    NOT_ADMISSIBLE = "not_admissible", _("Non recevable")
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one door to applications (R-ACT-1): every page and endpoint looks them up here,
+        so another organisation's application answers 404."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agency:
+            return self
+        return (
+            self.filter(organisation_id=user.organisation_id)
+            if user.organisation_id
+            else self.none()
+        )
+
+
+class Application(models.Model):
+    """One product version against one referential version, through one pathway (R-APP-1)."""
+
+    reference = models.CharField(_("référence"), max_length=32, unique=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="applications"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="applications")
+    product_version = models.CharField(_("version certifiée"), max_length=64)
+    referential_version = models.ForeignKey(
+        "referentials.ReferentialVersion", on_delete=models.PROTECT, related_name="applications"
+    )
+    pathway = models.ForeignKey(
+        "referentials.Pathway", on_delete=models.PROTECT, related_name="applications"
+    )
+    pathology = models.ForeignKey(
+        "referentials.Pathology",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+    status = models.CharField(
+        _("état"), max_length=32, choices=Status.choices, default=Status.DRAFT
+    )
+    form = models.JSONField(_("formulaire de recevabilité"), default=dict, blank=True)
+    answers = models.JSONField(_("réponses au questionnaire"), default=dict, blank=True)
+    profiles = models.JSONField(_("profils"), default=list, blank=True)
+    is_group = models.BooleanField(_("groupement sans personnalité morale"), default=False)
+    group_members = models.JSONField(_("membres du groupement"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    submitted_at = models.DateTimeField(_("soumise le"), null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("candidature")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "product_version", "referential_version"],
+                name="one_application_per_product_version",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} — {self.product.name} {self.product_version}"
+
+    @property
+    def profiles_final(self) -> bool:
+        """R-REF-6: the profile choice is final once the admissibility form is submitted."""
+        return self.submitted_at is not None

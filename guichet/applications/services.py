@@ -1,0 +1,340 @@
+"""Writing products and applications (R-APP-1 … R-APP-7, R-REF-6, R-REF-7). Every change is
+one transaction with its journal entry; bad input raises ApplicationError and changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from guichet.applications import admissibility
+from guichet.applications.models import Application, Product, ProductModule, Status
+from guichet.common.errors import ApplicationError
+from guichet.journal.services import record
+from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
+from guichet.referentials.selectors import evaluate_profiles, resolve_profiles
+
+
+def _invalid(message: str, errors: dict) -> ApplicationError:
+    return ApplicationError(message, extra={"status": 400, "errors": errors})
+
+
+def _require_applicant(user):
+    if not (user.is_active and user.organisation_id and not user.is_agency):
+        raise ApplicationError(
+            "Seuls les membres d'une organisation candidate déclarent des produits et des candidatures.",
+            extra={"status": 403},
+        )
+
+
+def _clean_modules(modules) -> list[dict]:
+    if modules in (None, ""):
+        return []
+    if not isinstance(modules, list):
+        raise _invalid("Les modules sont une liste.", {"modules": "Les modules sont une liste."})
+    cleaned, errors = [], {}
+    for i, module in enumerate(modules):
+        name = str((module or {}).get("name") or "").strip()
+        version = str((module or {}).get("version") or "").strip()
+        if not name or not version:
+            errors[f"modules.{i}"] = f"Module {i + 1} : indiquez son nom et sa version."
+        cleaned.append({"name": name[:255], "version": version[:64]})
+    if errors:
+        raise _invalid("Les modules sont incomplets.", errors)
+    return cleaned
+
+
+@transaction.atomic
+def save_product(
+    *, by, name: str, description: str = "", modules=None, product: Product | None = None
+) -> Product:
+    """Declares a product, or updates one, with its modules and their versions (R-APP-4)."""
+    _require_applicant(by)
+    name = (name or "").strip()
+    if not name:
+        raise _invalid(
+            "Le produit n'a pas été enregistré.", {"name": "Indiquez le nom commercial du produit."}
+        )
+    cleaned = _clean_modules(modules)
+    duplicate = Product.objects.filter(organisation_id=by.organisation_id, name__iexact=name)
+    if product is not None:
+        duplicate = duplicate.exclude(pk=product.pk)
+    if duplicate.exists():
+        raise _invalid(
+            "Le produit n'a pas été enregistré.",
+            {"name": "Votre organisation a déjà un produit de ce nom."},
+        )
+    before = None
+    if product is None:
+        product = Product.objects.create(
+            organisation_id=by.organisation_id, name=name, description=description or ""
+        )
+    else:
+        before = {"name": product.name, "modules": list(product.modules.values("name", "version"))}
+        product.name, product.description = name, description or ""
+        product.save()
+    if modules is not None:
+        product.modules.all().delete()
+        ProductModule.objects.bulk_create(
+            ProductModule(product=product, position=i, **module) for i, module in enumerate(cleaned)
+        )
+    record(
+        action="product.update" if before else "product.create",
+        obj=product,
+        by=by,
+        before=before,
+        after={"name": product.name, "modules": cleaned if modules is not None else None},
+    )
+    return product
+
+
+@transaction.atomic
+def create_application(
+    *,
+    by,
+    product: Product,
+    product_version: str,
+    referential_version: ReferentialVersion,
+    pathway_code: str,
+    pathology_code: str = "",
+    is_group: bool = False,
+) -> Application:
+    """One application per product version and referential version (R-APP-1), through an open
+    pathway (R-APP-2); the generic line names its pathology (R-REF-7)."""
+    _require_applicant(by)
+    errors = {}
+    if product.organisation_id != by.organisation_id:
+        raise ApplicationError("Produit introuvable.", extra={"status": 404})
+    product_version = (product_version or "").strip()
+    if not product_version:
+        errors["product_version"] = "Indiquez la version du produit à certifier."
+    if referential_version.state != VersionState.PUBLISHED:
+        errors["referential_version"] = (
+            "Cette version du référentiel n'est pas ouverte aux candidatures."
+        )
+    pathway = Pathway.objects.filter(
+        referential_id=referential_version.referential_id, code=pathway_code
+    ).first()
+    pathology = None
+    if pathway is None:
+        errors["pathway"] = "Choisissez une démarche du référentiel."
+    elif not pathway.is_open:
+        errors["pathway"] = f"La démarche « {pathway.label} » n'est pas ouverte actuellement."
+    elif pathway.pathologies.exists():
+        pathology = pathway.pathologies.filter(code=pathology_code).first()
+        if pathology is None:
+            errors["pathology"] = "Choisissez la pathologie visée par la ligne générique."
+        elif not pathology.is_available:
+            errors["pathology"] = (
+                f"La spécification technique {pathology.specification_code} ({pathology.label}) est à venir : "
+                "cette pathologie ne peut pas encore être choisie."
+            )
+    elif pathology_code:
+        errors["pathology"] = "Cette démarche ne vise pas de pathologie."
+    if errors:
+        raise _invalid("La candidature n'a pas été créée.", errors)
+    application = Application(
+        reference=uuid.uuid4().hex[:32],
+        organisation_id=by.organisation_id,
+        product=product,
+        product_version=product_version,
+        referential_version=referential_version,
+        pathway=pathway,
+        pathology=pathology,
+        is_group=bool(is_group),
+        created_by=by,
+        form={"software_name": product.name, "software_version": product_version},
+    )
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        raise _invalid(
+            "La candidature n'a pas été créée.",
+            {
+                "product_version": (
+                    f"Une candidature existe déjà pour {product.name} {product_version} "
+                    f"et le référentiel {referential_version.label}."
+                )
+            },
+        ) from None
+    code = referential_version.referential.code
+    application.reference = f"{code}-{timezone.localdate().year}-{application.pk:05d}"
+    application.save(update_fields=["reference"])
+    record(
+        action="application.create",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        after={
+            "reference": application.reference,
+            "product": product.name,
+            "product_version": product_version,
+            "referential_version": referential_version.label,
+            "pathway": pathway.code,
+            "pathology": pathology.code if pathology else None,
+        },
+    )
+    return application
+
+
+EDITABLE = {Status.DRAFT}
+
+
+@transaction.atomic
+def save_draft(*, by, application: Application, data: dict) -> Application:
+    """Saves whatever part of the form is given, incomplete (R-APP-7). Each given value is
+    checked; one wrong value refuses the whole save, with every error, and nothing changes."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status not in EDITABLE:
+        raise ApplicationError(
+            "La candidature a été soumise : le formulaire ne se modifie plus, sauf les éléments "
+            "que l'instructeur demande de corriger.",
+        )
+    if by.is_agency:
+        raise ApplicationError(
+            "L'agence ne remplit pas le formulaire du candidat.", extra={"status": 403}
+        )
+    code = application.referential_version.referential.code
+    specs = {spec.key: spec for spec in admissibility.fields_for(code)}
+    errors, form, before = {}, dict(application.form), {}
+    for key, value in (data.get("form") or {}).items():
+        if key == "components":
+            try:
+                form["components"] = admissibility.clean_components(code, value)
+            except ValueError as exc:
+                errors["form.components"] = str(exc)
+            continue
+        spec = specs.get(key)
+        if spec is None:
+            errors[f"form.{key}"] = "Champ inconnu du formulaire de recevabilité."
+            continue
+        try:
+            cleaned = admissibility.clean_value(spec, value)
+        except ValueError as exc:
+            errors[f"form.{key}"] = str(exc)
+            continue
+        if form.get(key) != cleaned:
+            before[key] = form.get(key)
+            if cleaned is None:
+                form.pop(key, None)
+            else:
+                form[key] = cleaned
+    version = application.referential_version
+    if "answers" in data:
+        answers = data.get("answers") or {}
+        if not isinstance(answers, dict):
+            errors["answers"] = "Les réponses au questionnaire sont un objet."
+        else:
+            try:
+                evaluate_profiles(version, answers=answers)
+            except ApplicationError as exc:
+                errors["answers"] = exc.message
+            else:
+                application.answers = answers
+    if "profiles" in data:
+        try:
+            application.profiles = resolve_profiles(version, data.get("profiles") or [])
+        except ApplicationError as exc:
+            errors["profiles"] = exc.message
+    if "product_version" in data:
+        value = str(data.get("product_version") or "").strip()
+        if not value:
+            errors["product_version"] = "Indiquez la version du produit à certifier."
+        else:
+            application.product_version = value[:64]
+    if "is_group" in data:
+        application.is_group = bool(data.get("is_group"))
+    if "group_members" in data:
+        members = data.get("group_members") or []
+        if not isinstance(members, list) or not all(
+            isinstance(m, dict) and str(m.get("name") or "").strip() for m in members
+        ):
+            errors["group_members"] = "Chaque membre du groupement a un nom."
+        else:
+            application.group_members = [
+                {
+                    "name": str(m["name"]).strip()[:255],
+                    "company_id": str(m.get("company_id") or "").strip()[:20],
+                }
+                for m in members
+            ]
+    if errors:
+        raise _invalid(
+            "Le brouillon n'a pas été enregistré : corrigez les champs signalés.", errors
+        )
+    application.form = form
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        raise _invalid(
+            "Le brouillon n'a pas été enregistré.",
+            {"product_version": "Une autre candidature vise déjà cette version du produit."},
+        ) from None
+    record(
+        action="application.draft",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before=before or None,
+        after={key: form.get(key) for key in before} or None,
+    )
+    return application
+
+
+def version_mismatches(application: Application) -> list[str]:
+    """R-APP-4: every place that names another version than the one certified."""
+    found = []
+    software_version = (application.form or {}).get("software_version")
+    if software_version and software_version != application.product_version:
+        found.append(
+            f"Le formulaire indique la version {software_version}, la candidature vise la version "
+            f"{application.product_version}."
+        )
+    return found
+
+
+@transaction.atomic
+def submit(*, by, application: Application) -> Application:
+    """Submits the admissibility form: refused with every missing item at once; after it, the
+    profile choice is final (R-APP-7, R-REF-6)."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if by.is_agency:
+        raise ApplicationError("Seul le candidat soumet sa candidature.", extra={"status": 403})
+    if application.status != Status.DRAFT:
+        raise ApplicationError("Cette candidature a déjà été soumise.")
+    missing = admissibility.missing_items(application)
+    violations = []
+    if application.profiles:
+        evaluation = evaluate_profiles(
+            application.referential_version,
+            answers=application.answers or None,
+            profiles=application.profiles,
+        )
+        violations = list(evaluation.violations)
+    mismatches = version_mismatches(application)
+    if missing or violations or mismatches:
+        raise ApplicationError(
+            f"La candidature ne peut pas encore être soumise : {len(missing) + len(violations) + len(mismatches)} "
+            "point(s) à traiter.",
+            extra={
+                "status": 400,
+                "missing": missing,
+                "violations": violations,
+                "version_mismatches": mismatches,
+            },
+        )
+    application.status = Status.SUBMITTED
+    application.submitted_at = timezone.now()
+    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    record(
+        action="application.submit",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before={"status": Status.DRAFT.value},
+        after={"status": application.status, "profiles": application.profiles},
+    )
+    return application

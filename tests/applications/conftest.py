@@ -1,0 +1,80 @@
+import pytest
+
+from guichet.accounts.models import Organisation, Role, User
+from tests.conftest import PASSWORD
+
+# Answers and profiles that satisfy the DMN rules (guide's example 1) and TLC's table.
+DMN_ANSWERS = {"professional_access": False, "patient_access": False, "creates_identities": False}
+DMN_PROFILES = ["general"]
+
+
+def complete_dmn_form(**overrides):
+    form = {
+        "legal_rep_name": "Dominique Durand",
+        "legal_rep_email": "dominique@telesante.fr",
+        "legal_rep_phone": "+33 6 12 34 56 78",
+        "contact_name": "Camille Martin",
+        "contact_email": "camille@telesante.fr",
+        "contact_phone": "01 23 45 67 89",
+        "entity_name": "Télésanté SAS",
+        "entity_id": "732 829 320",
+        "patient_access": False,
+        "reimbursement_list": "LATM",
+        "device_class": "IIa",
+        "host_is_applicant": False,
+        "host_name": "Hébergeur HDS",
+        "planned_complete_date": "2027-03-01",
+        "publish_planned_date": True,
+    }
+    form.update(overrides)
+    return form
+
+
+@pytest.fixture
+def organisation(db):
+    return Organisation.objects.create(name="Télésanté", siren="732829320")
+
+
+@pytest.fixture
+def applicant(organisation):
+    return User.objects.create_user(
+        email="resp@telesante.fr",
+        password=PASSWORD,
+        role=Role.APPLICANT_ADMIN,
+        organisation=organisation,
+    )
+
+
+@pytest.fixture
+def stranger(db):
+    other = Organisation.objects.create(name="Autre", siren="552100554")
+    return User.objects.create_user(
+        email="x@autre.fr", password=PASSWORD, role=Role.APPLICANT_ADMIN, organisation=other
+    )
+
+
+@pytest.fixture
+def product(applicant):
+    from guichet.applications.services import save_product
+
+    return save_product(
+        by=applicant,
+        name="TéléSuivi",
+        modules=[
+            {"name": "Portail web", "version": "3.2"},
+            {"name": "App iOS", "version": "3.2.1"},
+        ],
+    )
+
+
+@pytest.fixture
+def dmn_application(applicant, product, dmn):
+    from guichet.applications.services import create_application
+
+    return create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=dmn,
+        pathway_code="nom_de_marque",
+    )

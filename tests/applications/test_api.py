@@ -1,0 +1,101 @@
+"""The applications API (ARCHITECTURE.md): products, applications, draft PATCH, submit, journal."""
+
+import json
+
+import pytest
+
+from tests.applications.conftest import DMN_ANSWERS, DMN_PROFILES, complete_dmn_form
+
+pytestmark = pytest.mark.django_db
+
+
+def test_r_app_1_create_product_and_application_through_the_api(api, applicant, catalogue):
+    api.force_authenticate(applicant)
+    product = api.post(
+        "/api/v1/products/",
+        {"name": "TéléSuivi", "modules": [{"name": "Web", "version": "2.0"}]},
+        format="json",
+    )
+    assert product.status_code == 201, product.content
+    created = api.post(
+        "/api/v1/applications/",
+        {
+            "product": product.json()["id"],
+            "product_version": "2.0",
+            "referential": "DMN",
+            "version": "1.2.2",
+            "pathway": "nom_de_marque",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "draft" and body["referential"] == {"code": "DMN", "version": "1.2.2"}
+    assert api.get("/api/v1/applications/").json()["count"] == 1
+
+
+def test_r_app_2_api_refuses_a_closed_pathway_with_problem_json(api, applicant, product, catalogue):
+    api.force_authenticate(applicant)
+    response = api.post(
+        "/api/v1/applications/",
+        {
+            "product": product.pk,
+            "product_version": "1",
+            "referential": "DMN",
+            "version": "1.2.2",
+            "pathway": "pect",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "pathway" in response.json()["errors"]
+
+
+def test_r_app_7_patch_then_submit_lists_every_missing_item(api, applicant, dmn_application):
+    api.force_authenticate(applicant)
+    url = f"/api/v1/applications/{dmn_application.pk}/"
+    saved = api.patch(url, {"form": {"contact_name": "Camille"}}, format="json")
+    assert saved.status_code == 200 and saved.json()["form"]["contact_name"] == "Camille"
+    bad = api.patch(url, {"form": {"contact_phone": "123"}}, format="json")
+    assert bad.status_code == 400 and "form.contact_phone" in bad.json()["errors"]
+    refused = api.post(f"/api/v1/applications/{dmn_application.pk}/submit")
+    assert refused.status_code == 400
+    missing = {m["item"] for m in refused.json()["missing"]}
+    assert "legal_rep_name" in missing and "contact_name" not in missing
+    api.patch(
+        url,
+        {"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
+        format="json",
+    )
+    submitted = api.post(f"/api/v1/applications/{dmn_application.pk}/submit")
+    assert submitted.status_code == 200 and submitted.json()["profiles_final"] is True
+    again = api.patch(url, {"profiles": ["general", "acces_usager"]}, format="json")
+    assert again.status_code == 409
+
+
+def test_r_aud_1_application_journal_for_applicant_and_agency(
+    api, applicant, dmn_application, instructor, stranger
+):
+    api.force_authenticate(applicant)
+    rows = json.loads(
+        b"".join(api.get(f"/api/v1/applications/{dmn_application.pk}/journal").streaming_content)
+    )
+    assert [row["action"] for row in rows] == ["application.create"]
+    api.force_authenticate(instructor)
+    assert api.get(f"/api/v1/applications/{dmn_application.pk}/journal").status_code == 200
+    api.force_authenticate(stranger)
+    assert api.get(f"/api/v1/applications/{dmn_application.pk}/journal").status_code == 404
+
+
+def test_r_act_1_agency_sees_every_application_but_does_not_fill_the_form(
+    api, dmn_application, instructor
+):
+    api.force_authenticate(instructor)
+    assert api.get("/api/v1/applications/").json()["count"] == 1
+    response = api.patch(
+        f"/api/v1/applications/{dmn_application.pk}/",
+        {"form": {"contact_name": "X"}},
+        format="json",
+    )
+    assert response.status_code == 403

@@ -1,0 +1,178 @@
+"""Products and applications: pathways, drafts, submission (R-APP-1 … R-APP-7, R-REF-6, R-REF-7)."""
+
+import pytest
+
+from guichet.applications.models import Application, Status
+from guichet.applications.services import create_application, save_draft, save_product, submit
+from guichet.common.errors import ApplicationError
+from guichet.journal.models import JournalEntry
+from tests.applications.conftest import DMN_ANSWERS, DMN_PROFILES, complete_dmn_form
+
+pytestmark = pytest.mark.django_db
+
+
+def test_r_app_4_product_declares_modules_with_their_versions(product):
+    assert [(m.name, m.version) for m in product.modules.all()] == [
+        ("Portail web", "3.2"),
+        ("App iOS", "3.2.1"),
+    ]
+
+
+def test_r_app_4_module_without_version_is_refused(applicant):
+    with pytest.raises(ApplicationError) as refused:
+        save_product(by=applicant, name="X", modules=[{"name": "Portail", "version": ""}])
+    assert "version" in refused.value.extra["errors"]["modules.0"]
+
+
+def test_r_app_1_one_application_per_product_version_and_referential_version(
+    applicant, product, dmn, dmn_application
+):
+    assert dmn_application.reference.startswith("DMN-")
+    with pytest.raises(ApplicationError) as refused:
+        create_application(
+            by=applicant,
+            product=product,
+            product_version="3.2",
+            referential_version=dmn,
+            pathway_code="nom_de_marque",
+        )
+    assert "existe déjà" in refused.value.extra["errors"]["product_version"]
+    # Another version of the same product is another application.
+    other = create_application(
+        by=applicant,
+        product=product,
+        product_version="4.0",
+        referential_version=dmn,
+        pathway_code="nom_de_marque",
+    )
+    assert other.pk != dmn_application.pk
+
+
+def test_r_app_2_closed_pathway_is_refused(applicant, product, dmn):
+    with pytest.raises(ApplicationError) as refused:
+        create_application(
+            by=applicant,
+            product=product,
+            product_version="1",
+            referential_version=dmn,
+            pathway_code="pecan",
+        )
+    assert "n'est pas ouverte" in refused.value.extra["errors"]["pathway"]
+
+
+def test_r_ref_7_generic_line_needs_an_available_pathology(applicant, product, dmn):
+    common = {
+        "by": applicant,
+        "product": product,
+        "product_version": "1",
+        "referential_version": dmn,
+        "pathway_code": "ligne_generique",
+    }
+    with pytest.raises(ApplicationError) as missing:
+        create_application(**common)
+    assert "pathologie" in missing.value.extra["errors"]["pathology"]
+    with pytest.raises(ApplicationError) as coming:
+        create_application(**common, pathology_code="protheses_cardiaques")
+    assert "HAS5" in coming.value.extra["errors"]["pathology"]
+    application = create_application(**common, pathology_code="diabete")
+    assert application.pathology.specification_code == "HAS1"
+
+
+def test_r_app_7_draft_saves_incomplete_and_checks_each_given_value(applicant, dmn_application):
+    save_draft(
+        by=applicant, application=dmn_application, data={"form": {"contact_name": "Camille"}}
+    )
+    dmn_application.refresh_from_db()
+    assert dmn_application.form["contact_name"] == "Camille"
+    with pytest.raises(ApplicationError) as refused:
+        save_draft(
+            by=applicant,
+            application=dmn_application,
+            data={
+                "form": {
+                    "contact_email": "pas-une-adresse",
+                    "entity_id": "123",
+                    "contact_name": "Autre",
+                }
+            },
+        )
+    errors = refused.value.extra["errors"]
+    assert set(errors) == {"form.contact_email", "form.entity_id"}
+    dmn_application.refresh_from_db()
+    assert dmn_application.form["contact_name"] == "Camille"  # nothing changed
+
+
+def test_r_app_7_submission_lists_every_missing_item_at_once(applicant, dmn_application):
+    with pytest.raises(ApplicationError) as refused:
+        submit(by=applicant, application=dmn_application)
+    items = {m["item"] for m in refused.value.extra["missing"]}
+    assert {"legal_rep_name", "contact_email", "entity_id", "device_class", "profiles"} <= items
+    assert "cnda_nie" not in items  # only with an identity-referential profile
+    assert Application.objects.get(pk=dmn_application.pk).status == Status.DRAFT
+
+
+def test_r_app_5_nie_and_nil_required_with_an_identity_profile(applicant, dmn_application):
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={
+            "form": complete_dmn_form(),
+            "profiles": ["general", "referentiel_identite", "ri_etablissement_sante"],
+        },
+    )
+    with pytest.raises(ApplicationError) as refused:
+        submit(by=applicant, application=dmn_application)
+    items = {m["item"] for m in refused.value.extra["missing"]}
+    assert {"cnda_nie", "cnda_nil"} <= items
+
+
+def test_r_app_7_profile_rule_violations_block_submission(applicant, dmn_application):
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={
+            "form": complete_dmn_form(),
+            "answers": {**DMN_ANSWERS, "professional_access": True},
+            "profiles": ["general"],
+        },
+    )
+    with pytest.raises(ApplicationError) as refused:
+        submit(by=applicant, application=dmn_application)
+    assert refused.value.extra["violations"]
+
+
+def test_r_ref_6_profiles_are_final_after_submission(applicant, dmn_application):
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
+    )
+    submit(by=applicant, application=dmn_application)
+    dmn_application.refresh_from_db()
+    assert dmn_application.status == Status.SUBMITTED and dmn_application.profiles_final
+    with pytest.raises(ApplicationError, match="soumise"):
+        save_draft(
+            by=applicant,
+            application=dmn_application,
+            data={"profiles": ["general", "acces_usager"]},
+        )
+    dmn_application.refresh_from_db()
+    assert dmn_application.profiles == DMN_PROFILES
+    assert JournalEntry.objects.filter(
+        action="application.submit", application_id=str(dmn_application.pk)
+    ).exists()
+
+
+def test_r_app_4_form_naming_another_version_is_shown(applicant, dmn_application):
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={
+            "form": complete_dmn_form(software_version="3.1"),
+            "answers": DMN_ANSWERS,
+            "profiles": DMN_PROFILES,
+        },
+    )
+    with pytest.raises(ApplicationError) as refused:
+        submit(by=applicant, application=dmn_application)
+    assert "3.1" in refused.value.extra["version_mismatches"][0]
