@@ -35,6 +35,7 @@ urlpatterns = [
     path("compte/", include("guichet.accounts.auth_urls")),
     path("cgu/", account_views.terms_public, name="terms-public"),
     path("agence/journal/", include("guichet.journal.urls")),
+    path("candidatures/", include("guichet.applications.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]

@@ -101,7 +101,9 @@ def organisation_a():
         responsible_email="x@demandeur.fr",
         legal_rep_email="y@demandeur.fr",
     )
-    product = save_product(by=responsible, name="Produit A", modules=[{"name": "Web", "version": "1"}])
+    product = save_product(
+        by=responsible, name="Produit A", modules=[{"name": "Web", "version": "1"}]
+    )
     application = create_application(
         by=responsible,
         product=product,
@@ -149,7 +151,9 @@ def test_r_act_1_non_public_urls_answer_no_2xx_and_change_nothing(client, catalo
         if route in PUBLIC:
             continue
         names_an_object = "<" in route
-        urls = {concrete(route, pk) for pk in candidates} if names_an_object else {concrete(route, 0)}
+        urls = (
+            {concrete(route, pk) for pk in candidates} if names_an_object else {concrete(route, 0)}
+        )
         for url in sorted(urls):
             for method in ("get", "post", "patch", "delete"):
                 response = getattr(client, method)(url)

@@ -183,9 +183,13 @@ EDITABLE = {Status.DRAFT}
 
 
 @transaction.atomic
-def save_draft(*, by, application: Application, data: dict) -> Application:
+def save_draft(
+    *, by, application: Application, data: dict, keep_valid: bool = False
+) -> Application:
     """Saves whatever part of the form is given, incomplete (R-APP-7). Each given value is
-    checked; one wrong value refuses the whole save, with every error, and nothing changes."""
+    checked. By default (the API's PATCH) one wrong value refuses the whole save, with every
+    error, and nothing changes; with `keep_valid` (the page's autosave) the valid values are
+    saved and the wrong ones reported in `application.draft_errors`, so typing is never lost."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     if application.status not in EDITABLE:
         raise ApplicationError(
@@ -260,10 +264,11 @@ def save_draft(*, by, application: Application, data: dict) -> Application:
                 }
                 for m in members
             ]
-    if errors:
+    if errors and not keep_valid:
         raise _invalid(
             "Le brouillon n'a pas été enregistré : corrigez les champs signalés.", errors
         )
+    application.draft_errors = errors
     application.form = form
     try:
         with transaction.atomic():
@@ -296,15 +301,9 @@ def version_mismatches(application: Application) -> list[str]:
     return found
 
 
-@transaction.atomic
-def submit(*, by, application: Application) -> Application:
-    """Submits the admissibility form: refused with every missing item at once; after it, the
-    profile choice is final (R-APP-7, R-REF-6)."""
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    if by.is_agency:
-        raise ApplicationError("Seul le candidat soumet sa candidature.", extra={"status": 403})
-    if application.status != Status.DRAFT:
-        raise ApplicationError("Cette candidature a déjà été soumise.")
+def submission_problems(application: Application) -> tuple[list, list, list]:
+    """What keeps the form from being submitted: missing items, profile-rule violations,
+    documents naming another version (R-APP-7, R-REF-4, R-APP-4)."""
     missing = admissibility.missing_items(application)
     violations = []
     if application.profiles:
@@ -314,7 +313,19 @@ def submit(*, by, application: Application) -> Application:
             profiles=application.profiles,
         )
         violations = list(evaluation.violations)
-    mismatches = version_mismatches(application)
+    return missing, violations, version_mismatches(application)
+
+
+@transaction.atomic
+def submit(*, by, application: Application) -> Application:
+    """Submits the admissibility form: refused with every missing item at once; after it, the
+    profile choice is final (R-APP-7, R-REF-6)."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if by.is_agency:
+        raise ApplicationError("Seul le candidat soumet sa candidature.", extra={"status": 403})
+    if application.status != Status.DRAFT:
+        raise ApplicationError("Cette candidature a déjà été soumise.")
+    missing, violations, mismatches = submission_problems(application)
     if missing or violations or mismatches:
         raise ApplicationError(
             f"La candidature ne peut pas encore être soumise : {len(missing) + len(violations) + len(mismatches)} "

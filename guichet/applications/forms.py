@@ -1,0 +1,156 @@
+from django import forms
+
+from guichet.applications import admissibility
+from guichet.referentials.forms import QuestionnaireForm
+
+YES_NO = [("", "—"), ("true", "Oui"), ("false", "Non")]
+COMPONENT_ROWS = 3
+GROUP_ROWS = 5
+MODULE_ROWS = 8
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label="Nom commercial du produit", required=False, max_length=255)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, product=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        modules = list(product.modules.all()) if product else []
+        for i in range(max(MODULE_ROWS, len(modules) + 2)):
+            module = modules[i] if i < len(modules) else None
+            self.fields[f"module_{i}_name"] = forms.CharField(
+                label=f"Module {i + 1} — nom", required=False, initial=module.name if module else ""
+            )
+            self.fields[f"module_{i}_version"] = forms.CharField(
+                label=f"Module {i + 1} — version",
+                required=False,
+                initial=module.version if module else "",
+            )
+        if product:
+            self.initial.update({"name": product.name, "description": product.description})
+
+    def module_rows(self):
+        count = len([n for n in self.fields if n.endswith("_name") and n.startswith("module_")])
+        return [(self[f"module_{i}_name"], self[f"module_{i}_version"]) for i in range(count)]
+
+    def modules(self) -> list[dict]:
+        rows = []
+        for name_field, version_field in self.module_rows():
+            name = (self.cleaned_data.get(name_field.name) or "").strip()
+            version = (self.cleaned_data.get(version_field.name) or "").strip()
+            if name or version:
+                rows.append({"name": name, "version": version})
+        return rows
+
+
+class AdmissibilityForm(forms.Form):
+    """The admissibility form of the application's referential; every field optional here, since
+    drafts are incomplete; the service checks each value and, at submission, completeness."""
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application = application
+        self.code = application.referential_version.referential.code
+        data = application.form or {}
+        self.groups: dict[str, list[str]] = {}
+        for spec in admissibility.fields_for(self.code):
+            self.fields[spec.key] = self._field(spec)
+            value = data.get(spec.key)
+            self.initial[spec.key] = (
+                ("true" if value else "false") if isinstance(value, bool) else value
+            )
+            self.groups.setdefault(spec.group, []).append(spec.key)
+        components = data.get("components") or []
+        for i in range(max(COMPONENT_ROWS, len(components) + 1)):
+            component = components[i] if i < len(components) else {}
+            for key, label, _required in admissibility.COMPONENT_FIELDS[self.code]:
+                name = f"component_{i}_{key}"
+                self.fields[name] = forms.CharField(
+                    label=f"Composant {i + 1} — {label}", required=False
+                )
+                self.initial[name] = component.get(key, "")
+        self.fields["is_group"] = forms.BooleanField(
+            label="Candidature d'un groupement sans personnalité morale (vous êtes le chef de file)",
+            required=False,
+            initial=application.is_group,
+        )
+        members = application.group_members or []
+        for i in range(max(GROUP_ROWS, len(members) + 1)):
+            member = members[i] if i < len(members) else {}
+            self.fields[f"member_{i}_name"] = forms.CharField(
+                label=f"Membre {i + 1} — raison sociale",
+                required=False,
+                initial=member.get("name", ""),
+            )
+            self.fields[f"member_{i}_company_id"] = forms.CharField(
+                label=f"Membre {i + 1} — SIREN ou TVA",
+                required=False,
+                initial=member.get("company_id", ""),
+            )
+
+    @staticmethod
+    def _field(spec):
+        common = {"label": spec.label, "required": False, "help_text": spec.help_text}
+        if spec.type == "bool":
+            return forms.ChoiceField(choices=YES_NO, **common)
+        if spec.type == "choice":
+            return forms.ChoiceField(choices=[("", "—"), *spec.choices], **common)
+        if spec.type == "date":
+            return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        if spec.type == "email":
+            return forms.CharField(widget=forms.EmailInput, **common)
+        if spec.type == "phone":
+            return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "tel"}), **common)
+        if spec.type == "textarea":
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+        return forms.CharField(**common)
+
+    def field_groups(self):
+        return [(title, [self[key] for key in keys]) for title, keys in self.groups.items()]
+
+    def component_rows(self):
+        keys = [key for key, _, _ in admissibility.COMPONENT_FIELDS[self.code]]
+        count = len([n for n in self.fields if n.startswith("component_") and n.endswith("_name")])
+        return [[self[f"component_{i}_{key}"] for key in keys] for i in range(count)]
+
+    def member_rows(self):
+        count = len([n for n in self.fields if n.startswith("member_") and n.endswith("_name")])
+        return [(self[f"member_{i}_name"], self[f"member_{i}_company_id"]) for i in range(count)]
+
+    def payload(self) -> dict:
+        """What the service saves: the form fields, components, group."""
+        data = self.cleaned_data
+        form = {spec.key: data.get(spec.key) for spec in admissibility.fields_for(self.code)}
+        keys = [key for key, _, _ in admissibility.COMPONENT_FIELDS[self.code]]
+        components = []
+        for row in self.component_rows():
+            values = {
+                key: (data.get(field.name) or "").strip()
+                for key, field in zip(keys, row, strict=True)
+            }
+            if any(values.values()):
+                components.append(values)
+        form["components"] = components
+        members = []
+        for name_field, id_field in self.member_rows():
+            name = (data.get(name_field.name) or "").strip()
+            company_id = (data.get(id_field.name) or "").strip()
+            if name or company_id:
+                members.append({"name": name, "company_id": company_id})
+        return {"form": form, "is_group": data.get("is_group", False), "group_members": members}
+
+
+class ProfilesForm(QuestionnaireForm):
+    """The referential's questionnaire; the profiles are those the answers make mandatory,
+    plus the optional ones ticked (R-REF-4, R-REF-6)."""
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, version=application.referential_version, prefix="q", **kwargs)
+        for key, value in (application.answers or {}).items():
+            if key in self.fields:
+                self.initial[key] = (
+                    ("true" if value else "false") if isinstance(value, bool) else value
+                )
+        self.initial["extra"] = list(application.profiles or [])

@@ -1,0 +1,242 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from guichet.applications import admissibility, selectors, services
+from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
+from guichet.applications.models import Status
+from guichet.common.access import login_required, role_required
+from guichet.common.errors import ApplicationError
+from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
+from guichet.referentials.selectors import evaluate_profiles
+
+applicant_required = role_required(lambda user: bool(user.organisation_id) and not user.is_agency)
+
+
+@login_required
+def application_list(request):
+    applications = Paginator(selectors.applications_for(request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    products = selectors.products_for(request.user)[:100] if not request.user.is_agency else []
+    return render(
+        request,
+        "applications/list.html",
+        {"applications": applications, "products": products},
+    )
+
+
+def _product_form(request, product=None):
+    form = ProductForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_product(
+                by=request.user,
+                product=product,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                modules=form.modules(),
+            )
+        except ApplicationError as exc:
+            for field, message in exc.extra.get("errors", {}).items():
+                if field.startswith("modules."):
+                    index = int(field.split(".")[1])
+                    field = (
+                        form.module_rows()[index][0].name
+                        if index < len(form.module_rows())
+                        else None
+                    )
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Produit enregistré.")
+            return redirect("applications:list")
+    return render(
+        request,
+        "applications/product_form.html",
+        {"form": form, "product": product},
+        status=400 if form.errors else 200,
+    )
+
+
+@applicant_required
+def product_create(request):
+    return _product_form(request)
+
+
+@applicant_required
+def product_edit(request, pk):
+    return _product_form(request, get_object_or_404(selectors.products_for(request.user), pk=pk))
+
+
+def _pathways():
+    return (
+        Pathway.objects.select_related("referential")
+        .prefetch_related("pathologies")
+        .order_by("referential__code", "position")
+    )
+
+
+@applicant_required
+def application_create(request):
+    products = list(selectors.products_for(request.user))
+    versions = list(
+        ReferentialVersion.objects.filter(state=VersionState.PUBLISHED).select_related(
+            "referential"
+        )
+    )
+    errors, values = {}, request.POST
+    if request.method == "POST":
+        product = next((p for p in products if str(p.pk) == values.get("product")), None)
+        version = next(
+            (v for v in versions if str(v.pk) == values.get("referential_version")), None
+        )
+        if product is None:
+            errors["product"] = "Choisissez le produit."
+        if version is None:
+            errors["referential_version"] = "Choisissez le référentiel."
+        if not errors:
+            pathway_code, _, pathology_code = (values.get("pathway") or "").partition(":")
+            try:
+                application = services.create_application(
+                    by=request.user,
+                    product=product,
+                    product_version=values.get("product_version", ""),
+                    referential_version=version,
+                    pathway_code=pathway_code,
+                    pathology_code=pathology_code,
+                    is_group=values.get("is_group") == "on",
+                )
+            except ApplicationError as exc:
+                errors.update(exc.extra.get("errors", {}))
+            else:
+                messages.success(
+                    request,
+                    f"Candidature {application.reference} créée : remplissez le formulaire de recevabilité.",
+                )
+                return redirect("applications:form", pk=application.pk)
+    return render(
+        request,
+        "applications/new.html",
+        {
+            "products": products,
+            "versions": versions,
+            "pathways": _pathways(),
+            "errors": errors,
+            "values": values,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def application_detail(request, pk):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    if application.status == Status.DRAFT:
+        missing, violations, mismatches = services.submission_problems(application)
+    else:
+        missing, violations, mismatches = [], [], services.version_mismatches(application)
+    labels = {p.code: p.label for p in application.referential_version.profiles.all()}
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "missing": missing,
+            "violations": violations,
+            "mismatches": mismatches,
+            "profiles": [labels.get(code, code) for code in application.profiles],
+            "modules": list(application.product.modules.all()),
+        },
+    )
+
+
+@login_required
+def application_form(request, pk):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    editable = application.status == Status.DRAFT and not request.user.is_agency
+    form = AdmissibilityForm(request.POST or None, application=application)
+    profiles_form = ProfilesForm(request.POST or None, application=application)
+    autosave = request.headers.get("X-Autosave") == "1"
+    if request.method == "POST":
+        if not editable:
+            return _refused(request, autosave, "Ce formulaire ne se modifie plus.", pk)
+        if form.is_valid() and profiles_form.is_valid():
+            payload = form.payload()
+            answers = profiles_form.answers()
+            payload["answers"] = answers
+            extras = list(profiles_form.cleaned_data["extra"])
+            mandatory = (
+                evaluate_profiles(application.referential_version, answers=answers).profiles
+                if answers
+                else []
+            )
+            payload["profiles"] = list(dict.fromkeys(mandatory + extras))
+            try:
+                saved = services.save_draft(
+                    by=request.user, application=application, data=payload, keep_valid=True
+                )
+            except ApplicationError as exc:  # e.g. another application has that version
+                saved, field_errors = None, exc.extra.get("errors", {"__all__": exc.message})
+            else:
+                field_errors = saved.draft_errors
+            now = timezone.localtime().strftime("%H:%M")
+            if autosave:
+                return JsonResponse(
+                    {"saved": saved is not None, "at": now, "errors": field_errors},
+                    status=400 if field_errors else 200,
+                )
+            for field, message in field_errors.items():
+                name = field.removeprefix("form.")
+                form.add_error(name if name in form.fields else None, message)
+            if not field_errors:
+                messages.success(request, f"Brouillon enregistré à {now}.")
+                if request.POST.get("next") == "detail":
+                    return redirect("applications:detail", pk=pk)
+                return redirect("applications:form", pk=pk)
+            if saved is not None:
+                messages.warning(
+                    request,
+                    f"Brouillon enregistré à {now}, sauf les champs signalés, à corriger.",
+                )
+    evaluation = None
+    if application.answers:
+        evaluation = evaluate_profiles(application.referential_version, answers=application.answers)
+    return render(
+        request,
+        "applications/form.html",
+        {
+            "application": application,
+            "form": form,
+            "profiles_form": profiles_form,
+            "editable": editable,
+            "evaluation": evaluation,
+            "documents": admissibility.documents_for(form.code),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _refused(request, autosave, message, pk):
+    if autosave:
+        return JsonResponse({"saved": False, "errors": {"__all__": message}}, status=409)
+    messages.error(request, message)
+    return redirect("applications:detail", pk=pk)
+
+
+@applicant_required
+@require_POST
+def application_submit(request, pk):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    try:
+        services.submit(by=request.user, application=application)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:detail", pk=pk)
+    messages.success(
+        request,
+        "Candidature soumise : l'agence examine sa recevabilité. Le choix des profils est désormais définitif.",
+    )
+    return redirect("applications:detail", pk=pk)

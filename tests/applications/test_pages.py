@@ -1,0 +1,134 @@
+"""The applicant's pages: products, new application, admissibility form with autosave, submission."""
+
+import pytest
+from django.urls import reverse
+
+from guichet.applications.models import Application, Product, Status
+from tests.applications.conftest import complete_dmn_form
+
+pytestmark = pytest.mark.django_db
+
+
+def test_r_app_4_declare_a_product_with_modules_on_the_page(client, applicant):
+    client.force_login(applicant)
+    response = client.post(
+        reverse("applications:product-create"),
+        {
+            "name": "TéléSuivi",
+            "module_0_name": "Portail",
+            "module_0_version": "1.0",
+            "module_1_name": "App",
+        },
+    )
+    assert response.status_code == 400
+    assert "Module 2" in response.content.decode()
+    assert not Product.objects.exists()
+    response = client.post(
+        reverse("applications:product-create"),
+        {"name": "TéléSuivi", "module_0_name": "Portail", "module_0_version": "1.0"},
+    )
+    assert response.status_code == 302
+    assert Product.objects.get().modules.count() == 1
+
+
+def test_r_app_2_new_application_page_shows_pathways_and_refuses_bad_choices(
+    client, applicant, product, dmn
+):
+    client.force_login(applicant)
+    page = client.get(reverse("applications:create")).content.decode()
+    assert "HAS5" in page and "à venir" in page and "démarche fermée" in page
+    assert "trois candidatures" in client.get(reverse("applications:list")).content.decode()
+    refused = client.post(
+        reverse("applications:create"),
+        {
+            "product": product.pk,
+            "product_version": "",
+            "referential_version": dmn.pk,
+            "pathway": "ligne_generique:protheses_cardiaques",
+        },
+    )
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert "Indiquez la version" in body and "à venir" in body
+    created = client.post(
+        reverse("applications:create"),
+        {
+            "product": product.pk,
+            "product_version": "3.2",
+            "referential_version": dmn.pk,
+            "pathway": "ligne_generique:diabete",
+        },
+    )
+    application = Application.objects.get()
+    assert created["Location"] == reverse("applications:form", args=[application.pk])
+    assert application.pathology.specification_code == "HAS1"
+
+
+def post_form(client, application, values, **headers):
+    data = {
+        key: ("true" if v is True else "false" if v is False else v) for key, v in values.items()
+    }
+    return client.post(reverse("applications:form", args=[application.pk]), data, **headers)
+
+
+def test_r_app_7_autosave_keeps_the_draft_and_reports_wrong_values(
+    client, applicant, dmn_application
+):
+    client.force_login(applicant)
+    saved = post_form(client, dmn_application, {"contact_name": "Camille"}, HTTP_X_AUTOSAVE="1")
+    assert saved.json()["saved"] is True
+    dmn_application.refresh_from_db()
+    assert dmn_application.form["contact_name"] == "Camille"
+    refused = post_form(
+        client,
+        dmn_application,
+        {"contact_name": "Autre", "contact_email": "faux"},
+        HTTP_X_AUTOSAVE="1",
+    )
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["form.contact_email"]
+    dmn_application.refresh_from_db()
+    # The valid value is kept, the wrong one is not stored (and stays in the page).
+    assert dmn_application.form["contact_name"] == "Autre"
+    assert "contact_email" not in dmn_application.form
+    page = post_form(client, dmn_application, {"contact_email": "faux"})
+    assert page.status_code == 400 and "adresse électronique valide" in page.content.decode()
+
+
+def test_r_app_7_detail_lists_missing_items_with_links_then_submits(
+    client, applicant, dmn_application
+):
+    client.force_login(applicant)
+    detail = client.get(reverse("applications:detail", args=[dmn_application.pk])).content.decode()
+    assert "#field-legal_rep_name" in detail and "élément" in detail
+    values = complete_dmn_form(software_name="TéléSuivi", software_version="3.2")
+    values.update(
+        {
+            "q-professional_access": "false",
+            "q-patient_access": "false",
+            "q-creates_identities": "false",
+        }
+    )
+    response = post_form(client, dmn_application, values)
+    assert response.status_code == 302
+    dmn_application.refresh_from_db()
+    assert dmn_application.profiles == ["general"]
+    client.post(reverse("applications:submit", args=[dmn_application.pk]))
+    dmn_application.refresh_from_db()
+    assert dmn_application.status == Status.SUBMITTED
+    # Read-only afterwards.
+    page = client.get(reverse("applications:form", args=[dmn_application.pk])).content.decode()
+    assert "lecture seule" in page
+    assert (
+        post_form(client, dmn_application, {"contact_name": "X"}, HTTP_X_AUTOSAVE="1").status_code
+        == 409
+    )
+
+
+def test_r_act_1_other_organisation_gets_404_on_the_pages(client, stranger, dmn_application):
+    client.force_login(stranger)
+    for name in ("detail", "form"):
+        assert (
+            client.get(reverse(f"applications:{name}", args=[dmn_application.pk])).status_code
+            == 404
+        )
+    assert client.post(reverse("applications:submit", args=[dmn_application.pk])).status_code == 404
