@@ -5,6 +5,7 @@ emails written as files, secrets generated into `var/` on first run) or `product
 secret must come from the environment; `manage.py check --deploy` reports nothing).
 """
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -30,13 +31,13 @@ def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def _local_secret(name: str) -> str:
+def _local_secret(name: str, make=lambda: secrets.token_urlsafe(50)) -> str:
     """A secret generated once into var/ for the embedded default; never committed."""
     path = VAR_DIR / name
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(50))
+        tmp.write_text(make())
         tmp.chmod(0o600)
         tmp.replace(path)
     return path.read_text().strip()
@@ -47,6 +48,15 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY doit être défini en production.")
     SECRET_KEY = _local_secret("secret_key")
+
+# Master key wrapping the per-file keys of sensitive proofs (R-EVD-3): 32 bytes, base64.
+GUICHET_MASTER_KEY = os.environ.get("GUICHET_MASTER_KEY", "")
+if not GUICHET_MASTER_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("GUICHET_MASTER_KEY doit être défini en production.")
+    GUICHET_MASTER_KEY = _local_secret(
+        "master_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+    )
 
 DEBUG = _env_bool("DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
@@ -76,6 +86,7 @@ INSTALLED_APPS = [
     "guichet.accounts",
     "guichet.referentials",
     "guichet.journal",
+    "guichet.files",
     "guichet.applications",
 ]
 
@@ -197,6 +208,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Deposited files (evidence, admissibility documents); renamed into place once complete.
+GUICHET_FILES_ROOT = Path(os.environ.get("GUICHET_FILES_ROOT", VAR_DIR / "files"))
+GUICHET_UPLOAD_MAX_BYTES = int(os.environ.get("GUICHET_UPLOAD_MAX_BYTES", 2 * 1024**3))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

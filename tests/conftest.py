@@ -8,6 +8,7 @@ from guichet.referentials.services import load_catalogue
 def _isolated_var(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    settings.GUICHET_FILES_ROOT = tmp_path / "files"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         **os.environ,
         "GUICHET_ENV": "production",
         "SECRET_KEY": "x" * 20 + "production-secret-key-for-the-check-0123456789",
+        "GUICHET_MASTER_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "ALLOWED_HOSTS": "guichet.example.fr",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "GUICHET_VAR_DIR": str(tmp_path),

@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -14,6 +15,8 @@ from guichet.applications.serializers import (
     ProductSerializer,
 )
 from guichet.common.api import Pagination
+from guichet.files.api import StreamedUploadMixin, download_response
+from guichet.files.services import forget_files
 from guichet.journal import exports
 from guichet.journal.api import stream
 from guichet.referentials.selectors import get_version
@@ -130,3 +133,124 @@ class ApplicationJournalApi(APIView):
     def get(self, request, pk):
         application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
         return stream(request.query_params.get("format", "json"), exports.entries(application.pk))
+
+
+# --- Admissibility documents -----------------------------------------------------------------
+
+
+def _file_data(document) -> dict:
+    stored = document.file
+    return {
+        "id": str(stored.id),
+        "name": stored.original_name,
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "content_type": stored.content_type,
+        "uploaded_at": stored.uploaded_at,
+        "uploaded_by": stored.uploaded_by.email,
+        "produced_on": stored.produced_on,
+        "withdrawn_at": document.withdrawn_at,
+    }
+
+
+def documents_payload(application) -> list[dict]:
+    from guichet.applications import admissibility
+
+    code = application.referential_version.referential.code
+    data, profiles = application.form or {}, set(application.profiles or [])
+    by_item: dict[str, list] = {}
+    for document in application.documents.select_related("file__uploaded_by"):
+        by_item.setdefault(document.item, []).append(_file_data(document))
+    return [
+        {
+            "item": spec.key,
+            "label": spec.label,
+            "required": spec.is_required(data, profiles, application),
+            "files": by_item.get(spec.key, []),
+        }
+        for spec in admissibility.documents_for(code)
+    ]
+
+
+class DocumentListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        return Response(documents_payload(application))
+
+
+class DocumentUploadApi(StreamedUploadMixin, APIView):
+    """`multipart/form-data` with `file` (one or several) and optionally `produced_on`."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
+    def post(self, request, pk, item):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        uploads = self.streamed_uploads(request)
+        produced_on = parse_produced_on(request.data.get("produced_on"))
+        created = []
+        try:
+            with transaction.atomic():
+                for upload in uploads:
+                    created.append(
+                        services.add_document(
+                            by=request.user,
+                            application=application,
+                            item=item,
+                            upload=upload,
+                            produced_on=produced_on,
+                        )
+                    )
+        except Exception:
+            forget_files([document.file for document in created])
+            raise
+        return Response([_file_data(d) for d in created], status=status.HTTP_201_CREATED)
+
+
+class DocumentFileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk, file_id):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        document = get_object_or_404(application.documents, file_id=file_id)
+        services.withdraw_document(by=request.user, document=document)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApplicationFileApi(APIView):
+    """Any file of the application, verified against its SHA-256 before it is served."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: bytes})
+    def get(self, request, pk, file_id):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        return download_response(selectors.application_file(application, file_id))
+
+
+def parse_produced_on(value):
+    import datetime as dt
+
+    from guichet.common.errors import ApplicationError
+
+    if not value:
+        return None
+    try:
+        produced = dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ApplicationError(
+            "Date de production invalide : format AAAA-MM-JJ attendu.",
+            field="produced_on",
+            extra={"status": 400},
+        ) from None
+    if produced > dt.date.today():
+        raise ApplicationError(
+            "La date de production ne peut pas être dans le futur.",
+            field="produced_on",
+            extra={"status": 400},
+        )
+    return produced

@@ -17,4 +17,18 @@ urlpatterns = [
         api.ApplicationJournalApi.as_view(),
         name="application-journal",
     ),
+    path("applications/<int:pk>/documents/", api.DocumentListApi.as_view(), name="document-list"),
+    path(
+        "applications/<int:pk>/documents/<str:item>/files",
+        api.DocumentUploadApi.as_view(),
+        name="document-upload",
+    ),
+    path(
+        "applications/<int:pk>/documents/files/<uuid:file_id>",
+        api.DocumentFileApi.as_view(),
+        name="document-file",
+    ),
+    path(
+        "applications/<int:pk>/files/<uuid:file_id>", api.ApplicationFileApi.as_view(), name="file"
+    ),
 ]

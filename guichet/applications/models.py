@@ -136,3 +136,21 @@ class Application(models.Model):
     def profiles_final(self) -> bool:
         """R-REF-6: the profile choice is final once the admissibility form is submitted."""
         return self.submitted_at is not None
+
+
+class AdmissibilityDocument(models.Model):
+    """A file deposited for one document of the admissibility form (R-APP-5, R-APP-6). A
+    withdrawn file stays in the history."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    item = models.CharField(_("document"), max_length=64)
+    file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document de recevabilité")
+        ordering = ["item", "created_at"]
+
+    def __str__(self):
+        return f"{self.application.reference} — {self.item}"

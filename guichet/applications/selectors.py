@@ -14,3 +14,13 @@ def applications_for(user):
         "pathway",
         "pathology",
     )
+
+
+def application_file(application, file_id):
+    """A file attached to this application (a document now, evidence later), else 404."""
+    from django.http import Http404
+
+    document = application.documents.filter(file_id=file_id).select_related("file").first()
+    if document is None:
+        raise Http404
+    return document.file

@@ -304,7 +304,7 @@ def version_mismatches(application: Application) -> list[str]:
 def submission_problems(application: Application) -> tuple[list, list, list]:
     """What keeps the form from being submitted: missing items, profile-rule violations,
     documents naming another version (R-APP-7, R-REF-4, R-APP-4)."""
-    missing = admissibility.missing_items(application)
+    missing = admissibility.missing_items(application, present_documents(application))
     violations = []
     if application.profiles:
         evaluation = evaluate_profiles(
@@ -349,3 +349,75 @@ def submit(*, by, application: Application) -> Application:
         after={"status": application.status, "profiles": application.profiles},
     )
     return application
+
+
+# --- Admissibility documents ----------------------------------------------------------------
+
+DOCUMENT_EDITABLE = {Status.DRAFT}
+
+
+def _document_spec(application: Application, item: str):
+    code = application.referential_version.referential.code
+    spec = next((d for d in admissibility.documents_for(code) if d.key == item), None)
+    if spec is None:
+        raise ApplicationError(
+            "Document inconnu du formulaire de recevabilité.", extra={"status": 404}
+        )
+    return spec
+
+
+@transaction.atomic
+def add_document(*, by, application: Application, item: str, upload, produced_on=None):
+    """Attaches one streamed upload to a document of the form; the file is checked (type,
+    size) and renamed into place in the same transaction as its journal entry."""
+    from guichet.applications.models import AdmissibilityDocument
+    from guichet.files.services import commit
+
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    spec = _document_spec(application, item)
+    if by.is_agency:
+        raise ApplicationError("Seul le candidat dépose ses documents.", extra={"status": 403})
+    if application.status not in DOCUMENT_EDITABLE:
+        raise ApplicationError("La candidature a été soumise : ses documents ne se modifient plus.")
+    stored = commit(upload, by=by, produced_on=produced_on)
+    document = AdmissibilityDocument.objects.create(application=application, item=item, file=stored)
+    record(
+        action="application.document.add",
+        obj=document,
+        by=by,
+        application_id=application.pk,
+        after={
+            "item": item,
+            "label": spec.label,
+            "file": str(stored.id),
+            "name": stored.original_name,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "type": stored.content_type,
+        },
+    )
+    return document
+
+
+@transaction.atomic
+def withdraw_document(*, by, document) -> None:
+    application = Application.objects.select_for_update().get(pk=document.application_id)
+    if by.is_agency or application.status not in DOCUMENT_EDITABLE:
+        raise ApplicationError("Ce document ne peut plus être retiré.")
+    if document.withdrawn_at:
+        raise ApplicationError("Ce fichier a déjà été retiré.")
+    document.withdrawn_at = timezone.now()
+    document.save(update_fields=["withdrawn_at"])
+    record(
+        action="application.document.withdraw",
+        obj=document,
+        by=by,
+        application_id=application.pk,
+        before={"item": document.item, "file": str(document.file_id)},
+    )
+
+
+def present_documents(application: Application) -> set[str]:
+    return set(
+        application.documents.filter(withdrawn_at__isnull=True).values_list("item", flat=True)
+    )

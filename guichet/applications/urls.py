@@ -12,4 +12,11 @@ urlpatterns = [
     path("<int:pk>/", views.application_detail, name="detail"),
     path("<int:pk>/formulaire/", views.application_form, name="form"),
     path("<int:pk>/soumettre/", views.application_submit, name="submit"),
+    path("<int:pk>/documents/<str:item>/", views.document_upload, name="document-upload"),
+    path(
+        "<int:pk>/documents/fichiers/<uuid:file_id>/retirer/",
+        views.document_withdraw,
+        name="document-withdraw",
+    ),
+    path("<int:pk>/fichiers/<uuid:file_id>/", views.file_download, name="file"),
 ]

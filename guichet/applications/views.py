@@ -1,15 +1,21 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.db import transaction
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from guichet.applications import admissibility, selectors, services
+from guichet.applications import selectors, services
+from guichet.applications.api import documents_payload, parse_produced_on
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
 from guichet.applications.models import Status
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
+from guichet.files.api import download_response, install_handler, take_uploads
+from guichet.files.services import allowed_types_text, forget_files, max_upload_text
 from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
 from guichet.referentials.selectors import evaluate_profiles
 
@@ -213,7 +219,9 @@ def application_form(request, pk):
             "profiles_form": profiles_form,
             "editable": editable,
             "evaluation": evaluation,
-            "documents": admissibility.documents_for(form.code),
+            "documents": documents_payload(application),
+            "allowed_types": allowed_types_text(),
+            "max_upload": max_upload_text(),
         },
         status=400 if form.errors else 200,
     )
@@ -240,3 +248,76 @@ def application_submit(request, pk):
         "Candidature soumise : l'agence examine sa recevabilité. Le choix des profils est désormais définitif.",
     )
     return redirect("applications:detail", pk=pk)
+
+
+# --- Documents of the admissibility form ----------------------------------------------------
+
+
+@csrf_exempt
+def document_upload(request, pk, item):
+    """The body streams to storage (StreamingUploadHandler), installed before the CSRF check
+    reads it; the check then runs as usual."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    handler = install_handler(request, encrypt=False)
+    return _document_upload(request, pk, item, handler)
+
+
+@csrf_protect
+@applicant_required
+def _document_upload(request, pk, item, handler):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    wants_json = request.headers.get("X-Requested-With") == "fetch"
+    created = []
+    try:
+        uploads = take_uploads(handler, request.FILES)
+        produced_on = parse_produced_on(request.POST.get("produced_on"))
+        with transaction.atomic():
+            for upload in uploads:
+                created.append(
+                    services.add_document(
+                        by=request.user,
+                        application=application,
+                        item=item,
+                        upload=upload,
+                        produced_on=produced_on,
+                    )
+                )
+    except ApplicationError as exc:
+        forget_files([document.file for document in created])
+        if wants_json:
+            return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
+        messages.error(request, exc.message)
+    else:
+        names = ", ".join(d.file.original_name for d in created)
+        if wants_json:
+            return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
+        messages.success(request, f"Déposé : {names}.")
+    return redirect(reverse("applications:form", args=[pk]) + "#documents")
+
+
+@login_required
+def file_download(request, pk, file_id):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    stored = selectors.application_file(application, file_id)
+    try:
+        return download_response(stored)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:detail", pk=pk)
+
+
+@applicant_required
+@require_POST
+def document_withdraw(request, pk, file_id):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    document = get_object_or_404(application.documents, file_id=file_id)
+    try:
+        services.withdraw_document(by=request.user, document=document)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"« {document.file.original_name} » retiré (il reste dans l'historique)."
+        )
+    return redirect(reverse("applications:form", args=[pk]) + "#documents")

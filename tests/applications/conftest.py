@@ -78,3 +78,24 @@ def dmn_application(applicant, product, dmn):
         referential_version=dmn,
         pathway_code="nom_de_marque",
     )
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def deposit_required_documents(application, by):
+    """Deposits a small PDF for every document the form currently requires."""
+    import io
+
+    from django.db import transaction
+
+    from guichet.applications.api import documents_payload
+    from guichet.applications.services import add_document
+    from guichet.files.uploads import upload_from_stream
+
+    application.refresh_from_db()
+    with transaction.atomic():
+        for document in documents_payload(application):
+            if document["required"]:
+                upload = upload_from_stream(io.BytesIO(PDF), f"{document['item']}.pdf")
+                add_document(by=by, application=application, item=document["item"], upload=upload)

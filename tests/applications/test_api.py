@@ -4,7 +4,12 @@ import json
 
 import pytest
 
-from tests.applications.conftest import DMN_ANSWERS, DMN_PROFILES, complete_dmn_form
+from tests.applications.conftest import (
+    DMN_ANSWERS,
+    DMN_PROFILES,
+    complete_dmn_form,
+    deposit_required_documents,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +73,7 @@ def test_r_app_7_patch_then_submit_lists_every_missing_item(api, applicant, dmn_
         {"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
         format="json",
     )
+    deposit_required_documents(dmn_application, applicant)
     submitted = api.post(f"/api/v1/applications/{dmn_application.pk}/submit")
     assert submitted.status_code == 200 and submitted.json()["profiles_final"] is True
     again = api.patch(url, {"profiles": ["general", "acces_usager"]}, format="json")

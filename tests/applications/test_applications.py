@@ -6,7 +6,12 @@ from guichet.applications.models import Application, Status
 from guichet.applications.services import create_application, save_draft, save_product, submit
 from guichet.common.errors import ApplicationError
 from guichet.journal.models import JournalEntry
-from tests.applications.conftest import DMN_ANSWERS, DMN_PROFILES, complete_dmn_form
+from tests.applications.conftest import (
+    DMN_ANSWERS,
+    DMN_PROFILES,
+    complete_dmn_form,
+    deposit_required_documents,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +152,17 @@ def test_r_ref_6_profiles_are_final_after_submission(applicant, dmn_application)
         application=dmn_application,
         data={"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
     )
+    with pytest.raises(ApplicationError) as refused:
+        submit(by=applicant, application=dmn_application)
+    assert {m["item"] for m in refused.value.extra["missing"]} == {
+        "documents.functional_documentation",
+        "documents.gdpr_declaration",
+        "documents.hds_declaration",
+        "documents.hds_host_certificate",
+        "documents.ce_declaration",
+        "documents.notified_body_certificate",
+    }
+    deposit_required_documents(dmn_application, applicant)
     submit(by=applicant, application=dmn_application)
     dmn_application.refresh_from_db()
     assert dmn_application.status == Status.SUBMITTED and dmn_application.profiles_final

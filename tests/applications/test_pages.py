@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from guichet.applications.models import Application, Product, Status
-from tests.applications.conftest import complete_dmn_form
+from tests.applications.conftest import complete_dmn_form, deposit_required_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,7 @@ def test_r_app_7_detail_lists_missing_items_with_links_then_submits(
     assert response.status_code == 302
     dmn_application.refresh_from_db()
     assert dmn_application.profiles == ["general"]
+    deposit_required_documents(dmn_application, applicant)
     client.post(reverse("applications:submit", args=[dmn_application.pk]))
     dmn_application.refresh_from_db()
     assert dmn_application.status == Status.SUBMITTED
@@ -132,3 +133,34 @@ def test_r_act_1_other_organisation_gets_404_on_the_pages(client, stranger, dmn_
             == 404
         )
     assert client.post(reverse("applications:submit", args=[dmn_application.pk])).status_code == 404
+
+
+def test_r_evd_2_document_upload_on_the_page_with_and_without_javascript(
+    client, applicant, dmn_application
+):
+    import io
+
+    from guichet.applications.models import AdmissibilityDocument
+    from tests.applications.conftest import PDF
+
+    client.force_login(applicant)
+    url = reverse("applications:document-upload", args=[dmn_application.pk, "gdpr_declaration"])
+    handle = io.BytesIO(PDF)
+    handle.name = "rgpd.pdf"
+    response = client.post(url, {"file": handle, "produced_on": "2026-09-30"})
+    assert response.status_code == 302 and response["Location"].endswith("#documents")
+    document = AdmissibilityDocument.objects.get()
+    assert document.file.produced_on.isoformat() == "2026-09-30"
+    bad = io.BytesIO(b"\x00\x01\x02 pas un document")
+    bad.name = "rgpd.pdf"
+    refused = client.post(url, {"file": bad}, HTTP_X_REQUESTED_WITH="fetch")
+    assert refused.status_code == 415 and "Type de fichier refusé" in refused.json()["detail"]
+    page = client.get(reverse("applications:form", args=[dmn_application.pk])).content.decode()
+    assert "rgpd.pdf" in page and "data-upload" in page
+    download = client.get(reverse("applications:file", args=[dmn_application.pk, document.file_id]))
+    assert b"".join(download.streaming_content) == PDF
+    client.post(
+        reverse("applications:document-withdraw", args=[dmn_application.pk, document.file_id])
+    )
+    document.refresh_from_db()
+    assert document.withdrawn_at is not None

@@ -1,0 +1,130 @@
+"""Keeping and serving deposited files (R-EVD-2, R-EVD-3)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+
+import filetype
+from django.conf import settings
+from django.db import transaction
+
+from guichet.common.errors import ApplicationError
+from guichet.files import crypto
+from guichet.files.models import StoredFile
+from guichet.files.uploads import StreamedUpload, discard, files_root
+
+READ_CHUNK = 1024 * 1024
+
+# Types accepted, found in the content (not the name): label for the messages.
+ALLOWED_TYPES = {
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "application/zip": "ZIP",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word (.docx)",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel (.xlsx)",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint (.pptx)",
+    "application/vnd.oasis.opendocument.text": "OpenDocument texte",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument tableur",
+    "application/vnd.oasis.opendocument.presentation": "OpenDocument présentation",
+    "text/plain": "texte (.txt, .csv, .json, .xml)",
+}
+
+
+class TamperedFile(Exception):
+    pass
+
+
+def sniff(head: bytes) -> str:
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is fine
+            if exc.start < len(head) - 3:
+                return ""
+        return "text/plain"
+    return ""
+
+
+def allowed_types_text() -> str:
+    return ", ".join(sorted(set(ALLOWED_TYPES.values())))
+
+
+def commit(upload: StreamedUpload, *, by, produced_on=None) -> StoredFile:
+    """Checks the content type, then moves the temporary file into place and records it; must
+    run inside the transaction that attaches the file to its object."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("commit() runs inside the transaction that attaches the file.")
+    if upload.size == 0:
+        discard(upload.temp_path)
+        raise ApplicationError("Le fichier est vide.", extra={"status": 400})
+    content_type = sniff(upload.head)
+    if content_type not in ALLOWED_TYPES:
+        discard(upload.temp_path)
+        found = f" (contenu reconnu : {content_type})" if content_type else ""
+        raise ApplicationError(
+            f"Type de fichier refusé{found} : le contenu de « {upload.name} » ne correspond à "
+            f"aucun type accepté ({allowed_types_text()}).",
+            extra={"status": 415},
+        )
+    stored = StoredFile(
+        original_name=upload.name or "fichier",
+        size=upload.size,
+        sha256=upload.sha256,
+        content_type=content_type,
+        encrypted=upload.encrypted,
+        wrapped_key=upload.wrapped_key,
+        uploaded_by=by,
+        produced_on=produced_on,
+    )
+    stored.path = f"{str(stored.id)[:2]}/{stored.id.hex}"
+    final = files_root() / stored.path
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stored.save()
+    os.replace(upload.temp_path, final)
+    upload.committed = True
+    return stored
+
+
+def _raw_chunks(stored: StoredFile) -> Iterator[bytes]:
+    with open(files_root() / stored.path, "rb") as source:
+        if stored.encrypted:
+            yield from crypto.decrypt_chunks(crypto.unwrap(stored.wrapped_key), source)
+        else:
+            while chunk := source.read(READ_CHUNK):
+                yield chunk
+
+
+def verify(stored: StoredFile) -> None:
+    """Reads the whole content once, streamed; TamperedFile when it is not what was deposited."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        for chunk in _raw_chunks(stored):
+            digest.update(chunk)
+            size += len(chunk)
+    except (crypto.DecryptionError, FileNotFoundError) as exc:
+        raise TamperedFile(str(exc)) from exc
+    if digest.hexdigest() != stored.sha256 or size != stored.size:
+        raise TamperedFile("empreinte différente de celle du dépôt")
+
+
+def verified_chunks(stored: StoredFile) -> Iterator[bytes]:
+    """The content, after a first pass proves it intact (downloads are verified, R-EVD-2)."""
+    verify(stored)
+    return _raw_chunks(stored)
+
+
+def max_upload_text() -> str:
+    limit = settings.GUICHET_UPLOAD_MAX_BYTES
+    return f"{limit / 1024**3:.0f} Gio" if limit >= 1024**3 else f"{limit / 1024**2:.0f} Mio"
+
+
+def forget_files(stored_files) -> None:
+    """Removes from disk files whose database rows were rolled back with a failed change."""
+    for stored in stored_files:
+        discard(files_root() / stored.path)
