@@ -1,12 +1,13 @@
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guichet.applications import selectors, services
+from guichet.applications import review, selectors, services
+from guichet.applications.models import Verdict
 from guichet.applications.serializers import (
     ApplicationCreateSerializer,
     ApplicationPatchSerializer,
@@ -254,3 +255,82 @@ def parse_produced_on(value):
             extra={"status": 400},
         )
     return produced
+
+
+# --- Admissibility review (R-APP-8) -----------------------------------------------------------
+
+
+class VerdictInputSerializer(serializers.Serializer):
+    verdict = serializers.CharField(help_text="conforme | to_fix")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    decision = serializers.CharField(help_text="admissible | request_fixes | not_admissible")
+    reasons = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _verdict_data(verdict) -> dict | None:
+    if verdict is None:
+        return None
+    return {
+        "verdict": verdict.verdict,
+        "comment": verdict.comment,
+        "round": verdict.round,
+        "by": verdict.by.email,
+        "at": verdict.at,
+    }
+
+
+def admissibility_payload(application, user) -> dict:
+    latest = review.latest_verdicts(application)
+    items = []
+    for entry in review.reviewable_items(application):
+        verdict = latest.get(entry["item"])
+        if not user.is_agency and (verdict is None or verdict.verdict != Verdict.TO_FIX):
+            continue  # the applicant sees only what is to fix
+        items.append({**entry, "verdict": _verdict_data(verdict)})
+    return {
+        "status": application.status,
+        "round": application.review_round,
+        "decided_at": application.decided_at,
+        "reasons": application.decision_reasons,
+        "items": items,
+    }
+
+
+class AdmissibilityApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        return Response(admissibility_payload(application, request.user))
+
+
+class VerdictApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=VerdictInputSerializer, responses={201: dict})
+    def post(self, request, pk, item):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        data = VerdictInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verdict = review.set_verdict(
+            by=request.user, application=application, item=item, **data.validated_data
+        )
+        return Response({"item": item, **_verdict_data(verdict)}, status=status.HTTP_201_CREATED)
+
+
+class DecisionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=DecisionInputSerializer, responses=ApplicationSerializer)
+    def post(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        data = DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review.decide(by=request.user, application=application, **data.validated_data)
+        return Response(
+            ApplicationSerializer(selectors.applications_for(request.user).get(pk=pk)).data
+        )

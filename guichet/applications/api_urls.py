@@ -31,4 +31,17 @@ urlpatterns = [
     path(
         "applications/<int:pk>/files/<uuid:file_id>", api.ApplicationFileApi.as_view(), name="file"
     ),
+    path(
+        "applications/<int:pk>/admissibility/", api.AdmissibilityApi.as_view(), name="admissibility"
+    ),
+    path(
+        "applications/<int:pk>/admissibility/decision",
+        api.DecisionApi.as_view(),
+        name="admissibility-decision",
+    ),
+    path(
+        "applications/<int:pk>/admissibility/<str:item>/verdict",
+        api.VerdictApi.as_view(),
+        name="admissibility-verdict",
+    ),
 ]

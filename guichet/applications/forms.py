@@ -49,9 +49,10 @@ class AdmissibilityForm(forms.Form):
     """The admissibility form of the application's referential; every field optional here, since
     drafts are incomplete; the service checks each value and, at submission, completeness."""
 
-    def __init__(self, *args, application, **kwargs):
+    def __init__(self, *args, application, fixable: set[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.application = application
+        self.fixable = fixable
         self.code = application.referential_version.referential.code
         data = application.form or {}
         self.groups: dict[str, list[str]] = {}
@@ -89,6 +90,17 @@ class AdmissibilityForm(forms.Form):
                 required=False,
                 initial=member.get("company_id", ""),
             )
+        if fixable is not None:  # after submission, only the flagged items (R-APP-8)
+            for name, field in self.fields.items():
+                field.disabled = self._item_of(name) not in fixable
+
+    @staticmethod
+    def _item_of(name: str) -> str:
+        if name.startswith("component_"):
+            return "components"
+        if name.startswith("member_") or name == "is_group":
+            return "group_members"
+        return name
 
     @staticmethod
     def _field(spec):
@@ -120,7 +132,17 @@ class AdmissibilityForm(forms.Form):
         return [(self[f"member_{i}_name"], self[f"member_{i}_company_id"]) for i in range(count)]
 
     def payload(self) -> dict:
-        """What the service saves: the form fields, components, group."""
+        """What the service saves: the form fields, components, group; after submission only
+        the flagged items."""
+        payload = self._payload()
+        if self.fixable is not None:
+            payload["form"] = {k: v for k, v in payload["form"].items() if k in self.fixable}
+            if "group_members" not in self.fixable:
+                payload.pop("group_members")
+            payload.pop("is_group")
+        return payload
+
+    def _payload(self) -> dict:
         data = self.cleaned_data
         form = {spec.key: data.get(spec.key) for spec in admissibility.fields_for(self.code)}
         keys = [key for key, _, _ in admissibility.COMPONENT_FIELDS[self.code]]
@@ -148,6 +170,9 @@ class ProfilesForm(QuestionnaireForm):
 
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, version=application.referential_version, prefix="q", **kwargs)
+        if application.profiles_final:  # R-REF-6
+            for field in self.fields.values():
+                field.disabled = True
         for key, value in (application.answers or {}).items():
             if key in self.fields:
                 self.initial[key] = (

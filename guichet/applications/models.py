@@ -116,6 +116,9 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     submitted_at = models.DateTimeField(_("soumise le"), null=True, blank=True)
+    review_round = models.PositiveIntegerField(_("tour d'examen"), default=0)
+    decided_at = models.DateTimeField(_("recevabilité décidée le"), null=True, blank=True)
+    decision_reasons = models.TextField(_("motifs"), blank=True)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -154,3 +157,28 @@ class AdmissibilityDocument(models.Model):
 
     def __str__(self):
         return f"{self.application.reference} — {self.item}"
+
+
+class Verdict(models.TextChoices):
+    CONFORME = "conforme", _("Conforme")
+    TO_FIX = "to_fix", _("À redéposer / à préciser")
+
+
+class AdmissibilityVerdict(models.Model):
+    """The instructor's opinion on one field or document of the form (R-APP-8); the latest
+    per item counts, the earlier ones stay as history."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="verdicts")
+    item = models.CharField(_("élément"), max_length=96)
+    verdict = models.CharField(_("avis"), max_length=16, choices=Verdict.choices)
+    comment = models.TextField(_("commentaire"), blank=True)
+    round = models.PositiveIntegerField(_("tour d'examen"), default=1)
+    by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("avis de recevabilité")
+        ordering = ["application", "item", "at", "id"]
+
+    def __str__(self):
+        return f"{self.item} : {self.verdict}"

@@ -179,7 +179,33 @@ def create_application(
     return application
 
 
-EDITABLE = {Status.DRAFT}
+EDITABLE = {Status.DRAFT, Status.TO_FIX}
+
+
+def _only_fixable(application: Application, data: dict, fixable: set[str]) -> dict:
+    """After submission only the flagged items change (R-APP-8); the profile choice never does
+    (R-REF-6). Values equal to the stored ones pass, so a whole form may be sent again."""
+    errors = {}
+    for key, value in (data.get("form") or {}).items():
+        if key not in fixable and value != (application.form or {}).get(key):
+            if key == "components" and not value and not (application.form or {}).get(key):
+                continue
+            errors[f"form.{key}"] = "Cet élément n'est pas à corriger : il ne se modifie plus."
+    for key in ("answers", "profiles"):
+        if key in data and data[key] != getattr(application, key):
+            errors[key] = "Le choix des profils est définitif depuis la soumission."
+    for key in ("product_version", "is_group"):
+        if key in data and data[key] != getattr(application, key):
+            errors[key] = "Cet élément ne se modifie plus après la soumission."
+    if (
+        "group_members" in data
+        and "group_members" not in fixable
+        and data["group_members"] != application.group_members
+    ):
+        errors["group_members"] = "Cet élément n'est pas à corriger : il ne se modifie plus."
+    if errors:
+        raise _invalid("Seuls les éléments signalés par l'instructeur se corrigent.", errors)
+    return data
 
 
 @transaction.atomic
@@ -191,15 +217,21 @@ def save_draft(
     error, and nothing changes; with `keep_valid` (the page's autosave) the valid values are
     saved and the wrong ones reported in `application.draft_errors`, so typing is never lost."""
     application = Application.objects.select_for_update().get(pk=application.pk)
+    if by.is_agency:
+        raise ApplicationError(
+            "L'agence ne remplit pas le formulaire du candidat.", extra={"status": 403}
+        )
     if application.status not in EDITABLE:
         raise ApplicationError(
             "La candidature a été soumise : le formulaire ne se modifie plus, sauf les éléments "
             "que l'instructeur demande de corriger.",
         )
-    if by.is_agency:
-        raise ApplicationError(
-            "L'agence ne remplit pas le formulaire du candidat.", extra={"status": 403}
-        )
+    fixable = None
+    if application.status == Status.TO_FIX:
+        from guichet.applications.review import items_to_fix
+
+        fixable = set(items_to_fix(application))
+        data = _only_fixable(application, data, fixable)
     code = application.referential_version.referential.code
     specs = {spec.key: spec for spec in admissibility.fields_for(code)}
     errors, form, before = {}, dict(application.form), {}
@@ -323,9 +355,11 @@ def submit(*, by, application: Application) -> Application:
     application = Application.objects.select_for_update().get(pk=application.pk)
     if by.is_agency:
         raise ApplicationError("Seul le candidat soumet sa candidature.", extra={"status": 403})
-    if application.status != Status.DRAFT:
+    if application.status not in (Status.DRAFT, Status.TO_FIX):
         raise ApplicationError("Cette candidature a déjà été soumise.")
     missing, violations, mismatches = submission_problems(application)
+    if application.status == Status.TO_FIX:
+        missing += _documents_not_redeposited(application)
     if missing or violations or mismatches:
         raise ApplicationError(
             f"La candidature ne peut pas encore être soumise : {len(missing) + len(violations) + len(mismatches)} "
@@ -337,23 +371,68 @@ def submit(*, by, application: Application) -> Application:
                 "version_mismatches": mismatches,
             },
         )
+    before = application.status
+    first = application.submitted_at is None
     application.status = Status.SUBMITTED
-    application.submitted_at = timezone.now()
-    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    application.submitted_at = application.submitted_at or timezone.now()
+    application.review_round += 1
+    application.save(update_fields=["status", "submitted_at", "review_round", "updated_at"])
     record(
-        action="application.submit",
+        action="application.submit" if first else "application.resubmit",
         obj=application,
         by=by,
         application_id=application.pk,
-        before={"status": Status.DRAFT.value},
-        after={"status": application.status, "profiles": application.profiles},
+        before={"status": before},
+        after={
+            "status": application.status,
+            "profiles": application.profiles,
+            "round": application.review_round,
+        },
+    )
+    from guichet.applications.notifications import notify_applicant
+
+    notify_applicant(
+        application,
+        "candidature soumise" if first else "corrections envoyées",
+        "Votre candidature a été soumise : l'agence examine sa recevabilité. Le choix des profils "
+        "est désormais définitif."
+        if first
+        else "Vos corrections ont été envoyées : l'instructeur reprend l'examen de la recevabilité.",
     )
     return application
 
 
+def _documents_not_redeposited(application: Application) -> list[dict]:
+    """A document flagged « à redéposer » needs a file deposited after the opinion."""
+    from guichet.applications.review import latest_verdicts
+
+    missing = []
+    for item, verdict in latest_verdicts(application).items():
+        if verdict.verdict != "to_fix" or not item.startswith("documents."):
+            continue
+        key = item.removeprefix("documents.")
+        if not application.documents.filter(
+            item=key, withdrawn_at__isnull=True, created_at__gt=verdict.at
+        ).exists():
+            missing.append(
+                {"item": item, "label": key, "detail": f"à redéposer : {verdict.comment}"}
+            )
+    return missing
+
+
 # --- Admissibility documents ----------------------------------------------------------------
 
-DOCUMENT_EDITABLE = {Status.DRAFT}
+
+def _check_document_editable(application: Application, item: str) -> None:
+    if application.status == Status.DRAFT:
+        return
+    if application.status == Status.TO_FIX:
+        from guichet.applications.review import items_to_fix
+
+        if f"documents.{item}" in items_to_fix(application):
+            return
+        raise ApplicationError("Ce document n'est pas à redéposer : il ne se modifie plus.")
+    raise ApplicationError("La candidature a été soumise : ses documents ne se modifient plus.")
 
 
 def _document_spec(application: Application, item: str):
@@ -377,8 +456,7 @@ def add_document(*, by, application: Application, item: str, upload, produced_on
     spec = _document_spec(application, item)
     if by.is_agency:
         raise ApplicationError("Seul le candidat dépose ses documents.", extra={"status": 403})
-    if application.status not in DOCUMENT_EDITABLE:
-        raise ApplicationError("La candidature a été soumise : ses documents ne se modifient plus.")
+    _check_document_editable(application, item)
     stored = commit(upload, by=by, produced_on=produced_on)
     document = AdmissibilityDocument.objects.create(application=application, item=item, file=stored)
     record(
@@ -402,8 +480,9 @@ def add_document(*, by, application: Application, item: str, upload, produced_on
 @transaction.atomic
 def withdraw_document(*, by, document) -> None:
     application = Application.objects.select_for_update().get(pk=document.application_id)
-    if by.is_agency or application.status not in DOCUMENT_EDITABLE:
-        raise ApplicationError("Ce document ne peut plus être retiré.")
+    if by.is_agency:
+        raise ApplicationError("Seul le candidat retire ses documents.", extra={"status": 403})
+    _check_document_editable(application, document.item)
     if document.withdrawn_at:
         raise ApplicationError("Ce fichier a déjà été retiré.")
     document.withdrawn_at = timezone.now()

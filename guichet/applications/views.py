@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from guichet.applications import selectors, services
+from guichet.applications import review, selectors, services
 from guichet.applications.api import documents_payload, parse_produced_on
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
 from guichet.applications.models import Status
@@ -140,7 +140,7 @@ def application_create(request):
 @login_required
 def application_detail(request, pk):
     application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-    if application.status == Status.DRAFT:
+    if application.status in (Status.DRAFT, Status.TO_FIX):
         missing, violations, mismatches = services.submission_problems(application)
     else:
         missing, violations, mismatches = [], [], services.version_mismatches(application)
@@ -151,6 +151,8 @@ def application_detail(request, pk):
         {
             "application": application,
             "missing": missing,
+            "to_fix": _to_fix_rows(application),
+            "can_review": review.can_review(request.user),
             "violations": violations,
             "mismatches": mismatches,
             "profiles": [labels.get(code, code) for code in application.profiles],
@@ -162,8 +164,11 @@ def application_detail(request, pk):
 @login_required
 def application_form(request, pk):
     application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-    editable = application.status == Status.DRAFT and not request.user.is_agency
-    form = AdmissibilityForm(request.POST or None, application=application)
+    fixable = None
+    if application.status == Status.TO_FIX:
+        fixable = set(review.items_to_fix(application))
+    editable = application.status in (Status.DRAFT, Status.TO_FIX) and not request.user.is_agency
+    form = AdmissibilityForm(request.POST or None, application=application, fixable=fixable)
     profiles_form = ProfilesForm(request.POST or None, application=application)
     autosave = request.headers.get("X-Autosave") == "1"
     if request.method == "POST":
@@ -171,15 +176,16 @@ def application_form(request, pk):
             return _refused(request, autosave, "Ce formulaire ne se modifie plus.", pk)
         if form.is_valid() and profiles_form.is_valid():
             payload = form.payload()
-            answers = profiles_form.answers()
-            payload["answers"] = answers
-            extras = list(profiles_form.cleaned_data["extra"])
-            mandatory = (
-                evaluate_profiles(application.referential_version, answers=answers).profiles
-                if answers
-                else []
-            )
-            payload["profiles"] = list(dict.fromkeys(mandatory + extras))
+            if not application.profiles_final:
+                answers = profiles_form.answers()
+                payload["answers"] = answers
+                extras = list(profiles_form.cleaned_data["extra"])
+                mandatory = (
+                    evaluate_profiles(application.referential_version, answers=answers).profiles
+                    if answers
+                    else []
+                )
+                payload["profiles"] = list(dict.fromkeys(mandatory + extras))
             try:
                 saved = services.save_draft(
                     by=request.user, application=application, data=payload, keep_valid=True
@@ -207,6 +213,12 @@ def application_form(request, pk):
                     request,
                     f"Brouillon enregistré à {now}, sauf les champs signalés, à corriger.",
                 )
+    to_fix = review.items_to_fix(application) if fixable is not None else {}
+    documents = documents_payload(application)
+    for document in documents:
+        key = f"documents.{document['item']}"
+        document["can_upload"] = editable and (fixable is None or key in fixable)
+        document["to_fix"] = to_fix.get(key)
     evaluation = None
     if application.answers:
         evaluation = evaluate_profiles(application.referential_version, answers=application.answers)
@@ -219,8 +231,10 @@ def application_form(request, pk):
             "profiles_form": profiles_form,
             "editable": editable,
             "evaluation": evaluation,
-            "documents": documents_payload(application),
+            "documents": documents,
             "allowed_types": allowed_types_text(),
+            "fixable": fixable,
+            "to_fix": to_fix,
             "max_upload": max_upload_text(),
         },
         status=400 if form.errors else 200,
@@ -321,3 +335,107 @@ def document_withdraw(request, pk, file_id):
             request, f"« {document.file.original_name} » retiré (il reste dans l'historique)."
         )
     return redirect(reverse("applications:form", args=[pk]) + "#documents")
+
+
+# --- Admissibility review (instructors) -----------------------------------------------------
+
+reviewer_required = role_required(review.can_review)
+
+
+@reviewer_required
+def admissibility_review(request, pk):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    items = review.reviewable_items(application)
+    if request.method == "POST":
+        if application.status != Status.SUBMITTED:
+            messages.error(request, "La candidature n'est pas en cours d'examen de recevabilité.")
+            return redirect("applications:review", pk=pk)
+        saved, errors = 0, []
+        try:
+            with transaction.atomic():
+                for entry in items:
+                    value = request.POST.get(f"verdict-{entry['item']}")
+                    if not value:
+                        continue
+                    comment = request.POST.get(f"comment-{entry['item']}", "")
+                    latest = review.latest_verdicts(application).get(entry["item"])
+                    if latest and latest.verdict == value and latest.comment == comment.strip():
+                        continue
+                    try:
+                        review.set_verdict(
+                            by=request.user,
+                            application=application,
+                            item=entry["item"],
+                            verdict=value,
+                            comment=comment,
+                        )
+                        saved += 1
+                    except ApplicationError as exc:
+                        errors.append(f"{entry['label']} : {exc.message}")
+                if errors:
+                    raise ApplicationError(" ".join(errors))
+        except ApplicationError:
+            for error in errors:
+                messages.error(request, error)
+            messages.error(request, "Aucun avis n'a été enregistré : corrigez les points signalés.")
+        else:
+            messages.success(request, f"{saved} avis enregistré{'s' if saved > 1 else ''}.")
+        return redirect("applications:review", pk=pk)
+    latest = review.latest_verdicts(application)
+    documents = {d["item"]: d["files"] for d in documents_payload(application)}
+    rows = []
+    for entry in items:
+        files = (
+            documents.get(entry["item"].removeprefix("documents."), [])
+            if entry["kind"] == "document"
+            else []
+        )
+        rows.append(
+            {
+                **entry,
+                "verdict": latest.get(entry["item"]),
+                "files": [f for f in files if not f["withdrawn_at"]],
+            }
+        )
+    return render(
+        request,
+        "applications/review.html",
+        {
+            "application": application,
+            "rows": rows,
+            "open": application.status == Status.SUBMITTED,
+            "reviewed": sum(1 for row in rows if row["verdict"]),
+        },
+    )
+
+
+@reviewer_required
+@require_POST
+def admissibility_decision(request, pk):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    try:
+        review.decide(
+            by=request.user,
+            application=application,
+            decision=request.POST.get("decision", ""),
+            reasons=request.POST.get("reasons", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:review", pk=pk)
+    application.refresh_from_db()
+    messages.success(
+        request,
+        f"Décision enregistrée : {application.get_status_display()}. Le candidat est prévenu par courriel.",
+    )
+    return redirect("applications:detail", pk=pk)
+
+
+def _to_fix_rows(application) -> list[dict]:
+    if application.status != Status.TO_FIX:
+        return []
+    labels = {entry["item"]: entry["label"] for entry in review.reviewable_items(application)}
+    return [
+        {"item": item, "label": labels.get(item, item), "comment": comment}
+        for item, comment in review.items_to_fix(application).items()
+    ]

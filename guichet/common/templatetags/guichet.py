@@ -12,3 +12,9 @@ def role_label(value: str) -> str:
         return Role(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def dict_get(mapping, key):
+    """`{{ mapping|dict_get:key }}`: a dictionary entry, or None."""
+    return (mapping or {}).get(key)

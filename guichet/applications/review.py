@@ -1,0 +1,221 @@
+"""The instructor's admissibility review (R-APP-8): an opinion per field and document, the
+applicant fixes only what is flagged, then recevable or non recevable with reasons."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from guichet.accounts.models import Role
+from guichet.applications import admissibility
+from guichet.applications.models import AdmissibilityVerdict, Application, Status, Verdict
+from guichet.applications.notifications import notify_applicant
+from guichet.common.errors import ApplicationError
+from guichet.journal.services import record
+
+REVIEWERS = {Role.INSTRUCTOR, Role.AGENCY_ADMIN}
+DECISIONS = {
+    "admissible": Status.ADMISSIBLE,
+    "recevable": Status.ADMISSIBLE,
+    "not_admissible": Status.NOT_ADMISSIBLE,
+    "non_recevable": Status.NOT_ADMISSIBLE,
+    "request_fixes": Status.TO_FIX,
+    "a_corriger": Status.TO_FIX,
+}
+
+
+def can_review(user) -> bool:
+    return user.is_active and user.role in REVIEWERS
+
+
+def reviewable_items(application: Application) -> list[dict]:
+    """Every field and document the instructor gives an opinion on, in the form's order."""
+    code = application.referential_version.referential.code
+    data, profiles = application.form or {}, set(application.profiles or [])
+    items = []
+    for spec in admissibility.fields_for(code):
+        if data.get(spec.key) is not None or spec.is_required(data, profiles, application):
+            items.append(
+                {
+                    "item": spec.key,
+                    "label": spec.label,
+                    "kind": "field",
+                    "value": data.get(spec.key),
+                }
+            )
+    if data.get("components"):
+        items.append(
+            {
+                "item": "components",
+                "label": "Composants supplémentaires",
+                "kind": "field",
+                "value": data.get("components"),
+            }
+        )
+    if application.is_group:
+        items.append(
+            {
+                "item": "group_members",
+                "label": "Membres du groupement",
+                "kind": "field",
+                "value": application.group_members,
+            }
+        )
+    present = set(
+        application.documents.filter(withdrawn_at__isnull=True).values_list("item", flat=True)
+    )
+    for document in admissibility.documents_for(code):
+        if document.key in present or document.is_required(data, profiles, application):
+            items.append(
+                {"item": f"documents.{document.key}", "label": document.label, "kind": "document"}
+            )
+    return items
+
+
+def latest_verdicts(application: Application) -> dict[str, AdmissibilityVerdict]:
+    latest = {}
+    for verdict in application.verdicts.select_related("by").order_by("at", "id"):
+        latest[verdict.item] = verdict
+    return latest
+
+
+def items_to_fix(application: Application) -> dict[str, str]:
+    """item → the instructor's comment, for the items flagged in the last review round."""
+    return {
+        item: verdict.comment
+        for item, verdict in latest_verdicts(application).items()
+        if verdict.verdict == Verdict.TO_FIX
+    }
+
+
+def _require_reviewer(by):
+    if not can_review(by):
+        raise ApplicationError(
+            "Seuls les instructeurs examinent la recevabilité.", extra={"status": 403}
+        )
+
+
+@transaction.atomic
+def set_verdict(
+    *, by, application: Application, item: str, verdict: str, comment: str = ""
+) -> AdmissibilityVerdict:
+    _require_reviewer(by)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Status.SUBMITTED:
+        raise ApplicationError("La candidature n'est pas en cours d'examen de recevabilité.")
+    known = {entry["item"] for entry in reviewable_items(application)}
+    if item not in known:
+        raise ApplicationError(
+            "Élément inconnu du formulaire de recevabilité.", extra={"status": 404}
+        )
+    if verdict not in Verdict.values:
+        raise ApplicationError(
+            "Avis inconnu : « conforme » ou « to_fix » (à redéposer / à préciser).",
+            field="verdict",
+            extra={"status": 400},
+        )
+    comment = (comment or "").strip()
+    if verdict == Verdict.TO_FIX and not comment:
+        raise ApplicationError(
+            "Dites au candidat ce qu'il doit redéposer ou préciser.",
+            field="comment",
+            extra={"status": 400},
+        )
+    entry = AdmissibilityVerdict.objects.create(
+        application=application,
+        item=item,
+        verdict=verdict,
+        comment=comment,
+        round=application.review_round,
+        by=by,
+    )
+    record(
+        action="admissibility.verdict",
+        obj=entry,
+        by=by,
+        application_id=application.pk,
+        after={
+            "item": item,
+            "verdict": verdict,
+            "comment": comment,
+            "round": application.review_round,
+        },
+    )
+    return entry
+
+
+@transaction.atomic
+def decide(*, by, application: Application, decision: str, reasons: str = "") -> Application:
+    _require_reviewer(by)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Status.SUBMITTED:
+        raise ApplicationError("La candidature n'est pas en cours d'examen de recevabilité.")
+    target = DECISIONS.get((decision or "").strip().lower())
+    if target is None:
+        raise ApplicationError(
+            "Décision inconnue : « admissible », « request_fixes » ou « not_admissible ».",
+            field="decision",
+            extra={"status": 400},
+        )
+    items = [entry["item"] for entry in reviewable_items(application)]
+    latest = latest_verdicts(application)
+    unreviewed = [item for item in items if item not in latest]
+    flagged = {
+        item: v.comment
+        for item, v in latest.items()
+        if v.verdict == Verdict.TO_FIX and item in items
+    }
+    reasons = (reasons or "").strip()
+    if target == Status.ADMISSIBLE and (unreviewed or flagged):
+        raise ApplicationError(
+            "La candidature n'est recevable que lorsque chaque élément est conforme : "
+            f"{len(unreviewed)} sans avis, {len(flagged)} à corriger.",
+            extra={"status": 409, "unreviewed": unreviewed, "to_fix": sorted(flagged)},
+        )
+    if target == Status.TO_FIX and not flagged:
+        raise ApplicationError("Marquez d'abord les éléments à redéposer ou à préciser.")
+    if target == Status.NOT_ADMISSIBLE and not reasons:
+        raise ApplicationError(
+            "Indiquez les motifs de la non-recevabilité.", field="reasons", extra={"status": 400}
+        )
+    before = application.status
+    application.status = target
+    if target != Status.TO_FIX:
+        application.decided_at = timezone.now()
+        application.decision_reasons = reasons
+    application.save(update_fields=["status", "decided_at", "decision_reasons", "updated_at"])
+    record(
+        action=f"admissibility.{target}",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before={"status": before},
+        after={"status": target, "reasons": reasons or None, "to_fix": sorted(flagged) or None},
+    )
+    labels = {entry["item"]: entry["label"] for entry in reviewable_items(application)}
+    if target == Status.TO_FIX:
+        lines = "\n".join(
+            f"- {labels.get(item, item)} : {comment}" for item, comment in flagged.items()
+        )
+        notify_applicant(
+            application,
+            "éléments à corriger",
+            "L'instructeur vous demande de redéposer ou de préciser ces éléments du formulaire de "
+            f"recevabilité :\n{lines}\n\nCorrigez-les puis soumettez de nouveau la candidature.",
+        )
+    elif target == Status.ADMISSIBLE:
+        notify_applicant(
+            application,
+            "candidature recevable",
+            "Votre candidature est recevable. Étape suivante : la convention, à signer sur la "
+            "plateforme."
+            if application.referential_version.referential.code == "DMN"
+            else "Votre candidature est recevable. Étape suivante : le dépôt des preuves, section par section.",
+        )
+    else:
+        notify_applicant(
+            application,
+            "candidature non recevable",
+            f"Votre candidature n'est pas recevable, pour les motifs suivants :\n{reasons}",
+        )
+    return application

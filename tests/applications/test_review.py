@@ -1,0 +1,204 @@
+"""The admissibility review (R-APP-8): opinions per item, fixes limited to what is flagged,
+recevable only when every item is conforme, non recevable with reasons, emails each step."""
+
+import io
+
+import pytest
+from django.core import mail
+
+from guichet.accounts.models import Role
+from guichet.applications.models import Status
+from guichet.applications.services import save_draft, submit
+from tests.applications.conftest import (
+    DMN_ANSWERS,
+    DMN_PROFILES,
+    PDF,
+    complete_dmn_form,
+    deposit_required_documents,
+)
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def submitted(applicant, dmn_application, django_capture_on_commit_callbacks):
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
+    )
+    deposit_required_documents(dmn_application, applicant)
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(by=applicant, application=dmn_application)
+    dmn_application.refresh_from_db()
+    return dmn_application
+
+
+def items(api, application):
+    return api.get(f"/api/v1/applications/{application.pk}/admissibility/").json()["items"]
+
+
+def verdict(api, application, item, value, comment=""):
+    return api.post(
+        f"/api/v1/applications/{application.pk}/admissibility/{item}/verdict",
+        {"verdict": value, "comment": comment},
+        format="json",
+    )
+
+
+def decide(api, application, decision, reasons=""):
+    return api.post(
+        f"/api/v1/applications/{application.pk}/admissibility/decision",
+        {"decision": decision, "reasons": reasons},
+        format="json",
+    )
+
+
+def test_r_app_8_submission_emails_the_applicant(submitted):
+    assert "candidature soumise" in mail.outbox[-1].subject
+    assert "resp@telesante.fr" in mail.outbox[-1].to
+
+
+def test_r_app_8_recevable_only_when_every_item_is_conforme(
+    api, instructor, submitted, django_capture_on_commit_callbacks
+):
+    api.force_authenticate(instructor)
+    listed = items(api, submitted)
+    assert {"legal_rep_name", "documents.functional_documentation"} <= {i["item"] for i in listed}
+    refused = decide(api, submitted, "admissible")
+    assert refused.status_code == 409 and refused.json()["unreviewed"]
+    for entry in listed:
+        assert verdict(api, submitted, entry["item"], "conforme").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        response = decide(api, submitted, "admissible")
+    assert response.status_code == 200 and response.json()["status"] == Status.ADMISSIBLE
+    assert "recevable" in mail.outbox[-1].subject and "convention" in mail.outbox[-1].body
+
+
+def test_r_app_8_flagged_items_only_are_fixed_then_resubmitted(
+    api, instructor, applicant, submitted, django_capture_on_commit_callbacks
+):
+    api.force_authenticate(instructor)
+    assert (
+        verdict(api, submitted, "contact_phone", "to_fix").status_code == 400
+    )  # a comment is required
+    verdict(
+        api, submitted, "contact_phone", "to_fix", "Numéro injoignable : donnez une ligne directe."
+    )
+    verdict(api, submitted, "documents.gdpr_declaration", "to_fix", "Déclaration non signée.")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert decide(api, submitted, "request_fixes").status_code == 200
+    assert (
+        "Numéro injoignable" in mail.outbox[-1].body
+        and "Déclaration non signée" in mail.outbox[-1].body
+    )
+    # The applicant sees only the flagged items.
+    api.force_authenticate(applicant)
+    assert {i["item"] for i in items(api, submitted)} == {
+        "contact_phone",
+        "documents.gdpr_declaration",
+    }
+    url = f"/api/v1/applications/{submitted.pk}/"
+    other = api.patch(url, {"form": {"contact_name": "Quelqu'un d'autre"}}, format="json")
+    assert (
+        other.status_code == 400
+        and "n'est pas à corriger" in other.json()["errors"]["form.contact_name"]
+    )
+    profiles = api.patch(url, {"profiles": ["general", "acces_usager"]}, format="json")
+    assert profiles.status_code == 400 and "définitif" in profiles.json()["errors"]["profiles"]
+    assert (
+        api.patch(url, {"form": {"contact_phone": "01 99 88 77 66"}}, format="json").status_code
+        == 200
+    )
+    not_flagged = io.BytesIO(PDF)
+    not_flagged.name = "doc.pdf"
+    refused = api.post(
+        f"/api/v1/applications/{submitted.pk}/documents/ce_declaration/files",
+        {"file": not_flagged},
+        format="multipart",
+    )
+    assert refused.status_code == 409
+    # The flagged document must be deposited again before resubmitting.
+    early = api.post(f"/api/v1/applications/{submitted.pk}/submit")
+    assert early.status_code == 400 and "documents.gdpr_declaration" in {
+        m["item"] for m in early.json()["missing"]
+    }
+    fixed = io.BytesIO(PDF + b"% signed\n")
+    fixed.name = "rgpd-signee.pdf"
+    assert (
+        api.post(
+            f"/api/v1/applications/{submitted.pk}/documents/gdpr_declaration/files",
+            {"file": fixed},
+            format="multipart",
+        ).status_code
+        == 201
+    )
+    resubmitted = api.post(f"/api/v1/applications/{submitted.pk}/submit")
+    assert resubmitted.status_code == 200 and resubmitted.json()["status"] == Status.SUBMITTED
+
+
+def test_r_app_8_not_admissible_needs_reasons(
+    api, instructor, submitted, django_capture_on_commit_callbacks
+):
+    api.force_authenticate(instructor)
+    assert decide(api, submitted, "not_admissible").status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = decide(
+            api, submitted, "not_admissible", "Le produit n'est pas un dispositif médical."
+        )
+    assert response.json()["status"] == Status.NOT_ADMISSIBLE
+    assert "n'est pas un dispositif médical" in mail.outbox[-1].body
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE, Role.SUPPORT])
+def test_r_act_1_committee_and_support_cannot_instruct(api, submitted, role):
+    api.force_authenticate(make_staff(f"{role}@agence.test", role))
+    assert verdict(api, submitted, "contact_name", "conforme").status_code == 403
+    assert decide(api, submitted, "not_admissible", "x").status_code == 403
+
+
+def test_r_app_8_applicant_cannot_judge_their_own_application(api, applicant, submitted):
+    api.force_authenticate(applicant)
+    assert verdict(api, submitted, "contact_name", "conforme").status_code == 403
+
+
+def test_r_app_8_review_page_saves_opinions_and_decides(client, instructor, applicant, submitted):
+    from django.urls import reverse
+
+    client.force_login(instructor)
+    page = client.get(reverse("applications:review", args=[submitted.pk])).content.decode()
+    assert "Avis par élément" in page and "functional_documentation.pdf" in page
+    # A "to fix" without comment refuses the whole batch.
+    refused = client.post(
+        reverse("applications:review", args=[submitted.pk]),
+        {"verdict-contact_name": "conforme", "verdict-contact_phone": "to_fix"},
+        follow=True,
+    )
+    assert "Aucun avis n&#x27;a été enregistré" in refused.content.decode()
+    assert not submitted.verdicts.exists()
+    client.post(
+        reverse("applications:review", args=[submitted.pk]),
+        {
+            "verdict-contact_name": "conforme",
+            "verdict-contact_phone": "to_fix",
+            "comment-contact_phone": "Ligne directe ?",
+        },
+    )
+    assert submitted.verdicts.count() == 2
+    client.post(
+        reverse("applications:decision", args=[submitted.pk]), {"decision": "request_fixes"}
+    )
+    submitted.refresh_from_db()
+    assert submitted.status == Status.TO_FIX
+    # The applicant's form: only the flagged field is open.
+    client.force_login(applicant)
+    form = client.get(reverse("applications:form", args=[submitted.pk])).content.decode()
+    assert "Ligne directe ?" in form
+    import re
+
+    name_input = re.search(r'<input[^>]*name="contact_name"[^>]*>', form).group(0)
+    phone_input = re.search(r'<input[^>]*name="contact_phone"[^>]*>', form).group(0)
+    assert "disabled" in name_input and "disabled" not in phone_input
+    detail = client.get(reverse("applications:detail", args=[submitted.pk])).content.decode()
+    assert "À corriger" in detail and "Ligne directe ?" in detail
