@@ -49,6 +49,11 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY doit être défini en production.")
     SECRET_KEY = _local_secret("secret_key")
 
+# The agency's signing certificate (PKCS#12) for conventions and certificates; generated into
+# var/keys/ for `make run` when not given.
+GUICHET_SIGNING_P12 = os.environ.get("GUICHET_SIGNING_P12", "")
+GUICHET_SIGNING_P12_PASSWORD = os.environ.get("GUICHET_SIGNING_P12_PASSWORD", "")
+
 # Master key wrapping the per-file keys of sensitive proofs (R-EVD-3): 32 bytes, base64.
 GUICHET_MASTER_KEY = os.environ.get("GUICHET_MASTER_KEY", "")
 if not GUICHET_MASTER_KEY:

@@ -4,8 +4,18 @@ from guichet.accounts.models import Role, User
 from guichet.referentials.services import load_catalogue
 
 
+@pytest.fixture(scope="session")
+def _signing_keys(tmp_path_factory):
+    """The agency's signing certificate, generated once for the session (RSA is slow)."""
+    from guichet.signing.keys import generate_local_keys
+
+    return generate_local_keys(tmp_path_factory.mktemp("keys"))
+
+
 @pytest.fixture(autouse=True)
-def _isolated_var(settings, tmp_path):
+def _isolated_var(settings, tmp_path, _signing_keys):
+    settings.GUICHET_SIGNING_P12 = str(_signing_keys[0])
+    settings.GUICHET_SIGNING_P12_PASSWORD = _signing_keys[1].decode()
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
     settings.GUICHET_FILES_ROOT = tmp_path / "files"

@@ -334,3 +334,66 @@ class DecisionApi(APIView):
         return Response(
             ApplicationSerializer(selectors.applications_for(request.user).get(pk=pk)).data
         )
+
+
+# --- Convention (R-CONV-1, R-CONV-3) -----------------------------------------------------------
+
+
+class SignInputSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    otp = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _convention_of(application):
+    from django.http import Http404
+
+    from guichet.applications.models import Convention
+
+    convention = (
+        Convention.objects.select_related("draft", "signed").filter(application=application).first()
+    )
+    if convention is None:
+        raise Http404
+    return convention
+
+
+class ConventionPdfApi(APIView):
+    """The signed convention once signed, else the version to sign."""
+
+    permission_classes = [IsAuthenticated]
+
+    def perform_content_negotiation(self, request, force=False):
+        from rest_framework.renderers import JSONRenderer
+
+        return (JSONRenderer(), JSONRenderer.media_type)
+
+    @extend_schema(responses={200: bytes})
+    def get(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        convention = _convention_of(application)
+        return download_response(convention.signed or convention.draft)
+
+
+class ConventionSignApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=SignInputSerializer, responses={200: dict})
+    def post(self, request, pk):
+        from guichet.applications.conventions import sign_convention
+
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        data = SignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        convention = sign_convention(
+            by=request.user, application=application, **data.validated_data
+        )
+        return Response(
+            {
+                "number": convention.number,
+                "signed_at": convention.signed_at,
+                "signer": convention.signer_name,
+                "sha256": convention.signed.sha256,
+            }
+        )

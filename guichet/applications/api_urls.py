@@ -44,4 +44,14 @@ urlpatterns = [
         api.VerdictApi.as_view(),
         name="admissibility-verdict",
     ),
+    path(
+        "applications/<int:pk>/convention.pdf",
+        api.ConventionPdfApi.as_view(),
+        name="convention-pdf",
+    ),
+    path(
+        "applications/<int:pk>/convention/sign",
+        api.ConventionSignApi.as_view(),
+        name="convention-sign",
+    ),
 ]

@@ -182,3 +182,35 @@ class AdmissibilityVerdict(models.Model):
 
     def __str__(self):
         return f"{self.item} : {self.verdict}"
+
+
+class Convention(models.Model):
+    """The convention between the agency and the applicant (R-CONV-1 … R-CONV-3): generated
+    when the application becomes recevable (DMN) or when every section is conforme (TLC),
+    signed on the platform by the Responsable habilité, sealed with the agency's certificate."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="convention"
+    )
+    number = models.CharField(_("numéro"), max_length=40, unique=True)
+    draft = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+    signed = models.ForeignKey(
+        "files.StoredFile", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    signed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    signer_name = models.CharField(_("signataire"), max_length=255, blank=True)
+    signed_at = models.DateTimeField(_("signée le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("envoyée le"), auto_now_add=True)
+    term_years = models.PositiveSmallIntegerField(_("durée (ans)"), default=5)
+
+    class Meta:
+        verbose_name = _("convention")
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_id is not None

@@ -204,6 +204,10 @@ def decide(*, by, application: Application, decision: str, reasons: str = "") ->
             f"recevabilité :\n{lines}\n\nCorrigez-les puis soumettez de nouveau la candidature.",
         )
     elif target == Status.ADMISSIBLE:
+        if application.referential_version.referential.code == "DMN":
+            from guichet.applications.conventions import send_convention
+
+            send_convention(application, by=by)  # R-CONV-1
         notify_applicant(
             application,
             "candidature recevable",

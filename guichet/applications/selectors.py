@@ -21,6 +21,15 @@ def application_file(application, file_id):
     from django.http import Http404
 
     document = application.documents.filter(file_id=file_id).select_related("file").first()
-    if document is None:
-        raise Http404
-    return document.file
+    if document is not None:
+        return document.file
+    from guichet.applications.models import Convention
+    from guichet.files.models import StoredFile
+
+    convention = Convention.objects.filter(application=application).first()
+    if convention is not None and str(file_id) in {
+        str(convention.draft_id),
+        str(convention.signed_id),
+    }:
+        return StoredFile.objects.get(pk=file_id)
+    raise Http404

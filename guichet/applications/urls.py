@@ -21,4 +21,6 @@ urlpatterns = [
         name="document-withdraw",
     ),
     path("<int:pk>/fichiers/<uuid:file_id>/", views.file_download, name="file"),
+    path("<int:pk>/convention.pdf", views.convention_pdf, name="convention-pdf"),
+    path("<int:pk>/convention/signer/", views.convention_sign, name="convention-sign"),
 ]

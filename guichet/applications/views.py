@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from guichet.applications import review, selectors, services
 from guichet.applications.api import documents_payload, parse_produced_on
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
-from guichet.applications.models import Status
+from guichet.applications.models import Convention, Status
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response, install_handler, take_uploads
@@ -152,6 +152,7 @@ def application_detail(request, pk):
             "application": application,
             "missing": missing,
             "to_fix": _to_fix_rows(application),
+            "convention": Convention.objects.filter(application=application).first(),
             "can_review": review.can_review(request.user),
             "violations": violations,
             "mismatches": mismatches,
@@ -439,3 +440,41 @@ def _to_fix_rows(application) -> list[dict]:
         {"item": item, "label": labels.get(item, item), "comment": comment}
         for item, comment in review.items_to_fix(application).items()
     ]
+
+
+# --- Convention -----------------------------------------------------------------------------
+
+
+@login_required
+def convention_pdf(request, pk):
+    from guichet.applications.api import _convention_of
+
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    convention = _convention_of(application)
+    return download_response(convention.signed or convention.draft)
+
+
+@applicant_required
+@require_POST
+def convention_sign(request, pk):
+    from guichet.applications.conventions import sign_convention
+
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    if request.POST.get("confirm") != "on":
+        messages.error(request, "Cochez la case pour confirmer que vous signez la convention.")
+        return redirect(reverse("applications:detail", args=[pk]) + "#convention")
+    try:
+        convention = sign_convention(
+            by=request.user,
+            application=application,
+            password=request.POST.get("password", ""),
+            otp=request.POST.get("otp", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Convention {convention.number} signée et scellée. Le dépôt des preuves est ouvert.",
+        )
+    return redirect(reverse("applications:detail", args=[pk]) + "#convention")

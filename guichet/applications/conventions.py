@@ -1,0 +1,299 @@
+"""The convention (R-CONV-1 … R-CONV-3): a PDF generated from the application, signed on the
+platform by the Responsable habilité after re-entering their password or a TOTP code, then
+sealed with a PAdES signature (pyHanko) by the agency's certificate."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from xml.sax.saxutils import escape
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from guichet.applications.models import Application, Convention, Status
+from guichet.applications.notifications import notify_applicant
+from guichet.common.errors import ApplicationError
+from guichet.files.services import commit
+from guichet.files.uploads import upload_from_stream
+from guichet.journal.services import record
+from guichet.signing.pdf import seal
+
+TERM_YEARS = 5
+ARTICLES = [
+    (
+        "Article 1 — Objet",
+        "La présente convention fixe les conditions dans lesquelles l'Agence du numérique en santé "
+        "(ci-après « l'ANS ») instruit la demande de certification de conformité du produit désigné "
+        "ci-dessous au référentiel indiqué, et les engagements réciproques des parties.",
+    ),
+    (
+        "Article 2 — Engagements du candidat",
+        "Le candidat transmet des informations et des preuves exactes, complètes et à jour ; il "
+        "informe l'ANS de toute évolution du produit affectant sa conformité ; il respecte les règles "
+        "de confidentialité et la réglementation européenne et française sur la protection des "
+        "données personnelles.",
+    ),
+    (
+        "Article 3 — Durée",
+        f"La convention est conclue pour une durée de {TERM_YEARS} ans à compter de sa signature, "
+        "renouvelable à chaque échéance par tacite reconduction. Le certificat de conformité est "
+        "valable durant toute la durée de la convention.",
+    ),
+    (
+        "Article 14 — Résiliation de plein droit",
+        "Le certificat de conformité est retiré et la convention résiliée de plein droit, soit dans "
+        "les conditions expressément prévues par celle-ci, soit en cas d'abrogation du décret visé "
+        "au préambule.",
+    ),
+    (
+        "Article 15 — Résiliation pour fraude",
+        "En cas de fraude affectant l'octroi ou le maintien de la certification, notamment la "
+        "communication d'informations ou de documents délibérément erronés, partiels ou mensongers, "
+        "l'ANS peut, après avoir mis le candidat en demeure de présenter ses observations dans un "
+        "délai raisonnable, retirer la certification et résilier la convention.",
+    ),
+    (
+        "Article 16 — Résiliation pour faute",
+        "L'ANS peut résilier la certification pour faute du candidat en cas de non-respect des "
+        "conditions de certification ou des stipulations de la convention : informations inexactes, "
+        "produit non ou plus conforme aux exigences, service irrégulier, usage de la certification "
+        "contraire à son indivisibilité, obstacle au contrôle de l'ANS, manquements graves ou "
+        "répétés. Le candidat ne peut alors prétendre à aucune indemnisation.",
+    ),
+]
+
+
+def _styles():
+    styles = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("t", parent=styles["Title"], fontSize=16, leading=20),
+        "h": ParagraphStyle("h", parent=styles["Heading3"], spaceBefore=8, spaceAfter=2),
+        "p": ParagraphStyle("p", parent=styles["BodyText"], fontSize=9.5, leading=12.5),
+        "small": ParagraphStyle(
+            "s", parent=styles["BodyText"], fontSize=8, leading=10, textColor=colors.grey
+        ),
+    }
+
+
+def render_pdf(
+    application: Application, number: str, *, signature: dict | None = None
+) -> io.BytesIO:
+    """The convention as PDF; with `signature`, the signatory block names who signed, when."""
+    s = _styles()
+    form = application.form or {}
+    version = application.referential_version
+    labels = {p.code: p.label for p in version.profiles.all()}
+    modules = ", ".join(f"{m.name} {m.version}" for m in application.product.modules.all()) or "—"
+    rows = [
+        ["Convention n°", number],
+        ["Candidature", application.reference],
+        [
+            "Candidat",
+            f"{application.organisation.name} — {form.get('entity_id') or application.organisation.siren or application.organisation.vat_number or ''}",
+        ],
+        [
+            "Représentant légal",
+            f"{form.get('legal_rep_name', '')} ({form.get('legal_rep_email', '')})",
+        ],
+        ["Produit", f"{application.product.name} — version {application.product_version}"],
+        ["Modules", modules],
+        ["Référentiel", f"{version.referential.name} — {version.label}"],
+        [
+            "Démarche",
+            application.pathway.label
+            + (
+                f" — {application.pathology.label} ({application.pathology.specification_code})"
+                if application.pathology
+                else ""
+            ),
+        ],
+        ["Profils", ", ".join(labels.get(code, code) for code in application.profiles) or "—"],
+        ["Durée", f"{TERM_YEARS} ans à compter de la signature"],
+    ]
+    table = Table(
+        [[Paragraph(escape(a), s["p"]), Paragraph(escape(str(b)), s["p"])] for a, b in rows],
+        colWidths=[4.2 * cm, 12.3 * cm],
+    )
+    table.setStyle(
+        TableStyle(
+            [("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        )
+    )
+    story = [
+        Paragraph("Convention de certification de conformité", s["title"]),
+        Paragraph(
+            "Entre l'Agence du numérique en santé, groupement d'intérêt public, et le candidat "
+            "désigné ci-dessous.",
+            s["p"],
+        ),
+        Spacer(1, 8),
+        table,
+    ]
+    for title, text in ARTICLES:
+        story += [Paragraph(escape(title), s["h"]), Paragraph(escape(text), s["p"])]
+    story.append(Spacer(1, 14))
+    if signature:
+        story.append(
+            Paragraph(
+                escape(
+                    f"Signée électroniquement sur Guichet par {signature['name']}, Responsable "
+                    f"habilité de {application.organisation.name}, le {signature['at']:%d/%m/%Y à %H:%M} "
+                    f"(heure de Paris), après confirmation par {signature['method']}. Le document est "
+                    "scellé par le certificat de l'Agence du numérique en santé (signature PAdES)."
+                ),
+                s["p"],
+            )
+        )
+    else:
+        story.append(
+            Paragraph(
+                "Document à signer sur Guichet par le Responsable habilité du candidat.", s["small"]
+            )
+        )
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=f"Convention {number}",
+        author="Agence du numérique en santé",
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2 * cm,
+    ).build(story)
+    buffer.seek(0)
+    return buffer
+
+
+@transaction.atomic
+def send_convention(application: Application, *, by) -> Convention:
+    """Generates the convention and tells the applicant. DMN: when the application becomes
+    recevable; TLC: when every applicable section is conforme (R-CONV-2, called by the review)."""
+    existing = Convention.objects.filter(application=application).first()
+    if existing:
+        return existing
+    number = f"CONV-{application.reference}"
+    upload = upload_from_stream(
+        render_pdf(application, number), f"convention-{application.reference}.pdf"
+    )
+    stored = commit(upload, by=by)
+    convention = Convention.objects.create(
+        application=application, number=number, draft=stored, term_years=TERM_YEARS
+    )
+    record(
+        action="convention.send",
+        obj=convention,
+        by=by,
+        application_id=application.pk,
+        after={"number": number, "draft_sha256": stored.sha256},
+    )
+    notify_applicant(
+        application,
+        "convention à signer",
+        f"La convention {number} est prête. Le Responsable habilité la signe sur la plateforme ; "
+        "le dépôt des preuves s'ouvre ensuite."
+        if application.referential_version.referential.code == "DMN"
+        else f"La convention {number} est prête : le Responsable habilité la signe sur la plateforme.",
+    )
+    return convention
+
+
+def _confirm_identity(user, *, password: str, otp: str) -> str:
+    if otp:
+        authenticator = Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).first()
+        if authenticator is None or not TOTP(authenticator).validate_code(otp.strip()):
+            raise ApplicationError(
+                "Code d'authentification incorrect ou déjà utilisé.",
+                field="otp",
+                extra={"status": 400},
+            )
+        return "code d'authentification (TOTP)"
+    if not password or not user.check_password(password):
+        raise ApplicationError(
+            "Mot de passe incorrect : la convention n'est pas signée.",
+            field="password",
+            extra={"status": 400},
+        )
+    return "mot de passe"
+
+
+@transaction.atomic
+def sign_convention(
+    *, by, application: Application, password: str = "", otp: str = ""
+) -> Convention:
+    """The Responsable habilité confirms (password or TOTP code); the platform seals the PDF."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    convention = Convention.objects.select_for_update().filter(application=application).first()
+    if convention is None:
+        raise ApplicationError(
+            "Aucune convention n'est à signer pour cette candidature.", extra={"status": 404}
+        )
+    if not by.is_applicant_admin or by.organisation_id != application.organisation_id:
+        raise ApplicationError(
+            "Seul le Responsable habilité de l'organisation signe la convention.",
+            extra={"status": 403},
+        )
+    if convention.is_signed:
+        raise ApplicationError("La convention est déjà signée.")
+    method = _confirm_identity(by, password=password, otp=otp)
+    now = timezone.localtime()
+    name = by.get_full_name() or by.email
+    unsigned = render_pdf(
+        application, convention.number, signature={"name": name, "at": now, "method": method}
+    )
+    with tempfile.TemporaryFile() as sealed:
+        seal(
+            unsigned,
+            sealed,
+            name=name,
+            reason=f"Signature de la convention {convention.number} par le Responsable habilité",
+        )
+        sealed.seek(0)
+        upload = upload_from_stream(sealed, f"convention-{application.reference}-signee.pdf")
+    stored = commit(upload, by=by)
+    convention.signed, convention.signed_by, convention.signer_name, convention.signed_at = (
+        stored,
+        by,
+        name,
+        now,
+    )
+    convention.save(update_fields=["signed", "signed_by", "signer_name", "signed_at"])
+    record(
+        action="convention.sign",
+        obj=convention,
+        by=by,
+        application_id=application.pk,
+        after={
+            "number": convention.number,
+            "signer": name,
+            "method": method,
+            "sha256": stored.sha256,
+        },
+    )
+    notify_applicant(
+        application,
+        "convention signée",
+        f"La convention {convention.number} est signée par {name}. Vous pouvez déposer les preuves, "
+        "section par section.",
+    )
+    return convention
+
+
+def evidence_open(application: Application) -> bool:
+    """R-CONV-1: no evidence on a DMN application before its convention is signed; TLC
+    evidence opens with admissibility."""
+    if application.status not in (Status.ADMISSIBLE,):
+        return False
+    if application.referential_version.referential.code == "DMN":
+        return Convention.objects.filter(application=application, signed__isnull=False).exists()
+    return True

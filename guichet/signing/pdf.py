@@ -1,0 +1,35 @@
+"""PAdES signatures with pyHanko (R-CONV-3): the agency's certificate seals the PDF, with the
+signer's name, the reason and the signing time inside the signature."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+
+from guichet.signing.keys import signing_material
+
+
+def _signer() -> signers.SimpleSigner:
+    path, password = signing_material()
+    signer = signers.SimpleSigner.load_pkcs12(pfx_file=str(path), passphrase=password)
+    if signer is None:
+        raise RuntimeError("Certificat de signature illisible (mot de passe ?).")
+    return signer
+
+
+def seal(
+    source: BinaryIO, output: BinaryIO, *, name: str, reason: str, location: str = "Paris"
+) -> None:
+    """Appends a PAdES signature (incremental update) to the PDF read from `source`."""
+    writer = IncrementalPdfFileWriter(source)
+    meta = signers.PdfSignatureMetadata(
+        field_name="SignatureGuichet",
+        name=name,
+        reason=reason,
+        location=location,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+    )
+    signers.sign_pdf(writer, meta, signer=_signer(), output=output)

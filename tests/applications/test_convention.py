@@ -1,0 +1,146 @@
+"""The convention (R-CONV-1, R-CONV-3): generated at admissibility (DMN), signed by the
+Responsable habilité after confirming, sealed with PAdES; pdfsig checks the signature."""
+
+import subprocess
+
+import pytest
+from django.conf import settings
+from django.core import mail
+
+from guichet.accounts.models import Role, User
+from guichet.applications.conventions import evidence_open, send_convention
+from guichet.applications.models import Convention, Status
+from guichet.files.models import StoredFile
+from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
+    dmn_application.status = Status.ADMISSIBLE
+    dmn_application.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_convention(dmn_application, by=instructor)
+    return dmn_application
+
+
+def pdfsig(path) -> str:
+    return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+
+
+def sign(api, application, **payload):
+    return api.post(
+        f"/api/v1/applications/{application.pk}/convention/sign", payload, format="json"
+    )
+
+
+def test_r_conv_1_recevable_dmn_application_receives_its_convention(admissible):
+    convention = Convention.objects.get(application=admissible)
+    assert convention.number == f"CONV-{admissible.reference}" and not convention.is_signed
+    assert "convention à signer" in mail.outbox[-1].subject
+    assert evidence_open(admissible) is False  # not before the signature
+
+
+def test_r_conv_3_signed_convention_is_a_valid_pades_pdf_and_tampering_is_detected(
+    api, applicant, admissible, tmp_path
+):
+    api.force_authenticate(applicant)
+    draft = b"".join(
+        api.get(f"/api/v1/applications/{admissible.pk}/convention.pdf").streaming_content
+    )
+    assert draft.startswith(b"%PDF") and b"/ByteRange" not in draft
+    response = sign(api, admissible, password=PASSWORD)
+    assert response.status_code == 200, response.content
+    signed = b"".join(
+        api.get(f"/api/v1/applications/{admissible.pk}/convention.pdf").streaming_content
+    )
+    path = tmp_path / "convention.pdf"
+    path.write_bytes(signed)
+    report = pdfsig(path)
+    assert "Signature is Valid." in report
+    assert "ETSI.CAdES.detached" in report
+    assert "Total document signed" in report
+    # One byte of the signed content changed: pdfsig reports the signature invalid.
+    start = (
+        signed.index(b"Convention de certification")
+        if b"Convention de certification" in signed
+        else 200
+    )
+    tampered = bytearray(signed)
+    tampered[start] ^= 0x01
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(bytes(tampered))
+    assert "Signature is Valid." not in pdfsig(bad)
+    assert evidence_open(admissible) is True
+
+
+def test_r_conv_1_signature_requires_the_password_or_a_totp_code(api, applicant, admissible):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    api.force_authenticate(applicant)
+    wrong = sign(api, admissible, password="pas-le-bon")
+    assert wrong.status_code == 400 and "Mot de passe incorrect" in wrong.json()["detail"]
+    assert not Convention.objects.get(application=admissible).is_signed
+    TOTP.activate(applicant, TOTP_SECRET)
+    assert sign(api, admissible, otp="000000").status_code == 400
+    assert sign(api, admissible, otp=totp_code()).status_code == 200
+    again = sign(api, admissible, password=PASSWORD)
+    assert again.status_code == 409
+
+
+def test_r_conv_1_only_the_responsable_habilite_signs(api, applicant, admissible, instructor):
+    member = User.objects.create_user(
+        email="membre@telesante.fr",
+        password=PASSWORD,
+        role=Role.APPLICANT_MEMBER,
+        organisation=applicant.organisation,
+    )
+    api.force_authenticate(member)
+    assert sign(api, admissible, password=PASSWORD).status_code == 403
+    api.force_authenticate(instructor)
+    assert sign(api, admissible, password=PASSWORD).status_code == 403
+    assert StoredFile.objects.count() == 1  # only the draft
+
+
+def test_r_conv_1_decision_admissible_sends_the_dmn_convention(
+    api, instructor, applicant, dmn_application
+):
+    from guichet.applications import review
+    from guichet.applications.services import save_draft, submit
+    from tests.applications.conftest import (
+        DMN_ANSWERS,
+        DMN_PROFILES,
+        complete_dmn_form,
+        deposit_required_documents,
+    )
+
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
+    )
+    deposit_required_documents(dmn_application, applicant)
+    submit(by=applicant, application=dmn_application)
+    for entry in review.reviewable_items(dmn_application):
+        review.set_verdict(
+            by=instructor, application=dmn_application, item=entry["item"], verdict="conforme"
+        )
+    review.decide(by=instructor, application=dmn_application, decision="admissible")
+    assert Convention.objects.filter(application=dmn_application).exists()
+    assert settings.GUICHET_SIGNING_P12
+
+
+def test_r_conv_1_signing_on_the_page_needs_the_confirmation(client, applicant, admissible):
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    page = client.get(reverse("applications:detail", args=[admissible.pk])).content.decode()
+    assert "Signer la convention" in page
+    url = reverse("applications:convention-sign", args=[admissible.pk])
+    client.post(url, {"password": PASSWORD})
+    assert not Convention.objects.get(application=admissible).is_signed
+    client.post(url, {"password": PASSWORD, "confirm": "on"})
+    assert Convention.objects.get(application=admissible).is_signed
+    page = client.get(reverse("applications:detail", args=[admissible.pk])).content.decode()
+    assert "Télécharger la convention signée" in page
