@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -229,8 +230,15 @@ class ApplicationFileApi(APIView):
 
     @extend_schema(responses={200: bytes})
     def get(self, request, pk, file_id):
+        from guichet.applications.evidence import can_read_file
+
         application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-        return download_response(selectors.application_file(application, file_id))
+        stored = selectors.application_file(application, file_id)
+        if not can_read_file(request.user, application, stored):
+            raise PermissionDenied(
+                "Preuve sensible : réservée au candidat et aux instructeurs de la candidature."
+            )
+        return download_response(stored)
 
 
 def parse_produced_on(value):
@@ -395,5 +403,162 @@ class ConventionSignApi(APIView):
                 "signed_at": convention.signed_at,
                 "signer": convention.signer_name,
                 "sha256": convention.signed.sha256,
+            }
+        )
+
+
+# --- Evidence (R-EVD-1 … R-EVD-4) ---------------------------------------------------------------
+
+
+def evidence_payload(application, user) -> dict:
+    from guichet.applications import evidence
+    from guichet.applications.conventions import evidence_open
+
+    sections = evidence.tree(application)
+
+    def file_data(item):
+        stored = item.file
+        return {
+            "id": str(stored.id),
+            "name": stored.original_name,
+            "size": stored.size,
+            "sha256": stored.sha256,
+            "content_type": stored.content_type,
+            "encrypted": stored.encrypted,
+            "uploaded_at": stored.uploaded_at,
+            "uploaded_by": stored.uploaded_by.email,
+            "produced_on": stored.produced_on,
+            "replaced_at": item.replaced_at,
+        }
+
+    return {
+        "open": evidence_open(application),
+        "complete_at": application.evidence_complete_at,
+        "progress": evidence.progress(sections),
+        "sections": [
+            {
+                "code": node.section.code,
+                "label": node.section.label,
+                "state": node.state,
+                "submitted_at": node.submitted_at,
+                "return_comment": node.return_comment,
+                "progress": {
+                    "done": node.proofs_done,
+                    "total": node.proofs_total,
+                    "percent": node.percent,
+                },
+                "requirements": [
+                    {
+                        "code": r["requirement"].code,
+                        "statement": r["requirement"].statement,
+                        "scenarios": [
+                            {
+                                "code": sc["scenario"].code,
+                                "text": sc["scenario"].text,
+                                "proofs": [
+                                    {
+                                        "id": p["proof"].pk,
+                                        "position": p["proof"].position,
+                                        "description": p["proof"].description,
+                                        "sensitive": p["proof"].sensitive,
+                                        "files": [file_data(f) for f in p["history"]],
+                                        "verdict": None,
+                                    }
+                                    for p in sc["proofs"]
+                                ],
+                            }
+                            for sc in r["scenarios"]
+                        ],
+                    }
+                    for r in node.requirements
+                ],
+            }
+            for node in sections
+        ],
+    }
+
+
+class EvidenceApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        return Response(evidence_payload(application, request.user))
+
+
+class EvidenceUploadApi(StreamedUploadMixin, APIView):
+    """`multipart/form-data`: `file` (one or several), optional `produced_on` (AAAA-MM-JJ) and
+    `replaces` (id of the file replaced, kept in the history)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def encrypt_upload(self, request, **kwargs) -> bool:
+        from guichet.referentials.models import ExpectedProof
+
+        return ExpectedProof.objects.filter(pk=kwargs.get("proof"), sensitive=True).exists()
+
+    @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
+    def post(self, request, pk, proof):
+        from guichet.applications import evidence
+
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        uploads = self.streamed_uploads(request)
+        produced_on = parse_produced_on(request.data.get("produced_on"))
+        replaces = request.data.get("replaces") or None
+        if replaces and len(uploads) > 1:
+            from guichet.common.errors import ApplicationError
+
+            raise ApplicationError(
+                "On remplace un fichier par un seul fichier.", extra={"status": 400}
+            )
+        created = []
+        try:
+            with transaction.atomic():
+                for upload in uploads:
+                    created.append(
+                        evidence.add_evidence(
+                            by=request.user,
+                            application=application,
+                            proof_id=proof,
+                            upload=upload,
+                            produced_on=produced_on,
+                            replaces=replaces,
+                        )
+                    )
+        except Exception:
+            forget_files([item.file for item in created])
+            raise
+        return Response(
+            [
+                {
+                    "id": str(item.file_id),
+                    "sha256": item.file.sha256,
+                    "size": item.file.size,
+                    "encrypted": item.file.encrypted,
+                    "name": item.file.original_name,
+                }
+                for item in created
+            ],
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SectionSubmitApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request, pk, section):
+        from guichet.applications import evidence
+
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        evidence.submit_section(by=request.user, application=application, section_code=section)
+        application.refresh_from_db()
+        return Response(
+            {
+                "section": section,
+                "state": "submitted",
+                "application_status": application.status,
+                "complete_at": application.evidence_complete_at,
             }
         )

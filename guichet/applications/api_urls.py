@@ -54,4 +54,15 @@ urlpatterns = [
         api.ConventionSignApi.as_view(),
         name="convention-sign",
     ),
+    path("applications/<int:pk>/evidence/", api.EvidenceApi.as_view(), name="evidence"),
+    path(
+        "applications/<int:pk>/evidence/<int:proof>/files",
+        api.EvidenceUploadApi.as_view(),
+        name="evidence-upload",
+    ),
+    path(
+        "applications/<int:pk>/sections/<str:section>/submit",
+        api.SectionSubmitApi.as_view(),
+        name="section-submit",
+    ),
 ]

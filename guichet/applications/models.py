@@ -63,6 +63,7 @@ class Status(models.TextChoices):
     TO_FIX = "to_fix", _("Éléments à corriger")
     ADMISSIBLE = "admissible", _("Recevable")
     NOT_ADMISSIBLE = "not_admissible", _("Non recevable")
+    COMPLETE = "complete", _("Dossier complet — en attente d'instruction")
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -119,6 +120,15 @@ class Application(models.Model):
     review_round = models.PositiveIntegerField(_("tour d'examen"), default=0)
     decided_at = models.DateTimeField(_("recevabilité décidée le"), null=True, blank=True)
     decision_reasons = models.TextField(_("motifs"), blank=True)
+    instructors = models.ManyToManyField(
+        "accounts.User", related_name="instructed_applications", blank=True
+    )
+    evidence_complete_at = models.DateTimeField(
+        _("dossier complet le"), null=True, blank=True, db_index=True
+    )
+    acknowledgment = models.ForeignKey(
+        "files.StoredFile", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -214,3 +224,61 @@ class Convention(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.signed_id is not None
+
+
+class SectionState(models.TextChoices):
+    OPEN = "open", _("Dépôt en cours")
+    SUBMITTED = "submitted", _("Soumise")
+
+
+class EvidenceSection(models.Model):
+    """A requirement section of the application's evidence (R-EVD-1): submitted on its own,
+    then read-only to the applicant until the instructor sends it back."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="evidence_sections"
+    )
+    section = models.ForeignKey("referentials.Section", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("état"), max_length=16, choices=SectionState.choices, default=SectionState.OPEN
+    )
+    submitted_at = models.DateTimeField(_("soumise le"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    returned_at = models.DateTimeField(_("renvoyée le"), null=True, blank=True)
+    return_comment = models.TextField(_("motif du renvoi"), blank=True)
+
+    class Meta:
+        verbose_name = _("section de preuves")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "section"], name="one_state_per_section")
+        ]
+
+    def __str__(self):
+        return f"{self.application.reference} — {self.section.code}"
+
+
+class EvidenceFile(models.Model):
+    """A file deposited for an expected proof (R-EVD-2); a replaced file stays in the history."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="evidence_files"
+    )
+    proof = models.ForeignKey(
+        "referentials.ExpectedProof", on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    replaced_at = models.DateTimeField(_("remplacé le"), null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("fichier de preuve")
+        ordering = ["proof", "created_at", "id"]
+        indexes = [models.Index(fields=["application", "proof"])]
+
+    def __str__(self):
+        return f"{self.application.reference} — preuve {self.proof_id}"

@@ -121,6 +121,8 @@ def set_verdict(
             field="comment",
             extra={"status": 400},
         )
+    if by.role == Role.INSTRUCTOR:
+        application.instructors.add(by)  # the application's instructors read sensitive proofs
     entry = AdmissibilityVerdict.objects.create(
         application=application,
         item=item,

@@ -17,19 +17,23 @@ def applications_for(user):
 
 
 def application_file(application, file_id):
-    """A file attached to this application (a document now, evidence later), else 404."""
+    """A file of this application (admissibility document, evidence, convention,
+    acknowledgment), else 404."""
     from django.http import Http404
+
+    from guichet.applications.models import Convention
+    from guichet.files.models import StoredFile
 
     document = application.documents.filter(file_id=file_id).select_related("file").first()
     if document is not None:
         return document.file
-    from guichet.applications.models import Convention
-    from guichet.files.models import StoredFile
-
+    evidence = application.evidence_files.filter(file_id=file_id).select_related("file").first()
+    if evidence is not None:
+        return evidence.file
+    ids = {str(application.acknowledgment_id)}
     convention = Convention.objects.filter(application=application).first()
-    if convention is not None and str(file_id) in {
-        str(convention.draft_id),
-        str(convention.signed_id),
-    }:
+    if convention is not None:
+        ids |= {str(convention.draft_id), str(convention.signed_id)}
+    if str(file_id) in ids:
         return StoredFile.objects.get(pk=file_id)
     raise Http404

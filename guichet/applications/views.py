@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
@@ -313,8 +314,12 @@ def _document_upload(request, pk, item, handler):
 
 @login_required
 def file_download(request, pk, file_id):
+    from guichet.applications.evidence import can_read_file
+
     application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
     stored = selectors.application_file(application, file_id)
+    if not can_read_file(request.user, application, stored):
+        raise PermissionDenied
     try:
         return download_response(stored)
     except ApplicationError as exc:
@@ -478,3 +483,109 @@ def convention_sign(request, pk):
             f"Convention {convention.number} signée et scellée. Le dépôt des preuves est ouvert.",
         )
     return redirect(reverse("applications:detail", args=[pk]) + "#convention")
+
+
+# --- Evidence ---------------------------------------------------------------------------------
+
+
+@login_required
+def evidence_page(request, pk):
+    from guichet.applications import evidence
+    from guichet.applications.conventions import evidence_open
+
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    sections = evidence.tree(application)
+    is_open = evidence_open(application)
+    return render(
+        request,
+        "applications/evidence.html",
+        {
+            "application": application,
+            "sections": sections,
+            "progress": evidence.progress(sections),
+            "open": is_open,
+            "can_upload": is_open and not request.user.is_agency,
+            "waiting_convention": application.status == Status.ADMISSIBLE
+            and not is_open
+            and application.referential_version.referential.code == "DMN",
+            "allowed_types": allowed_types_text(),
+            "max_upload": max_upload_text(),
+        },
+    )
+
+
+@csrf_exempt
+def evidence_upload(request, pk, proof):
+    from guichet.referentials.models import ExpectedProof
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    sensitive = ExpectedProof.objects.filter(pk=proof, sensitive=True).exists()
+    handler = install_handler(request, encrypt=sensitive)
+    return _evidence_upload(request, pk, proof, handler)
+
+
+@csrf_protect
+@applicant_required
+def _evidence_upload(request, pk, proof, handler):
+    from guichet.applications import evidence
+
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    wants_json = request.headers.get("X-Requested-With") == "fetch"
+    created = []
+    try:
+        uploads = take_uploads(handler, request.FILES)
+        produced_on = parse_produced_on(request.POST.get("produced_on"))
+        replaces = request.POST.get("replaces") or None
+        with transaction.atomic():
+            for upload in uploads:
+                created.append(
+                    evidence.add_evidence(
+                        by=request.user,
+                        application=application,
+                        proof_id=proof,
+                        upload=upload,
+                        produced_on=produced_on,
+                        replaces=replaces,
+                    )
+                )
+                replaces = None  # one file replaces, the others are added
+    except ApplicationError as exc:
+        forget_files([item.file for item in created])
+        if wants_json:
+            return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
+        messages.error(request, exc.message)
+    else:
+        names = ", ".join(item.file.original_name for item in created)
+        if wants_json:
+            return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
+        messages.success(request, f"Déposé : {names}.")
+    return redirect(reverse("applications:evidence", args=[pk]) + f"#proof-{proof}")
+
+
+@applicant_required
+@require_POST
+def section_submit(request, pk, code):
+    from guichet.applications import evidence
+
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    try:
+        evidence.submit_section(by=request.user, application=application, section_code=code)
+    except ApplicationError as exc:
+        missing = exc.extra.get("missing") or []
+        messages.error(
+            request, exc.message + (" Manquent : " + " ; ".join(missing[:10]) if missing else "")
+        )
+    else:
+        application.refresh_from_db()
+        if application.status == Status.COMPLETE:
+            messages.success(
+                request,
+                "Dernière section soumise : le dossier est complet. L'accusé de réception vous est "
+                "envoyé par courriel ; l'instruction commence.",
+            )
+        else:
+            messages.success(
+                request, "Section soumise : elle est en lecture seule jusqu'à un éventuel renvoi."
+            )
+    return redirect(reverse("applications:evidence", args=[pk]) + f"#section-{code}")

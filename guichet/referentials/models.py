@@ -163,6 +163,11 @@ class ExpectedProof(models.Model):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="proofs")
     position = models.PositiveSmallIntegerField(_("numéro de preuve"))
     description = models.TextField(_("description"))
+    sensitive = models.BooleanField(
+        _("sensible"),
+        default=False,
+        help_text=_("Stockée chiffrée, lisible du seul candidat et des instructeurs (R-EVD-3)."),
+    )
 
     class Meta:
         ordering = ["scenario", "position"]

@@ -135,7 +135,12 @@ def write_version(
             )
     scenario_objects = Scenario.objects.bulk_create(scenarios)
     ExpectedProof.objects.bulk_create(
-        ExpectedProof(scenario=scenario, position=i, description=text)
+        ExpectedProof(
+            scenario=scenario,
+            position=i,
+            description=text,
+            sensitive=is_sensitive_proof(version, text),
+        )
         for scenario, row in zip(scenario_objects, scenario_rows, strict=True)
         for i, text in enumerate(row.proofs, start=1)
     )
@@ -473,3 +478,9 @@ def set_pathway_open(pathway: Pathway, *, is_open: bool, by=None) -> Pathway:
         after={"is_open": is_open},
     )
     return pathway
+
+
+def is_sensitive_proof(version, description: str) -> bool:
+    """R-EVD-3: TLC penetration-test reports are sensitive from the start; the agency may flag
+    any other proof."""
+    return version.referential.code == "TLC" and "intrusion" in description.lower()

@@ -1,0 +1,384 @@
+"""Evidence (R-EVD-1 … R-EVD-4): applicable sections → requirements → scenarios → expected
+proofs; files per proof with history; sections submitted on their own; the dossier complete
+when every proof is deposited and every section submitted, with a dated acknowledgment."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from guichet.applications.conventions import evidence_open
+from guichet.applications.models import (
+    Application,
+    EvidenceFile,
+    EvidenceSection,
+    SectionState,
+    Status,
+)
+from guichet.applications.notifications import recipients
+from guichet.common.errors import ApplicationError
+from guichet.files.services import commit, verified_chunks
+from guichet.files.uploads import upload_from_stream
+from guichet.journal.services import record
+from guichet.referentials.models import ExpectedProof, Section
+from guichet.referentials.selectors import applicable_requirements
+from guichet.signing.pdf import seal
+
+
+@dataclass
+class SectionTree:
+    section: Section
+    state: str = SectionState.OPEN
+    submitted_at: object = None
+    return_comment: str = ""
+    requirements: list = field(default_factory=list)
+    proofs_total: int = 0
+    proofs_done: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.proofs_done / self.proofs_total) if self.proofs_total else 100
+
+    @property
+    def submitted(self) -> bool:
+        return self.state == SectionState.SUBMITTED
+
+
+def tree(application: Application) -> list[SectionTree]:
+    """The applicable evidence, with files and progress, in a constant number of queries."""
+    requirements = list(
+        applicable_requirements(application.referential_version, application.profiles or [])
+    )
+    files: dict[int, list[EvidenceFile]] = {}
+    for evidence in application.evidence_files.select_related("file", "file__uploaded_by").order_by(
+        "created_at", "id"
+    ):
+        files.setdefault(evidence.proof_id, []).append(evidence)
+    states = {s.section_id: s for s in application.evidence_sections.all()}
+    sections: dict[int, SectionTree] = {}
+    for requirement in requirements:
+        node = sections.get(requirement.section_id)
+        if node is None:
+            state = states.get(requirement.section_id)
+            node = sections[requirement.section_id] = SectionTree(
+                section=requirement.section,
+                state=state.state if state else SectionState.OPEN,
+                submitted_at=state.submitted_at if state else None,
+                return_comment=state.return_comment if state else "",
+            )
+        scenarios = []
+        for scenario in requirement.scenarios.all():
+            proofs = []
+            for proof in scenario.proofs.all():
+                history = files.get(proof.pk, [])
+                current = [f for f in history if f.replaced_at is None]
+                proofs.append({"proof": proof, "current": current, "history": history})
+                node.proofs_total += 1
+                node.proofs_done += bool(current)
+            scenarios.append({"scenario": scenario, "proofs": proofs})
+        node.requirements.append({"requirement": requirement, "scenarios": scenarios})
+    return sorted(sections.values(), key=lambda node: (node.section.position, node.section.code))
+
+
+def progress(sections: list[SectionTree]) -> dict:
+    total = sum(s.proofs_total for s in sections)
+    done = sum(s.proofs_done for s in sections)
+    return {
+        "proofs_total": total,
+        "proofs_done": done,
+        "percent": round(100 * done / total) if total else 100,
+        "sections_total": len(sections),
+        "sections_submitted": sum(1 for s in sections if s.submitted),
+    }
+
+
+def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
+    requirements = applicable_requirements(
+        application.referential_version, application.profiles or []
+    )
+    proof = (
+        ExpectedProof.objects.select_related("scenario__requirement__section")
+        .filter(pk=proof_id, scenario__requirement__in=requirements.values("pk"))
+        .first()
+    )
+    if proof is None:
+        raise ApplicationError(
+            "Preuve attendue introuvable pour cette candidature.", extra={"status": 404}
+        )
+    return proof
+
+
+def _require_open(application: Application, by):
+    if by.is_agency or by.organisation_id != application.organisation_id:
+        raise ApplicationError("Seul le candidat dépose ses preuves.", extra={"status": 403})
+    if not evidence_open(application):
+        if (
+            application.referential_version.referential.code == "DMN"
+            and application.status == Status.ADMISSIBLE
+        ):
+            raise ApplicationError(
+                "Le dépôt des preuves s'ouvre une fois la convention signée (R-CONV-1).",
+                extra={"status": 409},
+            )
+        raise ApplicationError(
+            "Le dépôt des preuves n'est pas ouvert pour cette candidature.", extra={"status": 409}
+        )
+
+
+def _section_state(application, section_id) -> EvidenceSection | None:
+    return (
+        EvidenceSection.objects.select_for_update()
+        .filter(application=application, section_id=section_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def add_evidence(
+    *, by, application: Application, proof_id, upload, produced_on=None, replaces=None
+) -> EvidenceFile:
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_open(application, by)
+    proof = _applicable_proof(application, proof_id)
+    section = proof.scenario.requirement.section
+    state = _section_state(application, section.pk)
+    if state and state.state == SectionState.SUBMITTED:
+        raise ApplicationError(
+            f"La section « {section.label} » a été soumise : elle est en lecture seule jusqu'à ce "
+            "que l'instructeur vous la renvoie.",
+            extra={"status": 409},
+        )
+    if upload.encrypted != proof.sensitive:
+        raise ApplicationError("Preuve sensible : le fichier doit être chiffré au dépôt.")
+    previous = None
+    if replaces:
+        previous = (
+            EvidenceFile.objects.select_for_update()
+            .filter(
+                application=application, proof=proof, file_id=replaces, replaced_at__isnull=True
+            )
+            .first()
+        )
+        if previous is None:
+            raise ApplicationError(
+                "Le fichier à remplacer est introuvable ou déjà remplacé.", extra={"status": 404}
+            )
+    stored = commit(upload, by=by, produced_on=produced_on)
+    evidence = EvidenceFile.objects.create(application=application, proof=proof, file=stored)
+    if previous is not None:
+        previous.replaced_at, previous.replaced_by = timezone.now(), evidence
+        previous.save(update_fields=["replaced_at", "replaced_by"])
+    record(
+        action="evidence.add",
+        obj=evidence,
+        by=by,
+        application_id=application.pk,
+        after={
+            "proof": f"{proof.scenario.code} / preuve {proof.position}",
+            "file": str(stored.id),
+            "name": stored.original_name,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "type": stored.content_type,
+            "encrypted": stored.encrypted,
+            "produced_on": produced_on.isoformat() if produced_on else None,
+            "replaces": str(replaces) if replaces else None,
+        },
+    )
+    return evidence
+
+
+@transaction.atomic
+def submit_section(*, by, application: Application, section_code: str) -> EvidenceSection:
+    """A complete section is submitted on its own (R-EVD-1); when it is the last, the dossier
+    becomes complete (R-EVD-4)."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_open(application, by)
+    sections = tree(application)
+    node = next((s for s in sections if s.section.code == section_code), None)
+    if node is None:
+        raise ApplicationError("Section introuvable pour cette candidature.", extra={"status": 404})
+    if node.submitted:
+        raise ApplicationError("Cette section est déjà soumise.")
+    missing = [
+        f"{r['requirement'].code} — {sc['scenario'].code} — preuve {p['proof'].position}"
+        for r in node.requirements
+        for sc in r["scenarios"]
+        for p in sc["proofs"]
+        if not p["current"]
+    ]
+    if missing:
+        raise ApplicationError(
+            f"La section « {node.section.label} » n'est pas complète : {len(missing)} preuve(s) à déposer.",
+            extra={"status": 400, "missing": missing},
+        )
+    state, _ = EvidenceSection.objects.select_for_update().get_or_create(
+        application=application, section=node.section
+    )
+    state.state, state.submitted_at, state.submitted_by = SectionState.SUBMITTED, timezone.now(), by
+    state.save()
+    record(
+        action="evidence.section.submit",
+        obj=state,
+        by=by,
+        application_id=application.pk,
+        after={"section": node.section.code, "proofs": node.proofs_total},
+    )
+    node.state = SectionState.SUBMITTED
+    if all(s.submitted for s in sections):
+        _complete(application, by=by, sections=sections)
+    return state
+
+
+@transaction.atomic
+def return_section(
+    *, by, application: Application, section_code: str, comment: str
+) -> EvidenceSection:
+    """The instructor sends a submitted section back to the applicant (it opens again)."""
+    from guichet.applications.review import can_review
+
+    if not can_review(by):
+        raise ApplicationError(
+            "Seuls les instructeurs renvoient une section.", extra={"status": 403}
+        )
+    if not (comment or "").strip():
+        raise ApplicationError(
+            "Indiquez au candidat ce qu'il doit reprendre.", field="comment", extra={"status": 400}
+        )
+    state = (
+        EvidenceSection.objects.select_for_update()
+        .filter(application=application, section__code=section_code, state=SectionState.SUBMITTED)
+        .first()
+    )
+    if state is None:
+        raise ApplicationError("Cette section n'est pas soumise.", extra={"status": 409})
+    state.state, state.returned_at, state.return_comment = (
+        SectionState.OPEN,
+        timezone.now(),
+        comment.strip(),
+    )
+    state.save()
+    record(
+        action="evidence.section.return",
+        obj=state,
+        by=by,
+        application_id=application.pk,
+        after={"section": section_code, "comment": state.return_comment},
+    )
+    return state
+
+
+def _complete(application: Application, *, by, sections) -> None:
+    """R-EVD-4, R-CLK-1: the dossier is complete; a dated, sealed acknowledgment is issued and
+    emailed, and the application enters the review queue with that date."""
+    now = timezone.localtime()
+    pdf = acknowledgment_pdf(application, now, sections)
+    with tempfile.TemporaryFile() as sealed:
+        seal(
+            pdf,
+            sealed,
+            name="Agence du numérique en santé",
+            reason=f"Accusé de réception {application.reference}",
+        )
+        sealed.seek(0)
+        stored = commit(
+            upload_from_stream(sealed, f"accuse-de-reception-{application.reference}.pdf"), by=by
+        )
+    before = application.status
+    application.status = Status.COMPLETE
+    application.evidence_complete_at = now
+    application.acknowledgment = stored
+    application.save(
+        update_fields=["status", "evidence_complete_at", "acknowledgment", "updated_at"]
+    )
+    record(
+        action="evidence.complete",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before={"status": before},
+        after={
+            "status": Status.COMPLETE.value,
+            "complete_at": now.isoformat(),
+            "acknowledgment": stored.sha256,
+        },
+    )
+    to = recipients(application)
+    transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
+
+
+def _send_acknowledgment(application, stored, to) -> None:
+    message = EmailMessage(
+        f"Guichet — {application.reference} — accusé de réception du dossier complet",
+        f"Bonjour,\n\nLe dossier de preuves de la candidature {application.reference} "
+        f"({application.product.name} {application.product_version}) est complet depuis le "
+        f"{timezone.localtime(application.evidence_complete_at):%d/%m/%Y à %H:%M}. "
+        "L'accusé de réception est joint ; l'instruction commence à cette date.\n\n"
+        "Guichet — Agence du numérique en santé\n",
+        None,
+        to,
+    )
+    message.attach(stored.original_name, b"".join(verified_chunks(stored)), "application/pdf")
+    message.send()
+
+
+def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
+    styles = getSampleStyleSheet()
+    total = sum(s.proofs_total for s in sections)
+    deadline = (
+        "La décision intervient dans un délai de 60 jours calendaires à compter de cet accusé de réception."
+        if application.referential_version.referential.code == "DMN"
+        else "La décision intervient dans un délai de 6 mois à compter du dossier complet."
+    )
+    lines = [
+        Paragraph("Accusé de réception — dossier complet", styles["Title"]),
+        Paragraph(
+            escape(f"Candidature {application.reference} — {application.organisation.name}"),
+            styles["BodyText"],
+        ),
+        Paragraph(
+            escape(
+                f"Produit : {application.product.name}, version {application.product_version}. "
+                f"Référentiel : {application.referential_version.referential.name} {application.referential_version.label}."
+            ),
+            styles["BodyText"],
+        ),
+        Spacer(1, 10),
+        Paragraph(
+            escape(
+                f"L'Agence du numérique en santé accuse réception du dossier de preuves complet le "
+                f"{when:%d/%m/%Y à %H:%M} (heure de Paris) : {len(sections)} section(s) soumise(s), "
+                f"{total} preuve(s) attendue(s) déposée(s). {deadline}"
+            ),
+            styles["BodyText"],
+        ),
+        Spacer(1, 10),
+        Paragraph(escape(f"Document scellé par l'agence — {settings.SITE_URL}"), styles["Italic"]),
+    ]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, title="Accusé de réception"
+    ).build(lines)
+    buffer.seek(0)
+    return buffer
+
+
+def can_read_file(user, application: Application, stored) -> bool:
+    """R-EVD-3: a sensitive proof is readable by the applicant and the application's
+    instructors only (not by the committee, support or other instructors)."""
+    if not stored.encrypted:
+        return True
+    if not user.is_agency:
+        return user.organisation_id == application.organisation_id
+    return application.instructors.filter(pk=user.pk).exists()

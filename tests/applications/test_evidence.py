@@ -1,0 +1,265 @@
+"""Evidence (R-EVD-1 … R-EVD-4, R-CONV-1, R-CLK-1): per section, several files per proof,
+history, sensitive proofs encrypted, complete dossier acknowledged."""
+
+import io
+import subprocess
+
+import pytest
+from django.conf import settings
+from django.core import mail
+
+from guichet.applications import evidence
+from guichet.applications.conventions import send_convention, sign_convention
+from guichet.applications.models import Application, EvidenceFile, Status
+from guichet.applications.services import create_application
+from guichet.files.models import StoredFile
+from guichet.files.uploads import upload_from_stream
+from guichet.journal.models import JournalEntry
+from guichet.referentials.models import ExpectedProof
+from tests.applications.conftest import PDF
+from tests.conftest import PASSWORD, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def admissible(application, profiles):
+    Application.objects.filter(pk=application.pk).update(
+        status=Status.ADMISSIBLE, profiles=profiles
+    )
+    application.refresh_from_db()
+    return application
+
+
+@pytest.fixture
+def dmn_admissible(dmn_application, instructor):
+    application = admissible(dmn_application, ["general"])
+    send_convention(application, by=instructor)
+    return application
+
+
+@pytest.fixture
+def tlc_admissible(applicant, product, tlc):
+    application = create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=tlc,
+        pathway_code="teleconsultation",
+    )
+    return admissible(application, ["general", "referentiel_identite", "hds_tiers"])
+
+
+def upload(api, application, proof_id, content=PDF, name="preuve.pdf", **extra):
+    handle = io.BytesIO(content)
+    handle.name = name
+    return api.post(
+        f"/api/v1/applications/{application.pk}/evidence/{proof_id}/files",
+        {"file": handle, **extra},
+        format="multipart",
+    )
+
+
+def proofs_of(api, application):
+    body = api.get(f"/api/v1/applications/{application.pk}/evidence/").json()
+    return body, [
+        (section["code"], proof)
+        for section in body["sections"]
+        for r in section["requirements"]
+        for sc in r["scenarios"]
+        for proof in sc["proofs"]
+    ]
+
+
+def test_r_conv_1_no_evidence_before_the_dmn_convention_is_signed(
+    api, client, applicant, dmn_admissible
+):
+    api.force_authenticate(applicant)
+    body, proofs = proofs_of(api, dmn_admissible)
+    assert body["open"] is False and proofs
+    refused = upload(api, dmn_admissible, proofs[0][1]["id"])
+    assert refused.status_code == 409 and "convention signée" in refused.json()["detail"]
+    assert not StoredFile.objects.filter(original_name="preuve.pdf").exists()
+    # The page says so too.
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    page = client.get(reverse("applications:evidence", args=[dmn_admissible.pk])).content.decode()
+    assert "une fois la convention signée" in page
+    sign_convention(by=applicant, application=dmn_admissible, password=PASSWORD)
+    assert upload(api, dmn_admissible, proofs[0][1]["id"]).status_code == 201
+
+
+def test_r_evd_2_several_files_per_proof_and_replaced_files_stay_in_history(
+    api, applicant, tlc_admissible
+):
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    proof_id = next(p["id"] for _, p in proofs if not p["sensitive"])
+    first = upload(api, tlc_admissible, proof_id, name="v1.pdf").json()[0]
+    upload(api, tlc_admissible, proof_id, name="annexe.pdf")
+    replaced = upload(
+        api,
+        tlc_admissible,
+        proof_id,
+        PDF + b"%v2\n",
+        name="v2.pdf",
+        replaces=first["id"],
+        produced_on="2026-11-02",
+    )
+    assert replaced.status_code == 201
+    files = {
+        f["name"]: f
+        for _, p in proofs_of(api, tlc_admissible)[1]
+        if p["id"] == proof_id
+        for f in p["files"]
+    }
+    assert files["v1.pdf"]["replaced_at"] is not None
+    assert (
+        files["annexe.pdf"]["replaced_at"] is None
+        and files["v2.pdf"]["produced_on"] == "2026-11-02"
+    )
+    assert EvidenceFile.objects.filter(proof_id=proof_id).count() == 3
+
+
+def test_r_evd_3_sensitive_proofs_are_encrypted_at_rest_and_readable_by_few(
+    api, applicant, tlc_admissible, instructor
+):
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    proof_id = next(p["id"] for _, p in proofs if p["sensitive"])
+    secret = PDF + b"% rapport de test d'intrusion CONFIDENTIEL\n"
+    data = upload(api, tlc_admissible, proof_id, secret, name="intrusion.pdf").json()[0]
+    assert data["encrypted"] is True
+    stored = StoredFile.objects.get(pk=data["id"])
+    on_disk = (settings.GUICHET_FILES_ROOT / stored.path).read_bytes()
+    assert b"CONFIDENTIEL" not in on_disk and b"%PDF" not in on_disk
+    url = f"/api/v1/applications/{tlc_admissible.pk}/files/{data['id']}"
+    assert b"".join(api.get(url).streaming_content) == secret
+    # Committee members and instructors not on the application may not read it.
+    for user in (make_staff("college@agence.test", "committee"), instructor):
+        api.force_authenticate(user)
+        assert api.get(url).status_code == 403
+    tlc_admissible.instructors.add(instructor)
+    api.force_authenticate(instructor)
+    assert b"".join(api.get(url).streaming_content) == secret
+
+
+def test_r_evd_1_submitted_section_is_read_only_until_sent_back(
+    api, applicant, tlc_admissible, instructor
+):
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    section = proofs[0][0]
+    in_section = [p for code, p in proofs if code == section]
+    early = api.post(f"/api/v1/applications/{tlc_admissible.pk}/sections/{section}/submit")
+    assert early.status_code == 400 and len(early.json()["missing"]) == len(in_section)
+    for proof in in_section:
+        assert upload(api, tlc_admissible, proof["id"]).status_code == 201
+    assert (
+        api.post(f"/api/v1/applications/{tlc_admissible.pk}/sections/{section}/submit").status_code
+        == 200
+    )
+    locked = upload(api, tlc_admissible, in_section[0]["id"])
+    assert locked.status_code == 409 and "lecture seule" in locked.json()["detail"]
+    evidence.return_section(
+        by=instructor, application=tlc_admissible, section_code=section, comment="Preuve illisible."
+    )
+    assert upload(api, tlc_admissible, in_section[0]["id"]).status_code == 201
+
+
+def test_r_evd_4_complete_dossier_gets_a_dated_sealed_acknowledgment(
+    api, applicant, dmn_admissible, django_capture_on_commit_callbacks, tmp_path
+):
+    sign_convention(by=applicant, application=dmn_admissible, password=PASSWORD)
+    api.force_authenticate(applicant)
+    body, proofs = proofs_of(api, dmn_admissible)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _, proof in proofs:
+            with_file = upload_from_stream(io.BytesIO(PDF), f"{proof['id']}.pdf")
+            evidence.add_evidence(
+                by=applicant, application=dmn_admissible, proof_id=proof["id"], upload=with_file
+            )
+        sections = [s["code"] for s in body["sections"]]
+        for code in sections:
+            response = api.post(f"/api/v1/applications/{dmn_admissible.pk}/sections/{code}/submit")
+            assert response.status_code == 200, response.content
+    dmn_admissible.refresh_from_db()
+    assert (
+        dmn_admissible.status == Status.COMPLETE and dmn_admissible.evidence_complete_at is not None
+    )
+    message = mail.outbox[-1]
+    assert "accusé de réception" in message.subject and message.attachments
+    path = tmp_path / "ar.pdf"
+    path.write_bytes(message.attachments[0][1])
+    assert (
+        "Signature is Valid."
+        in subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    )
+    assert JournalEntry.objects.filter(
+        action="evidence.complete", application_id=str(dmn_admissible.pk)
+    ).exists()
+    assert api.get("/api/v1/applications/").json()["results"][0]["status"] == Status.COMPLETE
+
+
+def test_r_act_1_other_organisation_cannot_touch_evidence(api, stranger, tlc_admissible):
+    api.force_authenticate(stranger)
+    proof = ExpectedProof.objects.filter(
+        scenario__version=tlc_admissible.referential_version
+    ).first()
+    assert upload(api, tlc_admissible, proof.pk).status_code == 404
+    assert api.get(f"/api/v1/applications/{tlc_admissible.pk}/evidence/").status_code == 404
+
+
+def test_r_evd_2_proof_outside_the_profiles_is_refused(api, applicant, tlc_admissible):
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    applicable = {p["id"] for _, p in proofs}
+    other = (
+        ExpectedProof.objects.filter(scenario__version=tlc_admissible.referential_version)
+        .exclude(pk__in=applicable)
+        .first()
+    )
+    if other is None:
+        other = ExpectedProof.objects.exclude(
+            scenario__version=tlc_admissible.referential_version
+        ).first()
+    assert upload(api, tlc_admissible, other.pk).status_code == 404
+
+
+def test_r_evd_1_evidence_page_uploads_encrypts_and_submits_a_section(
+    client, applicant, tlc_admissible
+):
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    assert "sensible — chiffrée" in page and "data-upload" in page
+    tree = evidence.tree(tlc_admissible)
+    node = next(
+        n
+        for n in tree
+        if any(
+            p["proof"].sensitive
+            for r in n.requirements
+            for sc in r["scenarios"]
+            for p in sc["proofs"]
+        )
+    )
+    for r in node.requirements:
+        for sc in r["scenarios"]:
+            for p in sc["proofs"]:
+                handle = io.BytesIO(PDF)
+                handle.name = f"p{p['proof'].pk}.pdf"
+                response = client.post(
+                    reverse(
+                        "applications:evidence-upload", args=[tlc_admissible.pk, p["proof"].pk]
+                    ),
+                    {"file": handle, "produced_on": "2026-10-15"},
+                    HTTP_X_REQUESTED_WITH="fetch",
+                )
+                assert response.status_code == 201, response.content
+    encrypted = StoredFile.objects.filter(encrypted=True)
+    assert encrypted.exists() and all(f.produced_on.isoformat() == "2026-10-15" for f in encrypted)
+    client.post(reverse("applications:section-submit", args=[tlc_admissible.pk, node.section.code]))
+    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    assert "en lecture seule" in page
