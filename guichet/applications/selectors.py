@@ -16,6 +16,15 @@ def applications_for(user):
     )
 
 
+def review_queue(user):
+    """R-CLK-1: complete dossiers, in the order their evidence became complete."""
+    from guichet.applications.models import Status
+
+    return (
+        applications_for(user).filter(status=Status.COMPLETE).order_by("evidence_complete_at", "id")
+    )
+
+
 def application_file(application, file_id):
     """A file of this application (admissibility document, evidence, convention,
     acknowledgment), else 404."""

@@ -1,0 +1,76 @@
+"""Main application pages run a constant number of SQL queries whatever the data size, and the
+review queue is ordered by the date the dossier became complete (R-CLK-1)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from guichet.applications.models import Application, Status
+from guichet.applications.services import create_application, save_product
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url) -> int:
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def grow(applicant, dmn, n, start):
+    for i in range(n):
+        product = save_product(
+            by=applicant, name=f"Produit {start + i}", modules=[{"name": "Web", "version": "1"}]
+        )
+        create_application(
+            by=applicant,
+            product=product,
+            product_version="1",
+            referential_version=dmn,
+            pathway_code="nom_de_marque",
+        )
+
+
+def test_application_list_queries_do_not_grow(client, applicant, instructor, dmn):
+    client.force_login(applicant)
+    counts = []
+    for n, start in ((2, 0), (25, 100)):
+        grow(applicant, dmn, n, start)
+        counts.append(queries(client, reverse("applications:list")))
+    assert counts[0] == counts[1]
+    client.force_login(instructor)
+    assert queries(client, reverse("applications:list")) == queries(
+        client, reverse("applications:list")
+    )
+
+
+@pytest.mark.parametrize("page", ["detail", "form", "evidence"])
+def test_application_pages_queries_do_not_grow_with_other_applications(
+    client, applicant, dmn, dmn_application, page
+):
+    client.force_login(applicant)
+    url = reverse(f"applications:{page}", args=[dmn_application.pk])
+    before = queries(client, url)
+    grow(applicant, dmn, 20, 200)
+    assert queries(client, url) == before
+
+
+def test_r_clk_1_queue_is_ordered_by_complete_date(client, applicant, instructor, dmn):
+    grow(applicant, dmn, 3, 300)
+    now = timezone.now()
+    order = [2, 0, 1]
+    for offset, application in zip(order, Application.objects.order_by("pk"), strict=True):
+        Application.objects.filter(pk=application.pk).update(
+            status=Status.COMPLETE, evidence_complete_at=now - dt.timedelta(days=10 - offset)
+        )
+    from guichet.applications.selectors import review_queue
+
+    queue = list(review_queue(instructor))
+    assert [a.evidence_complete_at for a in queue] == sorted(a.evidence_complete_at for a in queue)
+    client.force_login(instructor)
+    assert "File d'instruction" in client.get(reverse("applications:list")).content.decode()
