@@ -27,3 +27,12 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
     assert Authenticator.objects.filter(user__in=staff).count() == staff.count()
     assert TermsOfUse.objects.count() == 1
     assert "double authentification" in out.getvalue()
+    # Applications of both referentials at each stage.
+    from guichet.applications.models import Application, Convention
+
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert {"draft", "submitted", "to_fix", "admissible", "complete"} <= statuses
+    assert set(Application.objects.values_list("referential_version__referential__code", flat=True)) == {"DMN", "TLC"}
+    assert Convention.objects.filter(signed__isnull=True).exists()
+    assert Convention.objects.filter(signed__isnull=False).exists()
+    assert Application.objects.filter(status="admissible", evidence_files__isnull=False).exists()

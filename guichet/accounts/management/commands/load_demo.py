@@ -15,6 +15,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Référentiel {version.label} chargé.")
         logins = ensure_demo_users()
         ensure_demo_terms()
+        from guichet.applications.demo import ensure_demo_applications
+
+        for line in ensure_demo_applications():
+            self.stdout.write(f"Candidature de démonstration : {line}")
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS("Comptes de démonstration (identifiant, mot de passe, rôle) :")
