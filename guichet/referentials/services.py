@@ -484,3 +484,26 @@ def is_sensitive_proof(version, description: str) -> bool:
     """R-EVD-3: TLC penetration-test reports are sensitive from the start; the agency may flag
     any other proof."""
     return version.referential.code == "TLC" and "intrusion" in description.lower()
+
+
+@transaction.atomic
+def set_sensitive_proofs(version, *, sensitive_ids: set[int], by=None) -> int:
+    """The agency flags which proofs of a version are sensitive (encrypted at rest, R-EVD-3).
+    Applies to files deposited from now on; returns how many proofs changed."""
+    proofs = ExpectedProof.objects.select_for_update().filter(scenario__version=version)
+    turned_on = list(
+        proofs.filter(pk__in=sensitive_ids, sensitive=False).values_list("pk", flat=True)
+    )
+    turned_off = list(
+        proofs.filter(sensitive=True).exclude(pk__in=sensitive_ids).values_list("pk", flat=True)
+    )
+    proofs.filter(pk__in=turned_on).update(sensitive=True)
+    proofs.filter(pk__in=turned_off).update(sensitive=False)
+    if turned_on or turned_off:
+        record(
+            action="referential.proofs.sensitive",
+            obj=version,
+            by=by,
+            after={"sensitive": sorted(turned_on), "not_sensitive": sorted(turned_off)},
+        )
+    return len(turned_on) + len(turned_off)

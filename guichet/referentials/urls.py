@@ -41,4 +41,9 @@ urlpatterns = [
         name="version-state",
     ),
     path("agence/demarches/<int:pk>/", views.change_pathway, name="pathway"),
+    path(
+        "agence/referentiels/versions/<int:pk>/preuves-sensibles/",
+        views.sensitive_proofs,
+        name="sensitive-proofs",
+    ),
 ]

@@ -20,7 +20,7 @@ from guichet.referentials.forms import (
     QuestionnaireForm,
     VersionStateForm,
 )
-from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
+from guichet.referentials.models import ExpectedProof, Pathway, ReferentialVersion, VersionState
 from guichet.referentials.spreadsheet import SpreadsheetError
 
 PAGE_SIZE = 20
@@ -284,3 +284,26 @@ def import_confirm(request):
         default_storage.delete(stored)
     messages.success(request, f"La version {version.label} a été importée.")
     return redirect("referentials:browse", code=version.referential.code, version=version.number)
+
+
+@agency_admin_required
+def sensitive_proofs(request, pk):
+    """R-EVD-3: the agency chooses which expected proofs are sensitive."""
+    version = get_object_or_404(ReferentialVersion.objects.select_related("referential"), pk=pk)
+    proofs = (
+        ExpectedProof.objects.filter(scenario__version=version)
+        .select_related("scenario__requirement__section")
+        .order_by("scenario__requirement__position", "scenario__position", "position")
+    )
+    if request.method == "POST":
+        chosen = {int(value) for value in request.POST.getlist("sensitive") if value.isdigit()}
+        changed = services.set_sensitive_proofs(version, sensitive_ids=chosen, by=request.user)
+        messages.success(
+            request,
+            f"{changed} preuve(s) modifiée(s). Les fichiers déposés désormais suivent ce choix ; "
+            "ceux déjà déposés gardent leur stockage.",
+        )
+        return redirect("referentials:sensitive-proofs", pk=pk)
+    return render(
+        request, "referentials/sensitive_proofs.html", {"version": version, "proofs": proofs}
+    )

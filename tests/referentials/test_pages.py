@@ -187,3 +187,18 @@ def test_home_and_lists_render_in_french(client, catalogue):
         assert (
             "Guichet — certification des produits numériques en santé" in response.content.decode()
         )
+
+
+def test_r_evd_3_agency_flags_sensitive_proofs(client, agency_admin, tlc):
+    from django.urls import reverse
+
+    from guichet.referentials.models import ExpectedProof
+
+    proofs = ExpectedProof.objects.filter(scenario__version=tlc)
+    assert proofs.filter(sensitive=True).exists()  # TLC penetration tests from the start
+    client.force_login(agency_admin)
+    url = reverse("referentials:sensitive-proofs", args=[tlc.pk])
+    assert "Preuves sensibles" in client.get(url).content.decode()
+    chosen = list(proofs.values_list("pk", flat=True)[:2])
+    client.post(url, {"sensitive": chosen})
+    assert set(proofs.filter(sensitive=True).values_list("pk", flat=True)) == set(chosen)

@@ -1,0 +1,190 @@
+"""Uploads through the real endpoint (R-EVD-2, R-EVD-3): a 1 GiB file posted to a gunicorn
+worker, plain (admissibility document) and encrypted (sensitive TLC proof).
+
+Floor: `sha256sum` of the same file. Goals: upload ≤ 1.5× the floor; the worker's peak RSS
+growth during the upload < 50 MiB. BENCH_UPLOAD_MIB changes the size (default 1024)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _setup  # noqa: E402,F401,I001  (must come before anything Django)
+
+from django.db import transaction  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from guichet.accounts.models import Organisation, Role, User  # noqa: E402
+from guichet.applications.models import Application, Status  # noqa: E402
+from guichet.applications.services import create_application, save_product  # noqa: E402
+from guichet.referentials.models import ExpectedProof  # noqa: E402
+from guichet.referentials.selectors import get_version  # noqa: E402
+
+SIZE_MIB = int(os.environ.get("BENCH_UPLOAD_MIB", "1024"))
+CHUNK = 1024 * 1024
+GOAL_TIME, GOAL_RSS_MIB = 1.5, 50
+
+
+def fixtures():
+    with transaction.atomic():
+        organisation = Organisation.objects.create(name="Bench SAS", siren="732829320")
+        user = User.objects.create_user(
+            email="bench@bench.fr",
+            password="x" * 20,
+            role=Role.APPLICANT_ADMIN,
+            organisation=organisation,
+        )
+        token = Token.objects.create(user=user).key
+        dmn, tlc = get_version("DMN", "1.2.2"), get_version("TLC", "1.4.2")
+        product = save_product(by=user, name="Bench", modules=[{"name": "Web", "version": "1"}])
+        draft = create_application(
+            by=user,
+            product=product,
+            product_version="1",
+            referential_version=dmn,
+            pathway_code="nom_de_marque",
+        )
+        tlc_app = create_application(
+            by=user,
+            product=product,
+            product_version="1",
+            referential_version=tlc,
+            pathway_code="teleconsultation",
+        )
+        Application.objects.filter(pk=tlc_app.pk).update(
+            status=Status.ADMISSIBLE, profiles=["general", "referentiel_identite", "hds_tiers"]
+        )
+        sensitive = ExpectedProof.objects.filter(scenario__version=tlc, sensitive=True).first()
+    return token, draft.pk, tlc_app.pk, sensitive.pk
+
+
+def make_file(path: Path) -> None:
+    block = os.urandom(CHUNK)
+    with open(path, "wb") as out:
+        out.write(b"%PDF-1.4\n" + block[9:])
+        for _ in range(SIZE_MIB - 1):
+            out.write(block)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker_pid(master: int) -> int:
+    for _ in range(100):
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("no gunicorn worker")
+
+
+def status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def upload(port: int, token: str, url: str, path: Path) -> tuple[float, int, str]:
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    length = len(head) + path.stat().st_size + len(tail)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
+    start = time.perf_counter()
+    conn.putrequest("POST", url)
+    conn.putheader("Authorization", f"Token {token}")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(length))
+    conn.endheaders()
+    conn.send(head)
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK):
+            conn.send(chunk)
+    conn.send(tail)
+    response = conn.getresponse()
+    body = response.read().decode(errors="replace")
+    return time.perf_counter() - start, response.status, body[:200]
+
+
+def main() -> None:
+    token, draft, tlc_app, proof = fixtures()
+    var = Path(os.environ["GUICHET_VAR_DIR"])
+    data = var / "bench-upload.pdf"
+    make_file(data)
+    floor_start = time.perf_counter()
+    subprocess.run(["sha256sum", str(data)], check=True, capture_output=True)
+    floor = time.perf_counter() - floor_start
+    port = free_port()
+    env = dict(os.environ, GUICHET_UPLOAD_MAX_BYTES=str(4 * 1024**3))
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "guichet.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--timeout",
+            "900",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        worker = worker_pid(server.pid)
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(f"File: {SIZE_MIB} MiB. Floor (sha256sum): {floor:.2f} s")
+        small = var / "warm-up.pdf"
+        small.write_bytes(b"%PDF-1.4\n" + os.urandom(4096))
+        upload(port, token, f"/api/v1/applications/{draft}/documents/gdpr_declaration/files", small)
+        for label, url in (
+            (
+                "plain document",
+                f"/api/v1/applications/{draft}/documents/functional_documentation/files",
+            ),
+            ("encrypted proof", f"/api/v1/applications/{tlc_app}/evidence/{proof}/files"),
+        ):
+            Path(f"/proc/{worker}/clear_refs").write_text("5")  # reset the peak RSS
+            baseline = status_kib(worker, "VmRSS")
+            seconds, status, body = upload(port, token, url, data)
+            peak = status_kib(worker, "VmHWM")
+            growth = (peak - baseline) / 1024
+            ratio = seconds / floor
+            verdict_time = "within goal" if ratio <= GOAL_TIME else "ABOVE GOAL"
+            verdict_rss = "within goal" if growth < GOAL_RSS_MIB else "ABOVE GOAL"
+            print(
+                f"{label}: HTTP {status}, {seconds:.2f} s = {ratio:.2f}× floor (goal ≤ {GOAL_TIME}×, {verdict_time}); "
+                f"peak RSS growth {growth:.1f} MiB (goal < {GOAL_RSS_MIB} MiB, {verdict_rss})"
+            )
+            if status != 201:
+                print(f"  response: {body}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
