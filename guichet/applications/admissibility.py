@@ -334,7 +334,7 @@ def clean_components(code: str, components) -> list[dict]:
     return cleaned
 
 
-def missing_items(application, documents_present: set[str] | None = None) -> list[dict]:
+def missing_items(application, documents_present: dict[str, int] | None = None) -> list[dict]:
     """Every item that blocks submission, in the form's order, each with the anchor of its
     field: `{"item", "label", "detail"}` (R-APP-7)."""
     code = application.referential_version.referential.code
@@ -361,6 +361,16 @@ def missing_items(application, documents_present: set[str] | None = None) -> lis
     if not profiles:
         missing.append({"item": "profiles", "label": "Profils", "detail": "choisissez les profils"})
     if documents_present is not None:
+        members = len(application.group_members or []) if application.is_group else 0
+        present = documents_present.get("mandates", 0) if isinstance(documents_present, dict) else 0
+        if members and "mandates" in documents_present and present < members:
+            missing.append(
+                {
+                    "item": "documents.mandates",
+                    "label": "Mandats des membres du groupement",
+                    "detail": f"{present} mandat(s) déposé(s) pour {members} membre(s) : un mandat par membre",
+                }
+            )
         for document in documents_for(code):
             if (
                 document.is_required(data, profiles, application)

@@ -204,6 +204,7 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
                             item=item,
                             upload=upload,
                             produced_on=produced_on,
+                            names_version=request.data.get("names_version", ""),
                         )
                     )
         except Exception:
@@ -523,6 +524,7 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
                             proof_id=proof,
                             upload=upload,
                             produced_on=produced_on,
+                            names_version=request.data.get("names_version", ""),
                             replaces=replaces,
                         )
                     )
@@ -560,5 +562,30 @@ class SectionSubmitApi(APIView):
                 "state": "submitted",
                 "application_status": application.status,
                 "complete_at": application.evidence_complete_at,
+            }
+        )
+
+
+class VersionInputSerializer(serializers.Serializer):
+    product_version = serializers.CharField(allow_blank=True)
+
+
+class ApplicationVersionApi(APIView):
+    """R-APP-4: updates the certified version; the answer lists what names another version."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=VersionInputSerializer, responses={200: dict})
+    def post(self, request, pk):
+        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        data = VersionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.update_product_version(
+            by=request.user, application=application, **data.validated_data
+        )
+        return Response(
+            {
+                "product_version": application.product_version,
+                "version_mismatches": services.version_mismatches(application),
             }
         )

@@ -65,4 +65,9 @@ urlpatterns = [
         api.SectionSubmitApi.as_view(),
         name="section-submit",
     ),
+    path(
+        "applications/<int:pk>/version",
+        api.ApplicationVersionApi.as_view(),
+        name="application-version",
+    ),
 ]

@@ -146,7 +146,14 @@ def _section_state(application, section_id) -> EvidenceSection | None:
 
 @transaction.atomic
 def add_evidence(
-    *, by, application: Application, proof_id, upload, produced_on=None, replaces=None
+    *,
+    by,
+    application: Application,
+    proof_id,
+    upload,
+    produced_on=None,
+    replaces=None,
+    names_version: str = "",
 ) -> EvidenceFile:
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_open(application, by)
@@ -175,7 +182,12 @@ def add_evidence(
                 "Le fichier à remplacer est introuvable ou déjà remplacé.", extra={"status": 404}
             )
     stored = commit(upload, by=by, produced_on=produced_on)
-    evidence = EvidenceFile.objects.create(application=application, proof=proof, file=stored)
+    evidence = EvidenceFile.objects.create(
+        application=application,
+        proof=proof,
+        file=stored,
+        names_version=(names_version or application.product_version).strip()[:64],
+    )
     if previous is not None:
         previous.replaced_at, previous.replaced_by = timezone.now(), evidence
         previous.save(update_fields=["replaced_at", "replaced_by"])

@@ -158,6 +158,12 @@ class AdmissibilityDocument(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     item = models.CharField(_("document"), max_length=64)
     file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+    names_version = models.CharField(
+        _("version du produit décrite"),
+        max_length=64,
+        blank=True,
+        help_text=_("La version du produit que le document décrit (R-APP-4)."),
+    )
     created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
 
@@ -269,6 +275,12 @@ class EvidenceFile(models.Model):
         "referentials.ExpectedProof", on_delete=models.PROTECT, related_name="+"
     )
     file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+    names_version = models.CharField(
+        _("version du produit décrite"),
+        max_length=64,
+        blank=True,
+        help_text=_("La version du produit que la preuve décrit (R-APP-4)."),
+    )
     created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
     replaced_at = models.DateTimeField(_("remplacé le"), null=True, blank=True)
     replaced_by = models.ForeignKey(

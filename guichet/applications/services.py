@@ -283,19 +283,12 @@ def save_draft(
     if "is_group" in data:
         application.is_group = bool(data.get("is_group"))
     if "group_members" in data:
-        members = data.get("group_members") or []
-        if not isinstance(members, list) or not all(
-            isinstance(m, dict) and str(m.get("name") or "").strip() for m in members
-        ):
-            errors["group_members"] = "Chaque membre du groupement a un nom."
+        members, member_errors = _clean_members(data.get("group_members"))
+        if member_errors:
+            errors["group_members"] = " ".join(member_errors)
         else:
-            application.group_members = [
-                {
-                    "name": str(m["name"]).strip()[:255],
-                    "company_id": str(m.get("company_id") or "").strip()[:20],
-                }
-                for m in members
-            ]
+            application.group_members = members
+
     if errors and not keep_valid:
         raise _invalid(
             "Le brouillon n'a pas été enregistré : corrigez les champs signalés.", errors
@@ -321,16 +314,98 @@ def save_draft(
     return application
 
 
+def _clean_members(members) -> tuple[list[dict], list[str]]:
+    """R-APP-3: each member of a group without legal personality, by name and company id."""
+    from guichet.accounts.identifiers import IdentifierError, parse_company_id
+
+    if not isinstance(members, list):
+        return [], ["Les membres du groupement sont une liste."]
+    cleaned, errors = [], []
+    for i, member in enumerate(members, start=1):
+        if not isinstance(member, dict) or not str(member.get("name") or "").strip():
+            errors.append(f"Membre {i} : indiquez sa raison sociale.")
+            continue
+        try:
+            company = parse_company_id(str(member.get("company_id") or ""))
+        except IdentifierError as exc:
+            errors.append(f"Membre {i} : {exc}")
+            continue
+        cleaned.append({"name": str(member["name"]).strip()[:255], "company_id": company.value})
+    return cleaned, errors
+
+
 def version_mismatches(application: Application) -> list[str]:
-    """R-APP-4: every place that names another version than the one certified."""
+    """R-APP-4: every place that names another version than the one certified — the form and
+    each current document or proof (its « version décrite »)."""
+    version = application.product_version
     found = []
     software_version = (application.form or {}).get("software_version")
-    if software_version and software_version != application.product_version:
+    if software_version and software_version != version:
         found.append(
             f"Le formulaire indique la version {software_version}, la candidature vise la version "
-            f"{application.product_version}."
+            f"{version}."
+        )
+    for document in (
+        application.documents.filter(withdrawn_at__isnull=True)
+        .exclude(names_version__in=["", version])
+        .select_related("file")
+    ):
+        found.append(
+            f"Le document « {document.file.original_name} » décrit la version "
+            f"{document.names_version}, la candidature vise la version {version}."
+        )
+    for evidence in (
+        application.evidence_files.filter(replaced_at__isnull=True)
+        .exclude(names_version__in=["", version])
+        .select_related("file")
+    ):
+        found.append(
+            f"La preuve « {evidence.file.original_name} » décrit la version "
+            f"{evidence.names_version}, la candidature vise la version {version}."
         )
     return found
+
+
+@transaction.atomic
+def update_product_version(*, by, application: Application, product_version: str) -> Application:
+    """R-APP-4: the certified version may be updated before the end of the procedure; the
+    form follows, and every document naming another version is then shown."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if by.is_agency or by.organisation_id != application.organisation_id:
+        raise ApplicationError(
+            "Seul le candidat met à jour la version certifiée.", extra={"status": 403}
+        )
+    if application.status == Status.NOT_ADMISSIBLE:
+        raise ApplicationError("La candidature est close : sa version ne change plus.")
+    value = (product_version or "").strip()[:64]
+    if not value:
+        raise _invalid(
+            "La version n'a pas été changée.", {"product_version": "Indiquez la version."}
+        )
+    if value == application.product_version:
+        return application
+    if Application.objects.filter(
+        product=application.product,
+        product_version=value,
+        referential_version=application.referential_version,
+    ).exists():
+        raise _invalid(
+            "La version n'a pas été changée.",
+            {"product_version": "Une autre candidature vise déjà cette version du produit."},
+        )
+    before = application.product_version
+    application.product_version = value
+    application.form = {**(application.form or {}), "software_version": value}
+    application.save(update_fields=["product_version", "form", "updated_at"])
+    record(
+        action="application.version",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before={"product_version": before},
+        after={"product_version": value},
+    )
+    return application
 
 
 def submission_problems(application: Application) -> tuple[list, list, list]:
@@ -446,7 +521,9 @@ def _document_spec(application: Application, item: str):
 
 
 @transaction.atomic
-def add_document(*, by, application: Application, item: str, upload, produced_on=None):
+def add_document(
+    *, by, application: Application, item: str, upload, produced_on=None, names_version: str = ""
+):
     """Attaches one streamed upload to a document of the form; the file is checked (type,
     size) and renamed into place in the same transaction as its journal entry."""
     from guichet.applications.models import AdmissibilityDocument
@@ -458,7 +535,12 @@ def add_document(*, by, application: Application, item: str, upload, produced_on
         raise ApplicationError("Seul le candidat dépose ses documents.", extra={"status": 403})
     _check_document_editable(application, item)
     stored = commit(upload, by=by, produced_on=produced_on)
-    document = AdmissibilityDocument.objects.create(application=application, item=item, file=stored)
+    document = AdmissibilityDocument.objects.create(
+        application=application,
+        item=item,
+        file=stored,
+        names_version=(names_version or application.product_version).strip()[:64],
+    )
     record(
         action="application.document.add",
         obj=document,
@@ -496,7 +578,13 @@ def withdraw_document(*, by, document) -> None:
     )
 
 
-def present_documents(application: Application) -> set[str]:
-    return set(
-        application.documents.filter(withdrawn_at__isnull=True).values_list("item", flat=True)
+def present_documents(application: Application) -> dict[str, int]:
+    """item → number of current (not withdrawn) files."""
+    from django.db.models import Count
+
+    return dict(
+        application.documents.filter(withdrawn_at__isnull=True)
+        .values("item")
+        .annotate(n=Count("id"))
+        .values_list("item", "n")
     )

@@ -298,6 +298,7 @@ def _document_upload(request, pk, item, handler):
                         item=item,
                         upload=upload,
                         produced_on=produced_on,
+                        names_version=request.POST.get("names_version", ""),
                     )
                 )
     except ApplicationError as exc:
@@ -547,6 +548,7 @@ def _evidence_upload(request, pk, proof, handler):
                         proof_id=proof,
                         upload=upload,
                         produced_on=produced_on,
+                        names_version=request.POST.get("names_version", ""),
                         replaces=replaces,
                     )
                 )
@@ -590,3 +592,30 @@ def section_submit(request, pk, code):
                 request, "Section soumise : elle est en lecture seule jusqu'à un éventuel renvoi."
             )
     return redirect(reverse("applications:evidence", args=[pk]) + f"#section-{code}")
+
+
+@applicant_required
+@require_POST
+def application_version(request, pk):
+    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    try:
+        application = services.update_product_version(
+            by=request.user,
+            application=application,
+            product_version=request.POST.get("product_version", ""),
+        )
+    except ApplicationError as exc:
+        errors = exc.extra.get("errors") or {}
+        messages.error(request, " ".join([exc.message, *errors.values()]))
+    else:
+        mismatches = services.version_mismatches(application)
+        messages.success(
+            request,
+            f"Version certifiée : {application.product_version}."
+            + (
+                f" {len(mismatches)} document(s) décrivent une autre version : voir ci-dessous."
+                if mismatches
+                else ""
+            ),
+        )
+    return redirect("applications:detail", pk=pk)

@@ -32,7 +32,9 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
 
     statuses = set(Application.objects.values_list("status", flat=True))
     assert {"draft", "submitted", "to_fix", "admissible", "complete"} <= statuses
-    assert set(Application.objects.values_list("referential_version__referential__code", flat=True)) == {"DMN", "TLC"}
+    assert set(
+        Application.objects.values_list("referential_version__referential__code", flat=True)
+    ) == {"DMN", "TLC"}
     assert Convention.objects.filter(signed__isnull=True).exists()
     assert Convention.objects.filter(signed__isnull=False).exists()
     assert Application.objects.filter(status="admissible", evidence_files__isnull=False).exists()

@@ -192,3 +192,73 @@ def test_r_app_4_form_naming_another_version_is_shown(applicant, dmn_application
     with pytest.raises(ApplicationError) as refused:
         submit(by=applicant, application=dmn_application)
     assert "3.1" in refused.value.extra["version_mismatches"][0]
+
+
+def test_r_app_3_group_names_its_members_and_carries_a_mandate_for_each(applicant, dmn_application):
+    import io
+
+    from guichet.applications.services import add_document
+    from guichet.files.uploads import upload_from_stream
+    from tests.applications.conftest import PDF
+
+    with pytest.raises(ApplicationError) as refused:
+        save_draft(
+            by=applicant,
+            application=dmn_application,
+            data={"is_group": True, "group_members": [{"name": "Membre A", "company_id": "123"}]},
+        )
+    assert "Membre 1" in refused.value.extra["errors"]["group_members"]
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={
+            "form": complete_dmn_form(),
+            "answers": DMN_ANSWERS,
+            "profiles": DMN_PROFILES,
+            "is_group": True,
+            "group_members": [
+                {"name": "Membre A", "company_id": "552 100 554"},
+                {"name": "Membre B", "company_id": "FR40303265045"},
+            ],
+        },
+    )
+    deposit_required_documents(dmn_application, applicant)  # one mandate file
+    with pytest.raises(ApplicationError) as missing:
+        submit(by=applicant, application=dmn_application)
+    assert any("un mandat par membre" in m["detail"] for m in missing.value.extra["missing"])
+    add_document(
+        by=applicant,
+        application=dmn_application,
+        item="mandates",
+        upload=upload_from_stream(io.BytesIO(PDF), "mandat-b.pdf"),
+    )
+    submit(by=applicant, application=dmn_application)
+
+
+def test_r_app_4_version_update_shows_every_document_naming_another_version(
+    api, applicant, dmn_application
+):
+    import io
+
+    from tests.applications.conftest import PDF
+
+    api.force_authenticate(applicant)
+    handle = io.BytesIO(PDF)
+    handle.name = "doc-3.2.pdf"
+    api.post(
+        f"/api/v1/applications/{dmn_application.pk}/documents/functional_documentation/files",
+        {"file": handle},
+        format="multipart",
+    )
+    response = api.post(
+        f"/api/v1/applications/{dmn_application.pk}/version",
+        {"product_version": "3.3"},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["product_version"] == "3.3"
+    assert any("doc-3.2.pdf" in text and "3.2" in text for text in body["version_mismatches"])
+    dmn_application.refresh_from_db()
+    assert dmn_application.form["software_version"] == "3.3"
+    assert JournalEntry.objects.filter(action="application.version").exists()
