@@ -19,7 +19,9 @@ def test_r_ref_3_manufacturer_answers_the_questionnaire_and_sees_applicable_requ
         ("identity_setting", "Hors établissement de santé"),
     ]:
         page.locator(f"#question-{question} label", has_text=answer).click()
-    page.get_by_role("button", name="Voir les exigences applicables").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Voir les exigences applicables").click()
+    page.locator("#profils-retenus tbody tr").first.wait_for()
 
     chosen = page.locator("#profils-retenus tbody tr")
     assert sorted(chosen.evaluate_all("rows => rows.map(r => r.dataset.profile)")) == sorted(
@@ -28,7 +30,9 @@ def test_r_ref_3_manufacturer_answers_the_questionnaire_and_sees_applicable_requ
     assert page.get_by_role("heading", name="Exigences applicables").is_visible()
     # Add an optional profile and download the list.
     page.locator('label[for="extra-stockage_titres_identite"]').click()
-    page.get_by_role("button", name="Voir les exigences applicables").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Voir les exigences applicables").click()
+    page.locator('tr[data-profile="stockage_titres_identite"]').wait_for()
     assert page.locator('tr[data-profile="stockage_titres_identite"]').count() == 1
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger (.xlsx)").click()

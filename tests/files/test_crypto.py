@@ -22,7 +22,7 @@ def encrypt(data: bytes, chunk: int = 1000) -> tuple[bytes, bytes]:
 def test_r_evd_3_round_trip_in_chunks(size):
     data = os.urandom(size)
     key, sealed = encrypt(data)
-    assert data not in sealed or size == 0
+    assert size < 16 or data not in sealed
     assert b"".join(crypto.decrypt_chunks(key, io.BytesIO(sealed))) == data
 
 
