@@ -1,6 +1,7 @@
 """Walks every URL pattern of the project (R-ACT-1): an anonymous visitor and an applicant
 get nothing but the public pages; new patterns are found automatically."""
 
+import io
 import re
 
 import pytest
@@ -8,10 +9,22 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
-from guichet.applications.models import Application, Product
-from guichet.applications.services import create_application, save_product
+from guichet.applications import evidence
+from guichet.applications.conventions import send_convention, sign_convention
+from guichet.applications.models import (
+    Application,
+    Convention,
+    EvidenceFile,
+    EvidenceSection,
+    Product,
+    Status,
+)
+from guichet.applications.services import add_document, create_application, save_product
+from guichet.files.models import StoredFile
+from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
 from guichet.referentials.models import ReferentialVersion
+from tests.applications.conftest import PDF
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -111,14 +124,47 @@ def organisation_a():
         referential_version=ReferentialVersion.objects.get(referential__code="DMN"),
         pathway_code="nom_de_marque",
     )
+    # Take A's application through a document, a signed convention and one proof, so that
+    # every file route has a real object of A to refuse.
+    document = add_document(
+        by=responsible,
+        application=application,
+        item="functional_documentation",
+        upload=upload_from_stream(io.BytesIO(PDF), "doc-a.pdf"),
+    )
+    Application.objects.filter(pk=application.pk).update(
+        status=Status.ADMISSIBLE, profiles=["general"]
+    )
+    application.refresh_from_db()
+    send_convention(application, by=responsible)
+    sign_convention(by=responsible, application=application, password=PASSWORD)
+    node = evidence.tree(application)[0]
+    proof = node.requirements[0]["scenarios"][0]["proofs"][0]["proof"]
+    evidence.add_evidence(
+        by=responsible,
+        application=application,
+        proof_id=proof.pk,
+        upload=upload_from_stream(io.BytesIO(PDF), "preuve-a.pdf"),
+    )
+    SAMPLES.update(
+        {
+            "file_id": str(document.file_id),
+            "item": "functional_documentation",
+            "section": node.section.code,
+        }
+    )
     return sorted(
-        {responsible.pk, member.pk, registration.pk, product.pk, application.pk}
+        {responsible.pk, member.pk, registration.pk, product.pk, application.pk, proof.pk}
         | set(ReferentialVersion.objects.values_list("pk", flat=True))
     )
 
 
 def snapshot():
     return (
+        StoredFile.objects.count(),
+        EvidenceFile.objects.count(),
+        list(Convention.objects.values_list("signed_id", flat=True)),
+        list(EvidenceSection.objects.values_list("state", flat=True)),
         list(Application.objects.values_list("status", "form", "profiles", "product_version")),
         list(Product.objects.values_list("name", flat=True)),
         JournalEntry.objects.count(),

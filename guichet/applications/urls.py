@@ -25,7 +25,7 @@ urlpatterns = [
     path("<int:pk>/preuves/", views.evidence_page, name="evidence"),
     path("<int:pk>/preuves/<int:proof>/", views.evidence_upload, name="evidence-upload"),
     path(
-        "<int:pk>/preuves/sections/<str:code>/soumettre/",
+        "<int:pk>/preuves/sections/<str:section>/soumettre/",
         views.section_submit,
         name="section-submit",
     ),

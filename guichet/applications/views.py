@@ -568,12 +568,12 @@ def _evidence_upload(request, pk, proof, handler):
 
 @applicant_required
 @require_POST
-def section_submit(request, pk, code):
+def section_submit(request, pk, section):
     from guichet.applications import evidence
 
     application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
     try:
-        evidence.submit_section(by=request.user, application=application, section_code=code)
+        evidence.submit_section(by=request.user, application=application, section_code=section)
     except ApplicationError as exc:
         missing = exc.extra.get("missing") or []
         messages.error(
@@ -591,7 +591,7 @@ def section_submit(request, pk, code):
             messages.success(
                 request, "Section soumise : elle est en lecture seule jusqu'à un éventuel renvoi."
             )
-    return redirect(reverse("applications:evidence", args=[pk]) + f"#section-{code}")
+    return redirect(reverse("applications:evidence", args=[pk]) + f"#section-{section}")
 
 
 @applicant_required
