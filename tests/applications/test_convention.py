@@ -144,3 +144,25 @@ def test_r_conv_1_signing_on_the_page_needs_the_confirmation(client, applicant, 
     assert Convention.objects.get(application=admissible).is_signed
     page = client.get(reverse("applications:detail", args=[admissible.pk])).content.decode()
     assert "Télécharger la convention signée" in page
+
+
+def test_r_conv_1_tlc_evidence_opens_with_admissibility_and_its_convention_can_be_sent(
+    applicant, product, tlc, instructor
+):
+    from guichet.applications.services import create_application
+
+    application = create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=tlc,
+        pathway_code="teleconsultation",
+    )
+    application.status = Status.ADMISSIBLE
+    application.save()
+    assert evidence_open(application) is True  # no signature needed first for TLC
+    convention = send_convention(
+        application, by=instructor
+    )  # the review issue calls this (R-CONV-2)
+    assert convention.number.startswith("CONV-TLC-") and not convention.is_signed
+    assert send_convention(application, by=instructor).pk == convention.pk  # sent once
