@@ -262,3 +262,75 @@ def test_r_app_4_version_update_shows_every_document_naming_another_version(
     dmn_application.refresh_from_db()
     assert dmn_application.form["software_version"] == "3.3"
     assert JournalEntry.objects.filter(action="application.version").exists()
+
+
+@pytest.fixture
+def tlc_application(applicant, product, tlc):
+    return create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=tlc,
+        pathway_code="teleconsultation",
+    )
+
+
+def test_r_app_6_tlc_form_asks_a_siret_or_vat_not_a_siren(applicant, tlc_application):
+    with pytest.raises(ApplicationError) as refused:
+        save_draft(
+            by=applicant, application=tlc_application, data={"form": {"entity_id": "732829320"}}
+        )
+    assert "SIRET" in refused.value.extra["errors"]["form.entity_id"]
+    save_draft(
+        by=applicant, application=tlc_application, data={"form": {"entity_id": "732 829 320 00017"}}
+    )
+    save_draft(
+        by=applicant, application=tlc_application, data={"form": {"entity_id": "FR40303265045"}}
+    )
+    tlc_application.refresh_from_db()
+    assert tlc_application.form["entity_id"] == "FR40303265045"
+
+
+def test_r_app_6_tlc_form_fields_and_conditional_documents(api, applicant, tlc_application):
+    from guichet.applications.services import present_documents
+
+    from guichet.applications.admissibility import missing_items
+
+    items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
+    assert {
+        "teleconsultation_company",
+        "all_proofs_available",
+        "planned_complete_date",
+        "publish_planned_date",
+    } <= items
+    assert "documents.functional_documentation" in items
+    assert "documents.commitment" not in items and "device_class" not in items  # DMN only
+    save_draft(
+        by=applicant,
+        application=tlc_application,
+        data={
+            "form": {
+                "all_proofs_available": False,
+                "components": [
+                    {
+                        "name": "Module visio",
+                        "version": "1.0",
+                        "nie": "NIE-1",
+                        "nil": "",
+                        "description": "Visio",
+                    }
+                ],
+            },
+            "profiles": ["general", "referentiel_identite", "hds_tiers"],
+        },
+    )
+    tlc_application.refresh_from_db()
+    assert tlc_application.form["components"][0]["nie"] == "NIE-1"
+    api.force_authenticate(applicant)
+    listed = {
+        d["item"]: d["required"]
+        for d in api.get(f"/api/v1/applications/{tlc_application.pk}/documents/").json()
+    }
+    assert listed["commitment"] is True  # cannot provide every proof: commitment for 2024-12-31
+    items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
+    assert {"cnda_nie", "cnda_nil", "documents.commitment"} <= items  # identity profile chosen
