@@ -292,9 +292,8 @@ def test_r_app_6_tlc_form_asks_a_siret_or_vat_not_a_siren(applicant, tlc_applica
 
 
 def test_r_app_6_tlc_form_fields_and_conditional_documents(api, applicant, tlc_application):
-    from guichet.applications.services import present_documents
-
     from guichet.applications.admissibility import missing_items
+    from guichet.applications.services import present_documents
 
     items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
     assert {
