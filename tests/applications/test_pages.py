@@ -164,3 +164,19 @@ def test_r_evd_2_document_upload_on_the_page_with_and_without_javascript(
     )
     document.refresh_from_db()
     assert document.withdrawn_at is not None
+
+
+@pytest.mark.parametrize("page", ["detail", "form", "evidence"])
+def test_application_pages_have_a_plain_title_and_one_main_heading(
+    client, applicant, dmn_application, page
+):
+    import re
+
+    client.force_login(applicant)
+    html = client.get(reverse(f"applications:{page}", args=[dmn_application.pk])).content.decode()
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and dmn_application.reference in title
+    outside_dialogs = re.sub(
+        r"<dialog.*?</dialog>", "", html, flags=re.S
+    )  # DSFR modals have their own h1
+    assert outside_dialogs.count("<h1") == 1
