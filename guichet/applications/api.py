@@ -1,5 +1,4 @@
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -18,7 +17,7 @@ from guichet.applications.serializers import (
 )
 from guichet.common.api import Pagination
 from guichet.files.api import StreamedUploadMixin, download_response
-from guichet.files.services import forget_files
+from guichet.files.services import attach_all
 from guichet.journal import exports
 from guichet.journal.api import stream
 from guichet.referentials.selectors import get_version
@@ -193,23 +192,17 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
         application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
         uploads = self.streamed_uploads(request)
         produced_on = parse_produced_on(request.data.get("produced_on"))
-        created = []
-        try:
-            with transaction.atomic():
-                for upload in uploads:
-                    created.append(
-                        services.add_document(
-                            by=request.user,
-                            application=application,
-                            item=item,
-                            upload=upload,
-                            produced_on=produced_on,
-                            names_version=request.data.get("names_version", ""),
-                        )
-                    )
-        except Exception:
-            forget_files([document.file for document in created])
-            raise
+        created = attach_all(
+            uploads,
+            lambda upload: services.add_document(
+                by=request.user,
+                application=application,
+                item=item,
+                upload=upload,
+                produced_on=produced_on,
+                names_version=request.data.get("names_version", ""),
+            ),
+        )
         return Response([_file_data(d) for d in created], status=status.HTTP_201_CREATED)
 
 
@@ -513,24 +506,18 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
             raise ApplicationError(
                 "On remplace un fichier par un seul fichier.", extra={"status": 400}
             )
-        created = []
-        try:
-            with transaction.atomic():
-                for upload in uploads:
-                    created.append(
-                        evidence.add_evidence(
-                            by=request.user,
-                            application=application,
-                            proof_id=proof,
-                            upload=upload,
-                            produced_on=produced_on,
-                            names_version=request.data.get("names_version", ""),
-                            replaces=replaces,
-                        )
-                    )
-        except Exception:
-            forget_files([item.file for item in created])
-            raise
+        created = attach_all(
+            uploads,
+            lambda upload: evidence.add_evidence(
+                by=request.user,
+                application=application,
+                proof_id=proof,
+                upload=upload,
+                produced_on=produced_on,
+                names_version=request.data.get("names_version", ""),
+                replaces=replaces,
+            ),
+        )
         return Response(
             [
                 {

@@ -4,18 +4,18 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class ProductQuerySet(models.QuerySet):
+class OrganisationScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The one door to products (R-ACT-1): agency roles see all, an applicant its own."""
+        """The one door to an organisation's data (R-ACT-1): every page and endpoint looks its
+        objects up here, so that another organisation's object answers 404. Agency roles see
+        all, an applicant its organisation's."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_agency:
             return self
-        return (
-            self.filter(organisation_id=user.organisation_id)
-            if user.organisation_id
-            else self.none()
-        )
+        if not user.organisation_id:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
 
 
 class Product(models.Model):
@@ -28,7 +28,7 @@ class Product(models.Model):
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
 
-    objects = ProductQuerySet.as_manager()
+    objects = OrganisationScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("produit")
@@ -64,21 +64,6 @@ class Status(models.TextChoices):
     ADMISSIBLE = "admissible", _("Recevable")
     NOT_ADMISSIBLE = "not_admissible", _("Non recevable")
     COMPLETE = "complete", _("Dossier complet — en attente d'instruction")
-
-
-class ApplicationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The one door to applications (R-ACT-1): every page and endpoint looks them up here,
-        so another organisation's application answers 404."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_agency:
-            return self
-        return (
-            self.filter(organisation_id=user.organisation_id)
-            if user.organisation_id
-            else self.none()
-        )
 
 
 class Application(models.Model):
@@ -130,7 +115,7 @@ class Application(models.Model):
         "files.StoredFile", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
-    objects = ApplicationQuerySet.as_manager()
+    objects = OrganisationScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("candidature")

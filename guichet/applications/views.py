@@ -16,7 +16,7 @@ from guichet.applications.models import Convention, Status
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response, install_handler, take_uploads
-from guichet.files.services import allowed_types_text, forget_files, max_upload_text
+from guichet.files.services import allowed_types_text, attach_all, max_upload_text
 from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
 from guichet.referentials.selectors import evaluate_profiles
 
@@ -284,34 +284,39 @@ def document_upload(request, pk, item):
 @applicant_required
 def _document_upload(request, pk, item, handler):
     application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    return _receive_uploads(
+        request,
+        handler,
+        lambda upload, produced_on: services.add_document(
+            by=request.user,
+            application=application,
+            item=item,
+            upload=upload,
+            produced_on=produced_on,
+            names_version=request.POST.get("names_version", ""),
+        ),
+        back=reverse("applications:form", args=[pk]) + "#documents",
+    )
+
+
+def _receive_uploads(request, handler, attach, *, back):
+    """Shared by the pages that receive files: every file or none, a JSON answer for the
+    progress-bar script, a message and a redirect otherwise."""
     wants_json = request.headers.get("X-Requested-With") == "fetch"
-    created = []
     try:
         uploads = take_uploads(handler, request.FILES)
         produced_on = parse_produced_on(request.POST.get("produced_on"))
-        with transaction.atomic():
-            for upload in uploads:
-                created.append(
-                    services.add_document(
-                        by=request.user,
-                        application=application,
-                        item=item,
-                        upload=upload,
-                        produced_on=produced_on,
-                        names_version=request.POST.get("names_version", ""),
-                    )
-                )
+        created = attach_all(uploads, lambda upload: attach(upload, produced_on))
     except ApplicationError as exc:
-        forget_files([document.file for document in created])
         if wants_json:
             return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
         messages.error(request, exc.message)
     else:
-        names = ", ".join(d.file.original_name for d in created)
+        names = ", ".join(item.file.original_name for item in created)
         if wants_json:
             return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
         messages.success(request, f"Déposé : {names}.")
-    return redirect(reverse("applications:form", args=[pk]) + "#documents")
+    return redirect(back)
 
 
 @login_required
@@ -533,37 +538,25 @@ def _evidence_upload(request, pk, proof, handler):
     from guichet.applications import evidence
 
     application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-    wants_json = request.headers.get("X-Requested-With") == "fetch"
-    created = []
-    try:
-        uploads = take_uploads(handler, request.FILES)
-        produced_on = parse_produced_on(request.POST.get("produced_on"))
-        replaces = request.POST.get("replaces") or None
-        with transaction.atomic():
-            for upload in uploads:
-                created.append(
-                    evidence.add_evidence(
-                        by=request.user,
-                        application=application,
-                        proof_id=proof,
-                        upload=upload,
-                        produced_on=produced_on,
-                        names_version=request.POST.get("names_version", ""),
-                        replaces=replaces,
-                    )
-                )
-                replaces = None  # one file replaces, the others are added
-    except ApplicationError as exc:
-        forget_files([item.file for item in created])
-        if wants_json:
-            return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
-        messages.error(request, exc.message)
-    else:
-        names = ", ".join(item.file.original_name for item in created)
-        if wants_json:
-            return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
-        messages.success(request, f"Déposé : {names}.")
-    return redirect(reverse("applications:evidence", args=[pk]) + f"#proof-{proof}")
+    replaces = [request.POST.get("replaces") or None]  # one file replaces, the others are added
+
+    def attach(upload, produced_on):
+        return evidence.add_evidence(
+            by=request.user,
+            application=application,
+            proof_id=proof,
+            upload=upload,
+            produced_on=produced_on,
+            names_version=request.POST.get("names_version", ""),
+            replaces=replaces.pop() if replaces else None,
+        )
+
+    return _receive_uploads(
+        request,
+        handler,
+        attach,
+        back=reverse("applications:evidence", args=[pk]) + f"#proof-{proof}",
+    )
 
 
 @applicant_required

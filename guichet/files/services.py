@@ -128,3 +128,18 @@ def forget_files(stored_files) -> None:
     """Removes from disk files whose database rows were rolled back with a failed change."""
     for stored in stored_files:
         discard(files_root() / stored.path)
+
+
+def attach_all(uploads, attach) -> list:
+    """Calls `attach(upload)` for each upload in one transaction (each returns an object with a
+    `.file`); if one fails, nothing is kept: the rows roll back and the files already moved
+    into place are removed, then the error goes on."""
+    created = []
+    try:
+        with transaction.atomic():
+            for upload in uploads:
+                created.append(attach(upload))
+    except Exception:
+        forget_files([item.file for item in created])
+        raise
+    return created
