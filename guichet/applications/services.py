@@ -408,6 +408,18 @@ def update_product_version(*, by, application: Application, product_version: str
     return application
 
 
+def profile_warnings(application: Application) -> list[dict]:
+    """Points the agency wants noticed about the profile choice (rule kind « warning »): shown,
+    never blocking (R-REF-4)."""
+    if not application.profiles:
+        return []
+    return evaluate_profiles(
+        application.referential_version,
+        answers=application.answers or None,
+        profiles=application.profiles,
+    ).warnings
+
+
 def submission_problems(application: Application) -> tuple[list, list, list]:
     """What keeps the form from being submitted: missing items, profile-rule violations,
     documents naming another version (R-APP-7, R-REF-4, R-APP-4)."""

@@ -157,6 +157,7 @@ def application_detail(request, pk):
             "convention": Convention.objects.filter(application=application).first(),
             "can_review": review.can_review(request.user),
             "violations": violations,
+            "warnings": services.profile_warnings(application),
             "mismatches": mismatches,
             "profiles": [labels.get(code, code) for code in application.profiles],
             "modules": list(application.product.modules.all()),

@@ -180,3 +180,27 @@ def test_application_pages_have_a_plain_title_and_one_main_heading(
         r"<dialog.*?</dialog>", "", html, flags=re.S
     )  # DSFR modals have their own h1
     assert outside_dialogs.count("<h1") == 1
+
+
+def test_r_app_7_profile_warnings_are_shown_not_blocking(client, applicant, product, tlc):
+    from guichet.applications.services import create_application, save_draft
+
+    application = create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=tlc,
+        pathway_code="teleconsultation",
+    )
+    save_draft(
+        by=applicant,
+        application=application,
+        data={
+            "answers": {"deployment": "societe_teleconsultation", "hds_host": "tiers_certifie"},
+            "profiles": ["general", "referentiel_identite", "hds_tiers"],
+        },
+    )
+    client.force_login(applicant)
+    page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
+    assert "Point d&#x27;attention" in page or "Point d'attention" in page
+    assert "Esclave de l" in page
