@@ -14,6 +14,16 @@ from guichet.common.errors import ApplicationError
 from guichet.journal.services import record
 
 REVIEWERS = {Role.INSTRUCTOR, Role.AGENCY_ADMIN}
+# The guides' words are accepted as well as the codes.
+VERDICT_ALIASES = {
+    "conforme": Verdict.CONFORME,
+    "to_fix": Verdict.TO_FIX,
+    "non_conforme": Verdict.TO_FIX,
+    "a_corriger": Verdict.TO_FIX,
+    "a_redeposer": Verdict.TO_FIX,
+    "a_preciser": Verdict.TO_FIX,
+    "à redéposer / à préciser": Verdict.TO_FIX,
+}
 DECISIONS = {
     "admissible": Status.ADMISSIBLE,
     "recevable": Status.ADMISSIBLE,
@@ -108,6 +118,7 @@ def set_verdict(
         raise ApplicationError(
             "Élément inconnu du formulaire de recevabilité.", extra={"status": 404}
         )
+    verdict = VERDICT_ALIASES.get((verdict or "").strip().lower(), verdict)
     if verdict not in Verdict.values:
         raise ApplicationError(
             "Avis inconnu : « conforme » ou « to_fix » (à redéposer / à préciser).",

@@ -202,3 +202,10 @@ def test_r_app_8_review_page_saves_opinions_and_decides(client, instructor, appl
     assert "disabled" in name_input and "disabled" not in phone_input
     detail = client.get(reverse("applications:detail", args=[submitted.pk])).content.decode()
     assert "À corriger" in detail and "Ligne directe ?" in detail
+
+
+def test_r_app_8_verdicts_accept_the_guides_words(api, instructor, submitted):
+    api.force_authenticate(instructor)
+    response = verdict(api, submitted, "contact_phone", "non_conforme", "Numéro à vérifier.")
+    assert response.status_code == 201 and response.json()["verdict"] == "to_fix"
+    assert verdict(api, submitted, "contact_name", "peut-être").status_code == 400
