@@ -72,11 +72,42 @@ class ApplicationSerializer(serializers.ModelSerializer):
 class ApplicationCreateSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     product_version = serializers.CharField(allow_blank=True)
-    referential = serializers.CharField(help_text="code du référentiel, ex. DMN")
-    version = serializers.CharField(help_text="version du référentiel, ex. 1.2.2")
+    referential = serializers.CharField(required=False, help_text="code du référentiel, ex. DMN")
+    version = serializers.CharField(required=False, help_text="version du référentiel, ex. 1.2.2")
+    referential_version = serializers.CharField(
+        required=False,
+        help_text="au choix : l'identifiant de la version, « DMN/1.2.2 », ou « 1.2.2 » avec `referential`",
+    )
     pathway = serializers.CharField()
     pathology = serializers.CharField(required=False, allow_blank=True)
     is_group = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        from guichet.referentials.models import ReferentialVersion
+
+        given = str(data.get("referential_version") or "").strip()
+        if given.isdigit() and not data.get("version"):
+            found = (
+                ReferentialVersion.objects.select_related("referential")
+                .filter(pk=int(given))
+                .first()
+            )
+            if found is None:
+                raise serializers.ValidationError(
+                    {"referential_version": "Version de référentiel inconnue."}
+                )
+            data["referential"], data["version"] = found.referential.code, found.number
+        elif "/" in given and not data.get("version"):
+            data["referential"], data["version"] = (part.strip() for part in given.split("/", 1))
+        elif given and not data.get("version"):
+            data["version"] = given
+        if not data.get("referential") or not data.get("version"):
+            raise serializers.ValidationError(
+                {
+                    "referential": "Indiquez le référentiel et sa version, par exemple « DMN » et « 1.2.2 »."
+                }
+            )
+        return data
 
 
 class ApplicationPatchSerializer(serializers.Serializer):

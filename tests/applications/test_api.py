@@ -105,3 +105,37 @@ def test_r_act_1_agency_sees_every_application_but_does_not_fill_the_form(
         format="json",
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"referential": "DMN", "version": "1.2.2"},
+        {"referential_version": "DMN/1.2.2"},
+        {"referential": "DMN", "referential_version": "1.2.2"},
+        "pk",
+    ],
+)
+def test_r_app_1_the_referential_version_can_be_named_several_ways(
+    api, applicant, product, dmn, reference
+):
+    api.force_authenticate(applicant)
+    if reference == "pk":
+        reference = {"referential_version": dmn.pk}
+    response = api.post(
+        "/api/v1/applications/",
+        {"product": product.pk, "product_version": "9.9", "pathway": "nom_de_marque", **reference},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["referential"] == {"code": "DMN", "version": "1.2.2"}
+
+
+def test_r_app_1_missing_referential_is_a_french_400(api, applicant, product, catalogue):
+    api.force_authenticate(applicant)
+    response = api.post(
+        "/api/v1/applications/",
+        {"product": product.pk, "product_version": "1", "pathway": "nom_de_marque"},
+        format="json",
+    )
+    assert response.status_code == 400 and "référentiel" in response.json()["detail"]
