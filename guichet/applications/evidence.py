@@ -26,7 +26,7 @@ from guichet.applications.models import (
     SectionState,
     Status,
 )
-from guichet.applications.notifications import recipients
+from guichet.applications.notifications import notify_instructors, recipients
 from guichet.common.errors import ApplicationError
 from guichet.files.services import commit, verified_chunks
 from guichet.files.uploads import upload_from_stream
@@ -328,6 +328,12 @@ def _complete(application: Application, *, by, sections) -> None:
     )
     to = recipients(application)
     transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
+    notify_instructors(
+        application,
+        "dossier complet",
+        f"Le dossier de preuves est complet depuis le {now:%d/%m/%Y à %H:%M} : il entre dans la "
+        "file d'instruction à cette date.",
+    )
 
 
 def _send_acknowledgment(application, stored, to) -> None:

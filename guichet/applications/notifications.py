@@ -37,3 +37,22 @@ def notify_applicant(application, subject: str, body: str) -> None:
     transaction.on_commit(
         lambda: send_mail(f"Guichet — {application.reference} — {subject}", text, None, to)
     )
+
+
+def notify_instructors(application, subject: str, body: str) -> None:
+    """Instructors learn of new work: a submission, corrections sent, a complete dossier. The
+    application's own instructors when it has some, else every active instructor."""
+    instructors = application.instructors.filter(is_active=True)
+    if not instructors.exists():
+        instructors = User.objects.filter(role=Role.INSTRUCTOR, is_active=True)
+    to = sorted(instructors.values_list("email", flat=True))
+    if not to:
+        return
+    link = settings.SITE_URL.rstrip("/") + reverse("applications:detail", args=[application.pk])
+    text = (
+        f"Bonjour,\n\n{body}\n\nCandidature {application.reference} — {application.organisation.name} — "
+        f"{application.product.name} {application.product_version} :\n{link}\n\nGuichet\n"
+    )
+    transaction.on_commit(
+        lambda: send_mail(f"Guichet — {application.reference} — {subject}", text, None, to)
+    )

@@ -476,8 +476,15 @@ def submit(*, by, application: Application) -> Application:
             "round": application.review_round,
         },
     )
-    from guichet.applications.notifications import notify_applicant
+    from guichet.applications.notifications import notify_applicant, notify_instructors
 
+    notify_instructors(
+        application,
+        "recevabilité à examiner" if first else "corrections reçues",
+        "Une candidature attend l'examen de sa recevabilité."
+        if first
+        else "Le candidat a envoyé les corrections demandées : la recevabilité est à reprendre.",
+    )
     notify_applicant(
         application,
         "candidature soumise" if first else "corrections envoyées",

@@ -168,7 +168,7 @@ def test_r_evd_1_submitted_section_is_read_only_until_sent_back(
 
 
 def test_r_evd_4_complete_dossier_gets_a_dated_sealed_acknowledgment(
-    api, applicant, dmn_admissible, django_capture_on_commit_callbacks, tmp_path
+    api, applicant, dmn_admissible, instructor, django_capture_on_commit_callbacks, tmp_path
 ):
     sign_convention(by=applicant, application=dmn_admissible, password=PASSWORD)
     api.force_authenticate(applicant)
@@ -187,8 +187,11 @@ def test_r_evd_4_complete_dossier_gets_a_dated_sealed_acknowledgment(
     assert (
         dmn_admissible.status == Status.COMPLETE and dmn_admissible.evidence_complete_at is not None
     )
-    message = mail.outbox[-1]
-    assert "accusé de réception" in message.subject and message.attachments
+    message = next(m for m in mail.outbox if "accusé de réception" in m.subject)
+    assert message.attachments and applicant.email in message.to
+    assert any(
+        "dossier complet" in m.subject and "instructeur@agence.test" in m.to for m in mail.outbox
+    )
     path = tmp_path / "ar.pdf"
     path.write_bytes(message.attachments[0][1])
     assert (

@@ -55,9 +55,16 @@ def decide(api, application, decision, reasons=""):
     )
 
 
-def test_r_app_8_submission_emails_the_applicant(submitted):
-    assert "candidature soumise" in mail.outbox[-1].subject
-    assert "resp@telesante.fr" in mail.outbox[-1].to
+def test_r_app_8_submission_emails_the_applicant_and_the_instructors(instructor, submitted):
+    subjects = {message.subject: message.to for message in mail.outbox}
+    applicant_mail = next(
+        to for subject, to in subjects.items() if "candidature soumise" in subject
+    )
+    assert "resp@telesante.fr" in applicant_mail
+    agency_mail = next(
+        to for subject, to in subjects.items() if "recevabilité à examiner" in subject
+    )
+    assert instructor.email in agency_mail
 
 
 def test_r_app_8_recevable_only_when_every_item_is_conforme(
