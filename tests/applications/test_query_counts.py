@@ -74,3 +74,61 @@ def test_r_clk_1_queue_is_ordered_by_complete_date(client, applicant, instructor
     assert [a.evidence_complete_at for a in queue] == sorted(a.evidence_complete_at for a in queue)
     client.force_login(instructor)
     assert "File d'instruction" in client.get(reverse("applications:list")).content.decode()
+
+
+def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
+    client, applicant, instructor, dmn_application
+):
+    import io
+
+    from guichet.applications import evidence, review
+    from guichet.applications.services import save_draft, submit
+    from guichet.files.uploads import upload_from_stream
+    from tests.applications.conftest import (
+        DMN_ANSWERS,
+        DMN_PROFILES,
+        PDF,
+        complete_dmn_form,
+        deposit_required_documents,
+    )
+
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={"form": complete_dmn_form(), "answers": DMN_ANSWERS, "profiles": DMN_PROFILES},
+    )
+    deposit_required_documents(dmn_application, applicant)
+    submit(by=applicant, application=dmn_application)
+    client.force_login(instructor)
+    url = reverse("applications:review", args=[dmn_application.pk])
+    before = queries(client, url)
+    for entry in review.reviewable_items(dmn_application):
+        review.set_verdict(
+            by=instructor, application=dmn_application, item=entry["item"], verdict="conforme"
+        )
+    assert queries(client, url) == before
+
+    Application.objects.filter(pk=dmn_application.pk).update(status=Status.COMPLETE)
+    dmn_application.refresh_from_db()
+    client.force_login(applicant)
+    url = reverse("applications:evidence", args=[dmn_application.pk])
+    before = queries(client, url)
+    # Ten more proofs deposited: the page still runs the same queries.
+    from django.db import transaction
+
+    from guichet.applications.models import EvidenceFile
+    from guichet.files.services import commit
+
+    proofs = [
+        p["proof"]
+        for node in evidence.tree(dmn_application)
+        for r in node.requirements
+        for sc in r["scenarios"]
+        for p in sc["proofs"]
+    ]
+    with transaction.atomic():
+        for proof in proofs[:10]:
+            stored = commit(upload_from_stream(io.BytesIO(PDF), "p.pdf"), by=applicant)
+            EvidenceFile.objects.create(application=dmn_application, proof=proof, file=stored)
+    Application.objects.filter(pk=dmn_application.pk).update(status=Status.COMPLETE)
+    assert queries(client, url) == before
