@@ -45,7 +45,7 @@ def record(
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
         actor_role=getattr(actor, "role", "") or "",
-        organisation=organisation or str(getattr(actor, "organisation_id", "") or ""),
+        organisation=organisation or _organisation_of(obj, actor),
         action=action,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(object_id or (obj.pk if obj is not None else "")),
@@ -58,6 +58,15 @@ def record(
     entry.hash = entry.compute_hash()
     entry.save()
     return entry
+
+
+def _organisation_of(obj, actor) -> str:
+    """The organisation concerned: the object's (or its application's), else the actor's."""
+    for source in (obj, getattr(obj, "application", None), actor):
+        value = getattr(source, "organisation_id", None)
+        if value:
+            return str(value)
+    return ""
 
 
 @dataclass

@@ -216,3 +216,15 @@ def test_r_app_8_verdicts_accept_the_guides_words(api, instructor, submitted):
     response = verdict(api, submitted, "contact_phone", "non_conforme", "Numéro à vérifier.")
     assert response.status_code == 201 and response.json()["verdict"] == "to_fix"
     assert verdict(api, submitted, "contact_name", "peut-être").status_code == 400
+
+
+def test_r_aud_1_agency_actions_are_journaled_under_the_applicant_organisation(
+    api, instructor, submitted
+):
+    from guichet.journal.models import JournalEntry
+
+    api.force_authenticate(instructor)
+    verdict(api, submitted, "contact_name", "conforme")
+    entry = JournalEntry.objects.get(action="admissibility.verdict")
+    assert entry.organisation == str(submitted.organisation_id)
+    assert entry.actor_email == instructor.email and entry.application_id == str(submitted.pk)
