@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -15,9 +14,9 @@ from guichet.applications.serializers import (
     ProductInputSerializer,
     ProductSerializer,
 )
-from guichet.common.api import Pagination
+from guichet.common.api import FileResponseNegotiation, Pagination
 from guichet.files.api import StreamedUploadMixin, download_response
-from guichet.files.services import attach_all
+from guichet.files.services import describe, parse_produced_on
 from guichet.journal import exports
 from guichet.journal.api import stream
 from guichet.referentials.selectors import get_version
@@ -93,7 +92,7 @@ class ApplicationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def get_object(self, request, pk):
-        return get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        return selectors.get_application(request.user, pk)
 
     @extend_schema(responses=ApplicationSerializer)
     def get(self, request, pk):
@@ -113,64 +112,25 @@ class ApplicationSubmitApi(APIView):
 
     @extend_schema(request=None, responses=ApplicationSerializer)
     def post(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         services.submit(by=request.user, application=application)
         return Response(
             ApplicationSerializer(selectors.applications_for(request.user).get(pk=pk)).data
         )
 
 
-class ApplicationJournalApi(APIView):
+class ApplicationJournalApi(FileResponseNegotiation, APIView):
     """The application's audit journal (R-AUD-1), to its applicant and to the agency."""
 
     permission_classes = [IsAuthenticated]
 
-    def perform_content_negotiation(self, request, force=False):
-        from rest_framework.renderers import JSONRenderer
-
-        return (JSONRenderer(), JSONRenderer.media_type)
-
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         return stream(request.query_params.get("format", "json"), exports.entries(application.pk))
 
 
 # --- Admissibility documents -----------------------------------------------------------------
-
-
-def _file_data(document) -> dict:
-    stored = document.file
-    return {
-        "id": str(stored.id),
-        "name": stored.original_name,
-        "size": stored.size,
-        "sha256": stored.sha256,
-        "content_type": stored.content_type,
-        "uploaded_at": stored.uploaded_at,
-        "uploaded_by": stored.uploaded_by.email,
-        "produced_on": stored.produced_on,
-        "withdrawn_at": document.withdrawn_at,
-    }
-
-
-def documents_payload(application) -> list[dict]:
-    from guichet.applications import admissibility
-
-    code = application.referential_version.referential.code
-    data, profiles = application.form or {}, set(application.profiles or [])
-    by_item: dict[str, list] = {}
-    for document in application.documents.select_related("file__uploaded_by"):
-        by_item.setdefault(document.item, []).append(_file_data(document))
-    return [
-        {
-            "item": spec.key,
-            "label": spec.label,
-            "required": spec.is_required(data, profiles, application),
-            "files": by_item.get(spec.key, []),
-        }
-        for spec in admissibility.documents_for(code)
-    ]
 
 
 class DocumentListApi(APIView):
@@ -178,8 +138,8 @@ class DocumentListApi(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-        return Response(documents_payload(application))
+        application = selectors.get_application(request.user, pk)
+        return Response(selectors.documents_payload(application))
 
 
 class DocumentUploadApi(StreamedUploadMixin, APIView):
@@ -189,21 +149,18 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
 
     @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
     def post(self, request, pk, item):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-        uploads = self.streamed_uploads(request)
-        produced_on = parse_produced_on(request.data.get("produced_on"))
-        created = attach_all(
-            uploads,
-            lambda upload: services.add_document(
-                by=request.user,
-                application=application,
-                item=item,
-                upload=upload,
-                produced_on=produced_on,
-                names_version=request.data.get("names_version", ""),
-            ),
+        application = selectors.get_application(request.user, pk)
+        created = services.add_documents(
+            by=request.user,
+            application=application,
+            item=item,
+            uploads=self.streamed_uploads(request),
+            produced_on=parse_produced_on(request.data.get("produced_on")),
+            names_version=request.data.get("names_version", ""),
         )
-        return Response([_file_data(d) for d in created], status=status.HTTP_201_CREATED)
+        return Response(
+            [describe(d.file, withdrawn_at=None) for d in created], status=status.HTTP_201_CREATED
+        )
 
 
 class DocumentFileApi(APIView):
@@ -211,7 +168,7 @@ class DocumentFileApi(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk, file_id):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         document = get_object_or_404(application.documents, file_id=file_id)
         services.withdraw_document(by=request.user, document=document)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -224,39 +181,8 @@ class ApplicationFileApi(APIView):
 
     @extend_schema(responses={200: bytes})
     def get(self, request, pk, file_id):
-        from guichet.applications.evidence import can_read_file
-
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-        stored = selectors.application_file(application, file_id)
-        if not can_read_file(request.user, application, stored):
-            raise PermissionDenied(
-                "Preuve sensible : réservée au candidat et aux instructeurs de la candidature."
-            )
-        return download_response(stored)
-
-
-def parse_produced_on(value):
-    import datetime as dt
-
-    from guichet.common.errors import ApplicationError
-
-    if not value:
-        return None
-    try:
-        produced = dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ApplicationError(
-            "Date de production invalide : format AAAA-MM-JJ attendu.",
-            field="produced_on",
-            extra={"status": 400},
-        ) from None
-    if produced > dt.date.today():
-        raise ApplicationError(
-            "La date de production ne peut pas être dans le futur.",
-            field="produced_on",
-            extra={"status": 400},
-        )
-    return produced
+        application = selectors.get_application(request.user, pk)
+        return download_response(selectors.application_file(application, file_id, request.user))
 
 
 # --- Admissibility review (R-APP-8) -----------------------------------------------------------
@@ -306,7 +232,7 @@ class AdmissibilityApi(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         return Response(admissibility_payload(application, request.user))
 
 
@@ -315,7 +241,7 @@ class VerdictApi(APIView):
 
     @extend_schema(request=VerdictInputSerializer, responses={201: dict})
     def post(self, request, pk, item):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         data = VerdictInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         verdict = review.set_verdict(
@@ -329,7 +255,7 @@ class DecisionApi(APIView):
 
     @extend_schema(request=DecisionInputSerializer, responses=ApplicationSerializer)
     def post(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review.decide(by=request.user, application=application, **data.validated_data)
@@ -348,33 +274,15 @@ class SignInputSerializer(serializers.Serializer):
     otp = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-def _convention_of(application):
-    from django.http import Http404
-
-    from guichet.applications.models import Convention
-
-    convention = (
-        Convention.objects.select_related("draft", "signed").filter(application=application).first()
-    )
-    if convention is None:
-        raise Http404
-    return convention
-
-
-class ConventionPdfApi(APIView):
+class ConventionPdfApi(FileResponseNegotiation, APIView):
     """The signed convention once signed, else the version to sign."""
 
     permission_classes = [IsAuthenticated]
 
-    def perform_content_negotiation(self, request, force=False):
-        from rest_framework.renderers import JSONRenderer
-
-        return (JSONRenderer(), JSONRenderer.media_type)
-
     @extend_schema(responses={200: bytes})
     def get(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-        convention = _convention_of(application)
+        application = selectors.get_application(request.user, pk)
+        convention = selectors.convention_of(application)
         return download_response(convention.signed or convention.draft)
 
 
@@ -385,7 +293,7 @@ class ConventionSignApi(APIView):
     def post(self, request, pk):
         from guichet.applications.conventions import sign_convention
 
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         data = SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         convention = sign_convention(
@@ -409,21 +317,6 @@ def evidence_payload(application, user) -> dict:
     from guichet.applications.conventions import evidence_open
 
     sections = evidence.tree(application)
-
-    def file_data(item):
-        stored = item.file
-        return {
-            "id": str(stored.id),
-            "name": stored.original_name,
-            "size": stored.size,
-            "sha256": stored.sha256,
-            "content_type": stored.content_type,
-            "encrypted": stored.encrypted,
-            "uploaded_at": stored.uploaded_at,
-            "uploaded_by": stored.uploaded_by.email,
-            "produced_on": stored.produced_on,
-            "replaced_at": item.replaced_at,
-        }
 
     return {
         "open": evidence_open(application),
@@ -455,7 +348,10 @@ def evidence_payload(application, user) -> dict:
                                         "position": p["proof"].position,
                                         "description": p["proof"].description,
                                         "sensitive": p["proof"].sensitive,
-                                        "files": [file_data(f) for f in p["history"]],
+                                        "files": [
+                                            describe(f.file, replaced_at=f.replaced_at)
+                                            for f in p["history"]
+                                        ],
                                         "verdict": None,
                                     }
                                     for p in sc["proofs"]
@@ -477,7 +373,7 @@ class EvidenceApi(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         return Response(evidence_payload(application, request.user))
 
 
@@ -488,47 +384,26 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     def encrypt_upload(self, request, **kwargs) -> bool:
-        from guichet.referentials.models import ExpectedProof
+        from guichet.applications.evidence import proof_is_sensitive
 
-        return ExpectedProof.objects.filter(pk=kwargs.get("proof"), sensitive=True).exists()
+        return proof_is_sensitive(kwargs.get("proof"))
 
     @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
     def post(self, request, pk, proof):
         from guichet.applications import evidence
 
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-        uploads = self.streamed_uploads(request)
-        produced_on = parse_produced_on(request.data.get("produced_on"))
-        replaces = request.data.get("replaces") or None
-        if replaces and len(uploads) > 1:
-            from guichet.common.errors import ApplicationError
-
-            raise ApplicationError(
-                "On remplace un fichier par un seul fichier.", extra={"status": 400}
-            )
-        created = attach_all(
-            uploads,
-            lambda upload: evidence.add_evidence(
-                by=request.user,
-                application=application,
-                proof_id=proof,
-                upload=upload,
-                produced_on=produced_on,
-                names_version=request.data.get("names_version", ""),
-                replaces=replaces,
-            ),
+        application = selectors.get_application(request.user, pk)
+        created = evidence.add_evidence_files(
+            by=request.user,
+            application=application,
+            proof_id=proof,
+            uploads=self.streamed_uploads(request),
+            produced_on=parse_produced_on(request.data.get("produced_on")),
+            names_version=request.data.get("names_version", ""),
+            replaces=request.data.get("replaces") or None,
         )
         return Response(
-            [
-                {
-                    "id": str(item.file_id),
-                    "sha256": item.file.sha256,
-                    "size": item.file.size,
-                    "encrypted": item.file.encrypted,
-                    "name": item.file.original_name,
-                }
-                for item in created
-            ],
+            [describe(item.file, replaced_at=None) for item in created],
             status=status.HTTP_201_CREATED,
         )
 
@@ -540,7 +415,7 @@ class SectionSubmitApi(APIView):
     def post(self, request, pk, section):
         from guichet.applications import evidence
 
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         evidence.submit_section(by=request.user, application=application, section_code=section)
         application.refresh_from_db()
         return Response(
@@ -564,7 +439,7 @@ class ApplicationVersionApi(APIView):
 
     @extend_schema(request=VersionInputSerializer, responses={200: dict})
     def post(self, request, pk):
-        application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+        application = selectors.get_application(request.user, pk)
         data = VersionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         application = services.update_product_version(

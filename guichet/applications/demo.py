@@ -11,9 +11,9 @@ from reportlab.pdfgen import canvas
 from guichet.accounts.demo import demo_password
 from guichet.accounts.models import User
 from guichet.applications import evidence, review
-from guichet.applications.api import documents_payload
 from guichet.applications.conventions import sign_convention
 from guichet.applications.models import Product
+from guichet.applications.selectors import documents_payload
 from guichet.applications.services import (
     add_document,
     create_application,

@@ -27,6 +27,7 @@ from guichet.applications.models import (
     Status,
 )
 from guichet.applications.notifications import notify_instructors, recipients
+from guichet.applications.services import require_owner
 from guichet.common.errors import ApplicationError
 from guichet.files.services import commit, verified_chunks
 from guichet.files.uploads import upload_from_stream
@@ -120,8 +121,7 @@ def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
 
 
 def _require_open(application: Application, by):
-    if by.is_agency or by.organisation_id != application.organisation_id:
-        raise ApplicationError("Seul le candidat dépose ses preuves.", extra={"status": 403})
+    require_owner(by, application, "Seul le candidat dépose ses preuves.")
     if not evidence_open(application):
         if (
             application.referential_version.referential.code == "DMN"
@@ -209,6 +209,40 @@ def add_evidence(
         },
     )
     return evidence
+
+
+def add_evidence_files(
+    *,
+    by,
+    application: Application,
+    proof_id,
+    uploads,
+    produced_on=None,
+    replaces=None,
+    names_version: str = "",
+) -> list[EvidenceFile]:
+    """Every upload of one request attached, or none; with `replaces`, the first file replaces
+    that one (kept in the history) and the others are added."""
+    from guichet.files.services import attach_all
+
+    pending = [replaces or None]
+    return attach_all(
+        uploads,
+        lambda upload: add_evidence(
+            by=by,
+            application=application,
+            proof_id=proof_id,
+            upload=upload,
+            produced_on=produced_on,
+            names_version=names_version,
+            replaces=pending.pop() if pending else None,
+        ),
+    )
+
+
+def proof_is_sensitive(proof_id) -> bool:
+    """Decides, before the body is read, whether an upload is encrypted as it streams."""
+    return ExpectedProof.objects.filter(pk=proof_id, sensitive=True).exists()
 
 
 @transaction.atomic

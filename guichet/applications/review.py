@@ -109,15 +109,52 @@ def _require_reviewer(by):
 def set_verdict(
     *, by, application: Application, item: str, verdict: str, comment: str = ""
 ) -> AdmissibilityVerdict:
-    _require_reviewer(by)
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    if application.status != Status.SUBMITTED:
-        raise ApplicationError("La candidature n'est pas en cours d'examen de recevabilité.")
+    application = _lock_for_review(by, application)
     known = {entry["item"] for entry in reviewable_items(application)}
     if item not in known:
         raise ApplicationError(
             "Élément inconnu du formulaire de recevabilité.", extra={"status": 404}
         )
+    return _add_verdict(by, application, item, verdict, comment)
+
+
+@transaction.atomic
+def set_verdicts(*, by, application: Application, opinions: dict[str, tuple[str, str]]) -> int:
+    """Several opinions at once (the review page): all are kept, or none when one is wrong;
+    an opinion equal to the item's latest is not repeated. Returns how many were kept."""
+    application = _lock_for_review(by, application)
+    labels = {entry["item"]: entry["label"] for entry in reviewable_items(application)}
+    latest = latest_verdicts(application)
+    kept, errors = 0, []
+    for item, (verdict, comment) in opinions.items():
+        if item not in labels:
+            errors.append(f"{item} : élément inconnu du formulaire de recevabilité.")
+            continue
+        previous = latest.get(item)
+        if previous and previous.verdict == verdict and previous.comment == (comment or "").strip():
+            continue
+        try:
+            _add_verdict(by, application, item, verdict, comment)
+            kept += 1
+        except ApplicationError as exc:
+            errors.append(f"{labels[item]} : {exc.message}")
+    if errors:
+        raise ApplicationError(
+            "Aucun avis n'a été enregistré : corrigez les points signalés.",
+            extra={"status": 400, "errors": errors},
+        )
+    return kept
+
+
+def _lock_for_review(by, application: Application) -> Application:
+    _require_reviewer(by)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Status.SUBMITTED:
+        raise ApplicationError("La candidature n'est pas en cours d'examen de recevabilité.")
+    return application
+
+
+def _add_verdict(by, application: Application, item: str, verdict: str, comment: str):
     verdict = VERDICT_ALIASES.get((verdict or "").strip().lower(), verdict)
     if verdict not in Verdict.values:
         raise ApplicationError(

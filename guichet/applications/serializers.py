@@ -114,6 +114,11 @@ class ApplicationPatchSerializer(serializers.Serializer):
     form = serializers.DictField(required=False)
     answers = serializers.DictField(required=False)
     profiles = serializers.ListField(child=serializers.CharField(), required=False)
+    extra_profiles = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="avec `answers` : les profils optionnels ajoutés aux profils obligatoires",
+    )
     product_version = serializers.CharField(required=False, allow_blank=True)
     is_group = serializers.BooleanField(required=False)
     group_members = serializers.ListField(child=serializers.DictField(), required=False)

@@ -4,6 +4,7 @@ one transaction with its journal entry; bad input raises ApplicationError and ch
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +27,12 @@ def _require_applicant(user):
             "Seuls les membres d'une organisation candidate déclarent des produits et des candidatures.",
             extra={"status": 403},
         )
+
+
+def require_owner(by, application: Application, message: str) -> None:
+    """Only a member of the applying organisation changes its application (R-ACT-1)."""
+    if by.is_agency or by.organisation_id != application.organisation_id:
+        raise ApplicationError(message, extra={"status": 403})
 
 
 def _clean_modules(modules) -> list[dict]:
@@ -109,7 +116,7 @@ def create_application(
     product_version = (product_version or "").strip()
     if not product_version:
         errors["product_version"] = "Indiquez la version du produit à certifier."
-    if referential_version.state != VersionState.PUBLISHED:
+    if referential_version.state != VersionState.PUBLISHED:  # as open_for_applications()
         errors["referential_version"] = (
             "Cette version du référentiel n'est pas ouverte aux candidatures."
         )
@@ -191,8 +198,8 @@ def _only_fixable(application: Application, data: dict, fixable: set[str]) -> di
             if key == "components" and not value and not (application.form or {}).get(key):
                 continue
             errors[f"form.{key}"] = "Cet élément n'est pas à corriger : il ne se modifie plus."
-    for key in ("answers", "profiles"):
-        if key in data and data[key] != getattr(application, key):
+    for key in ("answers", "profiles", "extra_profiles"):
+        if key in data and data[key] != getattr(application, key, None):
             errors[key] = "Le choix des profils est définitif depuis la soumission."
     for key in ("product_version", "is_group"):
         if key in data and data[key] != getattr(application, key):
@@ -215,12 +222,11 @@ def save_draft(
     """Saves whatever part of the form is given, incomplete (R-APP-7). Each given value is
     checked. By default (the API's PATCH) one wrong value refuses the whole save, with every
     error, and nothing changes; with `keep_valid` (the page's autosave) the valid values are
-    saved and the wrong ones reported in `application.draft_errors`, so typing is never lost."""
+    saved and the wrong ones reported in `application.draft_errors`, so typing is never lost.
+    With `answers` and `extra_profiles`, the profiles are those the answers make mandatory plus
+    the optional ones chosen (R-REF-4); `profiles` sets them directly (the API)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if by.is_agency:
-        raise ApplicationError(
-            "L'agence ne remplit pas le formulaire du candidat.", extra={"status": 403}
-        )
+    require_owner(by, application, "L'agence ne remplit pas le formulaire du candidat.")
     if application.status not in EDITABLE:
         raise ApplicationError(
             "La candidature a été soumise : le formulaire ne se modifie plus, sauf les éléments "
@@ -264,11 +270,18 @@ def save_draft(
             errors["answers"] = "Les réponses au questionnaire sont un objet."
         else:
             try:
-                evaluate_profiles(version, answers=answers)
+                derived = evaluate_profiles(version, answers=answers)
             except ApplicationError as exc:
                 errors["answers"] = exc.message
             else:
                 application.answers = answers
+                if "extra_profiles" in data:  # the page: the answers' profiles + those ticked
+                    try:
+                        extras = resolve_profiles(version, data.get("extra_profiles") or [])
+                    except ApplicationError as exc:
+                        errors["profiles"] = exc.message
+                    else:
+                        application.profiles = list(dict.fromkeys(derived.profiles + extras))
     if "profiles" in data:
         try:
             application.profiles = resolve_profiles(version, data.get("profiles") or [])
@@ -371,10 +384,7 @@ def update_product_version(*, by, application: Application, product_version: str
     """R-APP-4: the certified version may be updated before the end of the procedure; the
     form follows, and every document naming another version is then shown."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if by.is_agency or by.organisation_id != application.organisation_id:
-        raise ApplicationError(
-            "Seul le candidat met à jour la version certifiée.", extra={"status": 403}
-        )
+    require_owner(by, application, "Seul le candidat met à jour la version certifiée.")
     if application.status == Status.NOT_ADMISSIBLE:
         raise ApplicationError("La candidature est close : sa version ne change plus.")
     value = (product_version or "").strip()[:64]
@@ -408,31 +418,34 @@ def update_product_version(*, by, application: Application, product_version: str
     return application
 
 
-def profile_warnings(application: Application) -> list[dict]:
-    """Points the agency wants noticed about the profile choice (rule kind « warning »): shown,
-    never blocking (R-REF-4)."""
-    if not application.profiles:
-        return []
-    return evaluate_profiles(
-        application.referential_version,
-        answers=application.answers or None,
-        profiles=application.profiles,
-    ).warnings
+class Check(NamedTuple):
+    """What stands between the form and its submission (R-APP-7), and what to notice."""
+
+    missing: list
+    violations: list
+    warnings: list
+    mismatches: list
+
+    @property
+    def blocking(self) -> int:
+        return len(self.missing) + len(self.violations) + len(self.mismatches)
 
 
-def submission_problems(application: Application) -> tuple[list, list, list]:
-    """What keeps the form from being submitted: missing items, profile-rule violations,
-    documents naming another version (R-APP-7, R-REF-4, R-APP-4)."""
+def submission_problems(application: Application) -> Check:
+    """Missing items, profile-rule violations (blocking) and warnings (shown only, R-REF-4),
+    documents naming another version (R-APP-4); the rules are evaluated once."""
     missing = admissibility.missing_items(application, present_documents(application))
-    violations = []
+    if application.status == Status.TO_FIX:
+        missing += _documents_not_redeposited(application)
+    violations, warnings = [], []
     if application.profiles:
         evaluation = evaluate_profiles(
             application.referential_version,
             answers=application.answers or None,
             profiles=application.profiles,
         )
-        violations = list(evaluation.violations)
-    return missing, violations, version_mismatches(application)
+        violations, warnings = list(evaluation.violations), list(evaluation.warnings)
+    return Check(missing, violations, warnings, version_mismatches(application))
 
 
 @transaction.atomic
@@ -440,22 +453,18 @@ def submit(*, by, application: Application) -> Application:
     """Submits the admissibility form: refused with every missing item at once; after it, the
     profile choice is final (R-APP-7, R-REF-6)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if by.is_agency:
-        raise ApplicationError("Seul le candidat soumet sa candidature.", extra={"status": 403})
+    require_owner(by, application, "Seul le candidat soumet sa candidature.")
     if application.status not in (Status.DRAFT, Status.TO_FIX):
         raise ApplicationError("Cette candidature a déjà été soumise.")
-    missing, violations, mismatches = submission_problems(application)
-    if application.status == Status.TO_FIX:
-        missing += _documents_not_redeposited(application)
-    if missing or violations or mismatches:
+    check = submission_problems(application)
+    if check.blocking:
         raise ApplicationError(
-            f"La candidature ne peut pas encore être soumise : {len(missing) + len(violations) + len(mismatches)} "
-            "point(s) à traiter.",
+            f"La candidature ne peut pas encore être soumise : {check.blocking} point(s) à traiter.",
             extra={
                 "status": 400,
-                "missing": missing,
-                "violations": violations,
-                "version_mismatches": mismatches,
+                "missing": check.missing,
+                "violations": check.violations,
+                "version_mismatches": check.mismatches,
             },
         )
     before = application.status
@@ -550,8 +559,7 @@ def add_document(
 
     application = Application.objects.select_for_update().get(pk=application.pk)
     spec = _document_spec(application, item)
-    if by.is_agency:
-        raise ApplicationError("Seul le candidat dépose ses documents.", extra={"status": 403})
+    require_owner(by, application, "Seul le candidat dépose ses documents.")
     _check_document_editable(application, item)
     stored = commit(upload, by=by, produced_on=produced_on)
     document = AdmissibilityDocument.objects.create(
@@ -578,11 +586,29 @@ def add_document(
     return document
 
 
+def add_documents(
+    *, by, application: Application, item: str, uploads, produced_on=None, names_version: str = ""
+) -> list:
+    """Every upload of one request attached, or none (R-EVD-2)."""
+    from guichet.files.services import attach_all
+
+    return attach_all(
+        uploads,
+        lambda upload: add_document(
+            by=by,
+            application=application,
+            item=item,
+            upload=upload,
+            produced_on=produced_on,
+            names_version=names_version,
+        ),
+    )
+
+
 @transaction.atomic
 def withdraw_document(*, by, document) -> None:
     application = Application.objects.select_for_update().get(pk=document.application_id)
-    if by.is_agency:
-        raise ApplicationError("Seul le candidat retire ses documents.", extra={"status": 403})
+    require_owner(by, application, "Seul le candidat retire ses documents.")
     _check_document_editable(application, document.item)
     if document.withdrawn_at:
         raise ApplicationError("Ce fichier a déjà été retiré.")

@@ -1,7 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,14 +8,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from guichet.applications import review, selectors, services
-from guichet.applications.api import documents_payload, parse_produced_on
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
 from guichet.applications.models import Convention, Status
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response, install_handler, take_uploads
-from guichet.files.services import allowed_types_text, attach_all, max_upload_text
-from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
+from guichet.files.services import allowed_types_text, max_upload_text, parse_produced_on
+from guichet.referentials.models import Pathway, ReferentialVersion
 from guichet.referentials.selectors import evaluate_profiles
 
 applicant_required = role_required(lambda user: bool(user.organisation_id) and not user.is_agency)
@@ -91,9 +88,7 @@ def _pathways():
 def application_create(request):
     products = list(selectors.products_for(request.user))
     versions = list(
-        ReferentialVersion.objects.filter(state=VersionState.PUBLISHED).select_related(
-            "referential"
-        )
+        ReferentialVersion.objects.open_for_applications().select_related("referential")
     )
     errors, values = {}, request.POST
     if request.method == "POST":
@@ -141,24 +136,24 @@ def application_create(request):
 
 @login_required
 def application_detail(request, pk):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     if application.status in (Status.DRAFT, Status.TO_FIX):
-        missing, violations, mismatches = services.submission_problems(application)
+        check = services.submission_problems(application)
     else:
-        missing, violations, mismatches = [], [], services.version_mismatches(application)
+        check = services.Check([], [], [], services.version_mismatches(application))
     labels = {p.code: p.label for p in application.referential_version.profiles.all()}
     return render(
         request,
         "applications/detail.html",
         {
             "application": application,
-            "missing": missing,
+            "missing": check.missing,
             "to_fix": _to_fix_rows(application),
             "convention": Convention.objects.filter(application=application).first(),
             "can_review": review.can_review(request.user),
-            "violations": violations,
-            "warnings": services.profile_warnings(application),
-            "mismatches": mismatches,
+            "violations": check.violations,
+            "warnings": check.warnings,
+            "mismatches": check.mismatches,
             "profiles": [labels.get(code, code) for code in application.profiles],
             "modules": list(application.product.modules.all()),
         },
@@ -167,7 +162,7 @@ def application_detail(request, pk):
 
 @login_required
 def application_form(request, pk):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     fixable = None
     if application.status == Status.TO_FIX:
         fixable = set(review.items_to_fix(application))
@@ -181,15 +176,8 @@ def application_form(request, pk):
         if form.is_valid() and profiles_form.is_valid():
             payload = form.payload()
             if not application.profiles_final:
-                answers = profiles_form.answers()
-                payload["answers"] = answers
-                extras = list(profiles_form.cleaned_data["extra"])
-                mandatory = (
-                    evaluate_profiles(application.referential_version, answers=answers).profiles
-                    if answers
-                    else []
-                )
-                payload["profiles"] = list(dict.fromkeys(mandatory + extras))
+                payload["answers"] = profiles_form.answers()
+                payload["extra_profiles"] = list(profiles_form.cleaned_data["extra"])
             try:
                 saved = services.save_draft(
                     by=request.user, application=application, data=payload, keep_valid=True
@@ -218,7 +206,7 @@ def application_form(request, pk):
                     f"Brouillon enregistré à {now}, sauf les champs signalés, à corriger.",
                 )
     to_fix = review.items_to_fix(application) if fixable is not None else {}
-    documents = documents_payload(application)
+    documents = selectors.documents_payload(application)
     for document in documents:
         key = f"documents.{document['item']}"
         document["can_upload"] = editable and (fixable is None or key in fixable)
@@ -255,7 +243,7 @@ def _refused(request, autosave, message, pk):
 @applicant_required
 @require_POST
 def application_submit(request, pk):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     try:
         services.submit(by=request.user, application=application)
     except ApplicationError as exc:
@@ -284,15 +272,15 @@ def document_upload(request, pk, item):
 @csrf_protect
 @applicant_required
 def _document_upload(request, pk, item, handler):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     return _receive_uploads(
         request,
         handler,
-        lambda upload, produced_on: services.add_document(
+        lambda uploads, produced_on: services.add_documents(
             by=request.user,
             application=application,
             item=item,
-            upload=upload,
+            uploads=uploads,
             produced_on=produced_on,
             names_version=request.POST.get("names_version", ""),
         ),
@@ -301,13 +289,13 @@ def _document_upload(request, pk, item, handler):
 
 
 def _receive_uploads(request, handler, attach, *, back):
-    """Shared by the pages that receive files: every file or none, a JSON answer for the
-    progress-bar script, a message and a redirect otherwise."""
+    """Shared by the pages that receive files: `attach(uploads, produced_on)` keeps every file
+    or none; a JSON answer for the progress-bar script, a message and a redirect otherwise."""
     wants_json = request.headers.get("X-Requested-With") == "fetch"
     try:
         uploads = take_uploads(handler, request.FILES)
         produced_on = parse_produced_on(request.POST.get("produced_on"))
-        created = attach_all(uploads, lambda upload: attach(upload, produced_on))
+        created = attach(uploads, produced_on)
     except ApplicationError as exc:
         if wants_json:
             return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
@@ -322,12 +310,8 @@ def _receive_uploads(request, handler, attach, *, back):
 
 @login_required
 def file_download(request, pk, file_id):
-    from guichet.applications.evidence import can_read_file
-
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-    stored = selectors.application_file(application, file_id)
-    if not can_read_file(request.user, application, stored):
-        raise PermissionDenied
+    application = selectors.get_application(request.user, pk)
+    stored = selectors.application_file(application, file_id, request.user)
     try:
         return download_response(stored)
     except ApplicationError as exc:
@@ -338,7 +322,7 @@ def file_download(request, pk, file_id):
 @applicant_required
 @require_POST
 def document_withdraw(request, pk, file_id):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     document = get_object_or_404(application.documents, file_id=file_id)
     try:
         services.withdraw_document(by=request.user, document=document)
@@ -358,45 +342,28 @@ reviewer_required = role_required(review.can_review)
 
 @reviewer_required
 def admissibility_review(request, pk):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     items = review.reviewable_items(application)
     if request.method == "POST":
-        if application.status != Status.SUBMITTED:
-            messages.error(request, "La candidature n'est pas en cours d'examen de recevabilité.")
-            return redirect("applications:review", pk=pk)
-        saved, errors = 0, []
+        opinions = {
+            entry["item"]: (
+                request.POST[f"verdict-{entry['item']}"],
+                request.POST.get(f"comment-{entry['item']}", ""),
+            )
+            for entry in items
+            if request.POST.get(f"verdict-{entry['item']}")
+        }
         try:
-            with transaction.atomic():
-                for entry in items:
-                    value = request.POST.get(f"verdict-{entry['item']}")
-                    if not value:
-                        continue
-                    comment = request.POST.get(f"comment-{entry['item']}", "")
-                    latest = review.latest_verdicts(application).get(entry["item"])
-                    if latest and latest.verdict == value and latest.comment == comment.strip():
-                        continue
-                    try:
-                        review.set_verdict(
-                            by=request.user,
-                            application=application,
-                            item=entry["item"],
-                            verdict=value,
-                            comment=comment,
-                        )
-                        saved += 1
-                    except ApplicationError as exc:
-                        errors.append(f"{entry['label']} : {exc.message}")
-                if errors:
-                    raise ApplicationError(" ".join(errors))
-        except ApplicationError:
-            for error in errors:
+            kept = review.set_verdicts(by=request.user, application=application, opinions=opinions)
+        except ApplicationError as exc:
+            for error in exc.extra.get("errors", []):
                 messages.error(request, error)
-            messages.error(request, "Aucun avis n'a été enregistré : corrigez les points signalés.")
+            messages.error(request, exc.message)
         else:
-            messages.success(request, f"{saved} avis enregistré{'s' if saved > 1 else ''}.")
+            messages.success(request, f"{kept} avis enregistré{'s' if kept > 1 else ''}.")
         return redirect("applications:review", pk=pk)
     latest = review.latest_verdicts(application)
-    documents = {d["item"]: d["files"] for d in documents_payload(application)}
+    documents = {d["item"]: d["files"] for d in selectors.documents_payload(application)}
     rows = []
     for entry in items:
         files = (
@@ -426,7 +393,7 @@ def admissibility_review(request, pk):
 @reviewer_required
 @require_POST
 def admissibility_decision(request, pk):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     try:
         review.decide(
             by=request.user,
@@ -460,10 +427,8 @@ def _to_fix_rows(application) -> list[dict]:
 
 @login_required
 def convention_pdf(request, pk):
-    from guichet.applications.api import _convention_of
-
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-    convention = _convention_of(application)
+    application = selectors.get_application(request.user, pk)
+    convention = selectors.convention_of(application)
     return download_response(convention.signed or convention.draft)
 
 
@@ -472,7 +437,7 @@ def convention_pdf(request, pk):
 def convention_sign(request, pk):
     from guichet.applications.conventions import sign_convention
 
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     if request.POST.get("confirm") != "on":
         messages.error(request, "Cochez la case pour confirmer que vous signez la convention.")
         return redirect(reverse("applications:detail", args=[pk]) + "#convention")
@@ -501,7 +466,7 @@ def evidence_page(request, pk):
     from guichet.applications import evidence
     from guichet.applications.conventions import evidence_open
 
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     sections = evidence.tree(application)
     is_open = evidence_open(application)
     return render(
@@ -524,12 +489,11 @@ def evidence_page(request, pk):
 
 @csrf_exempt
 def evidence_upload(request, pk, proof):
-    from guichet.referentials.models import ExpectedProof
+    from guichet.applications.evidence import proof_is_sensitive
 
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    sensitive = ExpectedProof.objects.filter(pk=proof, sensitive=True).exists()
-    handler = install_handler(request, encrypt=sensitive)
+    handler = install_handler(request, encrypt=proof_is_sensitive(proof))
     return _evidence_upload(request, pk, proof, handler)
 
 
@@ -538,18 +502,17 @@ def evidence_upload(request, pk, proof):
 def _evidence_upload(request, pk, proof, handler):
     from guichet.applications import evidence
 
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
-    replaces = [request.POST.get("replaces") or None]  # one file replaces, the others are added
+    application = selectors.get_application(request.user, pk)
 
-    def attach(upload, produced_on):
-        return evidence.add_evidence(
+    def attach(uploads, produced_on):
+        return evidence.add_evidence_files(
             by=request.user,
             application=application,
             proof_id=proof,
-            upload=upload,
+            uploads=uploads,
             produced_on=produced_on,
             names_version=request.POST.get("names_version", ""),
-            replaces=replaces.pop() if replaces else None,
+            replaces=request.POST.get("replaces") or None,
         )
 
     return _receive_uploads(
@@ -565,7 +528,7 @@ def _evidence_upload(request, pk, proof, handler):
 def section_submit(request, pk, section):
     from guichet.applications import evidence
 
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     try:
         evidence.submit_section(by=request.user, application=application, section_code=section)
     except ApplicationError as exc:
@@ -591,7 +554,7 @@ def section_submit(request, pk, section):
 @applicant_required
 @require_POST
 def application_version(request, pk):
-    application = get_object_or_404(selectors.applications_for(request.user), pk=pk)
+    application = selectors.get_application(request.user, pk)
     try:
         application = services.update_product_version(
             by=request.user,

@@ -27,6 +27,16 @@ TITLES = {
 }
 
 
+class FileResponseNegotiation:
+    """For API views that answer a file or a stream: `?format=` is theirs, not DRF's renderer
+    choice, and their errors still come as JSON problems."""
+
+    def perform_content_negotiation(self, request, force=False):
+        from rest_framework.renderers import JSONRenderer
+
+        return (JSONRenderer(), JSONRenderer.media_type)
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"

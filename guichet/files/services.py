@@ -143,3 +143,42 @@ def attach_all(uploads, attach) -> list:
         forget_files([item.file for item in created])
         raise
     return created
+
+
+def describe(stored: StoredFile, **extra) -> dict:
+    """What the API and the pages show of a deposited file (R-EVD-2)."""
+    return {
+        "id": str(stored.id),
+        "name": stored.original_name,
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "content_type": stored.content_type,
+        "encrypted": stored.encrypted,
+        "uploaded_at": stored.uploaded_at,
+        "uploaded_by": stored.uploaded_by.email,
+        "produced_on": stored.produced_on,
+        **extra,
+    }
+
+
+def parse_produced_on(value):
+    """The date the applicant says the document was produced (not its upload date)."""
+    import datetime as dt
+
+    if not value:
+        return None
+    try:
+        produced = dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ApplicationError(
+            "Date de production invalide : format AAAA-MM-JJ attendu.",
+            field="produced_on",
+            extra={"status": 400},
+        ) from None
+    if produced > dt.date.today():
+        raise ApplicationError(
+            "La date de production ne peut pas être dans le futur.",
+            field="produced_on",
+            extra={"status": 400},
+        )
+    return produced

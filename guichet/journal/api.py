@@ -1,9 +1,9 @@
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import BasePermission
-from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from guichet.common.api import FileResponseNegotiation
 from guichet.common.errors import ApplicationError
 from guichet.journal import exports
 
@@ -23,14 +23,10 @@ def stream(fmt: str, queryset) -> StreamingHttpResponse:
     return StreamingHttpResponse(exports.chunks(fmt, queryset), content_type=exports.FORMATS[fmt])
 
 
-class JournalExportApi(APIView):
+class JournalExportApi(FileResponseNegotiation, APIView):
     """The whole journal, or one application's entries, as JSON (default) or CSV."""
 
     permission_classes = [IsAuditor]
-
-    def perform_content_negotiation(self, request, force=False):
-        # `?format=` names the export format here, not one of DRF's renderers.
-        return (JSONRenderer(), JSONRenderer.media_type)
 
     @extend_schema(
         parameters=[

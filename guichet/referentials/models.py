@@ -33,6 +33,10 @@ class ReferentialVersionQuerySet(models.QuerySet):
     def public(self):
         return self.filter(state__in=PUBLIC_STATES)
 
+    def open_for_applications(self):
+        """Only a published version takes new applications (a retired one is still shown)."""
+        return self.filter(state=VersionState.PUBLISHED)
+
     def visible_to(self, user):
         if user.is_authenticated and getattr(user, "is_agency", False):
             return self.all()

@@ -89,7 +89,7 @@ def deposit_required_documents(application, by):
 
     from django.db import transaction
 
-    from guichet.applications.api import documents_payload
+    from guichet.applications.selectors import documents_payload
     from guichet.applications.services import add_document
     from guichet.files.uploads import upload_from_stream
 
