@@ -19,8 +19,7 @@ def install_handler(django_request, *, encrypt: bool) -> StreamingUploadHandler:
 
 def take_uploads(handler: StreamingUploadHandler, files, field: str = "file") -> list:
     if handler.error:
-        status = 413 if "taille" in handler.error else 400
-        raise ApplicationError(handler.error, extra={"status": status})
+        raise ApplicationError(handler.error, extra={"status": handler.error_status})
     uploads = files.getlist(field)
     if not uploads:
         raise ApplicationError(

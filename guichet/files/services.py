@@ -13,7 +13,7 @@ from django.db import transaction
 from guichet.common.errors import ApplicationError
 from guichet.files import crypto
 from guichet.files.models import StoredFile
-from guichet.files.uploads import StreamedUpload, discard, files_root
+from guichet.files.uploads import StreamedUpload, discard, files_root, size_text
 
 READ_CHUNK = 1024 * 1024
 
@@ -120,8 +120,7 @@ def verified_chunks(stored: StoredFile) -> Iterator[bytes]:
 
 
 def max_upload_text() -> str:
-    limit = settings.GUICHET_UPLOAD_MAX_BYTES
-    return f"{limit / 1024**3:.0f} Gio" if limit >= 1024**3 else f"{limit / 1024**2:.0f} Mio"
+    return size_text(settings.GUICHET_UPLOAD_MAX_BYTES)
 
 
 def forget_files(stored_files) -> None:

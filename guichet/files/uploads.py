@@ -18,6 +18,11 @@ from guichet.files import crypto
 HEAD_BYTES = 8192
 
 
+def size_text(size: int) -> str:
+    """A size limit as people read it: « 2 Gio », « 20 Mio »."""
+    return f"{size / 1024**3:.0f} Gio" if size >= 1024**3 else f"{size / 1024**2:.0f} Mio"
+
+
 def files_root() -> Path:
     return Path(settings.GUICHET_FILES_ROOT)
 
@@ -68,6 +73,7 @@ class StreamingUploadHandler(FileUploadHandler):
         self.encrypt = encrypt
         self.max_bytes = max_bytes or settings.GUICHET_UPLOAD_MAX_BYTES
         self.error = ""
+        self.error_status = 400
         self.uploads: list[StreamedUpload] = []
         self._out = None
 
@@ -106,9 +112,10 @@ class StreamingUploadHandler(FileUploadHandler):
         self._size += len(raw_data)
         if self._size > self.max_bytes:
             self._abort()
-            limit = self.max_bytes / 1024**3
-            shown = f"{limit:.0f} Gio" if limit >= 1 else f"{self.max_bytes / 1024**2:.0f} Mio"
-            self.error = f"Le fichier dépasse la taille maximale autorisée ({shown})."
+            self.error = (
+                f"Le fichier dépasse la taille maximale autorisée ({size_text(self.max_bytes)})."
+            )
+            self.error_status = 413
             raise StopUpload(connection_reset=True)
         self._hash.update(raw_data)
         if len(self._head) < HEAD_BYTES:
