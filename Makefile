@@ -28,7 +28,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 test: install system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

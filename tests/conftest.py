@@ -4,6 +4,21 @@ from guichet.accounts.models import Role, User
 from guichet.referentials.services import load_catalogue
 
 
+def pytest_configure(config):
+    """Passwords hash fast in tests: the production hasher (PBKDF2, a million rounds) would
+    spend most of the suite's time on user fixtures and logins."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The shipped catalogue is loaded once per test database; tests roll back to it."""
+    with django_db_blocker.unblock():
+        load_catalogue()
+
+
 @pytest.fixture(scope="session")
 def _signing_keys(tmp_path_factory):
     """The agency's signing certificate, generated once for the session (RSA is slow)."""
@@ -23,6 +38,7 @@ def _isolated_var(settings, tmp_path, _signing_keys):
 
 @pytest.fixture
 def catalogue(db):
+    # Already there, unless a transactional test flushed the database before this one.
     load_catalogue()
 
 

@@ -3,7 +3,9 @@ publishing a version. Every write is one transaction: it completes or changes no
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -187,8 +189,16 @@ def write_version(
 
 
 def _load_yaml(path: Path) -> dict:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The shipped YAML, parsed once per file version (libyaml's C parser when present)."""
+    stat = path.stat()
+    return copy.deepcopy(_parse_yaml(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_yaml(path: str, mtime_ns: int, size: int) -> dict:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)  # noqa: S506 (a safe loader)
 
 
 def _catalogue_requirements(data: dict) -> list[RequirementRow]:
