@@ -16,7 +16,11 @@ def main() -> int:
     args = parser.parse_args()
     python = sys.executable
     manage = str(ROOT / "manage.py")
-    worker = subprocess.Popen([python, manage, "db_worker", "--interval", "1"], cwd=ROOT)
+    worker = subprocess.Popen(
+        [python, manage, "db_worker", "--interval", "1", "--no-reload"], cwd=ROOT
+    )
+    # Enqueues the periodic tasks (deadline sweep, journal checkpoint…) when they are due.
+    scheduler = subprocess.Popen([python, manage, "run_periodic", "--loop"], cwd=ROOT)
     try:
         server = subprocess.run(
             [python, manage, "runserver", f"127.0.0.1:{args.port}", "--noreload"], cwd=ROOT
@@ -25,11 +29,13 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for process in (scheduler, worker):
+            process.send_signal(signal.SIGTERM)
+        for process in (scheduler, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,63 @@
+"""Periodic tasks (sweeps, checkpoints, re-verifications): declared once beside the task, and
+enqueued by `manage.py run_periodic` when due. The task itself runs in the task worker
+(django-tasks); the scheduler only decides when. Safe when several schedulers run at once:
+the row of each task is locked with SKIP LOCKED, so one of them enqueues it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+_REGISTRY: dict[str, Periodic] = {}
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task: object  # a django_tasks Task
+    every: dt.timedelta
+    label: str
+
+
+def periodic(*, every: dt.timedelta, label: str):
+    """Registers a django-tasks task to be enqueued every `every`; `label` is French, for
+    the operator. Use under `@task()`: `@periodic(every=…, label=…)` then `@task()`."""
+
+    def register(task):
+        name = task.module_path
+        _REGISTRY[name] = Periodic(name=name, task=task, every=every, label=label)
+        return task
+
+    return register
+
+
+def registered() -> list[Periodic]:
+    return sorted(_REGISTRY.values(), key=lambda p: p.name)
+
+
+def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
+    """Enqueues every registered task whose period has elapsed; returns those enqueued."""
+    from guichet.common.models import PeriodicRun
+
+    now = now or timezone.now()
+    enqueued = []
+    for entry in registered():
+        PeriodicRun.objects.get_or_create(name=entry.name)
+        with transaction.atomic():
+            run = (
+                PeriodicRun.objects.select_for_update(skip_locked=True)
+                .filter(name=entry.name)
+                .first()
+            )
+            if run is None:  # another scheduler holds it right now
+                continue
+            if run.last_enqueued_at and now - run.last_enqueued_at < entry.every:
+                continue
+            run.last_enqueued_at = now
+            run.save(update_fields=["last_enqueued_at"])
+            transaction.on_commit(entry.task.enqueue)
+            enqueued.append(entry)
+    return enqueued
