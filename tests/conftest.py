@@ -6,13 +6,16 @@ from guichet.referentials.services import load_catalogue
 
 def pytest_configure(config):
     """Passwords hash fast in tests: the production hasher (PBKDF2, a million rounds) would
-    spend most of the suite's time on user fixtures and logins."""
-    from django.conf import settings
+    spend most of the suite's time on user fixtures and logins. Tasks run at once where they
+    are enqueued (after the commit that enqueues them), so a test sees their effect; the real
+    worker (django-tasks-db) runs them in `make run`. Through override_settings, so that the
+    caches built from the old values (hashers, task backends) are reset."""
+    from django.test.utils import override_settings
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Tasks run at once where they are enqueued (after the commit that enqueues them), so a
-    # test sees their effect; the real worker (django-tasks-db) runs them in `make run`.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+    ).enable()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,12 @@ from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
 from guichet.applications import evidence
-from guichet.applications.conventions import send_convention, sign_convention
+from guichet.applications.conventions import (
+    prepare_convention,
+    seal_convention,
+    send_convention,
+    sign_convention,
+)
 from guichet.applications.models import (
     Application,
     Convention,
@@ -136,8 +141,10 @@ def organisation_a():
         status=Status.ADMISSIBLE, profiles=["general"]
     )
     application.refresh_from_db()
-    send_convention(application, by=responsible)
+    convention = send_convention(application, by=responsible)
+    prepare_convention(convention.pk, by_id=responsible.pk)  # the worker's part
     sign_convention(by=responsible, application=application, password=PASSWORD)
+    seal_convention(convention.pk)
     node = evidence.tree(application)[0]
     proof = node.requirements[0]["scenarios"][0]["proofs"][0]["proof"]
     evidence.add_evidence(

@@ -282,8 +282,7 @@ class ConventionPdfApi(FileResponseNegotiation, APIView):
     @extend_schema(responses={200: bytes})
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
-        convention = selectors.convention_of(application)
-        return download_response(convention.signed or convention.draft)
+        return download_response(selectors.convention_document(application))
 
 
 class ConventionSignApi(APIView):
@@ -304,7 +303,9 @@ class ConventionSignApi(APIView):
                 "number": convention.number,
                 "signed_at": convention.signed_at,
                 "signer": convention.signer_name,
-                "sha256": convention.signed.sha256,
+                # The task worker seals the signed PDF right after: null until then.
+                "sealed": convention.is_sealed,
+                "sha256": convention.signed.sha256 if convention.is_sealed else None,
             }
         )
 

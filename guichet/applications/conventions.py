@@ -18,11 +18,13 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from guichet.accounts.models import User
 from guichet.applications.models import Application, Convention, Status
 from guichet.applications.notifications import notify_applicant
 from guichet.common.errors import ApplicationError
+from guichet.common.tasks import enqueue_on_commit
 from guichet.files.services import commit
-from guichet.files.uploads import upload_from_stream
+from guichet.files.uploads import discard, upload_from_stream
 from guichet.journal.services import record
 from guichet.signing.pdf import seal
 
@@ -175,35 +177,73 @@ def render_pdf(
 
 @transaction.atomic
 def send_convention(application: Application, *, by) -> Convention:
-    """Generates the convention and tells the applicant. DMN: when the application becomes
-    recevable; TLC: when every applicable section is conforme (R-CONV-2, called by the review)."""
+    """Opens the convention and asks the task worker for its PDF; the applicant is told once
+    it is ready. DMN: when the application becomes recevable; TLC: when every applicable
+    section is conforme (R-CONV-2, called by the review)."""
+    from guichet.applications import tasks
+
     existing = Convention.objects.filter(application=application).first()
     if existing:
         return existing
     number = f"CONV-{application.reference}"
-    upload = upload_from_stream(
-        render_pdf(application, number), f"convention-{application.reference}.pdf"
-    )
-    stored = commit(upload, by=by)
     convention = Convention.objects.create(
-        application=application, number=number, draft=stored, term_years=TERM_YEARS
+        application=application, number=number, term_years=TERM_YEARS
     )
     record(
         action="convention.send",
         obj=convention,
         by=by,
         application_id=application.pk,
-        after={"number": number, "draft_sha256": stored.sha256},
+        after={"number": number},
     )
-    notify_applicant(
-        application,
-        "convention à signer",
-        f"La convention {number} est prête. Le Responsable habilité la signe sur la plateforme ; "
-        "le dépôt des preuves s'ouvre ensuite."
-        if application.referential_version.referential.code == "DMN"
-        else f"La convention {number} est prête : le Responsable habilité la signe sur la plateforme.",
-    )
+    enqueue_on_commit(tasks.prepare_convention, convention.pk, by.pk)
     return convention
+
+
+def prepare_convention(convention_id: int, *, by_id: int) -> Convention:
+    """The task worker's part: the PDF to sign, generated outside the request, on behalf of
+    the agent who declared the application recevable (`by_id`). Idempotent."""
+    convention = Convention.objects.select_related("application").get(pk=convention_id)
+    if convention.is_ready:
+        return convention
+    application = _application_for_pdf(convention.application_id)
+    upload = upload_from_stream(
+        render_pdf(application, convention.number), f"convention-{application.reference}.pdf"
+    )
+    with transaction.atomic():
+        convention = Convention.objects.select_for_update().get(pk=convention_id)
+        if convention.is_ready:
+            discard(upload.temp_path)
+            return convention
+        by = User.objects.get(pk=by_id)
+        stored = commit(upload, by=by)
+        convention.draft = stored
+        convention.save(update_fields=["draft"])
+        record(
+            action="convention.draft",
+            obj=convention,
+            by=by,
+            application_id=application.pk,
+            after={"number": convention.number, "draft_sha256": stored.sha256},
+        )
+        notify_applicant(
+            application,
+            "convention à signer",
+            f"La convention {convention.number} est prête. Le Responsable habilité la signe sur "
+            "la plateforme"
+            + (
+                " ; le dépôt des preuves s'ouvre ensuite."
+                if application.referential_version.referential.code == "DMN"
+                else "."
+            ),
+        )
+    return convention
+
+
+def _application_for_pdf(application_id: int) -> Application:
+    return Application.objects.select_related(
+        "organisation", "product", "referential_version__referential", "pathway", "pathology"
+    ).get(pk=application_id)
 
 
 def _confirm_identity(user, *, password: str, otp: str) -> str:
@@ -231,7 +271,10 @@ def _confirm_identity(user, *, password: str, otp: str) -> str:
 def sign_convention(
     *, by, application: Application, password: str = "", otp: str = ""
 ) -> Convention:
-    """The Responsable habilité confirms (password or TOTP code); the platform seals the PDF."""
+    """The Responsable habilité confirms (password or TOTP code) and signs; the task worker
+    then seals the signed PDF with the agency's certificate (R-CONV-3)."""
+    from guichet.applications import tasks
+
     application = Application.objects.select_for_update().get(pk=application.pk)
     convention = Convention.objects.select_for_update().filter(application=application).first()
     if convention is None:
@@ -245,47 +288,77 @@ def sign_convention(
         )
     if convention.is_signed:
         raise ApplicationError("La convention est déjà signée.")
-    method = _confirm_identity(by, password=password, otp=otp)
-    now = timezone.localtime()
-    name = by.get_full_name() or by.email
-    unsigned = render_pdf(
-        application, convention.number, signature={"name": name, "at": now, "method": method}
-    )
-    with tempfile.TemporaryFile() as sealed:
-        seal(
-            unsigned,
-            sealed,
-            name=name,
-            reason=f"Signature de la convention {convention.number} par le Responsable habilité",
+    if not convention.is_ready:
+        raise ApplicationError(
+            "La convention est en préparation : elle se signe dès qu'elle vous est envoyée.",
+            extra={"status": 409},
         )
-        sealed.seek(0)
-        upload = upload_from_stream(sealed, f"convention-{application.reference}-signee.pdf")
-    stored = commit(upload, by=by)
-    convention.signed, convention.signed_by, convention.signer_name, convention.signed_at = (
-        stored,
+    method = _confirm_identity(by, password=password, otp=otp)
+    convention.signed_by, convention.signer_name, convention.signed_at = (
         by,
-        name,
-        now,
+        by.get_full_name() or by.email,
+        timezone.now(),
     )
-    convention.save(update_fields=["signed", "signed_by", "signer_name", "signed_at"])
+    convention.signature_method = method
+    convention.save(update_fields=["signed_by", "signer_name", "signed_at", "signature_method"])
     record(
         action="convention.sign",
         obj=convention,
         by=by,
         application_id=application.pk,
-        after={
-            "number": convention.number,
-            "signer": name,
-            "method": method,
-            "sha256": stored.sha256,
-        },
+        after={"number": convention.number, "signer": convention.signer_name, "method": method},
     )
-    notify_applicant(
-        application,
-        "convention signée",
-        f"La convention {convention.number} est signée par {name}. Vous pouvez déposer les preuves, "
-        "section par section.",
-    )
+    enqueue_on_commit(tasks.seal_convention, convention.pk)
+    return convention
+
+
+def seal_convention(convention_id: int) -> Convention:
+    """The task worker's part: the signed PDF, naming who signed and when, sealed with a PAdES
+    signature by the agency's certificate. Idempotent."""
+    convention = Convention.objects.get(pk=convention_id)
+    if convention.is_sealed or not convention.is_signed:
+        return convention
+    application = _application_for_pdf(convention.application_id)
+    signature = {
+        "name": convention.signer_name,
+        "at": timezone.localtime(convention.signed_at),
+        "method": convention.signature_method,
+    }
+    with tempfile.TemporaryFile() as sealed:
+        seal(
+            render_pdf(application, convention.number, signature=signature),
+            sealed,
+            name=convention.signer_name,
+            reason=f"Signature de la convention {convention.number} par le Responsable habilité",
+        )
+        sealed.seek(0)
+        upload = upload_from_stream(sealed, f"convention-{application.reference}-signee.pdf")
+    with transaction.atomic():
+        convention = Convention.objects.select_for_update().get(pk=convention_id)
+        if convention.is_sealed:
+            discard(upload.temp_path)
+            return convention
+        stored = commit(upload, by=convention.signed_by)
+        convention.signed = stored
+        convention.save(update_fields=["signed"])
+        record(
+            action="convention.seal",
+            obj=convention,
+            by=convention.signed_by,
+            application_id=application.pk,
+            after={"number": convention.number, "sha256": stored.sha256},
+        )
+        notify_applicant(
+            application,
+            "convention signée",
+            f"La convention {convention.number} est signée par {convention.signer_name} et "
+            "scellée par l'agence."
+            + (
+                " Vous pouvez déposer les preuves, section par section."
+                if application.referential_version.referential.code == "DMN"
+                else ""
+            ),
+        )
     return convention
 
 
@@ -295,5 +368,5 @@ def evidence_open(application: Application) -> bool:
     if application.status not in (Status.ADMISSIBLE,):
         return False
     if application.referential_version.referential.code == "DMN":
-        return Convention.objects.filter(application=application, signed__isnull=False).exists()
+        return Convention.objects.filter(application=application, signed_at__isnull=False).exists()
     return True

@@ -11,7 +11,12 @@ from reportlab.pdfgen import canvas
 from guichet.accounts.demo import demo_password
 from guichet.accounts.models import User
 from guichet.applications import evidence, review
-from guichet.applications.conventions import sign_convention
+from guichet.applications.conventions import (
+    prepare_convention,
+    seal_convention,
+    sign_convention,
+)
+from guichet.applications.evidence import issue_acknowledgment
 from guichet.applications.models import Product
 from guichet.applications.selectors import documents_payload
 from guichet.applications.services import (
@@ -228,6 +233,7 @@ def ensure_demo_applications() -> list[str]:
     submit(by=responsible, application=to_sign)
     _review_all(to_sign, instructor)
     review.decide(by=instructor, application=to_sign, decision="admissible")
+    prepare_convention(to_sign.convention.pk, by_id=instructor.pk)
 
     # 5. TLC, evidence in progress (another organisation).
     in_progress = filled(
@@ -251,6 +257,11 @@ def ensure_demo_applications() -> list[str]:
     submit(by=responsible, application=complete)
     _review_all(complete, instructor)
     review.decide(by=instructor, application=complete, decision="admissible")
+    # What the task worker does after each step is done here at once, so that the demo shows
+    # every document: the PDF to sign, the sealed convention, the acknowledgment.
+    prepare_convention(complete.convention.pk, by_id=instructor.pk)
     sign_convention(by=responsible, application=complete, password=demo_password())
+    seal_convention(complete.convention.pk)
     _deposit(complete, responsible)
+    issue_acknowledgment(complete.pk, by_id=responsible.pk)
     return made

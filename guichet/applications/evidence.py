@@ -18,6 +18,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
+from guichet.accounts.models import User
 from guichet.applications.conventions import evidence_open
 from guichet.applications.models import (
     Application,
@@ -29,8 +30,9 @@ from guichet.applications.models import (
 from guichet.applications.notifications import notify_instructors, recipients
 from guichet.applications.services import require_owner
 from guichet.common.errors import ApplicationError
+from guichet.common.tasks import enqueue_on_commit
 from guichet.files.services import commit, verified_chunks
-from guichet.files.uploads import upload_from_stream
+from guichet.files.uploads import discard, upload_from_stream
 from guichet.journal.services import record
 from guichet.referentials.models import ExpectedProof, Section
 from guichet.referentials.selectors import applicable_requirements
@@ -326,10 +328,43 @@ def return_section(
 
 
 def _complete(application: Application, *, by, sections) -> None:
-    """R-EVD-4, R-CLK-1: the dossier is complete; a dated, sealed acknowledgment is issued and
-    emailed, and the application enters the review queue with that date."""
-    now = timezone.localtime()
-    pdf = acknowledgment_pdf(application, now, sections)
+    """R-EVD-4, R-CLK-1: the dossier is complete and enters the review queue with that date;
+    the task worker then issues the dated, sealed acknowledgment and emails it."""
+    from guichet.applications import tasks
+
+    now = timezone.now()
+    before = application.status
+    application.status = Status.COMPLETE
+    application.evidence_complete_at = now
+    application.save(update_fields=["status", "evidence_complete_at", "updated_at"])
+    record(
+        action="evidence.complete",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before={"status": before},
+        after={"status": Status.COMPLETE.value, "complete_at": now.isoformat()},
+    )
+    enqueue_on_commit(tasks.issue_acknowledgment, application.pk, by.pk)
+    notify_instructors(
+        application,
+        "dossier complet",
+        f"Le dossier de preuves est complet depuis le {timezone.localtime(now):%d/%m/%Y à %H:%M} : "
+        "il entre dans la file d'instruction à cette date.",
+    )
+
+
+def issue_acknowledgment(application_id: int, *, by_id: int):
+    """The task worker's part (R-EVD-4): the acknowledgment of receipt, dated with the moment
+    the dossier became complete, sealed by the agency and emailed; filed on behalf of the
+    person whose submission completed the dossier (`by_id`). Idempotent."""
+    application = Application.objects.select_related(
+        "organisation", "product", "referential_version__referential"
+    ).get(pk=application_id)
+    if application.acknowledgment_id or application.evidence_complete_at is None:
+        return application.acknowledgment
+    when = timezone.localtime(application.evidence_complete_at)
+    pdf = acknowledgment_pdf(application, when, tree(application))
     with tempfile.TemporaryFile() as sealed:
         seal(
             pdf,
@@ -338,36 +373,26 @@ def _complete(application: Application, *, by, sections) -> None:
             reason=f"Accusé de réception {application.reference}",
         )
         sealed.seek(0)
-        stored = commit(
-            upload_from_stream(sealed, f"accuse-de-reception-{application.reference}.pdf"), by=by
+        upload = upload_from_stream(sealed, f"accuse-de-reception-{application.reference}.pdf")
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application_id)
+        if locked.acknowledgment_id:
+            discard(upload.temp_path)
+            return locked.acknowledgment
+        by = User.objects.get(pk=by_id)
+        stored = commit(upload, by=by)
+        locked.acknowledgment = stored
+        locked.save(update_fields=["acknowledgment"])
+        record(
+            action="evidence.acknowledgment",
+            obj=locked,
+            by=by,
+            application_id=locked.pk,
+            after={"complete_at": when.isoformat(), "sha256": stored.sha256},
         )
-    before = application.status
-    application.status = Status.COMPLETE
-    application.evidence_complete_at = now
-    application.acknowledgment = stored
-    application.save(
-        update_fields=["status", "evidence_complete_at", "acknowledgment", "updated_at"]
-    )
-    record(
-        action="evidence.complete",
-        obj=application,
-        by=by,
-        application_id=application.pk,
-        before={"status": before},
-        after={
-            "status": Status.COMPLETE.value,
-            "complete_at": now.isoformat(),
-            "acknowledgment": stored.sha256,
-        },
-    )
-    to = recipients(application)
-    transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
-    notify_instructors(
-        application,
-        "dossier complet",
-        f"Le dossier de preuves est complet depuis le {now:%d/%m/%Y à %H:%M} : il entre dans la "
-        "file d'instruction à cette date.",
-    )
+        to = recipients(application)
+        transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
+    return stored
 
 
 def _send_acknowledgment(application, stored, to) -> None:

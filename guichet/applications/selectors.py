@@ -61,6 +61,7 @@ def _file_of(application, file_id) -> StoredFile:
     convention = Convention.objects.filter(application=application).first()
     if convention is not None:
         ids |= {str(convention.draft_id), str(convention.signed_id)}
+    ids.discard("None")
     if str(file_id) in ids:
         return StoredFile.objects.get(pk=file_id)
     raise Http404
@@ -73,6 +74,20 @@ def convention_of(application) -> Convention:
     if convention is None:
         raise Http404
     return convention
+
+
+def convention_document(application) -> StoredFile:
+    """The convention's PDF to show: the sealed one once sealed, else the one to sign."""
+    from guichet.common.errors import ApplicationError
+
+    convention = convention_of(application)
+    document = convention.signed or convention.draft
+    if document is None:
+        raise ApplicationError(
+            "La convention est en préparation : elle est disponible dans quelques instants.",
+            extra={"status": 409},
+        )
+    return document
 
 
 def documents_payload(application) -> list[dict]:

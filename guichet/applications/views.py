@@ -428,14 +428,17 @@ def _to_fix_rows(application) -> list[dict]:
 @login_required
 def convention_pdf(request, pk):
     application = selectors.get_application(request.user, pk)
-    convention = selectors.convention_of(application)
-    return download_response(convention.signed or convention.draft)
+    try:
+        return download_response(selectors.convention_document(application))
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+        return redirect(reverse("applications:detail", args=[pk]) + "#convention")
 
 
 @applicant_required
 @require_POST
 def convention_sign(request, pk):
-    from guichet.applications.conventions import sign_convention
+    from guichet.applications.conventions import evidence_open, sign_convention
 
     application = selectors.get_application(request.user, pk)
     if request.POST.get("confirm") != "on":
@@ -453,7 +456,9 @@ def convention_sign(request, pk):
     else:
         messages.success(
             request,
-            f"Convention {convention.number} signée et scellée. Le dépôt des preuves est ouvert.",
+            f"Convention {convention.number} signée. L'agence la scelle : le PDF signé vous est "
+            "envoyé par courriel dans quelques instants."
+            + (" Le dépôt des preuves est ouvert." if evidence_open(application) else ""),
         )
     return redirect(reverse("applications:detail", args=[pk]) + "#convention")
 

@@ -43,14 +43,15 @@ def test_r_conv_1_recevable_dmn_application_receives_its_convention(admissible):
 
 
 def test_r_conv_3_signed_convention_is_a_valid_pades_pdf_and_tampering_is_detected(
-    api, applicant, admissible, tmp_path
+    api, applicant, admissible, tmp_path, django_capture_on_commit_callbacks
 ):
     api.force_authenticate(applicant)
     draft = b"".join(
         api.get(f"/api/v1/applications/{admissible.pk}/convention.pdf").streaming_content
     )
     assert draft.startswith(b"%PDF") and b"/ByteRange" not in draft
-    response = sign(api, admissible, password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker seals it
+        response = sign(api, admissible, password=PASSWORD)
     assert response.status_code == 200, response.content
     signed = b"".join(
         api.get(f"/api/v1/applications/{admissible.pk}/convention.pdf").streaming_content
@@ -131,7 +132,9 @@ def test_r_conv_1_decision_admissible_sends_the_dmn_convention(
     assert settings.GUICHET_SIGNING_P12
 
 
-def test_r_conv_1_signing_on_the_page_needs_the_confirmation(client, applicant, admissible):
+def test_r_conv_1_signing_on_the_page_needs_the_confirmation(
+    client, applicant, admissible, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
 
     client.force_login(applicant)
@@ -140,7 +143,8 @@ def test_r_conv_1_signing_on_the_page_needs_the_confirmation(client, applicant, 
     url = reverse("applications:convention-sign", args=[admissible.pk])
     client.post(url, {"password": PASSWORD})
     assert not Convention.objects.get(application=admissible).is_signed
-    client.post(url, {"password": PASSWORD, "confirm": "on"})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker seals it
+        client.post(url, {"password": PASSWORD, "confirm": "on"})
     assert Convention.objects.get(application=admissible).is_signed
     page = client.get(reverse("applications:detail", args=[admissible.pk])).content.decode()
     assert "Télécharger la convention signée" in page
@@ -166,3 +170,46 @@ def test_r_conv_1_tlc_evidence_opens_with_admissibility_and_its_convention_can_b
     )  # the review issue calls this (R-CONV-2)
     assert convention.number.startswith("CONV-TLC-") and not convention.is_signed
     assert send_convention(application, by=instructor).pk == convention.pk  # sent once
+
+
+def test_r_conv_3_the_task_worker_seals_the_signed_convention_after_the_request(
+    client, applicant, admissible, django_capture_on_commit_callbacks
+):
+    """The request records the signature; the sealed PDF comes from the task worker."""
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    url = reverse("applications:convention-sign", args=[admissible.pk])
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        response = client.post(url, {"password": PASSWORD, "confirm": "on"}, follow=True)
+    convention = Convention.objects.get(application=admissible)
+    assert convention.is_signed and not convention.is_sealed
+    assert "quelques instants" in response.content.decode()  # said on the page
+    assert evidence_open(admissible) is True  # the signature opens the deposit (R-CONV-1)
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in pending:  # the commit: the worker runs the sealing task
+            callback()
+    convention.refresh_from_db()
+    assert convention.is_sealed and convention.signed.content_type == "application/pdf"
+    assert "convention signée" in mail.outbox[-1].subject
+
+
+def test_r_conv_1_convention_pdf_is_prepared_by_the_worker_not_the_decision(
+    client, applicant, dmn_application, instructor, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    dmn_application.status = Status.ADMISSIBLE
+    dmn_application.save()
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        send_convention(dmn_application, by=instructor)
+    convention = Convention.objects.get(application=dmn_application)
+    assert not convention.is_ready and StoredFile.objects.count() == 0
+    client.force_login(applicant)
+    page = client.get(reverse("applications:detail", args=[dmn_application.pk])).content.decode()
+    assert "en préparation" in page and "Signer la convention" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in pending:  # the commit: the worker prepares the PDF
+            callback()
+    convention.refresh_from_db()
+    assert convention.is_ready and "convention à signer" in mail.outbox[-1].subject

@@ -31,9 +31,10 @@ def admissible(application, profiles):
 
 
 @pytest.fixture
-def dmn_admissible(dmn_application, instructor):
+def dmn_admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
     application = admissible(dmn_application, ["general"])
-    send_convention(application, by=instructor)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker prepares the PDF
+        send_convention(application, by=instructor)
     return application
 
 
@@ -187,6 +188,9 @@ def test_r_evd_4_complete_dossier_gets_a_dated_sealed_acknowledgment(
     assert (
         dmn_admissible.status == Status.COMPLETE and dmn_admissible.evidence_complete_at is not None
     )
+    assert JournalEntry.objects.filter(  # issued by the task worker, after the request
+        action="evidence.acknowledgment", application_id=str(dmn_admissible.pk)
+    ).exists()
     message = next(m for m in mail.outbox if "accusé de réception" in m.subject)
     assert message.attachments and applicant.email in message.to
     assert any(

@@ -80,7 +80,8 @@ def test_r_app_8_recevable_only_when_every_item_is_conforme(
     with django_capture_on_commit_callbacks(execute=True):
         response = decide(api, submitted, "admissible")
     assert response.status_code == 200 and response.json()["status"] == Status.ADMISSIBLE
-    assert "recevable" in mail.outbox[-1].subject and "convention" in mail.outbox[-1].body
+    notice = next(m for m in mail.outbox if "recevable" in m.subject)
+    assert "convention" in notice.body
 
 
 def test_r_app_8_flagged_items_only_are_fixed_then_resubmitted(
