@@ -54,3 +54,9 @@ def best_of(runs: int, func, *, before=None) -> float:
 
 def verdict(ok: bool) -> str:
     return "OK" if ok else "ABOVE GOAL"
+
+
+def goal(name: str, measured: str, target: str, ok: bool) -> None:
+    """One line per goal, in a shape `run_all.py` gathers into its closing summary:
+    what was measured (with its ratio to the floor), the goal it names, and the verdict."""
+    print(f"GOAL | {name} | {measured} | {target} | {verdict(ok)}", flush=True)
