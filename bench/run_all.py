@@ -32,7 +32,7 @@ def main() -> int:
     print("=== Every goal, in one table")
     rows = [[part.strip() for part in line.split("|")[1:]] for line in goals]
     headers = ["bench", "measured (ratio to floor)", "goal", "verdict"]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     for row in [headers, ["-" * w for w in widths], *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     missed = [row[0] for row in rows if row[3] != "OK"]
