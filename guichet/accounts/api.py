@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from guichet.accounts import members as members_service
 from guichet.accounts import security, services
 from guichet.accounts.models import RegistrationRequest, User
+from guichet.common.api import problem_response
 
 
 class IsSupport(BasePermission):
@@ -49,6 +50,10 @@ class RegistrationSerializer(serializers.ModelSerializer):
         ]
 
 
+class RegistrationReceivedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
@@ -57,12 +62,20 @@ class RegistrationCreateApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegistrationInputSerializer, responses=RegistrationSerializer)
+    @extend_schema(
+        request=RegistrationInputSerializer, responses={202: RegistrationReceivedSerializer}
+    )
     def post(self, request):
+        """The same answer to every well-formed request; the outcome comes by email."""
         data = RegistrationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        registration = services.submit_registration(data=data.validated_data)
-        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+        try:
+            services.submit_registration(request, data=data.validated_data)
+        except services.RegistrationThrottled as exc:
+            response = problem_response(status.HTTP_429_TOO_MANY_REQUESTS, exc.message)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return Response({"detail": services.REGISTRATION_RECEIVED}, status=status.HTTP_202_ACCEPTED)
 
 
 class RegistrationApproveApi(APIView):

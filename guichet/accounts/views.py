@@ -60,21 +60,30 @@ class RegistrationForm(forms.Form):
 
 def registration_request(request):
     form = RegistrationForm(request.POST or None)
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_registration(data=form.cleaned_data)
+            services.submit_registration(request, data=form.cleaned_data)
         except services.RegistrationInvalid as exc:
             for field, message in exc.errors.items():
                 form.add_error(field, message)
+        except services.RegistrationThrottled as exc:
+            form.add_error(None, exc.message)
+            status, retry_after = 429, exc.retry_after
         else:
             return redirect("accounts:registration-sent")
-    return render(
-        request, "accounts/registration.html", {"form": form}, status=400 if form.errors else 200
-    )
+    if form.errors and status == 200:
+        status = 400
+    response = render(request, "accounts/registration.html", {"form": form}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def registration_sent(request):
-    return render(request, "accounts/registration_sent.html")
+    return render(
+        request, "accounts/registration_sent.html", {"received": services.REGISTRATION_RECEIVED}
+    )
 
 
 @support_required
