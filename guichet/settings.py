@@ -266,9 +266,10 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 REST_FRAMEWORK = {
-    # Token first, so that an anonymous call gets 401 with a WWW-Authenticate header.
+    # Token first, so that an anonymous call gets 401 with a WWW-Authenticate header; a token
+    # passes the same gate (second factor, terms of use) as a session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "guichet.accounts.gate.GatedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from guichet.accounts.members import invite_member, remove_member
 from guichet.accounts.models import Organisation, Role, TermsAcceptance, User
-from guichet.accounts.terms import publish_terms
+from guichet.accounts.terms import current_terms, publish_terms
 from guichet.common.errors import ApplicationError
 from guichet.journal.models import JournalEntry
 from tests.conftest import PASSWORD, make_staff, totp_code
@@ -95,6 +95,43 @@ def test_r_acc_3_terms_gate_answers_the_api_with_problem_json(client, responsibl
     assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
     assert "conditions générales" in response.json()["detail"]
+
+
+def test_r_acc_2_api_tokens_stop_at_the_terms_until_they_are_accepted(
+    api, responsible, agency_admin
+):
+    token = Token.objects.create(user=responsible)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get("/api/v1/organisation/members/").status_code == 200
+    publish_terms(version="2.0", text="Texte.", by=agency_admin)
+    for method, url in (
+        ("get", "/api/v1/organisation/members/"),
+        ("get", "/api/v1/referentials/"),
+        ("post", "/api/v1/organisation/members/"),
+    ):
+        response = getattr(api, method)(url)
+        assert response.status_code == 403, url
+        assert response["Content-Type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["title"] == "CGU à accepter"
+        assert problem["page"] == "http://testserver/compte/cgu/"
+        assert "conditions générales d'utilisation (version 2.0)" in problem["detail"]
+        assert "http://testserver/compte/cgu/" in problem["detail"]
+    assert User.objects.count() == 2  # the invitation did not go through
+    # The token can still be revoked; once the terms are accepted, it works again.
+    TermsAcceptance.objects.create(user=responsible, terms=current_terms())
+    assert api.get("/api/v1/organisation/members/").status_code == 200
+    assert api.delete("/api/v1/auth/token").status_code == 204
+
+
+def test_r_acc_3_staff_tokens_stop_at_the_second_factor_gate(api):
+    user = make_staff("sans-totp@agence.test", Role.INSTRUCTOR, totp=False)
+    token = Token.objects.create(user=user)  # e.g. created by an operator before the rule
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get("/api/v1/referentials/")
+    assert response.status_code == 403
+    assert response.json()["title"] == "Double authentification requise"
+    assert response.json()["page"].endswith(reverse("mfa_activate_totp"))
 
 
 def test_r_acc_3_agency_publishes_versions_and_refuses_a_duplicate(client, agency_admin):
