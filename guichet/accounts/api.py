@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from guichet.accounts import members as members_service
 from guichet.accounts import security, services
+from guichet.accounts.lengths import serializer_field
 from guichet.accounts.models import RegistrationRequest, User
 from guichet.common.api import problem_response
 
@@ -21,17 +22,21 @@ class IsSupport(BasePermission):
         return bool(request.user.is_authenticated and request.user.manages_accounts)
 
 
+def _registration_field(name: str) -> serializers.CharField:
+    return serializer_field(RegistrationRequest, name, required=False, allow_blank=True)
+
+
 class RegistrationInputSerializer(serializers.Serializer):
-    company_name = serializers.CharField(required=False, allow_blank=True)
-    company_id = serializers.CharField(required=False, allow_blank=True)
-    responsible_first_name = serializers.CharField(required=False, allow_blank=True)
-    responsible_last_name = serializers.CharField(required=False, allow_blank=True)
-    responsible_email = serializers.CharField(required=False, allow_blank=True)
-    responsible_phone = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_first_name = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_last_name = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_email = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_phone = serializers.CharField(required=False, allow_blank=True)
+    company_name = _registration_field("company_name")
+    company_id = _registration_field("company_id")
+    responsible_first_name = _registration_field("responsible_first_name")
+    responsible_last_name = _registration_field("responsible_last_name")
+    responsible_email = _registration_field("responsible_email")
+    responsible_phone = _registration_field("responsible_phone")
+    legal_rep_first_name = _registration_field("legal_rep_first_name")
+    legal_rep_last_name = _registration_field("legal_rep_last_name")
+    legal_rep_email = _registration_field("legal_rep_email")
+    legal_rep_phone = _registration_field("legal_rep_phone")
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
@@ -153,9 +158,9 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class InviteSerializer(serializers.Serializer):
-    email = serializers.CharField(allow_blank=True)
-    first_name = serializers.CharField(allow_blank=True)
-    last_name = serializers.CharField(allow_blank=True)
+    email = serializer_field(User, "email", allow_blank=True)
+    first_name = serializer_field(User, "first_name", allow_blank=True)
+    last_name = serializer_field(User, "last_name", allow_blank=True)
 
 
 class MemberListApi(APIView):

@@ -4,7 +4,9 @@ would keep it. Forms, serializers and services take the limit from the model, ne
 
 from __future__ import annotations
 
+from django import forms
 from django.db import models
+from rest_framework import serializers
 
 
 def column_length(model: type[models.Model], field: str) -> int | None:
@@ -23,3 +25,20 @@ def length_errors(model: type[models.Model], values: dict[str, str]) -> dict[str
         if limit is not None and len(value or "") > limit:
             errors[field] = too_long(limit)
     return errors
+
+
+def form_field(model: type[models.Model], field: str, **kwargs) -> forms.CharField:
+    """An optional text input of a page, as long as its column at most (the service says what
+    is missing or wrong)."""
+    limit = column_length(model, field)
+    return forms.CharField(
+        required=False, max_length=limit, error_messages={"max_length": too_long(limit)}, **kwargs
+    )
+
+
+def serializer_field(model: type[models.Model], field: str, **kwargs) -> serializers.CharField:
+    """The same input in the API."""
+    limit = column_length(model, field)
+    return serializers.CharField(
+        max_length=limit, error_messages={"max_length": too_long(limit)}, **kwargs
+    )

@@ -21,6 +21,7 @@ from guichet.accounts.identifiers import (
     parse_company_id,
     parse_phone,
 )
+from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import (
     Organisation,
     RegistrationRequest,
@@ -34,6 +35,9 @@ from guichet.journal.services import record
 
 SUPPORT_CONTACT = "ans-support-convergence@esante.gouv.fr"
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone")
+INPUT_FIELDS = ("company_name", "company_id") + tuple(
+    f"{person}_{name}" for person in ("responsible", "legal_rep") for name in PERSON_FIELDS
+)
 
 
 class RegistrationInvalid(ApplicationError):
@@ -118,6 +122,10 @@ def _validated_registration(data: dict) -> tuple[dict[str, str], CompanyId]:
                     errors[key] = f"{exc} ({label.removeprefix('du ')})"
                     continue
             clean[key] = value
+    # A value longer than its column is refused as such, whatever else is wrong with it.
+    errors |= length_errors(
+        RegistrationRequest, {field: (data.get(field) or "").strip() for field in INPUT_FIELDS}
+    )
     if errors:
         raise RegistrationInvalid(errors)
     return clean, company

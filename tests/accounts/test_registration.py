@@ -340,3 +340,48 @@ def test_r_acc_2_a_decided_request_cannot_be_decided_again(api, support):
     assert response.status_code == 409
     assert response.json()["detail"] == "Cette demande a déjà été traitée."
     assert not User.objects.filter(email=GOOD["responsible_email"]).exists()
+
+
+# --- Length limits: every input is held to its column before the database sees it ----------
+
+LONG = {
+    **GOOD,
+    "company_name": "S" * 5000,
+    "responsible_first_name": "C" * 5000,
+    "legal_rep_email": "d" * 300 + "@telesante.fr",
+    "responsible_phone": "0" * 21,
+}
+LIMITS = {
+    "company_name": "Saisissez au plus 255 caractères.",
+    "responsible_first_name": "Saisissez au plus 150 caractères.",
+    "legal_rep_email": "Saisissez au plus 254 caractères.",
+    "responsible_phone": "Saisissez au plus 20 caractères.",
+}
+
+
+def test_registration_api_refuses_inputs_longer_than_their_columns(api):
+    response = api.post("/api/v1/registrations/", LONG, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert {field: messages[0] for field, messages in response.json()["errors"].items()} == LIMITS
+    assert not RegistrationRequest.objects.exists()
+    assert not JournalEntry.objects.filter(action="registration.submit").exists()
+
+
+def test_registration_page_refuses_inputs_longer_than_their_columns(client):
+    response = client.post(reverse("accounts:registration"), LONG)
+    assert response.status_code == 400
+    assert {field: errors[0] for field, errors in response.context["form"].errors.items()} == (
+        LIMITS
+    )
+    assert "Saisissez au plus 255 caractères." in response.content.decode()
+    assert not RegistrationRequest.objects.exists()
+
+
+def test_the_registration_service_holds_inputs_to_their_columns_too(rf):
+    from guichet.accounts.services import RegistrationInvalid, submit_registration
+
+    with pytest.raises(RegistrationInvalid) as refused:
+        submit_registration(rf.post("/"), data=LONG)
+    assert refused.value.errors == LIMITS
+    assert not RegistrationRequest.objects.exists()

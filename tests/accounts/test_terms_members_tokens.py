@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.members import invite_member, remove_member
-from guichet.accounts.models import Organisation, Role, TermsAcceptance, User
+from guichet.accounts.models import Organisation, Role, TermsAcceptance, TermsOfUse, User
 from guichet.accounts.terms import current_terms, publish_terms
 from guichet.common.errors import ApplicationError
 from guichet.journal.models import JournalEntry
@@ -289,6 +289,40 @@ def test_r_acc_3_members_api(api, responsible, member, organisation):
     assert api.delete(f"/api/v1/organisation/members/{stranger.pk}").status_code == 404
     api.force_authenticate(User.objects.get(email="api@telesante.fr"))
     assert api.get("/api/v1/organisation/members/").status_code == 403
+
+
+def test_invitations_longer_than_their_columns_are_refused_in_french(api, client, responsible):
+    long = {"email": "a" * 250 + "@x.fr", "first_name": "A" * 5000, "last_name": "B" * 151}
+    limits = {
+        "email": "Saisissez au plus 254 caractères.",
+        "first_name": "Saisissez au plus 150 caractères.",
+        "last_name": "Saisissez au plus 150 caractères.",
+    }
+    count = User.objects.count()
+    api.force_authenticate(responsible)
+    response = api.post("/api/v1/organisation/members/", long, format="json")
+    assert response.status_code == 400
+    assert {field: errors[0] for field, errors in response.json()["errors"].items()} == limits
+    client.force_login(responsible)
+    page = client.post(reverse("accounts:members"), long)
+    assert page.status_code == 400
+    assert {field: errors[0] for field, errors in page.context["form"].errors.items()} == limits
+    with pytest.raises(ApplicationError) as refused:
+        invite_member(by=responsible, **long)
+    assert refused.value.extra["errors"]["first_name"] == limits["first_name"]
+    assert refused.value.extra["errors"]["last_name"] == limits["last_name"]
+    assert User.objects.count() == count
+
+
+def test_a_terms_version_longer_than_its_column_is_refused(client, agency_admin):
+    client.force_login(agency_admin)
+    page = client.post(reverse("accounts:terms-manage"), {"version": "1" * 21, "text": "Texte"})
+    assert page.status_code == 400
+    assert "Saisissez au plus 20 caractères." in page.content.decode()
+    with pytest.raises(ApplicationError) as refused:
+        publish_terms(version="1" * 21, text="Texte", by=agency_admin)
+    assert refused.value.extra["errors"]["version"] == "Saisissez au plus 20 caractères."
+    assert not TermsOfUse.objects.exists()
 
 
 # --- API tokens ------------------------------------------------------------------------------
