@@ -140,7 +140,7 @@ class TokenApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# --- Members of the organisation (R-ACC-3) --------------------------------------------------
+# --- Members of the organisation (R-ACT-1) --------------------------------------------------
 
 
 class IsApplicantAdmin(BasePermission):

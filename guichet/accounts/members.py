@@ -1,4 +1,5 @@
-"""The Responsable habilité invites and removes the organisation's members (R-ACC-3)."""
+"""The Responsable habilité invites and removes the organisation's members (R-ACT-1,
+R-ACT-2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Versioned terms of use (CGU) and their acceptance (R-ACC-3)."""
+"""Versioned terms of use (CGU) and their acceptance (R-ACC-2)."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def registration_decide(request, pk):
     return redirect("accounts:registration-queue")
 
 
-# --- My account, terms of use, members (R-ACC-3) --------------------------------------------
+# --- My account (R-ACC-3), terms of use (R-ACC-2), members (R-ACT-1) -------------------------
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""The operators' create_user command (R-ACC-3, R-ACT-2)."""
+"""The operators' create_user command (R-ACT-2: one Responsable habilité per company)."""
 
 from io import StringIO
 
@@ -14,7 +14,7 @@ from guichet.journal.models import JournalEntry
 pytestmark = pytest.mark.django_db
 
 
-def test_r_acc_3_staff_user_with_totp_prints_a_working_secret_once():
+def test_create_user_enrols_staff_with_a_working_totp_secret_printed_once():
     out = StringIO()
     call_command(
         "create_user",

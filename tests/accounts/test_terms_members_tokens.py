@@ -1,4 +1,5 @@
-"""Terms of use, members, API tokens (R-ACC-3)."""
+"""Terms of use (R-ACC-2), members of an organisation (R-ACT-1, R-ACT-2), API tokens
+(R-ACC-3 for what they owe to login and the second factor), length limits of the inputs."""
 
 import re
 
@@ -48,7 +49,7 @@ def member(responsible):
 # --- Terms of use ----------------------------------------------------------------------------
 
 
-def test_r_acc_3_first_login_requires_accepting_the_terms(client, responsible, agency_admin):
+def test_r_acc_2_first_login_requires_accepting_the_terms(client, responsible, agency_admin):
     terms = publish_terms(version="1.0", text="Article 1. Tout est permis.", by=agency_admin)
     client.force_login(responsible)
     response = client.get(reverse("accounts:profile"))
@@ -70,7 +71,7 @@ def test_r_acc_3_first_login_requires_accepting_the_terms(client, responsible, a
     assert JournalEntry.objects.filter(action="terms.accept").count() == 1
 
 
-def test_r_acc_3_a_new_version_must_be_accepted_again(client, responsible, agency_admin):
+def test_r_acc_2_a_new_version_must_be_accepted_again(client, responsible, agency_admin):
     first = publish_terms(version="1.0", text="Première version.", by=agency_admin)
     TermsAcceptance.objects.create(user=responsible, terms=first)
     client.force_login(responsible)
@@ -88,7 +89,7 @@ def test_r_acc_3_a_new_version_must_be_accepted_again(client, responsible, agenc
     ) == ["1.0", "2.0"]
 
 
-def test_r_acc_3_terms_gate_answers_the_api_with_problem_json(client, responsible, agency_admin):
+def test_r_acc_2_terms_gate_answers_the_api_with_problem_json(client, responsible, agency_admin):
     publish_terms(version="1.0", text="Texte.", by=agency_admin)
     client.force_login(responsible)
     response = client.get("/api/v1/referentials/")
@@ -134,7 +135,7 @@ def test_r_acc_3_staff_tokens_stop_at_the_second_factor_gate(api):
     assert response.json()["page"].endswith(reverse("mfa_activate_totp"))
 
 
-def test_r_acc_3_agency_publishes_versions_and_refuses_a_duplicate(client, agency_admin):
+def test_r_acc_2_agency_publishes_versions_and_refuses_a_duplicate(client, agency_admin):
     client.force_login(agency_admin)
     url = reverse("accounts:terms-manage")
     assert client.post(url, {"version": "1.0", "text": "Texte"}).status_code == 302
@@ -148,7 +149,7 @@ def test_r_acc_3_agency_publishes_versions_and_refuses_a_duplicate(client, agenc
     assert "est vide" in empty.content.decode()
 
 
-def test_r_acc_3_only_agency_admins_publish_terms(client, responsible):
+def test_r_act_1_only_agency_admins_publish_terms(client, responsible):
     client.force_login(responsible)
     assert (
         client.post(reverse("accounts:terms-manage"), {"version": "9", "text": "x"}).status_code
@@ -156,7 +157,7 @@ def test_r_acc_3_only_agency_admins_publish_terms(client, responsible):
     )
 
 
-def test_r_acc_3_terms_are_public(client, agency_admin):
+def test_terms_are_public(client, agency_admin):
     publish_terms(version="1.0", text="Lisible par tous.", by=agency_admin)
     assert "Lisible par tous" in client.get("/cgu/").content.decode()
 
@@ -164,7 +165,7 @@ def test_r_acc_3_terms_are_public(client, agency_admin):
 # --- Members ---------------------------------------------------------------------------------
 
 
-def test_r_acc_3_responsible_invites_a_member_who_sets_a_password(
+def test_responsible_invites_a_member_who_sets_a_password(
     client, responsible, django_capture_on_commit_callbacks
 ):
     client.force_login(responsible)
@@ -203,14 +204,9 @@ def test_r_acc_3_responsible_invites_a_member_who_sets_a_password(
             "email",
             "déjà membre",
         ),
-        (
-            {"email": "admin@agence.test", "first_name": "A", "last_name": "B"},
-            "email",
-            "autre organisation",
-        ),
     ],
 )
-def test_r_acc_3_bad_invitations_are_refused(member, agency_admin, data, field, message):
+def test_bad_invitations_are_refused(member, data, field, message):
     responsible = User.objects.get(role=Role.APPLICANT_ADMIN)
     count = User.objects.count()
     with pytest.raises(ApplicationError) as refused:
@@ -219,7 +215,18 @@ def test_r_acc_3_bad_invitations_are_refused(member, agency_admin, data, field, 
     assert User.objects.count() == count
 
 
-def test_r_acc_3_removed_member_loses_access_at_once(client, responsible, member):
+def test_r_act_1_an_account_of_another_organisation_cannot_be_invited(member, agency_admin):
+    responsible = User.objects.get(role=Role.APPLICANT_ADMIN)
+    count = User.objects.count()
+    with pytest.raises(ApplicationError) as refused:
+        invite_member(by=responsible, email="admin@agence.test", first_name="A", last_name="B")
+    assert "autre organisation" in refused.value.extra["errors"]["email"]
+    assert User.objects.count() == count
+    agency_admin.refresh_from_db()
+    assert agency_admin.organisation is None and agency_admin.role == Role.AGENCY_ADMIN
+
+
+def test_r_act_1_removed_member_loses_access_at_once(client, responsible, member):
     member_client = client
     member_client.force_login(member)
     token = Token.objects.create(user=member)
@@ -243,25 +250,25 @@ def test_r_acc_3_removed_member_loses_access_at_once(client, responsible, member
     assert JournalEntry.objects.filter(action="member.remove", object_id=str(member.pk)).exists()
 
 
-def test_r_acc_3_a_member_cannot_remove_anyone(client, responsible, member):
+def test_r_act_1_a_member_cannot_remove_anyone(client, responsible, member):
     client.force_login(member)
     assert client.post(reverse("accounts:member-remove", args=[responsible.pk])).status_code == 403
     with pytest.raises(ApplicationError):
         remove_member(by=member, member=responsible)
 
 
-def test_r_acc_3_responsible_cannot_remove_themselves(responsible):
+def test_r_act_2_responsible_cannot_remove_themselves(responsible):
     with pytest.raises(ApplicationError, match="ne peut pas se retirer"):
         remove_member(by=responsible, member=responsible)
 
 
-def test_r_acc_3_removed_member_can_be_invited_again(responsible, member):
+def test_removed_member_can_be_invited_again(responsible, member):
     remove_member(by=responsible, member=member)
     again = invite_member(by=responsible, email=member.email, first_name="M", last_name="B")
     assert again.pk == member.pk and again.is_active and not again.has_usable_password()
 
 
-def test_r_acc_3_members_api(api, responsible, member, organisation):
+def test_r_act_1_members_api(api, responsible, member, organisation):
     api.force_authenticate(responsible)
     listed = api.get("/api/v1/organisation/members/").json()
     assert {m["email"] for m in listed} == {responsible.email, member.email}
@@ -379,7 +386,7 @@ def test_r_acc_3_staff_without_a_device_get_no_token(api):
     assert response.status_code == 403
 
 
-def test_r_acc_3_token_endpoint_shares_the_login_lockout(api, responsible):
+def test_token_endpoint_shares_the_login_lockout(api, responsible):
     for _ in range(5):
         api.post(
             "/api/v1/auth/token", {"email": responsible.email, "password": "faux"}, format="json"
@@ -391,7 +398,7 @@ def test_r_acc_3_token_endpoint_shares_the_login_lockout(api, responsible):
     assert "Trop de tentatives" in response.json()["detail"]
 
 
-def test_r_acc_3_revoking_from_the_account_page(client, responsible):
+def test_revoking_the_token_from_the_account_page(client, responsible):
     Token.objects.create(user=responsible)
     client.force_login(responsible)
     client.post(reverse("accounts:token-revoke"))
