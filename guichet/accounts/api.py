@@ -1,13 +1,13 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.accounts import members as members_service
 from guichet.accounts import security, services
+from guichet.accounts.gate import GatedTokenAuthentication
 from guichet.accounts.lengths import serializer_field
 from guichet.accounts.models import RegistrationRequest, User
 from guichet.common.api import problem_response
@@ -122,7 +122,8 @@ class TokenApi(APIView):
     """`POST` exchanges email + password (+ TOTP code for agency staff) for a token;
     `DELETE` revokes the token the request is authenticated with."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [GatedTokenAuthentication]
+    account_gate_exempt = True
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]

@@ -76,11 +76,13 @@ class GateClosed(exceptions.PermissionDenied):
 
 
 class GatedTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token …`, held at the same gate as a session."""
+    """`Authorization: Token …`, held at the same gate as a session, except by the views that
+    say `account_gate_exempt = True` (revoking one's token stays possible)."""
 
     def authenticate(self, request):
         authenticated = super().authenticate(request)
-        if authenticated is not None:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if authenticated is not None and not getattr(view, "account_gate_exempt", False):
             refusal = gate_refusal(authenticated[0])
             if refusal is not None:
                 raise GateClosed(problem_members(refusal, request))

@@ -119,10 +119,13 @@ def test_r_acc_2_api_tokens_stop_at_the_terms_until_they_are_accepted(
         assert "conditions générales d'utilisation (version 2.0)" in problem["detail"]
         assert "http://testserver/compte/cgu/" in problem["detail"]
     assert User.objects.count() == 2  # the invitation did not go through
-    # The token can still be revoked; once the terms are accepted, it works again.
+    # Once the terms are accepted, the token works again; it can be revoked either way.
     TermsAcceptance.objects.create(user=responsible, terms=current_terms())
     assert api.get("/api/v1/organisation/members/").status_code == 200
+    publish_terms(version="3.0", text="Encore.", by=agency_admin)
+    assert api.get("/api/v1/organisation/members/").status_code == 403
     assert api.delete("/api/v1/auth/token").status_code == 204
+    assert not Token.objects.filter(user=responsible).exists()
 
 
 def test_r_acc_3_staff_tokens_stop_at_the_second_factor_gate(api):
