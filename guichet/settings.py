@@ -169,6 +169,19 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "Guichet — "
 # Lockout: 5 failed logins per address in 5 minutes (and 10 a minute per IP) block the next
 # attempts, on the login page and on POST /api/v1/auth/token alike.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Company account requests (R-ACC-1), page and API alike: so many per hour from one client IP
+# and per day for one responsible's address (0: no limit), counted like the login lockout.
+REGISTRATION_RATE_LIMITS = ",".join(
+    f"{amount}/{period}"
+    for amount, period in (
+        (int(os.environ.get("REGISTRATION_LIMIT_PER_IP", 5)), "h/ip"),
+        (int(os.environ.get("REGISTRATION_LIMIT_PER_EMAIL", 3)), "d/key"),
+    )
+    if amount > 0
+)
+# Proxies in front of the site that append the client to X-Forwarded-For: the limits per IP
+# count the client's address, not the proxy's.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 MFA_ADAPTER = "guichet.accounts.security.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Guichet"
@@ -253,9 +266,10 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 REST_FRAMEWORK = {
-    # Token first, so that an anonymous call gets 401 with a WWW-Authenticate header.
+    # Token first, so that an anonymous call gets 401 with a WWW-Authenticate header; a token
+    # passes the same gate (second factor, terms of use) as a session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "guichet.accounts.gate.GatedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,14 +1,16 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.accounts import members as members_service
 from guichet.accounts import security, services
+from guichet.accounts.gate import GatedTokenAuthentication
+from guichet.accounts.lengths import serializer_field
 from guichet.accounts.models import RegistrationRequest, User
+from guichet.common.api import problem_response
 
 
 class IsSupport(BasePermission):
@@ -20,17 +22,21 @@ class IsSupport(BasePermission):
         return bool(request.user.is_authenticated and request.user.manages_accounts)
 
 
+def _registration_field(name: str) -> serializers.CharField:
+    return serializer_field(RegistrationRequest, name, required=False, allow_blank=True)
+
+
 class RegistrationInputSerializer(serializers.Serializer):
-    company_name = serializers.CharField(required=False, allow_blank=True)
-    company_id = serializers.CharField(required=False, allow_blank=True)
-    responsible_first_name = serializers.CharField(required=False, allow_blank=True)
-    responsible_last_name = serializers.CharField(required=False, allow_blank=True)
-    responsible_email = serializers.CharField(required=False, allow_blank=True)
-    responsible_phone = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_first_name = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_last_name = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_email = serializers.CharField(required=False, allow_blank=True)
-    legal_rep_phone = serializers.CharField(required=False, allow_blank=True)
+    company_name = _registration_field("company_name")
+    company_id = _registration_field("company_id")
+    responsible_first_name = _registration_field("responsible_first_name")
+    responsible_last_name = _registration_field("responsible_last_name")
+    responsible_email = _registration_field("responsible_email")
+    responsible_phone = _registration_field("responsible_phone")
+    legal_rep_first_name = _registration_field("legal_rep_first_name")
+    legal_rep_last_name = _registration_field("legal_rep_last_name")
+    legal_rep_email = _registration_field("legal_rep_email")
+    legal_rep_phone = _registration_field("legal_rep_phone")
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
@@ -49,6 +55,10 @@ class RegistrationSerializer(serializers.ModelSerializer):
         ]
 
 
+class RegistrationReceivedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
@@ -57,12 +67,20 @@ class RegistrationCreateApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegistrationInputSerializer, responses=RegistrationSerializer)
+    @extend_schema(
+        request=RegistrationInputSerializer, responses={202: RegistrationReceivedSerializer}
+    )
     def post(self, request):
+        """The same answer to every well-formed request; the outcome comes by email."""
         data = RegistrationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        registration = services.submit_registration(data=data.validated_data)
-        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+        try:
+            services.submit_registration(request, data=data.validated_data)
+        except services.RegistrationThrottled as exc:
+            response = problem_response(status.HTTP_429_TOO_MANY_REQUESTS, exc.message)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return Response({"detail": services.REGISTRATION_RECEIVED}, status=status.HTTP_202_ACCEPTED)
 
 
 class RegistrationApproveApi(APIView):
@@ -104,7 +122,8 @@ class TokenApi(APIView):
     """`POST` exchanges email + password (+ TOTP code for agency staff) for a token;
     `DELETE` revokes the token the request is authenticated with."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [GatedTokenAuthentication]
+    account_gate_exempt = True
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
@@ -122,7 +141,7 @@ class TokenApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# --- Members of the organisation (R-ACC-3) --------------------------------------------------
+# --- Members of the organisation (R-ACT-1) --------------------------------------------------
 
 
 class IsApplicantAdmin(BasePermission):
@@ -140,9 +159,9 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class InviteSerializer(serializers.Serializer):
-    email = serializers.CharField(allow_blank=True)
-    first_name = serializers.CharField(allow_blank=True)
-    last_name = serializers.CharField(allow_blank=True)
+    email = serializer_field(User, "email", allow_blank=True)
+    first_name = serializer_field(User, "first_name", allow_blank=True)
+    last_name = serializer_field(User, "last_name", allow_blank=True)
 
 
 class MemberListApi(APIView):

@@ -1,4 +1,5 @@
-"""The Responsable habilité invites and removes the organisation's members (R-ACC-3)."""
+"""The Responsable habilité invites and removes the organisation's members (R-ACT-1,
+R-ACT-2)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import Organisation, Role, User
 from guichet.common.errors import ApplicationError
 from guichet.journal.services import record
@@ -46,6 +48,14 @@ def invite_member(*, by: User, email: str, first_name: str, last_name: str) -> U
         errors["first_name"] = "Indiquez le prénom."
     if not (last_name or "").strip():
         errors["last_name"] = "Indiquez le nom."
+    errors |= length_errors(
+        User,
+        {
+            "email": email,
+            "first_name": (first_name or "").strip(),
+            "last_name": (last_name or "").strip(),
+        },
+    )
     existing = User.objects.select_for_update().filter(email__iexact=email).first()
     if (
         existing

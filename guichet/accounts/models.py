@@ -155,7 +155,7 @@ class RegistrationRequest(models.Model):
 
 
 class TermsOfUse(models.Model):
-    """A version of the terms of use (CGU), published by the agency (R-ACC-3)."""
+    """A version of the terms of use (CGU), published by the agency (R-ACC-2)."""
 
     version = models.CharField(_("version"), max_length=20, unique=True)
     text = models.TextField(_("texte"))
@@ -174,7 +174,7 @@ class TermsOfUse(models.Model):
 
 
 class TermsAcceptance(models.Model):
-    """Who accepted which version of the terms, and when (R-ACC-3)."""
+    """Who accepted which version of the terms, and when (R-ACC-2)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="terms_acceptances")
     terms = models.ForeignKey(TermsOfUse, on_delete=models.PROTECT, related_name="acceptances")

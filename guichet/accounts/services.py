@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from guichet.accounts.identifiers import IdentifierError, parse_company_id, parse_phone
+from guichet.accounts.identifiers import (
+    CompanyId,
+    IdentifierError,
+    parse_company_id,
+    parse_phone,
+)
+from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import (
     Organisation,
     RegistrationRequest,
@@ -20,11 +29,15 @@ from guichet.accounts.models import (
     Role,
     User,
 )
+from guichet.accounts.ratelimits import consume_registration, french_delay
 from guichet.common.errors import ApplicationError
 from guichet.journal.services import record
 
 SUPPORT_CONTACT = "ans-support-convergence@esante.gouv.fr"
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone")
+INPUT_FIELDS = ("company_name", "company_id") + tuple(
+    f"{person}_{name}" for person in ("responsible", "legal_rep") for name in PERSON_FIELDS
+)
 
 
 class RegistrationInvalid(ApplicationError):
@@ -38,18 +51,41 @@ class RegistrationInvalid(ApplicationError):
         self.errors = errors
 
 
-def _already_represented(siren: str, vat: str) -> bool:
-    organisations = Organisation.objects.filter(Q(siren=siren) if siren else Q(vat_number=vat))
+class RegistrationThrottled(ApplicationError):
+    """Too many requests from one client or for one address: nothing is stored nor sent."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            "Trop de demandes de compte ont été envoyées depuis votre connexion ou pour cette "
+            f"adresse électronique : réessayez dans {french_delay(retry_after)}.",
+            extra={"status": 429},
+        )
+        self.retry_after = retry_after
+
+
+# The one answer to every well-formed request: whether the address already has an account or
+# the company is already represented is told by email, to the address given (R-ACT-2).
+REGISTRATION_RECEIVED = (
+    "Demande reçue. Vous recevrez un courriel à l'adresse indiquée pour le responsable : "
+    "il vous dira la suite."
+)
+
+
+def company_is_represented(company: CompanyId) -> bool:
+    """An organisation, or a request awaiting the agency's decision, already holds this
+    company, also when it comes as a SIRET or a French VAT number of the same SIREN (R-ACT-2)."""
+    organisations = Organisation.objects.filter(
+        Q(siren=company.siren) if company.siren else Q(vat_number=company.value)
+    )
     pending = RegistrationRequest.objects.filter(status=RegistrationStatus.PENDING).filter(
-        Q(siren=siren) if siren else Q(company_id=vat)
+        Q(siren=company.siren) if company.siren else Q(company_id=company.value)
     )
     return organisations.exists() or pending.exists()
 
 
-@transaction.atomic
-def submit_registration(*, data: dict) -> RegistrationRequest:
-    """Check every field before anything is stored (R-ACC-1); refuse a company already
-    represented, also when it comes as a SIRET of the same company (R-ACT-2)."""
+def _validated_registration(data: dict) -> tuple[dict[str, str], CompanyId]:
+    """Every field checked before anything is stored (R-ACC-1); these checks tell nothing
+    about who is on the platform."""
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     if not (data.get("company_name") or "").strip():
@@ -73,11 +109,9 @@ def submit_registration(*, data: dict) -> RegistrationRequest:
                 }[name]
                 continue
             if name == "email":
-                from django.core.validators import validate_email
-
                 try:
                     validate_email(value)
-                except Exception:
+                except ValidationError:
                     errors[key] = f"L'adresse électronique {label} n'est pas valide."
                     continue
                 value = value.lower()
@@ -88,27 +122,105 @@ def submit_registration(*, data: dict) -> RegistrationRequest:
                     errors[key] = f"{exc} ({label.removeprefix('du ')})"
                     continue
             clean[key] = value
-    if (
-        "responsible_email" in clean
-        and User.objects.filter(email=clean["responsible_email"]).exists()
-    ):
-        errors["responsible_email"] = "Un compte existe déjà avec cette adresse électronique."
-    if company is not None and _already_represented(company.siren, company.value):
-        errors["company_id"] = (
-            "Cette entreprise est déjà représentée sur Guichet par un Responsable habilité. "
-            f"Pour toute question, écrivez au support : {SUPPORT_CONTACT}."
-        )
+    # A value longer than its column is refused as such, whatever else is wrong with it.
+    errors |= length_errors(
+        RegistrationRequest, {field: (data.get(field) or "").strip() for field in INPUT_FIELDS}
+    )
     if errors:
         raise RegistrationInvalid(errors)
-    registration = RegistrationRequest.objects.create(
+    return clean, company
+
+
+def submit_registration(request: HttpRequest, *, data: dict) -> None:
+    """A company account request (R-ACC-1). Wrong fields are refused at once; then the request
+    counts against the throttle of its client and of its responsible's address; then it is
+    stored for the agency, or, when the address already has an account or the company is
+    already represented (R-ACT-2), stored as refused. Either way the caller gives the same
+    answer, REGISTRATION_RECEIVED, and the requester learns the outcome by email."""
+    clean, company = _validated_registration(data)
+    wait = consume_registration(request, email=clean["responsible_email"])
+    if wait:
+        raise RegistrationThrottled(wait)
+    _store_registration(clean, company)
+
+
+@transaction.atomic
+def _store_registration(clean: dict[str, str], company: CompanyId) -> RegistrationRequest:
+    if User.objects.filter(email__iexact=clean["responsible_email"]).exists():
+        refusal, mail = "account_exists", _account_exists_mail(clean)
+    elif company_is_represented(company):
+        refusal, mail = "company_represented", _company_represented_mail(clean)
+    else:
+        refusal, mail = "", _received_mail(clean)
+    registration = RegistrationRequest(
         company_id_kind=company.kind, company_id=company.value, siren=company.siren, **clean
     )
+    if refusal:
+        registration.status = RegistrationStatus.REJECTED
+        registration.decided_at = timezone.now()
+        registration.rejection_reason = AUTOMATIC_REFUSALS[refusal]
+    registration.save()
     record(
         action="registration.submit",
         obj=registration,
-        after={"company_id": company.value, "company_name": clean["company_name"]},
+        after={
+            "company_id": company.value,
+            "company_name": clean["company_name"],
+            "status": registration.status,
+            **({"refused": refusal} if refusal else {}),
+        },
     )
+    subject, body = mail
+    transaction.on_commit(lambda: send_mail(subject, body, None, [clean["responsible_email"]]))
     return registration
+
+
+# Requests refused without the agency, kept for the support (who may be asked about them).
+AUTOMATIC_REFUSALS = {
+    "account_exists": "Un compte existe déjà pour l'adresse électronique du responsable.",
+    "company_represented": (
+        "Entreprise déjà représentée par un Responsable habilité, ou dont une demande est déjà "
+        "en attente (une entreprise, un responsable)."
+    ),
+}
+
+
+def _received_mail(clean: dict[str, str]) -> tuple[str, str]:
+    return (
+        "Guichet — votre demande de compte entreprise est reçue",
+        f"Bonjour {clean['responsible_first_name']},\n\n"
+        f"La demande de compte de {clean['company_name']} est enregistrée. L'Agence du numérique "
+        "en santé va l'examiner : vous recevrez un courriel dès qu'elle sera traitée.\n\n"
+        f"Pour toute question : {SUPPORT_CONTACT}\n",
+    )
+
+
+def _account_exists_mail(clean: dict[str, str]) -> tuple[str, str]:
+    reset = settings.SITE_URL.rstrip("/") + reverse("account_reset_password")
+    return (
+        "Guichet — votre demande de compte entreprise",
+        f"Bonjour {clean['responsible_first_name']},\n\n"
+        f"Vous avez demandé un compte entreprise pour {clean['company_name']}, mais un compte "
+        "Guichet existe déjà pour cette adresse électronique : aucune nouvelle demande n'est "
+        "enregistrée.\n\n"
+        f"Connectez-vous avec ce compte. Si vous avez oublié votre mot de passe, choisissez-en un "
+        f"nouveau ici :\n{reset}\n\n"
+        f"Pour toute question : {SUPPORT_CONTACT}\n",
+    )
+
+
+def _company_represented_mail(clean: dict[str, str]) -> tuple[str, str]:
+    return (
+        "Guichet — votre demande de compte entreprise",
+        f"Bonjour {clean['responsible_first_name']},\n\n"
+        f"Vous avez demandé un compte entreprise pour {clean['company_name']}. Cette entreprise "
+        "est déjà représentée sur Guichet par un Responsable habilité, ou une demande de compte "
+        "est déjà en attente pour elle : une entreprise n'a qu'un Responsable habilité, aucune "
+        "nouvelle demande n'est donc enregistrée.\n\n"
+        "Pour travailler sur Guichet au nom de cette entreprise, demandez à son Responsable "
+        "habilité de vous inviter comme membre. Pour changer de Responsable habilité, ou pour "
+        f"toute autre question, écrivez au support de l'agence : {SUPPORT_CONTACT}\n",
+    )
 
 
 def _lock_pending(registration: RegistrationRequest) -> RegistrationRequest:

@@ -1,9 +1,10 @@
-"""Versioned terms of use (CGU) and their acceptance (R-ACC-3)."""
+"""Versioned terms of use (CGU) and their acceptance (R-ACC-2)."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import TermsAcceptance, TermsOfUse, User
 from guichet.common.errors import ApplicationError
 from guichet.journal.services import record
@@ -27,6 +28,7 @@ def publish_terms(*, version: str, text: str, by: User) -> TermsOfUse:
         errors["version"] = "Cette version existe déjà : choisissez un autre numéro."
     if not text.strip():
         errors["text"] = "Le texte des conditions générales d'utilisation est vide."
+    errors |= length_errors(TermsOfUse, {"version": version.strip()})
     if errors:
         raise ApplicationError(
             "Les CGU n'ont pas été publiées.", extra={"status": 400, "errors": errors}

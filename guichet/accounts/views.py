@@ -8,8 +8,9 @@ from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts import services
+from guichet.accounts.lengths import form_field
 from guichet.accounts.members import invite_member, members_of, remove_member
-from guichet.accounts.models import RegistrationRequest, RegistrationStatus, TermsOfUse
+from guichet.accounts.models import RegistrationRequest, RegistrationStatus, TermsOfUse, User
 from guichet.accounts.security import has_totp, revoke_token
 from guichet.accounts.terms import accept_terms, current_terms, has_accepted, publish_terms
 from guichet.common.access import (
@@ -22,20 +23,27 @@ from guichet.common.errors import ApplicationError
 
 
 class RegistrationForm(forms.Form):
-    company_name = forms.CharField(label="Raison sociale", required=False)
-    company_id = forms.CharField(
+    company_name = form_field(RegistrationRequest, "company_name", label="Raison sociale")
+    company_id = form_field(
+        RegistrationRequest,
+        "company_id",
         label="SIREN, SIRET ou numéro de TVA intracommunautaire",
-        required=False,
         help_text="Le numéro de TVA intracommunautaire seulement si l'entreprise n'a pas de SIREN.",
     )
-    responsible_first_name = forms.CharField(label="Prénom", required=False)
-    responsible_last_name = forms.CharField(label="Nom", required=False)
-    responsible_email = forms.CharField(label="Adresse électronique", required=False)
-    responsible_phone = forms.CharField(label="Téléphone", required=False)
-    legal_rep_first_name = forms.CharField(label="Prénom", required=False)
-    legal_rep_last_name = forms.CharField(label="Nom", required=False)
-    legal_rep_email = forms.CharField(label="Adresse électronique", required=False)
-    legal_rep_phone = forms.CharField(label="Téléphone", required=False)
+    responsible_first_name = form_field(
+        RegistrationRequest, "responsible_first_name", label="Prénom"
+    )
+    responsible_last_name = form_field(RegistrationRequest, "responsible_last_name", label="Nom")
+    responsible_email = form_field(
+        RegistrationRequest, "responsible_email", label="Adresse électronique"
+    )
+    responsible_phone = form_field(RegistrationRequest, "responsible_phone", label="Téléphone")
+    legal_rep_first_name = form_field(RegistrationRequest, "legal_rep_first_name", label="Prénom")
+    legal_rep_last_name = form_field(RegistrationRequest, "legal_rep_last_name", label="Nom")
+    legal_rep_email = form_field(
+        RegistrationRequest, "legal_rep_email", label="Adresse électronique"
+    )
+    legal_rep_phone = form_field(RegistrationRequest, "legal_rep_phone", label="Téléphone")
 
     GROUPS = (
         ("Entreprise", ("company_name", "company_id")),
@@ -60,21 +68,30 @@ class RegistrationForm(forms.Form):
 
 def registration_request(request):
     form = RegistrationForm(request.POST or None)
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_registration(data=form.cleaned_data)
+            services.submit_registration(request, data=form.cleaned_data)
         except services.RegistrationInvalid as exc:
             for field, message in exc.errors.items():
                 form.add_error(field, message)
+        except services.RegistrationThrottled as exc:
+            form.add_error(None, exc.message)
+            status, retry_after = 429, exc.retry_after
         else:
             return redirect("accounts:registration-sent")
-    return render(
-        request, "accounts/registration.html", {"form": form}, status=400 if form.errors else 200
-    )
+    if form.errors and status == 200:
+        status = 400
+    response = render(request, "accounts/registration.html", {"form": form}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def registration_sent(request):
-    return render(request, "accounts/registration_sent.html")
+    return render(
+        request, "accounts/registration_sent.html", {"received": services.REGISTRATION_RECEIVED}
+    )
 
 
 @support_required
@@ -108,7 +125,7 @@ def registration_decide(request, pk):
     return redirect("accounts:registration-queue")
 
 
-# --- My account, terms of use, members (R-ACC-3) --------------------------------------------
+# --- My account (R-ACC-3), terms of use (R-ACC-2), members (R-ACT-1) -------------------------
 
 
 @login_required
@@ -180,9 +197,7 @@ def terms_public(request):
 
 
 class TermsPublishForm(forms.Form):
-    version = forms.CharField(
-        label="Numéro de version", max_length=20, required=False, help_text="ex. : 2.0"
-    )
+    version = form_field(TermsOfUse, "version", label="Numéro de version", help_text="ex. : 2.0")
     text = forms.CharField(label="Texte", widget=forms.Textarea(attrs={"rows": 16}), required=False)
 
 
@@ -213,9 +228,9 @@ def terms_manage(request):
 
 
 class InviteForm(forms.Form):
-    first_name = forms.CharField(label="Prénom", required=False)
-    last_name = forms.CharField(label="Nom", required=False)
-    email = forms.CharField(label="Adresse électronique", required=False, widget=forms.EmailInput)
+    first_name = form_field(User, "first_name", label="Prénom")
+    last_name = form_field(User, "last_name", label="Nom")
+    email = form_field(User, "email", label="Adresse électronique", widget=forms.EmailInput)
 
 
 @applicant_admin_required

@@ -93,7 +93,8 @@ def problem_exception_handler(exc, context):
         )
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        body = problem(response.status_code, str(detail))
+        # An exception may carry RFC 9457 members of its own (a title, a link to follow).
+        body = problem(response.status_code, str(detail), **getattr(exc, "problem_members", {}))
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response

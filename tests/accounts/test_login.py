@@ -1,4 +1,5 @@
-"""Login, lockout, password reset, second factor (R-ACC-3)."""
+"""Login and second factor (R-ACC-3); lockout, password reset and secrets at rest, which no
+SPEC rule names."""
 
 import re
 
@@ -44,7 +45,7 @@ def test_r_acc_3_wrong_password_is_refused_in_french(client, applicant):
     assert client.get(reverse("accounts:profile")).status_code == 302
 
 
-def test_r_acc_3_lockout_after_five_failures_even_with_the_right_password(client, applicant):
+def test_login_lockout_after_five_failures_even_with_the_right_password(client, applicant):
     for _ in range(5):
         login(client, applicant.email, "mauvais")
     response = login(client, applicant.email)
@@ -52,7 +53,7 @@ def test_r_acc_3_lockout_after_five_failures_even_with_the_right_password(client
     assert client.get(reverse("accounts:profile")).status_code == 302
 
 
-def test_r_acc_3_password_reset_by_email(client, applicant):
+def test_password_reset_by_email(client, applicant):
     response = client.post(reverse("account_reset_password"), {"email": applicant.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [applicant.email]
@@ -130,7 +131,7 @@ def test_r_acc_3_staff_cannot_remove_their_second_factor(agency_admin, applicant
     assert MFAAdapter().can_delete_authenticator(own) is True
 
 
-def test_r_acc_3_totp_secrets_are_encrypted_at_rest(agency_admin):
+def test_totp_secrets_are_encrypted_at_rest(agency_admin):
     stored = Authenticator.objects.get(user=agency_admin).data["secret"]
     assert TOTP_SECRET not in stored and stored.startswith("v1:")
 
@@ -141,7 +142,7 @@ def test_r_acc_3_admin_site_signs_in_through_allauth(client):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_r_acc_3_nobody_signs_up_alone(client):
+def test_r_acc_2_nobody_signs_up_alone(client):
     from guichet.accounts.adapter import AccountAdapter
 
     assert AccountAdapter().is_open_for_signup(None) is False

@@ -1,4 +1,5 @@
-"""Terms of use, members, API tokens (R-ACC-3)."""
+"""Terms of use (R-ACC-2), members of an organisation (R-ACT-1, R-ACT-2), API tokens
+(R-ACC-3 for what they owe to login and the second factor), length limits of the inputs."""
 
 import re
 
@@ -8,8 +9,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.members import invite_member, remove_member
-from guichet.accounts.models import Organisation, Role, TermsAcceptance, User
-from guichet.accounts.terms import publish_terms
+from guichet.accounts.models import Organisation, Role, TermsAcceptance, TermsOfUse, User
+from guichet.accounts.terms import current_terms, publish_terms
 from guichet.common.errors import ApplicationError
 from guichet.journal.models import JournalEntry
 from tests.conftest import PASSWORD, make_staff, totp_code
@@ -48,7 +49,7 @@ def member(responsible):
 # --- Terms of use ----------------------------------------------------------------------------
 
 
-def test_r_acc_3_first_login_requires_accepting_the_terms(client, responsible, agency_admin):
+def test_r_acc_2_first_login_requires_accepting_the_terms(client, responsible, agency_admin):
     terms = publish_terms(version="1.0", text="Article 1. Tout est permis.", by=agency_admin)
     client.force_login(responsible)
     response = client.get(reverse("accounts:profile"))
@@ -70,7 +71,7 @@ def test_r_acc_3_first_login_requires_accepting_the_terms(client, responsible, a
     assert JournalEntry.objects.filter(action="terms.accept").count() == 1
 
 
-def test_r_acc_3_a_new_version_must_be_accepted_again(client, responsible, agency_admin):
+def test_r_acc_2_a_new_version_must_be_accepted_again(client, responsible, agency_admin):
     first = publish_terms(version="1.0", text="Première version.", by=agency_admin)
     TermsAcceptance.objects.create(user=responsible, terms=first)
     client.force_login(responsible)
@@ -88,7 +89,7 @@ def test_r_acc_3_a_new_version_must_be_accepted_again(client, responsible, agenc
     ) == ["1.0", "2.0"]
 
 
-def test_r_acc_3_terms_gate_answers_the_api_with_problem_json(client, responsible, agency_admin):
+def test_r_acc_2_terms_gate_answers_the_api_with_problem_json(client, responsible, agency_admin):
     publish_terms(version="1.0", text="Texte.", by=agency_admin)
     client.force_login(responsible)
     response = client.get("/api/v1/referentials/")
@@ -97,7 +98,47 @@ def test_r_acc_3_terms_gate_answers_the_api_with_problem_json(client, responsibl
     assert "conditions générales" in response.json()["detail"]
 
 
-def test_r_acc_3_agency_publishes_versions_and_refuses_a_duplicate(client, agency_admin):
+def test_r_acc_2_api_tokens_stop_at_the_terms_until_they_are_accepted(
+    api, responsible, agency_admin
+):
+    token = Token.objects.create(user=responsible)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get("/api/v1/organisation/members/").status_code == 200
+    publish_terms(version="2.0", text="Texte.", by=agency_admin)
+    for method, url in (
+        ("get", "/api/v1/organisation/members/"),
+        ("get", "/api/v1/referentials/"),
+        ("post", "/api/v1/organisation/members/"),
+    ):
+        response = getattr(api, method)(url)
+        assert response.status_code == 403, url
+        assert response["Content-Type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["title"] == "CGU à accepter"
+        assert problem["page"] == "http://testserver/compte/cgu/"
+        assert "conditions générales d'utilisation (version 2.0)" in problem["detail"]
+        assert "http://testserver/compte/cgu/" in problem["detail"]
+    assert User.objects.count() == 2  # the invitation did not go through
+    # Once the terms are accepted, the token works again; it can be revoked either way.
+    TermsAcceptance.objects.create(user=responsible, terms=current_terms())
+    assert api.get("/api/v1/organisation/members/").status_code == 200
+    publish_terms(version="3.0", text="Encore.", by=agency_admin)
+    assert api.get("/api/v1/organisation/members/").status_code == 403
+    assert api.delete("/api/v1/auth/token").status_code == 204
+    assert not Token.objects.filter(user=responsible).exists()
+
+
+def test_r_acc_3_staff_tokens_stop_at_the_second_factor_gate(api):
+    user = make_staff("sans-totp@agence.test", Role.INSTRUCTOR, totp=False)
+    token = Token.objects.create(user=user)  # e.g. created by an operator before the rule
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get("/api/v1/referentials/")
+    assert response.status_code == 403
+    assert response.json()["title"] == "Double authentification requise"
+    assert response.json()["page"].endswith(reverse("mfa_activate_totp"))
+
+
+def test_r_acc_2_agency_publishes_versions_and_refuses_a_duplicate(client, agency_admin):
     client.force_login(agency_admin)
     url = reverse("accounts:terms-manage")
     assert client.post(url, {"version": "1.0", "text": "Texte"}).status_code == 302
@@ -111,7 +152,7 @@ def test_r_acc_3_agency_publishes_versions_and_refuses_a_duplicate(client, agenc
     assert "est vide" in empty.content.decode()
 
 
-def test_r_acc_3_only_agency_admins_publish_terms(client, responsible):
+def test_r_act_1_only_agency_admins_publish_terms(client, responsible):
     client.force_login(responsible)
     assert (
         client.post(reverse("accounts:terms-manage"), {"version": "9", "text": "x"}).status_code
@@ -119,7 +160,7 @@ def test_r_acc_3_only_agency_admins_publish_terms(client, responsible):
     )
 
 
-def test_r_acc_3_terms_are_public(client, agency_admin):
+def test_terms_are_public(client, agency_admin):
     publish_terms(version="1.0", text="Lisible par tous.", by=agency_admin)
     assert "Lisible par tous" in client.get("/cgu/").content.decode()
 
@@ -127,7 +168,7 @@ def test_r_acc_3_terms_are_public(client, agency_admin):
 # --- Members ---------------------------------------------------------------------------------
 
 
-def test_r_acc_3_responsible_invites_a_member_who_sets_a_password(
+def test_responsible_invites_a_member_who_sets_a_password(
     client, responsible, django_capture_on_commit_callbacks
 ):
     client.force_login(responsible)
@@ -166,14 +207,9 @@ def test_r_acc_3_responsible_invites_a_member_who_sets_a_password(
             "email",
             "déjà membre",
         ),
-        (
-            {"email": "admin@agence.test", "first_name": "A", "last_name": "B"},
-            "email",
-            "autre organisation",
-        ),
     ],
 )
-def test_r_acc_3_bad_invitations_are_refused(member, agency_admin, data, field, message):
+def test_bad_invitations_are_refused(member, data, field, message):
     responsible = User.objects.get(role=Role.APPLICANT_ADMIN)
     count = User.objects.count()
     with pytest.raises(ApplicationError) as refused:
@@ -182,7 +218,18 @@ def test_r_acc_3_bad_invitations_are_refused(member, agency_admin, data, field, 
     assert User.objects.count() == count
 
 
-def test_r_acc_3_removed_member_loses_access_at_once(client, responsible, member):
+def test_r_act_1_an_account_of_another_organisation_cannot_be_invited(member, agency_admin):
+    responsible = User.objects.get(role=Role.APPLICANT_ADMIN)
+    count = User.objects.count()
+    with pytest.raises(ApplicationError) as refused:
+        invite_member(by=responsible, email="admin@agence.test", first_name="A", last_name="B")
+    assert "autre organisation" in refused.value.extra["errors"]["email"]
+    assert User.objects.count() == count
+    agency_admin.refresh_from_db()
+    assert agency_admin.organisation is None and agency_admin.role == Role.AGENCY_ADMIN
+
+
+def test_r_act_1_removed_member_loses_access_at_once(client, responsible, member):
     member_client = client
     member_client.force_login(member)
     token = Token.objects.create(user=member)
@@ -206,25 +253,25 @@ def test_r_acc_3_removed_member_loses_access_at_once(client, responsible, member
     assert JournalEntry.objects.filter(action="member.remove", object_id=str(member.pk)).exists()
 
 
-def test_r_acc_3_a_member_cannot_remove_anyone(client, responsible, member):
+def test_r_act_1_a_member_cannot_remove_anyone(client, responsible, member):
     client.force_login(member)
     assert client.post(reverse("accounts:member-remove", args=[responsible.pk])).status_code == 403
     with pytest.raises(ApplicationError):
         remove_member(by=member, member=responsible)
 
 
-def test_r_acc_3_responsible_cannot_remove_themselves(responsible):
+def test_r_act_2_responsible_cannot_remove_themselves(responsible):
     with pytest.raises(ApplicationError, match="ne peut pas se retirer"):
         remove_member(by=responsible, member=responsible)
 
 
-def test_r_acc_3_removed_member_can_be_invited_again(responsible, member):
+def test_removed_member_can_be_invited_again(responsible, member):
     remove_member(by=responsible, member=member)
     again = invite_member(by=responsible, email=member.email, first_name="M", last_name="B")
     assert again.pk == member.pk and again.is_active and not again.has_usable_password()
 
 
-def test_r_acc_3_members_api(api, responsible, member, organisation):
+def test_r_act_1_members_api(api, responsible, member, organisation):
     api.force_authenticate(responsible)
     listed = api.get("/api/v1/organisation/members/").json()
     assert {m["email"] for m in listed} == {responsible.email, member.email}
@@ -252,6 +299,40 @@ def test_r_acc_3_members_api(api, responsible, member, organisation):
     assert api.delete(f"/api/v1/organisation/members/{stranger.pk}").status_code == 404
     api.force_authenticate(User.objects.get(email="api@telesante.fr"))
     assert api.get("/api/v1/organisation/members/").status_code == 403
+
+
+def test_invitations_longer_than_their_columns_are_refused_in_french(api, client, responsible):
+    long = {"email": "a" * 250 + "@x.fr", "first_name": "A" * 5000, "last_name": "B" * 151}
+    limits = {
+        "email": "Saisissez au plus 254 caractères.",
+        "first_name": "Saisissez au plus 150 caractères.",
+        "last_name": "Saisissez au plus 150 caractères.",
+    }
+    count = User.objects.count()
+    api.force_authenticate(responsible)
+    response = api.post("/api/v1/organisation/members/", long, format="json")
+    assert response.status_code == 400
+    assert {field: errors[0] for field, errors in response.json()["errors"].items()} == limits
+    client.force_login(responsible)
+    page = client.post(reverse("accounts:members"), long)
+    assert page.status_code == 400
+    assert {field: errors[0] for field, errors in page.context["form"].errors.items()} == limits
+    with pytest.raises(ApplicationError) as refused:
+        invite_member(by=responsible, **long)
+    assert refused.value.extra["errors"]["first_name"] == limits["first_name"]
+    assert refused.value.extra["errors"]["last_name"] == limits["last_name"]
+    assert User.objects.count() == count
+
+
+def test_a_terms_version_longer_than_its_column_is_refused(client, agency_admin):
+    client.force_login(agency_admin)
+    page = client.post(reverse("accounts:terms-manage"), {"version": "1" * 21, "text": "Texte"})
+    assert page.status_code == 400
+    assert "Saisissez au plus 20 caractères." in page.content.decode()
+    with pytest.raises(ApplicationError) as refused:
+        publish_terms(version="1" * 21, text="Texte", by=agency_admin)
+    assert refused.value.extra["errors"]["version"] == "Saisissez au plus 20 caractères."
+    assert not TermsOfUse.objects.exists()
 
 
 # --- API tokens ------------------------------------------------------------------------------
@@ -308,7 +389,7 @@ def test_r_acc_3_staff_without_a_device_get_no_token(api):
     assert response.status_code == 403
 
 
-def test_r_acc_3_token_endpoint_shares_the_login_lockout(api, responsible):
+def test_token_endpoint_shares_the_login_lockout(api, responsible):
     for _ in range(5):
         api.post(
             "/api/v1/auth/token", {"email": responsible.email, "password": "faux"}, format="json"
@@ -320,7 +401,7 @@ def test_r_acc_3_token_endpoint_shares_the_login_lockout(api, responsible):
     assert "Trop de tentatives" in response.json()["detail"]
 
 
-def test_r_acc_3_revoking_from_the_account_page(client, responsible):
+def test_revoking_the_token_from_the_account_page(client, responsible):
     Token.objects.create(user=responsible)
     client.force_login(responsible)
     client.post(reverse("accounts:token-revoke"))
