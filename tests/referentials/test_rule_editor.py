@@ -478,6 +478,48 @@ def submitted_application(dmn, django_capture_on_commit_callbacks):
     return application
 
 
+def test_r_ref_6_publishing_new_rules_keeps_a_submitted_application_profiles(
+    client, dmn, agency_admin, instructor, submitted_application, django_capture_on_commit_callbacks
+):
+    from guichet.applications.models import Status
+    from guichet.applications.review import decide, set_verdict
+    from guichet.applications.services import save_draft, submit
+
+    application = submitted_application
+    # New rules: every product now needs « Accès Professionnel de Santé ».
+    rules, questions = services.published_rule_set(dmn)
+    for rule in rules:
+        if rule["code"] == "acces_pro_si_acces_professionnel":
+            rule["condition"] = {"any": [rule["condition"], {"not": rule["condition"]}]}
+    services.publish_rules(dmn, rules=rules, questions=questions, by=agency_admin)
+    assert "acces_professionnel" in evaluate_profiles(dmn, answers=application.answers).profiles
+    application.refresh_from_db()
+    assert application.profiles == ["general"]
+    # Its pages still show it, and a correction asked later is still resubmitted: its final
+    # profiles are not checked again against rules published after its submission.
+    applicant = application.created_by
+    client.force_login(applicant)
+    assert client.get(reverse("applications:detail", args=[application.pk])).status_code == 200
+    assert client.get(reverse("applications:form", args=[application.pk])).status_code == 200
+    set_verdict(
+        by=instructor,
+        application=application,
+        item="contact_phone",
+        verdict="to_fix",
+        comment="Numéro injoignable.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(by=instructor, application=application, decision="request_fixes")
+    save_draft(
+        by=applicant, application=application, data={"form": {"contact_phone": "0199887766"}}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(by=applicant, application=application)
+    application.refresh_from_db()
+    assert application.status == Status.SUBMITTED
+    assert application.profiles == ["general"]
+
+
 def test_r_ref_6_answers_of_applications_are_never_orphaned(
     admin_client, dmn, agency_admin, submitted_application
 ):
