@@ -433,12 +433,13 @@ class Check(NamedTuple):
 
 def submission_problems(application: Application) -> Check:
     """Missing items, profile-rule violations (blocking) and warnings (shown only, R-REF-4),
-    documents naming another version (R-APP-4); the rules are evaluated once."""
+    documents naming another version (R-APP-4); the rules are evaluated once. Once submitted,
+    the profiles are final (R-REF-6): rules the agency publishes later do not judge them again."""
     missing = admissibility.missing_items(application, present_documents(application))
     if application.status == Status.TO_FIX:
         missing += _documents_not_redeposited(application)
     violations, warnings = [], []
-    if application.profiles:
+    if application.profiles and not application.profiles_final:
         evaluation = evaluate_profiles(
             application.referential_version,
             answers=application.answers or None,

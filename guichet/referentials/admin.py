@@ -1,18 +1,10 @@
 from django.contrib import admin
 
-from guichet.referentials.models import ExpectedProof, Pathology, Pathway, ProfileRule, Question
+from guichet.referentials.models import ExpectedProof, Pathology, Pathway
 
-
-@admin.register(ProfileRule)
-class ProfileRuleAdmin(admin.ModelAdmin):
-    list_display = ["code", "version", "kind", "position"]
-    list_filter = ["version", "kind"]
-
-
-@admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["key", "version", "type", "position"]
-    list_filter = ["version"]
+# Profile rules and questions are edited on the agency's own pages (« Règles des profils et
+# questionnaire »), which validate the whole set, preview it and journal its publication; an
+# admin form here would bypass all three.
 
 
 @admin.register(ExpectedProof)

@@ -332,3 +332,34 @@ class Pathology(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class RuleDraft(models.Model):
+    """The « brouillon de règles » of a version: a copy of its profile rules and questionnaire
+    that the agency edits and previews before publishing it (issue 10 §3). Candidates keep
+    seeing the published rules until then. Each edit keeps the set valid (rules.check_rules)."""
+
+    version = models.OneToOneField(
+        ReferentialVersion, on_delete=models.CASCADE, related_name="rule_draft"
+    )
+    rules = models.JSONField(_("règles"), default=list)
+    questions = models.JSONField(_("questionnaire"), default=list)
+    # The fingerprint of the published rules the draft was started from: publishing is refused
+    # if they changed meanwhile, so that nobody overwrites changes they have not seen.
+    base_fingerprint = models.CharField(_("empreinte des règles d'origine"), max_length=64)
+    # Bumped by every edit; the publication form carries the revision that was previewed.
+    revision = models.PositiveIntegerField(_("révision"), default=1)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("brouillon de règles")
+
+    def __str__(self):
+        return f"Brouillon de règles — {self.version}"

@@ -517,3 +517,146 @@ def set_sensitive_proofs(version, *, sensitive_ids: set[int], by=None) -> int:
             after={"sensitive": sorted(turned_on), "not_sensitive": sorted(turned_off)},
         )
     return len(turned_on) + len(turned_off)
+
+
+# --- profile rules and questionnaire edited by the agency (issue 10 §3) ------------------------
+
+RULE_FIELDS = ("code", "kind", "condition", "profiles", "message")
+QUESTION_FIELDS = ("key", "type", "label", "help_text", "choices", "asked_when")
+
+
+def rule_data(rule) -> dict:
+    """A rule as the evaluator reads it, with only the fields a version stores."""
+    return {
+        "code": rule.get("code"),
+        "kind": rule.get("kind"),
+        "condition": rule.get("condition"),
+        "profiles": list(rule.get("profiles") or []),
+        "message": rule.get("message") or "",
+    }
+
+
+def question_data(question) -> dict:
+    return {
+        "key": question.get("key"),
+        "type": question.get("type"),
+        "label": question.get("label") or "",
+        "help_text": question.get("help_text") or "",
+        "choices": list(question.get("choices") or []),
+        "asked_when": question.get("asked_when"),
+    }
+
+
+def published_rule_set(version: ReferentialVersion) -> tuple[list[dict], list[dict]]:
+    return (
+        [r.as_data() for r in version.profile_rules.all()],
+        [q.as_data() for q in version.questions.all()],
+    )
+
+
+def _lost_values(before: Sequence[dict], after: Sequence[dict]) -> dict[str, set | None]:
+    """Answer keys the new questionnaire drops (None) or values it no longer accepts."""
+    new = {q["key"]: q for q in after}
+    lost: dict[str, set | None] = {}
+    for question in before:
+        key = question["key"]
+        replacement = new.get(key)
+        if replacement is None or replacement["type"] != question["type"]:
+            lost[key] = None
+        elif question["type"] == "choice":
+            kept = {c.get("value") for c in replacement.get("choices") or ()}
+            removed = {c.get("value") for c in question.get("choices") or ()} - kept
+            if removed:
+                lost[key] = removed
+    return lost
+
+
+def lost_answers_problems(version: ReferentialVersion, questions: Sequence[dict]) -> list[str]:
+    """Applications of the version keep their answers: a question or a choice they answered
+    cannot disappear (their pages and their evaluation read them). One query, and only when
+    something disappears."""
+    lost = _lost_values([q.as_data() for q in version.questions.all()], questions)
+    if not lost:
+        return []
+    counts = dict.fromkeys(lost, 0)
+    stored = version.applications.values_list("answers", flat=True)
+    for answers in stored.iterator(chunk_size=500):
+        for key, values in lost.items():
+            if isinstance(answers, dict) and key in answers:
+                value = answers[key]
+                if values is None or (isinstance(value, str) and value in values):
+                    counts[key] += 1
+    problems = []
+    for key, count in counts.items():
+        if not count:
+            continue
+        what = (
+            f"la question « {key} »"
+            if lost[key] is None
+            else f"le(s) choix {', '.join(sorted(map(str, lost[key])))} de la question « {key} »"
+        )
+        problems.append(
+            f"{count} candidature(s) de cette version ont répondu avec {what}, que le brouillon "
+            "supprime ou change de type : gardez-le(s), ou créez une nouvelle version du "
+            "référentiel pour restructurer le questionnaire."
+        )
+    return problems
+
+
+def rule_set_problems(
+    version: ReferentialVersion, *, rules: Sequence[dict], questions: Sequence[dict]
+) -> list[str]:
+    """Everything that forbids publishing a rule set on a version (French, empty when fine)."""
+    problems = rules_engine.check_rules(
+        rules, [p.code for p in version.profiles.all()], questions=questions
+    )
+    for rule in rules:
+        if len(str(rule.get("code") or "")) > ProfileRule._meta.get_field("code").max_length:
+            problems.append(f"Règle {rule.get('code')} : identifiant trop long (64 caractères).")
+    for question in questions:
+        if len(str(question.get("key") or "")) > Question._meta.get_field("key").max_length:
+            problems.append(f"Question {question.get('key')} : clé trop longue (64 caractères).")
+        if len(str(question.get("label") or "")) > Question._meta.get_field("label").max_length:
+            problems.append(f"Question {question.get('key')} : libellé trop long (500 caractères).")
+    return problems
+
+
+@transaction.atomic
+def publish_rules(
+    version: ReferentialVersion, *, rules: Sequence[dict], questions: Sequence[dict], by
+) -> ReferentialVersion:
+    """Replace the version's profile rules and questionnaire, in one transaction, journaled with
+    before and after (issue 10 §3, R-REF-4, R-REF-5). The whole set is checked first; a refused
+    set changes nothing. Applications keep their stored profiles (R-REF-6)."""
+    version = (
+        ReferentialVersion.objects.select_for_update()
+        .select_related("referential")
+        .get(pk=version.pk)
+    )
+    rules = [rule_data(r) for r in rules]
+    questions = [question_data(q) for q in questions]
+    problems = rule_set_problems(version, rules=rules, questions=questions)
+    problems += lost_answers_problems(version, questions)
+    if problems:
+        raise ApplicationError(
+            "Les règles n'ont pas été publiées : " + " ".join(problems),
+            field="rules",
+            extra={"status": 400, "problems": problems},
+        )
+    before_rules, before_questions = published_rule_set(version)
+    version.profile_rules.all().delete()
+    version.questions.all().delete()
+    ProfileRule.objects.bulk_create(
+        ProfileRule(version=version, position=i, **rule) for i, rule in enumerate(rules)
+    )
+    Question.objects.bulk_create(
+        Question(version=version, position=i, **question) for i, question in enumerate(questions)
+    )
+    record(
+        action="referential_version.rules.publish",
+        obj=version,
+        by=by,
+        before={"rules": before_rules, "questions": before_questions},
+        after={"rules": rules, "questions": questions},
+    )
+    return version

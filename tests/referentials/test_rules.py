@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from guichet.common.errors import ApplicationError
 from guichet.referentials import rules
+from guichet.referentials.examples import catalogue_examples
 from guichet.referentials.selectors import evaluate_profiles
 
 pytestmark = pytest.mark.django_db
@@ -16,34 +17,26 @@ def labels(version, codes):
     return {by_code[code] for code in codes}
 
 
-# --- DMN, the three worked examples of the guide §3 ---------------------------------------
+# --- DMN, the three worked examples of the guide §3 (shipped as data, shared with the preview) -
+
+DMN_EXAMPLES = catalogue_examples("DMN", "1.2.2")
 
 
-def test_r_ref_4_dmn_example_1_hospital_solution_without_patient_access_only_general(dmn):
-    result = evaluate_profiles(
-        dmn,
-        answers={
-            "professional_access": False,
-            "patient_access": False,
-            "creates_identities": False,
-        },
-    )
-    assert labels(dmn, result.profiles) == {"Général"}
+def test_r_ref_4_dmn_guide_ships_its_three_worked_examples():
+    assert [example.code for example in DMN_EXAMPLES] == ["exemple_1", "exemple_2", "exemple_3"]
+
+
+@pytest.mark.parametrize("example", DMN_EXAMPLES, ids=lambda example: example.code)
+def test_r_ref_4_dmn_guide_example_gives_exactly_its_profiles(dmn, example):
+    result = evaluate_profiles(dmn, answers=example.answers)
+    assert set(result.profiles) == set(example.profiles)
     assert result.violations == []
 
 
-def test_r_ref_4_dmn_example_2_telemonitoring_in_hospital_with_apcv_creating_identities(dmn):
-    result = evaluate_profiles(
-        dmn,
-        answers={
-            "professional_access": True,
-            "patient_access": True,
-            "patient_auth_apcv": True,
-            "creates_identities": True,
-            "identity_setting": "etablissement_sante",
-        },
-    )
-    assert labels(dmn, result.profiles) == {
+def test_r_ref_4_dmn_examples_name_the_guides_profiles(dmn):
+    """The guide's own words for each example (§3)."""
+    assert labels(dmn, DMN_EXAMPLES[0].profiles) == {"Général"}
+    assert labels(dmn, DMN_EXAMPLES[1].profiles) == {
         "Général",
         "Accès Professionnel de Santé",
         "Référentiel d'identité",
@@ -51,26 +44,12 @@ def test_r_ref_4_dmn_example_2_telemonitoring_in_hospital_with_apcv_creating_ide
         "Accès Usager",
         "Accès Usager – ApCV",
     }
-    assert result.violations == []
-
-
-def test_r_ref_4_dmn_example_3_sleep_apnea_outside_hospital_creating_identities(dmn):
-    result = evaluate_profiles(
-        dmn,
-        answers={
-            "professional_access": False,
-            "patient_access": True,
-            "creates_identities": True,
-            "identity_setting": "hors_etablissement_sante",
-        },
-    )
-    assert labels(dmn, result.profiles) == {
+    assert labels(dmn, DMN_EXAMPLES[2].profiles) == {
         "Général",
         "Référentiel d'identité",
         "Référentiel d'identités hors Etablissement de Santé",
         "Accès Usager",
     }
-    assert result.violations == []
 
 
 def test_r_ref_4_general_is_always_selected(dmn):
@@ -109,32 +88,28 @@ def test_r_ref_4_identity_document_storage_stays_optional(dmn):
     assert "stockage_titres_identite" in result.optional
 
 
-# --- TLC, the use-case table of the guide §3 -----------------------------------------------
+# --- TLC, the use-case table of the guide §3 (shipped as data, shared with the preview) -----
 
-TABLE = {
-    "societe_teleconsultation": (
-        {"general", "referentiel_identite"},
-        {"esclave_identite", "ciba", "ordonnance_numerique", "ri_insi_cv"},
-    ),
-    "etablissement_sante": (
-        {"general", "esclave_identite", "ri_insi_cv"},
-        {"referentiel_identite", "ciba", "ordonnance_numerique"},
-    ),
-    "medecine_ville": (
-        {"general", "referentiel_identite", "ordonnance_numerique", "ri_insi_cv"},
-        {"esclave_identite", "ciba"},
-    ),
-}
+TLC_ROWS = catalogue_examples("TLC", "1.4.2")
 HDS = {"tiers_certifie": "hds_tiers", "candidat": "hds_candidat"}
 
 
-@pytest.mark.parametrize("deployment", TABLE)
+def test_r_ref_5_tlc_guide_ships_each_row_of_its_table():
+    assert [row.answers["deployment"] for row in TLC_ROWS] == [
+        "societe_teleconsultation",
+        "etablissement_sante",
+        "medecine_ville",
+    ]
+
+
+@pytest.mark.parametrize("row", TLC_ROWS, ids=lambda row: row.code)
 @pytest.mark.parametrize("hds_host", HDS)
-def test_r_ref_5_tlc_table_row_gives_its_mandatory_and_optional_profiles(tlc, deployment, hds_host):
-    mandatory, optional = TABLE[deployment]
-    result = evaluate_profiles(tlc, answers={"deployment": deployment, "hds_host": hds_host})
-    assert set(result.profiles) == mandatory | {HDS[hds_host]}
-    assert set(result.optional) == optional
+def test_r_ref_5_tlc_table_row_gives_its_mandatory_and_optional_profiles(tlc, row, hds_host):
+    # Either HDS answer fits every row: "one HDS profile".
+    mandatory = (set(row.profiles) - set(HDS.values())) | {HDS[hds_host]}
+    result = evaluate_profiles(tlc, answers={**row.answers, "hds_host": hds_host})
+    assert set(result.profiles) == mandatory
+    assert set(result.optional) == set(row.optional)
     assert result.violations == []
 
 
