@@ -57,9 +57,12 @@ class SectionTree:
 
 
 def tree(application: Application) -> list[SectionTree]:
-    """The applicable evidence, with files and progress, in a constant number of queries."""
+    """The applicable evidence (R-REF-3, R-REF-7), with files and progress, in a constant
+    number of queries."""
     requirements = list(
-        applicable_requirements(application.referential_version, application.profiles or [])
+        applicable_requirements(
+            application.referential_version, application.profiles or [], application.pathology
+        )
     )
     files: dict[int, list[EvidenceFile]] = {}
     for evidence in application.evidence_files.select_related("file", "file__uploaded_by").order_by(
@@ -106,7 +109,7 @@ def progress(sections: list[SectionTree]) -> dict:
 
 def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
     requirements = applicable_requirements(
-        application.referential_version, application.profiles or []
+        application.referential_version, application.profiles or [], application.pathology
     )
     proof = (
         ExpectedProof.objects.select_related("scenario__requirement__section")

@@ -52,7 +52,6 @@ class ReferentialVersion(models.Model):
     entry_into_force = models.DateField(_("date d'entrée en vigueur"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("importée le"), auto_now_add=True)
-
     objects = ReferentialVersionQuerySet.as_manager()
 
     class Meta:
@@ -134,6 +133,18 @@ class Requirement(models.Model):
     )
     position = models.PositiveIntegerField(_("ordre"), default=0)
     profiles = models.ManyToManyField(Profile, related_name="requirements")
+    specification = models.ForeignKey(
+        "TechnicalSpecification",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="requirements",
+        verbose_name=_("spécification technique"),
+        help_text=_(
+            "Exigence d'une spécification technique de ligne générique (HAS1…) : elle ne "
+            "s'applique qu'aux candidatures qui visent la pathologie correspondante (R-REF-7)."
+        ),
+    )
 
     class Meta:
         ordering = ["version", "position"]

@@ -11,6 +11,7 @@ from guichet.common.errors import ApplicationError
 from guichet.referentials import rules as rules_engine
 from guichet.referentials.models import (
     ExpectedProof,
+    Pathology,
     Profile,
     Referential,
     ReferentialVersion,
@@ -107,24 +108,71 @@ def evaluate_profiles(
     )
 
 
+def resolve_pathology(version: ReferentialVersion, value: str) -> Pathology:
+    """A pathology of the generic line by its code (« diabete ») or its technical
+    specification's (« HAS1 »); ApplicationError (400) naming the choices otherwise."""
+    pathologies = list(
+        Pathology.objects.filter(pathway__referential_id=version.referential_id).order_by(
+            "pathway__position", "position"
+        )
+    )
+    key = normalize(value)
+    pathology = next(
+        (p for p in pathologies if key in {normalize(p.code), normalize(p.specification_code)}),
+        None,
+    )
+    if pathology is None:
+        known = ", ".join(f"{p.specification_code} ({p.code})" for p in pathologies) or "aucune"
+        raise ApplicationError(
+            f"Pathologie inconnue « {value} ». Pathologies de la ligne générique : {known}.",
+            field="pathology",
+            extra={"status": 400},
+        )
+    if not pathology.is_available:
+        raise ApplicationError(
+            f"La spécification technique {pathology.specification_code} ({pathology.label}) est "
+            "à venir : elle n'a pas encore d'exigences.",
+            field="pathology",
+            extra={"status": 400},
+        )
+    return pathology
+
+
+def _specification_code(pathology: Pathology | None) -> str:
+    return pathology.specification_code if pathology is not None else ""
+
+
+def _applicable_filter(version: ReferentialVersion, profiles: Iterable[str], specification: str):
+    """R-REF-3 and R-REF-7 in SQL, the rule of RequirementData.applies_to."""
+    by_profile = Q(
+        specification__isnull=True,
+        pk__in=Requirement.profiles.through.objects.filter(
+            requirement__version=version,
+            profile__version=version,
+            profile__code__in=list(profiles),
+        ).values("requirement_id"),
+    )
+    if not specification:
+        return by_profile
+    return by_profile | Q(specification__version=version, specification__code=specification)
+
+
 def requirements_queryset(
     version: ReferentialVersion,
     *,
     profiles: Iterable[str] | None = None,
+    pathology: Pathology | None = None,
     nature: str | None = None,
     section: str | None = None,
     search: str | None = None,
 ) -> QuerySet[Requirement]:
-    """Requirements of a version, with everything a page shows prefetched (R-REF-3: with
-    profiles, only those whose profiles intersect the selection)."""
+    """Requirements of a version, with everything a page shows prefetched. With profiles or a
+    pathology, only the applicable ones: those whose profiles intersect the selection (R-REF-3)
+    and those of the pathology's technical specification (R-REF-7)."""
     queryset = Requirement.objects.filter(version=version)
-    if profiles is not None:
+    if profiles is not None or pathology is not None:
         queryset = queryset.filter(
-            pk__in=Requirement.profiles.through.objects.filter(
-                requirement__version=version,
-                profile__version=version,
-                profile__code__in=list(profiles),
-            ).values("requirement_id")
+            _applicable_filter(version, profiles or [], _specification_code(pathology))
         )
     if nature:
         queryset = queryset.filter(nature=nature)
@@ -140,7 +188,7 @@ def requirements_queryset(
             | Q(scenarios__code__icontains=search)
         ).distinct()
     return (
-        queryset.select_related("section")
+        queryset.select_related("section", "specification")
         .prefetch_related(
             Prefetch("profiles", queryset=Profile.objects.order_by("position")),
             Prefetch(
@@ -154,15 +202,28 @@ def requirements_queryset(
     )
 
 
-def applicable_requirements(version: ReferentialVersion, profiles: Iterable[str]):
-    return requirements_queryset(version, profiles=profiles)
+def applicable_requirements(
+    version: ReferentialVersion, profiles: Iterable[str], pathology: Pathology | None = None
+):
+    """The requirements an application must meet: those whose profiles intersect the
+    selected ones (R-REF-3), and those of the technical specification of its pathology on the
+    generic line (R-REF-7)."""
+    return requirements_queryset(version, profiles=profiles, pathology=pathology)
 
 
-def export_rows(version: ReferentialVersion, profiles: Iterable[str] | None = None):
-    """Rows of the official layout (one per scenario), streamed from the database."""
-    requirements = requirements_queryset(version, profiles=profiles)
+def export_rows(
+    version: ReferentialVersion,
+    profiles: Iterable[str] | None = None,
+    pathology: Pathology | None = None,
+):
+    """Rows of the official layout (one per scenario), streamed from the database. A
+    requirement of a technical specification names it in the « Profil » column (R-REF-7)."""
+    requirements = requirements_queryset(version, profiles=profiles, pathology=pathology)
     for requirement in requirements.iterator(chunk_size=500):
-        profile_labels = "\n".join(p.label for p in requirement.profiles.all())
+        if requirement.specification_id:
+            profile_labels = requirement.specification.code
+        else:
+            profile_labels = "\n".join(p.label for p in requirement.profiles.all())
         statement = requirement.statement
         if requirement.is_example:
             statement = f"{EXAMPLE_MARKER} {statement}"
