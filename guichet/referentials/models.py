@@ -1,6 +1,8 @@
 """Referentials as data (R-REF-1): referential → version → sections → requirements →
 scenarios → expected proofs; profiles, their rules and the questionnaire belong to a version."""
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +54,15 @@ class ReferentialVersion(models.Model):
     entry_into_force = models.DateField(_("date d'entrée en vigueur"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("importée le"), auto_now_add=True)
+    # A new value on every write to the version's content (sections, profiles, requirements,
+    # scenarios, proofs, rules, specifications): in-process caches of that content are keyed by
+    # it, so none serves stale data whichever process wrote (see selectors.version_index). A
+    # random token rather than a counter: a rolled-back creation may hand its id to another
+    # version, which a counter restarting at 1 would not tell apart.
+    content_revision = models.UUIDField(
+        _("révision du contenu"), default=uuid.uuid4, editable=False
+    )
+
     objects = ReferentialVersionQuerySet.as_manager()
 
     class Meta:

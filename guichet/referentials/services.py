@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import functools
 import re
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -560,6 +561,16 @@ def set_pathway_open(pathway: Pathway, *, is_open: bool, by=None) -> Pathway:
     return pathway
 
 
+def mark_content_changed(version_id: int) -> uuid.UUID:
+    """Gives the version a new content revision, so that every process rebuilds what it cached
+    of the version's content (selectors.version_index). Single-row saves and deletes do it
+    through signals (signals.py); a bulk write (``update``, ``bulk_create`` on an existing
+    version) calls it in its transaction."""
+    revision = uuid.uuid4()
+    ReferentialVersion.objects.filter(pk=version_id).update(content_revision=revision)
+    return revision
+
+
 def is_sensitive_proof(version, description: str) -> bool:
     """R-EVD-3: TLC penetration-test reports are sensitive from the start; the agency may flag
     any other proof."""
@@ -580,6 +591,7 @@ def set_sensitive_proofs(version, *, sensitive_ids: set[int], by=None) -> int:
     proofs.filter(pk__in=turned_on).update(sensitive=True)
     proofs.filter(pk__in=turned_off).update(sensitive=False)
     if turned_on or turned_off:
+        version.content_revision = mark_content_changed(version.pk)
         record(
             action="referential.proofs.sensitive",
             obj=version,

@@ -1,6 +1,6 @@
 """Applicable requirements (R-REF-3, R-REF-7): the profiles' requirements plus those of the
 generic line pathology's technical specification; the same rule in the API, the simulator, the
-exports and the spreadsheet."""
+exports and the spreadsheet; the per-version index rebuilt whenever the content changes."""
 
 import io
 
@@ -9,13 +9,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from guichet.referentials import selectors
 from guichet.referentials.exports import write_version_xlsx
-from guichet.referentials.models import Pathology, ReferentialVersion, Requirement
+from guichet.referentials.models import ExpectedProof, Pathology, ReferentialVersion, Requirement
 from guichet.referentials.selectors import (
     applicable_requirements,
     get_version,
     requirements_queryset,
 )
+from guichet.referentials.services import set_sensitive_proofs
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +186,35 @@ def test_r_ref_7_import_refuses_a_specification_mixed_with_profiles(dmn, tmp_pat
     assert "ligne 3" in message and "« DIAB 1 »" in message and "HAS1" in message
     assert "Accès Usager" in message
     assert (ReferentialVersion.objects.count(), Requirement.objects.count()) == before
+
+
+def test_index_follows_every_change_of_the_version_content(dmn):
+    first = applicable_requirements(dmn, ["general"])
+    proof = first[0].scenarios[0].proofs[0]
+    assert not proof.sensitive
+    # A bulk write (the agency's sensitive-proofs page) gives a new revision.
+    revision = dmn.content_revision
+    set_sensitive_proofs(dmn, sensitive_ids={proof.pk})
+    assert dmn.content_revision != revision
+    fresh = ReferentialVersion.objects.get(pk=dmn.pk)  # as another request, or process, reads it
+    assert fresh.content_revision == dmn.content_revision
+    assert applicable_requirements(fresh, ["general"])[0].scenarios[0].proofs[0].sensitive
+    # A single-row save (the Django admin) too.
+    row = ExpectedProof.objects.get(pk=proof.pk)
+    row.description = "Capture d'écran datée"
+    row.save()
+    fresh = ReferentialVersion.objects.get(pk=dmn.pk)
+    assert fresh.content_revision != dmn.content_revision
+    changed = applicable_requirements(fresh, ["general"])[0].scenarios[0].proofs[0]
+    assert changed.description == "Capture d'écran datée"
+    # Profiles linked or unlinked through the many-to-many as well.
+    requirement = Requirement.objects.get(pk=first[0].pk)
+    requirement.profiles.clear()
+    fresh = ReferentialVersion.objects.get(pk=dmn.pk)
+    assert first[0].code not in codes(applicable_requirements(fresh, ["general"]))
+
+
+def test_index_is_read_once_per_revision(dmn, django_assert_num_queries):
+    selectors.version_index(dmn)
+    with django_assert_num_queries(0):
+        applicable_requirements(dmn, ["general"], pathology=None)
