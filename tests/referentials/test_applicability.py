@@ -146,12 +146,18 @@ def _workbook(tmp_path, rows):
 
 
 def _row(requirement, scenario, profile, section="Identité"):
-    return [profile, section, "Bloc", "Fonction", "DOIT", requirement, "Énoncé.", scenario] + [
-        "Scénario.",
-        "Capture",
-        None,
-        None,
-    ]
+    statement, text, proofs = "Énoncé.", "Scénario.", ["Capture", None, None]
+    return [
+        profile,
+        section,
+        "Bloc",
+        "Fonction",
+        "DOIT",
+        requirement,
+        statement,
+        scenario,
+        text,
+    ] + proofs
 
 
 def test_r_ref_7_import_links_a_specification_named_in_the_profile_column(dmn, tmp_path):
