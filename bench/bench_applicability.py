@@ -1,8 +1,10 @@
-"""Bench: applicable requirements of DMN 1.2.2 for its largest profile set (all profiles),
-with scenarios and proofs (prefetched) touched.
+"""Bench: applicable requirements of DMN 1.2.2 for its largest selection (all profiles and a
+generic line pathology), with every scenario and proof touched.
 
 Floor: bare SELECTs of the version's requirements, scenarios and proofs (values_list).
-Goals: ≤ 2× floor and < 5 ms.
+Goals: ≤ 2× floor and < 5 ms, for the evaluation as pages run it (the version's index current).
+The rebuild of the index, once per process after a change of the version's content, is shown
+beside them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
 
 import _setup  # noqa: E402,I001  (must come before anything Django)
 
-from guichet.referentials.models import ExpectedProof, Requirement, Scenario  # noqa: E402
-from guichet.referentials.selectors import applicable_requirements, get_version  # noqa: E402
+from guichet.referentials.models import (  # noqa: E402
+    ExpectedProof,
+    Pathology,
+    Requirement,
+    Scenario,
+)
+from guichet.referentials.selectors import (  # noqa: E402
+    applicable_requirements,
+    clear_version_indexes,
+    get_version,
+)
 
 RUNS = 50
 GOAL_RATIO = 2.0
@@ -26,6 +37,9 @@ GOAL_MS = 5.0
 def main() -> None:
     version = get_version("DMN", "1.2.2")
     codes = list(version.profiles.values_list("code", flat=True))
+    pathology = Pathology.objects.filter(
+        pathway__referential=version.referential, is_available=True
+    ).first()
     counts = {}
 
     def floor(_i: int) -> None:
@@ -45,33 +59,41 @@ def main() -> None:
         counts["floor"] = (len(requirements), len(scenarios), len(proofs))
 
     def real(_i: int) -> None:
-        requirements = list(applicable_requirements(version, codes))
+        requirements = applicable_requirements(version, codes, pathology)
         scenarios = proofs = 0
         for requirement in requirements:
-            for scenario in requirement.scenarios.all():
+            for scenario in requirement.scenarios:
                 scenarios += 1
-                proofs += len(scenario.proofs.all())
+                proofs += len(scenario.proofs)
         counts["real"] = (len(requirements), scenarios, proofs)
 
-    # One untimed call of each first: connection opened, queries compiled.
+    # One untimed call of each first: connection opened, queries compiled, index built.
     floor(0)
     real(0)
     floor_ms = _setup.best_of(RUNS, floor)
     real_ms = _setup.best_of(RUNS, real)
-    ratio = real_ms / floor_ms
+    rebuild_ms = _setup.best_of(RUNS, real, before=lambda _i: clear_version_indexes())
+    ratio, rebuild_ratio = real_ms / floor_ms, rebuild_ms / floor_ms
     print(
-        f"bench_applicability — DMN {version.number}, {len(codes)} profiles (all), best of {RUNS}"
+        f"bench_applicability — DMN {version.number}, {len(codes)} profiles (all) + "
+        f"{pathology.specification_code}, best of {RUNS}"
     )
     print(
         "  rows (requirements, scenarios, proofs): floor {} / applicable {}".format(
             counts["floor"], counts["real"]
         )
     )
-    print(f"  floor (bare SELECTs, values_list)   : {floor_ms:8.2f} ms")
-    print(f"  applicable_requirements + prefetch  : {real_ms:8.2f} ms")
-    print(f"  ratio                               : {ratio:8.2f}×")
-    print(f"  goal: ≤ {GOAL_RATIO:g}× floor → {_setup.verdict(ratio <= GOAL_RATIO)}")
-    print(f"  goal: < {GOAL_MS:g} ms    → {_setup.verdict(real_ms < GOAL_MS)}")
+    print(f"  floor (bare SELECTs, values_list)      : {floor_ms:8.3f} ms")
+    print(
+        f"  applicable_requirements (index current): {real_ms:8.3f} ms = {ratio:6.3f}× floor"
+        f"   goal ≤ {GOAL_RATIO:g}× floor → {_setup.verdict(ratio <= GOAL_RATIO)}"
+        f"   goal < {GOAL_MS:g} ms → {_setup.verdict(real_ms < GOAL_MS)}"
+    )
+    print(
+        f"  same, index rebuilt (after a change)   : {rebuild_ms:8.3f} ms = {rebuild_ratio:6.3f}× floor"
+        f"   goal ≤ {GOAL_RATIO:g}× floor → {_setup.verdict(rebuild_ratio <= GOAL_RATIO)}"
+        f"   goal < {GOAL_MS:g} ms → {_setup.verdict(rebuild_ms < GOAL_MS)}"
+    )
 
 
 if __name__ == "__main__":

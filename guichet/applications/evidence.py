@@ -34,14 +34,14 @@ from guichet.common.tasks import enqueue_on_commit
 from guichet.files.services import commit, verified_chunks
 from guichet.files.uploads import discard, upload_from_stream
 from guichet.journal.services import record
-from guichet.referentials.models import ExpectedProof, Section
-from guichet.referentials.selectors import applicable_requirements
+from guichet.referentials.models import ExpectedProof
+from guichet.referentials.selectors import SectionData, applicable_proof, applicable_requirements
 from guichet.signing.pdf import seal
 
 
 @dataclass
 class SectionTree:
-    section: Section
+    section: SectionData
     state: str = SectionState.OPEN
     submitted_at: object = None
     return_comment: str = ""
@@ -59,9 +59,10 @@ class SectionTree:
 
 
 def tree(application: Application) -> list[SectionTree]:
-    """The applicable evidence, with files and progress, in a constant number of queries."""
-    requirements = list(
-        applicable_requirements(application.referential_version, application.profiles or [])
+    """The applicable evidence (R-REF-3, R-REF-7), with files and progress, in a constant
+    number of queries."""
+    requirements = applicable_requirements(
+        application.referential_version, application.profiles or [], application.pathology
     )
     files: dict[int, list[EvidenceFile]] = {}
     for evidence in application.evidence_files.select_related("file", "file__uploaded_by").order_by(
@@ -81,9 +82,9 @@ def tree(application: Application) -> list[SectionTree]:
                 return_comment=state.return_comment if state else "",
             )
         scenarios = []
-        for scenario in requirement.scenarios.all():
+        for scenario in requirement.scenarios:
             proofs = []
-            for proof in scenario.proofs.all():
+            for proof in scenario.proofs:
                 history = files.get(proof.pk, [])
                 current = [f for f in history if f.replaced_at is None]
                 proofs.append({"proof": proof, "current": current, "history": history})
@@ -107,14 +108,19 @@ def progress(sections: list[SectionTree]) -> dict:
 
 
 def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
-    requirements = applicable_requirements(
-        application.referential_version, application.profiles or []
+    applicable = applicable_proof(
+        application.referential_version,
+        application.profiles or [],
+        application.pathology,
+        proof_id,
     )
-    proof = (
-        ExpectedProof.objects.select_related("scenario__requirement__section")
-        .filter(pk=proof_id, scenario__requirement__in=requirements.values("pk"))
-        .first()
-    )
+    proof = None
+    if applicable is not None:
+        proof = (
+            ExpectedProof.objects.select_related("scenario__requirement__section")
+            .filter(pk=applicable.pk)
+            .first()
+        )
     if proof is None:
         raise ApplicationError(
             "Preuve attendue introuvable pour cette candidature.", extra={"status": 404}
@@ -272,7 +278,7 @@ def submit_section(*, by, application: Application, section_code: str) -> Eviden
             extra={"status": 400, "missing": missing},
         )
     state, _ = EvidenceSection.objects.select_for_update().get_or_create(
-        application=application, section=node.section
+        application=application, section_id=node.section.pk
     )
     state.state, state.submitted_at, state.submitted_by = SectionState.SUBMITTED, timezone.now(), by
     state.save()

@@ -9,7 +9,20 @@ from guichet.accounts.models import Role, User
 
 
 def recipients(application) -> list[str]:
-    """The organisation's Responsable habilité, the person who filed, and the form's contact."""
+    """Who the agency writes to about an application: its contact référent (the form's
+    `contact_email`) and the applying organisation's Responsable habilité, nobody else.
+
+    The DMN guide notifies the applicant « par mail via le contact référent saisi dans
+    Convergence » (§5.2, Notification de l'Exploitant; also the exchanges during the review);
+    the Responsable habilité represents the company and signs for it (R-ACT-2), so he learns of
+    every step too. Members of the organisation who filed or helped follow the application on
+    its page.
+
+    A group without legal personality (R-APP-3, guide §4.1): « Le chef de file du groupement est
+    l'interlocuteur unique de l'ANS ». The applying organisation is the lead, so the same rule
+    applies: the lead's contact référent and the lead's Responsable habilité. The members named
+    in `group_members` are companies without an account on the application, and a member's
+    own Responsable (had it an account for its own applications) is not written to."""
     emails = set(
         User.objects.filter(
             organisation_id=application.organisation_id,
@@ -17,8 +30,6 @@ def recipients(application) -> list[str]:
             is_active=True,
         ).values_list("email", flat=True)
     )
-    if application.created_by_id and application.created_by.is_active:
-        emails.add(application.created_by.email)
     contact = (application.form or {}).get("contact_email")
     if contact:
         emails.add(contact)

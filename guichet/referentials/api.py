@@ -61,7 +61,8 @@ class VersionDetailApi(APIView):
 
 
 class RequirementListApi(generics.ListAPIView):
-    """Requirements of a version; with ``profiles``, only the applicable ones (R-REF-3)."""
+    """Requirements of a version; with ``profiles`` and/or ``pathology``, only the applicable
+    ones (R-REF-3, R-REF-7)."""
 
     permission_classes = [AllowAny]
     serializer_class = RequirementSerializer
@@ -71,7 +72,16 @@ class RequirementListApi(generics.ListAPIView):
             OpenApiParameter(
                 "profiles",
                 str,
-                description="Codes ou libellés des profils, séparés par des virgules",
+                description="Codes ou libellés des profils, séparés par des virgules : seules "
+                "les exigences applicables à ces profils sont listées.",
+            ),
+            OpenApiParameter(
+                "pathology",
+                str,
+                description="Candidature en ligne générique : pathologie visée, par le code de "
+                "sa spécification technique (« HAS1 ») ou le sien (« diabete »). Les exigences de "
+                "cette spécification s'ajoutent aux exigences applicables aux profils ; les "
+                "exigences d'une spécification technique ne sont listées qu'avec elle.",
             ),
             OpenApiParameter("nature", str, enum=["DOIT", "DEVRAIT"]),
             OpenApiParameter("section", str, description="Code de section"),
@@ -86,12 +96,15 @@ class RequirementListApi(generics.ListAPIView):
             self.kwargs["code"], self.kwargs["version"], self.request.user
         )
         params = self.request.query_params
-        profiles = None
+        profiles = pathology = None
         if "profiles" in params:
             profiles = selectors.resolve_profiles(version, params["profiles"].split(","))
+        if params.get("pathology"):
+            pathology = selectors.resolve_pathology(version, params["pathology"])
         return selectors.requirements_queryset(
             version,
             profiles=profiles,
+            pathology=pathology,
             nature=params.get("nature") or None,
             section=params.get("section") or None,
             search=params.get("q") or None,

@@ -5,3 +5,8 @@ class ReferentialsConfig(AppConfig):
     name = "guichet.referentials"
     label = "referentials"
     verbose_name = "Référentiels"
+
+    def ready(self):
+        from guichet.referentials import signals
+
+        signals.connect()

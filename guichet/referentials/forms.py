@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from guichet.referentials.models import Nature, Referential, VersionState
+from guichet.referentials.models import Nature, Pathology, Referential, VersionState
 
 
 class BrowseFilterForm(forms.Form):
@@ -74,6 +74,38 @@ class QuestionnaireForm(forms.Form):
             for q in self.questions
             if self.cleaned_data.get(q.key) not in (None, "")
         }
+
+
+class SimulatorForm(QuestionnaireForm):
+    """The questionnaire, and on the generic line the pathology whose technical specification
+    adds its requirements (R-REF-7); those « à venir » are not offered."""
+
+    def __init__(self, *args, version, **kwargs):
+        super().__init__(*args, version=version, **kwargs)
+        self.pathologies = {
+            p.code: p
+            for p in Pathology.objects.filter(
+                pathway__referential_id=version.referential_id, is_available=True
+            ).order_by("pathway__position", "position")
+        }
+        if self.pathologies:
+            self.fields["pathology"] = forms.ChoiceField(
+                label=_("Candidature en ligne générique : quelle pathologie ?"),
+                help_text=_(
+                    "Les spécifications techniques de la pathologie (cahiers des charges de la "
+                    "HAS) s'ajoutent aux exigences des profils."
+                ),
+                choices=[("", _("Aucune (nom de marque ou autre démarche)"))]
+                + [
+                    (p.code, f"{p.label} ({p.specification_code})")
+                    for p in self.pathologies.values()
+                ],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+
+    def pathology(self) -> Pathology | None:
+        return self.pathologies.get(self.cleaned_data.get("pathology") or "")
 
 
 class ImportForm(forms.Form):

@@ -1,6 +1,8 @@
 """Referentials as data (R-REF-1): referential → version → sections → requirements →
 scenarios → expected proofs; profiles, their rules and the questionnaire belong to a version."""
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +54,14 @@ class ReferentialVersion(models.Model):
     entry_into_force = models.DateField(_("date d'entrée en vigueur"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("importée le"), auto_now_add=True)
+    # A new value on every write to the version's content (sections, profiles, requirements,
+    # scenarios, proofs, rules, specifications): in-process caches of that content are keyed by
+    # it, so none serves stale data whichever process wrote (see selectors.version_index). A
+    # random token rather than a counter: a rolled-back creation may hand its id to another
+    # version, which a counter restarting at 1 would not tell apart.
+    content_revision = models.UUIDField(
+        _("révision du contenu"), default=uuid.uuid4, editable=False
+    )
 
     objects = ReferentialVersionQuerySet.as_manager()
 
@@ -134,6 +144,18 @@ class Requirement(models.Model):
     )
     position = models.PositiveIntegerField(_("ordre"), default=0)
     profiles = models.ManyToManyField(Profile, related_name="requirements")
+    specification = models.ForeignKey(
+        "TechnicalSpecification",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="requirements",
+        verbose_name=_("spécification technique"),
+        help_text=_(
+            "Exigence d'une spécification technique de ligne générique (HAS1…) : elle ne "
+            "s'applique qu'aux candidatures qui visent la pathologie correspondante (R-REF-7)."
+        ),
+    )
 
     class Meta:
         ordering = ["version", "position"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -11,11 +14,13 @@ from guichet.common.errors import ApplicationError
 from guichet.referentials import rules as rules_engine
 from guichet.referentials.models import (
     ExpectedProof,
+    Pathology,
     Profile,
     Referential,
     ReferentialVersion,
     Requirement,
     Scenario,
+    Section,
 )
 from guichet.referentials.spreadsheet import EXAMPLE_MARKER, normalize
 
@@ -107,24 +112,71 @@ def evaluate_profiles(
     )
 
 
+def resolve_pathology(version: ReferentialVersion, value: str) -> Pathology:
+    """A pathology of the generic line by its code (« diabete ») or its technical
+    specification's (« HAS1 »); ApplicationError (400) naming the choices otherwise."""
+    pathologies = list(
+        Pathology.objects.filter(pathway__referential_id=version.referential_id).order_by(
+            "pathway__position", "position"
+        )
+    )
+    key = normalize(value)
+    pathology = next(
+        (p for p in pathologies if key in {normalize(p.code), normalize(p.specification_code)}),
+        None,
+    )
+    if pathology is None:
+        known = ", ".join(f"{p.specification_code} ({p.code})" for p in pathologies) or "aucune"
+        raise ApplicationError(
+            f"Pathologie inconnue « {value} ». Pathologies de la ligne générique : {known}.",
+            field="pathology",
+            extra={"status": 400},
+        )
+    if not pathology.is_available:
+        raise ApplicationError(
+            f"La spécification technique {pathology.specification_code} ({pathology.label}) est "
+            "à venir : elle n'a pas encore d'exigences.",
+            field="pathology",
+            extra={"status": 400},
+        )
+    return pathology
+
+
+def _specification_code(pathology: Pathology | None) -> str:
+    return pathology.specification_code if pathology is not None else ""
+
+
+def _applicable_filter(version: ReferentialVersion, profiles: Iterable[str], specification: str):
+    """R-REF-3 and R-REF-7 in SQL, the rule of RequirementData.applies_to."""
+    by_profile = Q(
+        specification__isnull=True,
+        pk__in=Requirement.profiles.through.objects.filter(
+            requirement__version=version,
+            profile__version=version,
+            profile__code__in=list(profiles),
+        ).values("requirement_id"),
+    )
+    if not specification:
+        return by_profile
+    return by_profile | Q(specification__version=version, specification__code=specification)
+
+
 def requirements_queryset(
     version: ReferentialVersion,
     *,
     profiles: Iterable[str] | None = None,
+    pathology: Pathology | None = None,
     nature: str | None = None,
     section: str | None = None,
     search: str | None = None,
 ) -> QuerySet[Requirement]:
-    """Requirements of a version, with everything a page shows prefetched (R-REF-3: with
-    profiles, only those whose profiles intersect the selection)."""
+    """Requirements of a version, with everything a page shows prefetched. With profiles or a
+    pathology, only the applicable ones: those whose profiles intersect the selection (R-REF-3)
+    and those of the pathology's technical specification (R-REF-7)."""
     queryset = Requirement.objects.filter(version=version)
-    if profiles is not None:
+    if profiles is not None or pathology is not None:
         queryset = queryset.filter(
-            pk__in=Requirement.profiles.through.objects.filter(
-                requirement__version=version,
-                profile__version=version,
-                profile__code__in=list(profiles),
-            ).values("requirement_id")
+            _applicable_filter(version, profiles or [], _specification_code(pathology))
         )
     if nature:
         queryset = queryset.filter(nature=nature)
@@ -140,7 +192,7 @@ def requirements_queryset(
             | Q(scenarios__code__icontains=search)
         ).distinct()
     return (
-        queryset.select_related("section")
+        queryset.select_related("section", "specification")
         .prefetch_related(
             Prefetch("profiles", queryset=Profile.objects.order_by("position")),
             Prefetch(
@@ -154,15 +206,233 @@ def requirements_queryset(
     )
 
 
-def applicable_requirements(version: ReferentialVersion, profiles: Iterable[str]):
-    return requirements_queryset(version, profiles=profiles)
+# --- applicability, precomputed per version ------------------------------------------------
 
 
-def export_rows(version: ReferentialVersion, profiles: Iterable[str] | None = None):
-    """Rows of the official layout (one per scenario), streamed from the database."""
-    requirements = requirements_queryset(version, profiles=profiles)
+@dataclass(frozen=True, slots=True)
+class SectionData:
+    id: int
+    code: str
+    label: str
+    position: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ProofData:
+    id: int
+    position: int
+    description: str
+    sensitive: bool
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioData:
+    id: int
+    code: str
+    text: str
+    proofs: tuple[ProofData, ...]
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementData:
+    """A requirement as the evaluation reads it; shared between requests, hence immutable."""
+
+    id: int
+    code: str
+    statement: str
+    nature: str
+    bloc: str
+    function: str
+    is_example: bool
+    section: SectionData
+    profiles: frozenset[str]  # profile codes
+    specification: str  # technical specification code (R-REF-7), else ""
+    scenarios: tuple[ScenarioData, ...]
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def section_id(self) -> int:
+        return self.section.id
+
+    def applies_to(self, profiles: frozenset[str], specification: str) -> bool:
+        """R-REF-3: its profiles intersect the selection; R-REF-7: a requirement of a technical
+        specification applies only through the pathology that names that specification."""
+        if self.specification:
+            return self.specification == specification
+        return not self.profiles.isdisjoint(profiles)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionIndex:
+    revision: uuid.UUID
+    requirements: tuple[RequirementData, ...]  # in the version's order
+    requirement_of_proof: Mapping[int, RequirementData]
+
+
+_indexes: dict[int, VersionIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def version_index(version: ReferentialVersion) -> VersionIndex:
+    """What the evaluation of applicable requirements needs, read once per version and kept in
+    the process, keyed by the version's content revision (every write to the content changes
+    it, services.mark_content_changed): no query when the version object is loaded and the
+    index current, five when it is built."""
+    index = _indexes.get(version.pk)
+    if index is None or index.revision != version.content_revision:
+        index = _build_index(version)
+        with _indexes_lock:
+            _indexes[version.pk] = index
+    return index
+
+
+def clear_version_indexes() -> None:
+    """Forget every cached index (the bench times a rebuild with it)."""
+    with _indexes_lock:
+        _indexes.clear()
+
+
+def _build_index(version: ReferentialVersion) -> VersionIndex:
+    # The content read here is at least as recent as the revision the caller loaded: an entry
+    # is never older than its key.
+    sections = {
+        pk: SectionData(pk, code, label, position)
+        for pk, code, label, position in Section.objects.filter(version=version).values_list(
+            "id", "code", "label", "position"
+        )
+    }
+    profiles: dict[int, set[str]] = {}
+    for requirement_id, code in Requirement.profiles.through.objects.filter(
+        requirement__version=version
+    ).values_list("requirement_id", "profile__code"):
+        profiles.setdefault(requirement_id, set()).add(code)
+    proofs: dict[int, list[ProofData]] = {}
+    for pk, scenario_id, position, description, sensitive in (
+        ExpectedProof.objects.filter(scenario__version=version)
+        .order_by("scenario_id", "position")
+        .values_list("id", "scenario_id", "position", "description", "sensitive")
+    ):
+        proofs.setdefault(scenario_id, []).append(ProofData(pk, position, description, sensitive))
+    scenarios: dict[int, list[ScenarioData]] = {}
+    for pk, requirement_id, code, text in (
+        Scenario.objects.filter(version=version)
+        .order_by("requirement_id", "position", "id")
+        .values_list("id", "requirement_id", "code", "text")
+    ):
+        scenarios.setdefault(requirement_id, []).append(
+            ScenarioData(pk, code, text, tuple(proofs.get(pk, ())))
+        )
+    requirements = tuple(
+        RequirementData(
+            id=pk,
+            code=code,
+            statement=statement,
+            nature=nature,
+            bloc=bloc,
+            function=function,
+            is_example=is_example,
+            section=sections[section_id],
+            profiles=frozenset(profiles.get(pk, ())),
+            specification=specification or "",
+            scenarios=tuple(scenarios.get(pk, ())),
+        )
+        for (
+            pk,
+            code,
+            statement,
+            nature,
+            bloc,
+            function,
+            is_example,
+            section_id,
+            specification,
+        ) in Requirement.objects.filter(version=version)
+        .order_by("position", "id")
+        .values_list(
+            "id",
+            "code",
+            "statement",
+            "nature",
+            "bloc",
+            "function",
+            "is_example",
+            "section_id",
+            "specification__code",
+        )
+    )
+    return VersionIndex(
+        revision=version.content_revision,
+        requirements=requirements,
+        requirement_of_proof={
+            proof.id: requirement
+            for requirement in requirements
+            for scenario in requirement.scenarios
+            for proof in scenario.proofs
+        },
+    )
+
+
+def applicable_requirements(
+    version: ReferentialVersion, profiles: Iterable[str], pathology: Pathology | None = None
+) -> list[RequirementData]:
+    """The requirements an application must meet, in the version's order, with their
+    scenarios and proofs: those whose profiles intersect the selected ones (R-REF-3), and
+    those of the technical specification of its pathology on the generic line (R-REF-7)."""
+    selected, specification = frozenset(profiles), _specification_code(pathology)
+    return [
+        requirement
+        for requirement in version_index(version).requirements
+        if requirement.applies_to(selected, specification)
+    ]
+
+
+def applicable_proof(
+    version: ReferentialVersion,
+    profiles: Iterable[str],
+    pathology: Pathology | None,
+    proof_id,
+) -> ProofData | None:
+    """The expected proof, when it belongs to an applicable requirement."""
+    try:
+        proof_id = int(proof_id)
+    except (TypeError, ValueError):
+        return None
+    requirement = version_index(version).requirement_of_proof.get(proof_id)
+    if requirement is None or not requirement.applies_to(
+        frozenset(profiles), _specification_code(pathology)
+    ):
+        return None
+    return next(p for s in requirement.scenarios for p in s.proofs if p.id == proof_id)
+
+
+def export_rows(
+    version: ReferentialVersion,
+    profiles: Iterable[str] | None = None,
+    pathology: Pathology | None = None,
+):
+    """Rows of the official layout (one per scenario), streamed from the database. A
+    requirement of a technical specification names it in the « Profil » column (R-REF-7)."""
+    requirements = requirements_queryset(version, profiles=profiles, pathology=pathology)
     for requirement in requirements.iterator(chunk_size=500):
-        profile_labels = "\n".join(p.label for p in requirement.profiles.all())
+        if requirement.specification_id:
+            profile_labels = requirement.specification.code
+        else:
+            profile_labels = "\n".join(p.label for p in requirement.profiles.all())
         statement = requirement.statement
         if requirement.is_example:
             statement = f"{EXAMPLE_MARKER} {statement}"

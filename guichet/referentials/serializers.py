@@ -135,6 +135,13 @@ class RequirementSerializer(serializers.ModelSerializer):
     section = serializers.CharField(source="section.code")
     fonction = serializers.CharField(source="function")
     profiles = serializers.SerializerMethodField()
+    specification = serializers.CharField(
+        source="specification.code",
+        allow_null=True,
+        read_only=True,
+        help_text="Spécification technique de ligne générique (HAS1…) dont relève l'exigence : "
+        "elle ne s'applique qu'aux candidatures qui visent cette pathologie.",
+    )
     scenarios = ScenarioSerializer(many=True)
 
     class Meta:
@@ -148,6 +155,7 @@ class RequirementSerializer(serializers.ModelSerializer):
             "statement",
             "is_example",
             "profiles",
+            "specification",
             "scenarios",
         ]
 

@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import functools
 import re
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -35,8 +36,11 @@ from guichet.referentials.models import (
     VersionState,
 )
 from guichet.referentials.spreadsheet import (
+    HEADERS,
+    SHEET_NAME,
     RequirementRow,
     ScenarioRow,
+    SpreadsheetError,
     normalize,
     read_requirements,
 )
@@ -76,6 +80,7 @@ def write_version(
             f"La version {number} du référentiel {referential.code} existe déjà.", field="version"
         )
     problems = rules_engine.check_rules(rules, [p["code"] for p in profiles])
+    problems += _specification_problems(requirements, [s["code"] for s in specifications])
     if problems:
         raise ApplicationError(" ".join(problems))
     version = ReferentialVersion.objects.create(
@@ -101,10 +106,23 @@ def write_version(
         for i, s in enumerate(sections)
     )
     section_by_code = {s.code: s for s in section_objects}
+    specification_objects = TechnicalSpecification.objects.bulk_create(
+        TechnicalSpecification(
+            version=version,
+            code=s["code"],
+            title=s["title"],
+            spec_version=s.get("version", "") or "",
+            link=s.get("link", "") or "",
+            position=i,
+        )
+        for i, s in enumerate(specifications)
+    )
+    specification_by_code = {s.code: s for s in specification_objects}
     requirement_objects = Requirement.objects.bulk_create(
         Requirement(
             version=version,
             section=section_by_code[row.section],
+            specification=specification_by_code.get(row.specification),
             code=row.code,
             statement=row.statement,
             nature=row.nature,
@@ -171,18 +189,30 @@ def write_version(
         )
         for i, q in enumerate(questions)
     )
-    TechnicalSpecification.objects.bulk_create(
-        TechnicalSpecification(
-            version=version,
-            code=s["code"],
-            title=s["title"],
-            spec_version=s.get("version", "") or "",
-            link=s.get("link", "") or "",
-            position=i,
-        )
-        for i, s in enumerate(specifications)
-    )
     return version
+
+
+def _specification_problems(
+    requirements: Sequence[RequirementRow], specification_codes: Sequence[str]
+) -> list[str]:
+    """R-REF-7: a requirement of a technical specification applies only through the pathology
+    that names it, so it names no profile; its specification is one of the version's."""
+    problems = []
+    for row in requirements:
+        if not row.specification:
+            continue
+        if row.specification not in specification_codes:
+            problems.append(
+                f"L'exigence « {row.code} » relève de la spécification technique "
+                f"« {row.specification} », absente de cette version du référentiel."
+            )
+        if row.profiles:
+            problems.append(
+                f"L'exigence « {row.code} » relève de la spécification technique "
+                f"{row.specification} : elle ne s'applique qu'aux candidatures qui visent cette "
+                "spécification et ne nomme donc aucun profil ; retirez ses profils."
+            )
+    return problems
 
 
 # --- the shipped catalogue ------------------------------------------------------------------
@@ -214,7 +244,8 @@ def _catalogue_requirements(data: dict) -> list[RequirementRow]:
                 statement=item["statement"],
                 # Not official text: visibly an example until the agency imports its file.
                 is_example=True,
-                profiles=list(item["profiles"]),
+                profiles=list(item.get("profiles") or []),
+                specification=item.get("specification") or "",
                 scenarios=[
                     ScenarioRow(code=s["id"], text=s["text"], proofs=list(s["proofs"]), row=0)
                     for s in item["scenarios"]
@@ -357,10 +388,30 @@ def plan_import(
     for s in sections:
         section_by_key[normalize(s["label"])] = s["code"]
         section_by_key[normalize(s["code"])] = s["code"]
+    specification_by_key = _pathology_specifications(referential, template)
+    problems: list[str] = []
     used_sections: list[str] = []
     for row in rows:
-        codes = []
+        labels = []
         for label in row.profiles:
+            specification = specification_by_key.get(_compact(label))
+            if specification is None:
+                labels.append(label)
+            elif row.specification and row.specification != specification:
+                labels.append(label)  # a second specification: refused below
+            else:
+                row.specification = specification
+        if row.specification and labels:
+            problems.append(
+                f"Feuille « {SHEET_NAME} », ligne {row.row}, colonne « {HEADERS['profiles']} » : "
+                f"l'exigence « {row.code} » relève de la spécification technique "
+                f"{row.specification} et nomme aussi « {', '.join(labels)} ». Une exigence d'une "
+                "spécification technique ne s'applique qu'aux candidatures qui visent cette "
+                "spécification : ne lui donnez ni profil ni autre spécification."
+            )
+            labels = []
+        codes = []
+        for label in labels:
             code = profile_by_key.get(normalize(label))
             if code is None:
                 code = _unique_code(
@@ -382,6 +433,8 @@ def plan_import(
         row.section = section
         if section not in used_sections:
             used_sections.append(section)
+    if problems:
+        raise SpreadsheetError(problems)
     sections = [s for s in sections if s["code"] in used_sections]
     return ImportPlan(
         referential=referential,
@@ -392,6 +445,24 @@ def plan_import(
         sections=sections,
         requirements=rows,
     )
+
+
+def _compact(text) -> str:
+    return normalize(text).replace(" ", "")
+
+
+def _pathology_specifications(referential, template) -> dict[str, str]:
+    """R-REF-7: the « Profil » column of a requirement may name, instead of profiles, the
+    technical specification of a generic line's pathology (« HAS1 »): the specifications
+    some pathology of the referential designates, among the previous version's."""
+    if template is None:
+        return {}
+    designated = set(
+        Pathology.objects.filter(pathway__referential=referential).values_list(
+            "specification_code", flat=True
+        )
+    )
+    return {_compact(s.code): s.code for s in template.specifications.all() if s.code in designated}
 
 
 def _unique_code(base: str, taken: set[str]) -> str:
@@ -490,6 +561,16 @@ def set_pathway_open(pathway: Pathway, *, is_open: bool, by=None) -> Pathway:
     return pathway
 
 
+def mark_content_changed(version_id: int) -> uuid.UUID:
+    """Gives the version a new content revision, so that every process rebuilds what it cached
+    of the version's content (selectors.version_index). Single-row saves and deletes do it
+    through signals (signals.py); a bulk write (``update``, ``bulk_create`` on an existing
+    version) calls it in its transaction."""
+    revision = uuid.uuid4()
+    ReferentialVersion.objects.filter(pk=version_id).update(content_revision=revision)
+    return revision
+
+
 def is_sensitive_proof(version, description: str) -> bool:
     """R-EVD-3: TLC penetration-test reports are sensitive from the start; the agency may flag
     any other proof."""
@@ -510,6 +591,7 @@ def set_sensitive_proofs(version, *, sensitive_ids: set[int], by=None) -> int:
     proofs.filter(pk__in=turned_on).update(sensitive=True)
     proofs.filter(pk__in=turned_off).update(sensitive=False)
     if turned_on or turned_off:
+        version.content_revision = mark_content_changed(version.pk)
         record(
             action="referential.proofs.sensitive",
             obj=version,

@@ -109,6 +109,9 @@ class RequirementRow:
     profiles: list[str] = field(default_factory=list)
     scenarios: list[ScenarioRow] = field(default_factory=list)
     row: int = 0
+    # The code of the generic line's technical specification (HAS1…) the requirement belongs
+    # to, when the « Profil » column names one instead of profiles (R-REF-7).
+    specification: str = ""
 
 
 def _cell(value) -> str:

@@ -17,7 +17,7 @@ from guichet.referentials.forms import (
     ConfirmImportForm,
     ImportForm,
     PathwayOpenForm,
-    QuestionnaireForm,
+    SimulatorForm,
     VersionStateForm,
 )
 from guichet.referentials.models import ExpectedProof, Pathway, ReferentialVersion, VersionState
@@ -66,18 +66,18 @@ def _download_name(version, suffix: str) -> str:
     return f"exigences-{version.referential.code}-V{version.number}{suffix}"
 
 
-def _xlsx_response(version, profiles, name):
+def _xlsx_response(version, profiles, name, pathology=None):
     return FileResponse(
-        xlsx_tempfile(version, profiles),
+        xlsx_tempfile(version, profiles, pathology),
         as_attachment=True,
         filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
-def _csv_response(version, profiles, name):
+def _csv_response(version, profiles, name, pathology=None):
     response = StreamingHttpResponse(
-        csv_lines(version, profiles), content_type="text/csv; charset=utf-8"
+        csv_lines(version, profiles, pathology), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -101,7 +101,7 @@ def simulator_index(request):
 def _simulate(request, version):
     """The questionnaire's evaluation: mandatory profiles from the answers, plus the optional
     ones the visitor added, checked against every rule."""
-    form = QuestionnaireForm(request.GET if "submitted" in request.GET else None, version=version)
+    form = SimulatorForm(request.GET if "submitted" in request.GET else None, version=version)
     if not form.is_bound or not form.is_valid():
         return form, None, None
     answers = form.answers()
@@ -116,6 +116,7 @@ def simulator(request, code, version):
     form, derived, checked = _simulate(request, version)
     context = {"version": version, "form": form, "derived": derived, "checked": checked}
     if checked is not None:
+        pathology = context["pathology"] = form.pathology()  # R-REF-7
         labels = {p.code: p for p in version.profiles.all()}
         context["chosen"] = [
             {
@@ -130,7 +131,9 @@ def simulator(request, code, version):
             {"profile": labels[code], "reasons": reasons, "checked": code in extras}
             for code, reasons in derived.optional.items()
         ]
-        requirements = selectors.applicable_requirements(version, checked.profiles)
+        requirements = selectors.requirements_queryset(
+            version, profiles=checked.profiles, pathology=pathology
+        )
         context["page"] = Paginator(requirements, PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -147,8 +150,8 @@ def simulator_export(request, code, version, fmt):
         )
     name = _download_name(version, f"-applicables.{fmt}")
     if fmt == "xlsx":
-        return _xlsx_response(version, checked.profiles, name)
-    return _csv_response(version, checked.profiles, name)
+        return _xlsx_response(version, checked.profiles, name, form.pathology())
+    return _csv_response(version, checked.profiles, name, form.pathology())
 
 
 # --- agency administration -----------------------------------------------------------------

@@ -129,6 +129,6 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
     with transaction.atomic():
         for proof in proofs[:10]:
             stored = commit(upload_from_stream(io.BytesIO(PDF), "p.pdf"), by=applicant)
-            EvidenceFile.objects.create(application=dmn_application, proof=proof, file=stored)
+            EvidenceFile.objects.create(application=dmn_application, proof_id=proof.pk, file=stored)
     Application.objects.filter(pk=dmn_application.pk).update(status=Status.COMPLETE)
     assert queries(client, url) == before
