@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referentials', '0002_proof_sensitive'),
+        ('referentials', '0003_rule_draft'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referentials', '0003_requirement_specification'),
+        ('referentials', '0004_requirement_specification'),
     ]
 
     operations = [
