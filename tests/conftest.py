@@ -107,3 +107,12 @@ def api():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def committed():
+    """Runs what waits for the commit (emails, the task worker's jobs) at the end of the block,
+    as a real commit would: for helpers that walk an application through its steps outside a
+    fixture that has `django_capture_on_commit_callbacks`."""
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)

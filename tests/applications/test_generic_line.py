@@ -17,7 +17,7 @@ from tests.applications.conftest import (
     complete_dmn_form,
     deposit_required_documents,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, committed
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,10 @@ def open_evidence(application, applicant, instructor):
         application=application,
         opinions={e["item"]: ("conforme", "") for e in review.reviewable_items(application)},
     )
-    review.decide(by=instructor, application=application, decision="admissible")
-    sign_convention(by=applicant, application=application, password=PASSWORD)
+    with committed():  # the task worker prepares the convention, then seals it once signed
+        review.decide(by=instructor, application=application, decision="admissible")
+    with committed():
+        sign_convention(by=applicant, application=application, password=PASSWORD)
     application.refresh_from_db()
     return application
 
