@@ -13,6 +13,11 @@ def pytest_configure(config):
     # Tasks run at once where they are enqueued (after the commit that enqueues them), so a
     # test sees their effect; the real worker (django-tasks-db) runs them in `make run`.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # The apps' tasks.py, imported while Django started, already built the backends from the
+    # real setting: django-tasks rebuilds them on this signal.
+    from django.core.signals import setting_changed
+
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +42,7 @@ def _isolated_var(settings, tmp_path, _signing_keys):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
     settings.GUICHET_FILES_ROOT = tmp_path / "files"
+    settings.GUICHET_JOURNAL_CHECKPOINT_DIR = tmp_path / "journal-checkpoints"
 
 
 @pytest.fixture
