@@ -54,6 +54,12 @@ if not SECRET_KEY:
 GUICHET_SIGNING_P12 = os.environ.get("GUICHET_SIGNING_P12", "")
 GUICHET_SIGNING_P12_PASSWORD = os.environ.get("GUICHET_SIGNING_P12_PASSWORD", "")
 
+# Sealed checkpoints of the audit journal (R-AUD-1): a directory the database's writer cannot
+# rewrite; in production a write-once location (docs/exploitation.md).
+GUICHET_JOURNAL_CHECKPOINT_DIR = Path(
+    os.environ.get("GUICHET_JOURNAL_CHECKPOINT_DIR", VAR_DIR / "journal-checkpoints")
+)
+
 # Master key wrapping the per-file keys of sensitive proofs (R-EVD-3): 32 bytes, base64.
 GUICHET_MASTER_KEY = os.environ.get("GUICHET_MASTER_KEY", "")
 if not GUICHET_MASTER_KEY:

@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from guichet.accounts import views as account_views
 from guichet.common import views as common_views
-from guichet.journal.api import JournalExportApi
+from guichet.journal.api import JournalCheckpointsApi, JournalExportApi
 
 # The admin signs in through allauth, second factor included (R-ACC-3).
 admin.site.login = secure_admin_login(admin.site.login)
@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("guichet.accounts.api_urls")),
     path("", include("guichet.applications.api_urls")),
     path("journal/", JournalExportApi.as_view(), name="journal"),
+    path("journal/checkpoints", JournalCheckpointsApi.as_view(), name="journal-checkpoints"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI injects its own <style> elements: the only page whose styles are relaxed.
     path(

@@ -40,6 +40,7 @@ def _isolated_var(settings, tmp_path, _signing_keys):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
     settings.GUICHET_FILES_ROOT = tmp_path / "files"
+    settings.GUICHET_JOURNAL_CHECKPOINT_DIR = tmp_path / "journal-checkpoints"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 
 from guichet.common.api import FileResponseNegotiation
 from guichet.common.errors import ApplicationError
-from guichet.journal import exports
+from guichet.journal import checkpoints, exports
 
 
 class IsAuditor(BasePermission):
@@ -40,3 +40,23 @@ class JournalExportApi(FileResponseNegotiation, APIView):
             request.query_params.get("format", "json"),
             exports.entries(request.query_params.get("application") or None),
         )
+
+
+class JournalCheckpointsApi(FileResponseNegotiation, APIView):
+    """Every sealed checkpoint of the journal with its detached CMS signature (R-AUD-1): a JSON
+    list (`document` is the exact signed text, `signature` its DER in base64) or a zip of the
+    files as stored, with the agency's certificates and how to check them with openssl."""
+
+    permission_classes = [IsAuditor]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=sorted(checkpoints.FORMATS))],
+        responses={200: dict},
+    )
+    def get(self, request):
+        fmt = request.query_params.get("format", "json")
+        if fmt not in checkpoints.FORMATS:
+            raise ApplicationError(
+                "Format inconnu : choisissez « json » ou « zip ».", extra={"status": 400}
+            )
+        return StreamingHttpResponse(checkpoints.chunks(fmt), content_type=checkpoints.FORMATS[fmt])

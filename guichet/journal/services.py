@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from guichet.journal import checkpoints
 from guichet.journal.models import GENESIS_HASH, JournalEntry
 
 # An arbitrary key for PostgreSQL's advisory lock that serialises writers of the chain.
@@ -81,9 +88,253 @@ def verify_chain(entries: Iterator[JournalEntry] | None = None) -> Break | None:
     if entries is None:
         entries = JournalEntry.objects.order_by("id").iterator(chunk_size=2000)
     for entry in entries:
-        if entry.previous_hash != previous:
-            return Break(entry.pk, "lien rompu avec l'entrée précédente")
-        if entry.compute_hash() != entry.hash:
-            return Break(entry.pk, "contenu modifié (empreinte différente)")
+        reason = _broken_link(entry, previous)
+        if reason:
+            return Break(entry.pk, reason)
         previous = entry.hash
     return None
+
+
+def _broken_link(entry: JournalEntry, previous_hash: str) -> str:
+    if entry.previous_hash != previous_hash:
+        return "lien rompu avec l'entrée précédente"
+    if entry.compute_hash() != entry.hash:
+        return "contenu modifié (empreinte différente)"
+    return ""
+
+
+# Checkpoints (R-AUD-1, issue 10 §2): see guichet/journal/checkpoints.py for the why.
+
+# Beyond this age the daily checkpoint is late: the scheduler or the worker has stopped.
+CHECKPOINT_MAX_AGE = dt.timedelta(days=2)
+
+
+def create_checkpoint(*, by: str) -> checkpoints.Checkpoint | None:
+    """Seals the journal's current head; None when the journal is empty (nothing to attest).
+    `by` names who asked (an email, or the task), written into the checkpoint."""
+    # One statement, so the count and the last id come from the same snapshot; entries are
+    # committed in id order (record() holds the chain lock from its id to its commit).
+    head = JournalEntry.objects.aggregate(count=Count("id"), last=Max("id"))
+    if not head["count"]:
+        return None
+    head_hash = JournalEntry.objects.filter(pk=head["last"]).values_list("hash", flat=True).get()
+    return checkpoints.write(
+        entry_count=head["count"], last_entry_id=head["last"], head_hash=head_hash, by=by
+    )
+
+
+@dataclass
+class Verification:
+    """What verify_journal found: French messages, errors (the journal cannot be trusted)
+    apart from warnings (nothing wrong proven, but less is proven than should be)."""
+
+    entry_count: int = 0
+    last_entry_id: int | None = None
+    chain_break: Break | None = None
+    checkpoints: list[checkpoints.Checkpoint] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_intact(self) -> bool:
+        return not self.errors
+
+    def details(self) -> str:
+        """« 3 entrées vérifiées, conforme aux 2 points de contrôle scellés (…) »."""
+        text = ngettext(
+            "%(count)d entrée vérifiée", "%(count)d entrées vérifiées", self.entry_count
+        ) % {"count": self.entry_count}
+        if self.checkpoints:
+            latest = max(self.checkpoints, key=lambda c: c.created_at)
+            text += ngettext(
+                ", conforme à %(n)d point de contrôle scellé",
+                ", conforme aux %(n)d points de contrôle scellés",
+                len(self.checkpoints),
+            ) % {"n": len(self.checkpoints)}
+            text += _(
+                " (le dernier du %(when)s : %(count)d entrées jusqu'à l'entrée n° %(id)d)"
+            ) % {
+                "when": latest.when,
+                "count": latest.entry_count,
+                "id": latest.last_entry_id,
+            }
+        return text
+
+    def summary(self) -> str:
+        return _("Journal intègre : %(details)s.") % {"details": self.details()}
+
+
+def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None) -> Verification:
+    """The chain, then the table against every sealed checkpoint, in one pass over the
+    entries: the first broken link (as verify_chain), deleted last entries, a chain rewritten
+    and re-hashed, forged or altered checkpoints. `folder` reads checkpoints from elsewhere
+    (a copy fetched from the write-once storage)."""
+    result = Verification()
+    valid: list[checkpoints.Checkpoint] = []
+    unverifiable = False
+    try:
+        loaded_checkpoints = checkpoints.load_all(folder)
+    except ImproperlyConfigured as error:  # no agency certificate to check the seals against
+        loaded_checkpoints, unverifiable = [], True
+        result.errors.append(
+            _("Les points de contrôle ne peuvent pas être vérifiés : %(error)s") % {"error": error}
+        )
+    for loaded in loaded_checkpoints:
+        if isinstance(loaded, checkpoints.Rejected):
+            result.errors.append(
+                _(
+                    "Le point de contrôle « %(name)s » porte une signature invalide "
+                    "(%(reason)s) : il a été modifié ou n'a pas été scellé par l'agence. Il "
+                    "n'est pas pris en compte ; signalez-le au responsable de la sécurité."
+                )
+                % {"name": loaded.name, "reason": loaded.reason}
+            )
+        else:
+            valid.append(loaded)
+    result.checkpoints = valid
+    # Checkpoints in the order of the entry they attest, so one walk meets them all.
+    pending = sorted(valid, key=lambda c: (c.last_entry_id, c.created_at))
+    outcomes: list[tuple[str, checkpoints.Checkpoint, int]] = []
+    position = 0
+    previous = GENESIS_HASH
+    count = 0
+    for entry in JournalEntry.objects.order_by("id").iterator(chunk_size=2000):
+        while position < len(pending) and pending[position].last_entry_id < entry.pk:
+            outcomes.append(("missing", pending[position], count))
+            position += 1
+        count += 1
+        if result.chain_break is None:  # the first broken link only, as verify_chain
+            reason = _broken_link(entry, previous)
+            if reason:
+                result.chain_break = Break(entry.pk, reason)
+        while position < len(pending) and pending[position].last_entry_id == entry.pk:
+            checkpoint = pending[position]
+            if entry.hash != checkpoint.head_hash:
+                outcomes.append(("rewritten", checkpoint, count))
+            elif count != checkpoint.entry_count:
+                outcomes.append(("count", checkpoint, count))
+            else:
+                outcomes.append(("ok", checkpoint, count))
+            position += 1
+        previous = entry.hash
+        result.last_entry_id = entry.pk
+    result.entry_count = count
+    outcomes.extend(("truncated", checkpoint, count) for checkpoint in pending[position:])
+
+    if result.chain_break is not None:
+        result.errors.insert(
+            0,
+            _("Chaîne rompue à l'entrée n° %(id)d : %(reason)s.")
+            % {"id": result.chain_break.entry_id, "reason": result.chain_break.reason},
+        )
+    result.errors.extend(_checkpoint_errors(outcomes, result))
+    if not valid and not unverifiable:
+        result.warnings.append(
+            _(
+                "Aucun point de contrôle scellé : la suppression des dernières entrées ou la "
+                "réécriture de toute la chaîne ne seraient pas détectées. Créez-en un (bouton "
+                "« Créer un point de contrôle » ou « manage.py checkpoint_journal ») ; la tâche "
+                "quotidienne en crée un chaque jour."
+            )
+        )
+    elif valid:
+        latest = max(valid, key=lambda c: c.created_at)
+        if (now or timezone.now()) - latest.created_at > CHECKPOINT_MAX_AGE:
+            result.warnings.append(
+                _(
+                    "Le dernier point de contrôle date du %(when)s : la tâche quotidienne ne "
+                    "tourne plus. Vérifiez que le planificateur (manage.py run_periodic --loop) "
+                    "et le worker (manage.py db_worker) sont lancés."
+                )
+                % {"when": latest.when}
+            )
+    return result
+
+
+def _checkpoint_errors(
+    outcomes: list[tuple[str, checkpoints.Checkpoint, int]], result: Verification
+) -> list[str]:
+    """The first checkpoint the table no longer matches, in detail; the later ones only
+    counted (one rewrite or deletion makes every later checkpoint fail); then truncation."""
+    errors = []
+    failures = [outcome for outcome in outcomes if outcome[0] not in ("ok", "truncated")]
+    if failures:
+        kind, checkpoint, count = failures[0]
+        last_good = None
+        for other_kind, other, _count in outcomes:
+            if other_kind == "ok" and other.last_entry_id < checkpoint.last_entry_id:
+                last_good = other
+        errors.append(_mismatch(kind, checkpoint, count, last_good))
+        later = len({c.last_entry_id for _kind, c, _count in failures[1:]})
+        if later:
+            errors.append(
+                ngettext(
+                    "Un point de contrôle plus récent ne correspond plus non plus.",
+                    "%(n)d points de contrôle plus récents ne correspondent plus non plus.",
+                    later,
+                )
+                % {"n": later}
+            )
+    truncated = [checkpoint for kind, checkpoint, _count in outcomes if kind == "truncated"]
+    if truncated:
+        latest = max(truncated, key=lambda c: (c.last_entry_id, c.entry_count))
+        if result.last_entry_id is None:
+            start = _("Le journal est vide")
+        else:
+            start = _("Le journal s'arrête à l'entrée n° %(id)d") % {"id": result.last_entry_id}
+        errors.append(
+            start
+            + _(
+                " alors que le point de contrôle du %(when)s en attestait %(expected)d "
+                "(jusqu'à l'entrée n° %(last)d) : %(deleted)s."
+            )
+            % {
+                "when": latest.when,
+                "expected": latest.entry_count,
+                "last": latest.last_entry_id,
+                "deleted": _deleted(latest.entry_count - result.entry_count),
+            }
+        )
+    return errors
+
+
+def _mismatch(kind: str, checkpoint, count: int, last_good) -> str:
+    values = {
+        "id": checkpoint.last_entry_id,
+        "when": checkpoint.when,
+        "count": count,
+        "expected": checkpoint.entry_count,
+    }
+    if kind == "missing":
+        return _(
+            "L'entrée n° %(id)d, la dernière attestée par le point de contrôle du %(when)s, a "
+            "disparu : le journal compte %(count)d entrées jusqu'à elle au lieu de "
+            "%(expected)d (%(deleted)s)."
+        ) % {**values, "deleted": _deleted(checkpoint.entry_count - count)}
+    if kind == "count":
+        return (
+            _(
+                "Le point de contrôle du %(when)s attestait %(expected)d entrées jusqu'à l'entrée "
+                "n° %(id)d ; le journal en compte %(count)d : des entrées ont été supprimées ou "
+                "insérées avant elle."
+            )
+            % values
+        )
+    message = (
+        _(
+            "L'entrée n° %(id)d ne porte plus l'empreinte attestée par le point de contrôle du "
+            "%(when)s : le journal a été réécrit à cette entrée ou avant"
+        )
+        % values
+    )
+    if last_good is not None:
+        message += _(
+            ", après l'entrée n° %(id)d (encore conforme au point de contrôle du %(when)s)"
+        ) % {"id": last_good.last_entry_id, "when": last_good.when}
+    return message + "."
+
+
+def _deleted(n: int) -> str:
+    if n <= 0:
+        return _("des entrées ont été supprimées puis remplacées")
+    return ngettext("%(n)d entrée supprimée", "%(n)d entrées supprimées", n) % {"n": n}

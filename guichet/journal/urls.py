@@ -8,4 +8,10 @@ urlpatterns = [
     path("", views.journal_index, name="index"),
     path("export.<str:fmt>", views.journal_export, name="export"),
     path("verifier/", views.journal_verify, name="verify"),
+    path("points-de-controle/", views.journal_checkpoint, name="checkpoint"),
+    path(
+        "points-de-controle.<str:fmt>",
+        views.journal_checkpoints_export,
+        name="checkpoints-export",
+    ),
 ]

@@ -1,6 +1,6 @@
-"""The agency's signing certificate (R-CONV-3, and certificates later). In production it is a
-PKCS#12 file given by path, with its password, from the environment; for `make run` a local CA
-and a signing certificate are generated once into var/keys/."""
+"""The agency's signing certificate (R-CONV-3, R-AUD-1, and certificates later). In production
+it is a PKCS#12 file given by path, with its password, from the environment; for `make run` a
+local CA and a signing certificate are generated once into var/keys/."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from pyhanko.sign import signers
 
 
 def _name(common_name: str) -> x509.Name:
@@ -121,3 +122,28 @@ def signing_material() -> tuple[Path, bytes]:
     if not path.exists():
         return generate_local_keys(directory)
     return path, (directory / "signing.password").read_bytes().strip()
+
+
+def agency_signer() -> signers.SimpleSigner:
+    """pyHanko's signer holding the agency's key and certificate chain."""
+    path, password = signing_material()
+    signer = signers.SimpleSigner.load_pkcs12(pfx_file=str(path), passphrase=password)
+    if signer is None:
+        raise ImproperlyConfigured(
+            "Certificat de signature de l'agence illisible : vérifiez GUICHET_SIGNING_P12_PASSWORD."
+        )
+    return signer
+
+
+def agency_certificates() -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The agency's certificate and the chain shipped with it in the PKCS#12 (public parts)."""
+    path, password = signing_material()
+    try:
+        _key, certificate, chain = pkcs12.load_key_and_certificates(path.read_bytes(), password)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            "Certificat de signature de l'agence illisible : vérifiez GUICHET_SIGNING_P12_PASSWORD."
+        ) from error
+    if certificate is None:
+        raise ImproperlyConfigured("GUICHET_SIGNING_P12 ne contient pas de certificat.")
+    return certificate, list(chain)

@@ -8,15 +8,7 @@ from typing import BinaryIO
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from guichet.signing.keys import signing_material
-
-
-def _signer() -> signers.SimpleSigner:
-    path, password = signing_material()
-    signer = signers.SimpleSigner.load_pkcs12(pfx_file=str(path), passphrase=password)
-    if signer is None:
-        raise RuntimeError("Certificat de signature illisible (mot de passe ?).")
-    return signer
+from guichet.signing.keys import agency_signer
 
 
 def seal(
@@ -32,4 +24,4 @@ def seal(
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    signers.sign_pdf(writer, meta, signer=_signer(), output=output)
+    signers.sign_pdf(writer, meta, signer=agency_signer(), output=output)

@@ -19,6 +19,7 @@ from guichet.journal.models import GENESIS_HASH, AppendOnlyError, JournalEntry
 from guichet.journal.services import record, verify_chain
 from guichet.referentials.models import Pathway
 from tests.conftest import PASSWORD
+from tests.journal.attacker import tamper
 
 # Not transactional: the append-only triggers also refuse the table flush that transactional
 # tests end with; each test runs in a transaction rolled back at its end instead.
@@ -43,30 +44,6 @@ def append(n, by=None):
                 )
             )
     return entries
-
-
-def tamper(entry_id, **values):
-    """What an attacker with database access would do: bypass the triggers, change a row."""
-    columns = ", ".join(f"{name} = %s" for name in values)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A superuser may switch user triggers off for the transaction.
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute(
-                f"UPDATE journal_journalentry SET {columns} WHERE id = %s",
-                [*values.values(), entry_id],
-            )
-            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-        else:
-            cursor.execute("DROP TRIGGER journal_no_update")
-            cursor.execute(
-                f"UPDATE journal_journalentry SET {columns} WHERE id = %s",
-                [*values.values(), entry_id],
-            )
-            cursor.execute(
-                "CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal_journalentry "
-                "BEGIN SELECT RAISE(ABORT, 'Le journal est en ajout seul (UPDATE refusé)'); END;"
-            )
 
 
 def test_r_aud_1_entries_form_a_hash_chain(agency_admin):
