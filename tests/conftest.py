@@ -2,6 +2,9 @@ import pytest
 
 from guichet.accounts.models import Role, User
 from guichet.referentials.services import load_catalogue
+from tests.factories import PASSWORD, TOTP_SECRET, StaffFactory
+
+__all__ = ["PASSWORD", "TOTP_SECRET"]  # imported from here by the tests
 
 
 def pytest_configure(config):
@@ -63,21 +66,10 @@ def tlc(catalogue):
     return get_version("TLC", "1.4.2")
 
 
-PASSWORD = "motdepasse-de-test-123"
-
-
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
 def make_staff(email: str, role: str, *, totp: bool = True) -> User:
     """An agency user; with a TOTP device by default, since staff without one are stopped at
     the enrolment page (R-ACC-3)."""
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    user = User.objects.create_user(email=email, password=PASSWORD, role=role)
-    if totp:
-        TOTP.activate(user, TOTP_SECRET)
-    return user
+    return StaffFactory(email=email, role=role, totp=totp)
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
@@ -86,6 +78,11 @@ def totp_code(secret: str = TOTP_SECRET) -> str:
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture
+def committee_member(db):
+    return make_staff("college@agence.test", Role.COMMITTEE)
 
 
 @pytest.fixture

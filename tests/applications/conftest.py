@@ -1,7 +1,6 @@
 import pytest
 
-from guichet.accounts.models import Organisation, Role, User
-from tests.conftest import PASSWORD
+from tests.factories import OrganisationFactory, UserFactory
 
 # Answers and profiles that satisfy the DMN rules (guide's example 1) and TLC's table.
 DMN_ANSWERS = {"professional_access": False, "patient_access": False, "creates_identities": False}
@@ -32,24 +31,26 @@ def complete_dmn_form(**overrides):
 
 @pytest.fixture
 def organisation(db):
-    return Organisation.objects.create(name="Télésanté", siren="732829320")
+    return OrganisationFactory(name="Télésanté", siren="732829320")
 
 
 @pytest.fixture
 def applicant(organisation):
-    return User.objects.create_user(
-        email="resp@telesante.fr",
-        password=PASSWORD,
-        role=Role.APPLICANT_ADMIN,
-        organisation=organisation,
-    )
+    """The Responsable habilité of organisation A."""
+    return UserFactory(email="resp@telesante.fr", organisation=organisation)
+
+
+@pytest.fixture
+def member(organisation):
+    """A member of organisation A (not its Responsable habilité)."""
+    return UserFactory(email="membre@telesante.fr", organisation=organisation, member=True)
 
 
 @pytest.fixture
 def stranger(db):
-    other = Organisation.objects.create(name="Autre", siren="552100554")
-    return User.objects.create_user(
-        email="x@autre.fr", password=PASSWORD, role=Role.APPLICANT_ADMIN, organisation=other
+    """The outsider: the Responsable habilité of another organisation."""
+    return UserFactory(
+        email="x@autre.fr", organisation=OrganisationFactory(name="Autre", siren="552100554")
     )
 
 
