@@ -136,12 +136,26 @@ def _require_open(application: Application, by):
         )
 
 
-def _section_state(application, section_id) -> EvidenceSection | None:
-    return (
-        EvidenceSection.objects.select_for_update()
-        .filter(application=application, section_id=section_id)
-        .first()
-    )
+def _require_section_open(application: Application, proof: ExpectedProof, *, lock: bool) -> None:
+    section = proof.scenario.requirement.section
+    states = EvidenceSection.objects.filter(application=application, section_id=section.pk)
+    state = (states.select_for_update() if lock else states).first()
+    if state and state.state == SectionState.SUBMITTED:
+        raise ApplicationError(
+            f"La section « {section.label} » a été soumise : elle est en lecture seule jusqu'à ce "
+            "que l'instructeur vous la renvoie.",
+            extra={"status": 409},
+        )
+
+
+def upload_target(*, by, application: Application, proof_id) -> ExpectedProof:
+    """The proof `by` may deposit files for now, decided before the upload is read (issue 10
+    §1): only the applicant, evidence open, the proof applicable, its section not submitted.
+    add_evidence decides again under the row lock."""
+    _require_open(application, by)
+    proof = _applicable_proof(application, proof_id)
+    _require_section_open(application, proof, lock=False)
+    return proof
 
 
 @transaction.atomic
@@ -158,14 +172,7 @@ def add_evidence(
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_open(application, by)
     proof = _applicable_proof(application, proof_id)
-    section = proof.scenario.requirement.section
-    state = _section_state(application, section.pk)
-    if state and state.state == SectionState.SUBMITTED:
-        raise ApplicationError(
-            f"La section « {section.label} » a été soumise : elle est en lecture seule jusqu'à ce "
-            "que l'instructeur vous la renvoie.",
-            extra={"status": 409},
-        )
+    _require_section_open(application, proof, lock=True)
     if upload.encrypted != proof.sensitive:
         raise ApplicationError("Preuve sensible : le fichier doit être chiffré au dépôt.")
     previous = None
@@ -238,11 +245,6 @@ def add_evidence_files(
             replaces=pending.pop() if pending else None,
         ),
     )
-
-
-def proof_is_sensitive(proof_id) -> bool:
-    """Decides, before the body is read, whether an upload is encrypted as it streams."""
-    return ExpectedProof.objects.filter(pk=proof_id, sensitive=True).exists()
 
 
 @transaction.atomic

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core import mail
 
 from guichet.applications import evidence
-from guichet.applications.conventions import send_convention, sign_convention
-from guichet.applications.models import Application, EvidenceFile, Status
-from guichet.applications.services import create_application
+from guichet.applications.conventions import sign_convention
+from guichet.applications.models import EvidenceFile, Status
 from guichet.files.models import StoredFile
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
@@ -20,33 +19,6 @@ from tests.applications.conftest import PDF
 from tests.conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-def admissible(application, profiles):
-    Application.objects.filter(pk=application.pk).update(
-        status=Status.ADMISSIBLE, profiles=profiles
-    )
-    application.refresh_from_db()
-    return application
-
-
-@pytest.fixture
-def dmn_admissible(dmn_application, instructor):
-    application = admissible(dmn_application, ["general"])
-    send_convention(application, by=instructor)
-    return application
-
-
-@pytest.fixture
-def tlc_admissible(applicant, product, tlc):
-    application = create_application(
-        by=applicant,
-        product=product,
-        product_version="3.2",
-        referential_version=tlc,
-        pathway_code="teleconsultation",
-    )
-    return admissible(application, ["general", "referentiel_identite", "hds_tiers"])
 
 
 def upload(api, application, proof_id, content=PDF, name="preuve.pdf", **extra):
