@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -148,6 +149,18 @@ def _require_section_open(application: Application, proof: ExpectedProof, *, loc
         )
 
 
+def _file_id(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ApplicationError(
+            f"Le fichier à remplacer est mal désigné (« {str(value)[:40]} » n'est pas un "
+            "identifiant de fichier) : choisissez-le dans la liste des fichiers déposés.",
+            field="replaces",
+            extra={"status": 400},
+        ) from None
+
+
 def upload_target(*, by, application: Application, proof_id) -> ExpectedProof:
     """The proof `by` may deposit files for now, decided before the upload is read (issue 10
     §1): only the applicant, evidence open, the proof applicable, its section not submitted.
@@ -177,6 +190,7 @@ def add_evidence(
         raise ApplicationError("Preuve sensible : le fichier doit être chiffré au dépôt.")
     previous = None
     if replaces:
+        replaces = _file_id(replaces)
         previous = (
             EvidenceFile.objects.select_for_update()
             .filter(

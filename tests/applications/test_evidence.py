@@ -238,3 +238,34 @@ def test_r_evd_1_evidence_page_uploads_encrypts_and_submits_a_section(
     client.post(reverse("applications:section-submit", args=[tlc_admissible.pk, node.section.code]))
     page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
     assert "en lecture seule" in page
+
+
+def test_r_evd_2_replacing_a_file_named_by_a_malformed_id_is_a_400_and_stores_nothing(
+    api, client, applicant, tlc_admissible
+):
+    import os
+
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    proof_id = next(p["id"] for _, p in proofs if not p["sensitive"])
+    before = StoredFile.objects.count()
+    response = upload(api, tlc_admissible, proof_id, replaces="abc")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert "fichier à remplacer" in body["detail"] and "replaces" in body["errors"]
+    # The page says so in French, and keeps nothing either.
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    handle = io.BytesIO(PDF)
+    handle.name = "v2.pdf"
+    page = client.post(
+        reverse("applications:evidence-upload", args=[tlc_admissible.pk, proof_id]),
+        {"file": handle, "replaces": "abc"},
+        follow=True,
+    )
+    assert "fichier à remplacer" in page.content.decode()
+    assert StoredFile.objects.count() == before and not EvidenceFile.objects.exists()
+    tmp = settings.GUICHET_FILES_ROOT / "tmp"
+    assert not tmp.exists() or os.listdir(tmp) == []
