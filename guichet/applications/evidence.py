@@ -202,7 +202,7 @@ def add_evidence(
             raise ApplicationError(
                 "Le fichier à remplacer est introuvable ou déjà remplacé.", extra={"status": 404}
             )
-    stored = commit(upload, by=by, produced_on=produced_on)
+    stored = commit(upload, by=by, produced_on=produced_on, sensitive=proof.sensitive)
     evidence = EvidenceFile.objects.create(
         application=application,
         proof=proof,

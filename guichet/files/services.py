@@ -6,77 +6,44 @@ import hashlib
 import os
 from collections.abc import Iterator
 
-import filetype
 from django.conf import settings
 from django.db import transaction
 
 from guichet.common.errors import ApplicationError
-from guichet.files import crypto
+from guichet.files import crypto, types
 from guichet.files.models import StoredFile
 from guichet.files.uploads import StreamedUpload, discard, files_root, size_text
 
 READ_CHUNK = 1024 * 1024
-
-# Types accepted, found in the content (not the name): label for the messages.
-ALLOWED_TYPES = {
-    "application/pdf": "PDF",
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "application/zip": "ZIP",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word (.docx)",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel (.xlsx)",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint (.pptx)",
-    "application/vnd.oasis.opendocument.text": "OpenDocument texte",
-    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument tableur",
-    "application/vnd.oasis.opendocument.presentation": "OpenDocument présentation",
-    "text/plain": "texte (.txt, .csv, .json, .xml)",
-}
 
 
 class TamperedFile(Exception):
     pass
 
 
-def sniff(head: bytes) -> str:
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    if head and b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is fine
-            if exc.start < len(head) - 3:
-                return ""
-        return "text/plain"
-    return ""
+def allowed_types_text(*, sensitive: bool = False) -> str:
+    return types.accepted_text(sensitive=sensitive)
 
 
-def allowed_types_text() -> str:
-    return ", ".join(sorted(set(ALLOWED_TYPES.values())))
-
-
-def commit(upload: StreamedUpload, *, by, produced_on=None) -> StoredFile:
-    """Checks the content type, then moves the temporary file into place and records it; must
-    run inside the transaction that attaches the file to its object."""
+def commit(upload: StreamedUpload, *, by, produced_on=None, sensitive: bool = False) -> StoredFile:
+    """Checks the content type against the extension (types.check; a ZED container only for
+    a `sensitive` proof, R-EVD-3), then moves the temporary file into place and records it;
+    must run inside the transaction that attaches the file to its object."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("commit() runs inside the transaction that attaches the file.")
     if upload.size == 0:
         discard(upload.temp_path)
         raise ApplicationError("Le fichier est vide.", extra={"status": 400})
-    content_type = sniff(upload.head)
-    if content_type not in ALLOWED_TYPES:
+    try:
+        kind = types.check(upload.name, upload.head, upload.tail, upload.size, sensitive=sensitive)
+    except ApplicationError:
         discard(upload.temp_path)
-        found = f" (contenu reconnu : {content_type})" if content_type else ""
-        raise ApplicationError(
-            f"Type de fichier refusé{found} : le contenu de « {upload.name} » ne correspond à "
-            f"aucun type accepté ({allowed_types_text()}).",
-            extra={"status": 415},
-        )
+        raise
     stored = StoredFile(
         original_name=upload.name or "fichier",
         size=upload.size,
         sha256=upload.sha256,
-        content_type=content_type,
+        content_type=kind.mime,
         encrypted=upload.encrypted,
         wrapped_key=upload.wrapped_key,
         uploaded_by=by,

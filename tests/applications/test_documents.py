@@ -62,7 +62,23 @@ def test_r_evd_2_type_is_checked_on_the_content_not_the_name(api, applicant, dmn
         name="rapport.pdf",
     )
     assert response.status_code == 415
-    assert "Type de fichier refusé" in response.json()["detail"]
+    assert (
+        "« rapport.pdf » porte l'extension .pdf mais son contenu est d'un type non accepté "
+        "(application/x-msdownload)" in response.json()["detail"]
+    )
+    assert not StoredFile.objects.exists() and leftovers() == []
+
+
+def test_r_evd_2_a_zip_renamed_pdf_is_refused_with_the_reason(api, applicant, dmn_application):
+    from tests.files.test_types import archive
+
+    api.force_authenticate(applicant)
+    evil = archive([("payload.exe", b"MZ" + os.urandom(64))])
+    response = upload(api, dmn_application, "functional_documentation", evil, name="evil.pdf")
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith(
+        "Le fichier « evil.pdf » porte l'extension .pdf mais son contenu est une archive ZIP"
+    )
     assert not StoredFile.objects.exists() and leftovers() == []
 
 
