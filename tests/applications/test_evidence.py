@@ -269,3 +269,35 @@ def test_r_evd_2_replacing_a_file_named_by_a_malformed_id_is_a_400_and_stores_no
     assert StoredFile.objects.count() == before and not EvidenceFile.objects.exists()
     tmp = settings.GUICHET_FILES_ROOT / "tmp"
     assert not tmp.exists() or os.listdir(tmp) == []
+
+
+def test_r_evd_3_zed_container_is_accepted_for_sensitive_proofs_only(
+    api, client, applicant, tlc_admissible
+):
+    from tests.files.test_types import compound_file
+
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    sensitive = next(p["id"] for _, p in proofs if p["sensitive"])
+    ordinary = next(p["id"] for _, p in proofs if not p["sensitive"])
+    zed = compound_file()
+    refused = upload(api, tlc_admissible, ordinary, zed, name="intrusion.zed")
+    assert refused.status_code == 415
+    assert "réservé aux preuves sensibles" in refused.json()["detail"]
+    kept = upload(api, tlc_admissible, sensitive, zed, name="intrusion.zed")
+    assert kept.status_code == 201, kept.content
+    data = kept.json()[0]
+    assert data["content_type"] == "application/x-zed" and data["encrypted"] is True
+    url = f"/api/v1/applications/{tlc_admissible.pk}/files/{data['id']}"
+    assert b"".join(api.get(url).streaming_content) == zed
+    # The form says how to deposit it, next to the sensitive proof only.
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    note = (
+        "Déposez ce rapport dans un conteneur ZED chiffré (.zed) ; il est de plus chiffré au "
+        "repos sur la plateforme et lisible du seul candidat et des instructeurs de la candidature"
+    )
+    assert page.count(note) == sum(1 for _, p in proofs if p["sensitive"])
+    assert f'id="zed-{sensitive}"' in page and f'id="zed-{ordinary}"' not in page

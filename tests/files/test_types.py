@@ -124,3 +124,44 @@ def test_r_evd_2_unknown_or_missing_extension_is_refused():
         "outil.exe", b"MZ\x90\x00"
     )
     assert "« rapport » n'a pas d'extension" in refusal("rapport", PDF)
+
+
+def compound_file() -> bytes:
+    """An empty Microsoft Compound File (MS-CFB version 3): header, one FAT sector, one
+    directory sector holding the root entry: the container a ZED archive is made of."""
+    import struct
+
+    free, end, fat_sector, no_stream = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+    header = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(16)
+    header += struct.pack(
+        "<HHHHH6xIIIIIIIII", 0x3E, 3, 0xFFFE, 9, 6, 0, 1, 1, 0, 0x1000, end, 0, end, 0
+    )
+    header += struct.pack("<I", 0) + struct.pack("<I", free) * 108
+    fat = struct.pack("<II", fat_sector, end) + struct.pack("<I", free) * 126
+    name = "Root Entry".encode("utf-16-le") + b"\x00\x00"
+    root = name.ljust(64, b"\x00") + struct.pack(
+        "<HBBIII", len(name), 5, 1, no_stream, no_stream, no_stream
+    )
+    root = root.ljust(116, b"\x00") + struct.pack("<IQ", end, 0)
+    directory = root + bytes(128) * 3
+    assert len(header) == len(fat) == len(directory) == 512
+    return header + fat + directory
+
+
+def test_r_evd_3_zed_container_only_for_a_sensitive_proof():
+    zed = compound_file()
+    assert kind_of("test-intrusion.zed", zed, sensitive=True) == "application/x-zed"
+    assert "réservé aux preuves sensibles" in refusal("test-intrusion.zed", zed)
+    assert "porte l'extension .zed mais son contenu est un document PDF" in refusal(
+        "test-intrusion.zed", PDF, sensitive=True
+    )
+    # A compound file named otherwise is not taken for what its name says.
+    assert "son contenu est un conteneur ZED chiffré" in refusal("rapport.pdf", zed, sensitive=True)
+    # A sensitive proof still takes the other accepted types (encrypted at rest all the same).
+    assert kind_of("rapport.pdf", PDF, sensitive=True) == "application/pdf"
+
+
+def test_r_evd_3_only_a_valid_compound_header_counts():
+    zed = bytearray(compound_file())
+    zed[0x1C:0x1E] = b"\x00\x00"  # byte order mark
+    assert "son contenu est d'un type non" in refusal("x.zed", bytes(zed), sensitive=True)
