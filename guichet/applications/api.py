@@ -186,7 +186,8 @@ class ApplicationFileApi(APIView):
     @extend_schema(responses={200: bytes})
     def get(self, request, pk, file_id):
         application = selectors.get_application(request.user, pk)
-        return download_response(selectors.application_file(application, file_id, request.user))
+        stored = selectors.application_file(application, file_id, request.user)
+        return download_response(stored, by=request.user, application=application)
 
 
 # --- Admissibility review (R-APP-8) -----------------------------------------------------------
@@ -287,7 +288,9 @@ class ConventionPdfApi(FileResponseNegotiation, APIView):
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
         convention = selectors.convention_of(application)
-        return download_response(convention.signed or convention.draft)
+        return download_response(
+            convention.signed or convention.draft, by=request.user, application=application
+        )
 
 
 class ConventionSignApi(APIView):

@@ -324,7 +324,7 @@ def file_download(request, pk, file_id):
     application = selectors.get_application(request.user, pk)
     stored = selectors.application_file(application, file_id, request.user)
     try:
-        return download_response(stored)
+        return download_response(stored, by=request.user, application=application)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("applications:detail", pk=pk)
@@ -440,7 +440,9 @@ def _to_fix_rows(application) -> list[dict]:
 def convention_pdf(request, pk):
     application = selectors.get_application(request.user, pk)
     convention = selectors.convention_of(application)
-    return download_response(convention.signed or convention.draft)
+    return download_response(
+        convention.signed or convention.draft, by=request.user, application=application
+    )
 
 
 @applicant_required

@@ -141,10 +141,12 @@ class StreamedUploadMixin:
         return take_uploads(self.upload_handler, request.FILES, field)
 
 
-def download_response(stored) -> StreamingHttpResponse:
-    """The file, verified against its SHA-256 before the first byte is sent (R-EVD-2)."""
+def download_response(stored, *, by=None, application=None) -> StreamingHttpResponse:
+    """The file, verified against its SHA-256 as it is sent (R-EVD-2): a missing or resized
+    file is refused here (409), an altered content cuts the response before its end. Either
+    is journaled, naming `by` and `application`."""
     try:
-        chunks = services.verified_chunks(stored)
+        chunks = services.verified_chunks(stored, by=by, application=application)
     except services.TamperedFile as exc:
         raise ApplicationError(
             f"Le fichier « {stored.original_name} » ne correspond plus à son dépôt ({exc}) : "

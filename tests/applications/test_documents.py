@@ -115,19 +115,6 @@ def test_r_evd_2_interrupted_upload_leaves_nothing_and_changes_nothing(
     assert not JournalEntry.objects.filter(action="application.document.add").exists()
 
 
-def test_r_evd_2_tampered_stored_file_is_detected_on_download(api, applicant, dmn_application):
-    api.force_authenticate(applicant)
-    data = upload(api, dmn_application, "functional_documentation", PDF).json()[0]
-    stored = StoredFile.objects.get(pk=data["id"])
-    path = settings.GUICHET_FILES_ROOT / stored.path
-    raw = bytearray(path.read_bytes())
-    raw[10] ^= 0x01
-    path.write_bytes(bytes(raw))
-    response = api.get(f"/api/v1/applications/{dmn_application.pk}/files/{data['id']}")
-    assert response.status_code == 409
-    assert "ne correspond plus" in response.json()["detail"]
-
-
 def test_r_evd_2_withdrawn_file_stays_in_the_history(api, applicant, dmn_application):
     api.force_authenticate(applicant)
     data = upload(api, dmn_application, "gdpr_declaration", PDF).json()[0]
