@@ -13,6 +13,11 @@ def pytest_configure(config):
     # Tasks run at once where they are enqueued (after the commit that enqueues them), so a
     # test sees their effect; the real worker (django-tasks-db) runs them in `make run`.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Django is set up before this hook, and its apps' tasks.py (autodiscovered then) already
+    # made django-tasks load the configured backend: tell it the setting changed.
+    from django.core.signals import setting_changed
+
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
 
 
 @pytest.fixture(scope="session")
