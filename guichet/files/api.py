@@ -9,7 +9,6 @@ from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
-from rest_framework.settings import api_settings
 
 from guichet.common.errors import ApplicationError
 from guichet.files import services
@@ -92,19 +91,8 @@ def receive_files(request, *, encrypt: bool) -> tuple[StreamingUploadHandler, Ht
     return handler, csrf_refusal(request)
 
 
-class DeferredCsrfSessionAuthentication(SessionAuthentication):
-    """Session authentication whose CSRF check is left to StreamedUploadMixin, which runs it
-    once the caller may upload there: DRF's own check would read the whole body first."""
-
-    def enforce_csrf(self, request):
-        request._request.guichet_csrf_deferred = True
-
-
-def _upload_authenticators() -> list:
-    return [
-        DeferredCsrfSessionAuthentication if cls is SessionAuthentication else cls
-        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
-    ]
+def _defer_csrf(request) -> None:
+    request._request.guichet_csrf_deferred = True
 
 
 class StreamedUploadMixin:
@@ -114,7 +102,15 @@ class StreamedUploadMixin:
     StreamingUploadHandler as the view reads `request.data`."""
 
     parser_classes = [MultiPartParser]
-    authentication_classes = _upload_authenticators()
+
+    def get_authenticators(self):
+        authenticators = super().get_authenticators()
+        for authenticator in authenticators:
+            if isinstance(authenticator, SessionAuthentication):
+                # DRF's CSRF check would read the whole body before the view may refuse the
+                # caller: initial() runs it once access is granted.
+                authenticator.enforce_csrf = _defer_csrf
+        return authenticators
 
     def perform_content_negotiation(self, request, force=False):
         # JSON whatever the Accept header: the browsable API would read the body to fill its
