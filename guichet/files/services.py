@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -141,7 +141,7 @@ def record_integrity_failure(
         )
 
 
-def verified_chunks(stored: StoredFile, *, by=None, application=None) -> Iterator[bytes]:
+def verified_chunks(stored: StoredFile, *, by=None, application=None) -> Iterable[bytes]:
     """The content for a download, read once and hashed as it is sent (R-EVD-2). A missing
     file, or a clear file whose size changed, is refused now (TamperedFile), before any
     response starts. A content that differs from its deposit is known at its end: the last
