@@ -147,12 +147,16 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
+    def upload_access(self, request, pk, item) -> bool:
+        self.application = selectors.get_application(request.user, pk)
+        services.check_document_upload(by=request.user, application=self.application, item=item)
+        return False  # admissibility documents are not encrypted
+
     @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
     def post(self, request, pk, item):
-        application = selectors.get_application(request.user, pk)
         created = services.add_documents(
             by=request.user,
-            application=application,
+            application=self.application,
             item=item,
             uploads=self.streamed_uploads(request),
             produced_on=parse_produced_on(request.data.get("produced_on")),
@@ -182,7 +186,8 @@ class ApplicationFileApi(APIView):
     @extend_schema(responses={200: bytes})
     def get(self, request, pk, file_id):
         application = selectors.get_application(request.user, pk)
-        return download_response(selectors.application_file(application, file_id, request.user))
+        stored = selectors.application_file(application, file_id, request.user)
+        return download_response(stored, by=request.user, application=application)
 
 
 # --- Admissibility review (R-APP-8) -----------------------------------------------------------
@@ -282,7 +287,9 @@ class ConventionPdfApi(FileResponseNegotiation, APIView):
     @extend_schema(responses={200: bytes})
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
-        return download_response(selectors.convention_document(application))
+        return download_response(
+            selectors.convention_document(application), by=request.user, application=application
+        )
 
 
 class ConventionSignApi(APIView):
@@ -384,19 +391,22 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    def encrypt_upload(self, request, **kwargs) -> bool:
-        from guichet.applications.evidence import proof_is_sensitive
+    def upload_access(self, request, pk, proof) -> bool:
+        from guichet.applications import evidence
 
-        return proof_is_sensitive(kwargs.get("proof"))
+        self.application = selectors.get_application(request.user, pk)
+        target = evidence.upload_target(
+            by=request.user, application=self.application, proof_id=proof
+        )
+        return target.sensitive  # R-EVD-3: encrypted as it streams
 
     @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
     def post(self, request, pk, proof):
         from guichet.applications import evidence
 
-        application = selectors.get_application(request.user, pk)
         created = evidence.add_evidence_files(
             by=request.user,
-            application=application,
+            application=self.application,
             proof_id=proof,
             uploads=self.streamed_uploads(request),
             produced_on=parse_produced_on(request.data.get("produced_on")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -144,12 +145,38 @@ def _require_open(application: Application, by):
         )
 
 
-def _section_state(application, section_id) -> EvidenceSection | None:
-    return (
-        EvidenceSection.objects.select_for_update()
-        .filter(application=application, section_id=section_id)
-        .first()
-    )
+def _require_section_open(application: Application, proof: ExpectedProof, *, lock: bool) -> None:
+    section = proof.scenario.requirement.section
+    states = EvidenceSection.objects.filter(application=application, section_id=section.pk)
+    state = (states.select_for_update() if lock else states).first()
+    if state and state.state == SectionState.SUBMITTED:
+        raise ApplicationError(
+            f"La section « {section.label} » a été soumise : elle est en lecture seule jusqu'à ce "
+            "que l'instructeur vous la renvoie.",
+            extra={"status": 409},
+        )
+
+
+def _file_id(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ApplicationError(
+            f"Le fichier à remplacer est mal désigné (« {str(value)[:40]} » n'est pas un "
+            "identifiant de fichier) : choisissez-le dans la liste des fichiers déposés.",
+            field="replaces",
+            extra={"status": 400},
+        ) from None
+
+
+def upload_target(*, by, application: Application, proof_id) -> ExpectedProof:
+    """The proof `by` may deposit files for now, decided before the upload is read (issue 10
+    §1): only the applicant, evidence open, the proof applicable, its section not submitted.
+    add_evidence decides again under the row lock."""
+    _require_open(application, by)
+    proof = _applicable_proof(application, proof_id)
+    _require_section_open(application, proof, lock=False)
+    return proof
 
 
 @transaction.atomic
@@ -166,18 +193,12 @@ def add_evidence(
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_open(application, by)
     proof = _applicable_proof(application, proof_id)
-    section = proof.scenario.requirement.section
-    state = _section_state(application, section.pk)
-    if state and state.state == SectionState.SUBMITTED:
-        raise ApplicationError(
-            f"La section « {section.label} » a été soumise : elle est en lecture seule jusqu'à ce "
-            "que l'instructeur vous la renvoie.",
-            extra={"status": 409},
-        )
+    _require_section_open(application, proof, lock=True)
     if upload.encrypted != proof.sensitive:
         raise ApplicationError("Preuve sensible : le fichier doit être chiffré au dépôt.")
     previous = None
     if replaces:
+        replaces = _file_id(replaces)
         previous = (
             EvidenceFile.objects.select_for_update()
             .filter(
@@ -189,7 +210,7 @@ def add_evidence(
             raise ApplicationError(
                 "Le fichier à remplacer est introuvable ou déjà remplacé.", extra={"status": 404}
             )
-    stored = commit(upload, by=by, produced_on=produced_on)
+    stored = commit(upload, by=by, produced_on=produced_on, sensitive=proof.sensitive)
     evidence = EvidenceFile.objects.create(
         application=application,
         proof=proof,
@@ -246,11 +267,6 @@ def add_evidence_files(
             replaces=pending.pop() if pending else None,
         ),
     )
-
-
-def proof_is_sensitive(proof_id) -> bool:
-    """Decides, before the body is read, whether an upload is encrypted as it streams."""
-    return ExpectedProof.objects.filter(pk=proof_id, sensitive=True).exists()
 
 
 @transaction.atomic

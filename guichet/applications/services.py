@@ -549,6 +549,15 @@ def _document_spec(application: Application, item: str):
     return spec
 
 
+def check_document_upload(*, by, application: Application, item: str):
+    """Whether `by` may deposit a file for this document now: decided before the upload is
+    read (issue 10 §1), and again by add_document under the row lock. Returns its spec."""
+    spec = _document_spec(application, item)
+    require_owner(by, application, "Seul le candidat dépose ses documents.")
+    _check_document_editable(application, item)
+    return spec
+
+
 @transaction.atomic
 def add_document(
     *, by, application: Application, item: str, upload, produced_on=None, names_version: str = ""
@@ -559,9 +568,7 @@ def add_document(
     from guichet.files.services import commit
 
     application = Application.objects.select_for_update().get(pk=application.pk)
-    spec = _document_spec(application, item)
-    require_owner(by, application, "Seul le candidat dépose ses documents.")
-    _check_document_editable(application, item)
+    spec = check_document_upload(by=by, application=application, item=item)
     stored = commit(upload, by=by, produced_on=produced_on)
     document = AdmissibilityDocument.objects.create(
         application=application,

@@ -1,10 +1,10 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from guichet.applications import review, selectors, services
@@ -12,7 +12,7 @@ from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesF
 from guichet.applications.models import Convention, Status
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
-from guichet.files.api import download_response, install_handler, take_uploads
+from guichet.files.api import download_response, receive_files, take_uploads
 from guichet.files.services import allowed_types_text, max_upload_text, parse_produced_on
 from guichet.referentials.models import Pathway, ReferentialVersion
 from guichet.referentials.selectors import evaluate_profiles
@@ -259,52 +259,63 @@ def application_submit(request, pk):
 # --- Documents of the admissibility form ----------------------------------------------------
 
 
-@csrf_exempt
-def document_upload(request, pk, item):
-    """The body streams to storage (StreamingUploadHandler), installed before the CSRF check
-    reads it; the check then runs as usual."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    handler = install_handler(request, encrypt=False)
-    return _document_upload(request, pk, item, handler)
-
-
-@csrf_protect
+@csrf_exempt  # checked by _upload_page once access is granted, without reading the body
+@require_POST
 @applicant_required
-def _document_upload(request, pk, item, handler):
+def document_upload(request, pk, item):
     application = selectors.get_application(request.user, pk)
-    return _receive_uploads(
-        request,
-        handler,
-        lambda uploads, produced_on: services.add_documents(
+
+    def access():
+        services.check_document_upload(by=request.user, application=application, item=item)
+        return False  # admissibility documents are not encrypted
+
+    def attach(uploads, produced_on):
+        return services.add_documents(
             by=request.user,
             application=application,
             item=item,
             uploads=uploads,
             produced_on=produced_on,
             names_version=request.POST.get("names_version", ""),
-        ),
-        back=reverse("applications:form", args=[pk]) + "#documents",
+        )
+
+    return _upload_page(
+        request, access, attach, back=reverse("applications:form", args=[pk]) + "#documents"
     )
 
 
-def _receive_uploads(request, handler, attach, *, back):
-    """Shared by the pages that receive files: `attach(uploads, produced_on)` keeps every file
-    or none; a JSON answer for the progress-bar script, a message and a redirect otherwise."""
-    wants_json = request.headers.get("X-Requested-With") == "fetch"
+def _upload_page(request, access, attach, *, back):
+    """A page receiving files (issue 10 §1). The decorators have checked the login and the
+    role, the view found the application; `access()` raises when this user may not upload
+    here now, else says whether the upload is encrypted as it streams. Nothing of the body is
+    read before that, nor before the CSRF token of the X-CSRFToken header is checked (the
+    token of a form sent without JavaScript is in the body, read afterwards). Then
+    `attach(uploads, produced_on)` keeps every file or none; a JSON answer for the
+    progress-bar script, a message and a redirect otherwise."""
+    try:
+        encrypt = access()
+    except ApplicationError as exc:
+        return _upload_refused(request, exc, back)
+    handler, csrf_refused = receive_files(request, encrypt=encrypt)
+    if csrf_refused is not None:
+        return csrf_refused
     try:
         uploads = take_uploads(handler, request.FILES)
         produced_on = parse_produced_on(request.POST.get("produced_on"))
         created = attach(uploads, produced_on)
     except ApplicationError as exc:
-        if wants_json:
-            return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
-        messages.error(request, exc.message)
-    else:
-        names = ", ".join(item.file.original_name for item in created)
-        if wants_json:
-            return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
-        messages.success(request, f"Déposé : {names}.")
+        return _upload_refused(request, exc, back)
+    names = ", ".join(item.file.original_name for item in created)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
+    messages.success(request, f"Déposé : {names}.")
+    return redirect(back)
+
+
+def _upload_refused(request, exc: ApplicationError, back):
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
+    messages.error(request, exc.message)
     return redirect(back)
 
 
@@ -313,7 +324,7 @@ def file_download(request, pk, file_id):
     application = selectors.get_application(request.user, pk)
     stored = selectors.application_file(application, file_id, request.user)
     try:
-        return download_response(stored)
+        return download_response(stored, by=request.user, application=application)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("applications:detail", pk=pk)
@@ -429,7 +440,9 @@ def _to_fix_rows(application) -> list[dict]:
 def convention_pdf(request, pk):
     application = selectors.get_application(request.user, pk)
     try:
-        return download_response(selectors.convention_document(application))
+        return download_response(
+            selectors.convention_document(application), by=request.user, application=application
+        )
     except ApplicationError as exc:
         messages.info(request, exc.message)
         return redirect(reverse("applications:detail", args=[pk]) + "#convention")
@@ -492,19 +505,10 @@ def evidence_page(request, pk):
     )
 
 
-@csrf_exempt
-def evidence_upload(request, pk, proof):
-    from guichet.applications.evidence import proof_is_sensitive
-
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    handler = install_handler(request, encrypt=proof_is_sensitive(proof))
-    return _evidence_upload(request, pk, proof, handler)
-
-
-@csrf_protect
+@csrf_exempt  # checked by _upload_page once access is granted, without reading the body
+@require_POST
 @applicant_required
-def _evidence_upload(request, pk, proof, handler):
+def evidence_upload(request, pk, proof):
     from guichet.applications import evidence
 
     application = selectors.get_application(request.user, pk)
@@ -520,9 +524,13 @@ def _evidence_upload(request, pk, proof, handler):
             replaces=request.POST.get("replaces") or None,
         )
 
-    return _receive_uploads(
+    return _upload_page(
         request,
-        handler,
+        lambda: (
+            evidence.upload_target(
+                by=request.user, application=application, proof_id=proof
+            ).sensitive
+        ),
         attach,
         back=reverse("applications:evidence", args=[pk]) + f"#proof-{proof}",
     )

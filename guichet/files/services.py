@@ -4,79 +4,57 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-import filetype
 from django.conf import settings
 from django.db import transaction
 
 from guichet.common.errors import ApplicationError
-from guichet.files import crypto
+from guichet.files import crypto, types
 from guichet.files.models import StoredFile
 from guichet.files.uploads import StreamedUpload, discard, files_root, size_text
+from guichet.journal.services import current_request_id, record
 
 READ_CHUNK = 1024 * 1024
-
-# Types accepted, found in the content (not the name): label for the messages.
-ALLOWED_TYPES = {
-    "application/pdf": "PDF",
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "application/zip": "ZIP",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word (.docx)",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel (.xlsx)",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint (.pptx)",
-    "application/vnd.oasis.opendocument.text": "OpenDocument texte",
-    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument tableur",
-    "application/vnd.oasis.opendocument.presentation": "OpenDocument présentation",
-    "text/plain": "texte (.txt, .csv, .json, .xml)",
-}
 
 
 class TamperedFile(Exception):
     pass
 
 
-def sniff(head: bytes) -> str:
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    if head and b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is fine
-            if exc.start < len(head) - 3:
-                return ""
-        return "text/plain"
-    return ""
+@dataclass
+class Integrity:
+    """Why a stored file is not what was deposited (R-EVD-2)."""
+
+    reason: str
+    found_sha256: str = ""
+    found_size: int | None = None
 
 
-def allowed_types_text() -> str:
-    return ", ".join(sorted(set(ALLOWED_TYPES.values())))
+def allowed_types_text(*, sensitive: bool = False) -> str:
+    return types.accepted_text(sensitive=sensitive)
 
 
-def commit(upload: StreamedUpload, *, by, produced_on=None) -> StoredFile:
-    """Checks the content type, then moves the temporary file into place and records it; must
-    run inside the transaction that attaches the file to its object."""
+def commit(upload: StreamedUpload, *, by, produced_on=None, sensitive: bool = False) -> StoredFile:
+    """Checks the content type against the extension (types.check; a ZED container only for
+    a `sensitive` proof, R-EVD-3), then moves the temporary file into place and records it;
+    must run inside the transaction that attaches the file to its object."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("commit() runs inside the transaction that attaches the file.")
     if upload.size == 0:
         discard(upload.temp_path)
         raise ApplicationError("Le fichier est vide.", extra={"status": 400})
-    content_type = sniff(upload.head)
-    if content_type not in ALLOWED_TYPES:
+    try:
+        kind = types.check(upload.name, upload.head, upload.tail, upload.size, sensitive=sensitive)
+    except ApplicationError:
         discard(upload.temp_path)
-        found = f" (contenu reconnu : {content_type})" if content_type else ""
-        raise ApplicationError(
-            f"Type de fichier refusé{found} : le contenu de « {upload.name} » ne correspond à "
-            f"aucun type accepté ({allowed_types_text()}).",
-            extra={"status": 415},
-        )
+        raise
     stored = StoredFile(
         original_name=upload.name or "fichier",
         size=upload.size,
         sha256=upload.sha256,
-        content_type=content_type,
+        content_type=kind.mime,
         encrypted=upload.encrypted,
         wrapped_key=upload.wrapped_key,
         uploaded_by=by,
@@ -91,32 +69,135 @@ def commit(upload: StreamedUpload, *, by, produced_on=None) -> StoredFile:
     return stored
 
 
-def _raw_chunks(stored: StoredFile) -> Iterator[bytes]:
-    with open(files_root() / stored.path, "rb") as source:
-        if stored.encrypted:
-            yield from crypto.decrypt_chunks(crypto.unwrap(stored.wrapped_key), source)
-        else:
-            while chunk := source.read(READ_CHUNK):
-                yield chunk
+def _content(stored: StoredFile, source) -> Iterator[bytes]:
+    if stored.encrypted:
+        yield from crypto.decrypt_chunks(crypto.unwrap(stored.wrapped_key), source)
+    else:
+        while chunk := source.read(READ_CHUNK):
+            yield chunk
 
 
-def verify(stored: StoredFile) -> None:
-    """Reads the whole content once, streamed; TamperedFile when it is not what was deposited."""
-    digest, size = hashlib.sha256(), 0
+def _open(stored: StoredFile):
+    """The stored file, open; TamperedFile when it is missing or, in clear, not of its size
+    (both seen without reading it)."""
     try:
-        for chunk in _raw_chunks(stored):
-            digest.update(chunk)
-            size += len(chunk)
-    except (crypto.DecryptionError, FileNotFoundError) as exc:
-        raise TamperedFile(str(exc)) from exc
-    if digest.hexdigest() != stored.sha256 or size != stored.size:
-        raise TamperedFile("empreinte différente de celle du dépôt")
+        source = open(files_root() / stored.path, "rb")  # noqa: SIM115 (the caller closes it)
+    except FileNotFoundError:
+        raise TamperedFile("fichier absent du stockage") from None
+    if not stored.encrypted and os.fstat(source.fileno()).st_size != stored.size:
+        source.close()
+        raise TamperedFile("taille différente de celle du dépôt")
+    return source
 
 
-def verified_chunks(stored: StoredFile) -> Iterator[bytes]:
-    """The content, after a first pass proves it intact (downloads are verified, R-EVD-2)."""
-    verify(stored)
-    return _raw_chunks(stored)
+def integrity_problem(stored: StoredFile) -> Integrity | None:
+    """Reads the content once, streamed: None when it is what was deposited, else why not."""
+    try:
+        source = _open(stored)
+    except TamperedFile as exc:
+        return Integrity(str(exc))
+    digest, size = hashlib.sha256(), 0
+    with source:
+        try:
+            for chunk in _content(stored, source):
+                digest.update(chunk)
+                size += len(chunk)
+        except crypto.DecryptionError as exc:
+            return Integrity(str(exc), found_size=size)
+    return _compare(stored, digest.hexdigest(), size)
+
+
+def _compare(stored: StoredFile, sha256: str, size: int) -> Integrity | None:
+    if size != stored.size:
+        return Integrity("taille différente de celle du dépôt", sha256, size)
+    if sha256 != stored.sha256:
+        return Integrity("empreinte différente de celle du dépôt", sha256, size)
+    return None
+
+
+def record_integrity_failure(
+    stored: StoredFile, problem: Integrity, *, by=None, application=None, request_id: str = ""
+) -> None:
+    """Journals it in a transaction of its own: a download has started its response by then,
+    and a verification run has nothing to roll back."""
+    with transaction.atomic():
+        record(
+            action="file.integrity_failure",
+            obj=stored,
+            by=by,
+            application_id=getattr(application, "pk", "") or "",
+            organisation=str(getattr(application, "organisation_id", "") or ""),
+            request_id=request_id,
+            after={
+                "name": stored.original_name,
+                "path": stored.path,
+                "reason": problem.reason,
+                "expected_sha256": stored.sha256,
+                "expected_size": stored.size,
+                "found_sha256": problem.found_sha256,
+                "found_size": problem.found_size,
+                "encrypted": stored.encrypted,
+            },
+        )
+
+
+def verified_chunks(stored: StoredFile, *, by=None, application=None) -> Iterable[bytes]:
+    """The content for a download, read once and hashed as it is sent (R-EVD-2). A missing
+    file, or a clear file whose size changed, is refused now (TamperedFile), before any
+    response starts. A content that differs from its deposit is known at its end: the last
+    chunk is then withheld and TamperedFile raised, so that the server cuts the connection and
+    the client never holds a complete response; the incident is journaled either way."""
+    request_id = current_request_id.get()  # the response is sent after the request's context
+
+    def failed(problem: Integrity) -> TamperedFile:
+        record_integrity_failure(
+            stored, problem, by=by, application=application, request_id=request_id
+        )
+        return TamperedFile(problem.reason)
+
+    try:
+        source = _open(stored)
+    except TamperedFile as exc:
+        raise failed(Integrity(str(exc))) from None
+    return _VerifiedStream(source, _verifying(stored, source, failed))
+
+
+class _VerifiedStream:
+    """Iterable once; `close()` (called by Django at the end of a response, sent or not)
+    closes the file even when the response was never iterated."""
+
+    def __init__(self, source, chunks: Iterator[bytes]):
+        self.source, self.chunks = source, chunks
+
+    def __iter__(self):
+        return self.chunks
+
+    def close(self):
+        self.chunks.close()
+        self.source.close()
+
+
+def _verifying(stored: StoredFile, source, failed) -> Iterator[bytes]:
+    digest, size, held = hashlib.sha256(), 0, b""
+    with source:
+        try:
+            for chunk in _content(stored, source):
+                if not chunk:
+                    continue
+                digest.update(chunk)
+                size += len(chunk)
+                if size > stored.size:
+                    raise failed(Integrity("contenu plus long que le dépôt", found_size=size))
+                if held:
+                    yield held
+                held = chunk
+        except crypto.DecryptionError as exc:
+            raise failed(Integrity(str(exc), found_size=size)) from exc
+    problem = _compare(stored, digest.hexdigest(), size)
+    if problem is not None:
+        raise failed(problem)
+    if held:
+        yield held
 
 
 def max_upload_text() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections import deque
 from pathlib import Path
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from guichet.files import crypto
 
 HEAD_BYTES = 8192
+# The end of the content is kept too: a ZIP archive lists its entries there (types.py).
+TAIL_BYTES = 256 * 1024
 
 
 def size_text(size: int) -> str:
@@ -34,8 +37,8 @@ def temp_dir() -> Path:
 
 
 class StreamedUpload:
-    """What the handler hands over: a temporary file, its digest and size, the first bytes of
-    the plain content (to find its type), the wrapped key when encrypted."""
+    """What the handler hands over: a temporary file, its digest and size, the first and last
+    bytes of the plain content (to find its type), the wrapped key when encrypted."""
 
     def __init__(self, *, field_name, name, declared_type, temp_path, wrapped_key=""):
         self.field_name = field_name
@@ -46,6 +49,7 @@ class StreamedUpload:
         self.sha256 = ""
         self.size = 0
         self.head = b""
+        self.tail = b""
         self.committed = False
 
     @property
@@ -95,6 +99,8 @@ class StreamingUploadHandler(FileUploadHandler):
         self._hash = hashlib.sha256()
         self._size = 0
         self._head = bytearray()
+        self._tail: deque[bytes] = deque()
+        self._tail_size = 0
         self._encryptor = None
         if self.encrypt:
             key, wrapped = crypto.new_file_key()
@@ -120,11 +126,19 @@ class StreamingUploadHandler(FileUploadHandler):
         self._hash.update(raw_data)
         if len(self._head) < HEAD_BYTES:
             self._head += raw_data[: HEAD_BYTES - len(self._head)]
+        self._keep_tail(raw_data)
         if self._encryptor is not None:
             self._encryptor.update(raw_data)
         else:
             self._out.write(raw_data)
         return None
+
+    def _keep_tail(self, chunk: bytes) -> None:
+        """The last chunks received, as long as the ones before them cover TAIL_BYTES."""
+        self._tail.append(chunk)
+        self._tail_size += len(chunk)
+        while self._tail_size - len(self._tail[0]) >= TAIL_BYTES:
+            self._tail_size -= len(self._tail.popleft())
 
     def file_complete(self, file_size):
         if self._out is None:
@@ -141,6 +155,8 @@ class StreamingUploadHandler(FileUploadHandler):
             self._size,
             bytes(self._head),
         )
+        upload.tail = b"".join(self._tail)[-TAIL_BYTES:]
+        self._tail.clear()
         return upload
 
     def upload_interrupted(self):

@@ -100,3 +100,38 @@ def deposit_required_documents(application, by):
             if document["required"]:
                 upload = upload_from_stream(io.BytesIO(PDF), f"{document['item']}.pdf")
                 add_document(by=by, application=application, item=document["item"], upload=upload)
+
+
+def admissible(application, profiles):
+    """Older shortcut to an admissible application (kept for the evidence tests)."""
+    from guichet.applications.models import Application, Status
+
+    Application.objects.filter(pk=application.pk).update(
+        status=Status.ADMISSIBLE, profiles=profiles
+    )
+    application.refresh_from_db()
+    return application
+
+
+@pytest.fixture
+def dmn_admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
+    from guichet.applications.conventions import send_convention
+
+    application = admissible(dmn_application, ["general"])
+    with django_capture_on_commit_callbacks(execute=True):  # the worker prepares the PDF
+        send_convention(application, by=instructor)
+    return application
+
+
+@pytest.fixture
+def tlc_admissible(applicant, product, tlc):
+    from guichet.applications.services import create_application
+
+    application = create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=tlc,
+        pathway_code="teleconsultation",
+    )
+    return admissible(application, ["general", "referentiel_identite", "hds_tiers"])

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core import mail
 
 from guichet.applications import evidence
-from guichet.applications.conventions import send_convention, sign_convention
-from guichet.applications.models import Application, EvidenceFile, Status
-from guichet.applications.services import create_application
+from guichet.applications.conventions import sign_convention
+from guichet.applications.models import EvidenceFile, Status
 from guichet.files.models import StoredFile
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
@@ -20,34 +19,6 @@ from tests.applications.conftest import PDF
 from tests.conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-def admissible(application, profiles):
-    Application.objects.filter(pk=application.pk).update(
-        status=Status.ADMISSIBLE, profiles=profiles
-    )
-    application.refresh_from_db()
-    return application
-
-
-@pytest.fixture
-def dmn_admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
-    application = admissible(dmn_application, ["general"])
-    with django_capture_on_commit_callbacks(execute=True):  # the worker prepares the PDF
-        send_convention(application, by=instructor)
-    return application
-
-
-@pytest.fixture
-def tlc_admissible(applicant, product, tlc):
-    application = create_application(
-        by=applicant,
-        product=product,
-        product_version="3.2",
-        referential_version=tlc,
-        pathway_code="teleconsultation",
-    )
-    return admissible(application, ["general", "referentiel_identite", "hds_tiers"])
 
 
 def upload(api, application, proof_id, content=PDF, name="preuve.pdf", **extra):
@@ -270,3 +241,66 @@ def test_r_evd_1_evidence_page_uploads_encrypts_and_submits_a_section(
     client.post(reverse("applications:section-submit", args=[tlc_admissible.pk, node.section.code]))
     page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
     assert "en lecture seule" in page
+
+
+def test_r_evd_2_replacing_a_file_named_by_a_malformed_id_is_a_400_and_stores_nothing(
+    api, client, applicant, tlc_admissible
+):
+    import os
+
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    proof_id = next(p["id"] for _, p in proofs if not p["sensitive"])
+    before = StoredFile.objects.count()
+    response = upload(api, tlc_admissible, proof_id, replaces="abc")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert "fichier à remplacer" in body["detail"] and "replaces" in body["errors"]
+    # The page says so in French, and keeps nothing either.
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    handle = io.BytesIO(PDF)
+    handle.name = "v2.pdf"
+    page = client.post(
+        reverse("applications:evidence-upload", args=[tlc_admissible.pk, proof_id]),
+        {"file": handle, "replaces": "abc"},
+        follow=True,
+    )
+    assert "fichier à remplacer" in page.content.decode()
+    assert StoredFile.objects.count() == before and not EvidenceFile.objects.exists()
+    tmp = settings.GUICHET_FILES_ROOT / "tmp"
+    assert not tmp.exists() or os.listdir(tmp) == []
+
+
+def test_r_evd_3_zed_container_is_accepted_for_sensitive_proofs_only(
+    api, client, applicant, tlc_admissible
+):
+    from tests.files.test_types import compound_file
+
+    api.force_authenticate(applicant)
+    _, proofs = proofs_of(api, tlc_admissible)
+    sensitive = next(p["id"] for _, p in proofs if p["sensitive"])
+    ordinary = next(p["id"] for _, p in proofs if not p["sensitive"])
+    zed = compound_file()
+    refused = upload(api, tlc_admissible, ordinary, zed, name="intrusion.zed")
+    assert refused.status_code == 415
+    assert "réservé aux preuves sensibles" in refused.json()["detail"]
+    kept = upload(api, tlc_admissible, sensitive, zed, name="intrusion.zed")
+    assert kept.status_code == 201, kept.content
+    data = kept.json()[0]
+    assert data["content_type"] == "application/x-zed" and data["encrypted"] is True
+    url = f"/api/v1/applications/{tlc_admissible.pk}/files/{data['id']}"
+    assert b"".join(api.get(url).streaming_content) == zed
+    # The form says how to deposit it, next to the sensitive proof only.
+    from django.urls import reverse
+
+    client.force_login(applicant)
+    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    note = (
+        "Déposez ce rapport dans un conteneur ZED chiffré (.zed) ; il est de plus chiffré au "
+        "repos sur la plateforme et lisible du seul candidat et des instructeurs de la candidature"
+    )
+    assert page.count(note) == sum(1 for _, p in proofs if p["sensitive"])
+    assert f'id="zed-{sensitive}"' in page and f'id="zed-{ordinary}"' not in page
