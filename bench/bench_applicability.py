@@ -94,6 +94,16 @@ def main() -> None:
         f"   goal ≤ {GOAL_RATIO:g}× floor → {_setup.verdict(rebuild_ratio <= GOAL_RATIO)}"
         f"   goal < {GOAL_MS:g} ms → {_setup.verdict(rebuild_ms < GOAL_MS)}"
     )
+    for label, ms, r in (
+        ("index current", real_ms, ratio),
+        ("index rebuilt", rebuild_ms, rebuild_ratio),
+    ):
+        _setup.goal(
+            f"applicable requirements, {label}",
+            f"{ms:.3f} ms ({r:.2f}× floor)",
+            f"≤ {GOAL_RATIO:g}× floor and < {GOAL_MS:g} ms",
+            r <= GOAL_RATIO and ms < GOAL_MS,
+        )
 
 
 if __name__ == "__main__":

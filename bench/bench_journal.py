@@ -83,6 +83,12 @@ def main() -> None:
     print(f"  record():            {real_rate:,.0f} entries/s")
     status = "OK" if ratio >= GOAL else "BELOW GOAL"
     print(f"  ratio: {ratio:.2f}× the floor — goal ≥ {GOAL}× the floor: {status}")
+    _setup.goal(
+        "journal append",
+        f"{real_rate:,.0f} entries/s ({ratio:.2f}× floor)",
+        f"≥ {GOAL}× floor",
+        ratio >= GOAL,
+    )
 
     remaining = VERIFY_ENTRIES - JournalEntry.objects.count()
     batch = -(-remaining // CHECKPOINTS)

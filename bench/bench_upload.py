@@ -181,6 +181,12 @@ def main() -> None:
             )
             if status != 201:
                 print(f"  response: {body}")
+            _setup.goal(
+                f"upload 1 GiB, {label}",
+                f"{seconds:.2f} s ({ratio:.2f}× floor), RSS +{growth:.0f} MiB",
+                f"≤ {GOAL_TIME}× floor, RSS < {GOAL_RSS_MIB} MiB",
+                status == 201 and ratio <= GOAL_TIME and growth < GOAL_RSS_MIB,
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
