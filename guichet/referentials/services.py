@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -35,8 +36,10 @@ from guichet.referentials.models import (
     VersionState,
 )
 from guichet.referentials.spreadsheet import (
+    ArchiveLimits,
     RequirementRow,
     ScenarioRow,
+    SpreadsheetError,
     normalize,
     read_requirements,
 )
@@ -285,6 +288,29 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> list[ReferentialVersion]:
 
 # --- import of the agency's spreadsheet (R-REF-2) --------------------------------------------
 
+REFUSED = "Fichier refusé, rien n'a été modifié"
+
+
+def refusal_reasons(exc: SpreadsheetError | ApplicationError) -> list[str]:
+    return exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
+
+
+def refusal_text(exc: SpreadsheetError | ApplicationError) -> str:
+    """« Fichier refusé, rien n'a été modifié : <raison> », the wording of every refusal."""
+    reasons = refusal_reasons(exc)
+    if len(reasons) == 1:
+        return f"{REFUSED} : {reasons[0]}"
+    return f"{REFUSED} :\n" + "\n".join(f"- {reason}" for reason in reasons)
+
+
+def archive_limits() -> ArchiveLimits:
+    return ArchiveLimits(
+        max_bytes=settings.REFERENTIAL_IMPORT_MAX_BYTES,
+        max_uncompressed_bytes=settings.REFERENTIAL_IMPORT_MAX_UNCOMPRESSED_BYTES,
+        max_compression_ratio=settings.REFERENTIAL_IMPORT_MAX_COMPRESSION_RATIO,
+        max_members=settings.REFERENTIAL_IMPORT_MAX_MEMBERS,
+    )
+
 
 class ImportPlan:
     """What an import will create; built without writing anything (the preview)."""
@@ -336,7 +362,7 @@ def plan_import(
             "choisissez un autre numéro de version.",
             field="version",
         )
-    rows = read_requirements(source)
+    rows = read_requirements(source, limits=archive_limits())
 
     # Profiles, rules, questionnaire and sections carry over from the latest version.
     template = referential.versions.order_by("-imported_at").first()
