@@ -290,6 +290,11 @@ REFERENTIAL_IMPORT_MAX_COMPRESSION_RATIO = int(
     os.environ.get("REFERENTIAL_IMPORT_MAX_COMPRESSION_RATIO", 100)
 )
 REFERENTIAL_IMPORT_MAX_MEMBERS = int(os.environ.get("REFERENTIAL_IMPORT_MAX_MEMBERS", 1000))
+# How long an import's preview may wait for its confirmation (seconds); older pending files
+# are purged.
+REFERENTIAL_IMPORT_PREVIEW_LIFETIME = int(
+    os.environ.get("REFERENTIAL_IMPORT_PREVIEW_LIFETIME", 3600)
+)
 
 LOGGING = {
     "version": 1,
