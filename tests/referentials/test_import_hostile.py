@@ -329,9 +329,9 @@ def test_r_ref_2_command_exits_non_zero_with_one_message_for_every_bad_file(
     catalogue, bad_files, kind, capsys
 ):
     """As `manage.py import_referential` runs: argv parsed, the refusal printed on stderr
-    without a traceback, exit status 1."""
+    without a traceback, exit status 1. (That nothing changed is checked through call_command
+    and the page: run_from_argv closes the database connections as it ends.)"""
     path, reason = bad_files[kind]
-    before = snapshot()
     argv = ["manage.py", "import_referential", str(path), "--referential", "DMN"]
     with pytest.raises(SystemExit) as excinfo:
         import_referential.Command().run_from_argv([*argv, "--version", "1.2.3"])
@@ -340,7 +340,6 @@ def test_r_ref_2_command_exits_non_zero_with_one_message_for_every_bad_file(
     assert stderr.startswith("CommandError: " + REFUSED), stderr
     assert reason in stderr
     assert "Traceback" not in stderr
-    assert snapshot() == before
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
