@@ -5,6 +5,7 @@ The files are built here, part by part, with zipfile: a minimal package as Excel
 (shared strings, one sheet « Exigences »), then spoiled one way or another.
 """
 
+import os
 import struct
 import zipfile
 from html import unescape
@@ -256,8 +257,13 @@ def test_r_ref_2_refuses_a_member_truncated_in_the_middle_of_the_sheet(catalogue
     parts = good_parts()
     head, tail = parts["xl/worksheets/sheet1.xml"].split(b"</sheetData>")
     del parts["xl/worksheets/sheet1.xml"]
-    filler = [f'<row r="{n}"/>'.encode() for n in range(3, 200_000)]
-    head = head.replace(b'ref="A1:L2"', b'ref="A1:L200000"')  # or openpyxl stops at row 2
+    # 800 rows of 4 KB of hexadecimal in a column the import ignores: 3 MiB, little compressed.
+    cell = '<c r="Z{n}" t="inlineStr"><is><t>{text}</t></is></c>'
+    filler = [
+        f'<row r="{n}">{cell.format(n=n, text=os.urandom(2048).hex())}</row>'.encode()
+        for n in range(3, 803)
+    ]
+    head = head.replace(b'ref="A1:L2"', b'ref="A1:Z802"')  # or openpyxl stops at row 2
     chunks = [head, *filler, b"</sheetData>", tail]
     path = write(tmp_path / "tronque.xlsx", parts, extra=[("xl/worksheets/sheet1.xml", chunks)])
     declare_size(path, "xl/worksheets/sheet1.xml", 1536 * 1024)
