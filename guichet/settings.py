@@ -301,6 +301,20 @@ SPECTACULAR_SETTINGS = {
 
 # Size limit of an uploaded referential spreadsheet (bytes).
 REFERENTIAL_IMPORT_MAX_BYTES = int(os.environ.get("REFERENTIAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+# What its zip may inflate to, checked before anything is parsed (zip bombs): all parts
+# together (bytes), one part against its compressed size (ratio), how many parts.
+REFERENTIAL_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("REFERENTIAL_IMPORT_MAX_UNCOMPRESSED_BYTES", 50 * 1024 * 1024)
+)
+REFERENTIAL_IMPORT_MAX_COMPRESSION_RATIO = int(
+    os.environ.get("REFERENTIAL_IMPORT_MAX_COMPRESSION_RATIO", 100)
+)
+REFERENTIAL_IMPORT_MAX_MEMBERS = int(os.environ.get("REFERENTIAL_IMPORT_MAX_MEMBERS", 1000))
+# How long an import's preview may wait for its confirmation (seconds); older pending files
+# are purged.
+REFERENTIAL_IMPORT_PREVIEW_LIFETIME = int(
+    os.environ.get("REFERENTIAL_IMPORT_PREVIEW_LIFETIME", 3600)
+)
 
 LOGGING = {
     "version": 1,

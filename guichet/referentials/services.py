@@ -7,12 +7,18 @@ import copy
 import datetime as dt
 import functools
 import re
+import secrets
+import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import yaml
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -38,6 +44,7 @@ from guichet.referentials.models import (
 from guichet.referentials.spreadsheet import (
     HEADERS,
     SHEET_NAME,
+    ArchiveLimits,
     RequirementRow,
     ScenarioRow,
     SpreadsheetError,
@@ -316,6 +323,82 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> list[ReferentialVersion]:
 
 # --- import of the agency's spreadsheet (R-REF-2) --------------------------------------------
 
+REFUSED = "Fichier refusé, rien n'a été modifié"
+# Where a previewed file waits for its confirmation, in the default storage.
+PENDING_IMPORTS = "imports"
+
+
+def refusal_reasons(exc: SpreadsheetError | ApplicationError) -> list[str]:
+    return exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
+
+
+def refusal_text(exc: SpreadsheetError | ApplicationError) -> str:
+    """« Fichier refusé, rien n'a été modifié : <raison> », the wording of every refusal."""
+    reasons = refusal_reasons(exc)
+    if len(reasons) == 1:
+        return f"{REFUSED} : {reasons[0]}"
+    return f"{REFUSED} :\n" + "\n".join(f"- {reason}" for reason in reasons)
+
+
+def archive_limits() -> ArchiveLimits:
+    return ArchiveLimits(
+        max_bytes=settings.REFERENTIAL_IMPORT_MAX_BYTES,
+        max_uncompressed_bytes=settings.REFERENTIAL_IMPORT_MAX_UNCOMPRESSED_BYTES,
+        max_compression_ratio=settings.REFERENTIAL_IMPORT_MAX_COMPRESSION_RATIO,
+        max_members=settings.REFERENTIAL_IMPORT_MAX_MEMBERS,
+    )
+
+
+def keep_pending_import(upload: File) -> str:
+    """Keep a previewed file until its confirmation (the preview and the confirmation may be
+    served by different web nodes); returns its name in the default storage."""
+    return default_storage.save(f"{PENDING_IMPORTS}/{secrets.token_hex(16)}.xlsx", upload)
+
+
+@contextmanager
+def pending_import_file(name: str) -> Iterator[IO[bytes]]:
+    """A pending file as a local temporary file, whatever the storage (an object storage has
+    no path): copied chunk by chunk, deleted on exit. FileNotFoundError once purged."""
+    with default_storage.open(name, "rb") as stored, tempfile.TemporaryFile() as local:
+        copied = 0
+        for chunk in stored.chunks():
+            local.write(chunk)
+            copied += len(chunk)
+            if copied > settings.REFERENTIAL_IMPORT_MAX_BYTES:
+                break  # already too big: the reader refuses it on its size
+        local.seek(0)
+        yield local
+
+
+def discard_pending_import(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except FileNotFoundError:
+        pass  # purged meanwhile
+
+
+def purge_pending_imports(*, older_than: dt.timedelta | None = None) -> int:
+    """Delete the files of previews never confirmed, older than the preview lifetime; returns
+    how many. Idempotent, and safe when two run at once (one of them finds a file gone)."""
+    if older_than is None:
+        older_than = dt.timedelta(seconds=settings.REFERENTIAL_IMPORT_PREVIEW_LIFETIME)
+    limit = timezone.now() - older_than
+    try:
+        _directories, names = default_storage.listdir(PENDING_IMPORTS)
+    except FileNotFoundError:
+        return 0
+    purged = 0
+    for name in names:
+        path = f"{PENDING_IMPORTS}/{name}"
+        try:
+            if default_storage.get_modified_time(path) >= limit:
+                continue
+            default_storage.delete(path)
+        except FileNotFoundError:
+            continue
+        purged += 1
+    return purged
+
 
 class ImportPlan:
     """What an import will create; built without writing anything (the preview)."""
@@ -367,7 +450,7 @@ def plan_import(
             "choisissez un autre numéro de version.",
             field="version",
         )
-    rows = read_requirements(source)
+    rows = read_requirements(source, limits=archive_limits())
 
     # Profiles, rules, questionnaire and sections carry over from the latest version.
     template = referential.versions.order_by("-imported_at").first()

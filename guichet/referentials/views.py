@@ -1,8 +1,9 @@
 import secrets
+import time
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -203,34 +204,37 @@ def change_pathway(request, pk):
     return redirect("referentials:manage")
 
 
-def _pending_path(token: str) -> str:
-    return f"imports/{token}.xlsx"
+def _pending_key(token: str) -> str:
+    return f"import:{token}"
 
 
 @agency_admin_required
 def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        token = secrets.token_hex(16)
-        # The upload is streamed into the storage, chunk by chunk.
-        stored = default_storage.save(_pending_path(token), form.cleaned_data["file"])
+        # Previews abandoned by anyone leave files behind: sweep them as a new import starts.
+        services.purge_pending_imports()
         data = form.cleaned_data
+        upload = data["file"]
         try:
             plan = services.plan_import(
-                default_storage.path(stored),
-                referential_code=data["referential"].code,
-                number=data["number"],
+                upload, referential_code=data["referential"].code, number=data["number"]
             )
         except (SpreadsheetError, ApplicationError) as exc:
-            default_storage.delete(stored)
-            errors = exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
             return render(
-                request, "referentials/import.html", {"form": form, "errors": errors}, status=400
+                request,
+                "referentials/import.html",
+                {"form": form, "errors": services.refusal_reasons(exc)},
+                status=400,
             )
-        request.session[f"import:{token}"] = {
+        # Only a file worth confirming is kept, until the confirmation or the purge.
+        token = secrets.token_hex(16)
+        request.session[_pending_key(token)] = {
             "referential": plan.referential.code,
             "number": plan.number,
-            "name": data["file"].name,
+            "name": upload.name,
+            "file": services.keep_pending_import(upload),
+            "created": int(time.time()),
         }
         return render(
             request,
@@ -238,7 +242,7 @@ def import_upload(request):
             {
                 "plan": plan,
                 "confirm": ConfirmImportForm(initial={"token": token, "publish": True}),
-                "file_name": data["file"].name,
+                "file_name": upload.name,
             },
         )
     return render(
@@ -249,42 +253,54 @@ def import_upload(request):
     )
 
 
+def _is_expired(pending: dict) -> bool:
+    # An entry without a file name was written before files were named in the session.
+    if "file" not in pending:
+        return True
+    return time.time() - pending["created"] > settings.REFERENTIAL_IMPORT_PREVIEW_LIFETIME
+
+
 @agency_admin_required
 @require_POST
 def import_confirm(request):
     form = ConfirmImportForm(request.POST)
-    pending = (
-        request.session.get(f"import:{request.POST.get('token', '')}") if form.is_valid() else None
-    )
+    pending = None
+    if form.is_valid():
+        # Taken out of the session at once: a confirmation cannot be replayed.
+        pending = request.session.pop(_pending_key(form.cleaned_data["token"]), None)
+    if pending is not None and _is_expired(pending):
+        if "file" in pending:
+            services.discard_pending_import(pending["file"])
+        pending = None
     if pending is None:
         messages.error(
             request, "Cet import a expiré ou a déjà été confirmé : déposez le fichier à nouveau."
         )
         return redirect("referentials:import")
-    token = form.cleaned_data["token"]
-    stored = _pending_path(token)
+    stored = pending["file"]
     try:
-        version = services.import_spreadsheet(
-            default_storage.path(stored),
-            referential_code=pending["referential"],
-            number=pending["number"],
-            state=VersionState.PUBLISHED if form.cleaned_data["publish"] else VersionState.DRAFT,
-            entry_into_force=form.cleaned_data["entry_into_force"],
-            source_name=Path(pending["name"]).name,
-            by=request.user,
-        )
+        with services.pending_import_file(stored) as local:
+            version = services.import_spreadsheet(
+                local,
+                referential_code=pending["referential"],
+                number=pending["number"],
+                state=VersionState.PUBLISHED
+                if form.cleaned_data["publish"]
+                else VersionState.DRAFT,
+                entry_into_force=form.cleaned_data["entry_into_force"],
+                source_name=Path(pending["name"]).name,
+                by=request.user,
+            )
     except FileNotFoundError:
         messages.error(
             request, "Le fichier de cet import n'est plus disponible : déposez-le à nouveau."
         )
         return redirect("referentials:import")
     except (SpreadsheetError, ApplicationError) as exc:
-        errors = exc.errors if isinstance(exc, SpreadsheetError) else [exc.message]
-        messages.error(request, "Import refusé, rien n'a été modifié : " + " ".join(errors))
+        messages.error(request, services.refusal_text(exc))
         return redirect("referentials:import")
     finally:
-        request.session.pop(f"import:{token}", None)
-        default_storage.delete(stored)
+        services.discard_pending_import(stored)
     messages.success(request, f"La version {version.label} a été importée.")
     return redirect("referentials:browse", code=version.referential.code, version=version.number)
 

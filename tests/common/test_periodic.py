@@ -48,3 +48,11 @@ def test_due_task_is_enqueued_once_per_period(registered_probe, django_capture_o
 def test_run_periodic_lists_the_registered_tasks(registered_probe, capsys):
     call_command("run_periodic", "--list")
     assert "Sonde de test" in capsys.readouterr().out
+
+
+def test_the_platform_declares_its_periodic_work():
+    """What the scheduler runs: file re-verification, journal checkpoints, import purge."""
+    labels = {entry.task.module_path: entry.every for entry in periodic.registered()}
+    assert labels["guichet.referentials.tasks.purge_pending_imports"] == dt.timedelta(hours=1)
+    assert labels["guichet.journal.tasks.checkpoint_journal"] <= dt.timedelta(days=1)
+    assert labels["guichet.files.tasks.verify_stored_files"] == dt.timedelta(weeks=1)

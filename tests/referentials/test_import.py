@@ -147,6 +147,9 @@ def _refused(path, fragment, number="1.2.3"):
     with pytest.raises(CommandError) as excinfo:
         import_file(path, number)
     assert fragment in str(excinfo.value)
+    # The usual wording, and a non-zero exit status.
+    assert str(excinfo.value).startswith("Fichier refusé, rien n'a été modifié :")
+    assert excinfo.value.returncode != 0
     assert snapshot() == before
     return str(excinfo.value)
 

@@ -2,13 +2,18 @@
 
 import csv
 import io
+import os
+import time
+from html import unescape
 
 import pytest
+from django.core.files.storage import InMemoryStorage, Storage, default_storage
+from django.core.management import call_command
 from django.urls import reverse
 
 from guichet.referentials.models import ReferentialVersion
 from guichet.referentials.selectors import get_version
-from guichet.referentials.services import write_version
+from guichet.referentials.services import purge_pending_imports, write_version
 from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
 from tests.conftest import PASSWORD
 from tests.referentials.test_import import row, sheet_rows, xlsx
@@ -202,3 +207,113 @@ def test_r_evd_3_agency_flags_sensitive_proofs(client, agency_admin, tlc):
     chosen = list(proofs.values_list("pk", flat=True)[:2])
     client.post(url, {"sensitive": chosen})
     assert set(proofs.filter(sensitive=True).values_list("pk", flat=True)) == set(chosen)
+
+
+def preview(client, path, number="1.3.0"):
+    with path.open("rb") as handle:
+        return client.post(
+            reverse("referentials:import"), {"referential": "DMN", "number": number, "file": handle}
+        )
+
+
+class ObjectStorage(InMemoryStorage):
+    """Files kept away from the local disk, with no path to open them by, as an S3 storage
+    (InMemoryStorage alone answers `.path()` with a path where nothing is written)."""
+
+    def _relative_path(self, name):
+        return os.path.relpath(InMemoryStorage.path(self, name), self.location)
+
+    def path(self, name):
+        return Storage.path(self, name)  # NotImplementedError
+
+
+@pytest.fixture
+def memory_storage(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"{__name__}.ObjectStorage"},
+    }
+    with pytest.raises(NotImplementedError):
+        default_storage.path("imports/x.xlsx")
+    return default_storage
+
+
+def test_r_ref_2_import_pages_work_on_a_storage_without_paths(
+    client, dmn, agency_admin, tmp_path, memory_storage
+):
+    client.force_login(agency_admin)
+    page = preview(client, xlsx(tmp_path, [row("INS 1", "INS 1.1"), row("INS 1", "INS 1.2")]))
+    assert page.status_code == 200
+    assert len(memory_storage.listdir("imports")[1]) == 1  # waits for the confirmation
+    token = page.context["confirm"].initial["token"]
+    done = client.post(reverse("referentials:import-confirm"), {"token": token, "publish": "on"})
+    assert done.status_code == 302
+    assert get_version("DMN", "1.3.0").requirements.get().scenarios.count() == 2
+    assert memory_storage.listdir("imports") == ([], [])
+    assert not (tmp_path / "media").exists()
+
+
+def test_r_ref_2_a_refused_file_is_never_stored(client, dmn, agency_admin, tmp_path):
+    client.force_login(agency_admin)
+    assert preview(client, xlsx(tmp_path, [row(nature="PEUT")])).status_code == 400
+    assert not (tmp_path / "media" / "imports").exists()
+
+
+def age(path, seconds):
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def test_r_ref_2_abandoned_previews_are_purged_after_their_lifetime(
+    client, dmn, agency_admin, tmp_path, settings
+):
+    settings.REFERENTIAL_IMPORT_PREVIEW_LIFETIME = 3600
+    client.force_login(agency_admin)
+    token = preview(client, xlsx(tmp_path, [row()])).context["confirm"].initial["token"]
+    (pending,) = (tmp_path / "media" / "imports").iterdir()
+    assert purge_pending_imports() == 0  # a fresh preview is kept
+    assert pending.exists()
+    age(pending, 3601)
+    assert purge_pending_imports() == 1
+    assert not pending.exists()
+    assert purge_pending_imports() == 0  # idempotent
+    # Its confirmation then asks for the file again, and creates nothing.
+    response = client.post(reverse("referentials:import-confirm"), {"token": token}, follow=True)
+    assert "n'est plus disponible" in unescape(response.content.decode())
+    assert not ReferentialVersion.objects.filter(number="1.3.0").exists()
+
+
+def test_r_ref_2_purge_pending_imports_command(client, dmn, agency_admin, tmp_path):
+    client.force_login(agency_admin)
+    preview(client, xlsx(tmp_path, [row()]))
+    (pending,) = (tmp_path / "media" / "imports").iterdir()
+    out = io.StringIO()
+    call_command("purge_pending_imports", stdout=out)
+    assert out.getvalue().startswith("0 fichier(s)")
+    age(pending, 600)
+    call_command("purge_pending_imports", "--older-than", "300", stdout=out)
+    assert "1 fichier(s) d'import en attente supprimé(s)." in out.getvalue()
+    assert not pending.exists()
+
+
+def test_r_ref_2_a_new_import_purges_stale_previews(client, dmn, agency_admin, tmp_path):
+    client.force_login(agency_admin)
+    preview(client, xlsx(tmp_path, [row()]))
+    (stale,) = (tmp_path / "media" / "imports").iterdir()
+    age(stale, 2 * 3600)
+    preview(client, xlsx(tmp_path, [row()], name="autre.xlsx"), number="1.4.0")
+    (kept,) = (tmp_path / "media" / "imports").iterdir()
+    assert kept != stale
+
+
+def test_r_ref_2_an_expired_preview_cannot_be_confirmed(client, dmn, agency_admin, tmp_path):
+    client.force_login(agency_admin)
+    token = preview(client, xlsx(tmp_path, [row()])).context["confirm"].initial["token"]
+    # The admin comes back two hours later.
+    session = client.session
+    session[f"import:{token}"]["created"] -= 2 * 3600
+    session.save()
+    response = client.post(reverse("referentials:import-confirm"), {"token": token}, follow=True)
+    assert "Cet import a expiré" in unescape(response.content.decode())
+    assert not ReferentialVersion.objects.filter(number="1.3.0").exists()
+    assert not list((tmp_path / "media" / "imports").iterdir())

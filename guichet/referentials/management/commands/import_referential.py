@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from guichet.common.commands import VersionArgumentCommand
 from guichet.common.errors import ApplicationError
 from guichet.referentials.models import VersionState
-from guichet.referentials.services import apply_import, plan_import
+from guichet.referentials.services import apply_import, plan_import, refusal_text
 from guichet.referentials.spreadsheet import SpreadsheetError
 
 
@@ -42,12 +42,10 @@ class Command(VersionArgumentCommand):
             )
         except FileNotFoundError:
             raise CommandError(f"Fichier introuvable : {file}") from None
-        except SpreadsheetError as exc:
-            raise CommandError(
-                "Import refusé, rien n'a été modifié :\n" + "\n".join(exc.errors)
-            ) from None
-        except ApplicationError as exc:
-            raise CommandError(f"Import refusé, rien n'a été modifié : {exc.message}") from None
+        except OSError as exc:
+            raise CommandError(f"Fichier illisible : {file} ({exc.strerror}).") from None
+        except (SpreadsheetError, ApplicationError) as exc:
+            raise CommandError(refusal_text(exc)) from None
         counts = plan.counts
         self.stdout.write(
             self.style.SUCCESS(
