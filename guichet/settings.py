@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "guichet.common.middleware.RequestIdMiddleware",
+    "guichet.common.middleware.ApiNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -256,8 +257,11 @@ REST_FRAMEWORK = {
     # Token first, so that an anonymous call gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "guichet.common.api.SessionAuthentication",
     ],
+    # JSON only (ARCHITECTURE.md); the upload endpoints declare their multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["guichet.common.api.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "guichet.common.api.Pagination",
     "PAGE_SIZE": 50,

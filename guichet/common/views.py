@@ -1,7 +1,7 @@
 from django.shortcuts import render
 from django.views.defaults import page_not_found, server_error
 
-from guichet.common.api import problem_json_response
+from guichet.common.api import NOT_FOUND_DETAIL, problem_json_response
 
 
 def home(request):
@@ -12,7 +12,7 @@ def home(request):
 
 def handler404(request, exception=None):
     if request.path.startswith("/api/"):
-        return problem_json_response(404, "Ressource introuvable.")
+        return problem_json_response(404, NOT_FOUND_DETAIL)
     return page_not_found(request, exception, template_name="404.html")
 
 
