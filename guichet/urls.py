@@ -40,5 +40,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+handler403 = "guichet.common.views.handler403"
 handler404 = "guichet.common.views.handler404"
 handler500 = "guichet.common.views.handler500"

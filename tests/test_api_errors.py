@@ -18,7 +18,10 @@ from guichet.urls import urlpatterns as guichet_urlpatterns
 # The applications' cast, imported as fixtures (pytest finds them by name).
 from tests.applications.conftest import (  # noqa: F401
     PDF,
+    TLC_PROFILES,
+    admit,
     applicant,
+    complete_tlc_form,
     dmn_application,
     organisation,
     product,
@@ -226,9 +229,8 @@ def test_api_path_without_its_final_slash_still_redirects(client):
 
 
 @pytest.fixture
-def sensitive_file(applicant, tlc, product):
+def sensitive_file(applicant, tlc, product, instructor):
     from guichet.applications import evidence
-    from guichet.applications.models import Application, Status
     from guichet.applications.services import create_application
     from guichet.files.uploads import upload_from_stream
 
@@ -239,11 +241,13 @@ def sensitive_file(applicant, tlc, product):
         referential_version=tlc,
         pathway_code="teleconsultation",
     )
-    # As tests/applications/test_evidence.py: the admissibility decision is not under test.
-    Application.objects.filter(pk=application.pk).update(
-        status=Status.ADMISSIBLE, profiles=["general", "referentiel_identite", "hds_tiers"]
+    admit(
+        application,
+        applicant=applicant,
+        instructor=instructor,
+        form=complete_tlc_form(),
+        profiles=TLC_PROFILES,
     )
-    application.refresh_from_db()
     proof = next(
         p["proof"]
         for node in evidence.tree(application)
@@ -266,7 +270,7 @@ SENSITIVE_REASON = "Preuve sensible : réservée au candidat et aux instructeurs
 
 def test_r_evd_3_refused_sensitive_proof_gives_its_reason_in_the_api(api, sensitive_file):
     application, stored = sensitive_file
-    api.force_authenticate(make_staff("instructeur@agence.test", "instructor"))
+    api.force_authenticate(make_staff("autre-instructeur@agence.test", "instructor"))
     response = api.get(f"/api/v1/applications/{application.pk}/files/{stored.pk}")
     assert_french_problem(response, 403, SENSITIVE_REASON)
 
@@ -275,7 +279,7 @@ def test_r_evd_3_refused_sensitive_proof_gives_its_reason_on_the_page(client, se
     from guichet.accounts.terms import accept_terms, current_terms
 
     application, stored = sensitive_file
-    instructor = make_staff("instructeur@agence.test", "instructor")
+    instructor = make_staff("autre-instructeur@agence.test", "instructor")
     terms = current_terms()
     if terms is not None:
         accept_terms(user=instructor, terms=terms)
@@ -292,3 +296,22 @@ def test_permission_message_of_a_view_is_kept(api, applicant):
     api.force_authenticate(applicant)
     response = api.get("/api/v1/journal/")
     assert_french_problem(response, 403, "Réservé aux administrateurs de l'agence")
+
+
+def test_a_library_refusal_in_english_is_not_shown(api, applicant):
+    # allauth refuses a request without a client address with an English reason.
+    response = api.post(
+        "/api/v1/auth/token",
+        {"email": applicant.email, "password": "x"},
+        format="json",
+        REMOTE_ADDR="",
+    )
+    assert_french_problem(response, 403, "Votre compte ne permet pas cette action.")
+
+
+def test_a_null_body_is_told_to_send_an_object(signed_in):
+    response = signed_in.post("/api/v1/products/", data="null", content_type="application/json")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert body["errors"] == {
+        "non_field_errors": ["Envoyez un objet JSON dans le corps de la requête."]
+    }

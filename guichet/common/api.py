@@ -14,12 +14,12 @@ from django.core.exceptions import (
 from django.http import Http404, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from rest_framework import authentication, exceptions, parsers, status
+from rest_framework import authentication, exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils import json as drf_json
 
-from guichet.common.errors import ApplicationError
+from guichet.common.errors import ApplicationError, raised_by_guichet
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 NOT_FOUND_DETAIL = (
@@ -132,6 +132,19 @@ class Pagination(PageNumberPagination):
         "Page « {page_number} » introuvable ({message}) : les pages sont numérotées à partir de "
         "1, jusqu'au nombre de résultats divisé par la taille de page."
     )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "description": "Nombre total de résultats."},
+                "next": {**link, "description": "Adresse de la page suivante, s'il y en a une."},
+                "previous": {**link, "description": "Adresse de la page précédente."},
+                "results": {**schema, "description": "Les résultats de cette page."},
+            },
+        }
 
     def get_page_size(self, request):
         """A page size that is not a whole number from 1 is refused, not silently replaced."""
@@ -248,8 +261,10 @@ def problem_exception_handler(exc, context):
         return problem_response(status_code, exc.message, **extra)
     if isinstance(exc, Http404):  # get_object_or_404's text is English and names the model
         exc = exceptions.NotFound(NOT_FOUND_DETAIL)
-    elif isinstance(exc, PermissionDenied):  # keeps its reason, e.g. a sensitive proof's (R-EVD-3)
-        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(
+        exc, PermissionDenied
+    ):  # our reason is kept, e.g. a sensitive proof's (R-EVD-3)
+        exc = exceptions.PermissionDenied((str(exc) or None) if raised_by_guichet(exc) else None)
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(_body_limit_detail())
     elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
@@ -261,6 +276,8 @@ def problem_exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        if errors == {"non_field_errors": ["No data provided"]}:  # DRF's text for a `null` body
+            errors = {"non_field_errors": [_("Envoyez un objet JSON dans le corps de la requête.")]}
         body = problem(
             response.status_code,
             _("Les données envoyées sont invalides : %(message)s")
@@ -282,3 +299,38 @@ def problem_json_response(status_code: int, detail: str, **extra) -> JsonRespons
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+# --- Strict JSON types for input serializers ---------------------------------------------------
+# DRF turns 12 into "12" and "oui" into True; a JSON API says which type it expects and refuses
+# the others, so that a client's mistake is shown to it instead of being stored.
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {
+        "invalid": "Indiquez du texte (une chaîne de caractères JSON, entre guillemets).",
+        "max_length": "Ce texte dépasse {max_length} caractères : raccourcissez-le.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Indiquez un nombre entier (sans guillemets)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Indiquez true ou false (sans guillemets)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
