@@ -5,23 +5,22 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from guichet.applications.models import Application, Product, ProductModule
+from guichet.applications.services import DESCRIPTION_MAX_LENGTH, column_length
 from guichet.common.api import StrictBooleanField, StrictCharField, StrictIntegerField
 
 # Free texts without a column limit (text columns) still have a sane one.
-TEXT_MAX_LENGTH = 5000
-
-
-def max_length(model, field: str) -> int:
-    return model._meta.get_field(field).max_length
+TEXT_MAX_LENGTH = DESCRIPTION_MAX_LENGTH
 
 
 # --- Products -------------------------------------------------------------------------------
 
 
 class ModuleSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=max_length(ProductModule, "name"), help_text="Nom du module.")
+    name = StrictCharField(
+        max_length=column_length(ProductModule, "name"), help_text="Nom du module."
+    )
     version = StrictCharField(
-        max_length=max_length(ProductModule, "version"), help_text="Version du module."
+        max_length=column_length(ProductModule, "version"), help_text="Version du module."
     )
 
 
@@ -39,7 +38,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 class ProductInputSerializer(serializers.Serializer):
     name = StrictCharField(
-        max_length=max_length(Product, "name"),
+        max_length=column_length(Product, "name"),
         allow_blank=True,
         required=False,
         help_text="Nom commercial, unique dans l'organisation (obligatoire à la création).",
@@ -55,6 +54,11 @@ class ProductInputSerializer(serializers.Serializer):
 
 
 # --- Applications ---------------------------------------------------------------------------
+
+
+class GroupMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Raison sociale.")
+    company_id = serializers.CharField(help_text="SIREN, SIRET ou numéro de TVA.")
 
 
 class ProductReferenceSerializer(serializers.Serializer):
@@ -82,9 +86,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     form = serializers.DictField(help_text="Le formulaire de recevabilité, tel qu'enregistré.")
     answers = serializers.DictField(help_text="Les réponses au questionnaire des profils.")
     profiles = serializers.ListField(child=serializers.CharField(), help_text="Codes des profils.")
-    group_members = serializers.ListField(
-        child=serializers.DictField(), help_text="Membres du groupement : `name`, `company_id`."
-    )
+    group_members = GroupMemberSerializer(many=True, help_text="Membres du groupement.")
 
     class Meta:
         model = Application
@@ -129,7 +131,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
 class ReferentialVersionField(serializers.Field):
     default_error_messages = {
         "invalid": "Indiquez l'identifiant de la version (entier) ou « code/version » (texte).",
-        "max_length": "Ce texte dépasse 80 caractères : raccourcissez-le.",
+        "max_length": "Saisissez au plus 80 caractères.",
     }
 
     def to_internal_value(self, data):
@@ -148,7 +150,7 @@ class ReferentialVersionField(serializers.Field):
 class ApplicationCreateSerializer(serializers.Serializer):
     product = StrictIntegerField(help_text="Identifiant d'un produit de l'organisation.")
     product_version = StrictCharField(
-        max_length=max_length(Application, "product_version"),
+        max_length=column_length(Application, "product_version"),
         allow_blank=True,
         help_text="Version du produit à certifier.",
     )
@@ -199,11 +201,6 @@ class ApplicationCreateSerializer(serializers.Serializer):
         return data
 
 
-class GroupMemberSerializer(serializers.Serializer):
-    name = StrictCharField(help_text="Raison sociale.")
-    company_id = StrictCharField(help_text="SIREN, SIRET ou numéro de TVA intracommunautaire.")
-
-
 class ApplicationPatchSerializer(serializers.Serializer):
     form = serializers.DictField(
         required=False, help_text="Les champs du formulaire de recevabilité à enregistrer."
@@ -222,7 +219,7 @@ class ApplicationPatchSerializer(serializers.Serializer):
     product_version = StrictCharField(
         required=False,
         allow_blank=True,
-        max_length=max_length(Application, "product_version"),
+        max_length=column_length(Application, "product_version"),
         help_text="Version du produit à certifier.",
     )
     is_group = StrictBooleanField(required=False, help_text="Candidature d'un groupement.")
@@ -236,7 +233,7 @@ class ApplicationPatchSerializer(serializers.Serializer):
 class VersionInputSerializer(serializers.Serializer):
     product_version = StrictCharField(
         allow_blank=True,
-        max_length=max_length(Application, "product_version"),
+        max_length=column_length(Application, "product_version"),
         help_text="La nouvelle version certifiée.",
     )
 

@@ -309,7 +309,7 @@ def problem_json_response(status_code: int, detail: str, **extra) -> JsonRespons
 class StrictCharField(serializers.CharField):
     default_error_messages = {
         "invalid": "Indiquez du texte (une chaîne de caractères JSON, entre guillemets).",
-        "max_length": "Ce texte dépasse {max_length} caractères : raccourcissez-le.",
+        "max_length": "Saisissez au plus {max_length} caractères.",
     }
 
     def to_internal_value(self, data):
