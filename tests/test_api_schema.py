@@ -141,7 +141,23 @@ def _summary(exc) -> str:
     return "\n    ".join(lines[:14])
 
 
-def test_every_operation_answers_as_its_schema_says(world, credentials):
+@pytest.fixture
+def connection_kept_across_requests():
+    """As Django's test client does: a request that ends must not close the connection that
+    holds the test's transaction (PostgreSQL would lose it)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_every_operation_answers_as_its_schema_says(
+    world, credentials, connection_kept_across_requests
+):
     from guichet.wsgi import application
 
     def behind_a_server(environ, start_response):
