@@ -315,3 +315,11 @@ def test_a_null_body_is_told_to_send_an_object(signed_in):
     assert body["errors"] == {
         "non_field_errors": ["Envoyez un objet JSON dans le corps de la requête."]
     }
+
+
+def test_our_not_found_reason_is_kept_and_django_s_is_not(api, applicant, catalogue):
+    response = api.get("/api/v1/referentials/DMN/9.9/")
+    assert_french_problem(response, 404, "Version 9.9 du référentiel DMN introuvable.")
+    api.force_authenticate(applicant)
+    # get_object_or_404 says « No Product matches the given query. »
+    assert_french_problem(api.get("/api/v1/products/999/"), 404, "Ressource introuvable")

@@ -260,7 +260,7 @@ def problem_exception_handler(exc, context):
         status_code = extra.pop("status", status.HTTP_409_CONFLICT)
         return problem_response(status_code, exc.message, **extra)
     if isinstance(exc, Http404):  # get_object_or_404's text is English and names the model
-        exc = exceptions.NotFound(NOT_FOUND_DETAIL)
+        exc = exceptions.NotFound((raised_by_guichet(exc) and str(exc)) or NOT_FOUND_DETAIL)
     elif isinstance(
         exc, PermissionDenied
     ):  # our reason is kept, e.g. a sensitive proof's (R-EVD-3)
