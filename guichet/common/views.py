@@ -1,5 +1,5 @@
 from django.shortcuts import render
-from django.views.defaults import page_not_found, permission_denied, server_error
+from django.views.defaults import page_not_found, server_error
 
 from guichet.common.api import NOT_FOUND_DETAIL, problem_json_response
 from guichet.common.errors import raised_by_guichet
@@ -18,11 +18,13 @@ def handler404(request, exception=None):
 
 
 def handler403(request, exception=None):
-    """The page shows the reason our code gives (e.g. a sensitive proof's, R-EVD-3); a
-    library's reason may be English and stays hidden."""
-    if exception is not None and not raised_by_guichet(exception):
-        exception = None
-    return permission_denied(request, exception or Exception(""), template_name="403.html")
+    """The reason our code gives is shown (e.g. a sensitive proof's, R-EVD-3); a library's may
+    be English and stays hidden. Rendered directly: Django's permission_denied view checks the
+    CSRF token, which reads the body of a refused upload."""
+    reason = str(exception) if exception is not None and raised_by_guichet(exception) else ""
+    if request.path.startswith("/api/"):
+        return problem_json_response(403, reason or "Votre compte ne permet pas cette action.")
+    return render(request, "403.html", {"exception": reason}, status=403)
 
 
 def handler500(request):
