@@ -115,12 +115,14 @@ def path_parameters(operation, world) -> dict:
     """Generated ids would only ever find nothing: the path names our objects instead."""
     path = operation.path
     names = {parameter.name for parameter in operation.path_parameters}
-    on_evidence = any(part in path for part in ("/evidence", "/sections/", "/files/"))
+    on_draft = "/documents/" in path or not any(
+        part in path for part in ("/evidence", "/sections/", "/files/")
+    )
     values = {}
     if "id" in names and path.startswith("/api/v1/products/"):
         values["id"] = world["product"].pk
     elif "id" in names and path.startswith("/api/v1/applications/"):
-        values["id"] = (world["admissible"] if on_evidence else world["draft"]).pk
+        values["id"] = (world["draft"] if on_draft else world["admissible"]).pk
     if "file_id" in names:
         values["file_id"] = str(
             world["document_file"] if "/documents/" in path else world["evidence_file"]
