@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "guichet.common.middleware.RequestIdMiddleware",
+    "guichet.common.middleware.ApiNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -276,12 +277,15 @@ REST_FRAMEWORK = {
     # passes the same gate (second factor, terms of use) as a session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "guichet.accounts.gate.GatedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "guichet.common.api.SessionAuthentication",
     ],
+    # JSON only (ARCHITECTURE.md); the upload endpoints declare their multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["guichet.common.api.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "guichet.common.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "guichet.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "guichet.common.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -293,6 +297,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Certification des produits numériques en santé — API publique v1.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Input and output components apart: what a client sends is not what it reads back.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ApplicationStatusEnum": "guichet.applications.models.Status"},
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -10,7 +10,8 @@ from guichet.accounts import security, services
 from guichet.accounts.gate import GatedTokenAuthentication
 from guichet.accounts.lengths import serializer_field
 from guichet.accounts.models import RegistrationRequest, User
-from guichet.common.api import problem_response
+from guichet.common.api import StrictCharField, problem_response
+from guichet.common.schema import problems
 
 
 class IsSupport(BasePermission):
@@ -60,7 +61,7 @@ class RegistrationReceivedSerializer(serializers.Serializer):
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = StrictCharField(allow_blank=True)
 
 
 class RegistrationCreateApi(APIView):
@@ -68,7 +69,12 @@ class RegistrationCreateApi(APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        request=RegistrationInputSerializer, responses={202: RegistrationReceivedSerializer}
+        summary="Demander un compte d'entreprise",
+        description="Public : la même réponse à toute demande bien formée ; la suite est "
+        "envoyée par courriel (R-ACC-1, R-ACT-2). Limitée par adresse IP et par adresse du "
+        "responsable (429).",
+        request=RegistrationInputSerializer,
+        responses={202: RegistrationReceivedSerializer, **problems(429)},
     )
     def post(self, request):
         """The same answer to every well-formed request; the outcome comes by email."""
@@ -86,7 +92,12 @@ class RegistrationCreateApi(APIView):
 class RegistrationApproveApi(APIView):
     permission_classes = [IsSupport]
 
-    @extend_schema(request=None, responses=RegistrationSerializer)
+    @extend_schema(
+        summary="Valider une demande de compte",
+        description="Support de l'agence : crée l'organisation et le compte du responsable.",
+        request=None,
+        responses=RegistrationSerializer,
+    )
     def post(self, request, pk):
         registration = get_object_or_404(RegistrationRequest, pk=pk)
         services.approve_registration(registration, by=request.user)
@@ -97,7 +108,12 @@ class RegistrationApproveApi(APIView):
 class RegistrationRejectApi(APIView):
     permission_classes = [IsSupport]
 
-    @extend_schema(request=RejectSerializer, responses=RegistrationSerializer)
+    @extend_schema(
+        summary="Refuser une demande de compte",
+        description="Support de l'agence : le motif est envoyé au demandeur.",
+        request=RejectSerializer,
+        responses=RegistrationSerializer,
+    )
     def post(self, request, pk):
         registration = get_object_or_404(RegistrationRequest, pk=pk)
         data = RejectSerializer(data=request.data)
@@ -113,9 +129,9 @@ class RegistrationRejectApi(APIView):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    email = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
-    otp = serializers.CharField(required=False, allow_blank=True)
+    email = StrictCharField()
+    password = StrictCharField(trim_whitespace=False)
+    otp = StrictCharField(required=False, allow_blank=True)
 
 
 class TokenApi(APIView):
@@ -128,14 +144,36 @@ class TokenApi(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: dict})
+    @extend_schema(
+        summary="Obtenir un jeton d'API",
+        description="Adresse et mot de passe, plus le code TOTP (`otp`) pour les agents de "
+        "l'agence (R-ACC-3). Les échecs comptent pour le même blocage que la page de connexion.",
+        request=TokenRequestSerializer,
+        responses={
+            200: inline_serializer(
+                "Token",
+                {
+                    "token": serializers.CharField(
+                        help_text="À envoyer dans « Authorization: Token … »."
+                    ),
+                    "token_type": serializers.CharField(help_text="Toujours « Token »."),
+                },
+            ),
+            **problems(429),
+        },
+    )
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         token = security.issue_token(request, **data.validated_data)
         return Response({"token": token.key, "token_type": "Token"})
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Révoquer son jeton d'API",
+        description="Le jeton avec lequel la requête est authentifiée.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request):
         security.revoke_token(request.user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -167,12 +205,21 @@ class InviteSerializer(serializers.Serializer):
 class MemberListApi(APIView):
     permission_classes = [IsApplicantAdmin]
 
-    @extend_schema(responses=MemberSerializer(many=True))
+    @extend_schema(
+        summary="Les membres de l'organisation",
+        description="Responsable habilité : les comptes de son organisation.",
+        responses=MemberSerializer(many=True),
+    )
     def get(self, request):
         members = members_service.members_of(request.user.organisation)
         return Response(MemberSerializer(members, many=True).data)
 
-    @extend_schema(request=InviteSerializer, responses={201: MemberSerializer})
+    @extend_schema(
+        summary="Inviter un membre",
+        description="Responsable habilité : un courriel d'invitation est envoyé.",
+        request=InviteSerializer,
+        responses={201: MemberSerializer},
+    )
     def post(self, request):
         data = InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -183,7 +230,12 @@ class MemberListApi(APIView):
 class MemberDetailApi(APIView):
     permission_classes = [IsApplicantAdmin]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Retirer un membre",
+        description="Responsable habilité : le compte est désactivé.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, pk):
         member = get_object_or_404(request.user.organisation.members, pk=pk)
         members_service.remove_member(by=request.user, member=member)

@@ -37,8 +37,10 @@ def form_field(model: type[models.Model], field: str, **kwargs) -> forms.CharFie
 
 
 def serializer_field(model: type[models.Model], field: str, **kwargs) -> serializers.CharField:
-    """The same input in the API."""
+    """The same input in the API (a JSON string, nothing else)."""
+    from guichet.common.api import StrictCharField
+
     limit = column_length(model, field)
-    return serializers.CharField(
+    return StrictCharField(
         max_length=limit, error_messages={"max_length": too_long(limit)}, **kwargs
     )

@@ -11,6 +11,19 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from guichet.accounts.identifiers import IdentifierError, parse_company_id, parse_phone
+from guichet.applications.models import Application, Product, ProductModule
+
+
+def _column(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+# Answers are stored in a JSON column, which has no length of its own: sane limits, so that a
+# name stays a name and a description a page. Those that repeat a column take its length.
+TEXT_MAX_LENGTH = 255
+LONG_TEXT_MAX_LENGTH = 5000
+EMAIL_MAX_LENGTH = 254  # RFC 5321's longest address
+IDENTIFIER_MAX_LENGTH = 64  # CNDA numbers, Basic UDI-DI
 
 # Profiles of the identity referential: they make the CNDA NIE/NIL required (R-APP-5, R-APP-6).
 IDENTITY_PROFILES = {
@@ -36,6 +49,17 @@ class Field:
     choices: list = field(default_factory=list)
     help_text: str = ""
     siret: bool = False  # TLC asks for a SIRET (or VAT), DMN for a SIREN (or VAT)
+    max_length: int | None = None  # else by type: see `limit`
+
+    @property
+    def limit(self) -> int:
+        if self.max_length is not None:
+            return self.max_length
+        if self.type == "textarea":
+            return LONG_TEXT_MAX_LENGTH
+        if self.type == "email":
+            return EMAIL_MAX_LENGTH
+        return TEXT_MAX_LENGTH
 
     def is_required(self, data: Mapping, profiles: set, application) -> bool:
         return (
@@ -107,18 +131,28 @@ def _planning() -> list[Field]:
     ]
 
 
+PRODUCT_NAME = _column(Product, "name")
+PRODUCT_VERSION = _column(Application, "product_version")
+
 FIELDS: dict[str, list[Field]] = {
     "DMN": [
         *_contacts(siret=False),
-        Field("software_name", "Nom du logiciel", group=SOFTWARE),
+        Field("software_name", "Nom du logiciel", group=SOFTWARE, max_length=PRODUCT_NAME),
         Field(
             "software_version",
             "Version du logiciel",
             group=SOFTWARE,
             help_text="La version certifiée : la même dans tous les documents.",
+            max_length=PRODUCT_VERSION,
         ),
         Field("patient_access", "Le logiciel est-il accessible aux patients ?", "bool", SOFTWARE),
-        Field("basic_udi_di", "Basic UDI-DI (s'il existe)", group=SOFTWARE, required=False),
+        Field(
+            "basic_udi_di",
+            "Basic UDI-DI (s'il existe)",
+            group=SOFTWARE,
+            required=False,
+            max_length=IDENTIFIER_MAX_LENGTH,
+        ),
         Field("reimbursement_list", "Liste visée", "choice", SOFTWARE, choices=LIST_CHOICES),
         Field(
             "device_class",
@@ -152,22 +186,25 @@ FIELDS: dict[str, list[Field]] = {
             "Numéro d'identification de l'éditeur (NIE) du CNDA",
             group=CNDA,
             required=_identity("DMN"),
+            max_length=IDENTIFIER_MAX_LENGTH,
         ),
         Field(
             "cnda_nil",
             "Numéro d'identification du logiciel (NIL) du CNDA",
             group=CNDA,
             required=_identity("DMN"),
+            max_length=IDENTIFIER_MAX_LENGTH,
         ),
     ],
     "TLC": [
         *_contacts(siret=True),
-        Field("software_name", "Nom du logiciel", group=SOFTWARE),
+        Field("software_name", "Nom du logiciel", group=SOFTWARE, max_length=PRODUCT_NAME),
         Field(
             "software_version",
             "Version du logiciel",
             group=SOFTWARE,
             help_text="La version certifiée : la même dans tous les documents.",
+            max_length=PRODUCT_VERSION,
         ),
         Field(
             "teleconsultation_company",
@@ -187,17 +224,27 @@ FIELDS: dict[str, list[Field]] = {
             "Numéro d'identification de l'éditeur (NIE) du CNDA",
             group=CNDA,
             required=_identity("TLC"),
+            max_length=IDENTIFIER_MAX_LENGTH,
         ),
         Field(
             "cnda_nil",
             "Numéro d'identification du logiciel (NIL) du CNDA",
             group=CNDA,
             required=_identity("TLC"),
+            max_length=IDENTIFIER_MAX_LENGTH,
         ),
     ],
 }
 
-# Per additional component (R-APP-5: name, version, NIL, description; TLC adds the NIE).
+# Per additional component (R-APP-5: name, version, NIL, description; TLC adds the NIE), and
+# the longest each may be (a component is named as a product's module is).
+COMPONENT_LIMITS = {
+    "name": _column(ProductModule, "name"),
+    "version": _column(ProductModule, "version"),
+    "nil": IDENTIFIER_MAX_LENGTH,
+    "nie": IDENTIFIER_MAX_LENGTH,
+    "description": 500,
+}
 COMPONENT_FIELDS = {
     "DMN": [
         ("name", "Nom commercial", True),
@@ -280,6 +327,8 @@ def clean_value(spec: Field, value):
     if spec.type == "bool":
         return _clean_bool(value)
     value = str(value).strip()
+    if len(value) > spec.limit:
+        raise ValueError(f"Saisissez au plus {spec.limit} caractères (reçu : {len(value)}).")
     if spec.type == "email":
         try:
             validate_email(value)
@@ -315,8 +364,6 @@ def clean_value(spec: Field, value):
         if value not in allowed:
             raise ValueError(f"Choisissez parmi : {', '.join(sorted(allowed))}.")
         return value
-    if len(value) > 5000:
-        raise ValueError("Le texte dépasse 5 000 caractères.")
     return value
 
 
@@ -325,12 +372,20 @@ def clean_components(code: str, components) -> list[dict]:
         return []
     if not isinstance(components, list):
         raise ValueError("Les composants sont une liste.")
-    allowed = [key for key, _, _ in COMPONENT_FIELDS[code]]
     cleaned = []
-    for item in components:
+    for i, item in enumerate(components, start=1):
         if not isinstance(item, Mapping):
             raise ValueError("Chaque composant a un nom, une version et une description.")
-        cleaned.append({key: str(item.get(key) or "").strip()[:500] for key in allowed})
+        values = {}
+        for key, label, _required in COMPONENT_FIELDS[code]:
+            value = str(item.get(key) or "").strip()
+            if len(value) > COMPONENT_LIMITS[key]:
+                raise ValueError(
+                    f"Composant {i}, {label.lower()} : saisissez au plus {COMPONENT_LIMITS[key]} "
+                    f"caractères (reçu : {len(value)})."
+                )
+            values[key] = value
+        cleaned.append(values)
     return cleaned
 
 

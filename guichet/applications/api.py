@@ -1,5 +1,7 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -8,30 +10,58 @@ from rest_framework.views import APIView
 from guichet.applications import review, selectors, services
 from guichet.applications.models import Verdict
 from guichet.applications.serializers import (
+    AdmissibilitySerializer,
     ApplicationCreateSerializer,
     ApplicationPatchSerializer,
     ApplicationSerializer,
+    DecisionInputSerializer,
+    DocumentFileSerializer,
+    DocumentSerializer,
+    EvidenceFileSerializer,
+    EvidenceSerializer,
+    EvidenceUploadSerializer,
+    ItemVerdictSerializer,
     ProductInputSerializer,
     ProductSerializer,
+    SectionSubmittedSerializer,
+    SignedConventionSerializer,
+    SignInputSerializer,
+    UploadSerializer,
+    VerdictInputSerializer,
+    VersionInputSerializer,
+    VersionOutputSerializer,
 )
 from guichet.common.api import FileResponseNegotiation, Pagination
+from guichet.common.schema import problems
 from guichet.files.api import StreamedUploadMixin, download_response
 from guichet.files.services import describe, parse_produced_on
 from guichet.journal import exports
-from guichet.journal.api import stream
+from guichet.journal.api import JOURNAL_FORMAT, JOURNAL_RESPONSES, stream
 from guichet.referentials.selectors import get_version
 
 
 class ProductListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
 
-    @extend_schema(responses=ProductSerializer(many=True))
+    @extend_schema(
+        summary="Les produits de l'organisation",
+        description="Liste paginée (`page`, `page_size`) des produits déclarés par votre "
+        "organisation, avec leurs modules.",
+        responses=ProductSerializer(many=True),
+    )
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.products_for(request.user), request, view=self)
         return paginator.get_paginated_response(ProductSerializer(page, many=True).data)
 
-    @extend_schema(request=ProductInputSerializer, responses={201: ProductSerializer})
+    @extend_schema(
+        summary="Déclarer un produit",
+        description="Un produit de l'organisation, avec ses modules et leurs versions (R-APP-4). "
+        "Chaque texte est limité à la taille de sa colonne ; au-delà, la requête est refusée.",
+        request=ProductInputSerializer,
+        responses={201: ProductSerializer},
+    )
     def post(self, request):
         data = ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -42,13 +72,18 @@ class ProductListApi(APIView):
 class ProductDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=ProductSerializer)
+    @extend_schema(summary="Un produit", responses=ProductSerializer)
     def get(self, request, pk):
         return Response(
             ProductSerializer(get_object_or_404(selectors.products_for(request.user), pk=pk)).data
         )
 
-    @extend_schema(request=ProductInputSerializer, responses=ProductSerializer)
+    @extend_schema(
+        summary="Modifier un produit",
+        description="Seuls les champs donnés changent ; `modules`, donné, remplace la liste.",
+        request=ProductInputSerializer,
+        responses=ProductSerializer,
+    )
     def patch(self, request, pk):
         product = get_object_or_404(selectors.products_for(request.user), pk=pk)
         data = ProductInputSerializer(data=request.data, partial=True)
@@ -60,26 +95,59 @@ class ProductDetailApi(APIView):
 
 class ApplicationListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
 
-    @extend_schema(responses=ApplicationSerializer(many=True))
+    @extend_schema(
+        summary="Les candidatures",
+        description="Liste paginée (`page`, `page_size`) : celles de votre organisation, ou "
+        "toutes pour l'agence.",
+        responses=ApplicationSerializer(many=True),
+    )
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.applications_for(request.user), request, view=self
         )
         return paginator.get_paginated_response(ApplicationSerializer(page, many=True).data)
 
-    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
+    @extend_schema(
+        summary="Créer une candidature",
+        description="Un produit et sa version, un référentiel et sa version, une démarche "
+        "ouverte (R-APP-1, R-APP-2) ; une seule candidature par version du produit et version "
+        "du référentiel.",
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationSerializer},
+    )
     def post(self, request):
         data = ApplicationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        product = get_object_or_404(selectors.products_for(request.user), pk=values["product"])
+        product = selectors.products_for(request.user).filter(pk=values["product"]).first()
+        if product is None:
+            raise serializers.ValidationError(
+                {
+                    "product": [
+                        "Produit inconnu : indiquez l'identifiant d'un produit de votre "
+                        "organisation (GET /api/v1/products/)."
+                    ]
+                }
+            )
+        try:
+            version = get_version(values["referential"], values["version"], request.user)
+        except Http404:
+            raise serializers.ValidationError(
+                {
+                    "referential": [
+                        f"Version {values['version']} du référentiel "
+                        f"{values['referential']} introuvable (GET /api/v1/referentials/)."
+                    ]
+                }
+            ) from None
         application = services.create_application(
             by=request.user,
             product=product,
             product_version=values["product_version"],
-            referential_version=get_version(values["referential"], values["version"], request.user),
+            referential_version=version,
             pathway_code=values["pathway"],
             pathology_code=values.get("pathology", ""),
             is_group=values["is_group"],
@@ -94,11 +162,17 @@ class ApplicationDetailApi(APIView):
     def get_object(self, request, pk):
         return selectors.get_application(request.user, pk)
 
-    @extend_schema(responses=ApplicationSerializer)
+    @extend_schema(summary="Une candidature", responses=ApplicationSerializer)
     def get(self, request, pk):
         return Response(ApplicationSerializer(self.get_object(request, pk)).data)
 
-    @extend_schema(request=ApplicationPatchSerializer, responses=ApplicationSerializer)
+    @extend_schema(
+        summary="Enregistrer le brouillon",
+        description="Enregistre les parties données du formulaire, même incomplet (R-APP-7) ; "
+        "une valeur fausse refuse tout l'enregistrement, avec chaque erreur dans `errors`.",
+        request=ApplicationPatchSerializer,
+        responses=ApplicationSerializer,
+    )
     def patch(self, request, pk):
         application = self.get_object(request, pk)
         data = ApplicationPatchSerializer(data=request.data)
@@ -110,7 +184,13 @@ class ApplicationDetailApi(APIView):
 class ApplicationSubmitApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=ApplicationSerializer)
+    @extend_schema(
+        summary="Soumettre la candidature",
+        description="Soumet le formulaire de recevabilité ; refusée (400), la réponse liste "
+        "dans `missing` chaque élément manquant (R-APP-7).",
+        request=None,
+        responses=ApplicationSerializer,
+    )
     def post(self, request, pk):
         application = selectors.get_application(request.user, pk)
         services.submit(by=request.user, application=application)
@@ -124,7 +204,12 @@ class ApplicationJournalApi(FileResponseNegotiation, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="Le journal de la candidature",
+        description="Ses entrées d'audit, en JSON (par défaut) ou en CSV (`format=csv`) (R-AUD-1).",
+        parameters=[JOURNAL_FORMAT],
+        responses=JOURNAL_RESPONSES,
+    )
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
         return stream(request.query_params.get("format", "json"), exports.entries(application.pk))
@@ -136,7 +221,11 @@ class ApplicationJournalApi(FileResponseNegotiation, APIView):
 class DocumentListApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="Les documents de recevabilité",
+        description="Chaque document du formulaire : exigé ou non en l'état, et ses fichiers.",
+        responses=DocumentSerializer(many=True),
+    )
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
         return Response(selectors.documents_payload(application))
@@ -152,7 +241,13 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
         services.check_document_upload(by=request.user, application=self.application, item=item)
         return False  # admissibility documents are not encrypted
 
-    @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
+    @extend_schema(
+        summary="Déposer un document",
+        description="Envoi multipart/form-data : `file` (un ou plusieurs), `produced_on` et "
+        "`names_version` facultatifs. Tous les fichiers sont joints, ou aucun.",
+        request={"multipart/form-data": UploadSerializer},
+        responses={201: DocumentFileSerializer(many=True)},
+    )
     def post(self, request, pk, item):
         created = services.add_documents(
             by=request.user,
@@ -170,7 +265,12 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
 class DocumentFileApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Retirer un document",
+        description="Le fichier reste dans l'historique, marqué retiré.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, pk, file_id):
         application = selectors.get_application(request.user, pk)
         document = get_object_or_404(application.documents, file_id=file_id)
@@ -183,7 +283,16 @@ class ApplicationFileApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: bytes})
+    @extend_schema(
+        summary="Télécharger un fichier",
+        description="Le fichier, vérifié contre son empreinte SHA-256 avant d'être servi "
+        "(R-EVD-2) ; une preuve sensible n'est lue que du candidat et des instructeurs de la "
+        "candidature (R-EVD-3). Le type de contenu est celui du fichier déposé.",
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="Le fichier."),
+            **problems(409),
+        },
+    )
     def get(self, request, pk, file_id):
         application = selectors.get_application(request.user, pk)
         stored = selectors.application_file(application, file_id, request.user)
@@ -191,16 +300,6 @@ class ApplicationFileApi(APIView):
 
 
 # --- Admissibility review (R-APP-8) -----------------------------------------------------------
-
-
-class VerdictInputSerializer(serializers.Serializer):
-    verdict = serializers.CharField(help_text="conforme | to_fix")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class DecisionInputSerializer(serializers.Serializer):
-    decision = serializers.CharField(help_text="admissible | request_fixes | not_admissible")
-    reasons = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 def _verdict_data(verdict) -> dict | None:
@@ -235,7 +334,12 @@ def admissibility_payload(application, user) -> dict:
 class AdmissibilityApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="La recevabilité",
+        description="L'état de l'examen et les avis par élément ; le candidat ne voit que les "
+        "éléments à corriger (R-APP-8).",
+        responses=AdmissibilitySerializer,
+    )
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
         return Response(admissibility_payload(application, request.user))
@@ -244,7 +348,12 @@ class AdmissibilityApi(APIView):
 class VerdictApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=VerdictInputSerializer, responses={201: dict})
+    @extend_schema(
+        summary="Donner un avis sur un élément",
+        description="Agence : `conforme` ou `to_fix` (commentaire exigé) (R-APP-8).",
+        request=VerdictInputSerializer,
+        responses={201: ItemVerdictSerializer},
+    )
     def post(self, request, pk, item):
         application = selectors.get_application(request.user, pk)
         data = VerdictInputSerializer(data=request.data)
@@ -258,7 +367,13 @@ class VerdictApi(APIView):
 class DecisionApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=DecisionInputSerializer, responses=ApplicationSerializer)
+    @extend_schema(
+        summary="Décider de la recevabilité",
+        description="Agence : `admissible` (chaque élément conforme), `request_fixes` ou "
+        "`not_admissible` avec motifs (R-APP-8).",
+        request=DecisionInputSerializer,
+        responses=ApplicationSerializer,
+    )
     def post(self, request, pk):
         application = selectors.get_application(request.user, pk)
         data = DecisionInputSerializer(data=request.data)
@@ -272,19 +387,21 @@ class DecisionApi(APIView):
 # --- Convention (R-CONV-1, R-CONV-3) -----------------------------------------------------------
 
 
-class SignInputSerializer(serializers.Serializer):
-    password = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False
-    )
-    otp = serializers.CharField(required=False, allow_blank=True, default="")
-
-
 class ConventionPdfApi(FileResponseNegotiation, APIView):
     """The signed convention once signed, else the version to sign."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: bytes})
+    @extend_schema(
+        summary="La convention (PDF)",
+        description="La convention signée une fois signée, sinon la version à signer (R-CONV-1).",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="Le PDF de la convention."
+            ),
+            **problems(404, 409),
+        },
+    )
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
         return download_response(
@@ -295,7 +412,13 @@ class ConventionPdfApi(FileResponseNegotiation, APIView):
 class ConventionSignApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=SignInputSerializer, responses={200: dict})
+    @extend_schema(
+        summary="Signer la convention",
+        description="Le Responsable habilité confirme par son mot de passe (et son code TOTP "
+        "s'il en a un) ; le PDF est scellé (PAdES) (R-CONV-3).",
+        request=SignInputSerializer,
+        responses=SignedConventionSerializer,
+    )
     def post(self, request, pk):
         from guichet.applications.conventions import sign_convention
 
@@ -379,7 +502,12 @@ def evidence_payload(application, user) -> dict:
 class EvidenceApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="Le dossier de preuves",
+        description="Sections → exigences → scénarios → preuves attendues, avec leurs fichiers "
+        "et l'avancement (R-EVD-1).",
+        responses=EvidenceSerializer,
+    )
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
         return Response(evidence_payload(application, request.user))
@@ -400,7 +528,14 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
         )
         return target.sensitive  # R-EVD-3: encrypted as it streams
 
-    @extend_schema(request={"multipart/form-data": dict}, responses={201: dict})
+    @extend_schema(
+        summary="Déposer une preuve",
+        description="Envoi multipart/form-data : `file` (un ou plusieurs), `produced_on`, "
+        "`names_version` et `replaces` facultatifs (R-EVD-2) ; une preuve sensible est chiffrée "
+        "au repos (R-EVD-3).",
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={201: EvidenceFileSerializer(many=True)},
+    )
     def post(self, request, pk, proof):
         from guichet.applications import evidence
 
@@ -422,7 +557,13 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
 class SectionSubmitApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(
+        summary="Soumettre une section",
+        description="La section passe en lecture seule jusqu'à son renvoi par l'instructeur "
+        "(R-EVD-1).",
+        request=None,
+        responses=SectionSubmittedSerializer,
+    )
     def post(self, request, pk, section):
         from guichet.applications import evidence
 
@@ -439,16 +580,18 @@ class SectionSubmitApi(APIView):
         )
 
 
-class VersionInputSerializer(serializers.Serializer):
-    product_version = serializers.CharField(allow_blank=True)
-
-
 class ApplicationVersionApi(APIView):
     """R-APP-4: updates the certified version; the answer lists what names another version."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=VersionInputSerializer, responses={200: dict})
+    @extend_schema(
+        summary="Changer la version certifiée",
+        description="Avant la fin de la procédure ; la réponse liste ce qui nomme une autre "
+        "version (R-APP-4).",
+        request=VersionInputSerializer,
+        responses=VersionOutputSerializer,
+    )
     def post(self, request, pk):
         application = selectors.get_application(request.user, pk)
         data = VersionInputSerializer(data=request.data)

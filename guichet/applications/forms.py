@@ -1,6 +1,9 @@
 from django import forms
 
+from guichet.accounts.models import Organisation
 from guichet.applications import admissibility
+from guichet.applications.models import Product, ProductModule
+from guichet.applications.services import DESCRIPTION_MAX_LENGTH, column_length
 from guichet.referentials.forms import QuestionnaireForm
 
 YES_NO = [("", "—"), ("true", "Oui"), ("false", "Non")]
@@ -9,10 +12,26 @@ GROUP_ROWS = 5
 MODULE_ROWS = 8
 
 
+def _too_long(limit: int) -> dict:
+    return {"max_length": f"Saisissez au plus {limit} caractères."}
+
+
+def _text(label: str, limit: int, **kwargs) -> forms.CharField:
+    """An optional text input as long as its column at most (the service says what is
+    missing)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=limit,
+        error_messages=_too_long(limit),
+        **kwargs,
+    )
+
+
 class ProductForm(forms.Form):
-    name = forms.CharField(label="Nom commercial du produit", required=False, max_length=255)
-    description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    name = _text("Nom commercial du produit", column_length(Product, "name"))
+    description = _text(
+        "Description", DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args, product=None, **kwargs):
@@ -20,12 +39,14 @@ class ProductForm(forms.Form):
         modules = list(product.modules.all()) if product else []
         for i in range(max(MODULE_ROWS, len(modules) + 2)):
             module = modules[i] if i < len(modules) else None
-            self.fields[f"module_{i}_name"] = forms.CharField(
-                label=f"Module {i + 1} — nom", required=False, initial=module.name if module else ""
+            self.fields[f"module_{i}_name"] = _text(
+                f"Module {i + 1} — nom",
+                column_length(ProductModule, "name"),
+                initial=module.name if module else "",
             )
-            self.fields[f"module_{i}_version"] = forms.CharField(
-                label=f"Module {i + 1} — version",
-                required=False,
+            self.fields[f"module_{i}_version"] = _text(
+                f"Module {i + 1} — version",
+                column_length(ProductModule, "version"),
                 initial=module.version if module else "",
             )
         if product:
@@ -69,7 +90,11 @@ class AdmissibilityForm(forms.Form):
             for key, label, _required in admissibility.COMPONENT_FIELDS[self.code]:
                 name = f"component_{i}_{key}"
                 self.fields[name] = forms.CharField(
-                    label=f"Composant {i + 1} — {label}", required=False
+                    label=f"Composant {i + 1} — {label}",
+                    required=False,
+                    widget=forms.TextInput(
+                        attrs={"maxlength": admissibility.COMPONENT_LIMITS[key]}
+                    ),
                 )
                 self.initial[name] = component.get(key, "")
         self.fields["is_group"] = forms.BooleanField(
@@ -84,6 +109,7 @@ class AdmissibilityForm(forms.Form):
                 label=f"Membre {i + 1} — raison sociale",
                 required=False,
                 initial=member.get("name", ""),
+                widget=forms.TextInput(attrs={"maxlength": column_length(Organisation, "name")}),
             )
             self.fields[f"member_{i}_company_id"] = forms.CharField(
                 label=f"Membre {i + 1} — SIREN ou TVA",
@@ -104,7 +130,10 @@ class AdmissibilityForm(forms.Form):
 
     @staticmethod
     def _field(spec):
+        # The browser is told each limit (maxlength); the service refuses a longer value field
+        # by field, so that the autosave keeps every other value (R-APP-7).
         common = {"label": spec.label, "required": False, "help_text": spec.help_text}
+        limit = {"maxlength": spec.limit}
         if spec.type == "bool":
             return forms.ChoiceField(choices=YES_NO, **common)
         if spec.type == "choice":
@@ -112,12 +141,14 @@ class AdmissibilityForm(forms.Form):
         if spec.type == "date":
             return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
         if spec.type == "email":
-            return forms.CharField(widget=forms.EmailInput, **common)
+            return forms.CharField(widget=forms.EmailInput(attrs=limit), **common)
         if spec.type == "phone":
-            return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "tel"}), **common)
+            return forms.CharField(
+                widget=forms.TextInput(attrs={"inputmode": "tel", **limit}), **common
+            )
         if spec.type == "textarea":
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-        return forms.CharField(**common)
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3, **limit}), **common)
+        return forms.CharField(widget=forms.TextInput(attrs=limit), **common)
 
     def field_groups(self):
         return [(title, [self[key] for key in keys]) for title, keys in self.groups.items()]

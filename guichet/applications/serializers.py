@@ -1,11 +1,27 @@
+"""The applications API's shapes: input serializers check types and lengths (each length is
+its column's), output serializers describe in the schema exactly what the views return."""
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from guichet.applications.models import Application, Product
+from guichet.applications.models import Application, Product, ProductModule
+from guichet.applications.services import DESCRIPTION_MAX_LENGTH, column_length
+from guichet.common.api import StrictBooleanField, StrictCharField, StrictIntegerField
+
+# Free texts without a column limit (text columns) still have a sane one.
+TEXT_MAX_LENGTH = DESCRIPTION_MAX_LENGTH
+
+
+# --- Products -------------------------------------------------------------------------------
 
 
 class ModuleSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True)
-    version = serializers.CharField(allow_blank=True)
+    name = StrictCharField(
+        max_length=column_length(ProductModule, "name"), help_text="Nom du module."
+    )
+    version = StrictCharField(
+        max_length=column_length(ProductModule, "version"), help_text="Version du module."
+    )
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -15,14 +31,49 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["id", "name", "description", "modules", "created_at"]
 
+    @extend_schema_field(ModuleSerializer(many=True))
     def get_modules(self, product) -> list[dict]:
         return [{"name": m.name, "version": m.version} for m in product.modules.all()]
 
 
 class ProductInputSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, required=False)
-    description = serializers.CharField(allow_blank=True, required=False)
-    modules = ModuleSerializer(many=True, required=False)
+    name = StrictCharField(
+        max_length=column_length(Product, "name"),
+        allow_blank=True,
+        required=False,
+        help_text="Nom commercial, unique dans l'organisation (obligatoire à la création).",
+    )
+    description = StrictCharField(
+        max_length=TEXT_MAX_LENGTH, allow_blank=True, required=False, help_text="Description."
+    )
+    modules = ModuleSerializer(
+        many=True,
+        required=False,
+        help_text="Les modules et leurs versions ; donnés, ils remplacent les précédents.",
+    )
+
+
+# --- Applications ---------------------------------------------------------------------------
+
+
+class GroupMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Raison sociale.")
+    company_id = serializers.CharField(help_text="SIREN, SIRET ou numéro de TVA.")
+
+
+class ProductReferenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ReferentialReferenceSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Code du référentiel, ex. DMN.")
+    version = serializers.CharField(help_text="Numéro de version, ex. 1.2.2.")
+
+
+class PathologyReferenceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    specification = serializers.CharField(help_text="Spécification technique visée.")
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -32,6 +83,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
     pathway = serializers.CharField(source="pathway.code", read_only=True)
     pathology = serializers.SerializerMethodField()
     profiles_final = serializers.BooleanField(read_only=True)
+    form = serializers.DictField(help_text="Le formulaire de recevabilité, tel qu'enregistré.")
+    answers = serializers.DictField(help_text="Les réponses au questionnaire des profils.")
+    profiles = serializers.ListField(child=serializers.CharField(), help_text="Codes des profils.")
+    group_members = GroupMemberSerializer(many=True, help_text="Membres du groupement.")
 
     class Meta:
         model = Application
@@ -56,31 +111,67 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "submitted_at",
         ]
 
+    @extend_schema_field(ProductReferenceSerializer)
     def get_product(self, app) -> dict:
         return {"id": app.product_id, "name": app.product.name}
 
+    @extend_schema_field(ReferentialReferenceSerializer)
     def get_referential(self, app) -> dict:
         version = app.referential_version
         return {"code": version.referential.code, "version": version.number}
 
+    @extend_schema_field(PathologyReferenceSerializer(allow_null=True))
     def get_pathology(self, app) -> dict | None:
         if app.pathology is None:
             return None
         return {"code": app.pathology.code, "specification": app.pathology.specification_code}
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 80}]})
+class ReferentialVersionField(serializers.Field):
+    default_error_messages = {
+        "invalid": "Indiquez l'identifiant de la version (entier) ou « code/version » (texte).",
+        "max_length": "Saisissez au plus 80 caractères.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            return str(data)
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if len(data) > 80:
+            self.fail("max_length")
+        return data.strip()
+
+    def to_representation(self, value):
+        return value
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
-    product_version = serializers.CharField(allow_blank=True)
-    referential = serializers.CharField(required=False, help_text="code du référentiel, ex. DMN")
-    version = serializers.CharField(required=False, help_text="version du référentiel, ex. 1.2.2")
-    referential_version = serializers.CharField(
-        required=False,
-        help_text="au choix : l'identifiant de la version, « DMN/1.2.2 », ou « 1.2.2 » avec `referential`",
+    product = StrictIntegerField(help_text="Identifiant d'un produit de l'organisation.")
+    product_version = StrictCharField(
+        max_length=column_length(Application, "product_version"),
+        allow_blank=True,
+        help_text="Version du produit à certifier.",
     )
-    pathway = serializers.CharField()
-    pathology = serializers.CharField(required=False, allow_blank=True)
-    is_group = serializers.BooleanField(required=False, default=False)
+    referential = StrictCharField(
+        required=False, max_length=64, help_text="Code du référentiel, ex. DMN."
+    )
+    version = StrictCharField(
+        required=False, max_length=64, help_text="Version du référentiel, ex. 1.2.2."
+    )
+    referential_version = ReferentialVersionField(
+        required=False,
+        help_text="Au choix : l'identifiant de la version (entier), « DMN/1.2.2 », ou « 1.2.2 » "
+        "avec `referential`.",
+    )
+    pathway = StrictCharField(max_length=64, help_text="Code de la démarche.")
+    pathology = StrictCharField(
+        required=False, allow_blank=True, max_length=64, help_text="Pathologie (ligne générique)."
+    )
+    is_group = StrictBooleanField(
+        required=False, default=False, help_text="Candidature d'un groupement."
+    )
 
     def validate(self, data):
         from guichet.referentials.models import ReferentialVersion
@@ -111,14 +202,222 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 
 class ApplicationPatchSerializer(serializers.Serializer):
-    form = serializers.DictField(required=False)
-    answers = serializers.DictField(required=False)
-    profiles = serializers.ListField(child=serializers.CharField(), required=False)
-    extra_profiles = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text="avec `answers` : les profils optionnels ajoutés aux profils obligatoires",
+    form = serializers.DictField(
+        required=False, help_text="Les champs du formulaire de recevabilité à enregistrer."
     )
-    product_version = serializers.CharField(required=False, allow_blank=True)
-    is_group = serializers.BooleanField(required=False)
-    group_members = serializers.ListField(child=serializers.DictField(), required=False)
+    answers = serializers.DictField(
+        required=False, help_text="Les réponses au questionnaire des profils."
+    )
+    profiles = serializers.ListField(
+        child=StrictCharField(max_length=64), required=False, help_text="Codes des profils."
+    )
+    extra_profiles = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        help_text="Avec `answers` : les profils optionnels ajoutés aux profils obligatoires.",
+    )
+    product_version = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=column_length(Application, "product_version"),
+        help_text="Version du produit à certifier.",
+    )
+    is_group = StrictBooleanField(required=False, help_text="Candidature d'un groupement.")
+    group_members = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Membres du groupement : `name` (raison sociale) et `company_id`.",
+    )
+
+
+class VersionInputSerializer(serializers.Serializer):
+    product_version = StrictCharField(
+        allow_blank=True,
+        max_length=column_length(Application, "product_version"),
+        help_text="La nouvelle version certifiée.",
+    )
+
+
+class VersionOutputSerializer(serializers.Serializer):
+    product_version = serializers.CharField()
+    version_mismatches = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Chaque endroit qui nomme une autre version que celle certifiée (R-APP-4).",
+    )
+
+
+# --- Files ----------------------------------------------------------------------------------
+
+
+class StoredFileSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(help_text="Nom du fichier déposé.")
+    size = serializers.IntegerField(help_text="Taille en octets.")
+    sha256 = serializers.CharField(help_text="Empreinte SHA-256 du contenu déposé.")
+    content_type = serializers.CharField()
+    encrypted = serializers.BooleanField(help_text="Chiffré au repos (preuve sensible).")
+    uploaded_at = serializers.DateTimeField()
+    uploaded_by = serializers.CharField(help_text="Adresse électronique de qui l'a déposé.")
+    produced_on = serializers.DateField(allow_null=True, help_text="Date de production déclarée.")
+
+
+class DocumentFileSerializer(StoredFileSerializer):
+    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="Retiré le.")
+
+
+class EvidenceFileSerializer(StoredFileSerializer):
+    replaced_at = serializers.DateTimeField(allow_null=True, help_text="Remplacé le.")
+
+
+class DocumentSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="Clé du document dans le formulaire.")
+    label = serializers.CharField()
+    required = serializers.BooleanField(help_text="Exigé en l'état du formulaire.")
+    files = DocumentFileSerializer(many=True)
+
+
+# --- Admissibility review -------------------------------------------------------------------
+
+
+class VerdictInputSerializer(serializers.Serializer):
+    verdict = StrictCharField(max_length=32, help_text="conforme | to_fix")
+    comment = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    decision = StrictCharField(
+        max_length=32, help_text="admissible | request_fixes | not_admissible"
+    )
+    reasons = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
+
+
+class VerdictSerializer(serializers.Serializer):
+    verdict = serializers.CharField(help_text="conforme | to_fix")
+    comment = serializers.CharField(allow_blank=True)
+    round = serializers.IntegerField(help_text="Tour d'examen.")
+    by = serializers.CharField(help_text="Adresse électronique de l'instructeur.")
+    at = serializers.DateTimeField()
+
+
+class ItemVerdictSerializer(VerdictSerializer):
+    item = serializers.CharField()
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="Champ, ou « documents.<clé> » pour un document.")
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=[("field", "champ"), ("document", "document")])
+    value = serializers.JSONField(required=False, help_text="La valeur du champ.")
+    verdict = VerdictSerializer(allow_null=True)
+
+
+class AdmissibilitySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Application._meta.get_field("status").choices)
+    round = serializers.IntegerField(help_text="Tour d'examen.")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    reasons = serializers.CharField(allow_blank=True)
+    items = ReviewItemSerializer(
+        many=True, help_text="Pour le candidat, seulement les éléments à corriger."
+    )
+
+
+# --- Convention -----------------------------------------------------------------------------
+
+
+class SignInputSerializer(serializers.Serializer):
+    password = StrictCharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False, max_length=4096
+    )
+    otp = StrictCharField(required=False, allow_blank=True, default="", max_length=16)
+
+
+class SignedConventionSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    signer = serializers.CharField()
+    sha256 = serializers.CharField(help_text="Empreinte SHA-256 du PDF signé.")
+
+
+# --- Evidence -------------------------------------------------------------------------------
+
+
+class ProofNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    description = serializers.CharField()
+    sensitive = serializers.BooleanField(help_text="Chiffrée au repos, lue de peu (R-EVD-3).")
+    files = EvidenceFileSerializer(many=True)
+    verdict = serializers.CharField(allow_null=True)
+
+
+class ScenarioNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    proofs = ProofNodeSerializer(many=True)
+
+
+class RequirementNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    statement = serializers.CharField()
+    scenarios = ScenarioNodeSerializer(many=True)
+
+
+class SectionProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class SectionNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    state = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    return_comment = serializers.CharField(allow_blank=True)
+    progress = SectionProgressSerializer()
+    requirements = RequirementNodeSerializer(many=True)
+
+
+class EvidenceProgressSerializer(serializers.Serializer):
+    proofs_total = serializers.IntegerField()
+    proofs_done = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    sections_total = serializers.IntegerField()
+    sections_submitted = serializers.IntegerField()
+
+
+class EvidenceSerializer(serializers.Serializer):
+    open = serializers.BooleanField(help_text="Le dépôt des preuves est ouvert.")
+    complete_at = serializers.DateTimeField(allow_null=True)
+    progress = EvidenceProgressSerializer()
+    sections = SectionNodeSerializer(many=True)
+
+
+class SectionSubmittedSerializer(serializers.Serializer):
+    section = serializers.CharField()
+    state = serializers.CharField()
+    application_status = serializers.CharField()
+    complete_at = serializers.DateTimeField(allow_null=True)
+
+
+class UploadSerializer(serializers.Serializer):
+    # Described for the schema only: the upload views read the multipart body themselves.
+    file = serializers.ListField(
+        child=serializers.FileField(), help_text="Un ou plusieurs fichiers."
+    )
+    produced_on = serializers.DateField(
+        required=False, help_text="Date de production (AAAA-MM-JJ)."
+    )
+    names_version = serializers.CharField(
+        required=False, help_text="Version du produit que le document décrit."
+    )
+
+
+class EvidenceUploadSerializer(UploadSerializer):
+    replaces = serializers.UUIDField(
+        required=False, help_text="Identifiant du fichier remplacé (gardé dans l'historique)."
+    )

@@ -21,6 +21,22 @@ def _invalid(message: str, errors: dict) -> ApplicationError:
     return ApplicationError(message, extra={"status": 400, "errors": errors})
 
 
+# A product's description is a text column: no limit there, a sane one here.
+DESCRIPTION_MAX_LENGTH = 5000
+
+
+def column_length(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def too_long(value: str, limit: int) -> str | None:
+    """The French message for a text longer than its column (PostgreSQL would refuse it with an
+    error, SQLite would keep it whole): refused, never cut."""
+    if len(value) > limit:
+        return f"Saisissez au plus {limit} caractères (reçu : {len(value)})."
+    return None
+
+
 def _require_applicant(user):
     if not (user.is_active and user.organisation_id and not user.is_agency):
         raise ApplicationError(
@@ -41,12 +57,21 @@ def _clean_modules(modules) -> list[dict]:
     if not isinstance(modules, list):
         raise _invalid("Les modules sont une liste.", {"modules": "Les modules sont une liste."})
     cleaned, errors = [], {}
+    name_limit = column_length(ProductModule, "name")
+    version_limit = column_length(ProductModule, "version")
     for i, module in enumerate(modules):
-        name = str((module or {}).get("name") or "").strip()
-        version = str((module or {}).get("version") or "").strip()
+        if not isinstance(module, dict):
+            errors[f"modules.{i}"] = f"Module {i + 1} : indiquez son nom et sa version."
+            continue
+        name = str(module.get("name") or "").strip()
+        version = str(module.get("version") or "").strip()
         if not name or not version:
             errors[f"modules.{i}"] = f"Module {i + 1} : indiquez son nom et sa version."
-        cleaned.append({"name": name[:255], "version": version[:64]})
+        elif problem := too_long(name, name_limit):
+            errors[f"modules.{i}"] = f"Module {i + 1}, nom : {problem}"
+        elif problem := too_long(version, version_limit):
+            errors[f"modules.{i}"] = f"Module {i + 1}, version : {problem}"
+        cleaned.append({"name": name, "version": version})
     if errors:
         raise _invalid("Les modules sont incomplets.", errors)
     return cleaned
@@ -59,10 +84,18 @@ def save_product(
     """Declares a product, or updates one, with its modules and their versions (R-APP-4)."""
     _require_applicant(by)
     name = (name or "").strip()
+    description = description or ""
     if not name:
         raise _invalid(
             "Le produit n'a pas été enregistré.", {"name": "Indiquez le nom commercial du produit."}
         )
+    errors = {}
+    if problem := too_long(name, column_length(Product, "name")):
+        errors["name"] = problem
+    if problem := too_long(description, DESCRIPTION_MAX_LENGTH):
+        errors["description"] = problem
+    if errors:
+        raise _invalid("Le produit n'a pas été enregistré.", errors)
     cleaned = _clean_modules(modules)
     duplicate = Product.objects.filter(organisation_id=by.organisation_id, name__iexact=name)
     if product is not None:
@@ -75,11 +108,11 @@ def save_product(
     before = None
     if product is None:
         product = Product.objects.create(
-            organisation_id=by.organisation_id, name=name, description=description or ""
+            organisation_id=by.organisation_id, name=name, description=description
         )
     else:
         before = {"name": product.name, "modules": list(product.modules.values("name", "version"))}
-        product.name, product.description = name, description or ""
+        product.name, product.description = name, description
         product.save()
     if modules is not None:
         product.modules.all().delete()
@@ -116,6 +149,8 @@ def create_application(
     product_version = (product_version or "").strip()
     if not product_version:
         errors["product_version"] = "Indiquez la version du produit à certifier."
+    elif problem := too_long(product_version, column_length(Application, "product_version")):
+        errors["product_version"] = problem
     if referential_version.state != VersionState.PUBLISHED:  # as open_for_applications()
         errors["referential_version"] = (
             "Cette version du référentiel n'est pas ouverte aux candidatures."
@@ -291,8 +326,10 @@ def save_draft(
         value = str(data.get("product_version") or "").strip()
         if not value:
             errors["product_version"] = "Indiquez la version du produit à certifier."
+        elif problem := too_long(value, column_length(Application, "product_version")):
+            errors["product_version"] = problem
         else:
-            application.product_version = value[:64]
+            application.product_version = value
     if "is_group" in data:
         application.is_group = bool(data.get("is_group"))
     if "group_members" in data:
@@ -330,6 +367,7 @@ def save_draft(
 def _clean_members(members) -> tuple[list[dict], list[str]]:
     """R-APP-3: each member of a group without legal personality, by name and company id."""
     from guichet.accounts.identifiers import IdentifierError, parse_company_id
+    from guichet.accounts.models import Organisation
 
     if not isinstance(members, list):
         return [], ["Les membres du groupement sont une liste."]
@@ -343,7 +381,12 @@ def _clean_members(members) -> tuple[list[dict], list[str]]:
         except IdentifierError as exc:
             errors.append(f"Membre {i} : {exc}")
             continue
-        cleaned.append({"name": str(member["name"]).strip()[:255], "company_id": company.value})
+        name = str(member["name"]).strip()
+        # A member is a company, named as an organisation is.
+        if problem := too_long(name, column_length(Organisation, "name")):
+            errors.append(f"Membre {i}, raison sociale : {problem}")
+            continue
+        cleaned.append({"name": name, "company_id": company.value})
     return cleaned, errors
 
 
@@ -387,11 +430,13 @@ def update_product_version(*, by, application: Application, product_version: str
     require_owner(by, application, "Seul le candidat met à jour la version certifiée.")
     if application.status == Status.NOT_ADMISSIBLE:
         raise ApplicationError("La candidature est close : sa version ne change plus.")
-    value = (product_version or "").strip()[:64]
+    value = (product_version or "").strip()
     if not value:
         raise _invalid(
             "La version n'a pas été changée.", {"product_version": "Indiquez la version."}
         )
+    if problem := too_long(value, column_length(Application, "product_version")):
+        raise _invalid("La version n'a pas été changée.", {"product_version": problem})
     if value == application.product_version:
         return application
     if Application.objects.filter(

@@ -1,16 +1,31 @@
-"""API plumbing shared by every app: pagination and RFC 9457 problem+json errors."""
+"""API plumbing shared by every app: authentication, parsing, pagination and RFC 9457
+problem+json errors, every one with a French detail that says what to do."""
 
-from django.core.exceptions import PermissionDenied
+import codecs
+import json
+
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import authentication, exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.utils import json as drf_json
 
-from guichet.common.errors import ApplicationError
+from guichet.common.errors import ApplicationError, raised_by_guichet
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+NOT_FOUND_DETAIL = (
+    "Ressource introuvable : vérifiez l'adresse et les identifiants qu'elle contient "
+    "(la liste des adresses est dans /api/v1/docs/)."
+)
 
 TITLES = {
     400: "Requête invalide",
@@ -37,10 +52,118 @@ class FileResponseNegotiation:
         return (JSONRenderer(), JSONRenderer.media_type)
 
 
+class UnreadableBody(exceptions.ParseError):
+    """A parse error whose French detail is ours (DRF's parsers speak English)."""
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def _body_limit_detail() -> str:
+    limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
+    return (
+        f"Le corps de la requête dépasse {limit} : envoyez moins de données à la fois "
+        "(les fichiers se déposent en multipart/form-data sur les adresses de dépôt)."
+    )
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser reads the whole body whatever its size: the same limit as Django's forms
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) applies here, read no further than it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge(_body_limit_detail())
+        encoding = parsers.get_encoding(parser_context or {})
+        try:
+            text = codecs.decode(raw, encoding)
+            return json.loads(text, parse_constant=drf_json.strict_constant)
+        except (UnicodeDecodeError, LookupError):
+            raise UnreadableBody(
+                _("Le corps de la requête n'est pas encodé en UTF-8 : envoyez du JSON en UTF-8.")
+            ) from None
+        except ValueError as exc:
+            position = ""
+            if isinstance(exc, json.JSONDecodeError):
+                position = _(" (ligne %(line)s, colonne %(column)s)") % {
+                    "line": exc.lineno,
+                    "column": exc.colno,
+                }
+            raise UnreadableBody(
+                _(
+                    "Le corps de la requête n'est pas un JSON valide%(position)s : vérifiez sa "
+                    "syntaxe (guillemets doubles, virgules, accolades) et renvoyez-le."
+                )
+                % {"position": position}
+            ) from None
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF answers a missing CSRF token in English: the same check, a French answer."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(
+                _(
+                    "Jeton CSRF absent ou invalide : un appel authentifié par la session du site "
+                    "envoie le jeton CSRF (en-tête X-CSRFToken, valeur du cookie csrftoken). Un "
+                    "client de l'API s'authentifie plutôt par jeton (en-tête « Authorization: "
+                    "Token … »)."
+                )
+            ) from None
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    page_query_description = "Numéro de la page, à partir de 1."
+    page_size_query_description = (
+        "Nombre de résultats par page : un entier de 1 à 500 (50 par défaut ; une valeur "
+        "supérieure à 500 donne 500). Une autre valeur est refusée (400)."
+    )
+    invalid_page_message = (
+        "Page « {page_number} » introuvable ({message}) : les pages sont numérotées à partir de "
+        "1, jusqu'au nombre de résultats divisé par la taille de page."
+    )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "description": "Nombre total de résultats."},
+                "next": {**link, "description": "Adresse de la page suivante, s'il y en a une."},
+                "previous": {**link, "description": "Adresse de la page précédente."},
+                "results": {**schema, "description": "Les résultats de cette page."},
+            },
+        }
+
+    def get_page_size(self, request):
+        """A page size that is not a whole number from 1 is refused, not silently replaced."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Indiquez un nombre entier de 1 à {self.max_page_size} (reçu : « {raw[:40]} »)."
+                    ]
+                }
+            )
+        return min(size, self.max_page_size)
 
 
 def problem(status_code: int, detail: str, **extra) -> dict:
@@ -69,22 +192,92 @@ def _first_message(errors) -> str:
     return str(errors)
 
 
+def _media_types(classes) -> str:
+    return ", ".join(sorted({c.media_type for c in classes})) or "application/json"
+
+
+def _french_detail(exc: exceptions.APIException, context) -> str:
+    """DRF's own errors speak English, or a translation that does not say what to do: each
+    gets its French detail here. Errors raised by our code already carry theirs."""
+    view, request = context.get("view"), context.get("request")
+    if isinstance(exc, exceptions.ParseError) and not isinstance(exc, UnreadableBody):
+        return _(
+            "Le corps de la requête est illisible : vérifiez qu'il correspond à son en-tête "
+            "Content-Type et renvoyez-le."
+        )
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return _(
+            "Authentification requise : envoyez l'en-tête « Authorization: Token <jeton> » "
+            "(jeton obtenu par POST /api/v1/auth/token) ou connectez-vous sur le site."
+        )
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return _(
+            "Jeton d'API invalide, révoqué ou d'un compte désactivé : obtenez-en un nouveau par "
+            "POST /api/v1/auth/token et envoyez-le dans l'en-tête « Authorization: Token <jeton> »."
+        )
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        allowed = [m for m in getattr(view, "allowed_methods", []) if m != "OPTIONS"]
+        return _(
+            "La méthode %(method)s n'est pas acceptée à cette adresse : utilisez %(allowed)s."
+        ) % {
+            "method": request.method if request is not None else "",
+            "allowed": ", ".join(allowed) or "une autre adresse",
+        }
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        accepted = _media_types(view.get_parsers()) if view is not None else "application/json"
+        return _(
+            "Le type de contenu « %(type)s » n'est pas accepté : envoyez le corps en %(accepted)s "
+            "avec l'en-tête Content-Type correspondant."
+        ) % {
+            "type": (request.content_type or "").split(";")[0].strip() if request else "",
+            "accepted": accepted,
+        }
+    if isinstance(exc, exceptions.NotAcceptable):
+        return _(
+            "Cette adresse répond en JSON : demandez application/json (en-tête Accept) ou "
+            "retirez l'en-tête Accept."
+        )
+    if isinstance(exc, exceptions.Throttled):
+        if exc.wait:
+            return _("Trop de requêtes : réessayez dans %(wait)s secondes.") % {"wait": exc.wait}
+        return _("Trop de requêtes : réessayez dans quelques instants.")
+    if isinstance(exc, exceptions.NotFound) and str(exc.detail) == str(exc.default_detail):
+        return NOT_FOUND_DETAIL
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail) == str(exc.default_detail):
+        return _("Votre compte ne permet pas cette action.")
+    return str(exc.detail)
+
+
 def problem_exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the authentication classes of the settings,
+    # among which this module's SessionAuthentication.
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, ApplicationError):
         extra = dict(exc.extra)
         if exc.field and "errors" not in extra:
             extra["errors"] = {exc.field: [exc.message]}
         status_code = extra.pop("status", status.HTTP_409_CONFLICT)
         return problem_response(status_code, exc.message, **extra)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(_("Ressource introuvable."))
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+    if isinstance(exc, Http404):  # get_object_or_404's text is English and names the model
+        exc = exceptions.NotFound((raised_by_guichet(exc) and str(exc)) or NOT_FOUND_DETAIL)
+    elif isinstance(
+        exc, PermissionDenied
+    ):  # our reason is kept, e.g. a sensitive proof's (R-EVD-3)
+        exc = exceptions.PermissionDenied((str(exc) or None) if raised_by_guichet(exc) else None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(_body_limit_detail())
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        exc = UnreadableBody(
+            _("La requête contient trop de champs ou de fichiers : envoyez-les en plusieurs fois.")
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        if errors == {"non_field_errors": ["No data provided"]}:  # DRF's text for a `null` body
+            errors = {"non_field_errors": [_("Envoyez un objet JSON dans le corps de la requête.")]}
         body = problem(
             response.status_code,
             _("Les données envoyées sont invalides : %(message)s")
@@ -92,9 +285,12 @@ def problem_exception_handler(exc, context):
             errors=errors,
         )
     else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         # An exception may carry RFC 9457 members of its own (a title, a link to follow).
-        body = problem(response.status_code, str(detail), **getattr(exc, "problem_members", {}))
+        body = problem(
+            response.status_code,
+            _french_detail(exc, context),
+            **getattr(exc, "problem_members", {}),
+        )
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
@@ -108,3 +304,38 @@ def problem_json_response(status_code: int, detail: str, **extra) -> JsonRespons
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+# --- Strict JSON types for input serializers ---------------------------------------------------
+# DRF turns 12 into "12" and "oui" into True; a JSON API says which type it expects and refuses
+# the others, so that a client's mistake is shown to it instead of being stored.
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {
+        "invalid": "Indiquez du texte (une chaîne de caractères JSON, entre guillemets).",
+        "max_length": "Saisissez au plus {max_length} caractères.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Indiquez un nombre entier (sans guillemets)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Indiquez true ou false (sans guillemets)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data

@@ -1,8 +1,10 @@
-"""Cross-cutting request handling: a request id on every request and journal entry."""
+"""Cross-cutting request handling: a request id on every request and journal entry, and
+problem+json for every API 404."""
 
 import re
 import uuid
 
+from guichet.common.api import NOT_FOUND_DETAIL, PROBLEM_CONTENT_TYPE, problem_json_response
 from guichet.journal.services import current_request_id
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -24,4 +26,23 @@ class RequestIdMiddleware:
         finally:
             current_request_id.reset(token)
         response["X-Request-ID"] = request.id
+        return response
+
+
+class ApiNotFoundMiddleware:
+    """Under /api/, a 404 is problem+json whatever produced it: no URL pattern matched (a
+    malformed id, e.g. a file id that is not a UUID) or Django's debug page (DEBUG=True), which
+    handler404 never sees."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and response.get("Content-Type", "").split(";")[0] != PROBLEM_CONTENT_TYPE
+        ):
+            return problem_json_response(404, NOT_FOUND_DETAIL)
         return response

@@ -1,11 +1,44 @@
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from guichet.common.api import FileResponseNegotiation
 from guichet.common.errors import ApplicationError
 from guichet.journal import checkpoints, exports
+
+
+class JournalEntrySerializer(serializers.Serializer):
+    # Describes exports.entry_row for the schema (the stream writes the rows itself).
+    id = serializers.IntegerField()
+    hash = serializers.CharField(help_text="Empreinte SHA-256 de l'entrée, chaînée (R-AUD-1).")
+    previous_hash = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    actor_email = serializers.CharField(allow_blank=True)
+    actor_role = serializers.CharField(allow_blank=True)
+    organisation = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField(allow_blank=True)
+    application_id = serializers.CharField(allow_blank=True)
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    request_id = serializers.CharField(allow_blank=True)
+
+
+JOURNAL_FORMAT = OpenApiParameter(
+    "format", str, enum=list(exports.FORMATS), description="json (par défaut) ou csv"
+)
+JOURNAL_RESPONSES = {
+    (200, "application/json"): OpenApiResponse(
+        JournalEntrySerializer(many=True), description="Les entrées, en JSON."
+    ),
+    (200, "text/csv"): OpenApiResponse(
+        OpenApiTypes.STR, description="Les entrées, en CSV (séparateur « ; »)."
+    ),
+}
 
 
 class IsAuditor(BasePermission):
@@ -29,11 +62,14 @@ class JournalExportApi(FileResponseNegotiation, APIView):
     permission_classes = [IsAuditor]
 
     @extend_schema(
+        summary="Le journal d'audit",
+        description="Administrateurs de l'agence : tout le journal, ou les entrées d'une "
+        "candidature, en JSON (par défaut) ou en CSV (R-AUD-1).",
         parameters=[
             OpenApiParameter("application", str, description="identifiant d'une candidature"),
-            OpenApiParameter("format", str, enum=["json", "csv"]),
+            JOURNAL_FORMAT,
         ],
-        responses={200: dict},
+        responses=JOURNAL_RESPONSES,
     )
     def get(self, request):
         return stream(

@@ -1,12 +1,13 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.referentials import selectors
-from guichet.referentials.models import Pathology, Pathway
+from guichet.referentials.models import Nature, Pathology, Pathway
 from guichet.referentials.serializers import (
     ProfileCheckInputSerializer,
     ProfileCheckOutputSerializer,
@@ -29,6 +30,13 @@ class ReferentialListApi(generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = ReferentialSerializer
 
+    @extend_schema(
+        summary="Les référentiels",
+        description="Public : chaque référentiel, ses versions et ses démarches (liste paginée).",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return selectors.referentials_with_versions(self.request.user).prefetch_related(PATHWAYS)
 
@@ -38,7 +46,12 @@ class VersionDetailApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=VersionDetailSerializer)
+    @extend_schema(
+        summary="Une version de référentiel",
+        description="Public : sections, profils, règles de profils, questionnaire, "
+        "spécifications techniques et démarches.",
+        responses=VersionDetailSerializer,
+    )
     def get(self, request, code, version):
         obj = selectors.get_version(code, version, request.user)
         obj = (
@@ -68,6 +81,9 @@ class RequirementListApi(generics.ListAPIView):
     serializer_class = RequirementSerializer
 
     @extend_schema(
+        summary="Les exigences applicables",
+        description="Public : exigences → scénarios → preuves attendues ; avec `profiles`, "
+        "seulement celles qui s'appliquent à ces profils (R-REF-3). Liste paginée.",
         parameters=[
             OpenApiParameter(
                 "profiles",
@@ -83,10 +99,10 @@ class RequirementListApi(generics.ListAPIView):
                 "cette spécification s'ajoutent aux exigences applicables aux profils ; les "
                 "exigences d'une spécification technique ne sont listées qu'avec elle.",
             ),
-            OpenApiParameter("nature", str, enum=["DOIT", "DEVRAIT"]),
+            OpenApiParameter("nature", str, enum=Nature.values, description="DOIT ou DEVRAIT"),
             OpenApiParameter("section", str, description="Code de section"),
             OpenApiParameter("q", str, description="Recherche dans le texte"),
-        ]
+        ],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -96,6 +112,11 @@ class RequirementListApi(generics.ListAPIView):
             self.kwargs["code"], self.kwargs["version"], self.request.user
         )
         params = self.request.query_params
+        nature = params.get("nature") or None
+        if nature is not None and nature not in Nature.values:
+            raise ValidationError(
+                {"nature": [f"Nature inconnue : choisissez {' ou '.join(Nature.values)}."]}
+            )
         profiles = pathology = None
         if "profiles" in params:
             profiles = selectors.resolve_profiles(version, params["profiles"].split(","))
@@ -105,7 +126,7 @@ class RequirementListApi(generics.ListAPIView):
             version,
             profiles=profiles,
             pathology=pathology,
-            nature=params.get("nature") or None,
+            nature=nature,
             section=params.get("section") or None,
             search=params.get("q") or None,
         )
@@ -117,7 +138,13 @@ class ProfileCheckApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=ProfileCheckInputSerializer, responses=ProfileCheckOutputSerializer)
+    @extend_schema(
+        summary="Vérifier un choix de profils",
+        description="Public : `profiles` (un choix à vérifier) ou `answers` (les réponses au "
+        "questionnaire, dont se déduisent les profils obligatoires) (R-REF-4).",
+        request=ProfileCheckInputSerializer,
+        responses=ProfileCheckOutputSerializer,
+    )
     def post(self, request, code, version):
         obj = selectors.get_version(code, version, request.user)
         data = ProfileCheckInputSerializer(data=request.data)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from guichet.common.api import StrictCharField
 from guichet.referentials.models import (
     ExpectedProof,
     Pathology,
@@ -164,7 +165,7 @@ class RequirementSerializer(serializers.ModelSerializer):
 
 
 class ProfileCheckInputSerializer(serializers.Serializer):
-    profiles = serializers.ListField(child=serializers.CharField(), required=False)
+    profiles = serializers.ListField(child=StrictCharField(max_length=200), required=False)
     answers = serializers.DictField(required=False)
 
     def validate(self, attrs):

@@ -302,7 +302,7 @@ def test_r_act_1_only_support_decides_on_requests(api, instructor):
     anonymous = api.post(f"/api/v1/registrations/{registration_id}/approve")
     assert anonymous.status_code == 401
     assert anonymous["Content-Type"] == "application/problem+json"
-    assert anonymous.json()["detail"] == "Informations d'authentification non fournies."
+    assert anonymous.json()["detail"].startswith("Authentification requise : envoyez")
     api.force_authenticate(instructor)
     assert api.post(f"/api/v1/registrations/{registration_id}/approve").status_code == 403
     assert RegistrationRequest.objects.get().status == "pending"

@@ -135,3 +135,47 @@ def tlc_admissible(applicant, product, tlc):
         pathway_code="teleconsultation",
     )
     return admissible(application, ["general", "referentiel_identite", "hds_tiers"])
+
+
+TLC_PROFILES = ["general", "referentiel_identite", "hds_tiers"]
+
+
+def complete_tlc_form(**overrides):
+    form = {
+        key: value
+        for key, value in complete_dmn_form().items()
+        if key.startswith(("legal_rep_", "contact_", "entity_", "planned_", "publish_"))
+    }
+    form.update(
+        {
+            "entity_id": "732 829 320 00017",
+            "teleconsultation_company": False,
+            "all_proofs_available": True,
+            "cnda_nie": "NIE-0001",
+            "cnda_nil": "NIL-0001",
+        }
+    )
+    form.update(overrides)
+    return form
+
+
+def admit(application, *, applicant, instructor, form, profiles):
+    """The way users get there (R-APP-7, R-APP-8): the applicant completes and submits, the
+    instructor finds every item conforme and declares the application admissible."""
+    from guichet.applications import review
+    from guichet.applications.services import save_draft, submit
+
+    save_draft(by=applicant, application=application, data={"form": form, "profiles": profiles})
+    deposit_required_documents(application, applicant)
+    submit(by=applicant, application=application)
+    application.refresh_from_db()
+    review.set_verdicts(
+        by=instructor,
+        application=application,
+        opinions={
+            entry["item"]: ("conforme", "") for entry in review.reviewable_items(application)
+        },
+    )
+    review.decide(by=instructor, application=application, decision="admissible")
+    application.refresh_from_db()
+    return application

@@ -1,0 +1,233 @@
+# ruff: noqa: F811 (fixtures imported from tests.applications.conftest)
+"""The OpenAPI schema tells the truth (issue 10 §1): schemathesis loads it from the application
+itself and, for every operation, sends a few generated requests — as an applicant with a token,
+and as an agency instructor with a token obtained with TOTP — against real objects (a draft
+with a document, an admissible application with a proof file). Every answer must be documented
+(status code and content type), match its documented schema, and never be a server error."""
+
+import io
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from guichet.accounts.models import Role
+
+# The applications' cast, imported as fixtures (pytest finds them by name).
+from tests.applications.conftest import (  # noqa: F401
+    PDF,
+    TLC_PROFILES,
+    admit,
+    applicant,
+    complete_tlc_form,
+    deposit_required_documents,
+    dmn_application,
+    organisation,
+    product,
+)
+from tests.conftest import PASSWORD, make_staff, totp_code
+
+pytestmark = pytest.mark.django_db
+
+# A file download (`*/*`, `application/pdf`, `text/csv`) is checked for its status and its
+# content type like any answer; its body is bytes, which no JSON schema describes, so the schema
+# conformance check has nothing to validate there (schemathesis passes it).
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+
+@pytest.fixture
+def world(applicant, product, dmn_application, tlc):
+    """The objects the generated requests reach: the path parameters are pointed at them."""
+    from guichet.applications import evidence
+    from guichet.applications.services import create_application
+    from guichet.files.uploads import upload_from_stream
+
+    instructor = make_staff("instructeur@agence.test", Role.INSTRUCTOR)
+    deposit_required_documents(dmn_application, applicant)
+    tlc_application = create_application(
+        by=applicant,
+        product=product,
+        product_version="3.2",
+        referential_version=tlc,
+        pathway_code="teleconsultation",
+    )
+    admit(
+        tlc_application,
+        applicant=applicant,
+        instructor=instructor,
+        form=complete_tlc_form(),
+        profiles=TLC_PROFILES,
+    )
+    proof = next(
+        p["proof"]
+        for node in evidence.tree(tlc_application)
+        for r in node.requirements
+        for sc in r["scenarios"]
+        for p in sc["proofs"]
+    )
+    created = evidence.add_evidence_files(
+        by=applicant,
+        application=tlc_application,
+        proof_id=proof.pk,
+        uploads=[upload_from_stream(io.BytesIO(PDF), "preuve.pdf")],
+    )
+    return {
+        "applicant": applicant,
+        "instructor": instructor,
+        "product": product,
+        "draft": dmn_application,
+        "document_file": dmn_application.documents.first().file_id,
+        "admissible": tlc_application,
+        "evidence_file": created[0].file_id,
+        "proof": proof,
+        "section": proof.scenario.requirement.section.code,
+    }
+
+
+@pytest.fixture(params=["applicant", "instructor"])
+def credentials(request, world, api):
+    """A token obtained the way clients do, TOTP code included for agency staff (R-ACC-3)."""
+    payload = {"email": world[request.param].email, "password": PASSWORD}
+    if request.param == "instructor":
+        payload["otp"] = totp_code()
+    response = api.post("/api/v1/auth/token", payload, format="json")
+    assert response.status_code == 200, response.content
+    return {"Authorization": f"Token {response.json()['token']}"}
+
+
+def path_parameters(operation, world) -> dict:
+    """Generated ids would only ever find nothing: the path names our objects instead."""
+    path = operation.path
+    names = {parameter.name for parameter in operation.path_parameters}
+    on_draft = "/documents/" in path or not any(
+        part in path for part in ("/evidence", "/sections/", "/files/")
+    )
+    values = {}
+    if "id" in names and path.startswith("/api/v1/products/"):
+        values["id"] = world["product"].pk
+    elif "id" in names and path.startswith("/api/v1/applications/"):
+        values["id"] = (world["draft"] if on_draft else world["admissible"]).pk
+    if "file_id" in names:
+        values["file_id"] = str(
+            world["document_file"] if "/documents/" in path else world["evidence_file"]
+        )
+    if "proof" in names:
+        values["proof"] = world["proof"].pk
+    if "section" in names:
+        values["section"] = world["section"]
+    if "code" in names:
+        values["code"], values["version"] = "TLC", "1.4.2"
+    return values
+
+
+def _summary(exc) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    for sub in getattr(exc, "exceptions", ()):
+        lines += [line for line in str(sub).splitlines() if line.strip()][:8]
+    return "\n    ".join(lines[:14])
+
+
+@pytest.fixture
+def connection_kept_across_requests():
+    """As Django's test client does: a request that ends must not close the connection that
+    holds the test's transaction (PostgreSQL would lose it)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_every_operation_answers_as_its_schema_says(
+    world, credentials, connection_kept_across_requests
+):
+    from guichet.wsgi import application
+
+    def behind_a_server(environ, start_response):
+        # A real server gives the client's address (allauth's login rate limits need it).
+        environ.setdefault("REMOTE_ADDR", "127.0.0.1")
+        return application(environ, start_response)
+
+    api_schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", behind_a_server)
+    failures = []
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # Revoking the token ends the run's authentication: last.
+    operations.sort(key=lambda operation: operation.label == "DELETE /api/v1/auth/token")
+    for operation in operations:
+        modes = [GenerationMode.POSITIVE]
+        if len(operation.body) or len(operation.query):  # else nothing to make invalid
+            modes.append(GenerationMode.NEGATIVE)
+        for mode in modes:
+            strategy = operation.as_strategy(
+                mode, path_parameters=path_parameters(operation, world), headers=credentials
+            )
+
+            @given(case=strategy)
+            @settings(
+                max_examples=3,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                report_multiple_bugs=False,
+                suppress_health_check=list(HealthCheck),
+            )
+            def check(case):
+                response = case.call()
+                case.validate_response(response, checks=CHECKS)
+
+            try:
+                check()
+            except Unsatisfiable:
+                # Nothing to make invalid (no body, no query, path fixed): no negative case.
+                assert mode is GenerationMode.NEGATIVE, operation.label
+            except (Exception, FailureGroup) as exc:  # every operation tried, all failures shown
+                failures.append(f"{operation.label} ({mode.value}): {_summary(exc)}")
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+def test_schema_describes_paginated_lists_and_french_problems(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    for path in ("/api/v1/products/", "/api/v1/applications/"):
+        listed = schema["paths"][path]["get"]
+        ref = listed["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = components[ref.rsplit("/", 1)[-1]]
+        assert {"count", "next", "previous", "results"} <= set(page["properties"])
+        assert {p["name"] for p in listed["parameters"]} >= {"page", "page_size"}
+        assert "404" in listed["responses"] and "400" in listed["responses"]
+    created = schema["paths"]["/api/v1/products/"]["post"]["responses"]
+    for status in ("400", "401", "403", "409", "413", "415"):
+        problem = created[status]["content"]["application/problem+json"]["schema"]["$ref"]
+        assert problem.endswith("/Problem") and created[status]["description"]
+    documents = schema["paths"]["/api/v1/applications/{id}/documents/"]["get"]["responses"]
+    assert documents["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    journal = schema["paths"]["/api/v1/applications/{id}/journal"]["get"]["responses"]["200"]
+    assert set(journal["content"]) == {"application/json", "text/csv"}
+    described = [
+        operation
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        if operation.get("summary")
+    ]
+    assert len(described) == sum(len(methods) for methods in schema["paths"].values())
