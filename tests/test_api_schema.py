@@ -74,8 +74,8 @@ def world(applicant, product, dmn_application, tlc):
         form=complete_tlc_form(),
         profiles=TLC_PROFILES,
     )
-    proof = next(
-        p["proof"]
+    section, proof = next(
+        (node.section.code, p["proof"])
         for node in evidence.tree(tlc_application)
         for r in node.requirements
         for sc in r["scenarios"]
@@ -96,7 +96,7 @@ def world(applicant, product, dmn_application, tlc):
         "admissible": tlc_application,
         "evidence_file": created[0].file_id,
         "proof": proof,
-        "section": proof.scenario.requirement.section.code,
+        "section": section,
     }
 
 

@@ -41,6 +41,12 @@ JOURNAL_RESPONSES = {
 }
 
 
+class CheckpointSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="nom du fichier du point de contrôle")
+    document = serializers.CharField(help_text="le texte JSON signé, tel quel")
+    signature = serializers.CharField(help_text="la signature CMS détachée (DER, en base64)")
+
+
 class IsAuditor(BasePermission):
     message = "Réservé aux administrateurs de l'agence (auditeurs du journal)."
 
@@ -86,8 +92,29 @@ class JournalCheckpointsApi(FileResponseNegotiation, APIView):
     permission_classes = [IsAuditor]
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=sorted(checkpoints.FORMATS))],
-        responses={200: dict},
+        summary="Les points de contrôle scellés du journal",
+        description="Administrateurs de l'agence : chaque point de contrôle (nombre d'entrées, "
+        "dernière entrée et son empreinte) avec sa signature CMS détachée par le certificat de "
+        "l'agence, en JSON (par défaut) ou en archive zip vérifiable avec openssl (R-AUD-1).",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=sorted(checkpoints.FORMATS),
+                description="json (par défaut) ou zip",
+            )
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                CheckpointSerializer(many=True),
+                description="Les points de contrôle et leurs signatures.",
+            ),
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="Les fichiers tels qu'ils sont gardés, les certificats de l'agence et "
+                "la façon de les vérifier.",
+            ),
+        },
     )
     def get(self, request):
         fmt = request.query_params.get("format", "json")
