@@ -8,9 +8,9 @@ from rest_framework.views import APIView
 from guichet.accounts import members as members_service
 from guichet.accounts import security, services
 from guichet.accounts.gate import GatedTokenAuthentication
-from guichet.accounts.lengths import serializer_field
 from guichet.accounts.models import RegistrationRequest, User
 from guichet.common.api import StrictCharField, problem_response
+from guichet.common.lengths import serializer_field
 from guichet.common.schema import problems
 
 

@@ -10,9 +10,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import Organisation, Role, User
 from guichet.common.errors import ApplicationError
+from guichet.common.lengths import length_errors
 from guichet.journal.services import record
 
 

@@ -21,7 +21,6 @@ from guichet.accounts.identifiers import (
     parse_company_id,
     parse_phone,
 )
-from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import (
     Organisation,
     RegistrationRequest,
@@ -31,6 +30,7 @@ from guichet.accounts.models import (
 )
 from guichet.accounts.ratelimits import consume_registration, french_delay
 from guichet.common.errors import ApplicationError
+from guichet.common.lengths import length_errors
 from guichet.journal.services import record
 
 SUPPORT_CONTACT = "ans-support-convergence@esante.gouv.fr"

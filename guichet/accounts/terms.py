@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from guichet.accounts.lengths import length_errors
 from guichet.accounts.models import TermsAcceptance, TermsOfUse, User
 from guichet.common.errors import ApplicationError
+from guichet.common.lengths import length_errors
 from guichet.journal.services import record
 
 

@@ -8,7 +8,6 @@ from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts import services
-from guichet.accounts.lengths import form_field
 from guichet.accounts.members import invite_member, members_of, remove_member
 from guichet.accounts.models import RegistrationRequest, RegistrationStatus, TermsOfUse, User
 from guichet.accounts.security import has_totp, revoke_token
@@ -20,6 +19,7 @@ from guichet.common.access import (
     support_required,
 )
 from guichet.common.errors import ApplicationError
+from guichet.common.lengths import form_field
 
 
 class RegistrationForm(forms.Form):

@@ -29,7 +29,7 @@ from guichet.applications.models import (
     Status,
 )
 from guichet.applications.notifications import notify_instructors, recipients
-from guichet.applications.services import require_owner
+from guichet.applications.services import described_version, require_owner
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
 from guichet.files.services import commit, verified_chunks
@@ -215,7 +215,7 @@ def add_evidence(
         application=application,
         proof=proof,
         file=stored,
-        names_version=(names_version or application.product_version).strip()[:64],
+        names_version=described_version(application, names_version, EvidenceFile),
     )
     if previous is not None:
         previous.replaced_at, previous.replaced_by = timezone.now(), evidence

@@ -3,7 +3,8 @@ from django import forms
 from guichet.accounts.models import Organisation
 from guichet.applications import admissibility
 from guichet.applications.models import Product, ProductModule
-from guichet.applications.services import DESCRIPTION_MAX_LENGTH, column_length
+from guichet.applications.services import DESCRIPTION_MAX_LENGTH
+from guichet.common.lengths import column_length
 from guichet.referentials.forms import QuestionnaireForm
 
 YES_NO = [("", "—"), ("true", "Oui"), ("false", "Non")]

@@ -5,8 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from guichet.applications.models import Application, Product, ProductModule
-from guichet.applications.services import DESCRIPTION_MAX_LENGTH, column_length
+from guichet.applications.services import DESCRIPTION_MAX_LENGTH
 from guichet.common.api import StrictBooleanField, StrictCharField, StrictIntegerField
+from guichet.common.lengths import column_length
 
 # Free texts without a column limit (text columns) still have a sane one.
 TEXT_MAX_LENGTH = DESCRIPTION_MAX_LENGTH

@@ -10,8 +10,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from guichet.applications import admissibility
-from guichet.applications.models import Application, Product, ProductModule, Status
+from guichet.applications.models import (
+    AdmissibilityDocument,
+    Application,
+    Product,
+    ProductModule,
+    Status,
+)
 from guichet.common.errors import ApplicationError
+from guichet.common.lengths import column_length, too_long
 from guichet.journal.services import record
 from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
 from guichet.referentials.selectors import evaluate_profiles, resolve_profiles
@@ -25,16 +32,15 @@ def _invalid(message: str, errors: dict) -> ApplicationError:
 DESCRIPTION_MAX_LENGTH = 5000
 
 
-def column_length(model, field: str) -> int:
-    return model._meta.get_field(field).max_length
-
-
-def too_long(value: str, limit: int) -> str | None:
-    """The French message for a text longer than its column (PostgreSQL would refuse it with an
-    error, SQLite would keep it whole): refused, never cut."""
-    if len(value) > limit:
-        return f"Saisissez au plus {limit} caractères (reçu : {len(value)})."
-    return None
+def described_version(application: Application, names_version: str, model) -> str:
+    """The product version a document or proof describes (R-APP-4): the one certified unless
+    said otherwise; refused, not cut, when longer than its column."""
+    value = (names_version or application.product_version).strip()
+    if problem := too_long(value, column_length(model, "names_version")):
+        raise ApplicationError(
+            f"Version décrite : {problem}", field="names_version", extra={"status": 400}
+        )
+    return value
 
 
 def _require_applicant(user):
@@ -609,7 +615,6 @@ def add_document(
 ):
     """Attaches one streamed upload to a document of the form; the file is checked (type,
     size) and renamed into place in the same transaction as its journal entry."""
-    from guichet.applications.models import AdmissibilityDocument
     from guichet.files.services import commit
 
     application = Application.objects.select_for_update().get(pk=application.pk)
@@ -619,7 +624,7 @@ def add_document(
         application=application,
         item=item,
         file=stored,
-        names_version=(names_version or application.product_version).strip()[:64],
+        names_version=described_version(application, names_version, AdmissibilityDocument),
     )
     record(
         action="application.document.add",

@@ -241,3 +241,41 @@ def test_a_complete_form_within_the_limits_is_saved(applicant, dmn_application):
     save_draft(by=applicant, application=dmn_application, data={"form": complete_dmn_form()})
     dmn_application.refresh_from_db()
     assert dmn_application.form["contact_name"] == "Camille Martin"
+
+
+# --- Uploads ---------------------------------------------------------------------------------
+
+
+def test_the_version_a_document_or_proof_describes_is_refused_when_longer_than_its_column(
+    api, applicant, dmn_application, tlc_admissible
+):
+    import io
+
+    from guichet.applications import evidence
+    from guichet.applications.models import AdmissibilityDocument, EvidenceFile
+    from guichet.files.models import StoredFile
+    from tests.applications.conftest import PDF
+
+    def pdf():
+        handle = io.BytesIO(PDF)
+        handle.name = "doc.pdf"
+        return handle
+
+    limit = AdmissibilityDocument._meta.get_field("names_version").max_length
+    api.force_authenticate(applicant)
+    response = api.post(
+        f"/api/v1/applications/{dmn_application.pk}/documents/functional_documentation/files",
+        {"file": pdf(), "names_version": "9" * (limit + 1)},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert f"au plus {limit} caractères" in response.json()["detail"]
+    proof = evidence.tree(tlc_admissible)[0].requirements[0]["scenarios"][0]["proofs"][0]["proof"]
+    response = api.post(
+        f"/api/v1/applications/{tlc_admissible.pk}/evidence/{proof.pk}/files",
+        {"file": pdf(), "names_version": "9" * (limit + 1)},
+        format="multipart",
+    )
+    assert response.status_code == 400 and "Version décrite" in response.json()["detail"]
+    assert EvidenceFile.objects.count() == AdmissibilityDocument.objects.count() == 0
+    assert StoredFile.objects.count() == 0

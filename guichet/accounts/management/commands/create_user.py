@@ -5,9 +5,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from guichet.accounts.identifiers import IdentifierError, parse_company_id
-from guichet.accounts.lengths import column_length
 from guichet.accounts.models import AGENCY_ROLES, Organisation, Role, User
 from guichet.accounts.services import company_is_represented
+from guichet.common.lengths import column_length
 from guichet.journal.services import record
 
 APPLICANT_ROLES = {Role.APPLICANT_ADMIN, Role.APPLICANT_MEMBER}

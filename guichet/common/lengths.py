@@ -13,8 +13,16 @@ def column_length(model: type[models.Model], field: str) -> int | None:
     return model._meta.get_field(field).max_length
 
 
-def too_long(limit: int) -> str:
+def too_long_message(limit: int) -> str:
     return f"Saisissez au plus {limit} caractères."
+
+
+def too_long(value: str, limit: int) -> str | None:
+    """The message for a text longer than its column, naming the length received; refused,
+    never cut."""
+    if len(value) > limit:
+        return f"Saisissez au plus {limit} caractères (reçu : {len(value)})."
+    return None
 
 
 def length_errors(model: type[models.Model], values: dict[str, str]) -> dict[str, str]:
@@ -23,7 +31,7 @@ def length_errors(model: type[models.Model], values: dict[str, str]) -> dict[str
     for field, value in values.items():
         limit = column_length(model, field)
         if limit is not None and len(value or "") > limit:
-            errors[field] = too_long(limit)
+            errors[field] = too_long_message(limit)
     return errors
 
 
@@ -32,7 +40,10 @@ def form_field(model: type[models.Model], field: str, **kwargs) -> forms.CharFie
     is missing or wrong)."""
     limit = column_length(model, field)
     return forms.CharField(
-        required=False, max_length=limit, error_messages={"max_length": too_long(limit)}, **kwargs
+        required=False,
+        max_length=limit,
+        error_messages={"max_length": too_long_message(limit)},
+        **kwargs,
     )
 
 
@@ -42,5 +53,5 @@ def serializer_field(model: type[models.Model], field: str, **kwargs) -> seriali
 
     limit = column_length(model, field)
     return StrictCharField(
-        max_length=limit, error_messages={"max_length": too_long(limit)}, **kwargs
+        max_length=limit, error_messages={"max_length": too_long_message(limit)}, **kwargs
     )
