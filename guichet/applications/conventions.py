@@ -5,7 +5,6 @@ sealed with a PAdES signature (pyHanko) by the agency's certificate."""
 from __future__ import annotations
 
 import io
-import tempfile
 from xml.sax.saxutils import escape
 
 from allauth.mfa.models import Authenticator
@@ -23,10 +22,10 @@ from guichet.applications.models import Application, Convention, Status
 from guichet.applications.notifications import notify_applicant
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
-from guichet.files.services import commit
-from guichet.files.uploads import discard, upload_from_stream
+from guichet.files.services import keep_generated
+from guichet.files.uploads import upload_from_stream
 from guichet.journal.services import record
-from guichet.signing.pdf import seal
+from guichet.signing.pdf import sealed_upload
 
 TERM_YEARS = 5
 ARTICLES = [
@@ -210,15 +209,11 @@ def prepare_convention(convention_id: int, *, by_id: int) -> Convention:
     upload = upload_from_stream(
         render_pdf(application, convention.number), f"convention-{application.reference}.pdf"
     )
+    by = User.objects.get(pk=by_id)
     with transaction.atomic():
-        convention = Convention.objects.select_for_update().get(pk=convention_id)
-        if convention.is_ready:
-            discard(upload.temp_path)
+        convention, stored = keep_generated(Convention, convention_id, "draft", upload, by=by)
+        if stored is None:
             return convention
-        by = User.objects.get(pk=by_id)
-        stored = commit(upload, by=by)
-        convention.draft = stored
-        convention.save(update_fields=["draft"])
         record(
             action="convention.draft",
             obj=convention,
@@ -324,23 +319,18 @@ def seal_convention(convention_id: int) -> Convention:
         "at": timezone.localtime(convention.signed_at),
         "method": convention.signature_method,
     }
-    with tempfile.TemporaryFile() as sealed:
-        seal(
-            render_pdf(application, convention.number, signature=signature),
-            sealed,
-            name=convention.signer_name,
-            reason=f"Signature de la convention {convention.number} par le Responsable habilité",
-        )
-        sealed.seek(0)
-        upload = upload_from_stream(sealed, f"convention-{application.reference}-signee.pdf")
+    upload = sealed_upload(
+        render_pdf(application, convention.number, signature=signature),
+        f"convention-{application.reference}-signee.pdf",
+        name=convention.signer_name,
+        reason=f"Signature de la convention {convention.number} par le Responsable habilité",
+    )
     with transaction.atomic():
-        convention = Convention.objects.select_for_update().get(pk=convention_id)
-        if convention.is_sealed:
-            discard(upload.temp_path)
+        convention, stored = keep_generated(
+            Convention, convention_id, "signed", upload, by=convention.signed_by
+        )
+        if stored is None:
             return convention
-        stored = commit(upload, by=convention.signed_by)
-        convention.signed = stored
-        convention.save(update_fields=["signed"])
         record(
             action="convention.seal",
             obj=convention,

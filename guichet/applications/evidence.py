@@ -5,7 +5,6 @@ when every proof is deposited and every section submitted, with a dated acknowle
 from __future__ import annotations
 
 import io
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -32,12 +31,11 @@ from guichet.applications.notifications import notify_instructors, recipients
 from guichet.applications.services import described_version, require_owner
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
-from guichet.files.services import commit, verified_chunks
-from guichet.files.uploads import discard, upload_from_stream
+from guichet.files.services import commit, keep_generated, verified_chunks
 from guichet.journal.services import record
 from guichet.referentials.models import ExpectedProof
 from guichet.referentials.selectors import SectionData, applicable_proof, applicable_requirements
-from guichet.signing.pdf import seal
+from guichet.signing.pdf import sealed_upload
 
 
 @dataclass
@@ -387,24 +385,19 @@ def issue_acknowledgment(application_id: int, *, by_id: int):
         return application.acknowledgment
     when = timezone.localtime(application.evidence_complete_at)
     pdf = acknowledgment_pdf(application, when, tree(application))
-    with tempfile.TemporaryFile() as sealed:
-        seal(
-            pdf,
-            sealed,
-            name="Agence du numérique en santé",
-            reason=f"Accusé de réception {application.reference}",
-        )
-        sealed.seek(0)
-        upload = upload_from_stream(sealed, f"accuse-de-reception-{application.reference}.pdf")
+    upload = sealed_upload(
+        pdf,
+        f"accuse-de-reception-{application.reference}.pdf",
+        name="Agence du numérique en santé",
+        reason=f"Accusé de réception {application.reference}",
+    )
+    by = User.objects.get(pk=by_id)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application_id)
-        if locked.acknowledgment_id:
-            discard(upload.temp_path)
+        locked, stored = keep_generated(
+            Application, application_id, "acknowledgment", upload, by=by
+        )
+        if stored is None:
             return locked.acknowledgment
-        by = User.objects.get(pk=by_id)
-        stored = commit(upload, by=by)
-        locked.acknowledgment = stored
-        locked.save(update_fields=["acknowledgment"])
         record(
             action="evidence.acknowledgment",
             obj=locked,

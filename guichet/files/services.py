@@ -210,6 +210,21 @@ def forget_files(stored_files) -> None:
         discard(files_root() / stored.path)
 
 
+def keep_generated(model, pk, field: str, upload, *, by):
+    """For a document the task worker generated outside any lock (a sealed PDF): locks the row
+    and, if its `field` is still empty, moves the file into place and sets it; else another
+    worker was first and the file is dropped. Returns (the locked row, the new StoredFile or
+    None). Runs inside the caller's transaction, with its journal entry."""
+    row = model.objects.select_for_update().get(pk=pk)
+    if getattr(row, f"{field}_id") is not None:
+        discard(upload.temp_path)
+        return row, None
+    stored = commit(upload, by=by)
+    setattr(row, field, stored)
+    row.save(update_fields=[field])
+    return row, stored
+
+
 def attach_all(uploads, attach) -> list:
     """Calls `attach(upload)` for each upload in one transaction (each returns an object with a
     `.file`); if one fails, nothing is kept: the rows roll back and the files already moved

@@ -3,6 +3,7 @@ signer's name, the reason and the signing time inside the signature."""
 
 from __future__ import annotations
 
+import tempfile
 from typing import BinaryIO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -25,3 +26,13 @@ def seal(
         md_algorithm="sha256",
     )
     signers.sign_pdf(writer, meta, signer=agency_signer(), output=output)
+
+
+def sealed_upload(pdf: BinaryIO, file_name: str, *, name: str, reason: str):
+    """The PDF sealed by the agency, as an upload ready to be kept (`files.services.commit`)."""
+    from guichet.files.uploads import upload_from_stream
+
+    with tempfile.TemporaryFile() as sealed:
+        seal(pdf, sealed, name=name, reason=reason)
+        sealed.seek(0)
+        return upload_from_stream(sealed, file_name)
