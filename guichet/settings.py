@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "guichet.journal",
     "guichet.files",
     "guichet.applications",
+    "guichet.conventions",
+    "guichet.evidence",
+    "guichet.demo",
 ]
 
 MIDDLEWARE = [

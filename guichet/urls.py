@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from guichet import views
 from guichet.accounts import views as account_views
-from guichet.common import views as common_views
 from guichet.journal.api import JournalCheckpointsApi, JournalExportApi
 
 # The admin signs in through allauth, second factor included (R-ACC-3).
@@ -16,6 +16,8 @@ api_v1 = [
     path("", include("guichet.referentials.api_urls")),
     path("", include("guichet.accounts.api_urls")),
     path("", include("guichet.applications.api_urls")),
+    path("", include("guichet.conventions.api_urls")),
+    path("", include("guichet.evidence.api_urls")),
     path("journal/", JournalExportApi.as_view(), name="journal"),
     path("journal/checkpoints", JournalCheckpointsApi.as_view(), name="journal-checkpoints"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -30,13 +32,15 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", common_views.home, name="home"),
+    path("", views.home, name="home"),
     path("", include("guichet.referentials.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("compte/", include("guichet.accounts.auth_urls")),
     path("cgu/", account_views.terms_public, name="terms-public"),
     path("agence/journal/", include("guichet.journal.urls")),
     path("candidatures/", include("guichet.applications.urls")),
+    path("candidatures/", include("guichet.conventions.urls")),
+    path("candidatures/", include("guichet.evidence.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]

@@ -6,6 +6,9 @@ from tests.factories import PASSWORD, TOTP_SECRET, StaffFactory
 
 __all__ = ["PASSWORD", "TOTP_SECRET"]  # imported from here by the tests
 
+# The applicant's world (organisations, products, applications at each step), for every app.
+pytest_plugins = ["tests.fixtures"]
+
 
 def pytest_configure(config):
     """Passwords hash fast in tests: the production hasher (PBKDF2, a million rounds) would

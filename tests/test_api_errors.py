@@ -1,4 +1,4 @@
-# ruff: noqa: F811 (fixtures imported from tests.applications.conftest)
+# ruff: noqa: F811 (fixtures imported from tests.fixtures)
 """Every answer of the API to bad input is RFC 9457 problem+json with a French detail that says
 what to do (issue 10 §1): DRF's own errors (parse, authentication, CSRF, method, media type,
 negotiation, pagination, throttling, size) included, and 404s that no view answers."""
@@ -14,9 +14,10 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from guichet.urls import urlpatterns as guichet_urlpatterns
+from tests.conftest import make_staff
 
 # The applications' cast, imported as fixtures (pytest finds them by name).
-from tests.applications.conftest import (  # noqa: F401
+from tests.fixtures import (  # noqa: F401
     PDF,
     TLC_PROFILES,
     admit,
@@ -26,7 +27,6 @@ from tests.applications.conftest import (  # noqa: F401
     organisation,
     product,
 )
-from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -230,8 +230,9 @@ def test_api_path_without_its_final_slash_still_redirects(client):
 
 @pytest.fixture
 def sensitive_file(applicant, tlc, product, instructor):
-    from guichet.applications import evidence
     from guichet.applications.services import create_application
+    from guichet.evidence import services as evidence
+    from guichet.evidence.selectors import tree as evidence_tree
     from guichet.files.uploads import upload_from_stream
 
     application = create_application(
@@ -250,7 +251,7 @@ def sensitive_file(applicant, tlc, product, instructor):
     )
     proof = next(
         p["proof"]
-        for node in evidence.tree(application)
+        for node in evidence_tree(application)
         for r in node.requirements
         for sc in r["scenarios"]
         for p in sc["proofs"]

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 (fixtures imported from tests.applications.conftest)
+# ruff: noqa: F811 (fixtures imported from tests.fixtures)
 """The OpenAPI schema tells the truth (issue 10 §1): schemathesis loads it from the application
 itself and, for every operation, sends a few generated requests — as an applicant with a token,
 and as an agency instructor with a token obtained with TOTP — against real objects (a draft
@@ -22,9 +22,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from guichet.accounts.models import Role
+from tests.conftest import PASSWORD, make_staff, totp_code
 
 # The applications' cast, imported as fixtures (pytest finds them by name).
-from tests.applications.conftest import (  # noqa: F401
+from tests.fixtures import (  # noqa: F401
     PDF,
     TLC_PROFILES,
     admit,
@@ -35,7 +36,6 @@ from tests.applications.conftest import (  # noqa: F401
     organisation,
     product,
 )
-from tests.conftest import PASSWORD, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +54,9 @@ CHECKS = [
 @pytest.fixture
 def world(applicant, product, dmn_application, tlc):
     """The objects the generated requests reach: the path parameters are pointed at them."""
-    from guichet.applications import evidence
     from guichet.applications.services import create_application
+    from guichet.evidence import services as evidence
+    from guichet.evidence.selectors import tree as evidence_tree
     from guichet.files.uploads import upload_from_stream
 
     instructor = make_staff("instructeur@agence.test", Role.INSTRUCTOR)
@@ -76,7 +77,7 @@ def world(applicant, product, dmn_application, tlc):
     )
     section, proof = next(
         (node.section.code, p["proof"])
-        for node in evidence.tree(tlc_application)
+        for node in evidence_tree(tlc_application)
         for r in node.requirements
         for sc in r["scenarios"]
         for p in sc["proofs"]

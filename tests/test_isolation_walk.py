@@ -9,28 +9,24 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
-from guichet.applications import evidence
-from guichet.applications.conventions import (
+from guichet.applications.models import Application, Product, Status
+from guichet.applications.services import add_document, create_application, save_product
+from guichet.conventions.models import Convention
+from guichet.conventions.services import (
     prepare_convention,
     seal_convention,
     send_convention,
     sign_convention,
 )
-from guichet.applications.models import (
-    Application,
-    Convention,
-    EvidenceFile,
-    EvidenceSection,
-    Product,
-    Status,
-)
-from guichet.applications.services import add_document, create_application, save_product
+from guichet.evidence import services as evidence
+from guichet.evidence.models import EvidenceFile, EvidenceSection
+from guichet.evidence.selectors import tree as evidence_tree
 from guichet.files.models import StoredFile
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
 from guichet.referentials.models import ReferentialVersion
-from tests.applications.conftest import PDF
 from tests.conftest import PASSWORD
+from tests.fixtures import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +141,7 @@ def organisation_a():
     prepare_convention(convention.pk, by_id=responsible.pk)  # the worker's part
     sign_convention(by=responsible, application=application, password=PASSWORD)
     seal_convention(convention.pk)
-    node = evidence.tree(application)[0]
+    node = evidence_tree(application)[0]
     proof = node.requirements[0]["scenarios"][0]["proofs"][0]["proof"]
     evidence.add_evidence(
         by=responsible,

@@ -45,27 +45,6 @@ urlpatterns = [
         name="admissibility-verdict",
     ),
     path(
-        "applications/<int:pk>/convention.pdf",
-        api.ConventionPdfApi.as_view(),
-        name="convention-pdf",
-    ),
-    path(
-        "applications/<int:pk>/convention/sign",
-        api.ConventionSignApi.as_view(),
-        name="convention-sign",
-    ),
-    path("applications/<int:pk>/evidence/", api.EvidenceApi.as_view(), name="evidence"),
-    path(
-        "applications/<int:pk>/evidence/<int:proof>/files",
-        api.EvidenceUploadApi.as_view(),
-        name="evidence-upload",
-    ),
-    path(
-        "applications/<int:pk>/sections/<str:section>/submit",
-        api.SectionSubmitApi.as_view(),
-        name="section-submit",
-    ),
-    path(
         "applications/<int:pk>/version",
         api.ApplicationVersionApi.as_view(),
         name="application-version",

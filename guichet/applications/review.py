@@ -255,7 +255,7 @@ def decide(*, by, application: Application, decision: str, reasons: str = "") ->
         )
     elif target == Status.ADMISSIBLE:
         if application.referential_version.referential.code == "DMN":
-            from guichet.applications.conventions import send_convention
+            from guichet.conventions.services import send_convention
 
             send_convention(application, by=by)  # R-CONV-1
         notify_applicant(

@@ -2,8 +2,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from guichet.applications import admissibility
-from guichet.applications.models import Application, Convention, Product
+from guichet.applications import admissibility, extensions
+from guichet.applications.models import Application, Product
 from guichet.files.models import StoredFile
 from guichet.files.services import describe
 
@@ -38,15 +38,14 @@ def review_queue(user):
 
 
 def application_file(application, file_id, user) -> StoredFile:
-    """A file of this application (admissibility document, evidence, convention,
-    acknowledgment), else 404; a sensitive proof only for those R-EVD-3 allows, else 403."""
-    from guichet.applications.evidence import can_read_file
-
+    """A file of this application (an admissibility document, the acknowledgment, or a file a
+    stage keeps: evidence, convention…), else 404; refused with the stage's reason when one of
+    its read rules says so (a sensitive proof, R-EVD-3), else 403."""
     stored = _file_of(application, file_id)
-    if not can_read_file(user, application, stored):
-        raise PermissionDenied(
-            "Preuve sensible : réservée au candidat et aux instructeurs de la candidature."
-        )
+    for rule in extensions.READ_RULES:
+        reason = rule(user, application, stored)
+        if reason:
+            raise PermissionDenied(reason)
     return stored
 
 
@@ -54,40 +53,13 @@ def _file_of(application, file_id) -> StoredFile:
     document = application.documents.filter(file_id=file_id).select_related("file").first()
     if document is not None:
         return document.file
-    evidence = application.evidence_files.filter(file_id=file_id).select_related("file").first()
-    if evidence is not None:
-        return evidence.file
-    ids = {str(application.acknowledgment_id)}
-    convention = Convention.objects.filter(application=application).first()
-    if convention is not None:
-        ids |= {str(convention.draft_id), str(convention.signed_id)}
-    ids.discard("None")
-    if str(file_id) in ids:
+    if str(file_id) == str(application.acknowledgment_id):
         return StoredFile.objects.get(pk=file_id)
+    for source in extensions.FILE_SOURCES:
+        stored = source(application, file_id)
+        if stored is not None:
+            return stored
     raise Http404
-
-
-def convention_of(application) -> Convention:
-    convention = (
-        Convention.objects.select_related("draft", "signed").filter(application=application).first()
-    )
-    if convention is None:
-        raise Http404
-    return convention
-
-
-def convention_document(application) -> StoredFile:
-    """The convention's PDF to show: the sealed one once sealed, else the one to sign."""
-    from guichet.common.errors import ApplicationError
-
-    convention = convention_of(application)
-    document = convention.signed or convention.draft
-    if document is None:
-        raise ApplicationError(
-            "La convention est en préparation : elle est disponible dans quelques instants.",
-            extra={"status": 409},
-        )
-    return document
 
 
 def documents_payload(application) -> list[dict]:

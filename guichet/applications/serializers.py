@@ -266,10 +266,6 @@ class DocumentFileSerializer(StoredFileSerializer):
     withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="Retiré le.")
 
 
-class EvidenceFileSerializer(StoredFileSerializer):
-    replaced_at = serializers.DateTimeField(allow_null=True, help_text="Remplacé le.")
-
-
 class DocumentSerializer(serializers.Serializer):
     item = serializers.CharField(help_text="Clé du document dans le formulaire.")
     label = serializers.CharField()
@@ -329,80 +325,7 @@ class AdmissibilitySerializer(serializers.Serializer):
 # --- Convention -----------------------------------------------------------------------------
 
 
-class SignInputSerializer(serializers.Serializer):
-    password = StrictCharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False, max_length=4096
-    )
-    otp = StrictCharField(required=False, allow_blank=True, default="", max_length=16)
-
-
-class SignedConventionSerializer(serializers.Serializer):
-    number = serializers.CharField()
-    signed_at = serializers.DateTimeField()
-    signer = serializers.CharField()
-    sha256 = serializers.CharField(help_text="Empreinte SHA-256 du PDF signé.")
-
-
 # --- Evidence -------------------------------------------------------------------------------
-
-
-class ProofNodeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    position = serializers.IntegerField()
-    description = serializers.CharField()
-    sensitive = serializers.BooleanField(help_text="Chiffrée au repos, lue de peu (R-EVD-3).")
-    files = EvidenceFileSerializer(many=True)
-    verdict = serializers.CharField(allow_null=True)
-
-
-class ScenarioNodeSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    text = serializers.CharField()
-    proofs = ProofNodeSerializer(many=True)
-
-
-class RequirementNodeSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    statement = serializers.CharField()
-    scenarios = ScenarioNodeSerializer(many=True)
-
-
-class SectionProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField()
-    total = serializers.IntegerField()
-    percent = serializers.IntegerField()
-
-
-class SectionNodeSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    label = serializers.CharField()
-    state = serializers.CharField()
-    submitted_at = serializers.DateTimeField(allow_null=True)
-    return_comment = serializers.CharField(allow_blank=True)
-    progress = SectionProgressSerializer()
-    requirements = RequirementNodeSerializer(many=True)
-
-
-class EvidenceProgressSerializer(serializers.Serializer):
-    proofs_total = serializers.IntegerField()
-    proofs_done = serializers.IntegerField()
-    percent = serializers.IntegerField()
-    sections_total = serializers.IntegerField()
-    sections_submitted = serializers.IntegerField()
-
-
-class EvidenceSerializer(serializers.Serializer):
-    open = serializers.BooleanField(help_text="Le dépôt des preuves est ouvert.")
-    complete_at = serializers.DateTimeField(allow_null=True)
-    progress = EvidenceProgressSerializer()
-    sections = SectionNodeSerializer(many=True)
-
-
-class SectionSubmittedSerializer(serializers.Serializer):
-    section = serializers.CharField()
-    state = serializers.CharField()
-    application_status = serializers.CharField()
-    complete_at = serializers.DateTimeField(allow_null=True)
 
 
 class UploadSerializer(serializers.Serializer):
@@ -415,10 +338,4 @@ class UploadSerializer(serializers.Serializer):
     )
     names_version = serializers.CharField(
         required=False, help_text="Version du produit que le document décrit."
-    )
-
-
-class EvidenceUploadSerializer(UploadSerializer):
-    replaces = serializers.UUIDField(
-        required=False, help_text="Identifiant du fichier remplacé (gardé dans l'historique)."
     )

@@ -22,13 +22,4 @@ urlpatterns = [
         name="document-withdraw",
     ),
     path("<int:pk>/fichiers/<uuid:file_id>/", views.file_download, name="file"),
-    path("<int:pk>/preuves/", views.evidence_page, name="evidence"),
-    path("<int:pk>/preuves/<int:proof>/", views.evidence_upload, name="evidence-upload"),
-    path(
-        "<int:pk>/preuves/sections/<str:section>/soumettre/",
-        views.section_submit,
-        name="section-submit",
-    ),
-    path("<int:pk>/convention.pdf", views.convention_pdf, name="convention-pdf"),
-    path("<int:pk>/convention/signer/", views.convention_sign, name="convention-sign"),
 ]

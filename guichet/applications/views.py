@@ -8,16 +8,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from guichet.applications import review, selectors, services
+from guichet.applications.extensions import PANELS
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
-from guichet.applications.models import Convention, Status
-from guichet.common.access import login_required, role_required
+from guichet.applications.models import Status
+from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
-from guichet.files.api import download_response, receive_files, take_uploads
-from guichet.files.services import allowed_types_text, max_upload_text, parse_produced_on
+from guichet.files.api import download_response
+from guichet.files.pages import upload_page
+from guichet.files.services import allowed_types_text, max_upload_text
 from guichet.referentials.models import Pathway, ReferentialVersion
 from guichet.referentials.selectors import evaluate_profiles
-
-applicant_required = role_required(lambda user: bool(user.organisation_id) and not user.is_agency)
 
 
 @login_required
@@ -149,7 +149,8 @@ def application_detail(request, pk):
             "application": application,
             "missing": check.missing,
             "to_fix": _to_fix_rows(application),
-            "convention": Convention.objects.filter(application=application).first(),
+            # What each stage adds to the page (convention, evidence…), in the process's order.
+            "panels": [p for p in (panel(request, application) for panel in PANELS) if p],
             "can_review": review.can_review(request.user),
             "violations": check.violations,
             "warnings": check.warnings,
@@ -279,44 +280,9 @@ def document_upload(request, pk, item):
             names_version=request.POST.get("names_version", ""),
         )
 
-    return _upload_page(
+    return upload_page(
         request, access, attach, back=reverse("applications:form", args=[pk]) + "#documents"
     )
-
-
-def _upload_page(request, access, attach, *, back):
-    """A page receiving files (issue 10 §1). The decorators have checked the login and the
-    role, the view found the application; `access()` raises when this user may not upload
-    here now, else says whether the upload is encrypted as it streams. Nothing of the body is
-    read before that, nor before the CSRF token of the X-CSRFToken header is checked (the
-    token of a form sent without JavaScript is in the body, read afterwards). Then
-    `attach(uploads, produced_on)` keeps every file or none; a JSON answer for the
-    progress-bar script, a message and a redirect otherwise."""
-    try:
-        encrypt = access()
-    except ApplicationError as exc:
-        return _upload_refused(request, exc, back)
-    handler, csrf_refused = receive_files(request, encrypt=encrypt)
-    if csrf_refused is not None:
-        return csrf_refused
-    try:
-        uploads = take_uploads(handler, request.FILES)
-        produced_on = parse_produced_on(request.POST.get("produced_on"))
-        created = attach(uploads, produced_on)
-    except ApplicationError as exc:
-        return _upload_refused(request, exc, back)
-    names = ", ".join(item.file.original_name for item in created)
-    if request.headers.get("X-Requested-With") == "fetch":
-        return JsonResponse({"detail": f"Déposé : {names}."}, status=201)
-    messages.success(request, f"Déposé : {names}.")
-    return redirect(back)
-
-
-def _upload_refused(request, exc: ApplicationError, back):
-    if request.headers.get("X-Requested-With") == "fetch":
-        return JsonResponse({"detail": exc.message}, status=exc.extra.get("status", 409))
-    messages.error(request, exc.message)
-    return redirect(back)
 
 
 @login_required
@@ -436,132 +402,7 @@ def _to_fix_rows(application) -> list[dict]:
 # --- Convention -----------------------------------------------------------------------------
 
 
-@login_required
-def convention_pdf(request, pk):
-    application = selectors.get_application(request.user, pk)
-    try:
-        return download_response(
-            selectors.convention_document(application), by=request.user, application=application
-        )
-    except ApplicationError as exc:
-        messages.info(request, exc.message)
-        return redirect(reverse("applications:detail", args=[pk]) + "#convention")
-
-
-@applicant_required
-@require_POST
-def convention_sign(request, pk):
-    from guichet.applications.conventions import evidence_open, sign_convention
-
-    application = selectors.get_application(request.user, pk)
-    if request.POST.get("confirm") != "on":
-        messages.error(request, "Cochez la case pour confirmer que vous signez la convention.")
-        return redirect(reverse("applications:detail", args=[pk]) + "#convention")
-    try:
-        convention = sign_convention(
-            by=request.user,
-            application=application,
-            password=request.POST.get("password", ""),
-            otp=request.POST.get("otp", ""),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            f"Convention {convention.number} signée. L'agence la scelle : le PDF signé vous est "
-            "envoyé par courriel dans quelques instants."
-            + (" Le dépôt des preuves est ouvert." if evidence_open(application) else ""),
-        )
-    return redirect(reverse("applications:detail", args=[pk]) + "#convention")
-
-
 # --- Evidence ---------------------------------------------------------------------------------
-
-
-@login_required
-def evidence_page(request, pk):
-    from guichet.applications import evidence
-    from guichet.applications.conventions import evidence_open
-
-    application = selectors.get_application(request.user, pk)
-    sections = evidence.tree(application)
-    is_open = evidence_open(application)
-    return render(
-        request,
-        "applications/evidence.html",
-        {
-            "application": application,
-            "sections": sections,
-            "progress": evidence.progress(sections),
-            "open": is_open,
-            "can_upload": is_open and not request.user.is_agency,
-            "waiting_convention": application.status == Status.ADMISSIBLE
-            and not is_open
-            and application.referential_version.referential.code == "DMN",
-            "allowed_types": allowed_types_text(),
-            "max_upload": max_upload_text(),
-        },
-    )
-
-
-@csrf_exempt  # checked by _upload_page once access is granted, without reading the body
-@require_POST
-@applicant_required
-def evidence_upload(request, pk, proof):
-    from guichet.applications import evidence
-
-    application = selectors.get_application(request.user, pk)
-
-    def attach(uploads, produced_on):
-        return evidence.add_evidence_files(
-            by=request.user,
-            application=application,
-            proof_id=proof,
-            uploads=uploads,
-            produced_on=produced_on,
-            names_version=request.POST.get("names_version", ""),
-            replaces=request.POST.get("replaces") or None,
-        )
-
-    return _upload_page(
-        request,
-        lambda: (
-            evidence.upload_target(
-                by=request.user, application=application, proof_id=proof
-            ).sensitive
-        ),
-        attach,
-        back=reverse("applications:evidence", args=[pk]) + f"#proof-{proof}",
-    )
-
-
-@applicant_required
-@require_POST
-def section_submit(request, pk, section):
-    from guichet.applications import evidence
-
-    application = selectors.get_application(request.user, pk)
-    try:
-        evidence.submit_section(by=request.user, application=application, section_code=section)
-    except ApplicationError as exc:
-        missing = exc.extra.get("missing") or []
-        messages.error(
-            request, exc.message + (" Manquent : " + " ; ".join(missing[:10]) if missing else "")
-        )
-    else:
-        application.refresh_from_db()
-        if application.status == Status.COMPLETE:
-            messages.success(
-                request,
-                "Dernière section soumise : le dossier est complet. L'accusé de réception vous est "
-                "envoyé par courriel ; l'instruction commence.",
-            )
-        else:
-            messages.success(
-                request, "Section soumise : elle est en lecture seule jusqu'à un éventuel renvoi."
-            )
-    return redirect(reverse("applications:evidence", args=[pk]) + f"#section-{section}")
 
 
 @applicant_required

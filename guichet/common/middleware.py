@@ -5,7 +5,7 @@ import re
 import uuid
 
 from guichet.common.api import NOT_FOUND_DETAIL, PROBLEM_CONTENT_TYPE, problem_json_response
-from guichet.journal.services import current_request_id
+from guichet.common.request_id import current_request_id
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 

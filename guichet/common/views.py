@@ -4,13 +4,6 @@ from django.views.defaults import server_error
 from guichet.common.api import NOT_FOUND_DETAIL, problem_json_response
 from guichet.common.errors import raised_by_guichet
 
-
-def home(request):
-    from guichet.referentials.selectors import published_versions
-
-    return render(request, "home.html", {"versions": published_versions()})
-
-
 # Django's default 404 and 403 views carry @requires_csrf_token, whose check reads the form,
 # that is the whole body of a refused upload (issue 10 §1). The CSRF middleware has already
 # made the token available to the templates: these pages render without it.

@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import transaction
 
 from guichet.common.errors import ApplicationError
+from guichet.common.request_id import current_request_id
 from guichet.files import crypto, types
 from guichet.files.models import StoredFile
 from guichet.files.uploads import StreamedUpload, discard, files_root, size_text
-from guichet.journal.services import current_request_id, record
+from guichet.journal.services import record
 
 READ_CHUNK = 1024 * 1024
 

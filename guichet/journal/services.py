@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,14 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from guichet.common.request_id import current_request_id
 from guichet.journal import checkpoints
 from guichet.journal.models import GENESIS_HASH, JournalEntry
 
 # An arbitrary key for PostgreSQL's advisory lock that serialises writers of the chain.
 _CHAIN_LOCK = 0x6A6F75726E616C
-
-# The id of the HTTP request being served, set by RequestIdMiddleware; entries carry it.
-current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
 
 
 def record(

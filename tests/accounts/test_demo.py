@@ -28,7 +28,8 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
     assert TermsOfUse.objects.count() == 1
     assert "double authentification" in out.getvalue()
     # Applications of both referentials at each stage.
-    from guichet.applications.models import Application, Convention
+    from guichet.applications.models import Application
+    from guichet.conventions.models import Convention
 
     statuses = set(Application.objects.values_list("status", flat=True))
     assert {"draft", "submitted", "to_fix", "admissible", "complete"} <= statuses

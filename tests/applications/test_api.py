@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.applications.conftest import (
+from tests.fixtures import (
     DMN_ANSWERS,
     DMN_PROFILES,
     complete_dmn_form,

@@ -6,7 +6,7 @@ from guichet.applications.models import Application, Status
 from guichet.applications.services import create_application, save_draft, save_product, submit
 from guichet.common.errors import ApplicationError
 from guichet.journal.models import JournalEntry
-from tests.applications.conftest import (
+from tests.fixtures import (
     DMN_ANSWERS,
     DMN_PROFILES,
     complete_dmn_form,
@@ -199,7 +199,7 @@ def test_r_app_3_group_names_its_members_and_carries_a_mandate_for_each(applican
 
     from guichet.applications.services import add_document
     from guichet.files.uploads import upload_from_stream
-    from tests.applications.conftest import PDF
+    from tests.fixtures import PDF
 
     with pytest.raises(ApplicationError) as refused:
         save_draft(
@@ -240,7 +240,7 @@ def test_r_app_4_version_update_shows_every_document_naming_another_version(
 ):
     import io
 
-    from tests.applications.conftest import PDF
+    from tests.fixtures import PDF
 
     api.force_authenticate(applicant)
     handle = io.BytesIO(PDF)

@@ -11,8 +11,8 @@ from django.conf import settings
 from guichet.files.models import StoredFile
 from guichet.files.services import TamperedFile
 from guichet.journal.models import JournalEntry
-from tests.applications.conftest import PDF
 from tests.applications.test_documents import upload
+from tests.fixtures import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +90,8 @@ def test_r_evd_2_altered_content_cuts_the_response_and_is_journaled(
 
 
 def test_r_evd_2_altered_encrypted_content_cuts_the_response(api, applicant, tlc_admissible):
-    from tests.applications.test_evidence import proofs_of
-    from tests.applications.test_evidence import upload as upload_evidence
+    from tests.evidence.test_evidence import proofs_of
+    from tests.evidence.test_evidence import upload as upload_evidence
 
     api.force_authenticate(applicant)
     _, proofs = proofs_of(api, tlc_admissible)

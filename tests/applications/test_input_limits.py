@@ -14,7 +14,7 @@ from guichet.applications.services import (
     update_product_version,
 )
 from guichet.common.errors import ApplicationError
-from tests.applications.conftest import complete_dmn_form
+from tests.fixtures import complete_dmn_form
 
 pytestmark = pytest.mark.django_db
 
@@ -251,10 +251,11 @@ def test_the_version_a_document_or_proof_describes_is_refused_when_longer_than_i
 ):
     import io
 
-    from guichet.applications import evidence
-    from guichet.applications.models import AdmissibilityDocument, EvidenceFile
+    from guichet.applications.models import AdmissibilityDocument
+    from guichet.evidence.models import EvidenceFile
+    from guichet.evidence.selectors import tree as evidence_tree
     from guichet.files.models import StoredFile
-    from tests.applications.conftest import PDF
+    from tests.fixtures import PDF
 
     def pdf():
         handle = io.BytesIO(PDF)
@@ -270,7 +271,7 @@ def test_the_version_a_document_or_proof_describes_is_refused_when_longer_than_i
     )
     assert response.status_code == 400
     assert f"au plus {limit} caractères" in response.json()["detail"]
-    proof = evidence.tree(tlc_admissible)[0].requirements[0]["scenarios"][0]["proofs"][0]["proof"]
+    proof = evidence_tree(tlc_admissible)[0].requirements[0]["scenarios"][0]["proofs"][0]["proof"]
     response = api.post(
         f"/api/v1/applications/{tlc_admissible.pk}/evidence/{proof.pk}/files",
         {"file": pdf(), "names_version": "9" * (limit + 1)},

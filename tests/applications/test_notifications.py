@@ -11,14 +11,14 @@ from guichet.applications.services import (
     save_product,
     submit,
 )
-from tests.applications.conftest import (
+from tests.conftest import PASSWORD
+from tests.fixtures import (
     DMN_ANSWERS,
     DMN_PROFILES,
     PDF,
     complete_dmn_form,
     deposit_required_documents,
 )
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

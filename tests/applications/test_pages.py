@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from guichet.applications.models import Application, Product, Status
-from tests.applications.conftest import complete_dmn_form, deposit_required_documents
+from tests.fixtures import complete_dmn_form, deposit_required_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def test_r_evd_2_document_upload_on_the_page_with_and_without_javascript(
     import io
 
     from guichet.applications.models import AdmissibilityDocument
-    from tests.applications.conftest import PDF
+    from tests.fixtures import PDF
 
     client.force_login(applicant)
     url = reverse("applications:document-upload", args=[dmn_application.pk, "gdpr_declaration"])
@@ -170,14 +170,14 @@ def test_r_evd_2_document_upload_on_the_page_with_and_without_javascript(
     assert document.withdrawn_at is not None
 
 
-@pytest.mark.parametrize("page", ["detail", "form", "evidence"])
+@pytest.mark.parametrize("page", ["applications:detail", "applications:form", "evidence:page"])
 def test_application_pages_have_a_plain_title_and_one_main_heading(
     client, applicant, dmn_application, page
 ):
     import re
 
     client.force_login(applicant)
-    html = client.get(reverse(f"applications:{page}", args=[dmn_application.pk])).content.decode()
+    html = client.get(reverse(page, args=[dmn_application.pk])).content.decode()
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
     assert "<" not in title and dmn_application.reference in title
     outside_dialogs = re.sub(

@@ -49,12 +49,12 @@ def test_application_list_queries_do_not_grow(client, applicant, instructor, dmn
     )
 
 
-@pytest.mark.parametrize("page", ["detail", "form", "evidence"])
+@pytest.mark.parametrize("page", ["applications:detail", "applications:form", "evidence:page"])
 def test_application_pages_queries_do_not_grow_with_other_applications(
     client, applicant, dmn, dmn_application, page
 ):
     client.force_login(applicant)
-    url = reverse(f"applications:{page}", args=[dmn_application.pk])
+    url = reverse(page, args=[dmn_application.pk])
     before = queries(client, url)
     grow(applicant, dmn, 20, 200)
     assert queries(client, url) == before
@@ -81,10 +81,11 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
 ):
     import io
 
-    from guichet.applications import evidence, review
+    from guichet.applications import review
     from guichet.applications.services import save_draft, submit
+    from guichet.evidence.selectors import tree as evidence_tree
     from guichet.files.uploads import upload_from_stream
-    from tests.applications.conftest import (
+    from tests.fixtures import (
         DMN_ANSWERS,
         DMN_PROFILES,
         PDF,
@@ -111,17 +112,17 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
     Application.objects.filter(pk=dmn_application.pk).update(status=Status.COMPLETE)
     dmn_application.refresh_from_db()
     client.force_login(applicant)
-    url = reverse("applications:evidence", args=[dmn_application.pk])
+    url = reverse("evidence:page", args=[dmn_application.pk])
     before = queries(client, url)
     # Ten more proofs deposited: the page still runs the same queries.
     from django.db import transaction
 
-    from guichet.applications.models import EvidenceFile
+    from guichet.evidence.models import EvidenceFile
     from guichet.files.services import commit
 
     proofs = [
         p["proof"]
-        for node in evidence.tree(dmn_application)
+        for node in evidence_tree(dmn_application)
         for r in node.requirements
         for sc in r["scenarios"]
         for p in sc["proofs"]

@@ -9,14 +9,14 @@ from django.core import mail
 from guichet.accounts.models import Role
 from guichet.applications.models import Status
 from guichet.applications.services import save_draft, submit
-from tests.applications.conftest import (
+from tests.conftest import make_staff
+from tests.fixtures import (
     DMN_ANSWERS,
     DMN_PROFILES,
     PDF,
     complete_dmn_form,
     deposit_required_documents,
 )
-from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 

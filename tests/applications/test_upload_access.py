@@ -14,8 +14,8 @@ from django.utils.crypto import get_random_string
 
 from guichet.files.models import StoredFile
 from guichet.referentials.models import ExpectedProof
-from tests.applications.conftest import PDF
 from tests.conftest import make_staff
+from tests.fixtures import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,7 @@ def untouched():
 def evidence_url(application, proof_id, api=False):
     if api:
         return f"/api/v1/applications/{application.pk}/evidence/{proof_id}/files"
-    return reverse("applications:evidence-upload", args=[application.pk, proof_id])
+    return reverse("evidence:upload", args=[application.pk, proof_id])
 
 
 def document_url(application, item="functional_documentation", api=False):
@@ -98,11 +98,11 @@ def document_url(application, item="functional_documentation", api=False):
 
 
 def a_proof(application, *, sensitive=False):
-    from guichet.applications import evidence
+    from guichet.evidence.selectors import tree as evidence_tree
 
     return next(
         p["proof"]
-        for node in evidence.tree(application)
+        for node in evidence_tree(application)
         for r in node.requirements
         for sc in r["scenarios"]
         for p in sc["proofs"]
@@ -196,7 +196,7 @@ def test_r_evd_2_proof_of_another_version_is_refused_before_the_body_is_read(
 def test_r_evd_1_submitted_section_is_refused_before_the_body_is_read(
     api, applicant, tlc_admissible
 ):
-    from tests.applications.test_evidence import proofs_of, upload
+    from tests.evidence.test_evidence import proofs_of, upload
 
     api.force_authenticate(applicant)
     _, proofs = proofs_of(api, tlc_admissible)

@@ -10,7 +10,7 @@ import pytest
 from guichet.common.errors import ApplicationError
 from guichet.files import types
 from guichet.files.uploads import discard, upload_from_stream
-from tests.applications.conftest import PDF
+from tests.fixtures import PDF
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -16,8 +16,8 @@ from guichet.common import periodic
 from guichet.files.services import commit
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
-from tests.applications.conftest import PDF
 from tests.conftest import make_staff
+from tests.fixtures import PDF
 
 pytestmark = pytest.mark.django_db
 

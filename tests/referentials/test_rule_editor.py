@@ -442,7 +442,7 @@ def submitted_application(dmn, django_capture_on_commit_callbacks):
         save_product,
         submit,
     )
-    from tests.applications.conftest import (
+    from tests.fixtures import (
         DMN_ANSWERS,
         DMN_PROFILES,
         complete_dmn_form,

@@ -6,58 +6,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='raison sociale')),
-                ('siren', models.CharField(blank=True, max_length=9, null=True, unique=True, verbose_name='SIREN')),
-                ('vat_number', models.CharField(blank=True, max_length=20, null=True, unique=True, verbose_name='numéro de TVA intracommunautaire')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créée le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="raison sociale")),
+                (
+                    "siren",
+                    models.CharField(
+                        blank=True, max_length=9, null=True, unique=True, verbose_name="SIREN"
+                    ),
+                ),
+                (
+                    "vat_number",
+                    models.CharField(
+                        blank=True,
+                        max_length=20,
+                        null=True,
+                        unique=True,
+                        verbose_name="numéro de TVA intracommunautaire",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créée le")),
             ],
             options={
-                'verbose_name': 'organisation',
-                'constraints': [models.CheckConstraint(condition=models.Q(('siren__isnull', False), ('vat_number__isnull', False), _connector='OR'), name='organisation_has_an_identifier', violation_error_message='Une organisation a un SIREN ou un numéro de TVA.')],
+                "verbose_name": "organisation",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("siren__isnull", False), ("vat_number__isnull", False), _connector="OR"
+                        ),
+                        name="organisation_has_an_identifier",
+                        violation_error_message="Une organisation a un SIREN ou un numéro de TVA.",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='accounts.organisation', verbose_name='organisation'),
+            model_name="user",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="members",
+                to="accounts.organisation",
+                verbose_name="organisation",
+            ),
         ),
         migrations.CreateModel(
-            name='RegistrationRequest',
+            name="RegistrationRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('approved', 'Validée'), ('rejected', 'Refusée')], default='pending', max_length=16, verbose_name='état')),
-                ('company_name', models.CharField(max_length=255, verbose_name='raison sociale')),
-                ('company_id_kind', models.CharField(choices=[('siren', 'SIREN'), ('siret', 'SIRET'), ('vat', 'TVA intracommunautaire')], max_length=8, verbose_name="type d'identifiant")),
-                ('company_id', models.CharField(max_length=20, verbose_name="identifiant de l'entreprise")),
-                ('siren', models.CharField(blank=True, db_index=True, max_length=9, verbose_name='SIREN')),
-                ('responsible_first_name', models.CharField(max_length=150, verbose_name='prénom du responsable')),
-                ('responsible_last_name', models.CharField(max_length=150, verbose_name='nom du responsable')),
-                ('responsible_email', models.EmailField(max_length=254, verbose_name='courriel du responsable')),
-                ('responsible_phone', models.CharField(max_length=20, verbose_name='téléphone du responsable')),
-                ('legal_rep_first_name', models.CharField(max_length=150, verbose_name='prénom du mandataire social')),
-                ('legal_rep_last_name', models.CharField(max_length=150, verbose_name='nom du mandataire social')),
-                ('legal_rep_email', models.EmailField(max_length=254, verbose_name='courriel du mandataire social')),
-                ('legal_rep_phone', models.CharField(max_length=20, verbose_name='téléphone du mandataire social')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='reçue le')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('rejection_reason', models.TextField(blank=True, verbose_name='motif du refus')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("approved", "Validée"),
+                            ("rejected", "Refusée"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="état",
+                    ),
+                ),
+                ("company_name", models.CharField(max_length=255, verbose_name="raison sociale")),
+                (
+                    "company_id_kind",
+                    models.CharField(
+                        choices=[
+                            ("siren", "SIREN"),
+                            ("siret", "SIRET"),
+                            ("vat", "TVA intracommunautaire"),
+                        ],
+                        max_length=8,
+                        verbose_name="type d'identifiant",
+                    ),
+                ),
+                (
+                    "company_id",
+                    models.CharField(max_length=20, verbose_name="identifiant de l'entreprise"),
+                ),
+                (
+                    "siren",
+                    models.CharField(blank=True, db_index=True, max_length=9, verbose_name="SIREN"),
+                ),
+                (
+                    "responsible_first_name",
+                    models.CharField(max_length=150, verbose_name="prénom du responsable"),
+                ),
+                (
+                    "responsible_last_name",
+                    models.CharField(max_length=150, verbose_name="nom du responsable"),
+                ),
+                (
+                    "responsible_email",
+                    models.EmailField(max_length=254, verbose_name="courriel du responsable"),
+                ),
+                (
+                    "responsible_phone",
+                    models.CharField(max_length=20, verbose_name="téléphone du responsable"),
+                ),
+                (
+                    "legal_rep_first_name",
+                    models.CharField(max_length=150, verbose_name="prénom du mandataire social"),
+                ),
+                (
+                    "legal_rep_last_name",
+                    models.CharField(max_length=150, verbose_name="nom du mandataire social"),
+                ),
+                (
+                    "legal_rep_email",
+                    models.EmailField(max_length=254, verbose_name="courriel du mandataire social"),
+                ),
+                (
+                    "legal_rep_phone",
+                    models.CharField(max_length=20, verbose_name="téléphone du mandataire social"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="reçue le")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                ("rejection_reason", models.TextField(blank=True, verbose_name="motif du refus")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'demande de compte entreprise',
-                'ordering': ['created_at'],
-                'indexes': [models.Index(fields=['status', 'created_at'], name='accounts_re_status_58f650_idx')],
+                "verbose_name": "demande de compte entreprise",
+                "ordering": ["created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "created_at"], name="accounts_re_status_58f650_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -7,38 +7,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_organisation_user_organisation_registrationrequest'),
+        ("accounts", "0002_organisation_user_organisation_registrationrequest"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TermsOfUse',
+            name="TermsOfUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=20, unique=True, verbose_name='version')),
-                ('text', models.TextField(verbose_name='texte')),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='publiée le')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=20, unique=True, verbose_name="version")),
+                ("text", models.TextField(verbose_name="texte")),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="publiée le"
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'version des CGU',
-                'verbose_name_plural': 'versions des CGU',
-                'ordering': ['-published_at', '-id'],
+                "verbose_name": "version des CGU",
+                "verbose_name_plural": "versions des CGU",
+                "ordering": ["-published_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TermsAcceptance',
+            name="TermsAcceptance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('accepted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='acceptée le')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms_acceptances', to=settings.AUTH_USER_MODEL)),
-                ('terms', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acceptances', to='accounts.termsofuse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "accepted_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="acceptée le"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="terms_acceptances",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "terms",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acceptances",
+                        to="accounts.termsofuse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'acceptation des CGU',
-                'constraints': [models.UniqueConstraint(fields=('user', 'terms'), name='terms_accepted_once')],
+                "verbose_name": "acceptation des CGU",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "terms"), name="terms_accepted_once")
+                ],
             },
         ),
     ]

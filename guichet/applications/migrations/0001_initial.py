@@ -6,77 +6,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_terms_of_use'),
-        ('referentials', '0001_initial'),
+        ("accounts", "0003_terms_of_use"),
+        ("referentials", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='nom commercial')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="nom commercial")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'produit',
-                'ordering': ['name', 'id'],
+                "verbose_name": "produit",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=32, unique=True, verbose_name='référence')),
-                ('product_version', models.CharField(max_length=64, verbose_name='version certifiée')),
-                ('status', models.CharField(choices=[('draft', 'Brouillon'), ('submitted', "Recevabilité en cours d'examen"), ('to_fix', 'Éléments à corriger'), ('admissible', 'Recevable'), ('not_admissible', 'Non recevable')], default='draft', max_length=32, verbose_name='état')),
-                ('form', models.JSONField(blank=True, default=dict, verbose_name='formulaire de recevabilité')),
-                ('answers', models.JSONField(blank=True, default=dict, verbose_name='réponses au questionnaire')),
-                ('profiles', models.JSONField(blank=True, default=list, verbose_name='profils')),
-                ('is_group', models.BooleanField(default=False, verbose_name='groupement sans personnalité morale')),
-                ('group_members', models.JSONField(blank=True, default=list, verbose_name='membres du groupement')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créée le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifiée le')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='soumise le')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='accounts.organisation')),
-                ('pathology', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='referentials.pathology')),
-                ('pathway', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='referentials.pathway')),
-                ('referential_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='referentials.referentialversion')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='applications.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(max_length=32, unique=True, verbose_name="référence"),
+                ),
+                (
+                    "product_version",
+                    models.CharField(max_length=64, verbose_name="version certifiée"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Brouillon"),
+                            ("submitted", "Recevabilité en cours d'examen"),
+                            ("to_fix", "Éléments à corriger"),
+                            ("admissible", "Recevable"),
+                            ("not_admissible", "Non recevable"),
+                        ],
+                        default="draft",
+                        max_length=32,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "form",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="formulaire de recevabilité"
+                    ),
+                ),
+                (
+                    "answers",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="réponses au questionnaire"
+                    ),
+                ),
+                ("profiles", models.JSONField(blank=True, default=list, verbose_name="profils")),
+                (
+                    "is_group",
+                    models.BooleanField(
+                        default=False, verbose_name="groupement sans personnalité morale"
+                    ),
+                ),
+                (
+                    "group_members",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="membres du groupement"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créée le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifiée le")),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="soumise le"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "pathology",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="referentials.pathology",
+                    ),
+                ),
+                (
+                    "pathway",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="referentials.pathway",
+                    ),
+                ),
+                (
+                    "referential_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="referentials.referentialversion",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="applications.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'candidature',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "candidature",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProductModule',
+            name="ProductModule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='nom du module')),
-                ('version', models.CharField(max_length=64, verbose_name='version')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='modules', to='applications.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="nom du module")),
+                ("version", models.CharField(max_length=64, verbose_name="version")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="modules",
+                        to="applications.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'module',
-                'ordering': ['position', 'id'],
+                "verbose_name": "module",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='product_name_unique'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "name"), name="product_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='application',
-            constraint=models.UniqueConstraint(fields=('product', 'product_version', 'referential_version'), name='one_application_per_product_version'),
+            model_name="application",
+            constraint=models.UniqueConstraint(
+                fields=("product", "product_version", "referential_version"),
+                name="one_application_per_product_version",
+            ),
         ),
     ]

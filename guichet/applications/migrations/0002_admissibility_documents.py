@@ -5,26 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0001_initial'),
-        ('files', '0001_initial'),
+        ("applications", "0001_initial"),
+        ("files", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AdmissibilityDocument',
+            name="AdmissibilityDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=64, verbose_name='document')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='déposé le')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='retiré le')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='applications.application')),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.CharField(max_length=64, verbose_name="document")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="déposé le")),
+                (
+                    "withdrawn_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="retiré le"),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="applications.application",
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.storedfile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document de recevabilité',
-                'ordering': ['item', 'created_at'],
+                "verbose_name": "document de recevabilité",
+                "ordering": ["item", "created_at"],
             },
         ),
     ]

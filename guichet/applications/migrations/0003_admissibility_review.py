@@ -6,43 +6,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0002_admissibility_documents'),
+        ("applications", "0002_admissibility_documents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='decided_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='recevabilité décidée le'),
+            model_name="application",
+            name="decided_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="recevabilité décidée le"
+            ),
         ),
         migrations.AddField(
-            model_name='application',
-            name='decision_reasons',
-            field=models.TextField(blank=True, verbose_name='motifs'),
+            model_name="application",
+            name="decision_reasons",
+            field=models.TextField(blank=True, verbose_name="motifs"),
         ),
         migrations.AddField(
-            model_name='application',
-            name='review_round',
+            model_name="application",
+            name="review_round",
             field=models.PositiveIntegerField(default=0, verbose_name="tour d'examen"),
         ),
         migrations.CreateModel(
-            name='AdmissibilityVerdict',
+            name="AdmissibilityVerdict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=96, verbose_name='élément')),
-                ('verdict', models.CharField(choices=[('conforme', 'Conforme'), ('to_fix', 'À redéposer / à préciser')], max_length=16, verbose_name='avis')),
-                ('comment', models.TextField(blank=True, verbose_name='commentaire')),
-                ('round', models.PositiveIntegerField(default=1, verbose_name="tour d'examen")),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='le')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='verdicts', to='applications.application')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.CharField(max_length=96, verbose_name="élément")),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("conforme", "Conforme"), ("to_fix", "À redéposer / à préciser")],
+                        max_length=16,
+                        verbose_name="avis",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="commentaire")),
+                ("round", models.PositiveIntegerField(default=1, verbose_name="tour d'examen")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="le")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="verdicts",
+                        to="applications.application",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'avis de recevabilité',
-                'ordering': ['application', 'item', 'at', 'id'],
+                "verbose_name": "avis de recevabilité",
+                "ordering": ["application", "item", "at", "id"],
             },
         ),
     ]

@@ -6,30 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0003_admissibility_review'),
-        ('files', '0001_initial'),
+        ("applications", "0003_admissibility_review"),
+        ("files", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Convention',
+            name="Convention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='numéro')),
-                ('signer_name', models.CharField(blank=True, max_length=255, verbose_name='signataire')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signée le')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='envoyée le')),
-                ('term_years', models.PositiveSmallIntegerField(default=5, verbose_name='durée (ans)')),
-                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='convention', to='applications.application')),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile')),
-                ('signed', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile')),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="numéro")),
+                (
+                    "signer_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="signataire"),
+                ),
+                (
+                    "signed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="signée le"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="envoyée le")),
+                (
+                    "term_years",
+                    models.PositiveSmallIntegerField(default=5, verbose_name="durée (ans)"),
+                ),
+                (
+                    "application",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="convention",
+                        to="applications.application",
+                    ),
+                ),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.storedfile",
+                    ),
+                ),
+                (
+                    "signed",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.storedfile",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'convention',
+                "verbose_name": "convention",
             },
         ),
     ]

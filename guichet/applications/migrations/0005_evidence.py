@@ -6,67 +6,176 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0004_convention'),
-        ('files', '0001_initial'),
-        ('referentials', '0002_proof_sensitive'),
+        ("applications", "0004_convention"),
+        ("files", "0001_initial"),
+        ("referentials", "0002_proof_sensitive"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='acknowledgment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile'),
+            model_name="application",
+            name="acknowledgment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="files.storedfile",
+            ),
         ),
         migrations.AddField(
-            model_name='application',
-            name='evidence_complete_at',
-            field=models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='dossier complet le'),
+            model_name="application",
+            name="evidence_complete_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, null=True, verbose_name="dossier complet le"
+            ),
         ),
         migrations.AddField(
-            model_name='application',
-            name='instructors',
-            field=models.ManyToManyField(blank=True, related_name='instructed_applications', to=settings.AUTH_USER_MODEL),
+            model_name="application",
+            name="instructors",
+            field=models.ManyToManyField(
+                blank=True, related_name="instructed_applications", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AlterField(
-            model_name='application',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Brouillon'), ('submitted', "Recevabilité en cours d'examen"), ('to_fix', 'Éléments à corriger'), ('admissible', 'Recevable'), ('not_admissible', 'Non recevable'), ('complete', "Dossier complet — en attente d'instruction")], default='draft', max_length=32, verbose_name='état'),
+            model_name="application",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Brouillon"),
+                    ("submitted", "Recevabilité en cours d'examen"),
+                    ("to_fix", "Éléments à corriger"),
+                    ("admissible", "Recevable"),
+                    ("not_admissible", "Non recevable"),
+                    ("complete", "Dossier complet — en attente d'instruction"),
+                ],
+                default="draft",
+                max_length=32,
+                verbose_name="état",
+            ),
         ),
         migrations.CreateModel(
-            name='EvidenceFile',
+            name="EvidenceFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='déposé le')),
-                ('replaced_at', models.DateTimeField(blank=True, null=True, verbose_name='remplacé le')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence_files', to='applications.application')),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile')),
-                ('proof', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='referentials.expectedproof')),
-                ('replaced_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='applications.evidencefile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="déposé le")),
+                (
+                    "replaced_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="remplacé le"),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence_files",
+                        to="applications.application",
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.storedfile",
+                    ),
+                ),
+                (
+                    "proof",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="referentials.expectedproof",
+                    ),
+                ),
+                (
+                    "replaced_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="applications.evidencefile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fichier de preuve',
-                'ordering': ['proof', 'created_at', 'id'],
-                'indexes': [models.Index(fields=['application', 'proof'], name='application_applica_321d60_idx')],
+                "verbose_name": "fichier de preuve",
+                "ordering": ["proof", "created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["application", "proof"], name="application_applica_321d60_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EvidenceSection',
+            name="EvidenceSection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('open', 'Dépôt en cours'), ('submitted', 'Soumise')], default='open', max_length=16, verbose_name='état')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='soumise le')),
-                ('returned_at', models.DateTimeField(blank=True, null=True, verbose_name='renvoyée le')),
-                ('return_comment', models.TextField(blank=True, verbose_name='motif du renvoi')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence_sections', to='applications.application')),
-                ('section', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='referentials.section')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "Dépôt en cours"), ("submitted", "Soumise")],
+                        default="open",
+                        max_length=16,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="soumise le"),
+                ),
+                (
+                    "returned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="renvoyée le"),
+                ),
+                ("return_comment", models.TextField(blank=True, verbose_name="motif du renvoi")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence_sections",
+                        to="applications.application",
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="referentials.section",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'section de preuves',
-                'constraints': [models.UniqueConstraint(fields=('application', 'section'), name='one_state_per_section')],
+                "verbose_name": "section de preuves",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("application", "section"), name="one_state_per_section"
+                    )
+                ],
             },
         ),
     ]

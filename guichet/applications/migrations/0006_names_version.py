@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0005_evidence'),
+        ("applications", "0005_evidence"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='admissibilitydocument',
-            name='names_version',
-            field=models.CharField(blank=True, help_text='La version du produit que le document décrit (R-APP-4).', max_length=64, verbose_name='version du produit décrite'),
+            model_name="admissibilitydocument",
+            name="names_version",
+            field=models.CharField(
+                blank=True,
+                help_text="La version du produit que le document décrit (R-APP-4).",
+                max_length=64,
+                verbose_name="version du produit décrite",
+            ),
         ),
         migrations.AddField(
-            model_name='evidencefile',
-            name='names_version',
-            field=models.CharField(blank=True, help_text='La version du produit que la preuve décrit (R-APP-4).', max_length=64, verbose_name='version du produit décrite'),
+            model_name="evidencefile",
+            name="names_version",
+            field=models.CharField(
+                blank=True,
+                help_text="La version du produit que la preuve décrit (R-APP-4).",
+                max_length=64,
+                verbose_name="version du produit décrite",
+            ),
         ),
     ]

@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0006_names_version'),
-        ('files', '0001_initial'),
+        ("applications", "0006_names_version"),
+        ("files", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='convention',
-            name='signature_method',
-            field=models.CharField(blank=True, max_length=64, verbose_name='confirmée par'),
+            model_name="convention",
+            name="signature_method",
+            field=models.CharField(blank=True, max_length=64, verbose_name="confirmée par"),
         ),
         migrations.AlterField(
-            model_name='convention',
-            name='draft',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile'),
+            model_name="convention",
+            name="draft",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="files.storedfile",
+            ),
         ),
     ]

@@ -11,7 +11,9 @@ def drop_cache_table(apps, schema_editor):
 
     for cache in settings.CACHES.values():
         if cache["BACKEND"].endswith("DatabaseCache"):
-            schema_editor.execute(f"DROP TABLE IF EXISTS {schema_editor.quote_name(cache['LOCATION'])}")
+            schema_editor.execute(
+                f"DROP TABLE IF EXISTS {schema_editor.quote_name(cache['LOCATION'])}"
+            )
 
 
 class Migration(migrations.Migration):

@@ -4,23 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('common', '0001_cache_table'),
+        ("common", "0001_cache_table"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PeriodicRun',
+            name="PeriodicRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='tâche')),
-                ('last_enqueued_at', models.DateTimeField(blank=True, null=True, verbose_name='dernier lancement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="tâche")),
+                (
+                    "last_enqueued_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="dernier lancement"),
+                ),
             ],
             options={
-                'verbose_name': 'tâche périodique',
+                "verbose_name": "tâche périodique",
             },
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,23 +15,39 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='StoredFile',
+            name="StoredFile",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('path', models.CharField(max_length=255, unique=True, verbose_name='emplacement')),
-                ('original_name', models.CharField(max_length=255, verbose_name="nom d'origine")),
-                ('size', models.BigIntegerField(verbose_name='taille (octets)')),
-                ('sha256', models.CharField(max_length=64, verbose_name='empreinte SHA-256')),
-                ('content_type', models.CharField(max_length=128, verbose_name='type')),
-                ('encrypted', models.BooleanField(default=False, verbose_name='chiffré')),
-                ('wrapped_key', models.TextField(blank=True, verbose_name='clé chiffrée')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='déposé le')),
-                ('produced_on', models.DateField(blank=True, null=True, verbose_name='date de production')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='déposé par')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("path", models.CharField(max_length=255, unique=True, verbose_name="emplacement")),
+                ("original_name", models.CharField(max_length=255, verbose_name="nom d'origine")),
+                ("size", models.BigIntegerField(verbose_name="taille (octets)")),
+                ("sha256", models.CharField(max_length=64, verbose_name="empreinte SHA-256")),
+                ("content_type", models.CharField(max_length=128, verbose_name="type")),
+                ("encrypted", models.BooleanField(default=False, verbose_name="chiffré")),
+                ("wrapped_key", models.TextField(blank=True, verbose_name="clé chiffrée")),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True, verbose_name="déposé le")),
+                (
+                    "produced_on",
+                    models.DateField(blank=True, null=True, verbose_name="date de production"),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="déposé par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fichier déposé',
-                'verbose_name_plural': 'fichiers déposés',
+                "verbose_name": "fichier déposé",
+                "verbose_name_plural": "fichiers déposés",
             },
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,28 +14,59 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(verbose_name='horodatage')),
-                ('actor_email', models.CharField(blank=True, max_length=254, verbose_name="adresse de l'auteur")),
-                ('actor_role', models.CharField(blank=True, max_length=32, verbose_name='rôle')),
-                ('organisation', models.CharField(blank=True, max_length=64, verbose_name='organisation')),
-                ('action', models.CharField(max_length=64, verbose_name='action')),
-                ('object_type', models.CharField(max_length=64, verbose_name="type d'objet")),
-                ('object_id', models.CharField(max_length=64, verbose_name='objet')),
-                ('application_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='candidature')),
-                ('before', models.JSONField(blank=True, null=True, verbose_name='avant')),
-                ('after', models.JSONField(blank=True, null=True, verbose_name='après')),
-                ('request_id', models.CharField(blank=True, max_length=64, verbose_name='requête')),
-                ('previous_hash', models.CharField(max_length=64, verbose_name='empreinte précédente')),
-                ('hash', models.CharField(max_length=64, unique=True, verbose_name='empreinte')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="horodatage")),
+                (
+                    "actor_email",
+                    models.CharField(
+                        blank=True, max_length=254, verbose_name="adresse de l'auteur"
+                    ),
+                ),
+                ("actor_role", models.CharField(blank=True, max_length=32, verbose_name="rôle")),
+                (
+                    "organisation",
+                    models.CharField(blank=True, max_length=64, verbose_name="organisation"),
+                ),
+                ("action", models.CharField(max_length=64, verbose_name="action")),
+                ("object_type", models.CharField(max_length=64, verbose_name="type d'objet")),
+                ("object_id", models.CharField(max_length=64, verbose_name="objet")),
+                (
+                    "application_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="candidature"
+                    ),
+                ),
+                ("before", models.JSONField(blank=True, null=True, verbose_name="avant")),
+                ("after", models.JSONField(blank=True, null=True, verbose_name="après")),
+                ("request_id", models.CharField(blank=True, max_length=64, verbose_name="requête")),
+                (
+                    "previous_hash",
+                    models.CharField(max_length=64, verbose_name="empreinte précédente"),
+                ),
+                ("hash", models.CharField(max_length=64, unique=True, verbose_name="empreinte")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="auteur",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'entrée du journal',
-                'verbose_name_plural': 'entrées du journal',
-                'ordering': ['id'],
+                "verbose_name": "entrée du journal",
+                "verbose_name_plural": "entrées du journal",
+                "ordering": ["id"],
             },
         ),
     ]

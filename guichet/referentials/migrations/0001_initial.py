@@ -5,247 +5,493 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Referential',
+            name="Referential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=16, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='nom')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=16, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=255, verbose_name="nom")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
             ],
             options={
-                'verbose_name': 'référentiel',
-                'ordering': ['code'],
+                "verbose_name": "référentiel",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Pathway',
+            name="Pathway",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='code')),
-                ('label', models.CharField(max_length=255, verbose_name='libellé')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_open', models.BooleanField(default=True, verbose_name='ouverte')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('referential', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pathways', to='referentials.referential')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="code")),
+                ("label", models.CharField(max_length=255, verbose_name="libellé")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("is_open", models.BooleanField(default=True, verbose_name="ouverte")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "referential",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pathways",
+                        to="referentials.referential",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['referential', 'position'],
+                "ordering": ["referential", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ReferentialVersion',
+            name="ReferentialVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=32, verbose_name='version')),
-                ('state', models.CharField(choices=[('draft', 'Brouillon'), ('published', 'Publiée'), ('retired', 'Retirée')], default='draft', max_length=16, verbose_name='état')),
-                ('entry_into_force', models.DateField(blank=True, null=True, verbose_name="date d'entrée en vigueur")),
-                ('source', models.CharField(blank=True, max_length=255, verbose_name='source')),
-                ('imported_at', models.DateTimeField(auto_now_add=True, verbose_name='importée le')),
-                ('referential', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='referentials.referential')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=32, verbose_name="version")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Brouillon"),
+                            ("published", "Publiée"),
+                            ("retired", "Retirée"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "entry_into_force",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="date d'entrée en vigueur"
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=255, verbose_name="source")),
+                (
+                    "imported_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="importée le"),
+                ),
+                (
+                    "referential",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="referentials.referential",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'version de référentiel',
-                'ordering': ['referential__code', '-imported_at'],
+                "verbose_name": "version de référentiel",
+                "ordering": ["referential__code", "-imported_at"],
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, verbose_name='clé')),
-                ('type', models.CharField(choices=[('boolean', 'Oui / non'), ('choice', 'Choix')], max_length=16, verbose_name='type')),
-                ('label', models.CharField(max_length=500, verbose_name='question')),
-                ('help_text', models.TextField(blank=True, verbose_name='aide')),
-                ('choices', models.JSONField(blank=True, default=list, verbose_name='choix')),
-                ('asked_when', models.JSONField(blank=True, null=True, verbose_name='posée si')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, verbose_name="clé")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[("boolean", "Oui / non"), ("choice", "Choix")],
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                ("label", models.CharField(max_length=500, verbose_name="question")),
+                ("help_text", models.TextField(blank=True, verbose_name="aide")),
+                ("choices", models.JSONField(blank=True, default=list, verbose_name="choix")),
+                ("asked_when", models.JSONField(blank=True, null=True, verbose_name="posée si")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position'],
+                "ordering": ["version", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ProfileRule',
+            name="ProfileRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, verbose_name='identifiant')),
-                ('kind', models.CharField(choices=[('always', 'Toujours sélectionné'), ('mandatory_when', 'Obligatoire selon une réponse'), ('requires', 'Un profil en exige un autre'), ('at_least_one_of', 'Au moins un profil parmi'), ('exactly_one_of', 'Exactement un profil parmi'), ('optional', 'Optionnel'), ('warning', "Avertissement à l'agence")], max_length=32, verbose_name='type')),
-                ('condition', models.JSONField(blank=True, null=True, verbose_name='condition')),
-                ('profiles', models.JSONField(default=list, verbose_name='profils')),
-                ('message', models.TextField(verbose_name='message')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='profile_rules', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, verbose_name="identifiant")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("always", "Toujours sélectionné"),
+                            ("mandatory_when", "Obligatoire selon une réponse"),
+                            ("requires", "Un profil en exige un autre"),
+                            ("at_least_one_of", "Au moins un profil parmi"),
+                            ("exactly_one_of", "Exactement un profil parmi"),
+                            ("optional", "Optionnel"),
+                            ("warning", "Avertissement à l'agence"),
+                        ],
+                        max_length=32,
+                        verbose_name="type",
+                    ),
+                ),
+                ("condition", models.JSONField(blank=True, null=True, verbose_name="condition")),
+                ("profiles", models.JSONField(default=list, verbose_name="profils")),
+                ("message", models.TextField(verbose_name="message")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile_rules",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position'],
+                "ordering": ["version", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, verbose_name='code')),
-                ('label', models.CharField(max_length=255, verbose_name='libellé')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='profiles', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, verbose_name="code")),
+                ("label", models.CharField(max_length=255, verbose_name="libellé")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profiles",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position'],
+                "ordering": ["version", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Requirement',
+            name="Requirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='identifiant')),
-                ('statement', models.TextField(verbose_name='énoncé')),
-                ('nature', models.CharField(choices=[('DOIT', 'DOIT (exigence)'), ('DEVRAIT', 'DEVRAIT (préconisation)')], max_length=8, verbose_name='nature')),
-                ('bloc', models.CharField(blank=True, max_length=255, verbose_name='bloc')),
-                ('function', models.CharField(blank=True, max_length=255, verbose_name='fonction')),
-                ('is_example', models.BooleanField(default=False, help_text="Énoncé d'exemple, à remplacer par l'import officiel de l'agence.", verbose_name='exemple à remplacer')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('profiles', models.ManyToManyField(related_name='requirements', to='referentials.profile')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="identifiant")),
+                ("statement", models.TextField(verbose_name="énoncé")),
+                (
+                    "nature",
+                    models.CharField(
+                        choices=[
+                            ("DOIT", "DOIT (exigence)"),
+                            ("DEVRAIT", "DEVRAIT (préconisation)"),
+                        ],
+                        max_length=8,
+                        verbose_name="nature",
+                    ),
+                ),
+                ("bloc", models.CharField(blank=True, max_length=255, verbose_name="bloc")),
+                ("function", models.CharField(blank=True, max_length=255, verbose_name="fonction")),
+                (
+                    "is_example",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Énoncé d'exemple, à remplacer par l'import officiel de l'agence.",
+                        verbose_name="exemple à remplacer",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "profiles",
+                    models.ManyToManyField(related_name="requirements", to="referentials.profile"),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position'],
+                "ordering": ["version", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Scenario',
+            name="Scenario",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='numéro')),
-                ('text', models.TextField(verbose_name='scénario de conformité')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('requirement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scenarios', to='referentials.requirement')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="numéro")),
+                ("text", models.TextField(verbose_name="scénario de conformité")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "requirement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scenarios",
+                        to="referentials.requirement",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['requirement', 'position'],
+                "ordering": ["requirement", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ExpectedProof',
+            name="ExpectedProof",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(verbose_name='numéro de preuve')),
-                ('description', models.TextField(verbose_name='description')),
-                ('scenario', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proofs', to='referentials.scenario')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(verbose_name="numéro de preuve")),
+                ("description", models.TextField(verbose_name="description")),
+                (
+                    "scenario",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proofs",
+                        to="referentials.scenario",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scenario', 'position'],
+                "ordering": ["scenario", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='code')),
-                ('label', models.CharField(max_length=255, verbose_name='libellé')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="code")),
+                ("label", models.CharField(max_length=255, verbose_name="libellé")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position'],
+                "ordering": ["version", "position"],
             },
         ),
         migrations.AddField(
-            model_name='requirement',
-            name='section',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='referentials.section'),
+            model_name="requirement",
+            name="section",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="requirements",
+                to="referentials.section",
+            ),
         ),
         migrations.CreateModel(
-            name='TechnicalSpecification',
+            name="TechnicalSpecification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='identifiant')),
-                ('title', models.CharField(max_length=500, verbose_name='titre')),
-                ('spec_version', models.CharField(blank=True, max_length=128, verbose_name='version')),
-                ('link', models.URLField(blank=True, max_length=500, verbose_name='lien')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='specifications', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="identifiant")),
+                ("title", models.CharField(max_length=500, verbose_name="titre")),
+                (
+                    "spec_version",
+                    models.CharField(blank=True, max_length=128, verbose_name="version"),
+                ),
+                ("link", models.URLField(blank=True, max_length=500, verbose_name="lien")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="specifications",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position'],
+                "ordering": ["version", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Pathology',
+            name="Pathology",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='code')),
-                ('label', models.CharField(max_length=255, verbose_name='libellé')),
-                ('specification_code', models.CharField(max_length=32, verbose_name='spécification technique')),
-                ('is_available', models.BooleanField(default=True, verbose_name='disponible')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='ordre')),
-                ('pathway', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pathologies', to='referentials.pathway')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="code")),
+                ("label", models.CharField(max_length=255, verbose_name="libellé")),
+                (
+                    "specification_code",
+                    models.CharField(max_length=32, verbose_name="spécification technique"),
+                ),
+                ("is_available", models.BooleanField(default=True, verbose_name="disponible")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "pathway",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pathologies",
+                        to="referentials.pathway",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pathway', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('pathway', 'code'), name='unique_pathology_code')],
+                "ordering": ["pathway", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("pathway", "code"), name="unique_pathology_code"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='pathway',
-            constraint=models.UniqueConstraint(fields=('referential', 'code'), name='unique_pathway_code'),
+            model_name="pathway",
+            constraint=models.UniqueConstraint(
+                fields=("referential", "code"), name="unique_pathway_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referentialversion',
-            constraint=models.UniqueConstraint(fields=('referential', 'number'), name='unique_version_per_referential', violation_error_message='Cette version du référentiel existe déjà.'),
+            model_name="referentialversion",
+            constraint=models.UniqueConstraint(
+                fields=("referential", "number"),
+                name="unique_version_per_referential",
+                violation_error_message="Cette version du référentiel existe déjà.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.UniqueConstraint(fields=('version', 'key'), name='unique_question_key'),
+            model_name="question",
+            constraint=models.UniqueConstraint(
+                fields=("version", "key"), name="unique_question_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='profilerule',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='unique_rule_code'),
+            model_name="profilerule",
+            constraint=models.UniqueConstraint(fields=("version", "code"), name="unique_rule_code"),
         ),
         migrations.AddConstraint(
-            model_name='profile',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='unique_profile_code'),
+            model_name="profile",
+            constraint=models.UniqueConstraint(
+                fields=("version", "code"), name="unique_profile_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='profile',
-            constraint=models.UniqueConstraint(fields=('version', 'label'), name='unique_profile_label'),
+            model_name="profile",
+            constraint=models.UniqueConstraint(
+                fields=("version", "label"), name="unique_profile_label"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scenario',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='unique_scenario_code'),
+            model_name="scenario",
+            constraint=models.UniqueConstraint(
+                fields=("version", "code"), name="unique_scenario_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expectedproof',
-            constraint=models.UniqueConstraint(fields=('scenario', 'position'), name='unique_proof_position'),
+            model_name="expectedproof",
+            constraint=models.UniqueConstraint(
+                fields=("scenario", "position"), name="unique_proof_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expectedproof',
-            constraint=models.CheckConstraint(condition=models.Q(('position__gte', 1), ('position__lte', 3)), name='proof_position_1_to_3', violation_error_message='Un scénario compte de 1 à 3 preuves attendues.'),
+            model_name="expectedproof",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("position__gte", 1), ("position__lte", 3)),
+                name="proof_position_1_to_3",
+                violation_error_message="Un scénario compte de 1 à 3 preuves attendues.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='unique_section_code'),
+            model_name="section",
+            constraint=models.UniqueConstraint(
+                fields=("version", "code"), name="unique_section_code"
+            ),
         ),
         migrations.AddIndex(
-            model_name='requirement',
-            index=models.Index(fields=['version', 'position'], name='referential_version_1a1cf7_idx'),
+            model_name="requirement",
+            index=models.Index(
+                fields=["version", "position"], name="referential_version_1a1cf7_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requirement',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='unique_requirement_code'),
+            model_name="requirement",
+            constraint=models.UniqueConstraint(
+                fields=("version", "code"), name="unique_requirement_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='technicalspecification',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='unique_specification_code'),
+            model_name="technicalspecification",
+            constraint=models.UniqueConstraint(
+                fields=("version", "code"), name="unique_specification_code"
+            ),
         ),
     ]

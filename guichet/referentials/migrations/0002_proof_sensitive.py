@@ -11,16 +11,19 @@ def flag_penetration_tests(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referentials', '0001_initial'),
+        ("referentials", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='expectedproof',
-            name='sensitive',
-            field=models.BooleanField(default=False, help_text='Stockée chiffrée, lisible du seul candidat et des instructeurs (R-EVD-3).', verbose_name='sensible'),
+            model_name="expectedproof",
+            name="sensitive",
+            field=models.BooleanField(
+                default=False,
+                help_text="Stockée chiffrée, lisible du seul candidat et des instructeurs (R-EVD-3).",
+                verbose_name="sensible",
+            ),
         ),
         migrations.RunPython(flag_penetration_tests, migrations.RunPython.noop),
     ]

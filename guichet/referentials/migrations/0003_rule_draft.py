@@ -6,29 +6,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referentials', '0002_proof_sensitive'),
+        ("referentials", "0002_proof_sensitive"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RuleDraft',
+            name="RuleDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rules', models.JSONField(default=list, verbose_name='règles')),
-                ('questions', models.JSONField(default=list, verbose_name='questionnaire')),
-                ('base_fingerprint', models.CharField(max_length=64, verbose_name="empreinte des règles d'origine")),
-                ('revision', models.PositiveIntegerField(default=1, verbose_name='révision')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rule_draft', to='referentials.referentialversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rules", models.JSONField(default=list, verbose_name="règles")),
+                ("questions", models.JSONField(default=list, verbose_name="questionnaire")),
+                (
+                    "base_fingerprint",
+                    models.CharField(max_length=64, verbose_name="empreinte des règles d'origine"),
+                ),
+                ("revision", models.PositiveIntegerField(default=1, verbose_name="révision")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifié le")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rule_draft",
+                        to="referentials.referentialversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'brouillon de règles',
+                "verbose_name": "brouillon de règles",
             },
         ),
     ]

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referentials', '0003_rule_draft'),
+        ("referentials", "0003_rule_draft"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='requirement',
-            name='specification',
-            field=models.ForeignKey(blank=True, help_text="Exigence d'une spécification technique de ligne générique (HAS1…) : elle ne s'applique qu'aux candidatures qui visent la pathologie correspondante (R-REF-7).", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='referentials.technicalspecification', verbose_name='spécification technique'),
+            model_name="requirement",
+            name="specification",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Exigence d'une spécification technique de ligne générique (HAS1…) : elle ne s'applique qu'aux candidatures qui visent la pathologie correspondante (R-REF-7).",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="requirements",
+                to="referentials.technicalspecification",
+                verbose_name="spécification technique",
+            ),
         ),
     ]

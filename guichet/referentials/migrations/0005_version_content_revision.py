@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referentials', '0004_requirement_specification'),
+        ("referentials", "0004_requirement_specification"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='referentialversion',
-            name='content_revision',
-            field=models.UUIDField(default=uuid.uuid4, editable=False, verbose_name='révision du contenu'),
+            model_name="referentialversion",
+            name="content_revision",
+            field=models.UUIDField(
+                default=uuid.uuid4, editable=False, verbose_name="révision du contenu"
+            ),
         ),
     ]

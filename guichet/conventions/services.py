@@ -18,16 +18,19 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from guichet.accounts.models import User
-from guichet.applications.models import Application, Convention, Status
+from guichet.applications.models import Application
 from guichet.applications.notifications import notify_applicant
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
+from guichet.conventions.models import Convention
 from guichet.files.services import keep_generated
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.services import record
 from guichet.signing.pdf import sealed_upload
 
 TERM_YEARS = 5
+
+
 ARTICLES = [
     (
         "Article 1 — Objet",
@@ -179,7 +182,7 @@ def send_convention(application: Application, *, by) -> Convention:
     """Opens the convention and asks the task worker for its PDF; the applicant is told once
     it is ready. DMN: when the application becomes recevable; TLC: when every applicable
     section is conforme (R-CONV-2, called by the review)."""
-    from guichet.applications import tasks
+    from guichet.conventions import tasks
 
     existing = Convention.objects.filter(application=application).first()
     if existing:
@@ -268,7 +271,7 @@ def sign_convention(
 ) -> Convention:
     """The Responsable habilité confirms (password or TOTP code) and signs; the task worker
     then seals the signed PDF with the agency's certificate (R-CONV-3)."""
-    from guichet.applications import tasks
+    from guichet.conventions import tasks
 
     application = Application.objects.select_for_update().get(pk=application.pk)
     convention = Convention.objects.select_for_update().filter(application=application).first()
@@ -350,13 +353,3 @@ def seal_convention(convention_id: int) -> Convention:
             ),
         )
     return convention
-
-
-def evidence_open(application: Application) -> bool:
-    """R-CONV-1: no evidence on a DMN application before its convention is signed; TLC
-    evidence opens with admissibility."""
-    if application.status not in (Status.ADMISSIBLE,):
-        return False
-    if application.referential_version.referential.code == "DMN":
-        return Convention.objects.filter(application=application, signed_at__isnull=False).exists()
-    return True

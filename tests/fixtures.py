@@ -115,7 +115,7 @@ def admissible(application, profiles):
 
 @pytest.fixture
 def dmn_admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
-    from guichet.applications.conventions import send_convention
+    from guichet.conventions.services import send_convention
 
     application = admissible(dmn_application, ["general"])
     with django_capture_on_commit_callbacks(execute=True):  # the worker prepares the PDF

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core import mail
 
 from guichet.accounts.models import Role, User
-from guichet.applications.conventions import evidence_open, send_convention
-from guichet.applications.models import Convention, Status
+from guichet.applications.models import Status
+from guichet.conventions.models import Convention
+from guichet.conventions.services import send_convention
+from guichet.evidence.selectors import evidence_open
 from guichet.files.models import StoredFile
 from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
 
@@ -109,7 +111,7 @@ def test_r_conv_1_decision_admissible_sends_the_dmn_convention(
 ):
     from guichet.applications import review
     from guichet.applications.services import save_draft, submit
-    from tests.applications.conftest import (
+    from tests.fixtures import (
         DMN_ANSWERS,
         DMN_PROFILES,
         complete_dmn_form,
@@ -140,7 +142,7 @@ def test_r_conv_1_signing_on_the_page_needs_the_confirmation(
     client.force_login(applicant)
     page = client.get(reverse("applications:detail", args=[admissible.pk])).content.decode()
     assert "Signer la convention" in page
-    url = reverse("applications:convention-sign", args=[admissible.pk])
+    url = reverse("conventions:sign", args=[admissible.pk])
     client.post(url, {"password": PASSWORD})
     assert not Convention.objects.get(application=admissible).is_signed
     with django_capture_on_commit_callbacks(execute=True):  # the worker seals it
@@ -179,7 +181,7 @@ def test_r_conv_3_the_task_worker_seals_the_signed_convention_after_the_request(
     from django.urls import reverse
 
     client.force_login(applicant)
-    url = reverse("applications:convention-sign", args=[admissible.pk])
+    url = reverse("conventions:sign", args=[admissible.pk])
     with django_capture_on_commit_callbacks(execute=False) as pending:
         response = client.post(url, {"password": PASSWORD, "confirm": "on"}, follow=True)
     convention = Convention.objects.get(application=admissible)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guichet.accounts.demo import demo_totp_secret, ensure_demo_terms, ensure_demo_users
+from guichet.demo.accounts import demo_totp_secret, ensure_demo_terms, ensure_demo_users
 from guichet.referentials.services import load_catalogue
 
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Référentiel {version.label} chargé.")
         logins = ensure_demo_users()
         ensure_demo_terms()
-        from guichet.applications.demo import ensure_demo_applications
+        from guichet.demo.applications import ensure_demo_applications
 
         for line in ensure_demo_applications():
             self.stdout.write(f"Candidature de démonstration : {line}")

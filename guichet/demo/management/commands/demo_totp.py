@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guichet.accounts.demo import demo_totp_secret
+from guichet.demo.accounts import demo_totp_secret
 
 
 class Command(BaseCommand):

@@ -6,18 +6,19 @@ import io
 import pytest
 from django.urls import reverse
 
-from guichet.applications import evidence, review
-from guichet.applications.conventions import sign_convention
+from guichet.applications import review
 from guichet.applications.services import create_application, save_draft, save_product, submit
+from guichet.conventions.services import sign_convention
+from guichet.evidence import services as evidence
 from guichet.referentials.models import ExpectedProof
-from tests.applications.conftest import (
+from tests.conftest import PASSWORD, committed
+from tests.fixtures import (
     DMN_ANSWERS,
     DMN_PROFILES,
     PDF,
     complete_dmn_form,
     deposit_required_documents,
 )
-from tests.conftest import PASSWORD, committed
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_r_ref_7_evidence_page_shows_the_specification_section(
     client, applicant, diabetes_application
 ):
     client.force_login(applicant)
-    page = client.get(reverse("applications:evidence", args=[diabetes_application.pk]))
+    page = client.get(reverse("evidence:page", args=[diabetes_application.pk]))
     content = page.content.decode()
     assert "Spécifications techniques HAS — Diabète (HAS1)" in content
     assert "HAS2" not in content

@@ -1,109 +1,24 @@
-"""Evidence (R-EVD-1 … R-EVD-4): applicable sections → requirements → scenarios → expected
-proofs; files per proof with history; sections submitted on their own; the dossier complete
-when every proof is deposited and every section submitted, with a dated acknowledgment."""
+"""Writing the evidence (R-EVD-1 … R-EVD-4): files per proof with history, sections submitted on
+their own, the dossier complete when every proof is deposited and every section submitted."""
 
 from __future__ import annotations
 
-import io
 import uuid
-from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import cm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from guichet.accounts.models import User
-from guichet.applications.conventions import evidence_open
-from guichet.applications.models import (
-    Application,
-    EvidenceFile,
-    EvidenceSection,
-    SectionState,
-    Status,
-)
-from guichet.applications.notifications import notify_instructors, recipients
+from guichet.applications.models import Application, Status
+from guichet.applications.notifications import notify_instructors
 from guichet.applications.services import described_version, require_owner
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
-from guichet.files.services import commit, keep_generated, verified_chunks
+from guichet.evidence.models import EvidenceFile, EvidenceSection, SectionState
+from guichet.evidence.selectors import evidence_open, tree
+from guichet.files.services import commit
 from guichet.journal.services import record
 from guichet.referentials.models import ExpectedProof
-from guichet.referentials.selectors import SectionData, applicable_proof, applicable_requirements
-from guichet.signing.pdf import sealed_upload
-
-
-@dataclass
-class SectionTree:
-    section: SectionData
-    state: str = SectionState.OPEN
-    submitted_at: object = None
-    return_comment: str = ""
-    requirements: list = field(default_factory=list)
-    proofs_total: int = 0
-    proofs_done: int = 0
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.proofs_done / self.proofs_total) if self.proofs_total else 100
-
-    @property
-    def submitted(self) -> bool:
-        return self.state == SectionState.SUBMITTED
-
-
-def tree(application: Application) -> list[SectionTree]:
-    """The applicable evidence (R-REF-3, R-REF-7), with files and progress, in a constant
-    number of queries."""
-    requirements = applicable_requirements(
-        application.referential_version, application.profiles or [], application.pathology
-    )
-    files: dict[int, list[EvidenceFile]] = {}
-    for evidence in application.evidence_files.select_related("file", "file__uploaded_by").order_by(
-        "created_at", "id"
-    ):
-        files.setdefault(evidence.proof_id, []).append(evidence)
-    states = {s.section_id: s for s in application.evidence_sections.all()}
-    sections: dict[int, SectionTree] = {}
-    for requirement in requirements:
-        node = sections.get(requirement.section_id)
-        if node is None:
-            state = states.get(requirement.section_id)
-            node = sections[requirement.section_id] = SectionTree(
-                section=requirement.section,
-                state=state.state if state else SectionState.OPEN,
-                submitted_at=state.submitted_at if state else None,
-                return_comment=state.return_comment if state else "",
-            )
-        scenarios = []
-        for scenario in requirement.scenarios:
-            proofs = []
-            for proof in scenario.proofs:
-                history = files.get(proof.pk, [])
-                current = [f for f in history if f.replaced_at is None]
-                proofs.append({"proof": proof, "current": current, "history": history})
-                node.proofs_total += 1
-                node.proofs_done += bool(current)
-            scenarios.append({"scenario": scenario, "proofs": proofs})
-        node.requirements.append({"requirement": requirement, "scenarios": scenarios})
-    return sorted(sections.values(), key=lambda node: (node.section.position, node.section.code))
-
-
-def progress(sections: list[SectionTree]) -> dict:
-    total = sum(s.proofs_total for s in sections)
-    done = sum(s.proofs_done for s in sections)
-    return {
-        "proofs_total": total,
-        "proofs_done": done,
-        "percent": round(100 * done / total) if total else 100,
-        "sections_total": len(sections),
-        "sections_submitted": sum(1 for s in sections if s.submitted),
-    }
+from guichet.referentials.selectors import applicable_proof
 
 
 def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
@@ -350,7 +265,7 @@ def return_section(
 def _complete(application: Application, *, by, sections) -> None:
     """R-EVD-4, R-CLK-1: the dossier is complete and enters the review queue with that date;
     the task worker then issues the dated, sealed acknowledgment and emails it."""
-    from guichet.applications import tasks
+    from guichet.evidence import tasks
 
     now = timezone.now()
     before = application.status
@@ -372,105 +287,3 @@ def _complete(application: Application, *, by, sections) -> None:
         f"Le dossier de preuves est complet depuis le {timezone.localtime(now):%d/%m/%Y à %H:%M} : "
         "il entre dans la file d'instruction à cette date.",
     )
-
-
-def issue_acknowledgment(application_id: int, *, by_id: int):
-    """The task worker's part (R-EVD-4): the acknowledgment of receipt, dated with the moment
-    the dossier became complete, sealed by the agency and emailed; filed on behalf of the
-    person whose submission completed the dossier (`by_id`). Idempotent."""
-    application = Application.objects.select_related(
-        "organisation", "product", "referential_version__referential"
-    ).get(pk=application_id)
-    if application.acknowledgment_id or application.evidence_complete_at is None:
-        return application.acknowledgment
-    when = timezone.localtime(application.evidence_complete_at)
-    pdf = acknowledgment_pdf(application, when, tree(application))
-    upload = sealed_upload(
-        pdf,
-        f"accuse-de-reception-{application.reference}.pdf",
-        name="Agence du numérique en santé",
-        reason=f"Accusé de réception {application.reference}",
-    )
-    by = User.objects.get(pk=by_id)
-    with transaction.atomic():
-        locked, stored = keep_generated(
-            Application, application_id, "acknowledgment", upload, by=by
-        )
-        if stored is None:
-            return locked.acknowledgment
-        record(
-            action="evidence.acknowledgment",
-            obj=locked,
-            by=by,
-            application_id=locked.pk,
-            after={"complete_at": when.isoformat(), "sha256": stored.sha256},
-        )
-        to = recipients(application)
-        transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
-    return stored
-
-
-def _send_acknowledgment(application, stored, to) -> None:
-    message = EmailMessage(
-        f"Guichet — {application.reference} — accusé de réception du dossier complet",
-        f"Bonjour,\n\nLe dossier de preuves de la candidature {application.reference} "
-        f"({application.product.name} {application.product_version}) est complet depuis le "
-        f"{timezone.localtime(application.evidence_complete_at):%d/%m/%Y à %H:%M}. "
-        "L'accusé de réception est joint ; l'instruction commence à cette date.\n\n"
-        "Guichet — Agence du numérique en santé\n",
-        None,
-        to,
-    )
-    message.attach(stored.original_name, b"".join(verified_chunks(stored)), "application/pdf")
-    message.send()
-
-
-def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
-    styles = getSampleStyleSheet()
-    total = sum(s.proofs_total for s in sections)
-    deadline = (
-        "La décision intervient dans un délai de 60 jours calendaires à compter de cet accusé de réception."
-        if application.referential_version.referential.code == "DMN"
-        else "La décision intervient dans un délai de 6 mois à compter du dossier complet."
-    )
-    lines = [
-        Paragraph("Accusé de réception — dossier complet", styles["Title"]),
-        Paragraph(
-            escape(f"Candidature {application.reference} — {application.organisation.name}"),
-            styles["BodyText"],
-        ),
-        Paragraph(
-            escape(
-                f"Produit : {application.product.name}, version {application.product_version}. "
-                f"Référentiel : {application.referential_version.referential.name} {application.referential_version.label}."
-            ),
-            styles["BodyText"],
-        ),
-        Spacer(1, 10),
-        Paragraph(
-            escape(
-                f"L'Agence du numérique en santé accuse réception du dossier de preuves complet le "
-                f"{when:%d/%m/%Y à %H:%M} (heure de Paris) : {len(sections)} section(s) soumise(s), "
-                f"{total} preuve(s) attendue(s) déposée(s). {deadline}"
-            ),
-            styles["BodyText"],
-        ),
-        Spacer(1, 10),
-        Paragraph(escape(f"Document scellé par l'agence — {settings.SITE_URL}"), styles["Italic"]),
-    ]
-    buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, title="Accusé de réception"
-    ).build(lines)
-    buffer.seek(0)
-    return buffer
-
-
-def can_read_file(user, application: Application, stored) -> bool:
-    """R-EVD-3: a sensitive proof is readable by the applicant and the application's
-    instructors only (not by the committee, support or other instructors)."""
-    if not stored.encrypted:
-        return True
-    if not user.is_agency:
-        return user.organisation_id == application.organisation_id
-    return application.instructors.filter(pk=user.pk).exists()

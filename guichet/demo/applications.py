@@ -8,15 +8,8 @@ import io
 from django.db import transaction
 from reportlab.pdfgen import canvas
 
-from guichet.accounts.demo import demo_password
 from guichet.accounts.models import User
-from guichet.applications import evidence, review
-from guichet.applications.conventions import (
-    prepare_convention,
-    seal_convention,
-    sign_convention,
-)
-from guichet.applications.evidence import issue_acknowledgment
+from guichet.applications import review
 from guichet.applications.models import Product
 from guichet.applications.selectors import documents_payload
 from guichet.applications.services import (
@@ -26,6 +19,11 @@ from guichet.applications.services import (
     save_product,
     submit,
 )
+from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
+from guichet.demo.accounts import demo_password
+from guichet.evidence import services as evidence
+from guichet.evidence.acknowledgment import issue_acknowledgment
+from guichet.evidence.selectors import tree
 from guichet.files.uploads import upload_from_stream
 from guichet.referentials.selectors import get_version
 
@@ -103,8 +101,8 @@ def _review_all(application, instructor, *, flag: dict | None = None) -> None:
 def _deposit(application, by, *, sections: int | None = None, proofs: int | None = None) -> None:
     """Deposits every proof of the first `sections` sections (all when None) and submits them;
     `proofs` more proofs of the next section are deposited without submitting it."""
-    tree = evidence.tree(application)
-    chosen = tree if sections is None else tree[:sections]
+    nodes = tree(application)
+    chosen = nodes if sections is None else nodes[:sections]
     for node in chosen:
         for requirement in node.requirements:
             for scenario in requirement["scenarios"]:
@@ -119,8 +117,8 @@ def _deposit(application, by, *, sections: int | None = None, proofs: int | None
                         by=by, application=application, proof_id=proof.pk, upload=upload
                     )
         evidence.submit_section(by=by, application=application, section_code=node.section.code)
-    if proofs and sections is not None and len(tree) > sections:
-        node = tree[sections]
+    if proofs and sections is not None and len(nodes) > sections:
+        node = nodes[sections]
         flat = [
             item["proof"]
             for r in node.requirements

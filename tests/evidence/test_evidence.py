@@ -8,15 +8,17 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from guichet.applications import evidence
-from guichet.applications.conventions import sign_convention
-from guichet.applications.models import EvidenceFile, Status
+from guichet.applications.models import Status
+from guichet.conventions.services import sign_convention
+from guichet.evidence import services as evidence
+from guichet.evidence.models import EvidenceFile
+from guichet.evidence.selectors import tree as evidence_tree
 from guichet.files.models import StoredFile
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
 from guichet.referentials.models import ExpectedProof
-from tests.applications.conftest import PDF
 from tests.conftest import PASSWORD, make_staff
+from tests.fixtures import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +57,7 @@ def test_r_conv_1_no_evidence_before_the_dmn_convention_is_signed(
     from django.urls import reverse
 
     client.force_login(applicant)
-    page = client.get(reverse("applications:evidence", args=[dmn_admissible.pk])).content.decode()
+    page = client.get(reverse("evidence:page", args=[dmn_admissible.pk])).content.decode()
     assert "une fois la convention signée" in page
     sign_convention(by=applicant, application=dmn_admissible, password=PASSWORD)
     assert upload(api, dmn_admissible, proofs[0][1]["id"]).status_code == 201
@@ -210,9 +212,9 @@ def test_r_evd_1_evidence_page_uploads_encrypts_and_submits_a_section(
     from django.urls import reverse
 
     client.force_login(applicant)
-    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    page = client.get(reverse("evidence:page", args=[tlc_admissible.pk])).content.decode()
     assert "sensible — chiffrée" in page and "data-upload" in page
-    tree = evidence.tree(tlc_admissible)
+    tree = evidence_tree(tlc_admissible)
     node = next(
         n
         for n in tree
@@ -229,17 +231,15 @@ def test_r_evd_1_evidence_page_uploads_encrypts_and_submits_a_section(
                 handle = io.BytesIO(PDF)
                 handle.name = f"p{p['proof'].pk}.pdf"
                 response = client.post(
-                    reverse(
-                        "applications:evidence-upload", args=[tlc_admissible.pk, p["proof"].pk]
-                    ),
+                    reverse("evidence:upload", args=[tlc_admissible.pk, p["proof"].pk]),
                     {"file": handle, "produced_on": "2026-10-15"},
                     HTTP_X_REQUESTED_WITH="fetch",
                 )
                 assert response.status_code == 201, response.content
     encrypted = StoredFile.objects.filter(encrypted=True)
     assert encrypted.exists() and all(f.produced_on.isoformat() == "2026-10-15" for f in encrypted)
-    client.post(reverse("applications:section-submit", args=[tlc_admissible.pk, node.section.code]))
-    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    client.post(reverse("evidence:section-submit", args=[tlc_admissible.pk, node.section.code]))
+    page = client.get(reverse("evidence:page", args=[tlc_admissible.pk])).content.decode()
     assert "en lecture seule" in page
 
 
@@ -264,7 +264,7 @@ def test_r_evd_2_replacing_a_file_named_by_a_malformed_id_is_a_400_and_stores_no
     handle = io.BytesIO(PDF)
     handle.name = "v2.pdf"
     page = client.post(
-        reverse("applications:evidence-upload", args=[tlc_admissible.pk, proof_id]),
+        reverse("evidence:upload", args=[tlc_admissible.pk, proof_id]),
         {"file": handle, "replaces": "abc"},
         follow=True,
     )
@@ -297,7 +297,7 @@ def test_r_evd_3_zed_container_is_accepted_for_sensitive_proofs_only(
     from django.urls import reverse
 
     client.force_login(applicant)
-    page = client.get(reverse("applications:evidence", args=[tlc_admissible.pk])).content.decode()
+    page = client.get(reverse("evidence:page", args=[tlc_admissible.pk])).content.decode()
     note = (
         "Déposez ce rapport dans un conteneur ZED chiffré (.zed) ; il est de plus chiffré au "
         "repos sur la plateforme et lisible du seul candidat et des instructeurs de la candidature"

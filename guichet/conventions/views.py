@@ -1,0 +1,66 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from guichet.accounts.security import has_totp
+from guichet.applications import extensions
+from guichet.applications.selectors import get_application
+from guichet.common.access import applicant_required, login_required
+from guichet.common.errors import ApplicationError
+from guichet.conventions.models import Convention
+from guichet.conventions.selectors import convention_document
+from guichet.conventions.services import sign_convention
+from guichet.evidence.selectors import evidence_open
+from guichet.files.api import download_response
+
+
+@extensions.panel
+def convention_panel(request, application) -> dict | None:
+    """The convention's part of the application page: to read, to sign, signed."""
+    convention = Convention.objects.filter(application=application).first()
+    if convention is None:
+        return None
+    return {
+        "template": "conventions/panel.html",
+        "convention": convention,
+        "user_has_totp": has_totp(request.user),
+    }
+
+
+@login_required
+def convention_pdf(request, pk):
+    application = get_application(request.user, pk)
+    try:
+        return download_response(
+            convention_document(application), by=request.user, application=application
+        )
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+        return redirect(reverse("applications:detail", args=[pk]) + "#convention")
+
+
+@applicant_required
+@require_POST
+def convention_sign(request, pk):
+    application = get_application(request.user, pk)
+    if request.POST.get("confirm") != "on":
+        messages.error(request, "Cochez la case pour confirmer que vous signez la convention.")
+        return redirect(reverse("applications:detail", args=[pk]) + "#convention")
+    try:
+        convention = sign_convention(
+            by=request.user,
+            application=application,
+            password=request.POST.get("password", ""),
+            otp=request.POST.get("otp", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Convention {convention.number} signée. L'agence la scelle : le PDF signé vous est "
+            "envoyé par courriel dans quelques instants."
+            + (" Le dépôt des preuves est ouvert." if evidence_open(application) else ""),
+        )
+    return redirect(reverse("applications:detail", args=[pk]) + "#convention")

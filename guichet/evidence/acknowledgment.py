@@ -1,0 +1,116 @@
+"""The acknowledgment of receipt of the complete dossier (R-EVD-4): dated, sealed by the agency,
+emailed; issued by the task worker."""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from guichet.accounts.models import User
+from guichet.applications.models import Application
+from guichet.applications.notifications import recipients
+from guichet.evidence.selectors import tree
+from guichet.files.services import keep_generated, verified_chunks
+from guichet.journal.services import record
+from guichet.signing.pdf import sealed_upload
+
+
+def issue_acknowledgment(application_id: int, *, by_id: int):
+    """The task worker's part (R-EVD-4): the acknowledgment of receipt, dated with the moment
+    the dossier became complete, sealed by the agency and emailed; filed on behalf of the
+    person whose submission completed the dossier (`by_id`). Idempotent."""
+    application = Application.objects.select_related(
+        "organisation", "product", "referential_version__referential"
+    ).get(pk=application_id)
+    if application.acknowledgment_id or application.evidence_complete_at is None:
+        return application.acknowledgment
+    when = timezone.localtime(application.evidence_complete_at)
+    pdf = acknowledgment_pdf(application, when, tree(application))
+    upload = sealed_upload(
+        pdf,
+        f"accuse-de-reception-{application.reference}.pdf",
+        name="Agence du numérique en santé",
+        reason=f"Accusé de réception {application.reference}",
+    )
+    by = User.objects.get(pk=by_id)
+    with transaction.atomic():
+        locked, stored = keep_generated(
+            Application, application_id, "acknowledgment", upload, by=by
+        )
+        if stored is None:
+            return locked.acknowledgment
+        record(
+            action="evidence.acknowledgment",
+            obj=locked,
+            by=by,
+            application_id=locked.pk,
+            after={"complete_at": when.isoformat(), "sha256": stored.sha256},
+        )
+        to = recipients(application)
+        transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
+    return stored
+
+
+def _send_acknowledgment(application, stored, to) -> None:
+    message = EmailMessage(
+        f"Guichet — {application.reference} — accusé de réception du dossier complet",
+        f"Bonjour,\n\nLe dossier de preuves de la candidature {application.reference} "
+        f"({application.product.name} {application.product_version}) est complet depuis le "
+        f"{timezone.localtime(application.evidence_complete_at):%d/%m/%Y à %H:%M}. "
+        "L'accusé de réception est joint ; l'instruction commence à cette date.\n\n"
+        "Guichet — Agence du numérique en santé\n",
+        None,
+        to,
+    )
+    message.attach(stored.original_name, b"".join(verified_chunks(stored)), "application/pdf")
+    message.send()
+
+
+def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
+    styles = getSampleStyleSheet()
+    total = sum(s.proofs_total for s in sections)
+    deadline = (
+        "La décision intervient dans un délai de 60 jours calendaires à compter de cet accusé de réception."
+        if application.referential_version.referential.code == "DMN"
+        else "La décision intervient dans un délai de 6 mois à compter du dossier complet."
+    )
+    lines = [
+        Paragraph("Accusé de réception — dossier complet", styles["Title"]),
+        Paragraph(
+            escape(f"Candidature {application.reference} — {application.organisation.name}"),
+            styles["BodyText"],
+        ),
+        Paragraph(
+            escape(
+                f"Produit : {application.product.name}, version {application.product_version}. "
+                f"Référentiel : {application.referential_version.referential.name} {application.referential_version.label}."
+            ),
+            styles["BodyText"],
+        ),
+        Spacer(1, 10),
+        Paragraph(
+            escape(
+                f"L'Agence du numérique en santé accuse réception du dossier de preuves complet le "
+                f"{when:%d/%m/%Y à %H:%M} (heure de Paris) : {len(sections)} section(s) soumise(s), "
+                f"{total} preuve(s) attendue(s) déposée(s). {deadline}"
+            ),
+            styles["BodyText"],
+        ),
+        Spacer(1, 10),
+        Paragraph(escape(f"Document scellé par l'agence — {settings.SITE_URL}"), styles["Italic"]),
+    ]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, title="Accusé de réception"
+    ).build(lines)
+    buffer.seek(0)
+    return buffer

@@ -1,0 +1,72 @@
+from rest_framework import serializers
+
+from guichet.applications.serializers import StoredFileSerializer, UploadSerializer
+
+
+class EvidenceFileSerializer(StoredFileSerializer):
+    replaced_at = serializers.DateTimeField(allow_null=True, help_text="Remplacé le.")
+
+
+class ProofNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    description = serializers.CharField()
+    sensitive = serializers.BooleanField(help_text="Chiffrée au repos, lue de peu (R-EVD-3).")
+    files = EvidenceFileSerializer(many=True)
+    verdict = serializers.CharField(allow_null=True)
+
+
+class ScenarioNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    proofs = ProofNodeSerializer(many=True)
+
+
+class RequirementNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    statement = serializers.CharField()
+    scenarios = ScenarioNodeSerializer(many=True)
+
+
+class SectionProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class SectionNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    state = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    return_comment = serializers.CharField(allow_blank=True)
+    progress = SectionProgressSerializer()
+    requirements = RequirementNodeSerializer(many=True)
+
+
+class EvidenceProgressSerializer(serializers.Serializer):
+    proofs_total = serializers.IntegerField()
+    proofs_done = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    sections_total = serializers.IntegerField()
+    sections_submitted = serializers.IntegerField()
+
+
+class EvidenceSerializer(serializers.Serializer):
+    open = serializers.BooleanField(help_text="Le dépôt des preuves est ouvert.")
+    complete_at = serializers.DateTimeField(allow_null=True)
+    progress = EvidenceProgressSerializer()
+    sections = SectionNodeSerializer(many=True)
+
+
+class SectionSubmittedSerializer(serializers.Serializer):
+    section = serializers.CharField()
+    state = serializers.CharField()
+    application_status = serializers.CharField()
+    complete_at = serializers.DateTimeField(allow_null=True)
+
+
+class EvidenceUploadSerializer(UploadSerializer):
+    replaces = serializers.UUIDField(
+        required=False, help_text="Identifiant du fichier remplacé (gardé dans l'historique)."
+    )

@@ -1,0 +1,101 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from guichet.applications import extensions
+from guichet.applications.models import Status
+from guichet.applications.selectors import get_application
+from guichet.common.access import applicant_required, login_required
+from guichet.common.errors import ApplicationError
+from guichet.evidence import services
+from guichet.evidence.selectors import evidence_open, progress, tree
+from guichet.files.pages import upload_page
+from guichet.files.services import allowed_types_text, max_upload_text
+
+
+@extensions.panel
+def evidence_panel(request, application) -> dict | None:
+    """The way to the evidence, on the application page, once it can be deposited."""
+    if application.status not in (Status.ADMISSIBLE, Status.COMPLETE):
+        return None
+    return {"template": "evidence/panel.html"}
+
+
+@login_required
+def evidence_page(request, pk):
+    application = get_application(request.user, pk)
+    sections = tree(application)
+    is_open = evidence_open(application)
+    return render(
+        request,
+        "evidence/evidence.html",
+        {
+            "application": application,
+            "sections": sections,
+            "progress": progress(sections),
+            "open": is_open,
+            "can_upload": is_open and not request.user.is_agency,
+            "waiting_convention": application.status == Status.ADMISSIBLE
+            and not is_open
+            and application.referential_version.referential.code == "DMN",
+            "allowed_types": allowed_types_text(),
+            "max_upload": max_upload_text(),
+        },
+    )
+
+
+@csrf_exempt  # checked by _upload_page once access is granted, without reading the body
+@require_POST
+@applicant_required
+def evidence_upload(request, pk, proof):
+    application = get_application(request.user, pk)
+
+    def attach(uploads, produced_on):
+        return services.add_evidence_files(
+            by=request.user,
+            application=application,
+            proof_id=proof,
+            uploads=uploads,
+            produced_on=produced_on,
+            names_version=request.POST.get("names_version", ""),
+            replaces=request.POST.get("replaces") or None,
+        )
+
+    return upload_page(
+        request,
+        lambda: (
+            services.upload_target(
+                by=request.user, application=application, proof_id=proof
+            ).sensitive
+        ),
+        attach,
+        back=reverse("evidence:page", args=[pk]) + f"#proof-{proof}",
+    )
+
+
+@applicant_required
+@require_POST
+def section_submit(request, pk, section):
+    application = get_application(request.user, pk)
+    try:
+        services.submit_section(by=request.user, application=application, section_code=section)
+    except ApplicationError as exc:
+        missing = exc.extra.get("missing") or []
+        messages.error(
+            request, exc.message + (" Manquent : " + " ; ".join(missing[:10]) if missing else "")
+        )
+    else:
+        application.refresh_from_db()
+        if application.status == Status.COMPLETE:
+            messages.success(
+                request,
+                "Dernière section soumise : le dossier est complet. L'accusé de réception vous est "
+                "envoyé par courriel ; l'instruction commence.",
+            )
+        else:
+            messages.success(
+                request, "Section soumise : elle est en lecture seule jusqu'à un éventuel renvoi."
+            )
+    return redirect(reverse("evidence:page", args=[pk]) + f"#section-{section}")
