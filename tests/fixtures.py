@@ -102,30 +102,19 @@ def deposit_required_documents(application, by):
                 add_document(by=by, application=application, item=document["item"], upload=upload)
 
 
-def admissible(application, profiles):
-    """Older shortcut to an admissible application (kept for the evidence tests)."""
-    from guichet.applications.models import Application, Status
+@pytest.fixture
+def dmn_admissible(applicant, dmn_application, instructor):
+    """Recevable, its convention ready to sign (the task worker prepared it): general profile."""
+    from tests.workflow import walk
 
-    Application.objects.filter(pk=application.pk).update(
-        status=Status.ADMISSIBLE, profiles=profiles
-    )
-    application.refresh_from_db()
-    return application
+    return walk(dmn_application, "admissible", applicant=applicant, instructor=instructor)
 
 
 @pytest.fixture
-def dmn_admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
-    from guichet.conventions.services import send_convention
-
-    application = admissible(dmn_application, ["general"])
-    with django_capture_on_commit_callbacks(execute=True):  # the worker prepares the PDF
-        send_convention(application, by=instructor)
-    return application
-
-
-@pytest.fixture
-def tlc_admissible(applicant, product, tlc):
+def tlc_admissible(applicant, product, tlc, instructor):
+    """Recevable, evidence open (TLC sends its convention later)."""
     from guichet.applications.services import create_application
+    from tests.workflow import walk
 
     application = create_application(
         by=applicant,
@@ -134,7 +123,7 @@ def tlc_admissible(applicant, product, tlc):
         referential_version=tlc,
         pathway_code="teleconsultation",
     )
-    return admissible(application, ["general", "referentiel_identite", "hds_tiers"])
+    return walk(application, "admissible", applicant=applicant, instructor=instructor)
 
 
 TLC_PROFILES = ["general", "referentiel_identite", "hds_tiers"]

@@ -9,15 +9,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
-from guichet.applications.models import Application, Product, Status
-from guichet.applications.services import add_document, create_application, save_product
+from guichet.applications.models import Application, Product
+from guichet.applications.services import create_application, save_product
 from guichet.conventions.models import Convention
-from guichet.conventions.services import (
-    prepare_convention,
-    seal_convention,
-    send_convention,
-    sign_convention,
-)
 from guichet.evidence import services as evidence
 from guichet.evidence.models import EvidenceFile, EvidenceSection
 from guichet.evidence.selectors import tree as evidence_tree
@@ -26,7 +20,9 @@ from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
 from guichet.referentials.models import ReferentialVersion
 from tests.conftest import PASSWORD
+from tests.factories import StaffFactory
 from tests.fixtures import PDF
+from tests.workflow import walk as walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -125,22 +121,15 @@ def organisation_a():
         referential_version=ReferentialVersion.objects.get(referential__code="DMN"),
         pathway_code="nom_de_marque",
     )
-    # Take A's application through a document, a signed convention and one proof, so that
-    # every file route has a real object of A to refuse.
-    document = add_document(
-        by=responsible,
-        application=application,
-        item="functional_documentation",
-        upload=upload_from_stream(io.BytesIO(PDF), "doc-a.pdf"),
+    # Take A's application through its documents, a signed convention and one proof (the
+    # workflow's way), so that every file route has a real object of A to refuse.
+    application = walk_to(
+        application,
+        "evidence",
+        applicant=responsible,
+        instructor=StaffFactory(email="instructeur-a@agence.test"),
     )
-    Application.objects.filter(pk=application.pk).update(
-        status=Status.ADMISSIBLE, profiles=["general"]
-    )
-    application.refresh_from_db()
-    convention = send_convention(application, by=responsible)
-    prepare_convention(convention.pk, by_id=responsible.pk)  # the worker's part
-    sign_convention(by=responsible, application=application, password=PASSWORD)
-    seal_convention(convention.pk)
+    document = application.documents.first()
     node = evidence_tree(application)[0]
     proof = node.requirements[0]["scenarios"][0]["proofs"][0]["proof"]
     evidence.add_evidence(
@@ -152,7 +141,7 @@ def organisation_a():
     SAMPLES.update(
         {
             "file_id": str(document.file_id),
-            "item": "functional_documentation",
+            "item": document.item,
             "section": node.section.code,
         }
     )

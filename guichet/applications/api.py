@@ -12,6 +12,7 @@ from guichet.applications.models import Verdict
 from guichet.applications.serializers import (
     AdmissibilitySerializer,
     ApplicationCreateSerializer,
+    ApplicationDetailSerializer,
     ApplicationPatchSerializer,
     ApplicationSerializer,
     DecisionInputSerializer,
@@ -20,12 +21,15 @@ from guichet.applications.serializers import (
     ItemVerdictSerializer,
     ProductInputSerializer,
     ProductSerializer,
+    TransitionInputSerializer,
     UploadSerializer,
     VerdictInputSerializer,
     VersionInputSerializer,
     VersionOutputSerializer,
 )
+from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.api import FileResponseNegotiation, Pagination
+from guichet.common.errors import ApplicationError
 from guichet.common.schema import problems
 from guichet.files.api import StreamedUploadMixin, download_response
 from guichet.files.services import describe, parse_produced_on
@@ -156,9 +160,14 @@ class ApplicationDetailApi(APIView):
     def get_object(self, request, pk):
         return selectors.get_application(request.user, pk)
 
-    @extend_schema(summary="Une candidature", responses=ApplicationSerializer)
+    @extend_schema(
+        summary="Une candidature",
+        description="Avec `transitions` : ce que vous pouvez faire maintenant (issue 11).",
+        responses=ApplicationDetailSerializer,
+    )
     def get(self, request, pk):
-        return Response(ApplicationSerializer(self.get_object(request, pk)).data)
+        application = self.get_object(request, pk)
+        return Response(ApplicationDetailSerializer(application, context={"request": request}).data)
 
     @extend_schema(
         summary="Enregistrer le brouillon",
@@ -191,6 +200,37 @@ class ApplicationSubmitApi(APIView):
         return Response(
             ApplicationSerializer(selectors.applications_for(request.user).get(pk=pk)).data
         )
+
+
+class TransitionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Déclencher une action du workflow",
+        description="Déclenche la transition `name` (voir `transitions` de la candidature) avec "
+        "son motif `reason` s'il le faut. Refusée (409) avec la raison, en français, quand elle "
+        "n'est pas possible maintenant ; 403 quand elle revient à quelqu'un d'autre.",
+        request=TransitionInputSerializer,
+        responses={200: ApplicationDetailSerializer, **problems(400, 403, 404, 409)},
+    )
+    def post(self, request, pk, name):
+        application = selectors.get_application(request.user, pk)
+        spec = WORKFLOW.get(name)
+        if spec.automatic or spec.form:
+            raise ApplicationError(
+                f"« {spec.label} » ne se déclenche pas ici : "
+                + (
+                    "la plateforme s'en charge."
+                    if spec.automatic
+                    else "elle a son propre formulaire (voir la documentation de l'API)."
+                ),
+                extra={"status": 409},
+            )
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transition(application, name, by=request.user, reason=data.validated_data["reason"])
+        application = selectors.get_application(request.user, pk)
+        return Response(ApplicationDetailSerializer(application, context={"request": request}).data)
 
 
 class ApplicationJournalApi(FileResponseNegotiation, APIView):

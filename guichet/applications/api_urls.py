@@ -13,6 +13,11 @@ urlpatterns = [
         name="application-submit",
     ),
     path(
+        "applications/<int:pk>/transitions/<str:name>",
+        api.TransitionApi.as_view(),
+        name="application-transition",
+    ),
+    path(
         "applications/<int:pk>/journal",
         api.ApplicationJournalApi.as_view(),
         name="application-journal",

@@ -28,3 +28,25 @@ def read_rule(function):
 def panel(function):
     PANELS.append(function)
     return function
+
+
+# (application) -> a state or None: the state to return to after an answer while something is
+# still awaited from the applicant (another information request, missing items).
+OPEN_REQUESTS: list[Callable] = []
+
+
+def open_requests(function):
+    OPEN_REQUESTS.append(function)
+    return function
+
+
+# form key of a transition -> (application) -> the address of its own form (a stage's page).
+FORMS: dict[str, Callable] = {}
+
+
+def form(key: str):
+    def register(function):
+        FORMS[key] = function
+        return function
+
+    return register

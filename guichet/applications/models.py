@@ -1,10 +1,17 @@
 """Products and applications (candidatures) (R-APP-1 … R-APP-8, R-REF-6)."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guichet.common.workflow import (
+    AppendOnlyQuerySet,
+    StateProtectedModel,
+    StateProtectedQuerySet,
+)
 
-class OrganisationScopedQuerySet(models.QuerySet):
+
+class OrganisationScopedQuerySet(StateProtectedQuerySet):
     def visible_to(self, user):
         """The one door to an organisation's data (R-ACT-1): every page and endpoint looks its
         objects up here, so that another organisation's object answers 404. Agency roles see
@@ -58,15 +65,36 @@ class ProductModule(models.Model):
 
 
 class Status(models.TextChoices):
+    """The application's states; its transitions are declared in workflow.py."""
+
     DRAFT = "draft", _("Brouillon")
     SUBMITTED = "submitted", _("Recevabilité en cours d'examen")
     TO_FIX = "to_fix", _("Éléments à corriger")
     ADMISSIBLE = "admissible", _("Recevable")
     NOT_ADMISSIBLE = "not_admissible", _("Non recevable")
     COMPLETE = "complete", _("Dossier complet — en attente d'instruction")
+    IN_INSTRUCTION = "in_instruction", _("En instruction")
+    INFORMATION_REQUESTED = "information_requested", _("Information demandée au candidat")
+    MISSING_ITEMS = "missing_items", _("Pièces manquantes demandées")
+    INSTRUCTION_FINISHED = "instruction_finished", _("Instruction terminée — en attente du collège")
+    SILENTLY_ACCEPTED = "silently_accepted", _("Acceptée tacitement (délai légal dépassé)")
+    ABANDONED = "abandoned", _("Réputée abandonnée")
+    ARCHIVED = "archived", _("Archivée par l'agence")
 
 
-class Application(models.Model):
+# Named groups of states (the rule in a word).
+# Under instruction: the legal clock runs or is stopped, the agency acts (R-CLK-2 … R-CLK-5).
+INSTRUCTION_STATES = (
+    Status.IN_INSTRUCTION,
+    Status.INFORMATION_REQUESTED,
+    Status.MISSING_ITEMS,
+    Status.INSTRUCTION_FINISHED,
+)
+# Ended for good: nothing more happens to the application.
+CLOSED_STATES = (Status.NOT_ADMISSIBLE, Status.ABANDONED, Status.ARCHIVED)
+
+
+class Application(StateProtectedModel):
     """One product version against one referential version, through one pathway (R-APP-1)."""
 
     reference = models.CharField(_("référence"), max_length=32, unique=True)
@@ -105,6 +133,16 @@ class Application(models.Model):
     review_round = models.PositiveIntegerField(_("tour d'examen"), default=0)
     decided_at = models.DateTimeField(_("recevabilité décidée le"), null=True, blank=True)
     decision_reasons = models.TextField(_("motifs"), blank=True)
+    # Assigned by the agency when the dossier is complete (R-CLK-1): the lead and the others;
+    # they read the sensitive proofs (R-EVD-3).
+    lead_instructor = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        related_name="led_applications",
+        null=True,
+        blank=True,
+        verbose_name=_("instructeur référent"),
+    )
     instructors = models.ManyToManyField(
         "accounts.User", related_name="instructed_applications", blank=True
     )
@@ -124,7 +162,12 @@ class Application(models.Model):
             models.UniqueConstraint(
                 fields=["product", "product_version", "referential_version"],
                 name="one_application_per_product_version",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="application_status_known",
+                violation_error_message=_("État de candidature inconnu."),
+            ),
         ]
 
     def __str__(self):
@@ -183,3 +226,33 @@ class AdmissibilityVerdict(models.Model):
 
     def __str__(self):
         return f"{self.item} : {self.verdict}"
+
+
+class ApplicationTransition(models.Model):
+    """The transition log (append-only): every move of an application, who made it, when and
+    why. The dated event source of the legal clock (R-CLK-2)."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="transitions"
+    )
+    name = models.CharField(_("transition"), max_length=64)
+    source = models.CharField(_("état de départ"), max_length=32, choices=Status.choices)
+    target = models.CharField(_("état d'arrivée"), max_length=32, choices=Status.choices)
+    # RESTRICT: a person who acted is never deleted (traceability); empty for the platform.
+    by = models.ForeignKey(
+        "accounts.User", on_delete=models.RESTRICT, related_name="+", null=True, blank=True
+    )
+    at = models.DateTimeField(_("le"))
+    reason = models.TextField(_("motif"), blank=True)
+    # For a missing-items notice: the date they must come by (R-CLK-5).
+    due = models.DateField(_("échéance"), null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transition de candidature")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["application", "at"], name="application_transition_at")]
+
+    def __str__(self):
+        return f"{self.application_id} {self.name} {self.source}→{self.target}"

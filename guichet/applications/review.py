@@ -10,6 +10,7 @@ from guichet.accounts.models import Role
 from guichet.applications import admissibility
 from guichet.applications.models import AdmissibilityVerdict, Application, Status, Verdict
 from guichet.applications.notifications import notify_applicant
+from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.journal.services import record
 
@@ -24,13 +25,16 @@ VERDICT_ALIASES = {
     "a_preciser": Verdict.TO_FIX,
     "à redéposer / à préciser": Verdict.TO_FIX,
 }
+# The guides' words and the codes, each naming its transition of the workflow.
 DECISIONS = {
-    "admissible": Status.ADMISSIBLE,
-    "recevable": Status.ADMISSIBLE,
-    "not_admissible": Status.NOT_ADMISSIBLE,
-    "non_recevable": Status.NOT_ADMISSIBLE,
-    "request_fixes": Status.TO_FIX,
-    "a_corriger": Status.TO_FIX,
+    "admissible": "declare_admissible",
+    "recevable": "declare_admissible",
+    "declare_admissible": "declare_admissible",
+    "not_admissible": "declare_not_admissible",
+    "non_recevable": "declare_not_admissible",
+    "declare_not_admissible": "declare_not_admissible",
+    "request_fixes": "request_fixes",
+    "a_corriger": "request_fixes",
 }
 
 
@@ -169,8 +173,6 @@ def _add_verdict(by, application: Application, item: str, verdict: str, comment:
             field="comment",
             extra={"status": 400},
         )
-    if by.role == Role.INSTRUCTOR:
-        application.instructors.add(by)  # the application's instructors read sensitive proofs
     entry = AdmissibilityVerdict.objects.create(
         application=application,
         item=item,
@@ -194,19 +196,8 @@ def _add_verdict(by, application: Application, item: str, verdict: str, comment:
     return entry
 
 
-@transaction.atomic
-def decide(*, by, application: Application, decision: str, reasons: str = "") -> Application:
-    _require_reviewer(by)
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    if application.status != Status.SUBMITTED:
-        raise ApplicationError("La candidature n'est pas en cours d'examen de recevabilité.")
-    target = DECISIONS.get((decision or "").strip().lower())
-    if target is None:
-        raise ApplicationError(
-            "Décision inconnue : « admissible », « request_fixes » ou « not_admissible ».",
-            field="decision",
-            extra={"status": 400},
-        )
+def _admissibility_state(application: Application) -> tuple[list[str], dict[str, str]]:
+    """The items without an opinion, and those flagged « à redéposer / à préciser »."""
     items = [entry["item"] for entry in reviewable_items(application)]
     latest = latest_verdicts(application)
     unreviewed = [item for item in items if item not in latest]
@@ -215,61 +206,97 @@ def decide(*, by, application: Application, decision: str, reasons: str = "") ->
         for item, v in latest.items()
         if v.verdict == Verdict.TO_FIX and item in items
     }
-    reasons = (reasons or "").strip()
-    if target == Status.ADMISSIBLE and (unreviewed or flagged):
-        raise ApplicationError(
+    return unreviewed, flagged
+
+
+@WORKFLOW.guard("declare_admissible")
+def _every_item_conforme(application: Application) -> str | None:
+    """R-APP-8: recevable only when every requested item is conforme."""
+    unreviewed, flagged = _admissibility_state(application)
+    if unreviewed or flagged:
+        return (
             "La candidature n'est recevable que lorsque chaque élément est conforme : "
-            f"{len(unreviewed)} sans avis, {len(flagged)} à corriger.",
-            extra={"status": 409, "unreviewed": unreviewed, "to_fix": sorted(flagged)},
+            f"{len(unreviewed)} sans avis, {len(flagged)} à corriger."
         )
-    if target == Status.TO_FIX and not flagged:
-        raise ApplicationError("Marquez d'abord les éléments à redéposer ou à préciser.")
-    if target == Status.NOT_ADMISSIBLE and not reasons:
+    return None
+
+
+@WORKFLOW.guard("request_fixes")
+def _something_to_fix(application: Application) -> str | None:
+    if not _admissibility_state(application)[1]:
+        return "Marquez d'abord les éléments à redéposer ou à préciser."
+    return None
+
+
+@transaction.atomic
+def decide(*, by, application: Application, decision: str, reasons: str = "") -> Application:
+    """The instructor's decision on admissibility, as the guides word it, through the
+    workflow (R-APP-8)."""
+    _require_reviewer(by)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Status.SUBMITTED:
+        raise ApplicationError("La candidature n'est pas en cours d'examen de recevabilité.")
+    name = DECISIONS.get((decision or "").strip().lower())
+    if name is None:
+        raise ApplicationError(
+            "Décision inconnue : « admissible », « request_fixes » ou « not_admissible ».",
+            field="decision",
+            extra={"status": 400},
+        )
+    if name == "declare_admissible":
+        unreviewed, flagged = _admissibility_state(application)
+        if unreviewed or flagged:  # the lists, for the page and the API
+            raise ApplicationError(
+                _every_item_conforme(application),
+                extra={"status": 409, "unreviewed": unreviewed, "to_fix": sorted(flagged)},
+            )
+    reasons = (reasons or "").strip()
+    if name == "declare_not_admissible" and not reasons:
         raise ApplicationError(
             "Indiquez les motifs de la non-recevabilité.", field="reasons", extra={"status": 400}
         )
-    before = application.status
-    application.status = target
-    if target != Status.TO_FIX:
-        application.decided_at = timezone.now()
-        application.decision_reasons = reasons
-    application.save(update_fields=["status", "decided_at", "decision_reasons", "updated_at"])
-    record(
-        action=f"admissibility.{target}",
-        obj=application,
-        by=by,
-        application_id=application.pk,
-        before={"status": before},
-        after={"status": target, "reasons": reasons or None, "to_fix": sorted(flagged) or None},
-    )
-    labels = {entry["item"]: entry["label"] for entry in reviewable_items(application)}
-    if target == Status.TO_FIX:
-        lines = "\n".join(
-            f"- {labels.get(item, item)} : {comment}" for item, comment in flagged.items()
-        )
-        notify_applicant(
-            application,
-            "éléments à corriger",
-            "L'instructeur vous demande de redéposer ou de préciser ces éléments du formulaire de "
-            f"recevabilité :\n{lines}\n\nCorrigez-les puis soumettez de nouveau la candidature.",
-        )
-    elif target == Status.ADMISSIBLE:
-        if application.referential_version.referential.code == "DMN":
-            from guichet.conventions.services import send_convention
+    return transition(application, name, by=by, reason=reasons)
 
-            send_convention(application, by=by)  # R-CONV-1
-        notify_applicant(
-            application,
-            "candidature recevable",
-            "Votre candidature est recevable. Étape suivante : la convention, à signer sur la "
-            "plateforme."
-            if application.referential_version.referential.code == "DMN"
-            else "Votre candidature est recevable. Étape suivante : le dépôt des preuves, section par section.",
-        )
-    else:
-        notify_applicant(
-            application,
-            "candidature non recevable",
-            f"Votre candidature n'est pas recevable, pour les motifs suivants :\n{reasons}",
-        )
-    return application
+
+@WORKFLOW.effect("request_fixes")
+def _fixes_requested(application: Application, **_) -> dict:
+    _, flagged = _admissibility_state(application)
+    labels = {entry["item"]: entry["label"] for entry in reviewable_items(application)}
+    lines = "\n".join(
+        f"- {labels.get(item, item)} : {comment}" for item, comment in flagged.items()
+    )
+    notify_applicant(
+        application,
+        "éléments à corriger",
+        "L'instructeur vous demande de redéposer ou de préciser ces éléments du formulaire de "
+        f"recevabilité :\n{lines}\n\nCorrigez-les puis soumettez de nouveau la candidature.",
+    )
+    return {"to_fix": sorted(flagged)}
+
+
+@WORKFLOW.effect("declare_admissible")
+def _declared_admissible(application: Application, **_) -> None:
+    application.decided_at = timezone.now()
+    application.decision_reasons = ""
+    application.save(update_fields=["decided_at", "decision_reasons", "updated_at"])
+    notify_applicant(
+        application,
+        "candidature recevable",
+        "Votre candidature est recevable. Étape suivante : la convention, à signer sur la "
+        "plateforme."
+        if application.referential_version.process_settings.convention_before_evidence
+        else "Votre candidature est recevable. Étape suivante : le dépôt des preuves, section par "
+        "section.",
+    )
+
+
+@WORKFLOW.effect("declare_not_admissible")
+def _declared_not_admissible(application: Application, *, reason, **_) -> None:
+    application.decided_at = timezone.now()
+    application.decision_reasons = reason
+    application.save(update_fields=["decided_at", "decision_reasons", "updated_at"])
+    notify_applicant(
+        application,
+        "candidature non recevable",
+        f"Votre candidature n'est pas recevable, pour les motifs suivants :\n{reason}",
+    )

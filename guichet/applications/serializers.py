@@ -128,6 +128,52 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return {"code": app.pathology.code, "specification": app.pathology.specification_code}
 
 
+class TransitionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="À passer à POST …/transitions/{name}.")
+    label = serializers.CharField(help_text="Libellé de l'action.")
+    reason_required = serializers.BooleanField(help_text="Un motif (`reason`) est exigé.")
+    confirm = serializers.CharField(help_text="Question de confirmation, vide s'il n'y en a pas.")
+    form = serializers.CharField(
+        help_text="Vide : l'action se déclenche par POST …/transitions/{name} ; sinon elle a son "
+        "propre formulaire (signature, fichiers, liste), à l'adresse dédiée."
+    )
+
+
+def transitions_payload(application, user) -> list[dict]:
+    """What `user` may do on `application` now, as the workflow says (issue 11 §0)."""
+    from guichet.applications.workflow import available
+
+    return [
+        {
+            "name": t.name,
+            "label": t.label,
+            "reason_required": t.reason_required,
+            "confirm": t.confirm,
+            "form": t.form,
+        }
+        for t in available(application, user)
+    ]
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    """One application, with what the caller may do on it now."""
+
+    transitions = serializers.SerializerMethodField()
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "transitions"]
+
+    @extend_schema_field(TransitionSerializer(many=True))
+    def get_transitions(self, app) -> list[dict]:
+        return transitions_payload(app, self.context["request"].user)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
+
+
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 80}]})
 class ReferentialVersionField(serializers.Field):
     default_error_messages = {

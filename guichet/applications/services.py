@@ -17,6 +17,7 @@ from guichet.applications.models import (
     ProductModule,
     Status,
 )
+from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.lengths import column_length, too_long
 from guichet.journal.services import record
@@ -519,26 +520,19 @@ def submit(*, by, application: Application) -> Application:
                 "version_mismatches": check.mismatches,
             },
         )
-    before = application.status
-    first = application.submitted_at is None
-    application.status = Status.SUBMITTED
-    application.submitted_at = application.submitted_at or timezone.now()
-    application.review_round += 1
-    application.save(update_fields=["status", "submitted_at", "review_round", "updated_at"])
-    record(
-        action="application.submit" if first else "application.resubmit",
-        obj=application,
-        by=by,
-        application_id=application.pk,
-        before={"status": before},
-        after={
-            "status": application.status,
-            "profiles": application.profiles,
-            "round": application.review_round,
-        },
-    )
+    return transition(application, "submit", by=by)
+
+
+@WORKFLOW.effect("submit")
+def _submitted(application: Application, *, by, source, **_) -> dict:
+    """After the submission: the profile choice is final (R-REF-6), a new review round, and
+    both sides are told."""
     from guichet.applications.notifications import notify_applicant, notify_instructors
 
+    first = application.submitted_at is None
+    application.submitted_at = application.submitted_at or timezone.now()
+    application.review_round += 1
+    application.save(update_fields=["submitted_at", "review_round", "updated_at"])
     notify_instructors(
         application,
         "recevabilité à examiner" if first else "corrections reçues",
@@ -554,7 +548,7 @@ def submit(*, by, application: Application) -> Application:
         if first
         else "Vos corrections ont été envoyées : l'instructeur reprend l'examen de la recevabilité.",
     )
-    return application
+    return {"profiles": application.profiles, "round": application.review_round}
 
 
 def _documents_not_redeposited(application: Application) -> list[dict]:

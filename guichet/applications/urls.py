@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.application_detail, name="detail"),
     path("<int:pk>/formulaire/", views.application_form, name="form"),
     path("<int:pk>/soumettre/", views.application_submit, name="submit"),
+    path("<int:pk>/actions/<str:name>/", views.application_transition, name="transition"),
     path("<int:pk>/version/", views.application_version, name="version"),
     path("<int:pk>/recevabilite/", views.admissibility_review, name="review"),
     path("<int:pk>/recevabilite/decision/", views.admissibility_decision, name="decision"),

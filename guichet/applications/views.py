@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +11,7 @@ from guichet.applications import review, selectors, services
 from guichet.applications.extensions import PANELS
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
 from guichet.applications.models import Status
+from guichet.applications.workflow import WORKFLOW, actions, transition
 from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response
@@ -149,6 +150,7 @@ def application_detail(request, pk):
             "application": application,
             "missing": check.missing,
             "to_fix": _to_fix_rows(application),
+            "actions": actions(application, request.user),
             # What each stage adds to the page (convention, evidence…), in the process's order.
             "panels": [p for p in (panel(request, application) for panel in PANELS) if p],
             "can_review": review.can_review(request.user),
@@ -238,6 +240,30 @@ def _refused(request, autosave, message, pk):
     if autosave:
         return JsonResponse({"saved": False, "errors": {"__all__": message}}, status=409)
     messages.error(request, message)
+    return redirect("applications:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def application_transition(request, pk, name):
+    """An action of the workflow from a page: confirmed when it asks to, with its reason."""
+    application = selectors.get_application(request.user, pk)
+    spec = WORKFLOW.get(name)
+    if spec.automatic or spec.form:
+        raise Http404
+    if spec.confirm and request.POST.get("confirm") != "on":
+        messages.error(request, f"« {spec.label} » : cochez la case pour confirmer.")
+        return redirect("applications:detail", pk=pk)
+    try:
+        transition(application, name, by=request.user, reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        application.refresh_from_db()
+        messages.success(
+            request,
+            f"« {spec.label} » : fait. La candidature est « {application.get_status_display()} ».",
+        )
     return redirect("applications:detail", pk=pk)
 
 
@@ -363,6 +389,7 @@ def admissibility_review(request, pk):
             "rows": rows,
             "open": application.status == Status.SUBMITTED,
             "reviewed": sum(1 for row in rows if row["verdict"]),
+            "actions": actions(application, request.user),
         },
     )
 

@@ -7,5 +7,5 @@ class ConventionsConfig(AppConfig):
     verbose_name = "Conventions"
 
     def ready(self):
-        # Registers this stage's files, read rules and page panel with the core.
-        from guichet.conventions import selectors, views  # noqa: F401
+        # Registers this stage's files, read rules, page panel, guards and effects with the core.
+        from guichet.conventions import selectors, services, views  # noqa: F401

@@ -20,6 +20,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from guichet.accounts.models import User
 from guichet.applications.models import Application
 from guichet.applications.notifications import notify_applicant
+from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
 from guichet.conventions.models import Convention
@@ -231,7 +232,7 @@ def prepare_convention(convention_id: int, *, by_id: int) -> Convention:
             "la plateforme"
             + (
                 " ; le dépôt des preuves s'ouvre ensuite."
-                if application.referential_version.referential.code == "DMN"
+                if application.referential_version.process_settings.convention_before_evidence
                 else "."
             ),
         )
@@ -271,8 +272,6 @@ def sign_convention(
 ) -> Convention:
     """The Responsable habilité confirms (password or TOTP code) and signs; the task worker
     then seals the signed PDF with the agency's certificate (R-CONV-3)."""
-    from guichet.conventions import tasks
-
     application = Application.objects.select_for_update().get(pk=application.pk)
     convention = Convention.objects.select_for_update().filter(application=application).first()
     if convention is None:
@@ -292,6 +291,27 @@ def sign_convention(
             extra={"status": 409},
         )
     method = _confirm_identity(by, password=password, otp=otp)
+    transition(application, "sign_convention", by=by, convention=convention, method=method)
+    return convention
+
+
+@WORKFLOW.guard("sign_convention")
+def _convention_to_sign(application: Application) -> str | None:
+    convention = Convention.objects.filter(application=application).first()
+    if convention is None:
+        return "Aucune convention n'est à signer pour cette candidature."
+    if convention.is_signed:
+        return "La convention est déjà signée."
+    if not convention.is_ready:
+        return "La convention est en préparation : elle se signe dès qu'elle vous est envoyée."
+    return None
+
+
+@WORKFLOW.effect("sign_convention")
+def _signed(application: Application, *, by, convention: Convention, method: str, **_) -> dict:
+    """The signature (R-CONV-1): who, when, confirmed how; the task worker seals it next."""
+    from guichet.conventions import tasks
+
     convention.signed_by, convention.signer_name, convention.signed_at = (
         by,
         by.get_full_name() or by.email,
@@ -299,15 +319,15 @@ def sign_convention(
     )
     convention.signature_method = method
     convention.save(update_fields=["signed_by", "signer_name", "signed_at", "signature_method"])
-    record(
-        action="convention.sign",
-        obj=convention,
-        by=by,
-        application_id=application.pk,
-        after={"number": convention.number, "signer": convention.signer_name, "method": method},
-    )
     enqueue_on_commit(tasks.seal_convention, convention.pk)
-    return convention
+    return {"number": convention.number, "signer": convention.signer_name, "method": method}
+
+
+@WORKFLOW.effect("declare_admissible")
+def _send_when_admissible(application: Application, *, by, **_) -> None:
+    """DMN: the convention comes with admissibility, before any evidence (R-CONV-1)."""
+    if application.referential_version.process_settings.convention_before_evidence:
+        send_convention(application, by=by)
 
 
 def seal_convention(convention_id: int) -> Convention:
@@ -348,7 +368,7 @@ def seal_convention(convention_id: int) -> Convention:
             "scellée par l'agence."
             + (
                 " Vous pouvez déposer les preuves, section par section."
-                if application.referential_version.referential.code == "DMN"
+                if application.referential_version.process_settings.convention_before_evidence
                 else ""
             ),
         )

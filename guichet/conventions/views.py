@@ -15,6 +15,11 @@ from guichet.evidence.selectors import evidence_open
 from guichet.files.api import download_response
 
 
+@extensions.form("convention")
+def convention_form(application) -> str:
+    return reverse("applications:detail", args=[application.pk]) + "#convention"
+
+
 @extensions.panel
 def convention_panel(request, application) -> dict | None:
     """The convention's part of the application page: to read, to sign, signed."""

@@ -63,7 +63,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Clock", "Event", "KINDS", "FLAGS", "evaluate"]
+__all__ = ["Clock", "Event", "KINDS", "FLAGS", "evaluate", "describe", "french_date"]
 
 KINDS = ("complete", "request", "missing", "answer", "received", "activity", "decision")
 FLAGS = frozenset(
@@ -127,6 +127,14 @@ class _Policy:
     inactive_only_while_incomplete: bool = False
 
 
+# How each policy reads, for the acknowledgment and the pages.
+DESCRIPTIONS = {
+    "DMN": "60 jours calendaires à compter de l'accusé de réception, délai suspendu pendant les "
+    "demandes d'information et jusqu'à la réception des pièces manquantes",
+    "TLC": "6 mois à compter du dossier complet ; des pièces manquantes font repartir ce délai "
+    "à leur réception ; sans décision à son terme, le silence vaut acceptation",
+}
+
 POLICIES = {
     "DMN": _Policy(days=60),
     "TLC": _Policy(
@@ -138,6 +146,13 @@ POLICIES = {
 }
 INACTIVITY_MONTHS = 6
 NO_ANSWER_THRESHOLDS = (10, 20, 30)
+
+
+def describe(referential: str) -> str:
+    """The policy in words (French)."""
+    if referential not in POLICIES:
+        raise ValueError(f"No deadline policy for referential {referential!r}.")
+    return DESCRIPTIONS[referential]
 
 
 def french_date(day: dt.date) -> str:

@@ -18,6 +18,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from guichet.accounts.models import User
 from guichet.applications.models import Application
 from guichet.applications.notifications import recipients
+from guichet.deadlines import Event, describe, evaluate, french_date
 from guichet.evidence.selectors import tree
 from guichet.files.services import keep_generated, verified_chunks
 from guichet.journal.services import record
@@ -78,11 +79,9 @@ def _send_acknowledgment(application, stored, to) -> None:
 def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
     styles = getSampleStyleSheet()
     total = sum(s.proofs_total for s in sections)
-    deadline = (
-        "La décision intervient dans un délai de 60 jours calendaires à compter de cet accusé de réception."
-        if application.referential_version.referential.code == "DMN"
-        else "La décision intervient dans un délai de 6 mois à compter du dossier complet."
-    )
+    policy = application.referential_version.process_settings.deadline_policy
+    due = evaluate(policy, [Event("complete", when.date())], when.date()).deadline
+    deadline = f"La décision intervient au plus tard le {french_date(due)} ({describe(policy)})."
     lines = [
         Paragraph("Accusé de réception — dossier complet", styles["Title"]),
         Paragraph(

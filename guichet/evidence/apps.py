@@ -7,5 +7,5 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Preuves"
 
     def ready(self):
-        # Registers this stage's files, read rules and page panel with the core.
-        from guichet.evidence import selectors, views  # noqa: F401
+        # Registers this stage's files, read rules, page panel, guards and effects with the core.
+        from guichet.evidence import selectors, services, views  # noqa: F401

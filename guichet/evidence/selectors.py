@@ -104,10 +104,19 @@ def evidence_file(application: Application, file_id):
 
 
 def evidence_open(application: Application) -> bool:
-    """R-CONV-1: no evidence on a DMN application before its convention is signed; TLC
-    evidence opens with admissibility."""
-    if application.status not in (Status.ADMISSIBLE,):
+    """R-CONV-1: no evidence before the convention is signed where the version sends it at
+    admissibility (DMN); otherwise evidence opens with admissibility (TLC)."""
+    if application.status != Status.ADMISSIBLE:
         return False
-    if application.referential_version.referential.code == "DMN":
-        return Convention.objects.filter(application=application, signed_at__isnull=False).exists()
+    if waiting_for_convention(application):
+        return False
     return True
+
+
+def waiting_for_convention(application: Application) -> bool:
+    """Admissible, but the convention must be signed before any evidence (DMN, R-CONV-1)."""
+    return (
+        application.status == Status.ADMISSIBLE
+        and application.referential_version.process_settings.convention_before_evidence
+        and not Convention.objects.filter(application=application, signed_at__isnull=False).exists()
+    )

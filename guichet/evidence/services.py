@@ -8,13 +8,14 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from guichet.applications.models import Application, Status
+from guichet.applications.models import Application
 from guichet.applications.notifications import notify_instructors
 from guichet.applications.services import described_version, require_owner
+from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
 from guichet.evidence.models import EvidenceFile, EvidenceSection, SectionState
-from guichet.evidence.selectors import evidence_open, tree
+from guichet.evidence.selectors import evidence_open, tree, waiting_for_convention
 from guichet.files.services import commit
 from guichet.journal.services import record
 from guichet.referentials.models import ExpectedProof
@@ -45,10 +46,7 @@ def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
 def _require_open(application: Application, by):
     require_owner(by, application, "Seul le candidat dépose ses preuves.")
     if not evidence_open(application):
-        if (
-            application.referential_version.referential.code == "DMN"
-            and application.status == Status.ADMISSIBLE
-        ):
+        if waiting_for_convention(application):
             raise ApplicationError(
                 "Le dépôt des preuves s'ouvre une fois la convention signée (R-CONV-1).",
                 extra={"status": 409},
@@ -220,7 +218,7 @@ def submit_section(*, by, application: Application, section_code: str) -> Eviden
     )
     node.state = SectionState.SUBMITTED
     if all(s.submitted for s in sections):
-        _complete(application, by=by, sections=sections)
+        transition(application, "complete", by=by)  # R-EVD-4
     return state
 
 
@@ -262,24 +260,24 @@ def return_section(
     return state
 
 
-def _complete(application: Application, *, by, sections) -> None:
-    """R-EVD-4, R-CLK-1: the dossier is complete and enters the review queue with that date;
-    the task worker then issues the dated, sealed acknowledgment and emails it."""
+@WORKFLOW.guard("complete")
+def _every_section_submitted(application: Application) -> str | None:
+    """R-EVD-4: complete when every applicable proof is deposited and every section submitted."""
+    waiting = [node.section.code for node in tree(application) if not node.submitted]
+    if waiting:
+        return f"Le dossier n'est pas complet : section(s) non soumise(s) : {', '.join(waiting)}."
+    return None
+
+
+@WORKFLOW.effect("complete")
+def _completed(application: Application, *, by, **_) -> dict:
+    """R-EVD-4, R-CLK-1: the dossier enters the review queue with this date; the task worker
+    then issues the dated, sealed acknowledgment and emails it."""
     from guichet.evidence import tasks
 
     now = timezone.now()
-    before = application.status
-    application.status = Status.COMPLETE
     application.evidence_complete_at = now
-    application.save(update_fields=["status", "evidence_complete_at", "updated_at"])
-    record(
-        action="evidence.complete",
-        obj=application,
-        by=by,
-        application_id=application.pk,
-        before={"status": before},
-        after={"status": Status.COMPLETE.value, "complete_at": now.isoformat()},
-    )
+    application.save(update_fields=["evidence_complete_at", "updated_at"])
     enqueue_on_commit(tasks.issue_acknowledgment, application.pk, by.pk)
     notify_instructors(
         application,
@@ -287,3 +285,4 @@ def _complete(application: Application, *, by, sections) -> None:
         f"Le dossier de preuves est complet depuis le {timezone.localtime(now):%d/%m/%Y à %H:%M} : "
         "il entre dans la file d'instruction à cette date.",
     )
+    return {"complete_at": now.isoformat()}

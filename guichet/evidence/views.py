@@ -10,7 +10,7 @@ from guichet.applications.selectors import get_application
 from guichet.common.access import applicant_required, login_required
 from guichet.common.errors import ApplicationError
 from guichet.evidence import services
-from guichet.evidence.selectors import evidence_open, progress, tree
+from guichet.evidence.selectors import evidence_open, progress, tree, waiting_for_convention
 from guichet.files.pages import upload_page
 from guichet.files.services import allowed_types_text, max_upload_text
 
@@ -37,9 +37,7 @@ def evidence_page(request, pk):
             "progress": progress(sections),
             "open": is_open,
             "can_upload": is_open and not request.user.is_agency,
-            "waiting_convention": application.status == Status.ADMISSIBLE
-            and not is_open
-            and application.referential_version.referential.code == "DMN",
+            "waiting_convention": waiting_for_convention(application),
             "allowed_types": allowed_types_text(),
             "max_upload": max_upload_text(),
         },

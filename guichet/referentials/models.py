@@ -54,6 +54,8 @@ class ReferentialVersion(models.Model):
     entry_into_force = models.DateField(_("date d'entrée en vigueur"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=255, blank=True)
     imported_at = models.DateTimeField(_("importée le"), auto_now_add=True)
+    # What differs between referentials in the process (see process.py).
+    process = models.JSONField(_("réglages de la procédure"), default=dict, blank=True)
     # A new value on every write to the version's content (sections, profiles, requirements,
     # scenarios, proofs, rules, specifications): in-process caches of that content are keyed by
     # it, so none serves stale data whichever process wrote (see selectors.version_index). A
@@ -82,6 +84,12 @@ class ReferentialVersion(models.Model):
     @property
     def label(self) -> str:
         return f"{self.referential.code} V{self.number}"
+
+    @property
+    def process_settings(self):
+        from guichet.referentials.process import ProcessSettings
+
+        return ProcessSettings.from_data(self.process)
 
 
 class Section(models.Model):

@@ -41,6 +41,7 @@ from guichet.referentials.models import (
     TechnicalSpecification,
     VersionState,
 )
+from guichet.referentials.process import ProcessSettings, check_process
 from guichet.referentials.spreadsheet import (
     HEADERS,
     SHEET_NAME,
@@ -79,8 +80,10 @@ def write_version(
     rules: Sequence[dict],
     questions: Sequence[dict],
     specifications: Sequence[dict],
+    process: dict | None = None,
 ) -> ReferentialVersion:
-    """Create a whole version. ``requirements`` name sections and profiles by code."""
+    """Create a whole version. ``requirements`` name sections and profiles by code;
+    ``process`` holds what differs between referentials in the procedure (process.py)."""
     number = normalize_version_number(number)
     if ReferentialVersion.objects.filter(referential=referential, number=number).exists():
         raise ApplicationError(
@@ -88,6 +91,7 @@ def write_version(
         )
     problems = rules_engine.check_rules(rules, [p["code"] for p in profiles])
     problems += _specification_problems(requirements, [s["code"] for s in specifications])
+    problems += check_process(process)
     if problems:
         raise ApplicationError(" ".join(problems))
     version = ReferentialVersion.objects.create(
@@ -96,6 +100,7 @@ def write_version(
         state=state,
         entry_into_force=entry_into_force,
         source=source,
+        process=ProcessSettings.from_data(process).as_data(),
     )
     profile_objects = Profile.objects.bulk_create(
         Profile(
@@ -166,7 +171,7 @@ def write_version(
             scenario=scenario,
             position=i,
             description=text,
-            sensitive=is_sensitive_proof(version, text),
+            sensitive=i in row.sensitive,
         )
         for scenario, row in zip(scenario_objects, scenario_rows, strict=True)
         for i, text in enumerate(row.proofs, start=1)
@@ -253,13 +258,23 @@ def _catalogue_requirements(data: dict) -> list[RequirementRow]:
                 is_example=True,
                 profiles=list(item.get("profiles") or []),
                 specification=item.get("specification") or "",
-                scenarios=[
-                    ScenarioRow(code=s["id"], text=s["text"], proofs=list(s["proofs"]), row=0)
-                    for s in item["scenarios"]
-                ],
+                scenarios=[_catalogue_scenario(s) for s in item["scenarios"]],
             )
         )
     return rows
+
+
+def _catalogue_scenario(data: dict) -> ScenarioRow:
+    """A proof is its text, or `{text, sensitive: true}` for a sensitive one (R-EVD-3)."""
+    proofs = [p["text"] if isinstance(p, dict) else p for p in data["proofs"]]
+    sensitive = frozenset(
+        i
+        for i, p in enumerate(data["proofs"], start=1)
+        if isinstance(p, dict) and p.get("sensitive")
+    )
+    return ScenarioRow(
+        code=data["id"], text=data["text"], proofs=proofs, row=0, sensitive=sensitive
+    )
 
 
 @transaction.atomic
@@ -316,6 +331,7 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> list[ReferentialVersion]:
                 rules=data.get("rules", []),
                 questions=data.get("questionnaire", []),
                 specifications=data.get("technical_specifications", []),
+                process=data.get("process"),
             )
         )
     return created
@@ -518,6 +534,7 @@ def plan_import(
             used_sections.append(section)
     if problems:
         raise SpreadsheetError(problems)
+    _copy_sensitive_proofs(template, rows)
     sections = [s for s in sections if s["code"] in used_sections]
     return ImportPlan(
         referential=referential,
@@ -546,6 +563,21 @@ def _pathology_specifications(referential, template) -> dict[str, str]:
         )
     )
     return {_compact(s.code): s.code for s in template.specifications.all() if s.code in designated}
+
+
+def _copy_sensitive_proofs(template, rows) -> None:
+    """R-EVD-3: a proof sensitive in the previous version (by scenario number and position)
+    stays sensitive; the spreadsheet has no column for it."""
+    if template is None:
+        return
+    sensitive: dict[str, set[int]] = {}
+    for code, position in ExpectedProof.objects.filter(
+        scenario__version=template, sensitive=True
+    ).values_list("scenario__code", "position"):
+        sensitive.setdefault(code, set()).add(position)
+    for row in rows:
+        for scenario in row.scenarios:
+            scenario.sensitive = frozenset(sensitive.get(scenario.code, ()))
 
 
 def _unique_code(base: str, taken: set[str]) -> str:
@@ -582,6 +614,7 @@ def apply_import(
         ]
         if template
         else [],
+        process=template.process if template else None,
     )
     record(
         action="referential_version.import",
@@ -652,12 +685,6 @@ def mark_content_changed(version_id: int) -> uuid.UUID:
     revision = uuid.uuid4()
     ReferentialVersion.objects.filter(pk=version_id).update(content_revision=revision)
     return revision
-
-
-def is_sensitive_proof(version, description: str) -> bool:
-    """R-EVD-3: TLC penetration-test reports are sensitive from the start; the agency may flag
-    any other proof."""
-    return version.referential.code == "TLC" and "intrusion" in description.lower()
 
 
 @transaction.atomic

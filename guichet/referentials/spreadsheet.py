@@ -116,6 +116,9 @@ class ScenarioRow:
     text: str
     proofs: list[str]
     row: int
+    # Positions (1–3) of the sensitive proofs (R-EVD-3): data of the catalogue, or copied from
+    # the previous version by an import; the agency can change them per version.
+    sensitive: frozenset[int] = frozenset()
 
 
 @dataclass

@@ -263,6 +263,11 @@ def test_the_version_a_document_or_proof_describes_is_refused_when_longer_than_i
         return handle
 
     limit = AdmissibilityDocument._meta.get_field("names_version").max_length
+    before = (
+        EvidenceFile.objects.count(),
+        AdmissibilityDocument.objects.count(),
+        StoredFile.objects.count(),
+    )
     api.force_authenticate(applicant)
     response = api.post(
         f"/api/v1/applications/{dmn_application.pk}/documents/functional_documentation/files",
@@ -278,5 +283,8 @@ def test_the_version_a_document_or_proof_describes_is_refused_when_longer_than_i
         format="multipart",
     )
     assert response.status_code == 400 and "Version décrite" in response.json()["detail"]
-    assert EvidenceFile.objects.count() == AdmissibilityDocument.objects.count() == 0
-    assert StoredFile.objects.count() == 0
+    assert before == (  # nothing kept
+        EvidenceFile.objects.count(),
+        AdmissibilityDocument.objects.count(),
+        StoredFile.objects.count(),
+    )

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from guichet.applications.models import Application, Status
+from guichet.applications.models import Application
 from guichet.applications.services import create_application, save_product
 
 pytestmark = pytest.mark.django_db
@@ -61,12 +61,18 @@ def test_application_pages_queries_do_not_grow_with_other_applications(
 
 
 def test_r_clk_1_queue_is_ordered_by_complete_date(client, applicant, instructor, dmn):
-    grow(applicant, dmn, 3, 300)
+    from tests.workflow import ApplicationFactory
+
+    made = [
+        ApplicationFactory(
+            applicant=applicant, instructor=instructor, referential=dmn, state="complete"
+        )
+        for _ in range(3)
+    ]
     now = timezone.now()
-    order = [2, 0, 1]
-    for offset, application in zip(order, Application.objects.order_by("pk"), strict=True):
+    for offset, application in zip([2, 0, 1], made, strict=True):  # completed in another order
         Application.objects.filter(pk=application.pk).update(
-            status=Status.COMPLETE, evidence_complete_at=now - dt.timedelta(days=10 - offset)
+            evidence_complete_at=now - dt.timedelta(days=10 - offset)
         )
     from guichet.applications.selectors import review_queue
 
@@ -83,6 +89,7 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
 
     from guichet.applications import review
     from guichet.applications.services import save_draft, submit
+    from guichet.evidence import services as evidence
     from guichet.evidence.selectors import tree as evidence_tree
     from guichet.files.uploads import upload_from_stream
     from tests.fixtures import (
@@ -92,6 +99,7 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
         complete_dmn_form,
         deposit_required_documents,
     )
+    from tests.workflow import walk
 
     save_draft(
         by=applicant,
@@ -109,17 +117,11 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
         )
     assert queries(client, url) == before
 
-    Application.objects.filter(pk=dmn_application.pk).update(status=Status.COMPLETE)
-    dmn_application.refresh_from_db()
+    walk(dmn_application, "evidence", applicant=applicant, instructor=instructor)
     client.force_login(applicant)
     url = reverse("evidence:page", args=[dmn_application.pk])
     before = queries(client, url)
     # Ten more proofs deposited: the page still runs the same queries.
-    from django.db import transaction
-
-    from guichet.evidence.models import EvidenceFile
-    from guichet.files.services import commit
-
     proofs = [
         p["proof"]
         for node in evidence_tree(dmn_application)
@@ -127,9 +129,11 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
         for sc in r["scenarios"]
         for p in sc["proofs"]
     ]
-    with transaction.atomic():
-        for proof in proofs[:10]:
-            stored = commit(upload_from_stream(io.BytesIO(PDF), "p.pdf"), by=applicant)
-            EvidenceFile.objects.create(application=dmn_application, proof_id=proof.pk, file=stored)
-    Application.objects.filter(pk=dmn_application.pk).update(status=Status.COMPLETE)
+    for proof in proofs[:10]:
+        evidence.add_evidence(
+            by=applicant,
+            application=dmn_application,
+            proof_id=proof.pk,
+            upload=upload_from_stream(io.BytesIO(PDF), "p.pdf"),
+        )
     assert queries(client, url) == before

@@ -7,24 +7,20 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from guichet.accounts.models import Role, User
-from guichet.applications.models import Status
 from guichet.conventions.models import Convention
 from guichet.conventions.services import send_convention
 from guichet.evidence.selectors import evidence_open
 from guichet.files.models import StoredFile
 from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
+from tests.workflow import every_item, walk
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admissible(dmn_application, instructor, django_capture_on_commit_callbacks):
-    dmn_application.status = Status.ADMISSIBLE
-    dmn_application.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        send_convention(dmn_application, by=instructor)
-    return dmn_application
+def admissible(dmn_admissible):
+    """A DMN application declared recevable: its convention was sent (R-CONV-1)."""
+    return dmn_admissible
 
 
 def pdfsig(path) -> str:
@@ -92,18 +88,16 @@ def test_r_conv_1_signature_requires_the_password_or_a_totp_code(api, applicant,
     assert again.status_code == 409
 
 
-def test_r_conv_1_only_the_responsable_habilite_signs(api, applicant, admissible, instructor):
-    member = User.objects.create_user(
-        email="membre@telesante.fr",
-        password=PASSWORD,
-        role=Role.APPLICANT_MEMBER,
-        organisation=applicant.organisation,
-    )
+def test_r_conv_1_only_the_responsable_habilite_signs(
+    api, applicant, member, admissible, instructor
+):
+    files = StoredFile.objects.count()
     api.force_authenticate(member)
     assert sign(api, admissible, password=PASSWORD).status_code == 403
     api.force_authenticate(instructor)
     assert sign(api, admissible, password=PASSWORD).status_code == 403
-    assert StoredFile.objects.count() == 1  # only the draft
+    assert StoredFile.objects.count() == files  # nothing signed, nothing sealed
+    assert not Convention.objects.get(application=admissible).is_signed
 
 
 def test_r_conv_1_decision_admissible_sends_the_dmn_convention(
@@ -164,8 +158,8 @@ def test_r_conv_1_tlc_evidence_opens_with_admissibility_and_its_convention_can_b
         referential_version=tlc,
         pathway_code="teleconsultation",
     )
-    application.status = Status.ADMISSIBLE
-    application.save()
+    application = walk(application, "admissible", applicant=applicant, instructor=instructor)
+    assert not Convention.objects.filter(application=application).exists()  # not yet (TLC)
     assert evidence_open(application) is True  # no signature needed first for TLC
     convention = send_convention(
         application, by=instructor
@@ -201,15 +195,20 @@ def test_r_conv_1_convention_pdf_is_prepared_by_the_worker_not_the_decision(
 ):
     from django.urls import reverse
 
-    dmn_application.status = Status.ADMISSIBLE
-    dmn_application.save()
+    from guichet.applications import review
+
+    walk(dmn_application, "submitted", applicant=applicant, instructor=instructor)
+    review.set_verdicts(
+        by=instructor, application=dmn_application, opinions=every_item(dmn_application)
+    )
+    files = StoredFile.objects.count()
     with django_capture_on_commit_callbacks(execute=False) as pending:
-        send_convention(dmn_application, by=instructor)
+        review.decide(by=instructor, application=dmn_application, decision="admissible")
     convention = Convention.objects.get(application=dmn_application)
-    assert not convention.is_ready and StoredFile.objects.count() == 0
+    assert not convention.is_ready and StoredFile.objects.count() == files
     client.force_login(applicant)
     page = client.get(reverse("applications:detail", args=[dmn_application.pk])).content.decode()
-    assert "en préparation" in page and "Signer la convention" not in page
+    assert "en préparation" in page and 'id="sign-password"' not in page  # no form yet
     with django_capture_on_commit_callbacks(execute=True):
         for callback in pending:  # the commit: the worker prepares the PDF
             callback()

@@ -1,0 +1,56 @@
+"""The legal clock of applications (R-CLK-2 … R-CLK-9): their dated events, read from the
+transition log (each transition's `event`) and from the journal (the last change a person
+made, for inactivity), given to the pure engine `guichet.deadlines` with the version's deadline
+policy. For a page of applications, `clocks_for` reads everything in two queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Max
+from django.utils import timezone
+
+from guichet.applications.models import Application, ApplicationTransition
+from guichet.applications.workflow import WORKFLOW
+from guichet.deadlines import Clock, Event, evaluate
+from guichet.journal.models import JournalEntry
+
+_EVENTS = {t.name: t.event for t in WORKFLOW.all()}
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    """Legal days are days in Paris."""
+    return timezone.localdate(moment)
+
+
+def events_for(application_ids) -> dict[int, list[Event]]:
+    """Each application's dated events: its transitions, and the last change of a person."""
+    ids = list(application_ids)
+    events: dict[int, list[Event]] = defaultdict(list)
+    for application_id, name, at, due in ApplicationTransition.objects.filter(
+        application_id__in=ids
+    ).values_list("application_id", "name", "at", "due"):
+        events[application_id].append(Event(_EVENTS.get(name) or "activity", _day(at), due))
+    for application_id, last in (
+        JournalEntry.objects.filter(application_id__in=[str(pk) for pk in ids], actor__isnull=False)
+        .values_list("application_id")
+        .annotate(last=Max("created_at"))
+    ):
+        events[int(application_id)].append(Event("activity", _day(last)))
+    return events
+
+
+def clocks_for(applications, today: dt.date | None = None) -> dict[int, Clock]:
+    """The clock of each application (its version's deadline policy), in two queries."""
+    applications = list(applications)
+    today = today or timezone.localdate()
+    events = events_for(a.pk for a in applications)
+    return {
+        a.pk: evaluate(a.referential_version.process_settings.deadline_policy, events[a.pk], today)
+        for a in applications
+    }
+
+
+def clock_of(application: Application, today: dt.date | None = None) -> Clock:
+    return clocks_for([application], today)[application.pk]

@@ -1,0 +1,76 @@
+"""What differs between referentials in the process, as data of the version (issue 11 §0):
+when the convention is sent, which deadline policy the legal clock applies, the decision
+outcomes, the information-request reminders, the missing-items delays, the INS test day. The
+catalogue gives each version its `process:`; an import copies the previous version's; the
+code reads `version.process_settings` and never asks « is it DMN? »."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+# When the convention is sent for signature.
+CONVENTION_AT_ADMISSIBILITY = "at_admissibility"  # DMN guide §4.3: before any evidence
+CONVENTION_BEFORE_COMMITTEE = "before_committee"  # TLC guide §5.3: every section conforme
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    # The legal clock's policy, a name `guichet.deadlines` knows ("DMN" or "TLC").
+    deadline_policy: str = "DMN"
+    convention: str = CONVENTION_AT_ADMISSIBILITY
+    # The committee's outcomes (R-DEC-2): TLC adds « attribution sous réserve ».
+    decision_outcomes: tuple[str, ...] = ("granted", "refused")
+    # Reminders of an unanswered information request, in days (DMN guide §5.2: 10 and 20).
+    information_reminders: tuple[int, ...] = (10, 20)
+    # The agency may archive an application whose request stayed unanswered this long (30).
+    archive_after_no_answer: int | None = 30
+    # Missing items: at least this many days to provide them (CSS R. 165-5-2: 10) — or exactly
+    # that many when `missing_items_fixed` (CSP R. 1470-2: 60 days).
+    missing_items_days: int = 10
+    missing_items_fixed: bool = False
+    # INS test day within this many weeks of depositing every proof (both guides §5.2).
+    ins_test_day_weeks: int = 4
+    # The admissibility form of the version (R-APP-5, R-APP-6).
+    admissibility_form: str = "DMN"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def convention_before_evidence(self) -> bool:
+        return self.convention == CONVENTION_AT_ADMISSIBILITY
+
+    @classmethod
+    def from_data(cls, data: dict | None) -> ProcessSettings:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in (data or {}).items() if k in known}
+        for key in ("decision_outcomes", "information_reminders", "notes"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    def as_data(self) -> dict:
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def check_process(data: dict | None) -> list[str]:
+    """French problems of a `process:` block; empty when it is sound."""
+    problems = []
+    unknown = set(data or {}) - {f.name for f in fields(ProcessSettings)}
+    if unknown:
+        problems.append(f"Réglages de procédure inconnus : {', '.join(sorted(unknown))}.")
+    try:
+        settings = ProcessSettings.from_data(data)
+    except (TypeError, ValueError) as exc:
+        return [*problems, f"Réglages de procédure invalides : {exc}."]
+    if settings.deadline_policy not in {"DMN", "TLC"}:
+        problems.append("La politique de délai est « DMN » ou « TLC ».")
+    if settings.convention not in {CONVENTION_AT_ADMISSIBILITY, CONVENTION_BEFORE_COMMITTEE}:
+        problems.append(
+            f"La convention s'envoie « {CONVENTION_AT_ADMISSIBILITY} » ou "
+            f"« {CONVENTION_BEFORE_COMMITTEE} »."
+        )
+    if not set(settings.decision_outcomes) <= {"granted", "granted_with_reservations", "refused"}:
+        problems.append("Décisions possibles : granted, granted_with_reservations, refused.")
+    if settings.missing_items_days < 1:
+        problems.append("Le délai des pièces manquantes compte au moins un jour.")
+    return problems
