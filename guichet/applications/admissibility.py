@@ -392,7 +392,7 @@ def clean_components(code: str, components) -> list[dict]:
 def missing_items(application, documents_present: dict[str, int] | None = None) -> list[dict]:
     """Every item that blocks submission, in the form's order, each with the anchor of its
     field: `{"item", "label", "detail"}` (R-APP-7)."""
-    code = application.referential_version.referential.code
+    code = application.referential_version.process_settings.admissibility_form
     data = application.form or {}
     profiles = set(application.profiles or [])
     missing = []

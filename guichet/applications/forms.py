@@ -75,7 +75,7 @@ class AdmissibilityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.application = application
         self.fixable = fixable
-        self.code = application.referential_version.referential.code
+        self.code = application.referential_version.process_settings.admissibility_form
         data = application.form or {}
         self.groups: dict[str, list[str]] = {}
         for spec in admissibility.fields_for(self.code):

@@ -44,7 +44,7 @@ def can_review(user) -> bool:
 
 def reviewable_items(application: Application) -> list[dict]:
     """Every field and document the instructor gives an opinion on, in the form's order."""
-    code = application.referential_version.referential.code
+    code = application.referential_version.process_settings.admissibility_form
     data, profiles = application.form or {}, set(application.profiles or [])
     items = []
     for spec in admissibility.fields_for(code):

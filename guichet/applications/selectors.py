@@ -64,7 +64,7 @@ def _file_of(application, file_id) -> StoredFile:
 
 def documents_payload(application) -> list[dict]:
     """Each document of the admissibility form: required now or not, and its files."""
-    code = application.referential_version.referential.code
+    code = application.referential_version.process_settings.admissibility_form
     data, profiles = application.form or {}, set(application.profiles or [])
     by_item: dict[str, list] = {}
     for document in application.documents.select_related("file__uploaded_by"):

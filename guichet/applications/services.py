@@ -280,7 +280,7 @@ def save_draft(
 
         fixable = set(items_to_fix(application))
         data = _only_fixable(application, data, fixable)
-    code = application.referential_version.referential.code
+    code = application.referential_version.process_settings.admissibility_form
     specs = {spec.key: spec for spec in admissibility.fields_for(code)}
     errors, form, before = {}, dict(application.form), {}
     for key, value in (data.get("form") or {}).items():
@@ -585,7 +585,7 @@ def _check_document_editable(application: Application, item: str) -> None:
 
 
 def _document_spec(application: Application, item: str):
-    code = application.referential_version.referential.code
+    code = application.referential_version.process_settings.admissibility_form
     spec = next((d for d in admissibility.documents_for(code) if d.key == item), None)
     if spec is None:
         raise ApplicationError(
