@@ -93,6 +93,14 @@ def _clock_says(flags: set[str], refusal: str):
     return guard
 
 
+# Where an answer can lead (for the diagram): back to instruction, or still waiting.
+_after_requests.possible = [  # type: ignore[attr-defined]
+    Status.IN_INSTRUCTION,
+    Status.INFORMATION_REQUESTED,
+    Status.MISSING_ITEMS,
+]
+
+
 def _resubmission(application, source) -> str:
     return "application.resubmit" if source == Status.TO_FIX else "application.submit"
 

@@ -144,3 +144,9 @@ def test_pages_show_the_workflow_actions_and_fire_them_confirmed(
     client.force_login(instructor)
     page = client.get(reverse("applications:review", args=[dmn_application.pk])).content.decode()
     assert "Déclarer non recevable" in page and "chaque élément est conforme" in page
+
+
+def test_the_state_diagram_in_docs_is_generated_from_the_declaration():
+    from django.core.management import call_command
+
+    call_command("workflow_diagram", "--check")  # exits non-zero when docs/ drifted
