@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "guichet.applications",
     "guichet.conventions",
     "guichet.evidence",
+    "guichet.instruction",
     "guichet.demo",
 ]
 

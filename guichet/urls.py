@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("guichet.applications.api_urls")),
     path("", include("guichet.conventions.api_urls")),
     path("", include("guichet.evidence.api_urls")),
+    path("", include("guichet.instruction.api_urls")),
     path("journal/", JournalExportApi.as_view(), name="journal"),
     path("journal/checkpoints", JournalCheckpointsApi.as_view(), name="journal-checkpoints"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("candidatures/", include("guichet.applications.urls")),
     path("candidatures/", include("guichet.conventions.urls")),
     path("candidatures/", include("guichet.evidence.urls")),
+    path("", include("guichet.instruction.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]

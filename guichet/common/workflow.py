@@ -87,6 +87,7 @@ class Workflow:
     _by_name: dict[str, Transition] = field(init=False)
     _guards: dict[str, list[Callable]] = field(init=False, default_factory=dict)
     _effects: dict[str, list[Callable]] = field(init=False, default_factory=dict)
+    _listeners: list[Callable] = field(init=False, default_factory=list)
 
     def __post_init__(self):
         self._by_name = {t.name: t for t in self.transitions}
@@ -130,6 +131,12 @@ class Workflow:
             return function
 
         return register
+
+    def listen(self, function):
+        """Called after every transition, in its transaction: `(obj, transition, source, by)`
+        (e.g. to refresh what is derived from the state, such as the clock's state)."""
+        self._listeners.append(function)
+        return function
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -216,6 +223,8 @@ class Workflow:
             details |= effect(locked, by=actor, reason=reason, source=source, **data) or {}
         if self.after is not None:
             self.after(locked, transition, source, actor, reason, details)
+        for listener in self._listeners:
+            listener(locked, transition, source, actor)
         # The caller's object follows, so that it can be used after the call.
         for attname in (f.attname for f in self.model._meta.concrete_fields):
             obj.__dict__[attname] = locked.__dict__.get(attname)

@@ -1,0 +1,1 @@
+"""assignment (see the module docstring when written)."""

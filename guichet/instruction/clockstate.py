@@ -1,0 +1,1 @@
+"""clockstate (see the module docstring when written)."""

@@ -1,0 +1,1 @@
+"""ins (see the module docstring when written)."""

@@ -1,0 +1,1 @@
+"""requests (see the module docstring when written)."""

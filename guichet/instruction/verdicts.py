@@ -1,0 +1,1 @@
+"""verdicts (see the module docstring when written)."""
