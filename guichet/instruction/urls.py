@@ -1,7 +1,7 @@
 """Pages of the instruction, each part in its own module (assignment and queue, verdicts,
 requests and missing items, INS test day)."""
 
-from django.urls import include, path
+from django.urls import include, path  # noqa: F401 (the parts add theirs)
 
 app_name = "instruction"
 
