@@ -269,8 +269,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repon
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# Absolute address of the site, for links in emails.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The site's public address, for every link in an email or a PDF: in production the public
+# https address; for `make run`, the address it serves (scripts/serve.py sets it from PORT).
+GUICHET_BASE_URL = (
+    os.environ.get("GUICHET_BASE_URL")
+    or os.environ.get("SITE_URL")  # its former name
+    or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
+SITE_URL = GUICHET_BASE_URL
 # One-time links (set password) expire after 3 days.
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600))
 

@@ -15,6 +15,8 @@ def main() -> int:
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     args = parser.parse_args()
     python = sys.executable
+    # Links in emails and PDFs point at the address served here (unless configured).
+    os.environ.setdefault("GUICHET_BASE_URL", f"http://127.0.0.1:{args.port}")
     manage = str(ROOT / "manage.py")
     worker = subprocess.Popen(
         [python, manage, "db_worker", "--interval", "1", "--no-reload"], cwd=ROOT

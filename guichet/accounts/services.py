@@ -31,6 +31,7 @@ from guichet.accounts.models import (
 from guichet.accounts.ratelimits import consume_registration, french_delay
 from guichet.common.errors import ApplicationError
 from guichet.common.lengths import length_errors
+from guichet.common.links import absolute_url
 from guichet.journal.services import record
 
 SUPPORT_CONTACT = "ans-support-convergence@esante.gouv.fr"
@@ -196,7 +197,7 @@ def _received_mail(clean: dict[str, str]) -> tuple[str, str]:
 
 
 def _account_exists_mail(clean: dict[str, str]) -> tuple[str, str]:
-    reset = settings.SITE_URL.rstrip("/") + reverse("account_reset_password")
+    reset = absolute_url(reverse("account_reset_password"))
     return (
         "Guichet — votre demande de compte entreprise",
         f"Bonjour {clean['responsible_first_name']},\n\n"
@@ -249,7 +250,7 @@ def password_link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("accounts:set-password", args=[uid, token])
-    return settings.SITE_URL.rstrip("/") + path
+    return absolute_url(path)
 
 
 @transaction.atomic

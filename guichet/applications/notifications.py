@@ -1,11 +1,10 @@
 """Emails to the applicant about an application (file backend in `make run`)."""
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 
 from guichet.accounts.models import Role, User
+from guichet.common.links import absolute_reverse
 
 
 def recipients(application) -> list[str]:
@@ -38,7 +37,7 @@ def recipients(application) -> list[str]:
 
 def notify_applicant(application, subject: str, body: str) -> None:
     """Sent once the change is committed, so that nobody is told of a change that failed."""
-    link = settings.SITE_URL.rstrip("/") + reverse("applications:detail", args=[application.pk])
+    link = absolute_reverse("applications:detail", application.pk)
     to = recipients(application)
     text = (
         f"Bonjour,\n\n{body}\n\nCandidature {application.reference} — "
@@ -59,7 +58,7 @@ def notify_instructors(application, subject: str, body: str) -> None:
     to = sorted(instructors.values_list("email", flat=True))
     if not to:
         return
-    link = settings.SITE_URL.rstrip("/") + reverse("applications:detail", args=[application.pk])
+    link = absolute_reverse("applications:detail", application.pk)
     text = (
         f"Bonjour,\n\n{body}\n\nCandidature {application.reference} — {application.organisation.name} — "
         f"{application.product.name} {application.product_version} :\n{link}\n\nGuichet\n"

@@ -37,7 +37,11 @@ def mermaid(workflow: Workflow, *, initial: str, title: str) -> str:
                 target = transition.target
             lines.append(f"    {source} --> {target}: {transition.label}")
     lines.append("```")
-    lines += ["", "| transition | libellé | depuis | qui | événement du délai |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| transition | libellé | depuis | qui | événement du délai |",
+        "|---|---|---|---|---|",
+    ]
     for transition in workflow.all():
         sources = ", ".join(str(states(s).label) for s in ordered(transition.sources))
         who = "la plateforme (automatique)" if transition.automatic else transition.who

@@ -105,7 +105,9 @@ def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
             styles["BodyText"],
         ),
         Spacer(1, 10),
-        Paragraph(escape(f"Document scellé par l'agence — {settings.SITE_URL}"), styles["Italic"]),
+        Paragraph(
+            escape(f"Document scellé par l'agence — {settings.GUICHET_BASE_URL}"), styles["Italic"]
+        ),
     ]
     buffer = io.BytesIO()
     SimpleDocTemplate(

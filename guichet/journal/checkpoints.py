@@ -89,7 +89,7 @@ def document(
     content = {
         "type": DOCUMENT_TYPE,
         "version": 1,
-        "site": settings.SITE_URL,
+        "site": settings.GUICHET_BASE_URL,
         "created_at": created_at.astimezone(dt.UTC).isoformat(),
         "entry_count": entry_count,
         "last_entry_id": last_entry_id,

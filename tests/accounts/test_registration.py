@@ -5,8 +5,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -142,7 +144,7 @@ def test_a_request_for_an_address_with_an_account_gets_the_same_answer_and_a_res
     assert known.json()["detail"].startswith("Demande reçue")
     assert mail.outbox[-1].to == ["camille@telesante.fr"]
     assert "existe déjà" in mail.outbox[-1].body
-    assert f"http://127.0.0.1:8000{reverse('account_reset_password')}" in mail.outbox[-1].body
+    assert f"{settings.GUICHET_BASE_URL}{reverse('account_reset_password')}" in mail.outbox[-1].body
     assert not RegistrationRequest.objects.filter(siren="732829320", status="pending").exists()
     entry = JournalEntry.objects.filter(action="registration.submit").latest("id")
     assert entry.after["refused"] == "account_exists"
@@ -259,7 +261,7 @@ def test_r_acc_2_approval_creates_the_organisation_and_emails_a_one_time_link(
     assert JournalEntry.objects.filter(action="registration.approve").exists()
     (message,) = mail.outbox
     link = re.search(r"http://\S+/compte/mot-de-passe/\S+/", message.body).group(0)
-    path = link.split("127.0.0.1:8000")[1]
+    path = urlsplit(link).path
     form_page = client.get(path, follow=True)
     assert form_page.context["validlink"]
     new = "Un-mot-de-passe-solide-2026"

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     help = "Écrit le diagramme d'états de la candidature dans docs/, depuis la déclaration."
 
     def add_arguments(self, parser):
-        parser.add_argument("--check", action="store_true", help="Sortie non nulle si docs/ diffère")
+        parser.add_argument(
+            "--check", action="store_true", help="Sortie non nulle si docs/ diffère"
+        )
 
     def handle(self, *args, check, **options):
         text = application_diagram()
