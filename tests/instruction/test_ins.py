@@ -338,3 +338,82 @@ def test_r_clk_8_only_the_application_instructors_or_the_admin_record_results(
         )
     assert unknown.value.field == "scenario" and "INS 1.1" in unknown.value.message
 
+
+# --- API -----------------------------------------------------------------------------------------
+
+
+def test_r_clk_8_api_propose_then_record_by_code_and_read_results(
+    api, complete, applicant, instructor
+):
+    assign(complete, instructor)
+    url = f"/api/v1/applications/{complete.pk}/ins-test-day"
+    start = ins.complete_on(complete)
+    api.force_authenticate(applicant)
+    before = api.get(url).json()
+    assert before["applicable"] and before["day"] is None and before["change_refusal"] is None
+    assert before["last_day"] == (start + dt.timedelta(days=28)).isoformat()
+    assert before["complete_on"] == start.isoformat() and before["weeks"] == 4
+    late = api.post(url, {"day": (start + dt.timedelta(days=29)).isoformat()}, format="json")
+    assert late.status_code == 400 and late["Content-Type"] == "application/problem+json"
+    assert f"au plus tard le {french_date(start + dt.timedelta(days=28))}" in late.json()["detail"]
+    assert late.json()["errors"] == {"day": [late.json()["detail"]]}
+    garbled = api.post(url, {"day": "10/02/2026"}, format="json")
+    assert garbled.status_code == 400 and "AAAA-MM-JJ" in garbled.json()["detail"]
+    today = timezone.localdate()
+    proposed = api.post(url, {"day": today.isoformat(), "note": "Matin"}, format="json")
+    assert proposed.status_code == 200, proposed.content
+    assert proposed.json()["day"] == today.isoformat() and proposed.json()["note"] == "Matin"
+    refused = api.post(
+        f"{url}/results", {"scenario": "INS 1.1", "outcome": "passed"}, format="json"
+    )
+    assert refused.status_code == 403  # the applicant does not record results
+    api.force_authenticate(instructor)
+    recorded = api.post(
+        f"{url}/results",
+        {"scenario": "INS 1.1", "outcome": "failed", "comment": "Troncature du prénom."},
+        format="json",
+    )
+    assert recorded.status_code == 200, recorded.content
+    scenario_id = recorded.json()["scenarios"][1]["id"]
+    by_id = api.post(
+        f"{url}/results", {"scenario": scenario_id, "outcome": "passed"}, format="json"
+    )
+    assert by_id.json()["recorded"] == 2
+    bad = api.post(f"{url}/results", {"scenario": True, "outcome": "perhaps"}, format="json")
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"scenario", "outcome"}
+    # The applicant reads the results and why the day no longer moves.
+    api.force_authenticate(applicant)
+    seen = api.get(url).json()
+    assert seen["scenarios"][0]["code"] == "INS 1.1"
+    assert seen["scenarios"][0]["result"]["outcome"] == "failed"
+    assert seen["scenarios"][0]["result"]["comment"] == "Troncature du prénom."
+    assert "déjà enregistré des résultats" in seen["change_refusal"]
+    assert not seen["finished"]
+
+
+def test_r_clk_8_api_another_organisation_gets_404_and_changes_nothing(
+    api, complete, applicant, stranger
+):
+    ins.propose_test_day(by=applicant, application=complete, day=timezone.localdate())
+    url = f"/api/v1/applications/{complete.pk}/ins-test-day"
+    api.force_authenticate(stranger)
+    assert api.get(url).status_code == 404
+    moved = api.post(url, {"day": timezone.localdate().isoformat(), "note": "x"}, format="json")
+    assert moved.status_code == 404
+    result = api.post(f"{url}/results", {"scenario": "INS 1.1", "outcome": "passed"}, format="json")
+    assert result.status_code == 404
+    assert InsTestDay.objects.get().note == "" and not InsScenarioResult.objects.exists()
+
+
+def test_r_clk_8_api_a_committee_member_gets_403(api, complete, applicant, committee_member):
+    ins.propose_test_day(by=applicant, application=complete, day=timezone.localdate())
+    url = f"/api/v1/applications/{complete.pk}/ins-test-day"
+    api.force_authenticate(committee_member)
+    assert api.get(url).status_code == 200  # the agency reads every dossier (R-ACT-1)
+    response = api.post(
+        f"{url}/results", {"scenario": "INS 1.1", "outcome": "passed"}, format="json"
+    )
+    assert response.status_code == 403
+    assert "instructeur de la candidature" in response.json()["detail"]
+    assert not InsScenarioResult.objects.exists()
+
