@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guichet.accounts.models import Role
+from guichet.applications import extensions
 from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.services import DESCRIPTION_MAX_LENGTH, require_owner
@@ -470,3 +471,29 @@ def record_scenario_result(
         )
     return result
 
+
+# --- the application page ------------------------------------------------------------------------
+
+
+@extensions.panel
+def ins_panel(request, application: Application) -> dict | None:
+    """The INS test day's part of the application page: what it will ask before the dossier is
+    complete; then the day (the applicant's form to propose or move it, with the last allowed
+    date) and each scenario's outcome (the instructor's form from the day on)."""
+    overview = ins_overview(application)
+    if not overview.applicable or (overview.phase == "closed" and overview.test_day is None):
+        return None
+    user = request.user
+    is_applicant = not user.is_agency and user.organisation_id == application.organisation_id
+    refusal = overview.day_change_refusal() if overview.phase == "open" else None
+    return {
+        "template": "instruction/ins/panel.html",
+        "ins": overview,
+        "is_applicant": is_applicant,
+        "can_propose": is_applicant and overview.phase == "open" and refusal is None,
+        "refusal": refusal or "",
+        "can_record": overview.phase == "open"
+        and overview.day_has_come
+        and may_record_results(user, application),
+        "outcomes": ScenarioOutcome.choices,
+    }

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from guichet.applications.models import Application
@@ -417,3 +420,101 @@ def test_r_clk_8_api_a_committee_member_gets_403(api, complete, applicant, commi
     assert "instructeur de la candidature" in response.json()["detail"]
     assert not InsScenarioResult.objects.exists()
 
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def test_r_clk_8_the_page_tells_the_applicant_what_will_be_asked_before_completion(
+    client, dmn_admissible, applicant
+):
+    client.force_login(applicant)
+    page = client.get(reverse("applications:detail", args=[dmn_admissible.pk])).content.decode()
+    assert "Journée de tests INS" in page
+    assert "dans les 4 semaines qui suivent" in page and "INS 1.1" in page
+    assert reverse("instruction:ins-propose", args=[dmn_admissible.pk]) not in page
+
+
+def test_r_clk_8_pages_propose_the_day_then_record_results_visible_to_the_applicant(
+    client, complete, applicant, instructor
+):
+    assign(complete, instructor)
+    detail = reverse("applications:detail", args=[complete.pk])
+    propose = reverse("instruction:ins-propose", args=[complete.pk])
+    last = ins.complete_on(complete) + dt.timedelta(days=28)
+    client.force_login(applicant)
+    page = client.get(detail).content.decode()
+    assert f'action="{propose}"' in page
+    assert f"au plus tard le <strong>{french_date(last)}</strong>" in page
+    late = client.post(propose, {"day": (last + dt.timedelta(days=1)).isoformat()}, follow=True)
+    assert f"au plus tard le {french_date(last)}" in late.content.decode()
+    assert not InsTestDay.objects.exists()
+    empty = client.post(propose, {"day": ""}, follow=True)
+    assert "Indiquez la date de la journée de tests." in empty.content.decode()
+    today = timezone.localdate()
+    done = client.post(propose, {"day": today.strftime("%d/%m/%Y"), "note": "Visio"}, follow=True)
+    assert f"Journée de tests INS proposée le {french_date(today)}" in done.content.decode()
+    assert InsTestDay.objects.get().day == today
+
+    client.force_login(instructor)
+    result_url = reverse("instruction:ins-result", args=[complete.pk])
+    page = client.get(detail).content.decode()
+    assert f'action="{result_url}"' in page and "Enregistrer le résultat" in page
+    first = ins.ins_scenarios(complete)[0]
+    missing = client.post(result_url, {"scenario": first.id, "outcome": "failed"}, follow=True)
+    assert "indiquez dans le commentaire ce qui n&#x27;a pas été atteint" in (
+        missing.content.decode()
+    )
+    saved = client.post(
+        result_url,
+        {"scenario": first.id, "outcome": "failed", "comment": "Prénoms tronqués."},
+        follow=True,
+    )
+    assert f"Scénario {first.code} : « Résultat non atteint » enregistré." in saved.content.decode()
+    for scenario in ins.ins_scenarios(complete)[1:]:
+        response = client.post(result_url, {"scenario": scenario.id, "outcome": "passed"})
+    assert "Journée de tests terminée" in client.get(response.url).content.decode()
+
+    client.force_login(applicant)
+    page = client.get(detail).content.decode()
+    assert "Journée de tests terminée" in page and "Prénoms tronqués." in page
+    assert f'action="{result_url}"' not in page and f'action="{propose}"' not in page
+    passed = len(ins.ins_scenarios(complete)) - 1
+    assert f"{passed} résultats atteints, 1 non atteint." in page
+    assert client.post(result_url, {"scenario": first.id, "outcome": "passed"}).status_code == 403
+
+
+def test_r_clk_8_pages_refuse_the_committee_and_another_organisation(
+    client, complete, applicant, committee_member, stranger
+):
+    ins.propose_test_day(by=applicant, application=complete, day=timezone.localdate())
+    result_url = reverse("instruction:ins-result", args=[complete.pk])
+    client.force_login(committee_member)
+    assert client.post(result_url, {"scenario": "INS 1.1", "outcome": "passed"}).status_code == 403
+    client.force_login(stranger)
+    propose = reverse("instruction:ins-propose", args=[complete.pk])
+    assert client.post(propose, {"day": timezone.localdate().isoformat()}).status_code == 404
+    assert client.post(result_url, {"scenario": "INS 1.1", "outcome": "passed"}).status_code == 404
+    assert not InsScenarioResult.objects.exists()
+
+
+def test_r_clk_8_the_application_page_queries_do_not_grow_with_the_results(
+    client, complete, applicant, instructor
+):
+    assign(complete, instructor)
+    ins.propose_test_day(by=applicant, application=complete, day=timezone.localdate())
+    client.force_login(instructor)
+    url = reverse("applications:detail", args=[complete.pk])
+
+    def queries() -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    first = ins.ins_scenarios(complete)[0]
+    ins.record_scenario_result(
+        by=instructor, application=complete, scenario=first.id, outcome="passed"
+    )
+    before = queries()
+    record_all(complete, instructor)
+    assert queries() == before
