@@ -1,1 +1,499 @@
-"""ins (see the module docstring when written)."""
+"""The INS test day (R-CLK-8; DMN and TLC guides §5.2).
+
+« Pour les exigences INS, … les preuves correspondant aux scénarios de tests de conformité
+pourront être analysées lors d'une journée de tests du logiciel avec le candidat … L'organisation
+de cette journée de test dans les 4 semaines suivant le dépôt de l'ensemble des preuves … incombe
+à l'Exploitant [l'ENS] … L'ANS supervise le bon déroulé des scénarios de tests et documente
+l'atteinte ou non des résultats. »
+
+So: an application has a test day when its applicable requirements include scenarios of the
+version's INS section (`process_settings.ins_section`); once every proof is deposited (the
+dossier complete, `evidence_complete_at`), the applicant proposes the day, within
+`process_settings.ins_test_day_weeks` weeks of that date, and may move it until the day; from
+the day on, the application's instructor records each scenario's outcome. This is no state of
+the application: nothing here fires a transition; every act is journaled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from guichet.accounts.models import Role
+from guichet.applications import extensions
+from guichet.applications.models import INSTRUCTION_STATES, Application, Status
+from guichet.applications.notifications import notify_applicant, notify_instructors
+from guichet.applications.services import DESCRIPTION_MAX_LENGTH, require_owner
+from guichet.common.errors import ApplicationError
+from guichet.deadlines import french_date
+from guichet.instruction.models import InsScenarioResult, InsTestDay, ScenarioOutcome
+from guichet.journal.services import record
+from guichet.referentials.selectors import ScenarioData, applicable_requirements
+
+# Before the dossier is complete, the applicant learns what the day will ask.
+BEFORE_COMPLETE = (Status.DRAFT, Status.SUBMITTED, Status.TO_FIX, Status.ADMISSIBLE)
+# From the complete dossier to the end of the instruction: the day is planned and held (not
+# before « le dépôt de l'ensemble des preuves », not after the decision).
+OPEN_STATES = (Status.COMPLETE, *INSTRUCTION_STATES)
+
+TEXT_MAX_LENGTH = DESCRIPTION_MAX_LENGTH
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def ins_scenarios(application: Application) -> list[ScenarioData]:
+    """The applicable scenarios of the version's INS section, in the version's order: those the
+    test day reviews (empty: the application has no test day)."""
+    version = application.referential_version
+    section = version.process_settings.ins_section
+    if not section:
+        return []
+    return [
+        scenario
+        for requirement in applicable_requirements(
+            version, application.profiles or [], application.pathology
+        )
+        if requirement.section.code == section
+        for scenario in requirement.scenarios
+    ]
+
+
+def complete_on(application: Application) -> dt.date | None:
+    """The legal day every proof was deposited (the dossier complete), in Paris."""
+    if application.evidence_complete_at is None:
+        return None
+    return timezone.localdate(application.evidence_complete_at)
+
+
+def last_test_day(application: Application) -> dt.date | None:
+    """The last day the test day may be held: N weeks after every proof was deposited."""
+    start = complete_on(application)
+    if start is None:
+        return None
+    weeks = application.referential_version.process_settings.ins_test_day_weeks
+    return start + dt.timedelta(weeks=weeks)
+
+
+def may_record_results(user, application: Application) -> bool:
+    """One of the application's assigned instructors, or the agency's administrator; not the
+    committee, which decides but does not instruct (R-ACT-1)."""
+    if user is None or not user.is_active:
+        return False
+    if user.role == Role.AGENCY_ADMIN:
+        return True
+    return user.role == Role.INSTRUCTOR and application.instructors.filter(pk=user.pk).exists()
+
+
+@dataclass(frozen=True)
+class ScenarioRow:
+    scenario: ScenarioData
+    result: InsScenarioResult | None
+
+    @property
+    def passed(self) -> bool:
+        return self.result is not None and self.result.outcome == ScenarioOutcome.PASSED
+
+
+@dataclass(frozen=True)
+class InsOverview:
+    """What the page and the API show of an application's INS test day."""
+
+    application: Application
+    rows: list[ScenarioRow]
+    test_day: InsTestDay | None
+    complete_on: dt.date | None
+    last_day: dt.date | None
+    weeks: int
+    today: dt.date
+
+    @property
+    def applicable(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def phase(self) -> str:
+        """« before » the dossier is complete, « open » until the decision, then « closed »."""
+        status = self.application.status
+        if status in BEFORE_COMPLETE:
+            return "before"
+        return "open" if status in OPEN_STATES else "closed"
+
+    @property
+    def recorded(self) -> int:
+        return sum(1 for row in self.rows if row.result is not None)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for row in self.rows if row.passed)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for row in self.rows if row.result is not None and not row.passed)
+
+    @property
+    def finished(self) -> bool:
+        """« Journée de tests terminée »: every scenario has its outcome."""
+        return self.test_day is not None and self.recorded == len(self.rows) > 0
+
+    @property
+    def day_has_come(self) -> bool:
+        return self.test_day is not None and self.today >= self.test_day.day
+
+    @property
+    def window_closed(self) -> bool:
+        return self.last_day is not None and self.today > self.last_day
+
+    @property
+    def earliest_day(self) -> dt.date | None:
+        """The first day the applicant may choose now."""
+        if self.complete_on is None:
+            return None
+        return max(self.today, self.complete_on)
+
+    def day_change_refusal(self) -> str | None:
+        """Why the applicant may not (re)schedule the day now, or None."""
+        return _schedule_refusal(self.application, self.test_day, self.recorded, self.today)
+
+    # French dates for the pages (R-CLK-9: a date, never a computation in a template).
+    @property
+    def day_text(self) -> str:
+        return french_date(self.test_day.day) if self.test_day else ""
+
+    @property
+    def last_day_text(self) -> str:
+        return french_date(self.last_day) if self.last_day else ""
+
+    @property
+    def complete_on_text(self) -> str:
+        return french_date(self.complete_on) if self.complete_on else ""
+
+    @property
+    def days_until(self) -> int | None:
+        return (self.test_day.day - self.today).days if self.test_day else None
+
+    @property
+    def days_left_to_choose(self) -> int | None:
+        return (self.last_day - self.today).days if self.last_day else None
+
+
+def ins_overview(application: Application, today: dt.date | None = None) -> InsOverview:
+    """The test day, its scenarios and their outcomes: two queries (the day, its results), the
+    scenarios coming from the version's index."""
+    scenarios = ins_scenarios(application)
+    test_day = None
+    results: dict[int, InsScenarioResult] = {}
+    if scenarios:
+        test_day = (
+            InsTestDay.objects.filter(application=application).select_related("proposed_by").first()
+        )
+        if test_day is not None:
+            results = {
+                result.scenario_id: result
+                for result in InsScenarioResult.objects.filter(test_day=test_day).select_related(
+                    "by"
+                )
+            }
+    return InsOverview(
+        application=application,
+        rows=[ScenarioRow(scenario, results.get(scenario.id)) for scenario in scenarios],
+        test_day=test_day,
+        complete_on=complete_on(application),
+        last_day=last_test_day(application),
+        weeks=application.referential_version.process_settings.ins_test_day_weeks,
+        today=today or timezone.localdate(),
+    )
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def _state_refusal(application: Application) -> ApplicationError | None:
+    if application.status in BEFORE_COMPLETE:
+        return ApplicationError(
+            "La journée de tests INS se planifie une fois le dossier complet (toutes les preuves "
+            "déposées et chaque section soumise) : déposez d'abord l'ensemble des preuves.",
+            extra={"status": 409},
+        )
+    if application.status not in OPEN_STATES:
+        return ApplicationError(
+            f"La candidature est « {Status(application.status).label} » : la journée de tests "
+            "INS ne se planifie plus et ses résultats ne s'enregistrent plus.",
+            extra={"status": 409},
+        )
+    return None
+
+
+def _schedule_refusal(
+    application: Application, test_day: InsTestDay | None, recorded: int, today: dt.date
+) -> str | None:
+    refused = _state_refusal(application)
+    if refused is not None:
+        return refused.message
+    if complete_on(application) is None:
+        return "La date de dépôt de l'ensemble des preuves n'est pas connue : écrivez à l'agence."
+    if test_day is not None and recorded:
+        return (
+            f"L'instructeur a déjà enregistré des résultats de la journée de tests du "
+            f"{french_date(test_day.day)} : sa date ne change plus. Écrivez à l'instructeur si "
+            "la journée doit être reprise."
+        )
+    if test_day is not None and test_day.day < today:
+        return (
+            f"La journée de tests a eu lieu le {french_date(test_day.day)} : sa date ne change "
+            "plus."
+        )
+    last = last_test_day(application)
+    if last is not None and last < today:
+        weeks = application.referential_version.process_settings.ins_test_day_weeks
+        return (
+            f"La journée de tests INS devait avoir lieu au plus tard le {french_date(last)} "
+            f"({weeks} semaines après le dépôt de l'ensemble des preuves, le "
+            f"{french_date(complete_on(application))}) : ce délai est passé. Écrivez à "
+            "l'instructeur de la candidature pour convenir de la suite."
+        )
+    return None
+
+
+def _day_refusal(application: Application, day: dt.date, today: dt.date) -> str | None:
+    """R-CLK-8: between the dossier complete (and today) and N weeks after it."""
+    start, last = complete_on(application), last_test_day(application)
+    weeks = application.referential_version.process_settings.ins_test_day_weeks
+    window = (
+        f"choisissez une date du {french_date(max(start, today))} au {french_date(last)} "
+        f"({weeks} semaines après le dépôt de l'ensemble des preuves)."
+    )
+    if day < start:
+        return (
+            f"Le {french_date(day)} précède le dépôt de l'ensemble des preuves (dossier complet "
+            f"le {french_date(start)}) : {window}"
+        )
+    if day < today:
+        return f"Le {french_date(day)} est passé : {window}"
+    if day > last:
+        return (
+            f"Le {french_date(day)} est trop tard : la journée de tests INS a lieu dans les "
+            f"{weeks} semaines suivant le dépôt de l'ensemble des preuves (le "
+            f"{french_date(start)}), soit au plus tard le {french_date(last)}. Choisissez une "
+            "date jusqu'à celle-ci."
+        )
+    return None
+
+
+def _no_test_day(application: Application) -> ApplicationError:
+    return ApplicationError(
+        "Les exigences applicables à cette candidature ne comptent aucun scénario INS : elle "
+        "n'a pas de journée de tests INS.",
+        extra={"status": 409},
+    )
+
+
+def _locked(application: Application) -> Application:
+    """The application's row, locked: two acts on its test day run one after the other."""
+    # of=("self",): PostgreSQL locks no row of the nullable side of an outer join (pathology).
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("referential_version", "pathology", "product", "organisation")
+        .get(pk=application.pk)
+    )
+
+
+def _too_long(field: str, value: str) -> None:
+    if len(value) > TEXT_MAX_LENGTH:
+        message = f"Saisissez au plus {TEXT_MAX_LENGTH} caractères (reçu : {len(value)})."
+        raise ApplicationError(message, field=field, extra={"status": 400})
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def propose_test_day(*, by, application: Application, day: dt.date, note: str = "") -> InsTestDay:
+    """The applicant proposes (or moves) the INS test day (R-CLK-8); the application's
+    instructors are told by email each time."""
+    require_owner(
+        by,
+        application,
+        "La date de la journée de tests INS est proposée par l'organisation candidate.",
+    )
+    application = _locked(application)
+    if not ins_scenarios(application):
+        raise _no_test_day(application)
+    today = timezone.localdate()
+    test_day = InsTestDay.objects.filter(application=application).first()
+    recorded = test_day.results.count() if test_day is not None else 0
+    refusal = _schedule_refusal(application, test_day, recorded, today)
+    if refusal:
+        raise ApplicationError(refusal, extra={"status": 409})
+    refusal = _day_refusal(application, day, today)
+    if refusal:
+        raise ApplicationError(refusal, field="day", extra={"status": 400})
+    note = (note or "").strip()
+    _too_long("note", note)
+    if test_day is not None and (test_day.day, test_day.note) == (day, note):
+        return test_day  # nothing changes: no journal entry, no email
+    before = None
+    if test_day is None:
+        test_day = InsTestDay.objects.create(
+            application=application, day=day, note=note, proposed_by=by
+        )
+        action, subject = "instruction.ins_test_day.propose", "journée de tests INS proposée"
+    else:
+        before = {"day": test_day.day.isoformat(), "note": test_day.note}
+        test_day.day, test_day.note, test_day.proposed_by = day, note, by
+        test_day.proposed_at = timezone.now()
+        test_day.save(update_fields=["day", "note", "proposed_by", "proposed_at"])
+        action, subject = "instruction.ins_test_day.change", "journée de tests INS déplacée"
+    record(
+        action=action,
+        obj=test_day,
+        by=by,
+        application_id=application.pk,
+        before=before,
+        after={"day": day.isoformat(), "note": note},
+    )
+    moved = f" (au lieu du {french_date(dt.date.fromisoformat(before['day']))})" if before else ""
+    notify_instructors(
+        application,
+        subject,
+        f"{application.organisation.name} propose la journée de tests INS le "
+        f"{french_date(day)}{moved}." + (f"\n\nPrécisions : {note}" if note else ""),
+    )
+    return test_day
+
+
+def resolve_scenario(application: Application, value) -> ScenarioData:
+    """An INS scenario of the application by its id or its code (« INS 1.1 »)."""
+    scenarios = ins_scenarios(application)
+    key = " ".join(str(value).split()).upper() if value is not None else ""
+    for scenario in scenarios:
+        if key in (str(scenario.id), " ".join(scenario.code.split()).upper()):
+            return scenario
+    known = ", ".join(s.code for s in scenarios) or "aucun"
+    raise ApplicationError(
+        f"Scénario INS inconnu pour cette candidature « {str(value)[:40]} » : indiquez l'un de "
+        f"ses scénarios INS ({known}).",
+        field="scenario",
+        extra={"status": 400},
+    )
+
+
+@transaction.atomic
+def record_scenario_result(
+    *, by, application: Application, scenario, outcome: str, comment: str = ""
+) -> InsScenarioResult:
+    """The instructor records whether an INS scenario reached its expected result on the test
+    day (« L'ANS … documente l'atteinte ou non des résultats »); recording it again corrects it,
+    journaled with the former outcome."""
+    if not may_record_results(by, application):
+        raise ApplicationError(
+            "Les résultats de la journée de tests INS sont enregistrés par un instructeur de la "
+            "candidature ou l'administrateur de l'agence.",
+            extra={"status": 403},
+        )
+    application = _locked(application)
+    scenarios = ins_scenarios(application)
+    if not scenarios:
+        raise _no_test_day(application)
+    refused = _state_refusal(application)
+    if refused is not None:
+        raise refused
+    test_day = InsTestDay.objects.filter(application=application).first()
+    if test_day is None:
+        raise ApplicationError(
+            "Le candidat n'a pas encore proposé la date de la journée de tests INS : ses "
+            "résultats s'enregistrent à partir de ce jour-là.",
+            extra={"status": 409},
+        )
+    if timezone.localdate() < test_day.day:
+        raise ApplicationError(
+            f"La journée de tests INS a lieu le {french_date(test_day.day)} : ses résultats "
+            "s'enregistrent à partir de ce jour.",
+            extra={"status": 409},
+        )
+    data = resolve_scenario(application, scenario)
+    if outcome not in ScenarioOutcome.values:
+        raise ApplicationError(
+            "Indiquez le résultat : « passed » (résultat atteint) ou « failed » (résultat non "
+            "atteint).",
+            field="outcome",
+            extra={"status": 400},
+        )
+    comment = (comment or "").strip()
+    if outcome == ScenarioOutcome.FAILED and not comment:
+        raise ApplicationError(
+            f"Scénario {data.code} non atteint : indiquez dans le commentaire ce qui n'a pas été "
+            "atteint.",
+            field="comment",
+            extra={"status": 400},
+        )
+    _too_long("comment", comment)
+    results = {r.scenario_id: r for r in InsScenarioResult.objects.filter(test_day=test_day)}
+    wanted = {s.id for s in scenarios}
+    was_finished = wanted <= set(results)
+    previous = results.get(data.id)
+    before = None
+    if previous is None:
+        result = InsScenarioResult.objects.create(
+            test_day=test_day, scenario_id=data.id, outcome=outcome, comment=comment, by=by
+        )
+    else:
+        before = {"outcome": previous.outcome, "comment": previous.comment}
+        previous.outcome, previous.comment, previous.by = outcome, comment, by
+        previous.save(update_fields=["outcome", "comment", "by", "at"])
+        result = previous
+    results[data.id] = result
+    finished = not was_finished and wanted <= set(results)
+    after = {"scenario": data.code, "outcome": outcome, "comment": comment}
+    if finished:
+        after["finished"] = True
+    record(
+        action="instruction.ins_result",
+        obj=result,
+        by=by,
+        application_id=application.pk,
+        before=before,
+        after=after,
+    )
+    if finished:
+        failed = sum(
+            1 for r in results.values() if r.scenario_id in wanted and r.outcome != "passed"
+        )
+        notify_applicant(
+            application,
+            "journée de tests INS terminée",
+            f"Les résultats de la journée de tests INS du {french_date(test_day.day)} sont "
+            f"enregistrés : {len(wanted) - failed} scénario(s) atteint(s), {failed} non "
+            "atteint(s). Le détail figure sur la page de la candidature.",
+        )
+    return result
+
+
+# --- the application page ------------------------------------------------------------------------
+
+
+@extensions.panel
+def ins_panel(request, application: Application) -> dict | None:
+    """The INS test day's part of the application page: what it will ask before the dossier is
+    complete; then the day (the applicant's form to propose or move it, with the last allowed
+    date) and each scenario's outcome (the instructor's form from the day on)."""
+    overview = ins_overview(application)
+    if not overview.applicable or (overview.phase == "closed" and overview.test_day is None):
+        return None
+    user = request.user
+    is_applicant = not user.is_agency and user.organisation_id == application.organisation_id
+    refusal = overview.day_change_refusal() if overview.phase == "open" else None
+    return {
+        "template": "instruction/ins/panel.html",
+        "ins": overview,
+        "is_applicant": is_applicant,
+        "can_propose": is_applicant and overview.phase == "open" and refusal is None,
+        "refusal": refusal or "",
+        "can_record": overview.phase == "open"
+        and overview.day_has_come
+        and may_record_results(user, application),
+        "outcomes": ScenarioOutcome.choices,
+    }

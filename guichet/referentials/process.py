@@ -28,8 +28,10 @@ class ProcessSettings:
     # that many when `missing_items_fixed` (CSP R. 1470-2: 60 days).
     missing_items_days: int = 10
     missing_items_fixed: bool = False
-    # INS test day within this many weeks of depositing every proof (both guides §5.2).
+    # INS test day within this many weeks of depositing every proof (both guides §5.2), for
+    # the scenarios of this catalogue section (« Pour les exigences INS »); "" for none.
     ins_test_day_weeks: int = 4
+    ins_section: str = "INS"
     # The admissibility form of the version (R-APP-5, R-APP-6).
     admissibility_form: str = "DMN"
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -73,4 +75,8 @@ def check_process(data: dict | None) -> list[str]:
         problems.append("Décisions possibles : granted, granted_with_reservations, refused.")
     if settings.missing_items_days < 1:
         problems.append("Le délai des pièces manquantes compte au moins un jour.")
+    if not isinstance(settings.ins_test_day_weeks, int) or settings.ins_test_day_weeks < 1:
+        problems.append("Le délai de la journée de tests INS compte au moins une semaine.")
+    if not isinstance(settings.ins_section, str):
+        problems.append("La section INS est un code de section (texte), vide s'il n'y en a pas.")
     return problems

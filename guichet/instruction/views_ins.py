@@ -1,0 +1,92 @@
+"""Pages of the INS test day (R-CLK-8): the applicant proposes or moves the day, the instructor
+records each scenario's outcome; both from the panel of the application page (ins.ins_panel)."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from guichet.applications.selectors import get_application
+from guichet.common.access import login_required
+from guichet.common.errors import ApplicationError
+from guichet.deadlines import french_date
+from guichet.instruction import ins
+from guichet.instruction.models import ScenarioOutcome
+
+
+class TestDayForm(forms.Form):
+    day = forms.DateField(
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={
+            "required": "Indiquez la date de la journée de tests.",
+            "invalid": "Indiquez une date valide, au format JJ/MM/AAAA.",
+        },
+    )
+    note = forms.CharField(required=False, max_length=ins.TEXT_MAX_LENGTH)
+
+
+def _back(pk) -> str:
+    return reverse("applications:detail", args=[pk]) + "#ins"
+
+
+def _refused(request, exc: ApplicationError) -> None:
+    if exc.extra.get("status") == 403:
+        raise PermissionDenied(exc.message)
+    messages.error(request, exc.message)
+
+
+@login_required
+@require_POST
+def ins_propose(request, pk):
+    application = get_application(request.user, pk)
+    form = TestDayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect(_back(pk))
+    try:
+        test_day = ins.propose_test_day(
+            by=request.user, application=application, **form.cleaned_data
+        )
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        days = (test_day.day - timezone.localdate()).days
+        messages.success(
+            request,
+            f"Journée de tests INS proposée le {french_date(test_day.day)}"
+            + (f" (dans {days} jour{'s' if days > 1 else ''})" if days > 0 else " (aujourd'hui)")
+            + " : l'instructeur en est prévenu par courriel. Vous pouvez la déplacer jusqu'à ce "
+            "jour-là, tant qu'aucun résultat n'est enregistré.",
+        )
+    return redirect(_back(pk))
+
+
+@login_required
+@require_POST
+def ins_result(request, pk):
+    application = get_application(request.user, pk)
+    try:
+        result = ins.record_scenario_result(
+            by=request.user,
+            application=application,
+            scenario=request.POST.get("scenario", ""),
+            outcome=request.POST.get("outcome", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    except ApplicationError as exc:
+        _refused(request, exc)
+        return redirect(_back(pk))
+    overview = ins.ins_overview(application)
+    code = next(row.scenario.code for row in overview.rows if row.scenario.id == result.scenario_id)
+    text = f"Scénario {code} : « {ScenarioOutcome(result.outcome).label} » enregistré."
+    if overview.finished:
+        text += " Journée de tests terminée : le candidat voit les résultats et en est prévenu."
+    else:
+        text += (
+            f" {overview.recorded} résultat(s) sur {len(overview.rows)} : enregistrez les suivants."
+        )
+    messages.success(request, text)
+    return redirect(_back(pk))
