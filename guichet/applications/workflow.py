@@ -41,7 +41,7 @@ def _reviewer(user, application) -> bool:
     return bool(user is not None and user.is_active and user.role in REVIEWERS)
 
 
-def _instructor_of(user, application) -> bool:
+def is_instructor_of(user, application) -> bool:
     """One of the instructors the agency assigned, or the agency's administrator."""
     if user is None or not user.is_active:
         return False
@@ -187,7 +187,7 @@ TRANSITIONS = [
         label="Demander des informations",
         sources=frozenset({Status.IN_INSTRUCTION, Status.INFORMATION_REQUESTED}),
         target=Status.INFORMATION_REQUESTED,
-        allowed=_instructor_of,
+        allowed=is_instructor_of,
         who="un instructeur de la candidature",
         form="information_request",
         event="request",
@@ -209,7 +209,7 @@ TRANSITIONS = [
         label="Notifier des pièces manquantes",
         sources=frozenset({Status.IN_INSTRUCTION, Status.INFORMATION_REQUESTED}),
         target=Status.MISSING_ITEMS,
-        allowed=_instructor_of,
+        allowed=is_instructor_of,
         who="un instructeur de la candidature",
         form="missing_items",
         event="missing",
@@ -231,7 +231,7 @@ TRANSITIONS = [
         label="Terminer l'instruction",
         sources=frozenset({Status.IN_INSTRUCTION}),
         target=Status.INSTRUCTION_FINISHED,
-        allowed=_instructor_of,
+        allowed=is_instructor_of,
         who="un instructeur de la candidature",
         confirm="Le dossier passera au prochain collège technique avec les avis donnés.",
         event="activity",
@@ -242,7 +242,7 @@ TRANSITIONS = [
         label="Reprendre l'instruction",
         sources=frozenset({Status.INSTRUCTION_FINISHED}),
         target=Status.IN_INSTRUCTION,
-        allowed=_instructor_of,
+        allowed=is_instructor_of,
         who="un instructeur de la candidature",
         reason_required=True,
         event="activity",

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from guichet.accounts.models import Role
 from guichet.applications import extensions
 from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.services import DESCRIPTION_MAX_LENGTH, require_owner
+from guichet.applications.workflow import is_instructor_of
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
 from guichet.instruction.models import InsScenarioResult, InsTestDay, ScenarioOutcome
@@ -81,11 +81,7 @@ def last_test_day(application: Application) -> dt.date | None:
 def may_record_results(user, application: Application) -> bool:
     """One of the application's assigned instructors, or the agency's administrator; not the
     committee, which decides but does not instruct (R-ACT-1)."""
-    if user is None or not user.is_active:
-        return False
-    if user.role == Role.AGENCY_ADMIN:
-        return True
-    return user.role == Role.INSTRUCTOR and application.instructors.filter(pk=user.pk).exists()
+    return is_instructor_of(user, application)
 
 
 @dataclass(frozen=True)
