@@ -37,7 +37,9 @@ class QueueRowSerializer(serializers.Serializer):
     company = serializers.CharField(help_text="Raison sociale de l'organisation candidate.")
     referential = serializers.CharField(help_text="Référentiel et version, ex. « DMN V1.2.2 ».")
     pathway = serializers.CharField(help_text="Code de la démarche.")
-    state = serializers.ChoiceField(choices=[(s.value, s.label) for s in queue.QUEUE_STATES])
+    state = serializers.CharField(
+        help_text="État de la candidature : " + ", ".join(s.value for s in queue.QUEUE_STATES) + "."
+    )
     state_label = serializers.CharField()
     lead_instructor = PersonSerializer(allow_null=True)
     complete_at = serializers.DateTimeField(help_text="Date où le dossier est devenu complet.")
