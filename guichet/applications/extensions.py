@@ -50,3 +50,21 @@ def form(key: str):
         return function
 
     return register
+
+
+# (application, user) -> {proof_id: {"verdict", "label", "comment", "by", "at"}}: the latest
+# verdict on each proof that `user` may see (the instruction gives them; the evidence pages and
+# API show them without importing the instruction).
+PROOF_VERDICTS: list[Callable] = []
+
+
+def proof_verdicts(function):
+    PROOF_VERDICTS.append(function)
+    return function
+
+
+def verdicts_for(application, user) -> dict:
+    found: dict = {}
+    for source in PROOF_VERDICTS:
+        found |= source(application, user)
+    return found

@@ -28,15 +28,6 @@ def get_application(user, pk) -> Application:
     return get_object_or_404(applications_for(user), pk=pk)
 
 
-def review_queue(user):
-    """R-CLK-1: complete dossiers, in the order their evidence became complete."""
-    from guichet.applications.models import Status
-
-    return (
-        applications_for(user).filter(status=Status.COMPLETE).order_by("evidence_complete_at", "id")
-    )
-
-
 def application_file(application, file_id, user) -> StoredFile:
     """A file of this application (an admissibility document, the acknowledgment, or a file a
     stage keeps: evidence, convention…), else 404; refused with the stage's reason when one of

@@ -27,11 +27,10 @@ def application_list(request):
         request.GET.get("page")
     )
     products = selectors.products_for(request.user)[:100] if not request.user.is_agency else []
-    queue = selectors.review_queue(request.user)[:50] if request.user.is_agency else []
     return render(
         request,
         "applications/list.html",
-        {"applications": applications, "products": products, "queue": queue},
+        {"applications": applications, "products": products},
     )
 
 

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from guichet.accounts.security import has_totp
 from guichet.applications import extensions
 from guichet.applications.selectors import get_application
+from guichet.applications.workflow import WORKFLOW
 from guichet.common.access import applicant_required, login_required
 from guichet.common.errors import ApplicationError
 from guichet.conventions.models import Convention
@@ -26,10 +27,14 @@ def convention_panel(request, application) -> dict | None:
     convention = Convention.objects.filter(application=application).first()
     if convention is None:
         return None
+    # The workflow says when it may be signed (TLC: once the instruction is finished, R-CONV-2).
+    refusal = WORKFLOW.refusal(application, WORKFLOW.get("sign_convention"), request.user)
     return {
         "template": "conventions/panel.html",
         "convention": convention,
         "user_has_totp": has_totp(request.user),
+        "can_sign": refusal is None,
+        "sign_refusal": refusal.message if refusal is not None else "",
     }
 
 

@@ -4,6 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from guichet.applications import extensions
 from guichet.applications.selectors import get_application
 from guichet.evidence import services
 from guichet.evidence.selectors import evidence_open, progress, tree
@@ -19,6 +20,9 @@ from guichet.files.services import describe, parse_produced_on
 
 def evidence_payload(application, user) -> dict:
     sections = tree(application)
+    # The latest verdict on each proof that `user` may see (R-EVD-2): the agency all, the
+    # applicant those to fix (the instruction stage decides).
+    verdicts = extensions.verdicts_for(application, user)
 
     return {
         "open": evidence_open(application),
@@ -54,7 +58,7 @@ def evidence_payload(application, user) -> dict:
                                             describe(f.file, replaced_at=f.replaced_at)
                                             for f in p["history"]
                                         ],
-                                        "verdict": None,
+                                        "verdict": verdicts.get(p["proof"].pk),
                                     }
                                     for p in sc["proofs"]
                                 ],

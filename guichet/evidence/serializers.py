@@ -7,13 +7,31 @@ class EvidenceFileSerializer(StoredFileSerializer):
     replaced_at = serializers.DateTimeField(allow_null=True, help_text="Remplacé le.")
 
 
+class ProofVerdictNodeSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=[
+            ("conforme", "Conforme"),
+            ("non_conforme", "Non conforme"),
+            ("a_preciser", "À préciser"),
+        ]
+    )
+    label = serializers.CharField(help_text="L'avis, en français.")
+    comment = serializers.CharField(allow_blank=True, help_text="Commentaire de l'instructeur.")
+    by = serializers.CharField(help_text="Adresse électronique de l'instructeur.")
+    at = serializers.DateTimeField()
+
+
 class ProofNodeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     description = serializers.CharField()
     sensitive = serializers.BooleanField(help_text="Chiffrée au repos, lue de peu (R-EVD-3).")
     files = EvidenceFileSerializer(many=True)
-    verdict = serializers.CharField(allow_null=True)
+    verdict = ProofVerdictNodeSerializer(
+        allow_null=True,
+        help_text="Le dernier avis de l'instruction (R-EVD-2) : pour l'agence, toujours ; pour "
+        "le candidat, quand il n'est pas « conforme » (ce qu'il doit reprendre).",
+    )
 
 
 class ScenarioNodeSerializer(serializers.Serializer):

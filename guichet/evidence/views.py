@@ -27,6 +27,12 @@ def evidence_panel(request, application) -> dict | None:
 def evidence_page(request, pk):
     application = get_application(request.user, pk)
     sections = tree(application)
+    verdicts = extensions.verdicts_for(application, request.user)
+    for node in sections:
+        for requirement in node.requirements:
+            for scenario in requirement["scenarios"]:
+                for item in scenario["proofs"]:
+                    item["verdict"] = verdicts.get(item["proof"].pk)
     is_open = evidence_open(application)
     return render(
         request,

@@ -1,5 +1,6 @@
-from django.urls import include, path  # noqa: F401
+from django.urls import include, path
 
 urlpatterns: list = [
+    path("", include("guichet.instruction.api_instruction_urls")),
     path("", include("guichet.instruction.api_ins")),
 ]

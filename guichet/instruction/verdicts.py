@@ -1,1 +1,376 @@
-"""verdicts (see the module docstring when written)."""
+"""Verdicts on proofs (R-EVD-2; DMN and TLC guides §5.2): during the instruction, an assigned
+instructor gives each applicable proof an opinion — conforme, non conforme or à préciser, with
+a comment unless conforme. The latest opinion on a proof counts; the earlier ones stay as
+history. The instruction is finished when every applicable proof has one and none is « à
+préciser ». TLC (guide §5.3, R-CONV-2): once every proof is conforme, the convention is sent
+for signature, before the committee."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+
+from guichet.accounts.models import Role
+from guichet.applications import extensions
+from guichet.applications.models import INSTRUCTION_STATES, Application, Status
+from guichet.applications.workflow import WORKFLOW
+from guichet.common.errors import ApplicationError
+from guichet.instruction.models import (
+    InformationRequest,
+    MissingItemsNotice,
+    ProofOpinion,
+    ProofVerdict,
+)
+from guichet.journal.services import record
+from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
+from guichet.referentials.selectors import (
+    ProofData,
+    RequirementData,
+    ScenarioData,
+    SectionData,
+    applicable_requirements,
+)
+
+# A comment is a text column; a sane limit all the same (the API says it too).
+COMMENT_MAX_LENGTH = 5000
+# While the applicant is asked for something, the proofs not concerned are still judged.
+PARTLY_OPEN_STATES = (Status.INFORMATION_REQUESTED, Status.MISSING_ITEMS)
+
+
+@dataclass(frozen=True)
+class ApplicableProof:
+    section: SectionData
+    requirement: RequirementData
+    scenario: ScenarioData
+    proof: ProofData
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario.code} — preuve {self.proof.position}"
+
+
+@dataclass(frozen=True)
+class VerdictSummary:
+    total: int
+    conforme: int
+    non_conforme: int
+    a_preciser: int
+
+    @property
+    def missing(self) -> int:
+        return self.total - self.conforme - self.non_conforme - self.a_preciser
+
+    @property
+    def given(self) -> int:
+        return self.total - self.missing
+
+    @property
+    def all_conforme(self) -> bool:
+        return self.total > 0 and self.conforme == self.total
+
+
+# --- who ---------------------------------------------------------------------------------------
+
+
+def may_instruct(user, application: Application) -> bool:
+    """An instructor assigned to the application, or the agency's administrator; never the
+    committee, support or an instructor of other dossiers (R-ACT-1)."""
+    if user is None or not user.is_active:
+        return False
+    if user.role == Role.AGENCY_ADMIN:
+        return True
+    return user.role == Role.INSTRUCTOR and application.instructors.filter(pk=user.pk).exists()
+
+
+def instruct_refusal(user, application: Application) -> str | None:
+    if may_instruct(user, application):
+        return None
+    if getattr(user, "role", None) == Role.COMMITTEE:
+        return (
+            "Un membre du collège technique n'instruit pas : les avis sur les preuves reviennent "
+            "aux instructeurs attribués à la candidature."
+        )
+    return "Les avis sur les preuves reviennent aux instructeurs attribués à la candidature."
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def applicable_proofs(application: Application) -> dict[int, ApplicableProof]:
+    """Every applicable proof (R-REF-3, R-REF-7), in the version's order."""
+    return {
+        proof.id: ApplicableProof(requirement.section, requirement, scenario, proof)
+        for requirement in applicable_requirements(
+            application.referential_version, application.profiles or [], application.pathology
+        )
+        for scenario in requirement.scenarios
+        for proof in scenario.proofs
+    }
+
+
+def latest_proof_verdicts(application: Application) -> dict[int, ProofVerdict]:
+    """proof id → its latest verdict, in one query."""
+    latest: dict[int, ProofVerdict] = {}
+    for verdict in (
+        ProofVerdict.objects.filter(application=application)
+        .select_related("by")
+        .order_by("proof_id", "at", "id")
+    ):
+        latest[verdict.proof_id] = verdict
+    return latest
+
+
+def verdict_summary(
+    application: Application,
+    *,
+    proofs: dict[int, ApplicableProof] | None = None,
+    latest: dict[int, ProofVerdict] | None = None,
+) -> VerdictSummary:
+    proofs = applicable_proofs(application) if proofs is None else proofs
+    latest = latest_proof_verdicts(application) if latest is None else latest
+    counts = {value: 0 for value in ProofOpinion.values}
+    for proof_id in proofs:
+        if proof_id in latest:
+            counts[latest[proof_id].verdict] += 1
+    return VerdictSummary(
+        total=len(proofs),
+        conforme=counts[ProofOpinion.CONFORME],
+        non_conforme=counts[ProofOpinion.NON_CONFORME],
+        a_preciser=counts[ProofOpinion.A_PRECISER],
+    )
+
+
+def awaited_proofs(application: Application, proofs: dict[int, ApplicableProof]) -> set[int]:
+    """The proofs the applicant is still asked about (an open information request, a section
+    sent back, missing items): their verdict waits for the answer."""
+    if application.status not in PARTLY_OPEN_STATES:
+        return set()
+    open_requests = InformationRequest.objects.filter(
+        application=application, answered_at__isnull=True
+    )
+    awaited = set(
+        InformationRequest.proofs.through.objects.filter(
+            informationrequest__in=open_requests
+        ).values_list("expectedproof_id", flat=True)
+    )
+    sections = set(open_requests.filter(section__isnull=False).values_list("section_id", flat=True))
+    awaited |= {pk for pk, ref in proofs.items() if ref.section.id in sections}
+    awaited |= set(
+        MissingItemsNotice.proofs.through.objects.filter(
+            missingitemsnotice__application=application,
+            missingitemsnotice__received_at__isnull=True,
+        ).values_list("expectedproof_id", flat=True)
+    )
+    return awaited
+
+
+def verdict_data(verdict: ProofVerdict) -> dict:
+    return {
+        "verdict": verdict.verdict,
+        "label": verdict.get_verdict_display(),
+        "comment": verdict.comment,
+        "by": verdict.by.email,
+        "at": verdict.at,
+    }
+
+
+@extensions.proof_verdicts
+def visible_verdicts(application: Application, user) -> dict[int, dict]:
+    """The latest verdicts `user` sees: the agency all of them; the applicant those that are
+    not conforme, so that it knows what to fix — as the admissibility review shows it only the
+    items to fix (R-APP-8). A « conforme » may still change until the instruction ends: the
+    applicant learns the outcome from the committee's decision."""
+    return {
+        proof_id: verdict_data(verdict)
+        for proof_id, verdict in latest_proof_verdicts(application).items()
+        if user.is_agency or verdict.verdict != ProofOpinion.CONFORME
+    }
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+def _opinion_problem(verdict: str, comment: str) -> tuple[str, str] | None:
+    if verdict not in ProofOpinion.values:
+        return (
+            "verdict",
+            f"avis inconnu « {verdict[:40]} » : « conforme », « non_conforme » ou « a_preciser ».",
+        )
+    if verdict != ProofOpinion.CONFORME and not comment:
+        return (
+            "comment",
+            "dites au candidat ce qui ne va pas ou ce qu'il doit préciser (un commentaire est "
+            "obligatoire quand l'avis n'est pas « conforme »).",
+        )
+    if len(comment) > COMMENT_MAX_LENGTH:
+        return ("comment", f"le commentaire dépasse {COMMENT_MAX_LENGTH} caractères.")
+    return None
+
+
+@transaction.atomic
+def set_proof_verdicts(
+    application: Application, *, by, opinions: dict[int, tuple[str, str]]
+) -> list[ProofVerdict]:
+    """Several verdicts at once (a section's form, « tout conforme », the API): all are kept,
+    or none when one is wrong. A verdict equal to the proof's latest is not repeated. Returns
+    the verdicts added."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    refusal = instruct_refusal(by, application)
+    if refusal:
+        raise ApplicationError(refusal, extra={"status": 403})
+    if application.status not in (Status.IN_INSTRUCTION, *PARTLY_OPEN_STATES):
+        raise ApplicationError(
+            "Les avis sur les preuves se donnent pendant l'instruction ; la candidature est "
+            f"« {application.get_status_display()} ».",
+            extra={"status": 409},
+        )
+    if not opinions:
+        raise ApplicationError(
+            "Aucun avis à enregistrer : choisissez un avis pour au moins une preuve.",
+            extra={"status": 400},
+        )
+    proofs = applicable_proofs(application)
+    awaited = awaited_proofs(application, proofs)
+    latest = latest_proof_verdicts(application)
+    errors: dict[str, list[str]] = {}
+    added: list[ProofVerdict] = []
+    for key, (verdict, comment) in opinions.items():
+        proof_id = key if isinstance(key, int) else int(key) if str(key).isdigit() else None
+        ref = proofs.get(proof_id)
+        if ref is None:
+            errors[str(key)[:40]] = ["Preuve inconnue de cette candidature."]
+            continue
+        if proof_id in awaited:
+            errors[f"{proof_id}"] = [
+                f"{ref.label} : le candidat doit encore répondre sur cette preuve ; donnez votre "
+                "avis après sa réponse."
+            ]
+            continue
+        verdict, comment = (verdict or "").strip(), (comment or "").strip()
+        problem = _opinion_problem(verdict, comment)
+        if problem:
+            errors[f"{proof_id}.{problem[0]}"] = [f"{ref.label} : {problem[1]}"]
+            continue
+        previous = latest.get(proof_id)
+        if previous and previous.verdict == verdict and previous.comment == comment:
+            continue
+        added.append(
+            ProofVerdict(
+                application=application,
+                proof_id=proof_id,
+                verdict=verdict,
+                comment=comment,
+                by=by,
+            )
+        )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ApplicationError(
+            f"Aucun avis n'a été enregistré : {first}"
+            + (f" ({len(errors)} points à corriger.)" if len(errors) > 1 else ""),
+            extra={"status": 400, "errors": errors},
+        )
+    if not added:
+        return []
+    ProofVerdict.objects.bulk_create(added)
+    record(
+        action="instruction.verdicts",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        after={
+            "verdicts": [
+                {
+                    "proof": proofs[v.proof_id].label,
+                    "proof_id": v.proof_id,
+                    "verdict": v.verdict,
+                    "comment": v.comment,
+                }
+                for v in added
+            ]
+        },
+    )
+    latest |= {v.proof_id: v for v in added}
+    _send_convention_once_conforme(
+        application, by, verdict_summary(application, proofs=proofs, latest=latest)
+    )
+    return added
+
+
+def set_section_conforme(application: Application, *, by, section_code: str) -> list[ProofVerdict]:
+    """« Tout conforme »: every proof of the section that has no verdict yet becomes conforme;
+    the verdicts already given stay."""
+    proofs = applicable_proofs(application)
+    in_section = [pk for pk, ref in proofs.items() if ref.section.code == section_code]
+    if not in_section:
+        raise ApplicationError("Section introuvable pour cette candidature.", extra={"status": 404})
+    latest = latest_proof_verdicts(application)
+    remaining = {pk: (ProofOpinion.CONFORME, "") for pk in in_section if pk not in latest}
+    if not remaining:
+        raise ApplicationError(
+            "Chaque preuve de cette section a déjà un avis : rien n'a changé.",
+            extra={"status": 409},
+        )
+    return set_proof_verdicts(application, by=by, opinions=remaining)
+
+
+def _send_convention_once_conforme(application: Application, by, summary: VerdictSummary):
+    """R-CONV-2 (TLC guide §5.3): every applicable section conforme → the convention is sent
+    for signature, before the committee. `send_convention` does nothing the second time."""
+    settings = application.referential_version.process_settings
+    if settings.convention == CONVENTION_BEFORE_COMMITTEE and summary.all_conforme:
+        from guichet.conventions.services import send_convention
+
+        send_convention(application, by=by)
+
+
+@WORKFLOW.guard("finish_instruction")
+def _every_proof_judged(application: Application) -> str | None:
+    """R-EVD-2: finished when every applicable proof has a verdict and none is pending."""
+    summary = verdict_summary(application)
+    if summary.missing or summary.a_preciser:
+        return (
+            "L'instruction se termine quand chaque preuve applicable a un avis et qu'aucune "
+            f"n'est « à préciser » : {summary.missing} preuve(s) sans avis, "
+            f"{summary.a_preciser} « à préciser »."
+        )
+    return None
+
+
+# --- the application page ----------------------------------------------------------------------
+
+
+def convention_to_sign(application: Application) -> bool:
+    """TLC: the convention sent once every section is conforme awaits its signature."""
+    from guichet.conventions.models import Convention
+
+    if application.referential_version.process_settings.convention != CONVENTION_BEFORE_COMMITTEE:
+        return False
+    return Convention.objects.filter(application=application, signed_at__isnull=True).exists()
+
+
+@extensions.panel
+def instruction_panel(request, application: Application) -> dict | None:
+    """The instruction's part of the application page: for the agency, the way to the
+    instruction page and where the verdicts stand; for the applicant, what to fix."""
+    if application.status not in (Status.COMPLETE, *INSTRUCTION_STATES):
+        return None
+    user = request.user
+    context = {"template": "instruction/panel.html", "to_sign": convention_to_sign(application)}
+    if user.is_agency:
+        return context | {
+            "summary": verdict_summary(application),
+            "lead": application.lead_instructor,
+        }
+    verdicts = visible_verdicts(application, user)
+    proofs = applicable_proofs(application)
+    to_fix = [{"proof": proofs[pk], **data} for pk, data in verdicts.items() if pk in proofs]
+    if not to_fix and not context["to_sign"]:
+        return None
+    return context | {"to_fix": to_fix}
+
+
+def instruction_page_url(application: Application) -> str:
+    return reverse("instruction:page", args=[application.pk])

@@ -74,12 +74,16 @@ def test_r_clk_1_queue_is_ordered_by_complete_date(client, applicant, instructor
         Application.objects.filter(pk=application.pk).update(
             evidence_complete_at=now - dt.timedelta(days=10 - offset)
         )
-    from guichet.applications.selectors import review_queue
+    from guichet.instruction.queue import instruction_queue
 
-    queue = list(review_queue(instructor))
+    queue = list(instruction_queue(instructor))
     assert [a.evidence_complete_at for a in queue] == sorted(a.evidence_complete_at for a in queue)
     client.force_login(instructor)
     assert "File d'instruction" in client.get(reverse("applications:list")).content.decode()
+    page = client.get(reverse("instruction:queue")).content.decode()
+    assert [page.index(a.reference) for a in queue] == sorted(
+        page.index(a.reference) for a in queue
+    )
 
 
 def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
