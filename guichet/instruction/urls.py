@@ -5,4 +5,6 @@ from django.urls import include, path  # noqa: F401 (the parts add theirs)
 
 app_name = "instruction"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("guichet.instruction.urls_requests")),
+]
