@@ -196,7 +196,8 @@ TRANSITIONS = [
     Transition(
         name="answer_information",
         label="Répondre à la demande d'information",
-        sources=frozenset({Status.INFORMATION_REQUESTED}),
+        # A request may still be open when missing items are notified: it is answered then too.
+        sources=frozenset({Status.INFORMATION_REQUESTED, Status.MISSING_ITEMS}),
         target=_after_requests,
         allowed=_applicant,
         who="un membre de l'organisation candidate",

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from guichet.applications import extensions
 from guichet.applications.selectors import get_application
 from guichet.evidence import services
-from guichet.evidence.selectors import evidence_open, progress, tree
+from guichet.evidence.selectors import evidence_open, progress, reopened_proofs, tree
 from guichet.evidence.serializers import (
     EvidenceFileSerializer,
     EvidenceSerializer,
@@ -26,6 +26,7 @@ def evidence_payload(application, user) -> dict:
 
     return {
         "open": evidence_open(application),
+        "reopened": sorted(reopened_proofs(application)),
         "complete_at": application.evidence_complete_at,
         "progress": progress(sections),
         "sections": [

@@ -3,6 +3,7 @@ requirements → scenarios → proofs, with files and progress; who may read a f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from guichet.applications import extensions
@@ -103,11 +104,31 @@ def evidence_file(application: Application, file_id):
     return evidence.file if evidence is not None else None
 
 
+# (application) -> ids of the proofs open again for upload once the dossier is complete: those
+# an open information request or missing-items notice names (issue 11 §3). The instruction
+# registers it, so that evidence does not import the stage that comes after it.
+REOPENINGS: list[Callable] = []
+
+
+def reopening(function):
+    REOPENINGS.append(function)
+    return function
+
+
+def reopened_proofs(application: Application) -> frozenset[int]:
+    """The proofs the applicant may deposit on again while the dossier is under instruction,
+    the rest of the evidence staying read-only."""
+    if application.status == Status.ADMISSIBLE:
+        return frozenset()
+    return frozenset().union(*(reopened(application) for reopened in REOPENINGS))
+
+
 def evidence_open(application: Application) -> bool:
     """R-CONV-1: no evidence before the convention is signed where the version sends it at
-    admissibility (DMN); otherwise evidence opens with admissibility (TLC)."""
+    admissibility (DMN); otherwise evidence opens with admissibility (TLC). Once the dossier
+    is complete, only the proofs an open request names reopen (reopened_proofs)."""
     if application.status != Status.ADMISSIBLE:
-        return False
+        return bool(reopened_proofs(application))
     if waiting_for_convention(application):
         return False
     return True

@@ -72,6 +72,12 @@ class EvidenceProgressSerializer(serializers.Serializer):
 
 class EvidenceSerializer(serializers.Serializer):
     open = serializers.BooleanField(help_text="Le dépôt des preuves est ouvert.")
+    reopened = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Dossier en instruction : les preuves (identifiants) qu'une demande "
+        "d'information ou de pièces manquantes en cours rouvre au dépôt ; les autres restent en "
+        "lecture seule.",
+    )
     complete_at = serializers.DateTimeField(allow_null=True)
     progress = EvidenceProgressSerializer()
     sections = SectionNodeSerializer(many=True)

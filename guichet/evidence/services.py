@@ -8,14 +8,19 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from guichet.applications.models import Application
+from guichet.applications.models import Application, Status
 from guichet.applications.notifications import notify_instructors
 from guichet.applications.services import described_version, require_owner
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
 from guichet.evidence.models import EvidenceFile, EvidenceSection, SectionState
-from guichet.evidence.selectors import evidence_open, tree, waiting_for_convention
+from guichet.evidence.selectors import (
+    evidence_open,
+    reopened_proofs,
+    tree,
+    waiting_for_convention,
+)
 from guichet.files.services import commit
 from guichet.journal.services import record
 from guichet.referentials.models import ExpectedProof
@@ -51,8 +56,30 @@ def _require_open(application: Application, by):
                 "Le dépôt des preuves s'ouvre une fois la convention signée (R-CONV-1).",
                 extra={"status": 409},
             )
+        if application.evidence_complete_at is not None:
+            raise ApplicationError(
+                "Le dossier est complet : ses preuves sont en lecture seule. Une preuve se dépose "
+                "à nouveau quand une demande d'information ou de pièces manquantes la nomme.",
+                extra={"status": 409},
+            )
         raise ApplicationError(
             "Le dépôt des preuves n'est pas ouvert pour cette candidature.", extra={"status": 409}
+        )
+
+
+def _require_proof_open(application: Application, proof: ExpectedProof, *, lock: bool) -> None:
+    """Before completion, the proof's section must not be submitted (R-EVD-1); after it, the
+    proof must be named by an open information request or missing-items notice, which reopens
+    it alone, its section staying submitted (issue 11 §3)."""
+    if application.status == Status.ADMISSIBLE:
+        _require_section_open(application, proof, lock=lock)
+        return
+    if proof.pk not in reopened_proofs(application):
+        raise ApplicationError(
+            f"La preuve {proof.position} du scénario {proof.scenario.code} n'est pas concernée "
+            "par une demande en cours : elle reste en lecture seule. Déposez sur les preuves que "
+            "la demande nomme (elles ont un formulaire de dépôt sur la page des preuves).",
+            extra={"status": 409},
         )
 
 
@@ -82,11 +109,12 @@ def _file_id(value) -> uuid.UUID:
 
 def upload_target(*, by, application: Application, proof_id) -> ExpectedProof:
     """The proof `by` may deposit files for now, decided before the upload is read (issue 10
-    §1): only the applicant, evidence open, the proof applicable, its section not submitted.
-    add_evidence decides again under the row lock."""
+    §1): only the applicant, evidence open, the proof applicable, its section not submitted —
+    or, once the dossier is complete, the proof named by an open request. add_evidence
+    decides again under the row lock."""
     _require_open(application, by)
     proof = _applicable_proof(application, proof_id)
-    _require_section_open(application, proof, lock=False)
+    _require_proof_open(application, proof, lock=False)
     return proof
 
 
@@ -104,7 +132,7 @@ def add_evidence(
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_open(application, by)
     proof = _applicable_proof(application, proof_id)
-    _require_section_open(application, proof, lock=True)
+    _require_proof_open(application, proof, lock=True)
     if upload.encrypted != proof.sensitive:
         raise ApplicationError("Preuve sensible : le fichier doit être chiffré au dépôt.")
     previous = None
@@ -226,7 +254,11 @@ def submit_section(*, by, application: Application, section_code: str) -> Eviden
 def return_section(
     *, by, application: Application, section_code: str, comment: str
 ) -> EvidenceSection:
-    """The instructor sends a submitted section back to the applicant (it opens again)."""
+    """The instructor sends a submitted section back to the applicant. Before the dossier is
+    complete, the section opens again. Once it is complete, it goes back as an information
+    request on the section's proofs (R-CLK-3, issue 11 §3): those proofs reopen for upload
+    until the applicant answers, the section staying submitted, and the dossier returns to
+    instruction with the answer."""
     from guichet.applications.review import can_review
 
     if not can_review(by):
@@ -236,6 +268,10 @@ def return_section(
     if not (comment or "").strip():
         raise ApplicationError(
             "Indiquez au candidat ce qu'il doit reprendre.", field="comment", extra={"status": 400}
+        )
+    if application.status != Status.ADMISSIBLE:
+        return _return_section_in_instruction(
+            by=by, application=application, section_code=section_code, comment=comment.strip()
         )
     state = (
         EvidenceSection.objects.select_for_update()
@@ -257,6 +293,27 @@ def return_section(
         application_id=application.pk,
         after={"section": section_code, "comment": state.return_comment},
     )
+    return state
+
+
+def _return_section_in_instruction(
+    *, by, application: Application, section_code: str, comment: str
+) -> EvidenceSection:
+    if application.status == Status.COMPLETE:
+        raise ApplicationError(
+            "Le dossier est complet mais son instruction n'est pas encore attribuée : "
+            "attribuez-la, puis renvoyez la section (une demande d'information sur ses preuves).",
+            extra={"status": 409},
+        )
+    state = EvidenceSection.objects.filter(
+        application=application, section__code=section_code, state=SectionState.SUBMITTED
+    ).first()
+    if state is None:
+        raise ApplicationError("Cette section n'est pas soumise.", extra={"status": 409})
+    # The instruction keeps the request (its effect): the transition is the contract.
+    transition(application, "request_information", by=by, text=comment, section=section_code)
+    state.returned_at, state.return_comment = timezone.now(), comment
+    state.save(update_fields=["returned_at", "return_comment"])
     return state
 
 

@@ -5,12 +5,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from guichet.applications import extensions
-from guichet.applications.models import Status
+from guichet.applications.models import INSTRUCTION_STATES, Status
 from guichet.applications.selectors import get_application
 from guichet.common.access import applicant_required, login_required
 from guichet.common.errors import ApplicationError
 from guichet.evidence import services
-from guichet.evidence.selectors import evidence_open, progress, tree, waiting_for_convention
+from guichet.evidence.selectors import (
+    evidence_open,
+    progress,
+    reopened_proofs,
+    tree,
+    waiting_for_convention,
+)
 from guichet.files.pages import upload_page
 from guichet.files.services import allowed_types_text, max_upload_text
 
@@ -18,7 +24,7 @@ from guichet.files.services import allowed_types_text, max_upload_text
 @extensions.panel
 def evidence_panel(request, application) -> dict | None:
     """The way to the evidence, on the application page, once it can be deposited."""
-    if application.status not in (Status.ADMISSIBLE, Status.COMPLETE):
+    if application.status not in (Status.ADMISSIBLE, Status.COMPLETE, *INSTRUCTION_STATES):
         return None
     return {"template": "evidence/panel.html"}
 
@@ -43,6 +49,8 @@ def evidence_page(request, pk):
             "progress": progress(sections),
             "open": is_open,
             "can_upload": is_open and not request.user.is_agency,
+            # Under instruction: the proofs an open request reopens, alone (issue 11 §3).
+            "reopened": reopened_proofs(application),
             "waiting_convention": waiting_for_convention(application),
             "allowed_types": allowed_types_text(),
             "max_upload": max_upload_text(),

@@ -8,4 +8,5 @@ app_name = "instruction"
 urlpatterns: list = [
     path("", include("guichet.instruction.urls_instruction")),
     path("", include("guichet.instruction.urls_ins")),
+    path("", include("guichet.instruction.urls_requests")),
 ]

@@ -18,37 +18,17 @@ from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.workflow import WORKFLOW
 from guichet.common.errors import ApplicationError
 from guichet.instruction.models import (
-    InformationRequest,
-    MissingItemsNotice,
     ProofOpinion,
     ProofVerdict,
 )
+from guichet.instruction.proofs import ApplicableProof, applicable_proofs
 from guichet.journal.services import record
 from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
-from guichet.referentials.selectors import (
-    ProofData,
-    RequirementData,
-    ScenarioData,
-    SectionData,
-    applicable_requirements,
-)
 
 # A comment is a text column; a sane limit all the same (the API says it too).
 COMMENT_MAX_LENGTH = 5000
 # While the applicant is asked for something, the proofs not concerned are still judged.
 PARTLY_OPEN_STATES = (Status.INFORMATION_REQUESTED, Status.MISSING_ITEMS)
-
-
-@dataclass(frozen=True)
-class ApplicableProof:
-    section: SectionData
-    requirement: RequirementData
-    scenario: ScenarioData
-    proof: ProofData
-
-    @property
-    def label(self) -> str:
-        return f"{self.scenario.code} — preuve {self.proof.position}"
 
 
 @dataclass(frozen=True)
@@ -98,18 +78,6 @@ def instruct_refusal(user, application: Application) -> str | None:
 # --- reads -------------------------------------------------------------------------------------
 
 
-def applicable_proofs(application: Application) -> dict[int, ApplicableProof]:
-    """Every applicable proof (R-REF-3, R-REF-7), in the version's order."""
-    return {
-        proof.id: ApplicableProof(requirement.section, requirement, scenario, proof)
-        for requirement in applicable_requirements(
-            application.referential_version, application.profiles or [], application.pathology
-        )
-        for scenario in requirement.scenarios
-        for proof in scenario.proofs
-    }
-
-
 def latest_proof_verdicts(application: Application) -> dict[int, ProofVerdict]:
     """proof id → its latest verdict, in one query."""
     latest: dict[int, ProofVerdict] = {}
@@ -144,26 +112,11 @@ def verdict_summary(
 
 def awaited_proofs(application: Application, proofs: dict[int, ApplicableProof]) -> set[int]:
     """The proofs the applicant is still asked about (an open information request, a section
-    sent back, missing items): their verdict waits for the answer."""
-    if application.status not in PARTLY_OPEN_STATES:
-        return set()
-    open_requests = InformationRequest.objects.filter(
-        application=application, answered_at__isnull=True
-    )
-    awaited = set(
-        InformationRequest.proofs.through.objects.filter(
-            informationrequest__in=open_requests
-        ).values_list("expectedproof_id", flat=True)
-    )
-    sections = set(open_requests.filter(section__isnull=False).values_list("section_id", flat=True))
-    awaited |= {pk for pk, ref in proofs.items() if ref.section.id in sections}
-    awaited |= set(
-        MissingItemsNotice.proofs.through.objects.filter(
-            missingitemsnotice__application=application,
-            missingitemsnotice__received_at__isnull=True,
-        ).values_list("expectedproof_id", flat=True)
-    )
-    return awaited
+    sent back, missing items): their verdict waits for the answer. The same proofs as those
+    reopened for upload (evidence.selectors.reopened_proofs)."""
+    from guichet.evidence.selectors import reopened_proofs
+
+    return set(reopened_proofs(application)) & set(proofs)
 
 
 def verdict_data(verdict: ProofVerdict) -> dict:
