@@ -152,8 +152,9 @@ TRANSITIONS = [
         name="sign_convention",
         label="Signer la convention",
         # DMN: after admissibility, before the evidence; TLC: once every section is conforme,
-        # before the committee (R-CONV-1, R-CONV-2). The state stays; the act is logged.
-        sources=frozenset({Status.ADMISSIBLE, Status.INSTRUCTION_FINISHED}),
+        # during or after the instruction, before the committee (R-CONV-1, R-CONV-2). The state
+        # stays; the act is logged.
+        sources=frozenset({Status.ADMISSIBLE, Status.IN_INSTRUCTION, Status.INSTRUCTION_FINISHED}),
         target=None,
         allowed=_responsable,
         who="le Responsable habilité de l'organisation",
