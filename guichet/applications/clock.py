@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import Max
 from django.utils import timezone
@@ -17,6 +19,24 @@ from guichet.deadlines import Clock, Event, evaluate
 from guichet.journal.models import JournalEntry
 
 _EVENTS = {t.name: t.event for t in WORKFLOW.all()}
+
+# The legal day the clock is read on: today in Paris, unless a sweep runs for a given day
+# (`sweep_deadlines --today`), so that the workflow's clock guards agree with the sweep.
+_as_of: ContextVar[dt.date | None] = ContextVar("clock_as_of", default=None)
+
+
+@contextmanager
+def as_of(day: dt.date):
+    """Reads every clock on `day` inside the block (the sweep's day)."""
+    token = _as_of.set(day)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
+
+
+def legal_today() -> dt.date:
+    return _as_of.get() or timezone.localdate()
 
 
 def _day(moment: dt.datetime) -> dt.date:
@@ -44,7 +64,7 @@ def events_for(application_ids) -> dict[int, list[Event]]:
 def clocks_for(applications, today: dt.date | None = None) -> dict[int, Clock]:
     """The clock of each application (its version's deadline policy), in two queries."""
     applications = list(applications)
-    today = today or timezone.localdate()
+    today = today or legal_today()
     events = events_for(a.pk for a in applications)
     return {
         a.pk: evaluate(a.referential_version.process_settings.deadline_policy, events[a.pk], today)
