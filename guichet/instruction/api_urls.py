@@ -1,3 +1,5 @@
-from django.urls import include, path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("guichet.instruction.api_urls_clock")),
+]
