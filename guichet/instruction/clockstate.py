@@ -36,11 +36,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from time import perf_counter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from guichet.applications import extensions
-from guichet.applications.clock import as_of, clock_of, clocks_for, legal_today
+from guichet.applications.clock import as_of, clock_of, clocks_by_policy, legal_today
 from guichet.applications.models import (
     INSTRUCTION_STATES,
     Application,
@@ -52,6 +52,8 @@ from guichet.applications.workflow import WORKFLOW, transition
 from guichet.deadlines import Clock, describe, french_date
 from guichet.instruction.models import ClockState, InformationRequest, Reminder
 from guichet.journal.services import record
+from guichet.referentials.models import ReferentialVersion
+from guichet.referentials.process import ProcessSettings
 
 logger = logging.getLogger(__name__)
 
@@ -136,30 +138,56 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
 
 
 def refresh_many(
-    applications, today: dt.date, clocks: dict[int, Clock]
+    application_ids: list[int], today: dt.date, clocks: dict[int, Clock]
 ) -> tuple[dict[int, frozenset[str]], int]:
-    """Stores the clocks of open `applications` in three queries at most; returns each
+    """Stores the clocks of open applications in three queries at most; returns each
     application's flags as they were stored before (absent for a new row), and how many rows
-    were written."""
-    ids = [application.pk for application in applications]
-    states = {
-        state.application_id: state for state in ClockState.objects.filter(application_id__in=ids)
-    }
-    before = {pk: state.flag_set for pk, state in states.items()}
-    created, updated = [], []
-    for application_id in ids:
-        new, changed = _store(
-            application_id, clocks[application_id], today, states.get(application_id)
+    were written. Reads plain rows and updates each changed row by its id: the daily sweep
+    rewrites every stopped DMN clock (its deadline moves each day), and bulk_update's CASE
+    expressions grow with the square of the batch."""
+    stored = {
+        row[0]: row[1:]
+        for row in ClockState.objects.filter(application_id__in=application_ids).values_list(
+            "application_id", "id", *_STORED
         )
-        if new is not None:
-            created.append(new)
-        elif changed is not None:
-            updated.append(changed)
+    }
+    before, created, updated = {}, [], []
+    for application_id in application_ids:
+        values = _values(clocks[application_id])
+        row = stored.get(application_id)
+        if row is None:
+            created.append(ClockState(application_id=application_id, computed_on=today, **values))
+            continue
+        before[application_id] = frozenset(f for f in row[-1].split(",") if f)
+        if row[1:] != tuple(values.values()):
+            updated.append((*values.values(), today, row[0]))
     if created:
         ClockState.objects.bulk_create(created)
     if updated:
-        ClockState.objects.bulk_update(updated, [*_STORED, "computed_on"])
+        _update_rows(updated)
     return before, len(created) + len(updated)
+
+
+def _update_rows(rows: list[tuple]) -> None:
+    """(deadline, running, paused_reason, frozen_days_left, flags, computed_on, id) each."""
+    table, ops = ClockState._meta.db_table, connection.ops
+    columns = ", ".join(f"{ops.quote_name(name)} = %s" for name in (*_STORED, "computed_on"))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {ops.quote_name(table)} SET {columns} WHERE id = %s",
+            [
+                (
+                    ops.adapt_datefield_value(deadline),
+                    running,
+                    reason,
+                    frozen,
+                    flags,
+                    ops.adapt_datefield_value(computed_on),
+                    pk,
+                )
+                for deadline, running, reason, frozen, flags, computed_on, pk in rows
+            ],
+        )
 
 
 @WORKFLOW.listen
@@ -279,52 +307,67 @@ def sweep(*, today: dt.date | None = None, batch_size: int = BATCH_SIZE) -> Swee
     today = today or timezone.localdate()
     report = SweepReport(today=today)
     started = perf_counter()
+    settings: dict[int, ProcessSettings] = {}
     last = 0
     with as_of(today):  # the workflow's clock guards read the same day
         while True:
             with transaction.atomic():
                 batch = list(
-                    Application.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("referential_version")
+                    Application.objects.select_for_update(skip_locked=True)
                     .filter(status__in=OPEN_STATES, pk__gt=last)
-                    .order_by("pk")[:batch_size]
+                    .order_by("pk")
+                    .values_list("pk", "referential_version_id")[:batch_size]
                 )
                 if not batch:
                     break
-                last = batch[-1].pk
-                _sweep_batch(batch, today, report)
+                last = batch[-1][0]
+                _sweep_batch(batch, today, settings, report)
     report.seconds = perf_counter() - started
     return report
 
 
-def _sweep_batch(batch: list[Application], today: dt.date, report: SweepReport) -> None:
-    clocks = clocks_for(batch, today)
-    previous, written = refresh_many(batch, today, clocks)
+def _sweep_batch(
+    batch: list[tuple[int, int]],
+    today: dt.date,
+    settings: dict[int, ProcessSettings],
+    report: SweepReport,
+) -> None:
+    """One locked batch of (application id, version id): its clocks computed and stored,
+    then the few dossiers whose clock asks for something are loaded and acted on."""
+    unknown = {version_id for _, version_id in batch} - settings.keys()
+    for version in ReferentialVersion.objects.filter(pk__in=unknown).only("pk", "process"):
+        settings[version.pk] = version.process_settings
+    clocks = clocks_by_policy(
+        [(pk, settings[version_id].deadline_policy) for pk, version_id in batch], today
+    )
+    ids = [pk for pk, _ in batch]
+    previous, written = refresh_many(ids, today, clocks)
     report.swept += len(batch)
     report.updated += written
-    settings = {}
-    for application in batch:
-        version = application.referential_version
-        settings.setdefault(version.pk, version.process_settings)
-    waiting = [a.pk for a in batch if any(f.startswith("no_answer_") for f in clocks[a.pk].flags)]
-    requests = _open_requests(waiting)
-    for application in batch:
-        clock = clocks[application.pk]
-        acts: list = []
-        if clock.flags & {"abandoned", "silent_acceptance"}:
+    acting: dict[int, list] = {}
+    for pk in ids:
+        flags = clocks[pk].flags
+        acts = acting.setdefault(pk, [])
+        if flags & {"abandoned", "silent_acceptance"}:
             acts.append(_conclude)
-        if application.pk in requests:
+        if any(flag.startswith("no_answer_") for flag in flags):
             acts.append(_remind)
-        if "inactive" in clock.flags and "inactive" not in previous.get(application.pk, ()):
+        if "inactive" in flags and "inactive" not in previous.get(pk, ()):
             acts.append(_tell_inactive)
-        for act in acts:
+        if not acts:
+            del acting[pk]
+    if not acting:
+        return
+    requests = _open_requests([pk for pk, acts in acting.items() if _remind in acts])
+    for application in Application.objects.filter(pk__in=acting).order_by("pk"):
+        for act in acting[application.pk]:
             if application.status not in OPEN_STATES:
                 break  # abandoned or accepted: nothing more to remind of
             try:
                 with transaction.atomic():
                     act(
                         application,
-                        clock=clock,
+                        clock=clocks[application.pk],
                         today=today,
                         settings=settings[application.referential_version_id],
                         requests=requests.get(application.pk, []),
