@@ -6,10 +6,13 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-    # test itself (fixtures) are still synchronous and safe here.
+    # test itself (fixtures) are still synchronous and safe here. The loop stays marked as
+    # running in the thread while the browser lives, so that asyncio.run (pyHanko's signing)
+    # fails there: the browser is closed once a worker leaves the browser tests (package
+    # scope), not at the end of the session, for the tests that run after them.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
