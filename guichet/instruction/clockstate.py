@@ -423,7 +423,7 @@ def _remind(application, *, clock, today, settings, requests, report, **_) -> No
             kind.startswith("no_answer_") and int(kind.rsplit("_", 1)[1]) >= reached[0]
             for kind in sent
         ):
-            _send_reminder(application, request, reached[0], report)
+            _send_reminder(application, request, reached[0], settings, report)
         limit = settings.archive_after_no_answer
         if (
             limit
@@ -438,9 +438,18 @@ def _created(request: InformationRequest, kind: str) -> bool:
     return Reminder.objects.get_or_create(request=request, kind=kind)[1]
 
 
-def _send_reminder(application, request, threshold: int, report: SweepReport) -> None:
+def _send_reminder(
+    application, request, threshold: int, settings: ProcessSettings, report: SweepReport
+) -> None:
     if not _created(request, f"no_answer_{threshold}"):
         return
+    limit = settings.archive_after_no_answer
+    archive = (
+        f"Sans réponse {limit} jours après la demande, l'agence peut archiver la candidature ; "
+        "il faudrait alors en déposer une nouvelle. "
+        if limit
+        else ""
+    )
     notified = french_date(timezone.localdate(request.created_at))
     meaning = {
         10: "votre place dans la file d'instruction n'est plus garantie et l'instruction de "
@@ -452,9 +461,8 @@ def _send_reminder(application, request, threshold: int, report: SweepReport) ->
         f"relance : demande d'information sans réponse depuis {threshold} jours",
         f"La demande d'information n° {request.number} de l'agence, notifiée le {notified}, "
         f"attend votre réponse depuis {threshold} jours : {meaning} (guide de dépôt, §5.2). Le "
-        "délai de décision reste suspendu jusqu'à votre réponse. Sans réponse 30 jours après "
-        "la demande, l'agence peut archiver la candidature ; il faudrait alors en déposer une "
-        "nouvelle. Répondez depuis la page de la candidature.",
+        f"délai de décision reste suspendu jusqu'à votre réponse. {archive}Répondez depuis la "
+        "page de la candidature.",
     )
     record(
         action="instruction.reminder",

@@ -70,6 +70,7 @@ def test_r_clk_4_reminders_at_10_and_20_days_are_sent_once_each(run, applicant, 
         ("relance : demande d'information sans réponse depuis 10 jours", applicant_side)
     ]
     assert "n'est plus garantie" in mail.outbox[0].body
+    assert "Sans réponse 30 jours après la demande, l'agence peut archiver" in mail.outbox[0].body
     assert flags(application) == ",no_answer_10,"
     again = run(days(10))  # the same day: nothing changes, nothing is sent
     assert (again.reminders, again.updated, mail.outbox) == (0, 0, [])
