@@ -121,3 +121,25 @@ def committed():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+@pytest.fixture
+def journal_rows_removed(transactional_db):
+    """Transactional tests (browser tests, concurrent sweeps) commit for real, journal entries
+    included. The journal refuses DELETE (its SQLite trigger), which would stop the table flush
+    that ends a transactional test: the rows are removed here first, with the triggers lifted
+    for that statement only."""
+    yield
+    import importlib
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL's flush truncates, which row triggers do not see
+    triggers = importlib.import_module("guichet.journal.migrations.0002_append_only_triggers")
+    with connection.cursor() as cursor:
+        for statement in triggers.SQLITE_BACKWARD:
+            cursor.execute(statement)
+        cursor.execute("DELETE FROM journal_journalentry")
+        for statement in triggers.SQLITE_FORWARD:
+            cursor.execute(statement)

@@ -3,7 +3,7 @@ agency staff with their second factor. Objects whose state matters (applications
 the services, never by writing a status column: see tests/workflow.py."""
 
 import factory
-from stdnum.fr import siren as siren_number
+from stdnum import luhn
 
 from guichet.accounts.models import Organisation, Role, User
 
@@ -14,7 +14,7 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 def _valid_siren(n: int) -> str:
     """A SIREN that passes the Luhn check: 8 digits from the sequence, then the check digit."""
     body = f"{700000000 + n * 7:09d}"[:8]
-    return body + siren_number.calc_check_digit(body)
+    return body + luhn.calc_check_digit(body)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

@@ -297,9 +297,11 @@ TRANSITIONS = [
     Transition(
         name="accept_silently",
         label="Acceptation tacite",
-        # TLC: silence at the end of the 6 months is acceptance (CSP R. 1470-4, R-CLK-7).
+        # TLC: silence at the end of the 6 months is acceptance (CSP R. 1470-4, R-CLK-7),
+        # counted from the complete dossier, whether or not the agency assigned it.
         sources=frozenset(
             {
+                Status.COMPLETE,
                 Status.IN_INSTRUCTION,
                 Status.INFORMATION_REQUESTED,
                 Status.INSTRUCTION_FINISHED,

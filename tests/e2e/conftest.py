@@ -6,10 +6,13 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-    # test itself (fixtures) are still synchronous and safe here.
+    # test itself (fixtures) are still synchronous and safe here. The loop stays marked as
+    # running in the thread while the browser lives, so that asyncio.run (pyHanko's signing)
+    # fails there: the browser is closed once a worker leaves the browser tests (package
+    # scope), not at the end of the session, for the tests that run after them.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
@@ -36,24 +39,3 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-@pytest.fixture
-def journal_rows_removed(transactional_db):
-    """Browser tests commit for real, journal entries included. The journal refuses DELETE (its
-    SQLite trigger), which would stop the table flush that ends a transactional test: the rows
-    are removed here first, with the triggers lifted for that statement only."""
-    yield
-    import importlib
-
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return  # PostgreSQL's flush truncates, which row triggers do not see
-    triggers = importlib.import_module("guichet.journal.migrations.0002_append_only_triggers")
-    with connection.cursor() as cursor:
-        for statement in triggers.SQLITE_BACKWARD:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM journal_journalentry")
-        for statement in triggers.SQLITE_FORWARD:
-            cursor.execute(statement)

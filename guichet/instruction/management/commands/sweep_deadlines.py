@@ -1,0 +1,43 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from guichet.instruction.clockstate import sweep
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"Date « {value} » illisible : indiquez-la au format AAAA-MM-JJ (ex. 2026-03-11)."
+        ) from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Balaye les délais de tous les dossiers ouverts (du dossier complet à la fin de "
+        "l'instruction) : met à jour l'état de leur délai, envoie les relances des demandes "
+        "d'information sans réponse (10 et 20 jours), prévient les instructeurs quand "
+        "l'archivage devient possible (30 jours) ou qu'un dossier n'a pas évolué depuis 6 mois, "
+        "enregistre les abandons (pièces manquantes non reçues à temps) et les acceptations "
+        "tacites (TLC). Sans effet s'il est relancé le même jour."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--today",
+            type=_day,
+            help="Jour du balayage, AAAA-MM-JJ (par défaut aujourd'hui, heure de Paris)",
+        )
+
+    def handle(self, *args, today=None, **options):
+        report = sweep(today=today)
+        for problem in report.problems:
+            self.stderr.write(problem)
+        if report.problems:
+            raise CommandError(
+                f"{report.summary()} {len(report.problems)} dossier(s) en erreur, détaillés "
+                "ci-dessus : les autres sont balayés ; corrigez puis relancez la commande."
+            )
+        self.stdout.write(self.style.SUCCESS(report.summary()))
