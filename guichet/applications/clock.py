@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from guichet.applications.models import Application, ApplicationTransition
 from guichet.applications.workflow import WORKFLOW
-from guichet.deadlines import Clock, Event, evaluate
+from guichet.deadlines import Clock, Event, evaluate, next_change
 from guichet.journal.models import JournalEntry
 
 _EVENTS = {t.name: t.event for t in WORKFLOW.all()}
@@ -71,6 +71,20 @@ def clocks_by_policy(
     today = today or legal_today()
     events = events_for(pk for pk, _ in applications)
     return {pk: evaluate(policy, events[pk], today) for pk, policy in applications}
+
+
+def clocks_and_next_changes(
+    applications: Iterable[tuple[int, str]], today: dt.date | None = None
+) -> dict[int, tuple[Clock, dt.date | None]]:
+    """Like clocks_by_policy, with the day each clock may next change on its own (for the
+    sweep, deadlines.next_change)."""
+    applications = list(applications)
+    today = today or legal_today()
+    events = events_for(pk for pk, _ in applications)
+    return {
+        pk: (evaluate(policy, events[pk], today), next_change(policy, events[pk], today))
+        for pk, policy in applications
+    }
 
 
 def clocks_for(applications, today: dt.date | None = None) -> dict[int, Clock]:

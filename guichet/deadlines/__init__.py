@@ -63,7 +63,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Clock", "Event", "KINDS", "FLAGS", "evaluate", "describe", "french_date"]
+__all__ = [
+    "Clock",
+    "Event",
+    "KINDS",
+    "FLAGS",
+    "evaluate",
+    "next_change",
+    "describe",
+    "french_date",
+]
 
 KINDS = ("complete", "request", "missing", "answer", "received", "activity", "decision")
 FLAGS = frozenset(
@@ -288,3 +297,39 @@ def _pause_reason(stop: _Stop) -> str:
         return f"Délai suspendu depuis le {since} : demande d'information en attente de réponse."
     due = f", à fournir avant le {french_date(stop.due)}" if stop.due else ""
     return f"Délai suspendu depuis le {since} : pièces manquantes attendues{due}."
+
+
+def next_change(referential: str, events: Iterable[Event], today: dt.date) -> dt.date | None:
+    """The first day after `today` on which the clock may read differently although nothing
+    happens (a flag raised, the deadline passed), or None when only a new event can change it.
+    Never later than the real change (it may be earlier): a daily sweep need only look again at
+    a clock on that day. While a DMN clock is stopped its deadline moves every day but nothing
+    else does: that is not a change here (the days left are frozen)."""
+    policy = POLICIES[referential]
+    ordered = sorted(events, key=lambda e: (e.on, _ORDER[e.kind], e.due or dt.date.min))
+    if any(event.kind == "decision" for event in ordered):
+        return None
+    completes = [event.on for event in ordered if event.kind == "complete"]
+    if completes:
+        ordered = [event for event in ordered if event.on >= completes[0]]
+    candidates: list[dt.date] = []
+    stops = _pair(ordered)
+    open_stops = [stop for stop in stops if stop.end is None]
+    candidates += [
+        stop.due + _ONE_DAY for stop in open_stops if stop.kind == "missing" and stop.due
+    ]
+    open_requests = [stop for stop in open_stops if stop.kind == "request"]
+    if policy.requests_stop and open_requests:
+        start = open_requests[0].start
+        candidates += [start + dt.timedelta(days=n) for n in NO_ANSWER_THRESHOLDS]
+    if ordered:
+        candidates.append(add_months(ordered[-1].on, INACTIVITY_MONTHS) + _ONE_DAY)
+    if completes:
+        clock = evaluate(referential, events, today)
+        if clock.running and clock.deadline is not None:
+            candidates.append(clock.deadline + _ONE_DAY)
+    later = [day for day in candidates if day > today]
+    return min(later) if later else None
+
+
+_ONE_DAY = dt.timedelta(days=1)

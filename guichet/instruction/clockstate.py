@@ -37,10 +37,17 @@ from dataclasses import dataclass, field
 from time import perf_counter
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from guichet.applications import extensions
-from guichet.applications.clock import as_of, clock_of, clocks_by_policy, legal_today
+from guichet.applications.clock import (
+    as_of,
+    clock_of,
+    clocks_and_next_changes,
+    events_for,
+    legal_today,
+)
 from guichet.applications.models import (
     INSTRUCTION_STATES,
     Application,
@@ -49,7 +56,7 @@ from guichet.applications.models import (
 )
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
-from guichet.deadlines import Clock, describe, french_date
+from guichet.deadlines import Clock, describe, french_date, next_change
 from guichet.instruction.models import ClockState, InformationRequest, Reminder
 from guichet.journal.services import record
 from guichet.referentials.models import ReferentialVersion
@@ -61,7 +68,7 @@ logger = logging.getLogger(__name__)
 OPEN_STATES = (Status.COMPLETE, *INSTRUCTION_STATES)
 BATCH_SIZE = 500
 ARCHIVABLE = "archivable"  # the Reminder kind of the notice to the instructors (30 days)
-_STORED = ("deadline", "running", "paused_reason", "frozen_days_left", "flags")
+_STORED = ("deadline", "running", "paused_reason", "frozen_days_left", "flags", "next_check")
 
 
 # --- the clock a person sees ----------------------------------------------------------------
@@ -97,22 +104,30 @@ def _closed(application: Application, clock: Clock, closed_on: dt.date) -> Clock
     return Clock(clock.deadline, clock.days_left, False, reason, clock.flags)
 
 
-def _values(clock: Clock) -> dict:
+def _values(clock: Clock, next_check: dt.date | None) -> dict:
     return {
-        "deadline": clock.deadline,
+        # A stopped DMN clock's deadline moves every day: its frozen days left say it all.
+        "deadline": clock.deadline if clock.running else None,
         "running": clock.running,
         "paused_reason": clock.paused_reason or "",
         "frozen_days_left": None if clock.running else clock.days_left,
         "flags": flags_text(clock.flags),
+        "next_check": next_check,
     }
 
 
 # --- ClockState -----------------------------------------------------------------------------
 
 
-def _store(application_id: int, clock: Clock, today: dt.date, state: ClockState | None):
+def _store(
+    application_id: int,
+    clock: Clock,
+    next_check: dt.date | None,
+    today: dt.date,
+    state: ClockState | None,
+):
     """(the row to create, or to update, or None when nothing changed)."""
-    values = _values(clock)
+    values = _values(clock, next_check)
     if state is None:
         return ClockState(application_id=application_id, computed_on=today, **values), None
     if all(getattr(state, name) == value for name, value in values.items()):
@@ -127,8 +142,12 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
     """Computes the application's clock and writes its ClockState if something changed."""
     today = today or legal_today()
     clock = shown_clock(application, today)
+    next_check = None
+    if application.status in OPEN_STATES:
+        policy = application.referential_version.process_settings.deadline_policy
+        next_check = next_change(policy, events_for([application.pk])[application.pk], today)
     state = ClockState.objects.filter(application_id=application.pk).first()
-    new, changed = _store(application.pk, clock, today, state)
+    new, changed = _store(application.pk, clock, next_check, today, state)
     if new is not None:
         new.save()
         return new
@@ -138,7 +157,9 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
 
 
 def refresh_many(
-    application_ids: list[int], today: dt.date, clocks: dict[int, Clock]
+    application_ids: list[int],
+    today: dt.date,
+    clocks: dict[int, tuple[Clock, dt.date | None]],
 ) -> tuple[dict[int, frozenset[str]], int]:
     """Stores the clocks of open applications in three queries at most; returns each
     application's flags as they were stored before (absent for a new row), and how many rows
@@ -153,12 +174,13 @@ def refresh_many(
     }
     before, created, updated = {}, [], []
     for application_id in application_ids:
-        values = _values(clocks[application_id])
+        values = _values(*clocks[application_id])
         row = stored.get(application_id)
         if row is None:
             created.append(ClockState(application_id=application_id, computed_on=today, **values))
             continue
-        before[application_id] = frozenset(f for f in row[-1].split(",") if f)
+        flags = row[1 + _STORED.index("flags")]
+        before[application_id] = frozenset(f for f in flags.split(",") if f)
         if row[1:] != tuple(values.values()):
             updated.append((*values.values(), today, row[0]))
     if created:
@@ -169,7 +191,8 @@ def refresh_many(
 
 
 def _update_rows(rows: list[tuple]) -> None:
-    """(deadline, running, paused_reason, frozen_days_left, flags, computed_on, id) each."""
+    """(deadline, running, paused_reason, frozen_days_left, flags, next_check, computed_on, id)
+    each."""
     table, ops = ClockState._meta.db_table, connection.ops
     columns = ", ".join(f"{ops.quote_name(name)} = %s" for name in (*_STORED, "computed_on"))
     with connection.cursor() as cursor:
@@ -182,10 +205,11 @@ def _update_rows(rows: list[tuple]) -> None:
                     reason,
                     frozen,
                     flags,
+                    ops.adapt_datefield_value(next_check),
                     ops.adapt_datefield_value(computed_on),
                     pk,
                 )
-                for deadline, running, reason, frozen, flags, computed_on, pk in rows
+                for deadline, running, reason, frozen, flags, next_check, computed_on, pk in rows
             ],
         )
 
@@ -301,9 +325,14 @@ class SweepReport:
         }
 
 
-def sweep(*, today: dt.date | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
-    """Sweeps every open dossier on `today` (see the module); never raises for one dossier:
-    its problem is in the report, and the others are swept."""
+def sweep(
+    *, today: dt.date | None = None, batch_size: int = BATCH_SIZE, every: bool = False
+) -> SweepReport:
+    """Sweeps the open dossiers on `today` (see the module); never raises for one dossier:
+    its problem is in the report, and the others are swept. Looks at the clocks that may read
+    differently today (their `next_check` has come, or they were never computed): the others
+    cannot change without an event, and every transition refreshes its dossier's clock. With
+    `every`, every open dossier's clock is computed again."""
     today = today or timezone.localdate()
     report = SweepReport(today=today)
     started = perf_counter()
@@ -312,9 +341,13 @@ def sweep(*, today: dt.date | None = None, batch_size: int = BATCH_SIZE) -> Swee
     with as_of(today):  # the workflow's clock guards read the same day
         while True:
             with transaction.atomic():
+                due = Application.objects.filter(status__in=OPEN_STATES, pk__gt=last)
+                if not every:
+                    due = due.filter(
+                        Q(clock_state__isnull=True) | Q(clock_state__next_check__lte=today)
+                    )
                 batch = list(
-                    Application.objects.select_for_update(skip_locked=True)
-                    .filter(status__in=OPEN_STATES, pk__gt=last)
+                    due.select_for_update(skip_locked=True, of=("self",))
                     .order_by("pk")
                     .values_list("pk", "referential_version_id")[:batch_size]
                 )
@@ -337,7 +370,7 @@ def _sweep_batch(
     unknown = {version_id for _, version_id in batch} - settings.keys()
     for version in ReferentialVersion.objects.filter(pk__in=unknown).only("pk", "process"):
         settings[version.pk] = version.process_settings
-    clocks = clocks_by_policy(
+    clocks = clocks_and_next_changes(
         [(pk, settings[version_id].deadline_policy) for pk, version_id in batch], today
     )
     ids = [pk for pk, _ in batch]
@@ -346,7 +379,7 @@ def _sweep_batch(
     report.updated += written
     acting: dict[int, list] = {}
     for pk in ids:
-        flags = clocks[pk].flags
+        flags = clocks[pk][0].flags
         acts = acting.setdefault(pk, [])
         if flags & {"abandoned", "silent_acceptance"}:
             acts.append(_conclude)
@@ -359,6 +392,7 @@ def _sweep_batch(
     if not acting:
         return
     requests = _open_requests([pk for pk, acts in acting.items() if _remind in acts])
+    failed: list[int] = []
     for application in Application.objects.filter(pk__in=acting).order_by("pk"):
         for act in acting[application.pk]:
             if application.status not in OPEN_STATES:
@@ -367,7 +401,7 @@ def _sweep_batch(
                 with transaction.atomic():
                     act(
                         application,
-                        clock=clocks[application.pk],
+                        clock=clocks[application.pk][0],
                         today=today,
                         settings=settings[application.referential_version_id],
                         requests=requests.get(application.pk, []),
@@ -376,6 +410,9 @@ def _sweep_batch(
             except Exception as error:  # one dossier never stops the sweep; the report says it
                 logger.exception("Sweep of application %s failed", application.pk)
                 report.problems.append(f"{application.reference} : {error}")
+                failed.append(application.pk)
+    if failed:  # looked at again by the next sweep, the same day included
+        ClockState.objects.filter(application_id__in=failed).update(next_check=today)
 
 
 def _open_requests(application_ids: list[int]) -> dict[int, list[InformationRequest]]:

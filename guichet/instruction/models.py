@@ -193,8 +193,10 @@ class InsScenarioResult(models.Model):
 
 class ClockState(models.Model):
     """The legal clock as last computed (after each transition and by the daily sweep), for the
-    queue's filters and order; the pages compute `days_left` from `deadline` and today. The
-    flags are kept as « ,name,name, » so that a filter is a plain `contains`."""
+    queue's filters and order; the pages compute the clock from the log. The deadline is kept
+    while the clock runs (a stopped DMN clock's deadline moves each day: its frozen days left
+    are kept instead). The flags are kept as « ,name,name, » so that a filter is a plain
+    `contains`."""
 
     application = models.OneToOneField(
         "applications.Application", on_delete=models.CASCADE, related_name="clock_state"
@@ -205,6 +207,9 @@ class ClockState(models.Model):
     frozen_days_left = models.IntegerField(_("jours restants (suspendu)"), null=True, blank=True)
     flags = models.CharField(_("signaux"), max_length=255, blank=True, default="")
     computed_on = models.DateField(_("calculé le"))
+    # The first day this clock may read differently without a new event (a flag raised, the
+    # deadline passed: deadlines.next_change); the daily sweep looks again at it on that day.
+    next_check = models.DateField(_("à revoir le"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("état du délai")

@@ -220,3 +220,35 @@ def test_r_clk_3_dmn_deadline_moves_by_exactly_the_stopped_days(complete, offset
     today = at(complete + later)
     base = evaluate("DMN", events[:1], today).deadline
     assert evaluate("DMN", events, today).deadline == base + dt.timedelta(days=length)
+
+
+def _reading(clock):
+    """What a daily sweep keeps of a clock: the deadline only while it runs."""
+    return (clock.running, clock.paused_reason, clock.flags, clock.running and clock.deadline)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(histories(), st.integers(min_value=1, max_value=400))
+def test_r_clk_2_nothing_changes_before_the_next_change_the_engine_announces(history, horizon):
+    from guichet.deadlines import next_change
+
+    referential, events, today = history
+    events = [event for event in events if event.on <= today]  # what has happened by today
+    due = next_change(referential, events, today)
+    now = _reading(evaluate(referential, events, today))
+    last = due - dt.timedelta(days=1) if due else today + dt.timedelta(days=horizon)
+    day = today + dt.timedelta(days=1)
+    while day <= last:
+        assert _reading(evaluate(referential, events, day)) == now, (day, due)
+        day += dt.timedelta(days=7 if (last - day).days > 30 else 1)
+
+
+def test_r_clk_4_the_next_change_of_an_unanswered_dmn_request_is_its_next_threshold():
+    from guichet.deadlines import next_change
+
+    events = [COMPLETE, Event("request", D(2026, 1, 20))]
+    assert next_change("DMN", events, D(2026, 1, 25)) == D(2026, 1, 30)
+    assert next_change("DMN", events, D(2026, 1, 30)) == D(2026, 2, 9)
+    assert next_change("DMN", [COMPLETE], D(2026, 1, 10)) == D(2026, 3, 12)  # overdue
+    decided = [COMPLETE, Event("decision", D(2026, 2, 1))]
+    assert next_change("DMN", decided, D(2026, 2, 2)) is None

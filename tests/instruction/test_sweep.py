@@ -254,6 +254,7 @@ def test_the_sweep_is_a_daily_periodic_task(
     entry = next(p for p in periodic.registered() if p.task is sweep_deadlines)
     assert entry.every == dt.timedelta(days=1) and "Balayage des délais" in entry.label
     make(dmn, applicant, instructor)
+    ClockState.objects.all().delete()  # never computed yet: the sweep looks at it
     with django_capture_on_commit_callbacks(execute=True):
         result = sweep_deadlines.enqueue()
     assert result.return_value["swept"] == 1 and result.return_value["problems"] == []
@@ -303,3 +304,18 @@ def test_two_sweeps_at_once_give_the_result_of_one(
     late.refresh_from_db()
     assert late.status == Status.ABANDONED
     assert ClockState.objects.count() == 3
+
+
+def test_r_clk_2_the_sweep_looks_again_at_a_clock_on_the_day_it_may_change(
+    run, applicant, instructor, dmn
+):
+    """A clock changes on its own only on known days (a threshold, the deadline passed): the
+    daily sweep looks at those; `--all` at every open dossier."""
+    made = [make(dmn, applicant, instructor) for _ in range(2)]
+    states = ClockState.objects.filter(application__in=made)
+    assert {state.next_check for state in states} == {days(61)}  # the day after the deadline
+    assert run(days(1)).swept == 0
+    assert run(days(1), every=True).swept == 2
+    report = run(days(61))
+    assert report.swept == 2 and {flags(a) for a in made} == {",overdue,"}
+    assert run(days(61)).swept == 0  # looked at: nothing more can happen before a new event

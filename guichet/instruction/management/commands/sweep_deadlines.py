@@ -16,8 +16,8 @@ def _day(value: str) -> dt.date:
 
 class Command(BaseCommand):
     help = (
-        "Balaye les délais de tous les dossiers ouverts (du dossier complet à la fin de "
-        "l'instruction) : met à jour l'état de leur délai, envoie les relances des demandes "
+        "Balaye les délais des dossiers ouverts (du dossier complet à la fin de l'instruction) "
+        "dont le délai peut changer ce jour-là (--all : tous) : met à jour l'état de leur délai, envoie les relances des demandes "
         "d'information sans réponse (10 et 20 jours), prévient les instructeurs quand "
         "l'archivage devient possible (30 jours) ou qu'un dossier n'a pas évolué depuis 6 mois, "
         "enregistre les abandons (pièces manquantes non reçues à temps) et les acceptations "
@@ -30,9 +30,16 @@ class Command(BaseCommand):
             type=_day,
             help="Jour du balayage, AAAA-MM-JJ (par défaut aujourd'hui, heure de Paris)",
         )
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="every",
+            help="Recalculer le délai de chaque dossier ouvert, pas seulement de ceux qui "
+            "peuvent changer ce jour-là",
+        )
 
-    def handle(self, *args, today=None, **options):
-        report = sweep(today=today)
+    def handle(self, *args, today=None, every=False, **options):
+        report = sweep(today=today, every=every)
         for problem in report.problems:
             self.stderr.write(problem)
         if report.problems:
