@@ -1,10 +1,6 @@
 """Bench: the instruction queue at 10 and 10,000 open dossiers (issue 11 §6) — the same number
-of SQL queries, whatever the number of dossiers; its time is printed beside.
-
-TODO(lead): point QUEUE at the instruction queue page once the assignment part is merged
-(its URL name, e.g. "instruction:queue"): until then this bench measures, as an instructor,
-the applications list (its « File d'instruction ») and the clock API of one dossier
-(GET /api/v1/applications/{id}/clock), which the queue's rows read the same way.
+of SQL queries, whatever the number of dossiers; its time is printed beside. Also the clock
+API of one dossier (GET /api/v1/applications/{id}/clock).
 """
 
 from __future__ import annotations
@@ -23,21 +19,15 @@ from django.core.signals import request_finished, request_started  # noqa: E402
 from django.db import close_old_connections, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.urls import NoReverseMatch, reverse  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
-# The queue page's URL name; the applications list stands in for it while it is absent.
 QUEUE = "instruction:queue"
 SIZES = (10, 10_000)
 RUNS = 5
 
 
 def pages(first_id: int) -> dict[str, str]:
-    try:
-        queue = reverse(QUEUE)
-    except NoReverseMatch:
-        print(f"TODO(lead): no page named {QUEUE!r} here; measuring the applications list.")
-        queue = reverse("applications:list")
-    return {"queue": queue, "clock API": f"/api/v1/applications/{first_id}/clock"}
+    return {"queue": reverse(QUEUE), "clock API": f"/api/v1/applications/{first_id}/clock"}
 
 
 def measure(client: Client, url: str) -> tuple[int, float]:
