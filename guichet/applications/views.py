@@ -23,14 +23,21 @@ from guichet.referentials.selectors import evaluate_profiles
 
 @login_required
 def application_list(request):
-    applications = Paginator(selectors.applications_for(request.user), 50).get_page(
-        request.GET.get("page")
-    )
+    archived = request.GET.get("archivees") == "1"
+    applications = selectors.applications_for(request.user)
+    # An archived application leaves the agency's lists; its data and journal stay (issue 11).
+    if request.user.is_agency:
+        applications = (
+            applications.filter(status=Status.ARCHIVED)
+            if archived
+            else applications.exclude(status=Status.ARCHIVED)
+        )
+    page = Paginator(applications, 50).get_page(request.GET.get("page"))
     products = selectors.products_for(request.user)[:100] if not request.user.is_agency else []
     return render(
         request,
         "applications/list.html",
-        {"applications": applications, "products": products},
+        {"applications": page, "products": products, "archived": archived},
     )
 
 

@@ -39,3 +39,12 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
     assert Convention.objects.filter(signed__isnull=True).exists()
     assert Convention.objects.filter(signed__isnull=False).exists()
     assert Application.objects.filter(status="admissible", evidence_files__isnull=False).exists()
+    # Dossiers under instruction, their clocks running, stopped, flagged and overdue (issue 11).
+    from guichet.applications.clock import clocks_for
+
+    assert {"in_instruction", "information_requested", "missing_items"} <= statuses
+    clocks = clocks_for(Application.objects.filter(evidence_complete_at__isnull=False))
+    assert any(c.running and not c.flags for c in clocks.values())
+    assert any(not c.running and "no_answer_10" in c.flags for c in clocks.values())
+    assert any("overdue" in c.flags for c in clocks.values())
+    assert any(c.deadline is None and c.paused_reason for c in clocks.values())  # TLC

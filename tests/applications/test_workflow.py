@@ -1,6 +1,8 @@
 """The application's workflow as data (issue 11 §0): one executor changes the state, guarded,
 logged and journaled; pages and the API ask it what a person may do."""
 
+import datetime as dt
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -150,3 +152,32 @@ def test_the_state_diagram_in_docs_is_generated_from_the_declaration():
     from django.core.management import call_command
 
     call_command("workflow_diagram", "--check")  # exits non-zero when docs/ drifted
+
+
+def test_an_archived_application_leaves_the_agencys_lists_and_keeps_its_data(
+    client, applicant, instructor, dmn_application
+):
+    from django.urls import reverse
+
+    from guichet.applications.clock import as_of
+
+    walk(dmn_application, "submitted", applicant=applicant, instructor=instructor)
+    with pytest.raises(ApplicationError, match="6 mois sans évolution"):  # not yet (R-CLK-6)
+        transition(dmn_application, "archive", by=instructor, reason="Trop tôt.")
+    with as_of(timezone_today() + dt.timedelta(days=200)):  # 6 months without change (R-CLK-6)
+        transition(dmn_application, "archive", by=instructor, reason="Sans nouvelles du candidat.")
+    client.force_login(instructor)
+    listed = client.get(reverse("applications:list")).content.decode()
+    assert dmn_application.reference not in listed
+    archived = client.get(reverse("applications:list") + "?archivees=1").content.decode()
+    assert dmn_application.reference in archived
+    assert client.get(reverse("applications:detail", args=[dmn_application.pk])).status_code == 200
+    assert JournalEntry.objects.filter(
+        application_id=str(dmn_application.pk), action="instruction.archive"
+    ).exists()
+
+
+def timezone_today():
+    from django.utils import timezone
+
+    return timezone.localdate()

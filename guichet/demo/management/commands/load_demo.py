@@ -16,8 +16,9 @@ class Command(BaseCommand):
         logins = ensure_demo_users()
         ensure_demo_terms()
         from guichet.demo.applications import ensure_demo_applications
+        from guichet.demo.instruction import ensure_demo_instruction
 
-        for line in ensure_demo_applications():
+        for line in [*ensure_demo_applications(), *ensure_demo_instruction()]:
             self.stdout.write(f"Candidature de démonstration : {line}")
         self.stdout.write("")
         self.stdout.write(
