@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "guichet.conventions",
     "guichet.evidence",
     "guichet.instruction",
+    "guichet.committee",
+    "guichet.messaging",
+    "guichet.dashboard",
     "guichet.demo",
 ]
 

@@ -68,3 +68,7 @@ def verdicts_for(application, user) -> dict:
     for source in PROOF_VERDICTS:
         found |= source(application, user)
     return found
+
+
+# The notifier (messaging): (notifications.Notice) -> None. None: plain emails.
+NOTIFIER: Callable | None = None

@@ -78,6 +78,12 @@ class Status(models.TextChoices):
     MISSING_ITEMS = "missing_items", _("Pièces manquantes demandées")
     INSTRUCTION_FINISHED = "instruction_finished", _("Instruction terminée — en attente du collège")
     SILENTLY_ACCEPTED = "silently_accepted", _("Acceptée tacitement (délai légal dépassé)")
+    GRANTED = "granted", _("Certification attribuée")
+    GRANTED_WITH_RESERVATIONS = (
+        "granted_with_reservations",
+        _("Certification attribuée sous réserve"),
+    )
+    REFUSED = "refused", _("Certification refusée")
     ABANDONED = "abandoned", _("Réputée abandonnée")
     ARCHIVED = "archived", _("Archivée par l'agence")
 
@@ -90,6 +96,8 @@ INSTRUCTION_STATES = (
     Status.MISSING_ITEMS,
     Status.INSTRUCTION_FINISHED,
 )
+# The committee decided (R-DEC-1 … R-DEC-3); an appeal may follow with a new decision.
+DECIDED_STATES = (Status.GRANTED, Status.GRANTED_WITH_RESERVATIONS, Status.REFUSED)
 # Ended for good: nothing more happens to the application.
 CLOSED_STATES = (Status.NOT_ADMISSIBLE, Status.ABANDONED, Status.ARCHIVED)
 

@@ -1,4 +1,12 @@
-"""Emails to the applicant about an application (file backend in `make run`)."""
+"""Telling people about an application: the applicant (its contact référent and Responsable
+habilité) or the instructors. Every stage calls `notify_applicant` / `notify_instructors`; the
+messaging app, when installed, registers itself as the notifier (extensions.NOTIFIER): in-app
+notifications, templated emails sent by the task worker, each person's choices — except legal
+notices, which always go. Without it, a plain email after the commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -35,8 +43,43 @@ def recipients(application) -> list[str]:
     return sorted(emails)
 
 
-def notify_applicant(application, subject: str, body: str) -> None:
+@dataclass(frozen=True)
+class Notice:
+    """What happened to an application, for whom, of which kind (see messaging.kinds)."""
+
+    application: object
+    audience: str  # "applicant" | "instructors"
+    subject: str
+    body: str
+    kind: str = "application"
+    legal: bool = False  # a legal notice: always emailed, whatever the person's choices
+    attachments: tuple = field(default_factory=tuple)  # StoredFile ids
+
+
+def _deliver(notice: Notice, fallback) -> None:
+    from guichet.applications import extensions
+
+    if extensions.NOTIFIER is not None:
+        extensions.NOTIFIER(notice)
+    else:
+        fallback()
+
+
+def notify_applicant(
+    application,
+    subject: str,
+    body: str,
+    *,
+    kind: str = "application",
+    legal: bool = False,
+    attachments=(),
+) -> None:
     """Sent once the change is committed, so that nobody is told of a change that failed."""
+    notice = Notice(application, "applicant", subject, body, kind, legal, tuple(attachments))
+    _deliver(notice, lambda: _mail_applicant(application, subject, body))
+
+
+def _mail_applicant(application, subject: str, body: str) -> None:
     link = absolute_reverse("applications:detail", application.pk)
     to = recipients(application)
     text = (
@@ -49,13 +92,22 @@ def notify_applicant(application, subject: str, body: str) -> None:
     )
 
 
-def notify_instructors(application, subject: str, body: str) -> None:
-    """Instructors learn of new work: a submission, corrections sent, a complete dossier. The
-    application's own instructors when it has some, else every active instructor."""
+def notify_instructors(application, subject: str, body: str, *, kind: str = "work") -> None:
+    """Instructors learn of new work: a submission, corrections sent, a complete dossier."""
+    notice = Notice(application, "instructors", subject, body, kind)
+    _deliver(notice, lambda: _mail_instructors(application, subject, body))
+
+
+def instructor_recipients(application):
+    """The application's own instructors when it has some, else every active instructor."""
     instructors = application.instructors.filter(is_active=True)
     if not instructors.exists():
         instructors = User.objects.filter(role=Role.INSTRUCTOR, is_active=True)
-    to = sorted(instructors.values_list("email", flat=True))
+    return instructors
+
+
+def _mail_instructors(application, subject: str, body: str) -> None:
+    to = sorted(instructor_recipients(application).values_list("email", flat=True))
     if not to:
         return
     link = absolute_reverse("applications:detail", application.pk)

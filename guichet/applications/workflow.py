@@ -16,6 +16,7 @@ from guichet.common.workflow import Transition, Workflow
 from guichet.journal.services import record
 
 REVIEWERS = {Role.INSTRUCTOR, Role.AGENCY_ADMIN}
+DECIDERS = {Role.COMMITTEE, Role.AGENCY_ADMIN}
 
 
 # --- who ---------------------------------------------------------------------------------------
@@ -48,6 +49,12 @@ def is_instructor_of(user, application) -> bool:
     if user.role == Role.AGENCY_ADMIN:
         return True
     return user.role == Role.INSTRUCTOR and application.instructors.filter(pk=user.pk).exists()
+
+
+def _committee(user, application) -> bool:
+    """The collège technique (its members, or the agency's administrator recording its
+    decision); an instructor does not decide alone (R-ACT-1)."""
+    return bool(user is not None and user.is_active and user.role in DECIDERS)
 
 
 def _platform(user, application) -> bool:
@@ -333,6 +340,49 @@ def _journal(application, transition: Transition, source, by, reason, details) -
         before={"status": source},
         after=after | details,
     )
+
+
+# The committee decides on a finished instruction, or on a TLC silence (R-CLK-7); a decision
+# signed off is followed only by a new one (an appeal outcome) that names it (R-DEC-2, R-DEC-3).
+_TO_DECIDE = {Status.INSTRUCTION_FINISHED, Status.SILENTLY_ACCEPTED}
+_DECIDED = {Status.GRANTED, Status.GRANTED_WITH_RESERVATIONS, Status.REFUSED}
+TRANSITIONS += [
+    Transition(
+        name="grant",
+        label="Attribuer la certification",
+        sources=frozenset(_TO_DECIDE | _DECIDED),
+        target=Status.GRANTED,
+        allowed=_committee,
+        who="le collège technique",
+        form="decision",
+        event="decision",
+        journal="committee.grant",
+    ),
+    Transition(
+        name="grant_with_reservations",
+        label="Attribuer la certification sous réserve",
+        sources=frozenset(_TO_DECIDE | _DECIDED),
+        target=Status.GRANTED_WITH_RESERVATIONS,
+        allowed=_committee,
+        who="le collège technique",
+        form="decision",
+        event="decision",
+        journal="committee.grant_with_reservations",
+    ),
+    Transition(
+        name="refuse",
+        label="Refuser la certification",
+        sources=frozenset({Status.INSTRUCTION_FINISHED} | _DECIDED),
+        target=Status.REFUSED,
+        allowed=_committee,
+        who="le collège technique",
+        reason_required=True,
+        reason_label="Motifs du refus",
+        form="decision",
+        event="decision",
+        journal="committee.refuse",
+    ),
+]
 
 
 def _log_fields(transition: Transition, data: dict) -> dict:

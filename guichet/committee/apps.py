@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CommitteeConfig(AppConfig):
+    name = "guichet.committee"
+    label = "committee"
+    verbose_name = "Collège technique"

@@ -1,0 +1,5 @@
+from django.urls import include, path  # noqa: F401 (the parts add theirs)
+
+app_name = "dashboard"
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "guichet.messaging"
+    label = "messaging"
+    verbose_name = "Messages et notifications"
