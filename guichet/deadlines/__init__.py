@@ -70,6 +70,7 @@ __all__ = [
     "FLAGS",
     "evaluate",
     "next_change",
+    "paused_since",
     "describe",
     "french_date",
 ]
@@ -297,6 +298,29 @@ def _pause_reason(stop: _Stop) -> str:
         return f"Délai suspendu depuis le {since} : demande d'information en attente de réponse."
     due = f", à fournir avant le {french_date(stop.due)}" if stop.due else ""
     return f"Délai suspendu depuis le {since} : pièces manquantes attendues{due}."
+
+
+def paused_since(referential: str, events: Iterable[Event], today: dt.date) -> dt.date | None:
+    """The day the clock's current stop began — the oldest open stop that stops it on `today`
+    (DMN: an information request or a missing-items notice; TLC: a missing-items notice) — or
+    None when the clock runs, has not started, or ended with a decision. It is the day the
+    `paused_reason` of `evaluate` names (« Délai suspendu depuis le … »), for the agency's
+    dashboard: « stopped for more than 20 days » (R-CLK-9, DMN guide §5.2)."""
+    policy = POLICIES[referential]
+    ordered = sorted(events, key=lambda e: (e.on, _ORDER[e.kind], e.due or dt.date.min))
+    if any(event.kind == "decision" for event in ordered):
+        return None
+    completes = [event.on for event in ordered if event.kind == "complete"]
+    if not completes:
+        return None
+    ordered = [event for event in ordered if event.on >= completes[0]]
+    stopping = ("request", "missing") if policy.requests_stop else ("missing",)
+    starts = [
+        stop.start
+        for stop in _pair(ordered)
+        if stop.end is None and stop.kind in stopping and stop.start <= today
+    ]
+    return min(starts) if starts else None
 
 
 def next_change(referential: str, events: Iterable[Event], today: dt.date) -> dt.date | None:

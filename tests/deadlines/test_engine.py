@@ -252,3 +252,37 @@ def test_r_clk_4_the_next_change_of_an_unanswered_dmn_request_is_its_next_thresh
     assert next_change("DMN", [COMPLETE], D(2026, 1, 10)) == D(2026, 3, 12)  # overdue
     decided = [COMPLETE, Event("decision", D(2026, 2, 1))]
     assert next_change("DMN", decided, D(2026, 2, 2)) is None
+
+
+def test_r_clk_9_paused_since_is_the_day_the_oldest_open_stop_began():
+    from guichet.deadlines import paused_since
+
+    request = Event("request", D(2026, 1, 20))
+    missing = Event("missing", D(2026, 1, 25), D(2026, 2, 25))
+    assert paused_since("DMN", [COMPLETE], D(2026, 2, 1)) is None  # running
+    assert paused_since("DMN", [COMPLETE, request], D(2026, 2, 1)) == D(2026, 1, 20)
+    assert paused_since("DMN", [COMPLETE, request, missing], D(2026, 2, 1)) == D(2026, 1, 20)
+    answered = [COMPLETE, request, missing, Event("answer", D(2026, 1, 28))]
+    assert paused_since("DMN", answered, D(2026, 2, 1)) == D(2026, 1, 25)  # still the items
+    assert paused_since("DMN", [COMPLETE, request], D(2026, 1, 19)) is None  # not yet
+    # TLC: a request does not stop the clock; missing items do.
+    assert paused_since("TLC", [COMPLETE, request], D(2026, 2, 1)) is None
+    assert paused_since("TLC", [COMPLETE, request, missing], D(2026, 2, 1)) == D(2026, 1, 25)
+    # Not started, or ended by a decision: no stop.
+    assert paused_since("DMN", [request], D(2026, 2, 1)) is None
+    decided = [COMPLETE, request, Event("decision", D(2026, 1, 30))]
+    assert paused_since("DMN", decided, D(2026, 2, 1)) is None
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(histories())
+def test_r_clk_9_paused_since_is_the_day_the_pause_reason_names(history):
+    from guichet.deadlines import french_date, paused_since
+
+    referential, events, today = history
+    clock = evaluate(referential, events, today)
+    since = paused_since(referential, events, today)
+    assert (since is not None) == (not clock.running and clock.paused_reason is not None)
+    if since is not None:
+        assert since <= today
+        assert clock.paused_reason.startswith(f"Délai suspendu depuis le {french_date(since)} ")
