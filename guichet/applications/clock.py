@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from guichet.applications.models import Application, ApplicationTransition
 from guichet.applications.workflow import WORKFLOW
-from guichet.deadlines import Clock, Event, evaluate, next_change
+from guichet.deadlines import Clock, Event, evaluate, next_change, paused_since
 from guichet.journal.models import JournalEntry
 
 _EVENTS = {t.name: t.event for t in WORKFLOW.all()}
@@ -75,14 +75,19 @@ def clocks_by_policy(
 
 def clocks_and_next_changes(
     applications: Iterable[tuple[int, str]], today: dt.date | None = None
-) -> dict[int, tuple[Clock, dt.date | None]]:
-    """Like clocks_by_policy, with the day each clock may next change on its own (for the
-    sweep, deadlines.next_change)."""
+) -> dict[int, tuple[Clock, dt.date | None, dt.date | None]]:
+    """Like clocks_by_policy, with the day each clock may next change on its own
+    (deadlines.next_change) and the day its current stop began (deadlines.paused_since): what
+    the sweep keeps in the clock's state."""
     applications = list(applications)
     today = today or legal_today()
     events = events_for(pk for pk, _ in applications)
     return {
-        pk: (evaluate(policy, events[pk], today), next_change(policy, events[pk], today))
+        pk: (
+            evaluate(policy, events[pk], today),
+            next_change(policy, events[pk], today),
+            paused_since(policy, events[pk], today),
+        )
         for pk, policy in applications
     }
 

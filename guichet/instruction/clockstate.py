@@ -56,7 +56,7 @@ from guichet.applications.models import (
 )
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
-from guichet.deadlines import Clock, describe, french_date, next_change
+from guichet.deadlines import Clock, describe, french_date, next_change, paused_since
 from guichet.instruction.models import ClockState, InformationRequest, Reminder
 from guichet.journal.services import record
 from guichet.referentials.models import ReferentialVersion
@@ -68,7 +68,15 @@ logger = logging.getLogger(__name__)
 OPEN_STATES = (Status.COMPLETE, *INSTRUCTION_STATES)
 BATCH_SIZE = 500
 ARCHIVABLE = "archivable"  # the Reminder kind of the notice to the instructors (30 days)
-_STORED = ("deadline", "running", "paused_reason", "frozen_days_left", "flags", "next_check")
+_STORED = (
+    "deadline",
+    "running",
+    "paused_reason",
+    "frozen_days_left",
+    "flags",
+    "next_check",
+    "paused_since",
+)
 
 
 # --- the clock a person sees ----------------------------------------------------------------
@@ -104,7 +112,7 @@ def _closed(application: Application, clock: Clock, closed_on: dt.date) -> Clock
     return Clock(clock.deadline, clock.days_left, False, reason, clock.flags)
 
 
-def _values(clock: Clock, next_check: dt.date | None) -> dict:
+def _values(clock: Clock, next_check: dt.date | None, paused_since: dt.date | None) -> dict:
     return {
         # A stopped DMN clock's deadline moves every day: its frozen days left say it all.
         "deadline": clock.deadline if clock.running else None,
@@ -113,6 +121,7 @@ def _values(clock: Clock, next_check: dt.date | None) -> dict:
         "frozen_days_left": None if clock.running else clock.days_left,
         "flags": flags_text(clock.flags),
         "next_check": next_check,
+        "paused_since": paused_since,
     }
 
 
@@ -123,11 +132,12 @@ def _store(
     application_id: int,
     clock: Clock,
     next_check: dt.date | None,
+    paused_since: dt.date | None,
     today: dt.date,
     state: ClockState | None,
 ):
     """(the row to create, or to update, or None when nothing changed)."""
-    values = _values(clock, next_check)
+    values = _values(clock, next_check, paused_since)
     if state is None:
         return ClockState(application_id=application_id, computed_on=today, **values), None
     if all(getattr(state, name) == value for name, value in values.items()):
@@ -142,12 +152,14 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
     """Computes the application's clock and writes its ClockState if something changed."""
     today = today or legal_today()
     clock = shown_clock(application, today)
-    next_check = None
+    next_check = since = None
     if application.status in OPEN_STATES:
         policy = application.referential_version.process_settings.deadline_policy
-        next_check = next_change(policy, events_for([application.pk])[application.pk], today)
+        events = events_for([application.pk])[application.pk]
+        next_check = next_change(policy, events, today)
+        since = paused_since(policy, events, today)
     state = ClockState.objects.filter(application_id=application.pk).first()
-    new, changed = _store(application.pk, clock, next_check, today, state)
+    new, changed = _store(application.pk, clock, next_check, since, today, state)
     if new is not None:
         new.save()
         return new
@@ -159,9 +171,10 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
 def refresh_many(
     application_ids: list[int],
     today: dt.date,
-    clocks: dict[int, tuple[Clock, dt.date | None]],
+    clocks: dict[int, tuple[Clock, dt.date | None, dt.date | None]],
 ) -> tuple[dict[int, frozenset[str]], int]:
-    """Stores the clocks of open applications in three queries at most; returns each
+    """Stores the clocks of open applications (`clocks`: each one's clock, the day it may next
+    change, the day its stop began) in three queries at most; returns each
     application's flags as they were stored before (absent for a new row), and how many rows
     were written. Reads plain rows and updates each changed row by its id: the daily sweep
     rewrites every stopped DMN clock (its deadline moves each day), and bulk_update's CASE
@@ -191,8 +204,8 @@ def refresh_many(
 
 
 def _update_rows(rows: list[tuple]) -> None:
-    """(deadline, running, paused_reason, frozen_days_left, flags, next_check, computed_on, id)
-    each."""
+    """(deadline, running, paused_reason, frozen_days_left, flags, next_check, paused_since,
+    computed_on, id) each."""
     table, ops = ClockState._meta.db_table, connection.ops
     columns = ", ".join(f"{ops.quote_name(name)} = %s" for name in (*_STORED, "computed_on"))
     with connection.cursor() as cursor:
@@ -206,10 +219,13 @@ def _update_rows(rows: list[tuple]) -> None:
                     frozen,
                     flags,
                     ops.adapt_datefield_value(next_check),
+                    ops.adapt_datefield_value(since),
                     ops.adapt_datefield_value(computed_on),
                     pk,
                 )
-                for deadline, running, reason, frozen, flags, next_check, computed_on, pk in rows
+                for deadline, running, reason, frozen, flags, next_check, since, computed_on, pk in (
+                    rows
+                )
             ],
         )
 

@@ -210,6 +210,9 @@ class ClockState(models.Model):
     # The first day this clock may read differently without a new event (a flag raised, the
     # deadline passed: deadlines.next_change); the daily sweep looks again at it on that day.
     next_check = models.DateField(_("à revoir le"), null=True, blank=True, db_index=True)
+    # The day the current stop began (deadlines.paused_since), while the dossier is open: the
+    # dashboard lists the clocks stopped for more than 20 days (DMN guide §5.2).
+    paused_since = models.DateField(_("suspendu depuis le"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("état du délai")
