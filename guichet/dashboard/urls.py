@@ -1,5 +1,10 @@
-from django.urls import include, path  # noqa: F401 (the parts add theirs)
+from django.urls import path
+
+from guichet.dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("agence/tableau-de-bord/", views.dashboard_page, name="index"),
+    path("agence/tableau-de-bord/<slug:table>.csv", views.export_csv, name="export"),
+]
