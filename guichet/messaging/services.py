@@ -134,8 +134,7 @@ def _notify(message: Message, names: list[str]) -> None:
         notify_applicant(
             application,
             "nouveau message de l'agence",
-            f"{_author_name(author)} vous a écrit :\n\n{message.body}{attached}\n\n"
-            "Répondez depuis la messagerie de la candidature.",
+            f"{_author_name(author)} vous a écrit :\n\n{message.body}{attached}",
             kind="message",
         )
     else:

@@ -171,7 +171,6 @@ def test_r_msg_1_an_internal_note_is_never_shown_to_the_applicant(
     file_url = reverse("applications:file", args=[instructed.pk, note_file])
     download = client.get(file_url)
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
-    download.close()
     api.force_authenticate(colleague)
     listed = api.get(api_url(instructed)).json()["results"]
     assert [m["internal"] for m in listed] == [False, True]
@@ -362,7 +361,6 @@ def test_r_msg_1_files_of_messages_are_type_checked_and_kept_all_or_none(
         client.force_login(person)
         download = client.get(described["url"])
         assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
-        download.close()
 
 
 def test_r_msg_1_an_empty_message_is_refused_with_what_to_do(api, applicant, instructed):
