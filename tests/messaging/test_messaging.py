@@ -430,3 +430,28 @@ def test_r_msg_1_demo_threads_have_unread_messages_and_an_internal_note():
     assert selectors.unread_counts(responsible)["messages"] == 1
     assert Message.objects.filter(internal=True).count() == 1
     assert selectors.threads(responsible).get().unread == 1
+
+
+def test_r_msg_1_a_batch_of_verdicts_emails_what_the_applicant_sees_of_it(
+    applicant, instructor, instructed
+):
+    from guichet.instruction.verdicts import set_proof_verdicts
+
+    first, second, third = list(requests.applicable_proofs(instructed))
+    mail.outbox.clear()
+    with committed():
+        set_proof_verdicts(instructed, by=instructor, opinions={first: ("conforme", "")})
+    assert mail.outbox == []  # a « conforme » may still change: nothing to tell yet
+    with committed():
+        set_proof_verdicts(
+            instructed,
+            by=instructor,
+            opinions={
+                second: ("non_conforme", "La capture est illisible."),
+                third: ("conforme", ""),
+            },
+        )
+    (sent,) = mail.outbox
+    assert sent.subject.endswith("avis sur les preuves") and CONTACT in sent.to
+    assert "La capture est illisible." in sent.body and "1 preuve(s)" in sent.body
+    assert Notification.objects.filter(user=applicant, kind="verdicts").count() == 1
