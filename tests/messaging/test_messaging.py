@@ -455,3 +455,24 @@ def test_r_msg_1_a_batch_of_verdicts_emails_what_the_applicant_sees_of_it(
     assert sent.subject.endswith("avis sur les preuves") and CONTACT in sent.to
     assert "La capture est illisible." in sent.body and "1 preuve(s)" in sent.body
     assert Notification.objects.filter(user=applicant, kind="verdicts").count() == 1
+
+
+@pytest.mark.parametrize("page", ["thread", "notifications", "detail"])
+def test_r_msg_1_thread_and_notification_pages_read_a_constant_number_of_queries(
+    client, applicant, instructor, instructed, page
+):
+    url = {
+        "thread": thread_url(instructed),
+        "notifications": reverse("messaging:notifications"),
+        "detail": reverse("applications:detail", args=[instructed.pk]),
+    }[page]
+    client.force_login(applicant)
+    counts = []
+    for size in (2, 6):
+        while Message.objects.count() < size:
+            write(instructor, instructed, "Message.", files=[("piece.pdf", PDF)])
+            write(applicant, instructed, "Réponse.")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
