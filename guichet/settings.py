@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "guichet.common.context_processors.site",
+                "guichet.messaging.context_processors.unread",
             ],
         },
     },

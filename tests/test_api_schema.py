@@ -88,9 +88,13 @@ def world(applicant, product, dmn_application, tlc):
         proof_id=proof.pk,
         uploads=[upload_from_stream(io.BytesIO(PDF), "preuve.pdf")],
     )
+    from guichet.messaging.services import post_message
+
+    message = post_message(by=applicant, application=dmn_application, body="Une question.")
     return {
         "applicant": applicant,
         "instructor": instructor,
+        "message": message,
         "product": product,
         "draft": dmn_application,
         "document_file": dmn_application.documents.first().file_id,
@@ -130,6 +134,8 @@ def path_parameters(operation, world) -> dict:
         )
     if "proof" in names:
         values["proof"] = world["proof"].pk
+    if "mid" in names:
+        values["mid"] = world["message"].pk
     if "section" in names:
         values["section"] = world["section"]
     if "code" in names:

@@ -18,6 +18,8 @@ from guichet.evidence.selectors import tree as evidence_tree
 from guichet.files.models import StoredFile
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.models import JournalEntry
+from guichet.messaging.models import Message, ThreadRead
+from guichet.messaging.services import post_message
 from guichet.referentials.models import ReferentialVersion
 from tests.conftest import PASSWORD
 from tests.factories import StaffFactory
@@ -56,7 +58,7 @@ PUBLIC = {
 # For the other organisation's applicant, a route without parameters (its own lists, its own
 # account, forms to create its own objects) may answer 2xx, but never with organisation A's
 # data; a route naming an object never answers 2xx on organisation A's object.
-LEAKS = ("Produit A", "Organisation A", "a2@orga.fr", "DMN-")
+LEAKS = ("Produit A", "Organisation A", "a2@orga.fr", "DMN-", "Message de A", "Note interne sur A")
 # Third-party flows with their own access rules (the admin signs in through allauth).
 THIRD_PARTY = ("django-admin/",)
 
@@ -138,8 +140,22 @@ def organisation_a():
         proof_id=proof.pk,
         upload=upload_from_stream(io.BytesIO(PDF), "preuve-a.pdf"),
     )
+    # A thread with a message of A (and its file) and an agency note on it.
+    message = post_message(
+        by=responsible,
+        application=application,
+        body="Message de A",
+        uploads=[upload_from_stream(io.BytesIO(PDF), "message-a.pdf")],
+    )
+    note = post_message(
+        by=User.objects.get(email="instructeur-a@agence.test"),
+        application=application,
+        body="Note interne sur A",
+        internal=True,
+    )
     SAMPLES.update(
         {
+            "mid": str(message.pk),
             "file_id": str(document.file_id),
             "item": document.item,
             "section": node.section.code,
@@ -147,6 +163,7 @@ def organisation_a():
     )
     return sorted(
         {responsible.pk, member.pk, registration.pk, product.pk, application.pk, proof.pk}
+        | {message.pk, note.pk}
         | set(ReferentialVersion.objects.values_list("pk", flat=True))
     )
 
@@ -166,6 +183,8 @@ def snapshot():
         ),
         Token.objects.count(),
         list(RegistrationRequest.objects.values_list("status", flat=True)),
+        list(Message.objects.values_list("pk", "body")),
+        list(ThreadRead.objects.values_list("user_id", "application_id", "last_read_id")),
     )
 
 

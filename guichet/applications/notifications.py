@@ -54,6 +54,8 @@ class Notice:
     kind: str = "application"
     legal: bool = False  # a legal notice: always emailed, whatever the person's choices
     attachments: tuple = field(default_factory=tuple)  # StoredFile ids
+    # Named people (user ids) instead of the audience's usual ones, e.g. the lead instructor.
+    users: tuple = field(default_factory=tuple)
 
 
 def _deliver(notice: Notice, fallback) -> None:
@@ -92,10 +94,14 @@ def _mail_applicant(application, subject: str, body: str) -> None:
     )
 
 
-def notify_instructors(application, subject: str, body: str, *, kind: str = "work") -> None:
-    """Instructors learn of new work: a submission, corrections sent, a complete dossier."""
-    notice = Notice(application, "instructors", subject, body, kind)
-    _deliver(notice, lambda: _mail_instructors(application, subject, body))
+def notify_instructors(
+    application, subject: str, body: str, *, kind: str = "work", users=()
+) -> None:
+    """Instructors learn of new work: a submission, corrections sent, a complete dossier;
+    `users`: only these agents (the lead instructor told of an assignment)."""
+    users = tuple(getattr(user, "pk", user) for user in users)
+    notice = Notice(application, "instructors", subject, body, kind, users=users)
+    _deliver(notice, lambda: _mail_instructors(application, subject, body, users))
 
 
 def instructor_recipients(application):
@@ -106,8 +112,9 @@ def instructor_recipients(application):
     return instructors
 
 
-def _mail_instructors(application, subject: str, body: str) -> None:
-    to = sorted(instructor_recipients(application).values_list("email", flat=True))
+def _mail_instructors(application, subject: str, body: str, users=()) -> None:
+    people = User.objects.filter(pk__in=users) if users else instructor_recipients(application)
+    to = sorted(people.values_list("email", flat=True))
     if not to:
         return
     link = absolute_reverse("applications:detail", application.pk)

@@ -270,6 +270,7 @@ def _fixes_requested(application: Application, **_) -> dict:
         "éléments à corriger",
         "L'instructeur vous demande de redéposer ou de préciser ces éléments du formulaire de "
         f"recevabilité :\n{lines}\n\nCorrigez-les puis soumettez de nouveau la candidature.",
+        kind="admissibility",
     )
     return {"to_fix": sorted(flagged)}
 
@@ -287,6 +288,7 @@ def _declared_admissible(application: Application, **_) -> None:
         if application.referential_version.process_settings.convention_before_evidence
         else "Votre candidature est recevable. Étape suivante : le dépôt des preuves, section par "
         "section.",
+        kind="admissibility",
     )
 
 
@@ -299,4 +301,6 @@ def _declared_not_admissible(application: Application, *, reason, **_) -> None:
         application,
         "candidature non recevable",
         f"Votre candidature n'est pas recevable, pour les motifs suivants :\n{reason}",
+        kind="admissibility",
+        legal=True,  # a decision that ends the application
     )

@@ -235,6 +235,7 @@ def prepare_convention(convention_id: int, *, by_id: int) -> Convention:
                 if application.referential_version.process_settings.convention_before_evidence
                 else "."
             ),
+            kind="convention",
         )
     return convention
 
@@ -371,5 +372,6 @@ def seal_convention(convention_id: int) -> Convention:
                 if application.referential_version.process_settings.convention_before_evidence
                 else ""
             ),
+            kind="convention",
         )
     return convention

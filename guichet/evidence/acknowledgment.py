@@ -7,7 +7,6 @@ import io
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
@@ -17,10 +16,10 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from guichet.accounts.models import User
 from guichet.applications.models import Application
-from guichet.applications.notifications import recipients
+from guichet.applications.notifications import notify_applicant
 from guichet.deadlines import Event, describe, evaluate, french_date
 from guichet.evidence.selectors import tree
-from guichet.files.services import keep_generated, verified_chunks
+from guichet.files.services import keep_generated
 from guichet.journal.services import record
 from guichet.signing.pdf import sealed_upload
 
@@ -56,24 +55,20 @@ def issue_acknowledgment(application_id: int, *, by_id: int):
             application_id=locked.pk,
             after={"complete_at": when.isoformat(), "sha256": stored.sha256},
         )
-        to = recipients(application)
-        transaction.on_commit(lambda: _send_acknowledgment(application, stored, to))
+        # Emailed with the PDF by the task worker, once this is committed (a legal notice:
+        # the legal delay runs from this date).
+        notify_applicant(
+            application,
+            "accusé de réception du dossier complet",
+            f"Le dossier de preuves de la candidature {application.reference} "
+            f"({application.product.name} {application.product_version}) est complet depuis le "
+            f"{when:%d/%m/%Y à %H:%M}. L'accusé de réception est joint ; l'instruction "
+            "commence à cette date.",
+            kind="acknowledgment",
+            legal=True,
+            attachments=(stored.pk,),
+        )
     return stored
-
-
-def _send_acknowledgment(application, stored, to) -> None:
-    message = EmailMessage(
-        f"Guichet — {application.reference} — accusé de réception du dossier complet",
-        f"Bonjour,\n\nLe dossier de preuves de la candidature {application.reference} "
-        f"({application.product.name} {application.product_version}) est complet depuis le "
-        f"{timezone.localtime(application.evidence_complete_at):%d/%m/%Y à %H:%M}. "
-        "L'accusé de réception est joint ; l'instruction commence à cette date.\n\n"
-        "Guichet — Agence du numérique en santé\n",
-        None,
-        to,
-    )
-    message.attach(stored.original_name, b"".join(verified_chunks(stored)), "application/pdf")
-    message.send()
 
 
 def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
 from guichet.accounts.models import Role, User
 from guichet.applications import extensions
 from guichet.applications.models import INSTRUCTION_STATES, Application, Status
+from guichet.applications.notifications import notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
+from guichet.common.links import absolute_reverse
 from guichet.journal.services import record
 
 # Who assigns: the agency's administrator, and instructors (an instructor may take a dossier).
@@ -84,17 +84,20 @@ def _describe(lead: User | None, team: Iterable[User]) -> dict:
 
 
 def _notify_lead(application: Application, lead: User, by, *, again: bool) -> None:
-    """The lead learns that the dossier is theirs, once the change is committed."""
-    link = settings.SITE_URL.rstrip("/") + reverse("instruction:page", args=[application.pk])
+    """The lead learns that the dossier is theirs (an email sent by the task worker once the
+    change is committed)."""
+    link = absolute_reverse("instruction:page", application.pk)
     who = (by.get_full_name() or by.email) if by is not None else "L'agence"
-    text = (
-        f"Bonjour,\n\n{who} vous {'a réattribué' if again else 'a attribué'} l'instruction de la "
+    notify_instructors(
+        application,
+        "instruction attribuée",
+        f"{who} vous {'a réattribué' if again else 'a attribué'} l'instruction de la "
         f"candidature {application.reference} — {application.organisation.name} — "
         f"{application.product.name} {application.product_version}, comme instructeur "
-        f"référent.\n\nDonnez votre avis sur chaque preuve :\n{link}\n\nGuichet\n"
+        f"référent.\n\nDonnez votre avis sur chaque preuve :\n{link}",
+        kind="assignment",
+        users=(lead,),
     )
-    subject = f"Guichet — {application.reference} — instruction attribuée"
-    transaction.on_commit(lambda: send_mail(subject, text, None, [lead.email]))
 
 
 @WORKFLOW.effect("assign")

@@ -262,6 +262,7 @@ def _tell_abandoned(application, *, by, reason, source, **data) -> dict:
         f"Les pièces manquantes demandées par l'agence devaient être fournies {when}. Elles ne "
         "sont pas arrivées : la candidature est réputée abandonnée. Pour faire certifier ce "
         "produit, déposez une nouvelle candidature sur le Guichet.",
+        legal=True,  # the end of the application (CSS R. 165-5-2, CSP R. 1470-2)
     )
     notify_instructors(
         application,
@@ -283,6 +284,8 @@ def _tell_silent_acceptance(application, *, by, reason, source, **data) -> dict:
         f"Le délai légal de décision a expiré le {day} sans décision de l'agence : le silence "
         "vaut acceptation (article R. 1470-4 du code de la santé publique). L'agence vous "
         "adressera le certificat de conformité.",
+        kind="decision",
+        legal=True,
     )
     notify_instructors(
         application,
@@ -516,6 +519,7 @@ def _send_reminder(
         f"attend votre réponse depuis {threshold} jours : {meaning} (guide de dépôt, §5.2). Le "
         f"délai de décision reste suspendu jusqu'à votre réponse. {archive}Répondez depuis la "
         "page de la candidature.",
+        kind="reminder",
     )
     record(
         action="instruction.reminder",

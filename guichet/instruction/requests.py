@@ -281,6 +281,8 @@ def _information_requested(
         )
         + (f"\n{note}\n" if (note := _clock_note(application)) else "")
         + "\nRépondez sur la plateforme, depuis la page de la candidature.",
+        kind="information_request",
+        legal=True,
     )
     files = _attach(uploads, by=by, side=ExchangeFile.Side.AGENCY, request=request)
     return {
@@ -406,6 +408,8 @@ def _missing_items_notified(
             else ""
         )
         + (f"\n{note}\n" if (note := _clock_note(application)) else ""),
+        kind="missing_items",
+        legal=True,
     )
     files = _attach(uploads, by=by, side=ExchangeFile.Side.AGENCY, notice=notice)
     return {

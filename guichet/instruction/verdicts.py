@@ -15,6 +15,7 @@ from django.urls import reverse
 from guichet.accounts.models import Role
 from guichet.applications import extensions
 from guichet.applications.models import INSTRUCTION_STATES, Application, Status
+from guichet.applications.notifications import notify_applicant
 from guichet.applications.workflow import WORKFLOW
 from guichet.common.errors import ApplicationError
 from guichet.instruction.models import (
@@ -245,11 +246,33 @@ def set_proof_verdicts(
             ]
         },
     )
+    _tell_applicant(application, added, proofs)
     latest |= {v.proof_id: v for v in added}
     _send_convention_once_conforme(
         application, by, verdict_summary(application, proofs=proofs, latest=latest)
     )
     return added
+
+
+def _tell_applicant(application: Application, added, proofs) -> None:
+    """R-MSG-1: a batch of verdicts tells the applicant what it sees of them, the proofs not
+    conforme with their comments (a « conforme » may still change: visible_verdicts)."""
+    shown = [v for v in added if v.verdict != ProofOpinion.CONFORME]
+    if not shown:
+        return
+    lines = "".join(
+        f"\n- {proofs[v.proof_id].full_label} : {v.get_verdict_display().lower()} — {v.comment}"
+        for v in shown
+    )
+    notify_applicant(
+        application,
+        "avis sur les preuves",
+        f"L'instructeur a donné son avis sur {len(shown)} preuve(s) qui ne sont pas conformes "
+        f"en l'état :{lines}\n\nSi l'agence attend un complément de votre part, elle vous "
+        "l'adresse par une demande d'information ; le détail figure sur la page des preuves "
+        "de la candidature.",
+        kind="verdicts",
+    )
 
 
 def set_section_conforme(application: Application, *, by, section_code: str) -> list[ProofVerdict]:

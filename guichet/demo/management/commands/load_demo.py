@@ -17,8 +17,10 @@ class Command(BaseCommand):
         ensure_demo_terms()
         from guichet.demo.applications import ensure_demo_applications
         from guichet.demo.instruction import ensure_demo_instruction
+        from guichet.demo.messaging import ensure_demo_messages
 
-        for line in [*ensure_demo_applications(), *ensure_demo_instruction()]:
+        demo = [*ensure_demo_applications(), *ensure_demo_instruction(), *ensure_demo_messages()]
+        for line in demo:
             self.stdout.write(f"Candidature de démonstration : {line}")
         self.stdout.write("")
         self.stdout.write(
