@@ -1,16 +1,20 @@
 """Walks every URL pattern of the project (R-ACT-1): an anonymous visitor and an applicant
 get nothing but the public pages; new patterns are found automatically."""
 
+import datetime as dt
 import io
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
 from guichet.applications.models import Application, Product
 from guichet.applications.services import create_application, save_product
+from guichet.committee.models import CommitteeSession, Decision, SessionMember
+from guichet.committee.services import create_session
 from guichet.conventions.models import Convention
 from guichet.evidence import services as evidence
 from guichet.evidence.models import EvidenceFile, EvidenceSection
@@ -138,15 +142,30 @@ def organisation_a():
         proof_id=proof.pk,
         upload=upload_from_stream(io.BytesIO(PDF), "preuve-a.pdf"),
     )
+    # A session of the collège, agency-only: an applicant finds nothing there (404).
+    session = create_session(
+        by=StaffFactory(email="college-a@agence.test", role=Role.COMMITTEE),
+        date=timezone.localdate() + dt.timedelta(days=7),
+        members=[{"name": "Partenaire", "body": "cnam"}],
+    )
     SAMPLES.update(
         {
+            "member": str(session.members.get().pk),
             "file_id": str(document.file_id),
             "item": document.item,
             "section": node.section.code,
         }
     )
     return sorted(
-        {responsible.pk, member.pk, registration.pk, product.pk, application.pk, proof.pk}
+        {
+            responsible.pk,
+            member.pk,
+            registration.pk,
+            product.pk,
+            application.pk,
+            proof.pk,
+            session.pk,
+        }
         | set(ReferentialVersion.objects.values_list("pk", flat=True))
     )
 
@@ -166,6 +185,9 @@ def snapshot():
         ),
         Token.objects.count(),
         list(RegistrationRequest.objects.values_list("status", flat=True)),
+        list(CommitteeSession.objects.values_list("date", "status")),
+        list(SessionMember.objects.values_list("name", "present")),
+        Decision.objects.count(),
     )
 
 
