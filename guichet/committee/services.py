@@ -416,7 +416,7 @@ def move_to_next_session(item: AgendaItem, *, by, reason: str) -> AgendaItem:
     it went and why; the dossier appears on the next session's agenda."""
     _check_manager(by)
     item = (
-        AgendaItem.objects.select_for_update()
+        AgendaItem.objects.select_for_update(of=("self",))
         .select_related("session", "application")
         .get(pk=item.pk)
     )
@@ -764,7 +764,11 @@ def sign_off(decision: Decision, *, by) -> Decision:
     """Final (R-DEC-2): fires the application's transition, after which the decision is never
     edited; the task worker writes, seals and sends its letter (R-DEC-3)."""
     _check_manager(by)
-    decision = Decision.objects.select_for_update().select_related("session").get(pk=decision.pk)
+    decision = (
+        Decision.objects.select_for_update(of=("self",))
+        .select_related("session")
+        .get(pk=decision.pk)
+    )
     if decision.is_signed_off:
         raise SignedOff
     session = decision.session

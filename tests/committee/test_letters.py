@@ -172,7 +172,6 @@ def test_r_dec_3_the_applicant_reads_its_decision_and_letter_and_others_find_not
     pdf = api.get(decision_url + ".pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
-    pdf.close()
     api.force_authenticate(committee_member)
     agency_view = api.get(decision_url).json()
     assert agency_view["votes_for"] == 2 and len(agency_view["members_present"]) == 2
@@ -188,6 +187,5 @@ def test_r_dec_3_the_applicant_reads_its_decision_and_letter_and_others_find_not
     assert "tribunal administratif" in page
     served = client.get(letter_url)
     assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"%PDF")
-    served.close()
     client.force_login(stranger)
     assert client.get(letter_url).status_code == 404
