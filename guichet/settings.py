@@ -313,7 +313,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Input and output components apart: what a client sends is not what it reads back.
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ApplicationStatusEnum": "guichet.applications.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "guichet.applications.models.Status",
+        "CommitteeSessionStatusEnum": "guichet.committee.models.SessionStatus",
+        "CommitteeOutcomeEnum": "guichet.committee.models.Outcome",
+        "OutcomeEnum": "guichet.instruction.models.ScenarioOutcome",
+    },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

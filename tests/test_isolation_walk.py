@@ -1,16 +1,20 @@
 """Walks every URL pattern of the project (R-ACT-1): an anonymous visitor and an applicant
 get nothing but the public pages; new patterns are found automatically."""
 
+import datetime as dt
 import io
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
 from guichet.applications.models import Application, Product
 from guichet.applications.services import create_application, save_product
+from guichet.committee.models import CommitteeSession, Decision, SessionMember
+from guichet.committee.services import create_session
 from guichet.conventions.models import Convention
 from guichet.evidence import services as evidence
 from guichet.evidence.models import EvidenceFile, EvidenceSection
@@ -153,16 +157,31 @@ def organisation_a():
         body="Note interne sur A",
         internal=True,
     )
+    # A session of the collège, agency-only: an applicant finds nothing there (404).
+    session = create_session(
+        by=StaffFactory(email="college-a@agence.test", role=Role.COMMITTEE),
+        date=timezone.localdate() + dt.timedelta(days=7),
+        members=[{"name": "Partenaire", "body": "cnam"}],
+    )
     SAMPLES.update(
         {
             "mid": str(message.pk),
+            "member": str(session.members.get().pk),
             "file_id": str(document.file_id),
             "item": document.item,
             "section": node.section.code,
         }
     )
     return sorted(
-        {responsible.pk, member.pk, registration.pk, product.pk, application.pk, proof.pk}
+        {
+            responsible.pk,
+            member.pk,
+            registration.pk,
+            product.pk,
+            application.pk,
+            proof.pk,
+            session.pk,
+        }
         | {message.pk, note.pk}
         | set(ReferentialVersion.objects.values_list("pk", flat=True))
     )
@@ -185,6 +204,9 @@ def snapshot():
         list(RegistrationRequest.objects.values_list("status", flat=True)),
         list(Message.objects.values_list("pk", "body")),
         list(ThreadRead.objects.values_list("user_id", "application_id", "last_read_id")),
+        list(CommitteeSession.objects.values_list("date", "status")),
+        list(SessionMember.objects.values_list("name", "present")),
+        Decision.objects.count(),
     )
 
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guichet.common.errors import ApplicationError
+
 
 class Body(models.TextChoices):
     """Who sits at the collège (DMN guide §5.3: CNDA, GIE SESAM-Vitale, CNAM, HAS; TLC §5.4:
@@ -101,6 +103,34 @@ class Ground(models.TextChoices):
     APPEAL = "appeal", _("Sur recours")
 
 
+# What may still be written on a signed-off decision: what comes after it (its sealed letter,
+# the certificate it calls for), never what was decided.
+AFTER_SIGN_OFF = frozenset({"letter", "certificate_due"})
+
+
+class SignedOff(ApplicationError):
+    """A signed-off decision was about to be changed (R-DEC-2: final once signed off)."""
+
+    def __init__(self):
+        super().__init__(
+            "Une décision arrêtée ne se modifie plus : une nouvelle décision (sur recours) peut "
+            "la suivre, qui la nomme.",
+            extra={"status": 409},
+        )
+
+
+class DecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if set(kwargs) - AFTER_SIGN_OFF and self.filter(signed_off_at__isnull=False).exists():
+            raise SignedOff
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(signed_off_at__isnull=False).exists():
+            raise SignedOff
+        return super().delete()
+
+
 class Decision(models.Model):
     """The collège's decision on one dossier. Recorded, then signed off: from then on it is
     never edited, only followed by a new decision (an appeal outcome) that names it."""
@@ -139,6 +169,8 @@ class Decision(models.Model):
     # decision records that a certificate is due.
     certificate_due = models.BooleanField(_("certificat à délivrer"), default=False)
 
+    objects = DecisionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("décision du collège")
         ordering = ["application", "decided_on", "id"]
@@ -157,6 +189,27 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.application_id} — {self.get_outcome_display()} ({self.decided_on})"
+
+    def save(self, *args, **kwargs):
+        """Refuses any change to a decision already signed off in the database, but for what
+        follows it (AFTER_SIGN_OFF, named in `update_fields`)."""
+        if not self._state.adding and self.pk is not None:
+            fields = kwargs.get("update_fields")
+            changes_what_was_decided = fields is None or set(fields) - AFTER_SIGN_OFF
+            if (
+                changes_what_was_decided
+                and Decision.objects.filter(pk=self.pk, signed_off_at__isnull=False).exists()
+            ):
+                raise SignedOff
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if (
+            self.pk is not None
+            and Decision.objects.filter(pk=self.pk, signed_off_at__isnull=False).exists()
+        ):
+            raise SignedOff
+        return super().delete(*args, **kwargs)
 
     @property
     def is_signed_off(self) -> bool:

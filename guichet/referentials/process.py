@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 # When the convention is sent for signature.
 CONVENTION_AT_ADMISSIBILITY = "at_admissibility"  # DMN guide §4.3: before any evidence
 CONVENTION_BEFORE_COMMITTEE = "before_committee"  # TLC guide §5.3: every section conforme
+# The partners who may sit at the collège technique (both guides: « CNDA/GIE Sésam Vitale/CNAM »,
+# and the HAS for DMN); the same codes as guichet.committee.models.Body.
+COMMITTEE_PARTNERS = ("cnda", "sesam_vitale", "cnam", "has")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,12 @@ class ProcessSettings:
     convention: str = CONVENTION_AT_ADMISSIBILITY
     # The committee's outcomes (R-DEC-2): TLC adds « attribution sous réserve ».
     decision_outcomes: tuple[str, ...] = ("granted", "refused")
+    # The partners who may sit at the collège (guichet.committee.models.Body): DMN guide §5.3
+    # names the CNDA, the GIE SESAM-Vitale, the CNAM and the HAS; TLC guide §5.4 the HAS not.
+    committee_partners: tuple[str, ...] = COMMITTEE_PARTNERS
+    # The decision letter states the routes and deadlines of appeal (R-DEC-3; TLC: CSP
+    # R. 1470-4 « avec la mention de ses motifs ainsi que des voies et délais de recours »).
+    appeal_routes_in_letter: bool = False
     # Reminders of an unanswered information request, in days (DMN guide §5.2: 10 and 20).
     information_reminders: tuple[int, ...] = (10, 20)
     # The agency may archive an application whose request stayed unanswered this long (30).
@@ -44,7 +53,7 @@ class ProcessSettings:
     def from_data(cls, data: dict | None) -> ProcessSettings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in (data or {}).items() if k in known}
-        for key in ("decision_outcomes", "information_reminders", "notes"):
+        for key in ("decision_outcomes", "committee_partners", "information_reminders", "notes"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -73,6 +82,10 @@ def check_process(data: dict | None) -> list[str]:
         )
     if not set(settings.decision_outcomes) <= {"granted", "granted_with_reservations", "refused"}:
         problems.append("Décisions possibles : granted, granted_with_reservations, refused.")
+    if not set(settings.committee_partners) <= set(COMMITTEE_PARTNERS):
+        problems.append("Partenaires du collège possibles : " + ", ".join(COMMITTEE_PARTNERS) + ".")
+    if not isinstance(settings.appeal_routes_in_letter, bool):
+        problems.append("« appeal_routes_in_letter » vaut true ou false.")
     if settings.missing_items_days < 1:
         problems.append("Le délai des pièces manquantes compte au moins un jour.")
     if not isinstance(settings.ins_test_day_weeks, int) or settings.ins_test_day_weeks < 1:

@@ -29,10 +29,11 @@ def on(day: dt.date, hour: int = 10):
     return time_machine.travel(dt.datetime.combine(day, dt.time(hour), tzinfo=PARIS), tick=False)
 
 
-def small_version(code: str, *, policy: str | None = None):
+def small_version(code: str, *, policy: str | None = None, process: dict | None = None):
     """A published version of referential `code` with two sections: S1 (scenario S1.1 with two
     proofs) and S2 (scenario S2.1 with one proof); the convention is sent before the committee
-    (so that no convention stands before the evidence) and the deadline policy is `code`'s."""
+    (so that no convention stands before the evidence) and the deadline policy is `code`'s;
+    `process` adds or overrides process settings (e.g. the decision outcomes)."""
     referential = Referential.objects.get(code=code)
     requirements = [
         RequirementRow(
@@ -64,6 +65,7 @@ def small_version(code: str, *, policy: str | None = None):
             "deadline_policy": policy or code,
             "convention": "before_committee",
             "admissibility_form": code,
+            **(process or {}),
         },
     )
 

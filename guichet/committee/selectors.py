@@ -1,0 +1,422 @@
+"""Reads of the collège technique (R-DEC-1 … R-DEC-3) that the pages and the API share: who may
+do what, the sessions, the dossiers to put on an agenda, a session's agenda with each dossier's
+summary (verdicts, clock, convention, decision) in a constant number of queries, and the
+decisions of an application."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from guichet.accounts.models import Role, User
+from guichet.applications import extensions
+from guichet.applications.clock import clock_of, clocks_for
+from guichet.applications.models import Application, ApplicationTransition, Status
+from guichet.applications.workflow import DECIDERS
+from guichet.committee.models import (
+    AgendaItem,
+    Body,
+    CommitteeSession,
+    Decision,
+    Outcome,
+    SessionMember,
+    SessionStatus,
+)
+from guichet.conventions.models import Convention
+from guichet.deadlines import Clock, french_date
+from guichet.files.models import StoredFile
+from guichet.instruction.models import ProofVerdict
+from guichet.instruction.proofs import applicable_proofs
+from guichet.instruction.verdicts import VerdictSummary, verdict_summary
+from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
+
+# The collège decides on a finished instruction, or takes note of a TLC silence (R-CLK-7).
+TO_DECIDE = (Status.INSTRUCTION_FINISHED, Status.SILENTLY_ACCEPTED)
+# An outcome and the application's transition that records it.
+TRANSITION_OF = {
+    Outcome.GRANTED: "grant",
+    Outcome.GRANTED_WITH_RESERVATIONS: "grant_with_reservations",
+    Outcome.REFUSED: "refuse",
+}
+# R-DEC-2: these outcomes need every applicable proof conforme (DMN guide §5.3, TLC guide §5.4:
+# « ne sera certifié conforme que dans le cas où toutes les preuves seront considérées comme
+# conformes »), except after a silence, which is acceptance (R-CLK-7).
+NEEDS_EVERY_PROOF_CONFORME = frozenset({Outcome.GRANTED, Outcome.GRANTED_WITH_RESERVATIONS})
+GRANTS = NEEDS_EVERY_PROOF_CONFORME
+PARTNERS = tuple(body for body in Body if body != Body.ANS)
+
+
+# --- who -----------------------------------------------------------------------------------------
+
+
+def may_view(user) -> bool:
+    """Every agent of the agency reads the collège's sessions; applicants never (404)."""
+    return bool(user is not None and user.is_authenticated and user.is_agency)
+
+
+def may_manage(user) -> bool:
+    """The collège's members and the agency's administrator manage its sessions and record
+    its decisions; an instructor does not decide alone (R-ACT-1)."""
+    return bool(
+        user is not None and user.is_authenticated and user.is_active and user.role in DECIDERS
+    )
+
+
+def manage_refusal(user) -> str | None:
+    if may_manage(user):
+        return None
+    return (
+        "Réservé au collège technique (ses membres) et à l'administrateur de l'agence : un "
+        "instructeur ne décide pas seul."
+    )
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def sessions() -> QuerySet[CommitteeSession]:
+    """Sessions with what the list shows, counted in the same query."""
+    return CommitteeSession.objects.annotate(
+        agenda_count=Count("agenda", filter=Q(agenda__moved_to__isnull=True), distinct=True),
+        decision_count=Count(
+            "decisions", filter=Q(decisions__signed_off_at__isnull=False), distinct=True
+        ),
+        member_count=Count("members", distinct=True),
+    )
+
+
+def upcoming_sessions(today: dt.date | None = None) -> QuerySet[CommitteeSession]:
+    today = today or timezone.localdate()
+    return sessions().filter(date__gte=today).order_by("date")
+
+
+def past_sessions(today: dt.date | None = None) -> QuerySet[CommitteeSession]:
+    today = today or timezone.localdate()
+    return sessions().filter(date__lt=today).order_by("-date")
+
+
+def get_session(user, pk) -> CommitteeSession:
+    """A session for an agent; anyone else finds nothing (404)."""
+    if not may_view(user):
+        raise Http404
+    try:
+        return CommitteeSession.objects.get(pk=pk)
+    except (CommitteeSession.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def next_planned_session(
+    after: dt.date | None = None, today: dt.date | None = None
+) -> CommitteeSession | None:
+    """The next session still to be held, from today (or after the day `after`)."""
+    today = today or timezone.localdate()
+    sessions_ = CommitteeSession.objects.filter(status=SessionStatus.PLANNED, date__gte=today)
+    if after is not None:
+        sessions_ = sessions_.filter(date__gt=after)
+    return sessions_.order_by("date").first()
+
+
+def dossiers_to_schedule(today: dt.date | None = None) -> QuerySet[Application]:
+    """R-DEC-1: the dossiers whose instruction is finished, and the TLC dossiers accepted by
+    silence (R-CLK-7), not already on a session from today on, oldest completion first."""
+    today = today or timezone.localdate()
+    return (
+        Application.objects.filter(status__in=TO_DECIDE)
+        .exclude(agenda_items__session__date__gte=today)
+        .order_by("evidence_complete_at", "id")
+    )
+
+
+def proposed_agents(session: CommitteeSession, applications) -> list[User]:
+    """Who the page proposes to seat (DMN guide §5.3, TLC guide §5.4: « collaborateurs de l'ANS
+    participant à l'instruction du dossier »): the collège's members and the instructors of the
+    dossiers on the agenda, not yet seated. Two queries."""
+    seated = set(session.members.exclude(user=None).values_list("user_id", flat=True))
+    ids = [a.pk for a in applications]
+    people = User.objects.filter(is_active=True).filter(
+        Q(role=Role.COMMITTEE) | Q(role=Role.INSTRUCTOR, instructed_applications__in=ids)
+    )
+    return [
+        user
+        for user in people.distinct().order_by("last_name", "first_name", "email")
+        if user.pk not in seated
+    ]
+
+
+def session_warnings(members, applications) -> list[str]:
+    """What the page warns of without refusing: a partner who sits while no dossier on the
+    agenda calls for it (the HAS for DMN dossiers only: TLC guide §5.4 does not name it)."""
+    if not applications:
+        return []
+    called = set()
+    for application in applications:
+        called |= set(application.referential_version.process_settings.committee_partners)
+    warnings = []
+    for body in sorted({m.body for m in members if m.body != Body.ANS} - called):
+        label = Body(body).label
+        warnings.append(
+            f"{label} siège alors qu'aucun dossier de l'ordre du jour ne l'appelle : les "
+            f"référentiels des dossiers inscrits ne prévoient pas la {label} au collège."
+            if body == Body.HAS
+            else f"{label} siège alors qu'aucun dossier de l'ordre du jour ne l'appelle."
+        )
+    return warnings
+
+
+# --- the refusals of a decision (shared by the workflow's guards and the session page) --------
+
+
+def convention_problem(application, convention: Convention | None) -> str | None:
+    """TLC (R-CONV-2): the convention is signed before the committee."""
+    if application.referential_version.process_settings.convention != CONVENTION_BEFORE_COMMITTEE:
+        return None
+    if convention is None:
+        return (
+            "La convention doit être signée avant le collège (R-CONV-2) : elle n'a pas encore "
+            "été envoyée (elle l'est quand chaque section est conforme)."
+        )
+    if not convention.is_signed:
+        return (
+            "La convention doit être signée avant le collège (R-CONV-2) : elle attend la "
+            "signature du Responsable habilité."
+        )
+    return None
+
+
+def conformity_problem(summary: VerdictSummary) -> str | None:
+    """R-DEC-2: every applicable proof conforme, else the French reason with the counts."""
+    if summary.all_conforme:
+        return None
+    not_conforme = summary.total - summary.conforme
+    verb = "ne le sont pas" if not_conforme > 1 else "ne l'est pas"
+    details = []
+    if summary.non_conforme:
+        details.append(
+            f"{summary.non_conforme} non conforme{'s' if summary.non_conforme > 1 else ''}"
+        )
+    if summary.a_preciser:
+        details.append(f"{summary.a_preciser} à préciser")
+    if summary.missing:
+        details.append(f"{summary.missing} sans avis")
+    return (
+        "La certification ne s'attribue que si chaque preuve applicable est conforme "
+        f"(R-DEC-2) : {not_conforme} preuve{'s' if not_conforme > 1 else ''} sur "
+        f"{summary.total} {verb}" + (f" ({', '.join(details)})" if details else "") + "."
+    )
+
+
+def outcome_problem(application, outcome: str) -> str | None:
+    """The version's outcomes (R-DEC-2: TLC adds « attribution sous réserve »), and a silence
+    is an acceptance of the request as made (R-CLK-7)."""
+    allowed = application.referential_version.process_settings.decision_outcomes
+    if outcome not in allowed:
+        labels = ", ".join(f"« {Outcome(o).label} »" for o in allowed if o in Outcome.values)
+        return (
+            f"« {Outcome(outcome).label} » n'est pas une décision possible pour "
+            f"{application.referential_version.label} : {labels}."
+        )
+    if application.status == Status.SILENTLY_ACCEPTED and outcome != Outcome.GRANTED:
+        return (
+            "Le silence gardé au terme du délai vaut acceptation de la demande (R-CLK-7) : la "
+            "décision est une attribution, sans réserve."
+        )
+    return None
+
+
+def decision_problem(
+    application, outcome: str, *, summary: VerdictSummary, convention: Convention | None
+) -> str | None:
+    """Why `outcome` cannot be decided on `application` now (pure: the page gives what it read
+    for its whole agenda, the guards what they read for one dossier)."""
+    problem = outcome_problem(application, outcome)
+    if problem or outcome not in GRANTS or application.status == Status.SILENTLY_ACCEPTED:
+        return problem
+    return conformity_problem(summary) or convention_problem(application, convention)
+
+
+# --- the agenda ----------------------------------------------------------------------------------
+
+
+@dataclass
+class AgendaRow:
+    item: AgendaItem
+    application: Application
+    summary: VerdictSummary
+    clock: Clock
+    convention: Convention | None
+    decision: Decision | None  # this session's, or the dossier's open one
+    problems: dict[str, str] = field(default_factory=dict)  # outcome -> why not
+
+    @property
+    def silent(self) -> bool:
+        return self.application.status == Status.SILENTLY_ACCEPTED
+
+    @property
+    def to_decide(self) -> bool:
+        return self.item.moved_to_id is None and self.application.status in TO_DECIDE
+
+    @property
+    def deadline_text(self) -> str:
+        return french_date(self.clock.deadline) if self.clock.deadline else ""
+
+    @property
+    def outcomes(self) -> list[tuple[str, str, str]]:
+        """(value, label, why not) for each outcome of the dossier's version."""
+        allowed = self.application.referential_version.process_settings.decision_outcomes
+        return [
+            (value, Outcome(value).label, self.problems.get(value, ""))
+            for value in Outcome.values
+            if value in allowed
+        ]
+
+    @property
+    def offers_reservations(self) -> bool:
+        allowed = self.application.referential_version.process_settings.decision_outcomes
+        return Outcome.GRANTED_WITH_RESERVATIONS in allowed
+
+
+def _applications_loaded():
+    return (
+        "application__product",
+        "application__organisation",
+        "application__referential_version__referential",
+        "application__pathway",
+        "application__pathology",
+    )
+
+
+def latest_verdicts_of(application_ids) -> dict[int, dict[int, ProofVerdict]]:
+    """application id → proof id → its latest verdict, in one query."""
+    latest: dict[int, dict[int, ProofVerdict]] = defaultdict(dict)
+    for verdict in ProofVerdict.objects.filter(application_id__in=list(application_ids)).order_by(
+        "application_id", "proof_id", "at", "id"
+    ):
+        latest[verdict.application_id][verdict.proof_id] = verdict
+    return latest
+
+
+def agenda_rows(session: CommitteeSession, today: dt.date | None = None) -> list[AgendaRow]:
+    """The session's agenda, each dossier with its verdicts, clock, convention and decision:
+    a constant number of queries whatever its length (the versions' indexes are cached)."""
+    items = list(
+        session.agenda.select_related(*_applications_loaded(), "moved_to").order_by(
+            "position", "id"
+        )
+    )
+    applications = [item.application for item in items]
+    ids = [a.pk for a in applications]
+    latest = latest_verdicts_of(ids)
+    clocks = clocks_for(applications, today or timezone.localdate())
+    conventions = {c.application_id: c for c in Convention.objects.filter(application_id__in=ids)}
+    loaded = {a.pk: a for a in applications}
+    decisions: dict[int, list[Decision]] = defaultdict(list)
+    for decision in Decision.objects.filter(application_id__in=ids).select_related(
+        "signed_off_by", "recorded_by", "session"
+    ):
+        decision.application = loaded[decision.application_id]
+        decisions[decision.application_id].append(decision)
+    rows = []
+    for item in items:
+        application = item.application
+        summary = verdict_summary(
+            application, proofs=applicable_proofs(application), latest=latest[application.pk]
+        )
+        own = [d for d in decisions[application.pk] if d.session_id == session.pk]
+        open_ = [d for d in decisions[application.pk] if not d.is_signed_off]
+        convention = conventions.get(application.pk)
+        row = AgendaRow(
+            item=item,
+            application=application,
+            summary=summary,
+            clock=clocks[application.pk],
+            convention=convention,
+            decision=(own or open_ or [None])[-1],
+        )
+        if row.to_decide:
+            row.problems = {
+                value: problem
+                for value, _, _ in row.outcomes
+                if (
+                    problem := decision_problem(
+                        application, value, summary=summary, convention=convention
+                    )
+                )
+            }
+        rows.append(row)
+    return rows
+
+
+def seated_members(session: CommitteeSession) -> list[SessionMember]:
+    return list(session.members.select_related("user"))
+
+
+# --- decisions of an application -------------------------------------------------------------
+
+
+def decisions_of(application, user) -> list[Decision]:
+    """The decisions `user` sees on an application, oldest first: the agency every one (those
+    recorded and not yet signed off too), the applicant those signed off."""
+    decisions = Decision.objects.filter(application=application).select_related(
+        "session", "previous", "letter", "signed_off_by"
+    )
+    if not user.is_agency:
+        decisions = decisions.filter(signed_off_at__isnull=False)
+    return list(decisions.order_by("signed_off_at", "id"))
+
+
+def latest_decision(application) -> Decision:
+    """The latest signed-off decision (an appeal outcome follows the decision it names); 404
+    before the first."""
+    decision = (
+        Decision.objects.filter(application=application, signed_off_at__isnull=False)
+        .select_related("session", "previous", "letter")
+        .order_by("-signed_off_at", "-id")
+        .first()
+    )
+    if decision is None:
+        raise Http404("Aucune décision du collège n'est encore arrêtée pour cette candidature.")
+    return decision
+
+
+def open_decision(application) -> Decision | None:
+    """The decision recorded and not yet signed off (one at a time per dossier)."""
+    return Decision.objects.filter(application=application, signed_off_at__isnull=True).first()
+
+
+def current_agenda_item(application) -> AgendaItem | None:
+    """Where the dossier waits for the collège: its latest agenda entry not moved away."""
+    return (
+        AgendaItem.objects.filter(application=application, moved_to__isnull=True)
+        .select_related("session")
+        .order_by("-session__date")
+        .first()
+    )
+
+
+def silent_acceptance_deadline(application) -> dt.date | None:
+    """R-CLK-7: the legal deadline that ran out, as the clock read it on the day the sweep
+    recorded the silence (the decision is dated then)."""
+    accepted_at = (
+        ApplicationTransition.objects.filter(application=application, name="accept_silently")
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    day = timezone.localdate(accepted_at) if accepted_at else timezone.localdate()
+    return clock_of(application, day).deadline
+
+
+@extensions.file_source
+def decision_letter(application, file_id) -> StoredFile | None:
+    """The sealed letters of the application's decisions (R-DEC-3), served by applications:file."""
+    try:
+        found = Decision.objects.filter(application=application, letter_id=file_id).exists()
+    except (ValueError, TypeError, ValidationError):
+        return None
+    return StoredFile.objects.get(pk=file_id) if found else None
