@@ -8,13 +8,15 @@ import re
 import pytest
 from django.urls import reverse
 
-from guichet.committee.models import AgendaItem, CommitteeSession, Decision, SessionStatus
+from guichet.committee import services as committee
+from guichet.committee.models import AgendaItem
 from guichet.dashboard import selectors
 from guichet.instruction.models import ClockState
 from tests.dashboard.world import (
     complete,
     decide,
     decided,
+    finish,
     request_information,
 )
 from tests.instruction.instruction_world import on, small_version
@@ -181,38 +183,34 @@ def test_share_decided_within_the_legal_deadline_as_it_stood_on_the_day_of_the_d
     assert rows["Ensemble"].share_in_time == 75
 
 
-def test_committee_throughput_per_held_session(world, committee_member):
-    def held(day, status=SessionStatus.HELD):
-        return CommitteeSession.objects.create(date=day, status=status, created_by=committee_member)
-
-    first, second = held(D(2026, 11, 10)), held(D(2026, 11, 20))
-    older, planned = held(D(2026, 1, 5)), held(D(2027, 3, 10), SessionStatus.PLANNED)
-    AgendaItem.objects.create(session=first, application=world["F"], position=1)
-    AgendaItem.objects.create(
-        session=first, application=world["G"], position=2, moved_to=second, moved_reason="Avis"
-    )
-    AgendaItem.objects.create(session=second, application=world["G"], position=1)
-    AgendaItem.objects.create(session=older, application=world["I"], position=1)
-    AgendaItem.objects.create(session=planned, application=world["A"], position=1)
-    # The committee's services are not on this branch: the decisions it records are written
-    # directly here, for this figure only (the dossiers' states came through the workflow).
-    for session, application, outcome, reasons in (
-        (first, world["F"], "granted", ""),
-        (second, world["G"], "refused", "Exigences non satisfaites."),
-        (older, world["I"], "granted", ""),
-    ):
-        Decision.objects.create(
-            application=application,
-            session=session,
-            outcome=outcome,
-            reasons=reasons,
-            decided_on=session.date,
-            recorded_by=committee_member,
+def test_committee_throughput_per_held_session(applicant, instructor, committee_member, world):
+    """The world's sessions (one dossier decided at each) and two more: on 5 January 2027 L
+    and M are on the agenda, L is put off to 12 January and decided there; a session planned
+    after today is not counted, nor the one of January 2026 (older than 12 months)."""
+    cast = {"applicant": applicant, "instructor": instructor}
+    dmn = world["F"].referential_version
+    late, decided_then = (complete(dmn, cast, D(2026, 12, 20), assign=True) for _ in range(2))
+    with on(D(2027, 1, 5)):
+        for day in (D(2027, 1, 5), D(2027, 1, 12)):
+            committee.create_session(by=committee_member, date=day, members=[{"user": instructor}])
+    finish(late, cast, D(2027, 1, 5))
+    finish(decided_then, cast, D(2027, 1, 5))
+    with on(D(2027, 1, 5)):
+        committee.move_to_next_session(
+            AgendaItem.objects.get(application=late), by=committee_member, reason="Avis attendu"
         )
+    decide(decided_then, committee_member, D(2027, 1, 5))
+    decide(late, committee_member, D(2027, 1, 12))
+    with on(TODAY):
+        committee.create_session(by=committee_member, date=D(2027, 3, 10))
     rows = selectors.session_throughput(TODAY)
     assert [(row.date, row.agenda, row.decided, row.moved) for row in rows] == [
-        (D(2026, 11, 10), 2, 1, 1),
+        (D(2026, 11, 10), 1, 1, 0),
         (D(2026, 11, 20), 1, 1, 0),
+        (D(2026, 12, 1), 1, 1, 0),
+        (D(2026, 12, 15), 1, 1, 0),
+        (D(2027, 1, 5), 2, 1, 1),
+        (D(2027, 1, 12), 1, 1, 0),
     ]
 
 

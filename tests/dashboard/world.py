@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from guichet.applications.models import DECIDED_STATES
 from guichet.applications.workflow import transition
+from guichet.committee import services as committee
+from guichet.committee.models import CommitteeSession
 from guichet.instruction import requests, verdicts
 from tests.conftest import PASSWORD, committed
 from tests.instruction.instruction_world import complete_dossier, on, proof_ids
@@ -54,11 +57,41 @@ def finish(application, cast, day: dt.date):
     return application
 
 
+OUTCOMES = {"grant": "granted", "grant_with_reservations": "granted_with_reservations"}
+
+
 def decide(application, by, day: dt.date, name: str = "grant"):
-    """The collège's decision, as the workflow fires it (grant, refuse …)."""
-    reason = "Exigences non satisfaites." if name == "refuse" else ""
+    """The collège's decision on `day`, through its services: the session of that day (created
+    if need be, the dossier on its agenda), the decision recorded then signed off, which fires
+    the workflow's transition (grant, refuse …); on a decided dossier, a decision on appeal."""
+    outcome = OUTCOMES.get(name, "refused")
+    reasons = "Exigences non satisfaites." if outcome == "refused" else ""
     with on(day):
-        transition(application, name, by=by, reason=reason)
+        if application.status in DECIDED_STATES:
+            decision = committee.record_appeal_decision(
+                by=by,
+                application=application,
+                outcome=outcome,
+                reasons=reasons or "Recours gracieux accueilli.",
+                decided_on=day,
+            )
+        else:
+            session = CommitteeSession.objects.filter(date=day).first()
+            if session is None:
+                session = committee.create_session(
+                    by=by, date=day, members=[{"user": by}]
+                )
+            if not session.agenda.filter(application=application).exists():
+                committee.fill_agenda(by=by, session=session, today=day)
+            decision = committee.record_decision(
+                by=by,
+                session=session,
+                application=application,
+                outcome=outcome,
+                reasons=reasons,
+                votes_for=1,
+            )
+        committee.sign_off(decision, by=by)
     application.refresh_from_db()
     return application
 
