@@ -78,9 +78,7 @@ def decide(application, by, day: dt.date, name: str = "grant"):
         else:
             session = CommitteeSession.objects.filter(date=day).first()
             if session is None:
-                session = committee.create_session(
-                    by=by, date=day, members=[{"user": by}]
-                )
+                session = committee.create_session(by=by, date=day, members=[{"user": by}])
             if not session.agenda.filter(application=application).exists():
                 committee.fill_agenda(by=by, session=session, today=day)
             decision = committee.record_decision(
