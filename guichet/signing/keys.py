@@ -5,6 +5,7 @@ local CA and a signing certificate are generated once into var/keys/."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -125,9 +126,16 @@ def signing_material() -> tuple[Path, bytes]:
 
 
 def agency_signer() -> signers.SimpleSigner:
-    """pyHanko's signer holding the agency's key and certificate chain."""
+    """pyHanko's signer holding the agency's key and certificate chain. Reading the PKCS#12 is
+    slow (its key derivation, then the key): the signer is kept while the file is unchanged."""
     path, password = signing_material()
-    signer = signers.SimpleSigner.load_pkcs12(pfx_file=str(path), passphrase=password)
+    stat = path.stat()
+    return _signer(str(path), stat.st_mtime_ns, stat.st_size, password)
+
+
+@functools.lru_cache(maxsize=4)
+def _signer(path: str, _mtime_ns: int, _size: int, password: bytes) -> signers.SimpleSigner:
+    signer = signers.SimpleSigner.load_pkcs12(pfx_file=path, passphrase=password)
     if signer is None:
         raise ImproperlyConfigured(
             "Certificat de signature de l'agence illisible : vérifiez GUICHET_SIGNING_P12_PASSWORD."
