@@ -96,6 +96,21 @@ def _verdicts(application, instructor, *, on: int, count: int | None = None, opi
         )
 
 
+def new_application(by, name: str, version: str, referential, pathway: str, *, days: int):
+    """A product and its application (a draft), created `days` ago."""
+    from guichet.applications.services import create_application, save_product
+
+    with days_ago(days):
+        product = save_product(by=by, name=name, modules=[{"name": "Web", "version": version}])
+        return create_application(
+            by=by,
+            product=product,
+            product_version=version,
+            referential_version=referential,
+            pathway_code=pathway,
+        )
+
+
 @transaction.atomic
 def ensure_demo_instruction() -> list[str]:
     responsible = User.objects.get(email="responsable@telesante-demo.fr")
@@ -103,21 +118,11 @@ def ensure_demo_instruction() -> list[str]:
     instructor = User.objects.get(email="instructeur@guichet.local")
     if Product.objects.filter(name="OxyDom").exists():
         return []
-    from guichet.applications.services import create_application, save_product
-
     dmn, tlc = get_version("DMN", "1.2.2"), get_version("TLC", "1.4.2")
     made = []
 
     def new(by, name, version, referential, pathway, *, days: int):
-        with days_ago(days):
-            product = save_product(by=by, name=name, modules=[{"name": "Web", "version": version}])
-            application = create_application(
-                by=by,
-                product=product,
-                product_version=version,
-                referential_version=referential,
-                pathway_code=pathway,
-            )
+        application = new_application(by, name, version, referential, pathway, days=days)
         made.append(f"{application.reference} {name} {version}")
         return application
 

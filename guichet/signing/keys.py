@@ -12,12 +12,13 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pyhanko.sign import signers
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 
 def _name(common_name: str) -> x509.Name:
@@ -133,14 +134,38 @@ def agency_signer() -> signers.SimpleSigner:
     return _signer(str(path), stat.st_mtime_ns, stat.st_size, password)
 
 
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses (and checks) its RSA private key again for every
+    signature, 0.15 s each: this one parses it once."""
+
+    _parsed_key = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        if self._parsed_key is None:
+            self._parsed_key = serialization.load_der_private_key(
+                self.signing_key.dump(), password=None
+            )
+        return self._parsed_key.sign(
+            data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+        )
+
+
 @functools.lru_cache(maxsize=4)
 def _signer(path: str, _mtime_ns: int, _size: int, password: bytes) -> signers.SimpleSigner:
-    signer = signers.SimpleSigner.load_pkcs12(pfx_file=path, passphrase=password)
-    if signer is None:
+    loaded = signers.SimpleSigner.load_pkcs12(pfx_file=path, passphrase=password)
+    if loaded is None:
         raise ImproperlyConfigured(
             "Certificat de signature de l'agence illisible : vérifiez GUICHET_SIGNING_P12_PASSWORD."
         )
-    return signer
+    return _KeptKeySigner(
+        signing_cert=loaded.signing_cert,
+        signing_key=loaded.signing_key,
+        cert_registry=loaded.cert_registry,
+        signature_mechanism=loaded.signature_mechanism,
+    )
 
 
 def agency_certificates() -> tuple[x509.Certificate, list[x509.Certificate]]:

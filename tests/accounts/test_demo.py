@@ -9,9 +9,12 @@ from guichet.referentials.models import ReferentialVersion
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
+def test_demo_data_loads_twice_without_duplicates_and_prints_every_role(
+    django_capture_on_commit_callbacks,
+):
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):  # the task worker's part
+        call_command("load_demo", stdout=out)
     call_command("load_demo", stdout=StringIO())
     assert ReferentialVersion.objects.count() == 2
     assert Organisation.objects.count() == 2
@@ -48,3 +51,34 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role():
     assert any(not c.running and "no_answer_10" in c.flags for c in clocks.values())
     assert any("overdue" in c.flags for c in clocks.values())
     assert any(c.deadline is None and c.paused_reason for c in clocks.values())  # TLC
+    # The collège (issue 12): a held session's three decisions, signed off, each with its
+    # sealed letter; the next session's agenda with a dossier accepted by silence (R-CLK-7).
+    from guichet.committee.models import CommitteeSession, Decision
+
+    held, upcoming = CommitteeSession.objects.order_by("date")
+    assert held.status == "held" and upcoming.status == "planned"
+    assert sorted(held.decisions.values_list("outcome", flat=True)) == [
+        "granted",
+        "granted_with_reservations",
+        "refused",
+    ]
+    assert not Decision.objects.filter(signed_off_at__isnull=True).exists()
+    assert not Decision.objects.filter(letter__isnull=True).exists()  # the worker ran
+    assert {"granted", "granted_with_reservations", "refused", "silently_accepted"} <= set(
+        Application.objects.values_list("status", flat=True)
+    )
+    assert sorted(upcoming.agenda.values_list("application__status", flat=True)) == [
+        "instruction_finished",
+        "silently_accepted",
+    ]
+    # Messages (R-MSG-1): a thread with an unread message for its Responsable habilité and an
+    # agency note the applicant never sees.
+    from guichet.demo.messaging import ensure_demo_messages
+    from guichet.messaging import selectors as messaging
+    from guichet.messaging.models import Message
+
+    assert ensure_demo_messages() == []  # idempotent
+    responsible = User.objects.get(email="responsable@telesante-demo.fr")
+    assert messaging.unread_counts(responsible)["messages"] == 1
+    assert Message.objects.filter(internal=True).count() == 1
+    assert messaging.threads(responsible).get().unread == 1

@@ -416,22 +416,6 @@ def test_r_msg_1_the_thread_panel_and_page_show_newest_at_the_bottom(
     assert page.index("Premier.") < page.index("Réponse.")
 
 
-def test_r_msg_1_demo_threads_have_unread_messages_and_an_internal_note():
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from guichet.accounts.models import User
-    from guichet.demo.messaging import ensure_demo_messages
-
-    call_command("load_demo", stdout=StringIO())
-    assert ensure_demo_messages() == []  # idempotent
-    responsible = User.objects.get(email="responsable@telesante-demo.fr")
-    assert selectors.unread_counts(responsible)["messages"] == 1
-    assert Message.objects.filter(internal=True).count() == 1
-    assert selectors.threads(responsible).get().unread == 1
-
-
 def test_r_msg_1_a_batch_of_verdicts_emails_what_the_applicant_sees_of_it(
     applicant, instructor, instructed
 ):

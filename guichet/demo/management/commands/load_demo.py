@@ -16,10 +16,16 @@ class Command(BaseCommand):
         logins = ensure_demo_users()
         ensure_demo_terms()
         from guichet.demo.applications import ensure_demo_applications
+        from guichet.demo.committee import ensure_demo_committee
         from guichet.demo.instruction import ensure_demo_instruction
         from guichet.demo.messaging import ensure_demo_messages
 
-        demo = [*ensure_demo_applications(), *ensure_demo_instruction(), *ensure_demo_messages()]
+        demo = [
+            *ensure_demo_applications(),
+            *ensure_demo_instruction(),
+            *ensure_demo_committee(),
+            *ensure_demo_messages(),
+        ]
         for line in demo:
             self.stdout.write(f"Candidature de démonstration : {line}")
         self.stdout.write("")

@@ -1,0 +1,144 @@
+"""Demo of the collège technique (issue 12 §4): a session held two weeks ago that granted a DMN
+dossier, granted a TLC dossier with reservations and refused a DMN dossier (their letters
+written by the task worker); the next session, planned, with a finished dossier and a TLC
+dossier accepted by silence on its agenda (R-CLK-7).
+
+Each step goes through the services and the workflow on the day it would have happened, as in
+`guichet.demo.instruction`. Idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from guichet.accounts.models import User
+from guichet.applications.workflow import transition
+from guichet.committee import services as committee
+from guichet.committee.models import CommitteeSession
+from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
+from guichet.demo.accounts import demo_password
+from guichet.demo.instruction import _assign, _complete, days_ago, new_application
+from guichet.instruction import verdicts
+from guichet.instruction.clockstate import sweep
+from guichet.instruction.proofs import applicable_proofs
+from guichet.referentials.selectors import get_version
+
+HELD, NEXT = 14, -7  # days ago: the session held, the next one (in a week)
+
+
+def _members(college, instructor, *, has: bool) -> list[dict]:
+    partners = [
+        {"name": "Claire Morel", "body": "cnam"},
+        {"name": "Hugo Lambert", "body": "cnda"},
+        {"name": "Nadia Benali", "body": "sesam_vitale"},
+    ]
+    if has:
+        partners.append({"name": "Pierre Vidal", "body": "has"})
+    return [{"user": college}, {"user": instructor}, *partners]
+
+
+def _finished(application, responsible, instructor, *, code: str, on: int, refused: int = 0):
+    """Complete 40 days before `on`, every proof judged (the first `refused` non conformes),
+    the convention signed where it comes before the collège, the instruction finished `on`
+    days ago: the dossier goes on the next planned session's agenda."""
+    _complete(application, responsible, instructor, code=code, on=on + 40)
+    _assign(application, instructor, on=on + 38)
+    proofs = list(applicable_proofs(application))
+    opinions = {pk: ("conforme", "") for pk in proofs}
+    for pk in proofs[:refused]:
+        opinions[pk] = (
+            "non_conforme",
+            "Le rapport d'audit ne couvre pas l'exigence : le périmètre testé exclut "
+            "l'application mobile.",
+        )
+    with days_ago(on + 2):
+        verdicts.set_proof_verdicts(application, by=instructor, opinions=opinions)
+        application.refresh_from_db()
+        convention = getattr(application, "convention", None)
+        if not refused and convention is not None and convention.signed_id is None:
+            prepare_convention(convention.pk, by_id=instructor.pk)
+            sign_convention(by=responsible, application=application, password=demo_password())
+            seal_convention(convention.pk)
+    with days_ago(on):
+        transition(application, "finish_instruction", by=instructor)
+    application.refresh_from_db()
+    return application
+
+
+def _decide(session, application, college, **values):
+    with days_ago(HELD):
+        decision = committee.record_decision(
+            by=college, session=session, application=application, votes_for=4, **values
+        )
+        committee.sign_off(decision, by=college)
+
+
+@transaction.atomic
+def ensure_demo_committee() -> list[str]:
+    if CommitteeSession.objects.exists():
+        return []
+    responsible = User.objects.get(email="responsable@telesante-demo.fr")
+    other = User.objects.get(email="responsable@sante-connectee-demo.fr")
+    instructor = User.objects.get(email="instructeur@guichet.local")
+    college = User.objects.get(email="college@guichet.local")
+    dmn, tlc = get_version("DMN", "1.2.2"), get_version("TLC", "1.4.2")
+    today = timezone.localdate()
+
+    with days_ago(HELD + 30):
+        held = committee.create_session(
+            by=college,
+            date=today - dt.timedelta(days=HELD),
+            members=_members(college, instructor, has=True),
+            notes="Séance ordinaire du collège technique.",
+        )
+    granted = new_application(responsible, "CardioTrack", "4.2", dmn, "nom_de_marque", days=120)
+    _finished(granted, responsible, instructor, code="DMN", on=HELD + 6)
+    reserved = new_application(other, "MédiConsult", "1.8", tlc, "teleconsultation", days=120)
+    _finished(reserved, other, instructor, code="TLC", on=HELD + 5)
+    refused = new_application(responsible, "GlycoWatch", "2.0", dmn, "nom_de_marque", days=120)
+    _finished(refused, responsible, instructor, code="DMN", on=HELD + 4, refused=2)
+    _decide(held, granted, college, outcome="granted")
+    _decide(
+        held,
+        reserved,
+        college,
+        outcome="granted_with_reservations",
+        reservations=[
+            "Afficher au patient, avant la téléconsultation, l'information sur le traitement "
+            "de ses données (mise à jour attendue sous 3 mois).",
+            "Transmettre le rapport du prochain test d'intrusion dès sa remise.",
+        ],
+    )
+    _decide(
+        held,
+        refused,
+        college,
+        outcome="refused",
+        reasons="Deux exigences de sécurité ne sont pas satisfaites : le rapport d'audit ne "
+        "couvre pas l'application mobile. Un nouveau dépôt est possible après l'audit complet.",
+    )
+
+    with days_ago(3):
+        upcoming = committee.create_session(
+            by=college,
+            date=today - dt.timedelta(days=NEXT),
+            members=_members(college, instructor, has=True),
+        )
+    waiting = new_application(responsible, "DermaScan", "1.1", dmn, "nom_de_marque", days=90)
+    _finished(waiting, responsible, instructor, code="DMN", on=2)
+    # A TLC dossier complete seven months ago that nobody decided: the sweep records the
+    # acceptance by silence and puts it on the next session's agenda (R-CLK-7).
+    silent = new_application(other, "TéléSuivi Pro", "5.0", tlc, "teleconsultation", days=260)
+    _complete(silent, other, instructor, code="TLC", on=215)
+    _assign(silent, instructor, on=213)
+    sweep(every=True)
+    silent.refresh_from_db()
+    return [
+        f"{granted.reference} CardioTrack 4.2 : attribuée en séance du collège",
+        f"{reserved.reference} MédiConsult 1.8 : attribuée sous réserve",
+        f"{refused.reference} GlycoWatch 2.0 : refusée (motifs dans la lettre de décision)",
+        f"{waiting.reference} DermaScan 1.1 : à l'ordre du jour du {upcoming.date:%d/%m/%Y}",
+        f"{silent.reference} TéléSuivi Pro 5.0 : {silent.get_status_display().lower()}",
+    ]
