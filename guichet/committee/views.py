@@ -500,9 +500,10 @@ def appeal_page(request, pk):
 
 @extensions.form("decision")
 def decision_form(application) -> str:
-    """Where the collège decides on this dossier: its session's page, or the appeal page."""
+    """Where the collège decides on this dossier: its session's page. A decided dossier shows
+    no decision buttons: its decision panel offers the decision on appeal."""
     if application.status in DECIDED_STATES:
-        return reverse("committee:appeal", args=[application.pk])
+        return ""
     item = selectors.current_agenda_item(application)
     if item is not None:
         return reverse("committee:session", args=[item.session_id]) + f"#dossier-{application.pk}"

@@ -1,4 +1,4 @@
-"""Demo of the collège technique (issue 12 §4): a session held two weeks ago that granted a DMN
+"""Demo of the collège technique (issue 12 §4): a session held one or two weeks ago (Thursdays) that granted a DMN
 dossier, granted a TLC dossier with reservations and refused a DMN dossier (their letters
 written by the task worker); the next session, planned, with a finished dossier and a TLC
 dossier accepted by silence on its agenda (R-CLK-7).
@@ -25,7 +25,7 @@ from guichet.instruction.clockstate import sweep
 from guichet.instruction.proofs import applicable_proofs
 from guichet.referentials.selectors import get_version
 
-HELD, NEXT = 14, -7  # days ago: the session held, the next one (in a week)
+THURSDAY = 3  # the collège meets on Thursdays in the demo
 
 
 def _members(college, instructor, *, has: bool) -> list[dict]:
@@ -68,7 +68,7 @@ def _finished(application, responsible, instructor, *, code: str, on: int, refus
 
 
 def _decide(session, application, college, **values):
-    with days_ago(HELD):
+    with days_ago((timezone.localdate() - session.date).days):
         decision = committee.record_decision(
             by=college, session=session, application=application, votes_for=4, **values
         )
@@ -85,20 +85,22 @@ def ensure_demo_committee() -> list[str]:
     college = User.objects.get(email="college@guichet.local")
     dmn, tlc = get_version("DMN", "1.2.2"), get_version("TLC", "1.4.2")
     today = timezone.localdate()
+    held_on = today - dt.timedelta(days=(today.weekday() - THURSDAY) % 7 + 7)
+    ago = (today - held_on).days  # 7 to 13 days
 
-    with days_ago(HELD + 30):
+    with days_ago(ago + 30):
         held = committee.create_session(
             by=college,
-            date=today - dt.timedelta(days=HELD),
+            date=held_on,
             members=_members(college, instructor, has=True),
             notes="Séance ordinaire du collège technique.",
         )
     granted = new_application(responsible, "CardioTrack", "4.2", dmn, "nom_de_marque", days=120)
-    _finished(granted, responsible, instructor, code="DMN", on=HELD + 6)
+    _finished(granted, responsible, instructor, code="DMN", on=ago + 6)
     reserved = new_application(other, "MédiConsult", "1.8", tlc, "teleconsultation", days=120)
-    _finished(reserved, other, instructor, code="TLC", on=HELD + 5)
+    _finished(reserved, other, instructor, code="TLC", on=ago + 5)
     refused = new_application(responsible, "GlycoWatch", "2.0", dmn, "nom_de_marque", days=120)
-    _finished(refused, responsible, instructor, code="DMN", on=HELD + 4, refused=2)
+    _finished(refused, responsible, instructor, code="DMN", on=ago + 4, refused=2)
     _decide(held, granted, college, outcome="granted")
     _decide(
         held,
@@ -123,7 +125,7 @@ def ensure_demo_committee() -> list[str]:
     with days_ago(3):
         upcoming = committee.create_session(
             by=college,
-            date=today - dt.timedelta(days=NEXT),
+            date=committee.week_dates(weekday=THURSDAY, weeks=1, today=today)[0],
             members=_members(college, instructor, has=True),
         )
     waiting = new_application(responsible, "DermaScan", "1.1", dmn, "nom_de_marque", days=90)

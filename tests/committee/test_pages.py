@@ -199,6 +199,12 @@ def test_r_dec_2_the_session_page_records_then_signs_off_with_a_confirmation(
     assert AgendaItem.objects.get(session=session, application=failing).moved_reason == (
         "Avis de l'instructeur attendu."
     )
+    # Once decided, the agency's page offers the decision on appeal, not the decision buttons.
+    assert not [a for a in actions(passing, committee_member) if a["transition"].form]
+    client.force_login(committee_member)
+    page = text(client.get(reverse("applications:detail", args=[passing.pk])))
+    assert "Enregistrer une décision sur recours" in page
+    assert "Attribuer la certification" not in page
     # The applicant's page: the decision and its letter.
     client.force_login(applicant)
     page = text(client.get(reverse("applications:detail", args=[passing.pk])))
