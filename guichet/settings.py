@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "guichet.evidence",
     "guichet.instruction",
     "guichet.committee",
+    "guichet.certificates",
     "guichet.messaging",
     "guichet.dashboard",
     "guichet.demo",

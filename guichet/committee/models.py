@@ -103,9 +103,9 @@ class Ground(models.TextChoices):
     APPEAL = "appeal", _("Sur recours")
 
 
-# What may still be written on a signed-off decision: what comes after it (its sealed letter,
-# the certificate it calls for), never what was decided.
-AFTER_SIGN_OFF = frozenset({"letter", "certificate_due"})
+# What may still be written on a signed-off decision: what comes after it (its sealed letter),
+# never what was decided.
+AFTER_SIGN_OFF = frozenset({"letter"})
 
 
 class SignedOff(ApplicationError):
@@ -167,7 +167,6 @@ class Decision(models.Model):
     )
     # A granted decision calls certificates.issue(decision) (next issue); until it exists, the
     # decision records that a certificate is due.
-    certificate_due = models.BooleanField(_("certificat à délivrer"), default=False)
 
     objects = DecisionQuerySet.as_manager()
 

@@ -154,7 +154,11 @@ class CommitteeDecisionSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Pour l'agence ; null pour le candidat.",
     )
-    certificate_due = serializers.BooleanField(help_text="Un certificat est à délivrer.")
+    certificate = serializers.CharField(
+        allow_null=True,
+        help_text="Le numéro du certificat de conformité délivré sur cette décision (null "
+        "sinon) ; sa vérification publique : /api/v1/certificates/{numéro}.",
+    )
 
 
 class AgendaRowSerializer(serializers.Serializer):
@@ -186,6 +190,18 @@ class SessionDetailSerializer(SessionSerializer):
     warnings = serializers.ListField(child=serializers.CharField())
 
 
+def _certificate_number(decision: Decision) -> str | None:
+    from guichet.certificates.models import Certificate
+
+    if decision.outcome not in ("granted", "granted_with_reservations"):
+        return None
+    return (
+        Certificate.objects.filter(application_id=decision.application_id)
+        .values_list("number", flat=True)
+        .first()
+    )
+
+
 def decision_data(decision: Decision, *, agency: bool) -> dict:
     settings = decision.application.referential_version.process_settings
     return {
@@ -207,5 +223,5 @@ def decision_data(decision: Decision, *, agency: bool) -> dict:
         "votes_against": decision.votes_against if agency else None,
         "abstentions": decision.abstentions if agency else None,
         "members_present": [m["name"] for m in decision.members_present] if agency else None,
-        "certificate_due": decision.certificate_due,
+        "certificate": _certificate_number(decision),
     }

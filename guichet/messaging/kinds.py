@@ -105,6 +105,17 @@ class Decision(Kind):
 
 
 @register
+class CertificateNotice(Kind):
+    key = "certificate"
+    label = "Certificat"
+    description = (
+        "Le certificat de conformité : délivrance, reconduction, suspension, retrait, mise en "
+        "demeure, nouvelle version du référentiel."
+    )
+    legal = True
+
+
+@register
 class Reminder(Kind):
     key = "reminder"
     label = "Relance"

@@ -10,6 +10,7 @@ import pytest
 from guichet.accounts.models import Role
 from guichet.applications.models import ApplicationTransition
 from guichet.applications.workflow import WORKFLOW
+from guichet.certificates.models import Certificate
 from guichet.committee import services
 from guichet.committee.models import Decision, SignedOff
 from guichet.common.errors import ApplicationError
@@ -73,11 +74,8 @@ def test_r_dec_2_granting_with_a_non_conforme_proof_is_refused_with_the_reason(
             reasons="L'exigence S2 1 n'est pas satisfaite : le rapport ne la couvre pas.",
         )
     assert application.status == "refused"
-    assert (decision.outcome, decision.decided_on, decision.certificate_due) == (
-        "refused",
-        dt.date(2027, 3, 4),
-        False,
-    )
+    assert (decision.outcome, decision.decided_on) == ("refused", dt.date(2027, 3, 4))
+    assert not Certificate.objects.exists()
     assert decision.signed_off_by == committee_member and decision.is_signed_off
     log = ApplicationTransition.objects.filter(application=application).last()
     assert (log.name, log.source, log.target, log.by) == (
@@ -87,10 +85,10 @@ def test_r_dec_2_granting_with_a_non_conforme_proof_is_refused_with_the_reason(
         committee_member,
     )
     assert log.reason.startswith("L'exigence S2 1")
-    assert not JournalEntry.objects.filter(action="committee.certificate_due").exists()
+    assert not JournalEntry.objects.filter(action="certificate.issue").exists()
 
 
-def test_r_dec_2_a_signed_off_grant_moves_the_dossier_and_records_that_a_certificate_is_due(
+def test_r_dec_2_a_signed_off_grant_moves_the_dossier_and_issues_its_certificate(
     dmn_small, applicant, instructor, committee_member, seated
 ):
     with on(dt.date(2027, 3, 1)):
@@ -99,7 +97,7 @@ def test_r_dec_2_a_signed_off_grant_moves_the_dossier_and_records_that_a_certifi
     with on(dt.date(2027, 3, 4)):
         recorded = decide(session, application, by=committee_member, sign_off=False)
         assert application.status == "instruction_finished"  # recorded, not yet final
-        assert not recorded.is_signed_off and not recorded.certificate_due
+        assert not recorded.is_signed_off and not Certificate.objects.exists()
         # Corrected before the sign-off: the same decision, updated.
         corrected = decide(
             session, application, by=committee_member, sign_off=False, reasons="Dossier complet."
@@ -109,18 +107,16 @@ def test_r_dec_2_a_signed_off_grant_moves_the_dossier_and_records_that_a_certifi
     application.refresh_from_db()
     decision.refresh_from_db()
     assert application.status == "granted"
-    assert (decision.decided_on, decision.ground, decision.certificate_due) == (
-        dt.date(2027, 3, 4),
-        "instruction",
-        True,
-    )
+    assert (decision.decided_on, decision.ground) == (dt.date(2027, 3, 4), "instruction")
+    assert decision.certificate.application == application
     assert decision.members_present == [
         {"id": m.pk, "name": m.name, "body": m.body} for m in session.members.order_by("body")
     ]
-    due = JournalEntry.objects.get(action="committee.certificate_due")
-    assert due.after == {"decision": decision.pk, "certificate_due": True}
+    issued = JournalEntry.objects.get(action="certificate.issue")
+    assert issued.after["number"] == decision.certificate.number
     granted = JournalEntry.objects.get(action="committee.grant")
-    assert granted.after["certificate_due"] is True and granted.after["decision"] == decision.pk
+    assert granted.after["certificate"] == decision.certificate.number
+    assert granted.after["decision"] == decision.pk
     session.refresh_from_db()
     assert session.status == "held"
 
@@ -217,7 +213,8 @@ def test_r_dec_2_tlc_grants_with_reservations_listed_and_dmn_has_no_such_outcome
             reservations=[" Publier la politique de sauvegarde. ", "", "Corriger le flux DMP."],
         )
     assert decision.reservations == ["Publier la politique de sauvegarde.", "Corriger le flux DMP."]
-    assert tlc_dossier.status == "granted_with_reservations" and decision.certificate_due
+    assert tlc_dossier.status == "granted_with_reservations"
+    assert decision.certificate.reservations == decision.reservations
 
 
 def test_r_dec_2_tlc_grant_needs_the_convention_signed_before_the_committee(

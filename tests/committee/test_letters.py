@@ -104,8 +104,12 @@ def test_r_dec_3_the_tlc_letter_is_sealed_states_its_reasons_and_the_routes_of_a
     (notice,) = [n for n in notices if n.kind == "decision" and n.audience == "applicant"]
     assert notice.legal and notice.attachments == (decision.letter_id,)
     assert "voies et délais de recours" in notice.body
-    (email,) = [m for m in mail.outbox if "camille@telesante.fr" in m.to]
-    assert "décision du collège technique" in email.subject
+    (email,) = [
+        m
+        for m in mail.outbox
+        if "camille@telesante.fr" in m.to and "décision du collège technique" in m.subject
+    ]
+    assert email.attachments
 
 
 def test_r_dec_3_a_dmn_letter_states_the_refusal_reasons_without_appeal_routes(

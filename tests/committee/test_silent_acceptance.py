@@ -93,7 +93,13 @@ def test_r_clk_7_a_tlc_dossier_silent_past_its_deadline_ends_granted_at_the_dead
         "silent_acceptance",
         dt.date(2027, 7, 11),
     )
-    assert decision.certificate_due
+    # The certificate is issued on the day the decision is signed off; no convention was
+    # signed, so its term runs 5 years from then (R-CRT-2).
+    certificate = decision.certificate
+    assert (certificate.issued_on, certificate.valid_until) == (
+        dt.date(2027, 7, 15),
+        dt.date(2032, 7, 14),
+    )
     text = letter_text(decision, tmp_path)
     assert "Acceptation tacite" in text
     assert "Le délai légal de décision a expiré le 11 juillet 2027" in " ".join(text.split())

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CertificatesConfig(AppConfig):
+    name = "guichet.certificates"
+    label = "certificates"
+    verbose_name = "Certificats de conformité"
+
+    def ready(self):
+        # Registers the lifecycle's guards and effects with the certificate's workflow.
+        from guichet.certificates import services  # noqa: F401

@@ -1,0 +1,265 @@
+"""The certificate's life as data (issue 13 §3), through the same executor as applications
+(`guichet.common.workflow`): states valid → suspended ⇄ valid → withdrawn | expired, and the acts
+that leave the state as it is but change the certificate (a new revision) or record a step.
+
+Each transition names who may fire it; the certificates' services add their guards and effects
+(`WORKFLOW.guard`, `WORKFLOW.effect`); `after` journals every transition, and `notify` tells the
+holder. A revision is written by the effects of the transitions that change what the
+certificate states (`services.new_revision`)."""
+
+from __future__ import annotations
+
+from guichet.accounts.models import Role
+from guichet.certificates.models import Certificate, CertificateTransition, Status
+from guichet.common.workflow import Transition, Workflow
+from guichet.journal.services import record
+
+# Who manages certificates at the agency: its administrator and its instructors.
+MANAGERS = frozenset({Role.AGENCY_ADMIN, Role.INSTRUCTOR})
+LIVE = frozenset({Status.VALID, Status.SUSPENDED})
+ANY = frozenset(Status.values)
+
+
+def _manager(user, certificate) -> bool:
+    return bool(user is not None and user.is_active and user.role in MANAGERS)
+
+
+def _holder(user, certificate) -> bool:
+    """A member of the organisation holding the certificate."""
+    return bool(
+        user is not None
+        and user.is_active
+        and not user.is_agency
+        and user.organisation_id == certificate.organisation_id
+    )
+
+
+def _holder_or_manager(user, certificate) -> bool:
+    return _holder(user, certificate) or _manager(user, certificate)
+
+
+def _platform(user, certificate) -> bool:
+    return True
+
+
+AGENCY = "l'administrateur de l'agence ou un instructeur"
+HOLDER = "le titulaire du certificat"
+
+TRANSITIONS = [
+    # --- changes of state -------------------------------------------------------------------
+    Transition(
+        name="suspend",
+        label="Suspendre le certificat",
+        sources=frozenset({Status.VALID}),
+        target=Status.SUSPENDED,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Motif de la suspension",
+        confirm="Le registre public montrera le certificat suspendu dès maintenant ; le "
+        "titulaire en est informé par courriel.",
+        journal="certificate.suspend",
+    ),
+    Transition(
+        name="reinstate",
+        label="Lever la suspension",
+        sources=frozenset({Status.SUSPENDED}),
+        target=Status.VALID,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Ce qui a été corrigé",
+        confirm="Le certificat redevient valide dans le registre public.",
+        journal="certificate.reinstate",
+    ),
+    Transition(
+        name="withdraw",
+        label="Retirer le certificat",
+        sources=LIVE,
+        target=Status.WITHDRAWN,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Motif du retrait",
+        confirm="Le retrait est définitif : la convention est résiliée, le registre public "
+        "montre le certificat retiré avec son motif, le titulaire en est informé.",
+        form="withdrawal",
+        journal="certificate.withdraw",
+    ),
+    Transition(
+        name="expire",
+        label="Expiration",
+        sources=LIVE,
+        target=Status.EXPIRED,
+        allowed=_platform,
+        who="la plateforme",
+        automatic=True,
+        journal="certificate.expire",
+    ),
+    # --- acts that leave the state as it is -------------------------------------------------
+    Transition(
+        name="renew",
+        label="Reconduction tacite",
+        sources=LIVE,
+        target=None,
+        allowed=_platform,
+        who="la plateforme",
+        automatic=True,
+        journal="certificate.renew",
+    ),
+    Transition(
+        name="schedule_withdrawal",
+        label="Notifier un retrait à effet différé",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Motif du retrait",
+        form="withdrawal",
+        journal="certificate.schedule_withdrawal",
+    ),
+    Transition(
+        name="stop_renewal",
+        label="Notifier la non-reconduction",
+        sources=LIVE,
+        target=None,
+        allowed=_holder_or_manager,
+        who=f"{HOLDER} ou l'agence",
+        reason_required=True,
+        reason_label="Motif",
+        confirm="Le certificat ne sera pas reconduit : il expirera à la fin de sa période de "
+        "validité.",
+        journal="certificate.stop_renewal",
+    ),
+    Transition(
+        name="update_version",
+        label="Mettre à jour la version certifiée",
+        sources=frozenset({Status.VALID}),
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Évolution non substantielle constatée",
+        form="version",
+        journal="certificate.update_version",
+    ),
+    Transition(
+        name="lift_reservations",
+        label="Lever les réserves",
+        sources=frozenset({Status.VALID}),
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Ce qui lève les réserves",
+        confirm="Le certificat sera réémis sans réserve (nouvelle révision).",
+        journal="certificate.lift_reservations",
+    ),
+    Transition(
+        name="give_formal_notice",
+        label="Mettre en demeure",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Non-conformités ou faits relevés",
+        form="formal_notice",
+        journal="certificate.formal_notice",
+    ),
+    Transition(
+        name="close_formal_notice",
+        label="Clore la mise en demeure",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Suite donnée",
+        form="formal_notice_close",
+        journal="certificate.formal_notice_close",
+    ),
+    Transition(
+        name="record_control",
+        label="Enregistrer un contrôle",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        form="control",
+        journal="certificate.control",
+    ),
+    Transition(
+        name="request_strike_off",
+        label="Demander la radiation de la LPPR / LATM",
+        sources=ANY,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        form="strike_off",
+        journal="certificate.strike_off_request",
+    ),
+    Transition(
+        name="record_approval_filing",
+        label="Déclarer le dépôt de la demande d'agrément",
+        sources=LIVE,
+        target=None,
+        allowed=_holder_or_manager,
+        who=f"{HOLDER} ou l'agence",
+        form="approval",
+        journal="certificate.approval_filed",
+    ),
+    Transition(
+        name="record_finess",
+        label="Déclarer le numéro FINESS",
+        sources=LIVE,
+        target=None,
+        allowed=_holder_or_manager,
+        who=f"{HOLDER} ou l'agence",
+        form="finess",
+        journal="certificate.finess",
+    ),
+    Transition(
+        name="notify_new_version",
+        label="Nouvelle version du référentiel",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        form="new_version",
+        journal="certificate.new_version",
+    ),
+]
+
+
+def _journal(certificate, transition: Transition, source, by, reason, details) -> None:
+    action = transition.journal or f"certificate.{transition.name}"
+    after = {"number": certificate.number, "status": certificate.status}
+    if reason:
+        after["reason"] = reason
+    record(
+        action=action,
+        obj=certificate,
+        by=by,
+        application_id=certificate.application_id,
+        before={"status": source},
+        after=after | details,
+    )
+
+
+WORKFLOW = Workflow(
+    model=Certificate,
+    state_field="status",
+    states=Status,
+    transitions=TRANSITIONS,
+    log_model=CertificateTransition,
+    subject_field="certificate",
+    noun="le certificat",
+    after=_journal,
+)
+
+
+def transition(certificate: Certificate, name: str, *, by, reason: str = "", **data):
+    """The only way a certificate's state changes (and its acts are recorded)."""
+    return WORKFLOW.fire(certificate, name, by=by, reason=reason, **data)
