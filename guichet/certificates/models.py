@@ -39,26 +39,33 @@ class WithdrawalGround(models.TextChoices):
 
     BY_RIGHT = "by_right", _("Résiliation de plein droit (article 14 de la convention)")
     FRAUD = "fraud", _("Résiliation pour fraude (article 15 de la convention)")
-    FAULT_INACCURATE = "fault_inaccurate", _(
-        "Faute (article 16) : informations du dossier inexactes"
+    FAULT_INACCURATE = (
+        "fault_inaccurate",
+        _("Faute (article 16) : informations du dossier inexactes"),
     )
-    FAULT_NOT_CONFORME = "fault_not_conforme", _(
-        "Faute (article 16) : le produit n'est pas ou plus conforme aux exigences"
+    FAULT_NOT_CONFORME = (
+        "fault_not_conforme",
+        _("Faute (article 16) : le produit n'est pas ou plus conforme aux exigences"),
     )
-    FAULT_NO_SERVICE = "fault_no_service", _(
-        "Faute (article 16) : pas de service régulier aux utilisateurs"
+    FAULT_NO_SERVICE = (
+        "fault_no_service",
+        _("Faute (article 16) : pas de service régulier aux utilisateurs"),
     )
-    FAULT_MISUSE = "fault_misuse", _(
-        "Faute (article 16) : utilisation du certificat contraire à son indivisibilité"
+    FAULT_MISUSE = (
+        "fault_misuse",
+        _("Faute (article 16) : utilisation du certificat contraire à son indivisibilité"),
     )
-    FAULT_OBSTRUCTION = "fault_obstruction", _(
-        "Faute (article 16) : obstacle au droit de contrôle de l'agence"
+    FAULT_OBSTRUCTION = (
+        "fault_obstruction",
+        _("Faute (article 16) : obstacle au droit de contrôle de l'agence"),
     )
-    FAULT_BREACHES = "fault_breaches", _(
-        "Faute (article 16) : manquements graves ou répétés aux obligations"
+    FAULT_BREACHES = (
+        "fault_breaches",
+        _("Faute (article 16) : manquements graves ou répétés aux obligations"),
     )
-    NON_CONFORMITY = "non_conformity", _(
-        "Non-conformité non corrigée à l'issue de la mise en demeure (CSP R. 1470-9)"
+    NON_CONFORMITY = (
+        "non_conformity",
+        _("Non-conformité non corrigée à l'issue de la mise en demeure (CSP R. 1470-9)"),
     )
     HOLDER_TERMINATION = "holder_termination", _("Résiliation de la convention à son terme")
 
@@ -66,13 +73,17 @@ class WithdrawalGround(models.TextChoices):
 class StrikeOffGround(models.TextChoices):
     """DMN guide §6.2 (R-CRT-7): why the agency asks to strike the product off the LPPR/LATM."""
 
-    NO_NEW_CERTIFICATE = "no_new_certificate", _(
-        "Aucun nouveau certificat sollicité dans le délai après une évolution du référentiel "
-        "(CSS R. 162-85)"
+    NO_NEW_CERTIFICATE = (
+        "no_new_certificate",
+        _(
+            "Aucun nouveau certificat sollicité dans le délai après une évolution du référentiel "
+            "(CSS R. 162-85)"
+        ),
     )
     RENEWAL_FAILED = "renewal_failed", _("Le renouvellement du certificat n'a pas pu s'effectuer")
-    AUDIT_FAILED = "audit_failed", _(
-        "L'audit n'a pas permis de vérifier le respect des référentiels"
+    AUDIT_FAILED = (
+        "audit_failed",
+        _("L'audit n'a pas permis de vérifier le respect des référentiels"),
     )
 
 
@@ -88,6 +99,9 @@ class NumberCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["referential", "year"], name="one_counter_per_year"),
         ]
+
+    def __str__(self):
+        return f"{self.referential} {self.year} : {self.last}"
 
 
 class CertificateQuerySet(StateProtectedQuerySet):
@@ -125,7 +139,9 @@ class Certificate(StateProtectedModel):
     # register and the verification page read these, never the application's private data.
     company_name = models.CharField(_("titulaire"), max_length=255)
     company_id = models.CharField(_("SIREN ou TVA"), max_length=32, blank=True)
-    operator_contact = models.CharField(_("coordonnées de l'exploitant"), max_length=255, blank=True)
+    operator_contact = models.CharField(
+        _("coordonnées de l'exploitant"), max_length=255, blank=True
+    )
     product_name = models.CharField(_("produit"), max_length=255)
     product_version = models.CharField(_("version"), max_length=64)
     modules = models.JSONField(_("modules"), default=list, blank=True)  # [{"name", "version"}]
@@ -218,6 +234,9 @@ class CertificateTransition(models.Model):
         verbose_name = _("transition de certificat")
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.name} ({self.source} → {self.target})"
+
 
 class RevisionKind(models.TextChoices):
     ISSUED = "issued", _("Délivrance")
@@ -236,9 +255,7 @@ class CertificateRevision(models.Model):
     """A version of the certificate: the issued one (1), then one per change, with its reason,
     its date, what the certificate said then, and its sealed PDF (R-CRT-1, issue 13 §1)."""
 
-    certificate = models.ForeignKey(
-        Certificate, on_delete=models.PROTECT, related_name="revisions"
-    )
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveSmallIntegerField(_("révision"))
     kind = models.CharField(_("changement"), max_length=32, choices=RevisionKind.choices)
     reason = models.TextField(_("motif"), blank=True)
@@ -260,6 +277,9 @@ class CertificateRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["certificate", "number"], name="one_revision_number"),
         ]
+
+    def __str__(self):
+        return f"Révision {self.number} — {self.get_kind_display()}"
 
 
 class NoticeKind(models.TextChoices):
@@ -287,6 +307,9 @@ class FormalNotice(models.Model):
         verbose_name = _("mise en demeure")
         ordering = ["-issued_on", "-id"]
 
+    def __str__(self):
+        return f"{self.get_kind_display()} du {self.issued_on}"
+
 
 class Control(models.Model):
     """A check of a certified product (CSP R. 1470-7 periodic, R. 1470-8 at any time): its
@@ -306,6 +329,9 @@ class Control(models.Model):
     class Meta:
         verbose_name = _("contrôle")
         ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return f"Contrôle du {self.held_on}"
 
 
 class SubscriptionScope(models.TextChoices):
@@ -343,3 +369,6 @@ class RegisterSubscription(models.Model):
                 name="subscription_has_its_subject",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.email} ({self.get_scope_display()})"

@@ -115,8 +115,12 @@ def _contents(application) -> dict:
         "operator_contact": contact[:255],
         "product_name": application.product.name,
         "product_version": application.product_version,
-        "modules": [{"name": m.name, "version": m.version} for m in application.product.modules.all()],
-        "profiles": [{"code": code, "label": labels.get(code, code)} for code in application.profiles],
+        "modules": [
+            {"name": m.name, "version": m.version} for m in application.product.modules.all()
+        ],
+        "profiles": [
+            {"code": code, "label": labels.get(code, code)} for code in application.profiles
+        ],
         "pathway": pathway,
     }
 
