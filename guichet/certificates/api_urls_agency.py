@@ -1,0 +1,3 @@
+"""API: the certificate's life (issue 13 §3)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: public verification (issue 13 §1)."""
+
+urlpatterns: list = []
