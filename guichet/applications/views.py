@@ -197,8 +197,19 @@ def application_form(request, pk):
                 field_errors = saved.draft_errors
             now = timezone.localtime().strftime("%H:%M")
             if autosave:
+                # What the page shows must follow the answers: which documents are required
+                # now, and each error at its field.
+                required = {
+                    document["item"]: document["required"]
+                    for document in selectors.documents_payload(saved or application)
+                }
                 return JsonResponse(
-                    {"saved": saved is not None, "at": now, "errors": field_errors},
+                    {
+                        "saved": saved is not None,
+                        "at": now,
+                        "errors": {k.removeprefix("form."): v for k, v in field_errors.items()},
+                        "documents": required,
+                    },
                     status=400 if field_errors else 200,
                 )
             for field, message in field_errors.items():
@@ -227,6 +238,7 @@ def application_form(request, pk):
         request,
         "applications/form.html",
         {
+            **_final_profiles(application, profiles_form),
             "application": application,
             "form": form,
             "profiles_form": profiles_form,
@@ -240,6 +252,24 @@ def application_form(request, pk):
         },
         status=400 if form.errors else 200,
     )
+
+
+def _final_profiles(application, profiles_form) -> dict:
+    """Once submitted, the profiles and the answers that led to them are shown read-only, with
+    their labels (R-REF-6): nothing on the page invites a change that would not be kept."""
+    if not application.profiles_final:
+        return {}
+    labels = dict(application.referential_version.profiles.values_list("code", "label"))
+    answered = []
+    for name, field in profiles_form.fields.items():
+        if name == "extra" or name not in (application.answers or {}):
+            continue
+        value = profiles_form.initial.get(name)
+        answered.append((field.label, dict(field.choices).get(value, value)))
+    return {
+        "final_profiles": [labels.get(code, code) for code in application.profiles],
+        "answered": answered,
+    }
 
 
 def _refused(request, autosave, message, pk):

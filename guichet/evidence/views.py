@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -29,9 +30,7 @@ def evidence_panel(request, application) -> dict | None:
     return {"template": "evidence/panel.html"}
 
 
-@login_required
-def evidence_page(request, pk):
-    application = get_application(request.user, pk)
+def _page_context(request, application) -> dict:
     sections = tree(application)
     verdicts = extensions.verdicts_for(application, request.user)
     for node in sections:
@@ -40,22 +39,53 @@ def evidence_page(request, pk):
                 for item in scenario["proofs"]:
                     item["verdict"] = verdicts.get(item["proof"].pk)
     is_open = evidence_open(application)
-    return render(
-        request,
-        "evidence/evidence.html",
-        {
-            "application": application,
-            "sections": sections,
-            "progress": progress(sections),
-            "open": is_open,
-            "can_upload": is_open and not request.user.is_agency,
-            # Under instruction: the proofs an open request reopens, alone (issue 11 §3).
-            "reopened": reopened_proofs(application),
-            "waiting_convention": waiting_for_convention(application),
-            "allowed_types": allowed_types_text(),
-            "max_upload": max_upload_text(),
-        },
-    )
+    return {
+        "application": application,
+        "sections": sections,
+        "progress": progress(sections),
+        "open": is_open,
+        "can_upload": is_open and not request.user.is_agency,
+        # Under instruction: the proofs an open request reopens, alone (issue 11 §3).
+        "reopened": reopened_proofs(application),
+        "waiting_convention": waiting_for_convention(application),
+        "allowed_types": allowed_types_text(),
+        "max_upload": max_upload_text(),
+    }
+
+
+@login_required
+def evidence_page(request, pk):
+    application = get_application(request.user, pk)
+    return render(request, "evidence/evidence.html", _page_context(request, application))
+
+
+def _proof_fragment(request, application, proof_id: int) -> dict:
+    """After an upload, what the page replaces in place (issue 14 §1): the proof's block, its
+    section's title, progress and submit button, the dossier's progress — the open section
+    and the scroll position stay as they were."""
+    context = _page_context(request, application)
+    for node in context["sections"]:
+        for requirement in node.requirements:
+            for scenario in requirement["scenarios"]:
+                for item in scenario["proofs"]:
+                    if item["proof"].pk != proof_id:
+                        continue
+                    local = {**context, "node": node, "p": item}
+                    return {
+                        "proof": proof_id,
+                        "html": render_to_string("evidence/_proof.html", local, request=request),
+                        "section": {
+                            "code": node.section.code,
+                            "title": render_to_string("evidence/_section_title.html", local),
+                            "percent": node.percent,
+                            "complete": node.proofs_done >= node.proofs_total,
+                        },
+                        "progress": {
+                            "text": render_to_string("evidence/_progress.html", context),
+                            "percent": context["progress"]["percent"],
+                        },
+                    }
+    return {}
 
 
 @csrf_exempt  # checked by _upload_page once access is granted, without reading the body
@@ -84,6 +114,7 @@ def evidence_upload(request, pk, proof):
         ),
         attach,
         back=reverse("evidence:page", args=[pk]) + f"#proof-{proof}",
+        fragment=lambda: _proof_fragment(request, application, proof),
     )
 
 

@@ -3,7 +3,10 @@ signer's name, the reason and the signing time inside the signature."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import BinaryIO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -25,7 +28,16 @@ def seal(
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    signers.sign_pdf(writer, meta, signer=agency_signer(), output=output)
+    sign = partial(signers.sign_pdf, writer, meta, signer=agency_signer(), output=output)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        sign()
+    else:
+        # pyHanko signs through asyncio.run, which refuses to start inside a running event
+        # loop (an async view, a browser driven from this thread): sign in another thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(sign).result()
 
 
 def sealed_upload(pdf: BinaryIO, file_name: str, *, name: str, reason: str):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from guichet.applications.models import Application, Product, Status
 from tests.fixtures import complete_dmn_form, deposit_required_documents
+from tests.workflow import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,13 +86,48 @@ def test_r_app_7_autosave_keeps_the_draft_and_reports_wrong_values(
         {"contact_name": "Autre", "contact_email": "faux"},
         HTTP_X_AUTOSAVE="1",
     )
-    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["form.contact_email"]
+    # Each error is keyed by its field's name, for the page to show it at the field.
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["contact_email"]
     dmn_application.refresh_from_db()
     # The valid value is kept, the wrong one is not stored (and stays in the page).
     assert dmn_application.form["contact_name"] == "Autre"
     assert "contact_email" not in dmn_application.form
     page = post_form(client, dmn_application, {"contact_email": "faux"})
     assert page.status_code == 400 and "adresse électronique valide" in page.content.decode()
+
+
+def test_r_app_7_autosave_says_which_documents_the_answers_now_require(
+    client, applicant, dmn_application
+):
+    """The « requis » badges follow the answers without a reload: the host's HDS certificate
+    is required once the applicant says it does not host the data itself."""
+    client.force_login(applicant)
+    page = client.get(reverse("applications:form", args=[dmn_application.pk])).content.decode()
+    assert 'data-required-badge="hds_host_certificate"' in page
+    hosted = post_form(client, dmn_application, {"host_is_applicant": True}, HTTP_X_AUTOSAVE="1")
+    assert hosted.json()["documents"]["hds_host_certificate"] is False
+    elsewhere = post_form(
+        client, dmn_application, {"host_is_applicant": False}, HTTP_X_AUTOSAVE="1"
+    )
+    assert elsewhere.json()["documents"]["hds_host_certificate"] is True
+    assert elsewhere.json()["documents"]["functional_documentation"] is True
+
+
+def test_r_ref_6_in_correction_mode_the_profiles_are_shown_read_only_with_their_answers(
+    client, applicant, dmn
+):
+    """Profiles are final at submission: in correction mode the questionnaire is no longer a
+    set of clickable questions but what was answered and the profiles retained."""
+    application = ApplicationFactory(referential=dmn, state="to_fix", applicant=applicant)
+    client.force_login(applicant)
+    page = client.get(reverse("applications:form", args=[application.pk])).content.decode()
+    assert "Les profils sont définitifs depuis la soumission" in page
+    assert 'name="q-' not in page  # no question to click
+    labels = dict(dmn.profiles.values_list("code", "label"))
+    for code in application.profiles:
+        assert labels[code] in page
+    # The field the instructor flagged stays editable; the others are read-only.
+    assert "À corriger : Ce numéro ne répond pas." in page
 
 
 def test_r_app_7_detail_lists_missing_items_with_links_then_submits(

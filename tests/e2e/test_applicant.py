@@ -54,7 +54,17 @@ def test_r_app_7_applicant_files_an_application_with_autosave_and_upload(
     assert application.form["contact_name"] == "Camille Martin"
     page.fill("#id_contact_email", "pas-une-adresse")
     page.locator("#id_contact_email").blur()
-    status.filter(has_text="adresse électronique valide").wait_for()
+    # The error shows at its field, the status line counts it.
+    page.locator(
+        "#field-contact_email .fr-error-text", has_text="adresse électronique valide"
+    ).wait_for()
+    status.filter(has_text="1 champ(s) à corriger").wait_for()
+    # The documents' badges follow the answers without a reload.
+    badge = page.locator("[data-required-badge='hds_host_certificate']")
+    page.select_option("#id_host_is_applicant", "false")
+    badge.filter(has_text="requis").filter(has_not_text="non requis").wait_for()
+    page.select_option("#id_host_is_applicant", "true")
+    badge.filter(has_text="non requis actuellement").wait_for()
 
     # A document goes up with a progress bar; the page reloads with it listed.
     pdf = tmp_path / "documentation.pdf"

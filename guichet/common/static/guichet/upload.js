@@ -1,8 +1,47 @@
 // Uploads with a progress bar: the form posts through XMLHttpRequest, whose upload events
 // report progress; without JavaScript the form posts normally. The CSRF token goes in the
 // X-CSRFToken header too, so that the server checks it before reading the file.
+// When the server sends the part of the page the upload changed (`html` of the proof, its
+// section's title and progress, the dossier's progress), it is replaced in place: the open
+// section and the scroll position stay, and the confirmation is read at the proof. Otherwise
+// the page reloads.
 (function () {
-  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+  function replaceInPlace(form, data) {
+    const block = document.getElementById("proof-" + data.proof);
+    if (!block || !data.html) return false;
+    const holder = document.createElement("div");
+    holder.innerHTML = data.html.trim();
+    const fresh = holder.firstElementChild;
+    block.replaceWith(fresh);
+    const section = data.section || {};
+    const title = document.querySelector("[data-section-title='" + section.code + "']");
+    if (title) title.textContent = section.title;
+    const bar = document.querySelector("[data-section-progress='" + section.code + "']");
+    if (bar) bar.value = section.percent;
+    const submit = document.querySelector("[data-section-submit='" + section.code + "']");
+    if (submit) {
+      submit.disabled = !section.complete;
+      if (section.complete) submit.removeAttribute("title");
+    }
+    if (data.progress) {
+      const text = document.querySelector("[data-progress-text]");
+      if (text) text.textContent = data.progress.text;
+      const total = document.querySelector("[data-progress]");
+      if (total) total.value = data.progress.percent;
+    }
+    let status = fresh.querySelector("[data-upload-status]");
+    if (!status) {
+      status = document.createElement("p");
+      fresh.appendChild(status);
+    }
+    status.classList.add("fr-message", "fr-message--valid");
+    status.setAttribute("role", "status");
+    status.textContent = data.detail;
+    fresh.querySelectorAll("form[data-upload]").forEach(bind);
+    return true;
+  }
+
+  function bind(form) {
     const bar = form.querySelector("progress");
     const status = form.querySelector("[data-upload-status]");
     form.addEventListener("submit", function (event) {
@@ -24,14 +63,16 @@
         }
       });
       request.addEventListener("load", function () {
-        let detail = "";
-        try { detail = JSON.parse(request.responseText).detail; } catch (e) { detail = ""; }
+        let data = {};
+        try { data = JSON.parse(request.responseText); } catch (e) { data = {}; }
         if (request.status === 201) {
-          status.textContent = detail + " Mise à jour de la page…";
-          window.location.reload();
+          if (!replaceInPlace(form, data)) {
+            status.textContent = (data.detail || "") + " Mise à jour de la page…";
+            window.location.reload();
+          }
         } else {
           bar.hidden = true;
-          status.textContent = detail || ("Le dépôt a échoué (erreur " + request.status + ").");
+          status.textContent = data.detail || ("Le dépôt a échoué (erreur " + request.status + ").");
         }
       });
       request.addEventListener("error", function () {
@@ -40,5 +81,7 @@
       });
       request.send(new FormData(form));
     });
-  });
+  }
+
+  document.querySelectorAll("form[data-upload]").forEach(bind);
 })();

@@ -1,0 +1,51 @@
+"""End to end, in Debian's Chromium: a proof uploaded on the evidence page appears in place —
+no reload, the open section and the scroll position kept, the confirmation at the proof, the
+section's and the dossier's counts updated (issue 14 §1)."""
+
+import pytest
+
+from guichet.evidence.models import EvidenceFile
+from tests.conftest import PASSWORD
+from tests.workflow import ApplicationFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_r_evd_1_a_proof_uploads_in_place_without_reloading_the_page(
+    live_server, page, catalogue, dmn, journal_rows_removed, tmp_path
+):
+    application = ApplicationFactory(referential=dmn, state="evidence")
+    applicant = application.created_by
+    page.goto(live_server.url + "/compte/connexion/")
+    page.fill("input[name=login]", applicant.email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    page.goto(live_server.url + f"/candidatures/{application.pk}/preuves/")
+    page.evaluate("window.__still_here = true")  # gone if the page reloads
+
+    first_proof = page.locator("[id^='proof-']").first
+    proof_id = first_proof.get_attribute("id")
+    pdf = tmp_path / "capture.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 50_000)
+    first_proof.locator("input[type=file]").set_input_files(str(pdf))
+    button = first_proof.get_by_role("button", name="Déposer")
+    button.scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    button.click()
+
+    block = page.locator(f"[id='{proof_id}']")
+    block.locator("[role=status]", has_text="Déposé : capture.pdf.").wait_for()
+    assert block.locator(".fr-badge", has_text="déposée").count() == 1
+    assert page.evaluate("window.__still_here") is True
+    assert page.evaluate("window.scrollY") == scrolled
+    assert "Progression : 1 /" in page.locator("[data-progress-text]").inner_text()
+    assert EvidenceFile.objects.filter(application=application).count() == 1
+    # The new form of that proof works in turn (a second file, replacing nothing).
+    second = tmp_path / "procedure.pdf"
+    second.write_bytes(b"%PDF-1.4\n" + b"1" * 10_000)
+    block.locator("input[type=file]").set_input_files(str(second))
+    block.get_by_role("button", name="Déposer").click()
+    page.locator(f"[id='{proof_id}'] [role=status]", has_text="procedure.pdf").wait_for()
+    assert page.evaluate("window.__still_here") is True
+    assert EvidenceFile.objects.filter(application=application).count() == 2
