@@ -199,6 +199,7 @@ REGISTRATION_RATE_LIMITS = ",".join(
 # count the client's address, not the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 MFA_ADAPTER = "guichet.accounts.security.MFAAdapter"
+MFA_FORMS = {"authenticate": "guichet.accounts.security.AuthenticateForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Guichet"
 

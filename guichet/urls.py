@@ -38,6 +38,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page declares (DSFR's icons are declared).
+    path("favicon.ico", views.favicon),
     path("", include("guichet.referentials.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("compte/", include("guichet.accounts.auth_urls")),

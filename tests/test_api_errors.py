@@ -213,11 +213,28 @@ def test_api_path_no_view_answers_is_a_problem_json_404_whatever_debug(
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_page_404_stays_html(client, settings, debug):
+@pytest.mark.parametrize("url", ["/nulle-part/", "/candidatures/999999/"])
+def test_page_404_is_the_french_page_whatever_debug(client, settings, applicant, debug, url):
+    """An unknown path and a view's Http404 (a missing application) show the French page in
+    the DSFR look, also under `make run` (DEBUG on), never Django's English debug page."""
     settings.DEBUG = debug
-    response = client.get("/nulle-part/")
+    client.force_login(applicant)
+    response = client.get(url)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert "Page introuvable" in body and "fr-header" in body
+    assert "Page not found" not in body
+
+
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("dsfr/dist/favicon/favicon.ico")
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    b"".join(icon.streaming_content)  # read to its end, the file closed
+    icon.close()
 
 
 def test_api_path_without_its_final_slash_still_redirects(client):

@@ -7,6 +7,7 @@ from functools import cache
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.base import forms as allauth_mfa_forms
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from cryptography.fernet import Fernet, InvalidToken
@@ -106,3 +107,36 @@ def revoke_token(user, *, by) -> bool:
     if deleted:
         record(action="token.revoke", obj=user, by=by, object_type="authtoken.token")
     return bool(deleted)
+
+
+class AuthenticateForm(allauth_mfa_forms.AuthenticateForm):
+    """allauth's second-factor form, saying why a right code is refused: a TOTP code serves
+    once (within its 30 seconds), so a replay reads « déjà utilisé », not « incorrect »."""
+
+    def clean_code(self):
+        try:
+            return super().clean_code()
+        except ValidationError:
+            if _already_used(self.user, self.cleaned_data.get("code", "")):
+                raise ValidationError(
+                    "Ce code a déjà servi : attendez le suivant dans votre application "
+                    "d'authentification (il change toutes les 30 secondes).",
+                    code="code_already_used",
+                ) from None
+            raise
+
+
+def _already_used(user, code: str) -> bool:
+    """A valid code of this window that a sign-in already consumed."""
+    from allauth.mfa.totp.internal.auth import validate_totp_code
+    from allauth.mfa.utils import decrypt
+    from django.core.cache import cache as django_cache
+
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None or not code:
+        return False
+    secret = decrypt(authenticator.data["secret"])
+    if not validate_totp_code(secret, code):
+        return False
+    # allauth keeps the codes used in this window in the cache (TOTP._mark_code_used).
+    return django_cache.get(TOTP(authenticator)._get_used_cache_key(code)) is not None

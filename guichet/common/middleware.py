@@ -1,8 +1,11 @@
 """Cross-cutting request handling: a request id on every request and journal entry, and
-problem+json for every API 404."""
+problem+json for every API 404, the French 404 page everywhere else."""
 
 import re
 import uuid
+
+from django.conf import settings
+from django.http import Http404
 
 from guichet.common.api import NOT_FOUND_DETAIL, PROBLEM_CONTENT_TYPE, problem_json_response
 from guichet.common.request_id import current_request_id
@@ -30,19 +33,31 @@ class RequestIdMiddleware:
 
 
 class ApiNotFoundMiddleware:
-    """Under /api/, a 404 is problem+json whatever produced it: no URL pattern matched (a
-    malformed id, e.g. a file id that is not a UUID) or Django's debug page (DEBUG=True), which
-    handler404 never sees."""
+    """A 404 always reads as ours. Under /api/, problem+json whatever produced it: no URL
+    pattern matched (a malformed id, e.g. a file id that is not a UUID) or Django's debug page
+    (DEBUG=True), which handler404 never sees. Elsewhere, with DEBUG on (`make run`), the
+    French page instead of Django's English debug page: for a path no pattern matches, and
+    for a view's Http404."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            response.status_code == 404
-            and request.path.startswith("/api/")
-            and response.get("Content-Type", "").split(";")[0] != PROBLEM_CONTENT_TYPE
-        ):
-            return problem_json_response(404, NOT_FOUND_DETAIL)
+        if response.status_code != 404:
+            return response
+        if request.path.startswith("/api/"):
+            if response.get("Content-Type", "").split(";")[0] != PROBLEM_CONTENT_TYPE:
+                return problem_json_response(404, NOT_FOUND_DETAIL)
+        elif settings.DEBUG and getattr(request, "resolver_match", None) is None:
+            from guichet.common.views import handler404
+
+            return handler404(request)
         return response
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            from guichet.common.views import handler404
+
+            return handler404(request, exception)
+        return None

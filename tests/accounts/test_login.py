@@ -104,6 +104,22 @@ def test_r_acc_3_staff_login_asks_for_the_totp_code(client, agency_admin):
     assert client.get(reverse("referentials:manage")).status_code == 200
 
 
+def test_r_acc_3_a_replayed_totp_code_is_said_already_used(client, agency_admin):
+    code = totp_code()
+    login(client, agency_admin.email)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    client.logout()
+    login(client, agency_admin.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 200
+    assert "Ce code a déjà servi : attendez le suivant" in response.content.decode()
+
+
+def test_the_login_page_offers_the_password_reset_once(client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert page.count("Mot de passe oublié") == 1
+
+
 def test_r_acc_3_recovery_codes_sign_in_when_the_phone_is_lost(client, agency_admin):
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
