@@ -19,7 +19,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 run: install
-	$(MANAGE) migrate --noinput
+	@echo "Base de données : migrations…"
+	@$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) load_demo
 	@echo "Guichet : http://127.0.0.1:$(PORT)/"
 	$(BIN)/python scripts/serve.py --port $(PORT)

@@ -349,6 +349,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Each task's start and end; `make run` keeps only warnings (TASKS_LOG_LEVEL=WARNING).
+    "loggers": {"django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "INFO")}},
 }
 
 if PRODUCTION:

@@ -17,6 +17,8 @@ def main() -> int:
     python = sys.executable
     # Links in emails and PDFs point at the address served here (unless configured).
     os.environ.setdefault("GUICHET_BASE_URL", f"http://127.0.0.1:{args.port}")
+    # The worker logs each task's start and end: only its warnings and errors here.
+    os.environ.setdefault("TASKS_LOG_LEVEL", "WARNING")
     manage = str(ROOT / "manage.py")
     worker = subprocess.Popen(
         [python, manage, "db_worker", "--interval", "1", "--no-reload"], cwd=ROOT
