@@ -53,6 +53,66 @@ ARTICLES = [
         "valable durant toute la durée de la convention.",
     ),
     (
+        "Article 4 — Dépôt des preuves et instruction",
+        "Le candidat dépose sur la plateforme, section par section, les preuves attendues par le "
+        "référentiel pour les profils retenus. L'ANS instruit le dossier complet, peut demander "
+        "des informations ou des pièces complémentaires et organise, le cas échéant, une journée "
+        "de tests.",
+    ),
+    (
+        "Article 5 — Collège technique et décision",
+        "Un collège technique hebdomadaire, composé d'agents de l'ANS ayant participé à "
+        "l'instruction et, le cas échéant, de ses partenaires, décide de l'attribution ou du refus "
+        "de la certification. La décision est notifiée par courriel au contact référent.",
+    ),
+    (
+        "Article 6 — Certificat de conformité",
+        "À l'attribution, l'ANS délivre un certificat de conformité numéroté et le publie dans la "
+        "liste des produits certifiés. Le certificat porte sur le produit et la version désignés ; "
+        "il est indivisible et ne peut être utilisé pour un autre produit ou une autre version.",
+    ),
+    (
+        "Article 7 — Évolutions du produit et du référentiel",
+        "Le candidat informe l'ANS de toute évolution du produit. Une évolution substantielle "
+        "affectant la conformité, ou une nouvelle version du référentiel, requiert une nouvelle "
+        "candidature dans les délais prévus par la réglementation.",
+    ),
+    (
+        "Article 8 — Contrôles",
+        "L'ANS peut contrôler à tout moment le produit certifié, y compris dans le cadre de "
+        "contrôles périodiques. Chaque contrôle donne lieu à un rapport transmis au titulaire. Le "
+        "titulaire facilite l'exercice de ce droit de contrôle.",
+    ),
+    (
+        "Article 9 — Non-conformité, mise en demeure et suspension",
+        "Lorsque le produit certifié n'est plus conforme, l'ANS met le titulaire en demeure de "
+        "prendre des mesures correctrices ou de présenter ses observations dans un délai qu'elle "
+        "fixe et qui ne peut excéder six mois ; le certificat peut être suspendu jusqu'à ce qu'il "
+        "soit remédié aux non-conformités.",
+    ),
+    (
+        "Article 10 — Confidentialité",
+        "Les parties tiennent pour confidentielles les informations échangées pour l'instruction, "
+        "à l'exception de celles que la publication de la liste des produits certifiés rend "
+        "publiques.",
+    ),
+    (
+        "Article 11 — Protection des données personnelles",
+        "Chaque partie respecte, pour les traitements qui la concernent, le règlement (UE) "
+        "2016/679 et la loi n° 78-17 du 6 janvier 1978 modifiée.",
+    ),
+    (
+        "Article 12 — Communication",
+        "Le titulaire peut faire état de la certification pour le seul produit et la seule version "
+        "certifiés, en mentionnant le numéro du certificat, tant que celui-ci est valide.",
+    ),
+    (
+        "Article 13 — Responsabilité",
+        "La certification atteste la conformité du produit au référentiel à la date de sa "
+        "délivrance ; elle ne décharge pas le titulaire de ses obligations légales et "
+        "réglementaires.",
+    ),
+    (
         "Article 14 — Résiliation de plein droit",
         "Le certificat de conformité est retiré et la convention résiliée de plein droit, soit dans "
         "les conditions expressément prévues par celle-ci, soit en cas d'abrogation du décret visé "
@@ -72,6 +132,11 @@ ARTICLES = [
         "produit non ou plus conforme aux exigences, service irrégulier, usage de la certification "
         "contraire à son indivisibilité, obstacle au contrôle de l'ANS, manquements graves ou "
         "répétés. Le candidat ne peut alors prétendre à aucune indemnisation.",
+    ),
+    (
+        "Article 17 — Litiges",
+        "Les parties recherchent une solution amiable à tout différend ; à défaut, le tribunal "
+        "administratif compétent est saisi.",
     ),
 ]
 

@@ -214,3 +214,16 @@ def test_r_conv_1_convention_pdf_is_prepared_by_the_worker_not_the_decision(
             callback()
     convention.refresh_from_db()
     assert convention.is_ready and "convention à signer" in mail.outbox[-1].subject
+
+
+def test_the_convention_numbers_its_articles_without_gaps():
+    """The guides cite its articles 14, 15 and 16 (termination): those keep their numbers, and
+    none is missing before them."""
+    import re as regex
+
+    from guichet.conventions.services import ARTICLES
+
+    numbers = [int(regex.match(r"Article (\d+) — ", title).group(1)) for title, _ in ARTICLES]
+    assert numbers == list(range(1, len(ARTICLES) + 1))
+    titles = dict((int(t.split()[1]), t) for t, _ in ARTICLES)
+    assert "plein droit" in titles[14] and "fraude" in titles[15] and "faute" in titles[16]
