@@ -1,14 +1,14 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.applications import review, selectors, services
-from guichet.applications.models import Verdict
+from guichet.applications.models import Status, Verdict
 from guichet.applications.serializers import (
     AdmissibilitySerializer,
     ApplicationCreateSerializer,
@@ -98,13 +98,30 @@ class ApplicationListApi(APIView):
     @extend_schema(
         summary="Les candidatures",
         description="Liste paginée (`page`, `page_size`) : celles de votre organisation, ou "
-        "toutes pour l'agence.",
+        "toutes pour l'agence ; filtres `status`, `referential`, `q`.",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                description="Un état ou plusieurs, séparés par des virgules (ex. "
+                "`complete,in_instruction`) : " + ", ".join(Status.values) + ".",
+            ),
+            OpenApiParameter("referential", str, description="Code du référentiel : DMN, TLC."),
+            OpenApiParameter(
+                "q", str, description="Recherche dans la référence, le produit, l'organisation."
+            ),
+        ],
         responses=ApplicationSerializer(many=True),
     )
     def get(self, request):
+        filters, errors = selectors.parse_filters(request.query_params)
+        if errors:
+            raise serializers.ValidationError({k: [v] for k, v in errors.items()})
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            selectors.applications_for(request.user), request, view=self
+            selectors.filter_applications(selectors.applications_for(request.user), filters),
+            request,
+            view=self,
         )
         return paginator.get_paginated_response(ApplicationSerializer(page, many=True).data)
 

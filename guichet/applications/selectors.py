@@ -1,11 +1,15 @@
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from guichet.applications import admissibility, extensions
-from guichet.applications.models import Application, Product
+from guichet.applications.models import Application, Product, Status
 from guichet.files.models import StoredFile
 from guichet.files.services import describe
+from guichet.referentials.models import Referential
 
 
 def products_for(user):
@@ -21,6 +25,62 @@ def applications_for(user):
         "pathway",
         "pathology",
     )
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    """The filters of the applications' lists, on the page and in the API (issue 14 §2)."""
+
+    statuses: tuple[str, ...] = ()
+    referential: str = ""
+    q: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.statuses or self.referential or self.q)
+
+
+def parse_filters(params) -> tuple[ApplicationFilters, dict[str, str]]:
+    """`status` (one state or several, comma-separated or repeated), `referential` (DMN, TLC),
+    `q` (reference, product or organisation); French errors for what is not understood."""
+    errors = {}
+    raw = [
+        value.strip()
+        for item in params.getlist("status")
+        for value in item.split(",")
+        if value.strip()
+    ]
+    unknown = [value for value in raw if value not in Status.values]
+    if unknown:
+        errors["status"] = (
+            f"État inconnu : {', '.join(unknown)}. États possibles : {', '.join(Status.values)}."
+        )
+    referential = (params.get("referential") or "").strip().upper()
+    if referential and not Referential.objects.filter(code=referential).exists():
+        errors["referential"] = f"Référentiel inconnu : {referential}."
+    q = (params.get("q") or "").strip()[:100]
+    return (
+        ApplicationFilters(
+            tuple(v for v in raw if v in Status.values), referential if not errors else "", q
+        ),
+        errors,
+    )
+
+
+def filter_applications(applications, filters: ApplicationFilters):
+    if filters.statuses:
+        applications = applications.filter(status__in=filters.statuses)
+    if filters.referential:
+        applications = applications.filter(
+            referential_version__referential__code=filters.referential
+        )
+    if filters.q:
+        applications = applications.filter(
+            Q(reference__icontains=filters.q)
+            | Q(product__name__icontains=filters.q)
+            | Q(organisation__name__icontains=filters.q)
+        )
+    return applications
 
 
 def get_application(user, pk) -> Application:

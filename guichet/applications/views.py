@@ -17,7 +17,7 @@ from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response
 from guichet.files.pages import upload_page
 from guichet.files.services import allowed_types_text, max_upload_text
-from guichet.referentials.models import Pathway, ReferentialVersion
+from guichet.referentials.models import Pathway, Referential, ReferentialVersion
 from guichet.referentials.selectors import evaluate_profiles
 
 
@@ -32,12 +32,25 @@ def application_list(request):
             if archived
             else applications.exclude(status=Status.ARCHIVED)
         )
+    filters, errors = selectors.parse_filters(request.GET)
+    applications = selectors.filter_applications(applications, filters)
     page = Paginator(applications, 50).get_page(request.GET.get("page"))
     products = selectors.products_for(request.user)[:100] if not request.user.is_agency else []
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "applications/list.html",
-        {"applications": page, "products": products, "archived": archived},
+        {
+            "applications": page,
+            "products": products,
+            "archived": archived,
+            "filters": filters,
+            "filter_errors": errors,
+            "statuses": Status.choices,
+            "referentials": Referential.objects.order_by("code").values_list("code", flat=True),
+            "query": query.urlencode(),
+        },
     )
 
 

@@ -139,3 +139,34 @@ def test_r_app_1_missing_referential_is_a_french_400(api, applicant, product, ca
         format="json",
     )
     assert response.status_code == 400 and "référentiel" in response.json()["detail"]
+
+
+def test_the_applications_list_filters_by_state_referential_and_text(
+    api, client, applicant, dmn, tlc
+):
+    """`?status=` (one or several states), `referential` and `q` filter for real, on the API
+    and on the page; an unknown state is a French 400, not an ignored parameter."""
+    from django.urls import reverse
+
+    from tests.workflow import ApplicationFactory
+
+    draft = ApplicationFactory(referential=dmn, applicant=applicant)
+    submitted = ApplicationFactory(referential=tlc, state="submitted", applicant=applicant)
+    api.force_authenticate(applicant)
+
+    def references(query):
+        response = api.get("/api/v1/applications/" + query)
+        assert response.status_code == 200, response.content
+        return sorted(row["reference"] for row in response.json()["results"])
+
+    assert references("?status=submitted") == [submitted.reference]
+    assert references("?status=draft,submitted") == sorted([draft.reference, submitted.reference])
+    assert references("?referential=DMN") == [draft.reference]
+    assert references(f"?q={submitted.product.name}") == [submitted.reference]
+    refused = api.get("/api/v1/applications/?status=complet")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["status"][0].startswith("État inconnu : complet.")
+    client.force_login(applicant)
+    page = client.get(reverse("applications:list"), {"status": "draft"}).content.decode()
+    assert draft.reference in page and submitted.reference not in page
+    assert "1 candidature (filtrées)" in page
