@@ -1,0 +1,111 @@
+"""What each journal action means, in French, for the people who read the journal (issue 14
+§2): the auditor's page shows the label beside the code. An action without a label here shows
+its code: `tests/journal/test_labels.py` checks that every action the code records has one."""
+
+from __future__ import annotations
+
+ACTIONS = {
+    # Accounts and organisations
+    "registration.submit": "Demande de compte entreprise",
+    "organisation.create": "Organisation créée",
+    "user.create": "Compte créé",
+    "member.invite": "Membre invité",
+    "member.remove": "Membre retiré",
+    "terms.publish": "CGU publiées",
+    "terms.accept": "CGU acceptées",
+    "token.issue": "Jeton d'API délivré",
+    "token.revoke": "Jeton d'API révoqué",
+    # Referentials
+    "referential_version.import": "Version de référentiel importée",
+    "referential_version.state": "État d'une version de référentiel changé",
+    "pathway.open": "Démarche ouverte ou fermée",
+    # Products and applications
+    "product.update": "Produit enregistré",
+    "application.create": "Candidature créée",
+    "application.draft": "Brouillon enregistré",
+    "application.version": "Version certifiée mise à jour",
+    "application.submit": "Candidature soumise",
+    "application.resubmit": "Candidature soumise de nouveau",
+    # Admissibility
+    "admissibility.verdict": "Avis de recevabilité",
+    "admissibility.admissible": "Candidature recevable",
+    "admissibility.not_admissible": "Candidature non recevable",
+    "admissibility.to_fix": "Éléments à corriger demandés",
+    # Convention
+    "convention.draft": "Convention préparée",
+    "convention.send": "Convention envoyée pour signature",
+    "convention.sign": "Convention signée",
+    "convention.seal": "Convention scellée par l'agence",
+    # Evidence
+    "evidence.add": "Preuve déposée",
+    "evidence.submit_section": "Section de preuves soumise",
+    "evidence.complete": "Dossier de preuves complet",
+    "evidence.acknowledgment": "Accusé de réception délivré",
+    # Files
+    "file.verification": "Vérification d'intégrité des fichiers",
+    "file.integrity_failure": "Fichier altéré détecté",
+    # Instruction
+    "instruction.assign": "Candidature attribuée",
+    "instruction.reassign": "Candidature réattribuée",
+    "instruction.verdicts": "Avis sur les preuves",
+    "instruction.request": "Demande d'information",
+    "instruction.answer": "Réponse à une demande d'information",
+    "instruction.reminder": "Relance",
+    "instruction.exchange_files": "Fichiers joints à un échange",
+    "instruction.missing": "Pièces manquantes demandées",
+    "instruction.received": "Pièces manquantes reçues",
+    "instruction.abandoned": "Demande réputée abandonnée",
+    "instruction.reopen": "Instruction reprise",
+    "instruction.finish": "Instruction terminée",
+    "instruction.ins_result": "Résultat d'un scénario INS",
+    "instruction.inactive": "Candidature sans évolution depuis 6 mois",
+    "instruction.archivable": "Candidature archivable",
+    "instruction.archive": "Candidature archivée",
+    "instruction.silent_acceptance": "Acceptation tacite",
+    # Collège technique
+    "committee.session_create": "Séance du collège prévue",
+    "committee.sessions_generate": "Séances du collège générées",
+    "committee.members_add": "Membres ajoutés à une séance",
+    "committee.member_remove": "Membre retiré d'une séance",
+    "committee.presence": "Présence enregistrée",
+    "committee.agenda_add": "Dossier inscrit à l'ordre du jour",
+    "committee.agenda_move": "Dossier reporté au collège suivant",
+    "committee.decision_record": "Décision enregistrée",
+    "committee.grant": "Certification attribuée",
+    "committee.grant_with_reservations": "Certification attribuée sous réserve",
+    "committee.refuse": "Certification refusée",
+    "committee.letter": "Lettre de décision scellée",
+    # Messages
+    "messaging.message": "Message",
+    "messaging.note": "Note interne",
+    # Certificates
+    "certificate.issue": "Certificat délivré",
+    "certificate.pdf": "PDF du certificat scellé",
+    "certificate.suspend": "Certificat suspendu",
+    "certificate.reinstate": "Suspension levée",
+    "certificate.withdraw": "Certificat retiré",
+    "certificate.schedule_withdrawal": "Retrait notifié (effet différé)",
+    "certificate.expire": "Certificat expiré",
+    "certificate.renew": "Certificat reconduit tacitement",
+    "certificate.stop_renewal": "Non-reconduction notifiée",
+    "certificate.update_version": "Version certifiée mise à jour",
+    "certificate.lift_reservations": "Réserves levées",
+    "certificate.formal_notice": "Mise en demeure",
+    "certificate.formal_notice_close": "Mise en demeure close",
+    "certificate.control": "Contrôle enregistré",
+    "certificate.strike_off_request": "Radiation LPPR / LATM demandée",
+    "certificate.approval_filed": "Demande d'agrément déposée",
+    "certificate.finess": "Numéro FINESS enregistré",
+    "certificate.new_version": "Nouvelle version du référentiel notifiée",
+    # The journal itself
+    "journal.checkpoint": "Point de contrôle du journal",
+}
+
+
+def action_label(code: str) -> str:
+    """The French label of a journal action; an unknown one, its code."""
+    if code in ACTIONS:
+        return ACTIONS[code]
+    if code.startswith("application.") or code.startswith("certificate."):
+        return code.split(".", 1)[1].replace("_", " ").capitalize()
+    return code
