@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from guichet.accounts import views
@@ -14,7 +13,7 @@ urlpatterns = [
     path("organisation/membres/<int:pk>/retirer/", views.member_remove, name="member-remove"),
     path(
         "mot-de-passe/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.SetPasswordView.as_view(
             template_name="accounts/set_password.html",
             success_url=reverse_lazy("account_login"),
         ),

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.messages.views import SuccessMessageMixin
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -271,3 +273,13 @@ def member_remove(request, pk):
             )
         return redirect("accounts:members")
     return render(request, "accounts/member_remove.html", {"member": member})
+
+
+class SetPasswordView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    """The link of a new account or an invitation: the password chosen, the login page says
+    so (issue 14 §2)."""
+
+    success_message = (
+        "Mot de passe enregistré : connectez-vous avec votre adresse électronique et ce mot de "
+        "passe."
+    )

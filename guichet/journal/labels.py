@@ -7,6 +7,8 @@ from __future__ import annotations
 ACTIONS = {
     # Accounts and organisations
     "registration.submit": "Demande de compte entreprise",
+    "registration.approve": "Demande de compte acceptée",
+    "registration.reject": "Demande de compte refusée",
     "organisation.create": "Organisation créée",
     "user.create": "Compte créé",
     "member.invite": "Membre invité",

@@ -269,6 +269,9 @@ def test_r_acc_2_approval_creates_the_organisation_and_emails_a_one_time_link(
         form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
     )
     assert done.status_code == 302
+    # The login page says the password is set.
+    login_page = client.get(done["Location"]).content.decode()
+    assert "Mot de passe enregistré : connectez-vous" in login_page
     assert client.login(email="camille@telesante.fr", password=new)
     client.logout()
     # Used once: the same link no longer works.
