@@ -3,6 +3,8 @@ applicant fixes only what is flagged, then recevable or non recevable with reaso
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from guichet.applications.models import AdmissibilityVerdict, Application, Statu
 from guichet.applications.notifications import notify_applicant
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
+from guichet.deadlines import french_date
 from guichet.journal.services import record
 
 REVIEWERS = {Role.INSTRUCTOR, Role.AGENCY_ADMIN}
@@ -42,6 +45,33 @@ def can_review(user) -> bool:
     return user.is_active and user.role in REVIEWERS
 
 
+def display_value(spec, value) -> str:
+    """A form value as people read it (issue 14 §2): « Oui », « 1er mars 2027 », a choice's
+    label; empty when not given."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if spec.type == "date":
+        try:
+            return french_date(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if spec.choices:
+        return dict(spec.choices).get(value, str(value))
+    return str(value)
+
+
+def _rows_text(rows) -> str:
+    """Components or group members, one per line: their values side by side."""
+    return "\n".join(
+        " — ".join(str(v) for v in row.values() if v not in (None, ""))
+        if isinstance(row, dict)
+        else str(row)
+        for row in rows or []
+    )
+
+
 def reviewable_items(application: Application) -> list[dict]:
     """Every field and document the instructor gives an opinion on, in the form's order."""
     code = application.referential_version.process_settings.admissibility_form
@@ -55,6 +85,7 @@ def reviewable_items(application: Application) -> list[dict]:
                     "label": spec.label,
                     "kind": "field",
                     "value": data.get(spec.key),
+                    "display": display_value(spec, data.get(spec.key)),
                 }
             )
     if data.get("components"):
@@ -64,6 +95,7 @@ def reviewable_items(application: Application) -> list[dict]:
                 "label": "Composants supplémentaires",
                 "kind": "field",
                 "value": data.get("components"),
+                "display": _rows_text(data.get("components")),
             }
         )
     if application.is_group:
@@ -73,6 +105,7 @@ def reviewable_items(application: Application) -> list[dict]:
                 "label": "Membres du groupement",
                 "kind": "field",
                 "value": application.group_members,
+                "display": _rows_text(application.group_members),
             }
         )
     present = set(
