@@ -231,9 +231,7 @@ def test_r_aud_1_agency_actions_are_journaled_under_the_applicant_organisation(
     assert entry.actor_email == instructor.email and entry.application_id == str(submitted.pk)
 
 
-def test_the_review_page_shows_dates_and_choices_as_people_read_them(
-    client, instructor, submitted
-):
+def test_the_review_page_shows_dates_and_choices_as_people_read_them(client, instructor, submitted):
     """« 1er mars 2027 », not 2027-03-01; « Oui » / « Non »; a choice's label (issue 14 §2)."""
     from django.urls import reverse
 
