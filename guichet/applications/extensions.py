@@ -30,6 +30,17 @@ def panel(function):
     return function
 
 
+# (application, user) -> [{"label", "date", "url"}]: the documents this stage issued for the
+# application (convention, acknowledgment, decision letter, certificate), listed together on
+# the application page.
+ISSUED_DOCUMENTS: list[Callable] = []
+
+
+def issued_documents(function):
+    ISSUED_DOCUMENTS.append(function)
+    return function
+
+
 # (application) -> a state or None: the state to return to after an answer while something is
 # still awaited from the applicant (another information request, missing items).
 OPEN_REQUESTS: list[Callable] = []

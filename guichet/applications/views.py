@@ -7,11 +7,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from guichet.applications import review, selectors, services
+from guichet.applications import extensions, review, selectors, services
 from guichet.applications.extensions import PANELS
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
 from guichet.applications.models import Status
-from guichet.applications.workflow import WORKFLOW, actions, transition
+from guichet.applications.workflow import WORKFLOW, actions, stage_of, transition
 from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response
@@ -178,6 +178,15 @@ def application_detail(request, pk):
             "mismatches": check.mismatches,
             "profiles": [labels.get(code, code) for code in application.profiles],
             "modules": list(application.product.modules.all()),
+            "stage": stage_of(application),
+            "documents": sorted(
+                (
+                    document
+                    for provider in extensions.ISSUED_DOCUMENTS
+                    for document in provider(application, request.user)
+                ),
+                key=lambda document: document["date"],
+            ),
         },
     )
 

@@ -10,6 +10,8 @@ event it is for `guichet.deadlines` (complete, request, answer, missing, receive
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from guichet.accounts.models import Role
 from guichet.applications.models import Application, ApplicationTransition, Status
 from guichet.common.workflow import Transition, Workflow
@@ -423,3 +425,55 @@ def actions(application: Application, user) -> list[dict]:
             continue  # the stage that owns this form is not there
         rows.append({"transition": spec, "url": url, "refusal": refusal.message if refusal else ""})
     return rows
+
+
+# --- the stages people see (the page's step indicator), from the states -------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    title: str
+    states: frozenset
+
+
+# One source: the step indicator of the application page reads the state through these.
+STAGES = (
+    Stage("Formulaire de recevabilité", frozenset({Status.DRAFT})),
+    Stage(
+        "Examen de la recevabilité",
+        frozenset({Status.SUBMITTED, Status.TO_FIX, Status.NOT_ADMISSIBLE}),
+    ),
+    Stage("Convention et dépôt des preuves", frozenset({Status.ADMISSIBLE})),
+    Stage(
+        "Instruction",
+        frozenset(
+            {
+                Status.COMPLETE,
+                Status.IN_INSTRUCTION,
+                Status.INFORMATION_REQUESTED,
+                Status.MISSING_ITEMS,
+                Status.INSTRUCTION_FINISHED,
+                Status.SILENTLY_ACCEPTED,
+            }
+        ),
+    ),
+    Stage(
+        "Décision du collège et certificat",
+        frozenset({Status.GRANTED, Status.GRANTED_WITH_RESERVATIONS, Status.REFUSED}),
+    ),
+)
+
+
+def stage_of(application: Application) -> dict | None:
+    """Where the application stands in the process: its step (1 to 5), the step's title, the
+    steps to come; None when it left the process (abandoned, archived)."""
+    for index, stage in enumerate(STAGES):
+        if application.status in stage.states:
+            return {
+                "number": index + 1,
+                "total": len(STAGES),
+                "title": stage.title,
+                "state": application.get_status_display(),
+                "next": [s.title for s in STAGES[index + 1 :]],
+            }
+    return None

@@ -527,3 +527,17 @@ def decision_panel(request, application) -> dict | None:
         "decided": application.status in DECIDED_STATES,
         "appeal_routes": application.referential_version.process_settings.appeal_routes_in_letter,
     }
+
+
+@extensions.issued_documents
+def decision_letters(application, user) -> list[dict]:
+    return [
+        {
+            "label": f"Lettre de décision du {french_date(decision.decided_on)} — "
+            f"{decision.get_outcome_display()} (PDF scellé)",
+            "date": decision.decided_on,
+            "url": reverse("applications:file", args=[application.pk, decision.letter_id]),
+        }
+        for decision in selectors.decisions_of(application, user)
+        if decision.is_signed_off and decision.letter_id
+    ]

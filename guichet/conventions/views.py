@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.security import has_totp
@@ -74,3 +75,17 @@ def convention_sign(request, pk):
             + (" Le dépôt des preuves est ouvert." if evidence_open(application) else ""),
         )
     return redirect(reverse("applications:detail", args=[pk]) + "#convention")
+
+
+@extensions.issued_documents
+def signed_convention_document(application, user) -> list[dict]:
+    convention = getattr(application, "convention", None)
+    if convention is None or not convention.is_signed:
+        return []
+    return [
+        {
+            "label": f"Convention {convention.number} signée et scellée (PDF)",
+            "date": timezone.localtime(convention.signed_at).date(),
+            "url": reverse("conventions:pdf", args=[application.pk]),
+        }
+    ]

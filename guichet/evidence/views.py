@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -142,3 +143,18 @@ def section_submit(request, pk, section):
                 request, "Section soumise : elle est en lecture seule jusqu'à un éventuel renvoi."
             )
     return redirect(reverse("evidence:page", args=[pk]) + f"#section-{section}")
+
+
+@extensions.issued_documents
+def acknowledgment_document(application, user) -> list[dict]:
+    if application.acknowledgment_id is None:
+        return []
+    return [
+        {
+            "label": "Accusé de réception du dossier complet (PDF)",
+            "date": timezone.localtime(application.evidence_complete_at).date(),
+            "url": reverse(
+                "applications:file", args=[application.pk, application.acknowledgment_id]
+            ),
+        }
+    ]

@@ -244,3 +244,21 @@ def test_r_app_7_profile_warnings_are_shown_not_blocking(client, applicant, prod
     page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
     assert "Point d&#x27;attention" in page or "Point d'attention" in page
     assert "Esclave de l" in page
+
+
+def test_the_step_indicator_follows_the_state_and_issued_documents_are_listed(
+    client, applicant, dmn
+):
+    """Once complete: step 4 of 5 « Instruction », still « Recevable depuis … », and the signed
+    convention and the acknowledgment listed together on the application page (issue 14 §2)."""
+    application = ApplicationFactory(referential=dmn, state="complete", applicant=applicant)
+    client.force_login(applicant)
+    page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
+    assert 'Instruction<span class="fr-stepper__state">Étape 4 sur 5' in page
+    assert 'data-fr-current-step="4"' in page
+    assert "Recevable depuis le" in page
+    documents = page[page.index("Documents délivrés") :]
+    assert "Convention CONV-" in documents and "Accusé de réception du dossier complet" in documents
+    draft = ApplicationFactory(referential=dmn, applicant=applicant)
+    page = client.get(reverse("applications:detail", args=[draft.pk])).content.decode()
+    assert "Étape 1 sur 5" in page and "Documents délivrés" not in page
