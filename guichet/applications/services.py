@@ -136,6 +136,41 @@ def save_product(
     return product
 
 
+def _known_values(by, referential_version) -> dict:
+    """What the platform already knows, prefilled in a new admissibility form (issue 14 §2):
+    the entity and its identifier, its legal representative as the approved account request
+    gave them, the person filing as the contact. Every value stays editable."""
+    from guichet.accounts.models import RegistrationRequest, RegistrationStatus
+
+    organisation = by.organisation
+    code = referential_version.process_settings.admissibility_form
+    fields = {field.key: field for field in admissibility.fields_for(code)}
+    values = {
+        "entity_name": organisation.name,
+        "contact_name": by.get_full_name(),
+        "contact_email": by.email,
+    }
+    identifier = fields.get("entity_id")
+    if identifier is not None and not identifier.siret:  # a SIREN (DMN), not a SIRET (TLC)
+        values["entity_id"] = organisation.siren or organisation.vat_number or ""
+    request = (
+        RegistrationRequest.objects.filter(
+            organisation=organisation, status=RegistrationStatus.APPROVED
+        )
+        .order_by("-decided_at")
+        .first()
+    )
+    if request is not None:
+        values |= {
+            "legal_rep_name": f"{request.legal_rep_first_name} {request.legal_rep_last_name}",
+            "legal_rep_email": request.legal_rep_email,
+            "legal_rep_phone": request.legal_rep_phone,
+        }
+        if request.responsible_email == by.email:
+            values["contact_phone"] = request.responsible_phone
+    return {key: value.strip() for key, value in values.items() if key in fields and value}
+
+
 @transaction.atomic
 def create_application(
     *,
@@ -193,7 +228,8 @@ def create_application(
         pathology=pathology,
         is_group=bool(is_group),
         created_by=by,
-        form={"software_name": product.name, "software_version": product_version},
+        form=_known_values(by, referential_version)
+        | {"software_name": product.name, "software_version": product_version},
     )
     try:
         with transaction.atomic():

@@ -111,7 +111,9 @@ def test_r_app_7_submission_lists_every_missing_item_at_once(applicant, dmn_appl
     with pytest.raises(ApplicationError) as refused:
         submit(by=applicant, application=dmn_application)
     items = {m["item"] for m in refused.value.extra["missing"]}
-    assert {"legal_rep_name", "contact_email", "entity_id", "device_class", "profiles"} <= items
+    # The contact and the entity are prefilled; the rest is to give.
+    assert {"legal_rep_name", "device_class", "profiles"} <= items
+    assert not {"contact_email", "entity_name", "entity_id"} & items
     assert "cnda_nie" not in items  # only with an identity-referential profile
     assert Application.objects.get(pk=dmn_application.pk).status == Status.DRAFT
 
@@ -333,3 +335,41 @@ def test_r_app_6_tlc_form_fields_and_conditional_documents(api, applicant, tlc_a
     assert listed["commitment"] is True  # cannot provide every proof: commitment for 2024-12-31
     items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
     assert {"cnda_nie", "cnda_nil", "documents.commitment"} <= items  # identity profile chosen
+
+
+def test_a_new_application_form_is_prefilled_with_what_registration_collected(
+    api, support, django_capture_on_commit_callbacks
+):
+    """The entity, its SIREN, its legal representative (from the approved account request)
+    and the person filing as contact (issue 14 §2); a TLC form asks a SIRET: not prefilled."""
+    from guichet.accounts.models import User
+    from guichet.applications.services import create_application, save_product
+    from guichet.referentials.selectors import get_version
+    from tests.accounts.test_registration import GOOD as REQUEST
+    from tests.accounts.test_registration import pending_id, submit
+
+    submit(api)
+    api.force_authenticate(support)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(f"/api/v1/registrations/{pending_id()}/approve")
+    responsible = User.objects.get(email=REQUEST["responsible_email"])
+    product = save_product(by=responsible, name="TéléSuivi", modules=[])
+    dmn = create_application(
+        by=responsible,
+        product=product,
+        product_version="1.0",
+        referential_version=get_version("DMN", "1.2.2"),
+        pathway_code="nom_de_marque",
+    )
+    assert dmn.form["entity_name"] == responsible.organisation.name
+    assert dmn.form["entity_id"] == responsible.organisation.siren
+    assert dmn.form["legal_rep_email"] == REQUEST["legal_rep_email"]
+    assert dmn.form["contact_email"] == responsible.email
+    tlc = create_application(
+        by=responsible,
+        product=product,
+        product_version="1.0",
+        referential_version=get_version("TLC", "1.4.2"),
+        pathway_code="teleconsultation",
+    )
+    assert "entity_id" not in tlc.form and tlc.form["entity_name"] == responsible.organisation.name

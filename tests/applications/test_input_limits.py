@@ -3,6 +3,8 @@ sees it (issue 10 §1 « Length limits »): PostgreSQL refuses a longer value wi
 keeps it whole. The API, the pages and the services refuse it with a French message, never cut
 it, and change nothing. Wrong JSON types are refused too, never silently dropped."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -226,13 +228,14 @@ def test_r_app_7_admissibility_texts_have_limits_and_the_draft_keeps_the_rest(
     }
     dmn_application.refresh_from_db()
     assert dmn_application.form["entity_name"] == "Télésanté SAS"
-    assert "contact_name" not in dmn_application.form
+    # The refused value is not stored: the contact stays the one prefilled at creation.
+    assert dmn_application.form["contact_name"] == applicant.get_full_name()
 
 
 def test_admissibility_page_tells_the_browser_each_limit(client, applicant, dmn_application):
     client.force_login(applicant)
     page = client.get(reverse("applications:form", args=[dmn_application.pk])).content.decode()
-    assert 'name="contact_name" maxlength="255"' in page
+    assert re.search(r'name="contact_name" value="[^"]*" maxlength="255"', page)
     assert 'name="software_version" value="3.2" maxlength="64"' in page
     assert 'maxlength="5000"' in page  # connected objects
 
