@@ -219,7 +219,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
+# After signing in: the applicant on its applications, the staff on its own work.
+LOGIN_REDIRECT_URL = "work"
 LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico whatever the page declares (DSFR's icons are declared).
     path("favicon.ico", views.favicon),
+    path("mon-travail/", views.work, name="work"),
     path("", include("guichet.referentials.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("compte/", include("guichet.accounts.auth_urls")),

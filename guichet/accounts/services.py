@@ -173,7 +173,29 @@ def _store_registration(clean: dict[str, str], company: CompanyId) -> Registrati
     )
     subject, body = mail
     transaction.on_commit(lambda: send_mail(subject, body, None, [clean["responsible_email"]]))
+    if not refusal:
+        _tell_support(registration)
     return registration
+
+
+def _tell_support(registration: RegistrationRequest) -> None:
+    """The agency's support (and its administrators) learn of a request to examine, by email
+    after the commit; their work page counts those pending (issue 14 §2)."""
+    staff = list(
+        User.objects.filter(role__in=(Role.SUPPORT, Role.AGENCY_ADMIN), is_active=True).values_list(
+            "email", flat=True
+        )
+    )
+    if not staff:
+        return
+    link = absolute_url(reverse("accounts:registration-queue"))
+    subject = f"Guichet — nouvelle demande de compte : {registration.company_name}"
+    body = (
+        f"Une demande de compte entreprise attend votre examen : {registration.company_name} "
+        f"({registration.company_id}), responsable {registration.responsible_first_name} "
+        f"{registration.responsible_last_name}.\n\nLes demandes en attente : {link}\n"
+    )
+    transaction.on_commit(lambda: send_mail(subject, body, None, staff))
 
 
 # Requests refused without the agency, kept for the support (who may be asked about them).

@@ -106,7 +106,8 @@ def test_r_act_2_a_company_already_represented_gets_no_second_request_and_is_tol
     with django_capture_on_commit_callbacks(execute=True):
         first = submit(api)
     assert first.status_code == 202
-    assert "est enregistrée" in mail.outbox[-1].body
+    (received,) = [m for m in mail.outbox if GOOD["responsible_email"] in m.to]
+    assert "est enregistrée" in received.body
     again = {**GOOD, "company_id": "73282932000074", "responsible_email": "autre@telesante.fr"}
     with django_capture_on_commit_callbacks(execute=True):
         second = submit(api, again)
