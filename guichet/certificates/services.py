@@ -86,6 +86,7 @@ def snapshot(certificate: Certificate) -> dict:
         "term_start": iso(certificate.term_start),
         "valid_until": iso(certificate.valid_until),
         "next_check": iso(certificate.next_check),
+        "status_changed_on": iso(certificate.status_changed_on),
         "status_reason": certificate.status_reason,
         "withdrawal_ground": certificate.withdrawal_ground,
         "withdrawal_effective_on": iso(certificate.withdrawal_effective_on),
@@ -132,7 +133,10 @@ def new_revision(
     the task worker write and seal its PDF. The certificate's fields are already changed."""
     if kind != RevisionKind.ISSUED:
         certificate.revision += 1
-        certificate.save(update_fields=["revision", "updated_at"])
+        # The previous revision's PDF no longer says what the certificate states: the current
+        # PDF is « en préparation » until the worker seals this one (pdf.produce_revision_pdf).
+        certificate.pdf, certificate.pdf_sha256 = None, ""
+        certificate.save(update_fields=["revision", "pdf", "pdf_sha256", "updated_at"])
     revision = CertificateRevision.objects.create(
         certificate=certificate,
         number=certificate.revision,
