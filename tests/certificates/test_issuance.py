@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guichet.certificates.models import Certificate, NumberCounter
-from guichet.certificates.services import allocate_number
+from guichet.certificates.services import allocate_number, issue
 from guichet.certificates.workflow import transition
 from guichet.committee import services as committee
 from guichet.common.errors import ApplicationError
@@ -341,3 +341,15 @@ def test_r_crt_1_the_holder_finds_its_certificate_on_the_application_page_others
     client.force_login(stranger)
     assert client.get(page_url).status_code == 404
     assert client.get(file_url).status_code == 404
+
+
+def test_r_crt_1_a_decision_issues_its_certificate_once(catalogue, people):
+    certificate = certified(small_dmn(), day=dt.date(2027, 3, 4), **people)
+    with pytest.raises(ApplicationError) as again:
+        issue(certificate.decision)
+    assert again.value.extra["status"] == 409
+    assert again.value.message == (
+        f"La candidature {certificate.application.reference} a déjà son certificat."
+    )
+    assert Certificate.objects.count() == 1 and certificate.revisions.count() == 1
+    assert NumberCounter.objects.get(referential="DMN", year=2027).last == 1

@@ -12,11 +12,14 @@ import qrcode
 from PIL import Image
 
 from guichet.certificates import pdf
-from guichet.certificates.models import CertificateRevision
+from guichet.certificates.models import CertificateRevision, RevisionKind
+from guichet.certificates.services import new_revision
+from guichet.certificates.workflow import transition
 from guichet.files.models import StoredFile
 from guichet.files.services import verified_chunks
 from tests.certificates.issue_world import pdf_text, pdfsig
-from tests.certificates.world import certified, small_dmn, small_tlc
+from tests.certificates.world import certified, on, small_dmn, small_tlc
+from tests.conftest import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +181,24 @@ def test_r_crt_1_a_certificate_no_longer_valid_says_so_in_large_on_its_pdf(
     assert "il expire le 31 décembre 2024 au plus tard" in exceptional
     vat = text_of(company_id="FR40303265045")
     assert "N° de TVA FR40303265045" in vat
+
+
+def test_r_crt_1_a_revision_made_by_the_platform_gets_its_sealed_pdf_too(
+    catalogue, people, committee_member, tmp_path
+):
+    """A change the platform makes by itself (the sweep's expiry, part of the lifecycle) has
+    no author: its PDF is recorded as produced for the one who issued the certificate."""
+    certificate = certified(small_dmn(), day=dt.date(2027, 3, 4), **people)
+    expiry = certificate.valid_until + dt.timedelta(days=1)
+    with on(expiry), committed():
+        certificate = transition(certificate, "expire", by=None)
+        revision = new_revision(
+            certificate, RevisionKind.EXPIRED, by=None, reason="Fin de la période de validité."
+        )
+    revision.refresh_from_db()
+    certificate.refresh_from_db()
+    assert revision.by is None and revision.pdf.uploaded_by == committee_member
+    assert certificate.pdf_id == revision.pdf_id
+    text = pdf_text(saved(revision.pdf, tmp_path / "expire.pdf"))
+    assert "CERTIFICAT EXPIRÉ" in text
+    assert "Expiration — Fin de la période de validité." in text
