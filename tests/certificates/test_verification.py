@@ -280,23 +280,25 @@ def test_r_crt_9_lookups_are_rate_limited_per_ip_on_the_page_and_the_api(
     client, reserved, settings
 ):
     settings.CERTIFICATE_LOOKUP_RATE_LIMITS = "3/m/ip"
-    assert client.get(f"/certificats/{NUMBER}/").status_code == 200
-    assert client.get(f"/api/v1/certificates/{NUMBER}").status_code == 200
-    assert client.get("/certificats/", {"numero": "CC-TLC-2027-0009"}).status_code == 404
-    page = client.get(f"/certificats/{NUMBER}/")
-    assert page.status_code == 429 and int(page["Retry-After"]) > 0
-    assert (
-        "Trop de vérifications de certificats depuis votre connexion : réessayez dans 1 minute."
-        in text(page)
-    )
-    api = client.get(f"/api/v1/certificates/{NUMBER}")
-    assert api.status_code == 429 and api["Content-Type"] == "application/problem+json"
-    assert api.json()["detail"].startswith("Trop de requêtes : réessayez dans")
-    assert int(api["Retry-After"]) > 0
-    assert client.get(f"/api/v1/certificates/{NUMBER}.pdf").status_code == 429
-    assert client.get("/certificats/", {"numero": NUMBER}).status_code == 429
-    # Another client is not held back.
-    assert client.get(f"/certificats/{NUMBER}/", REMOTE_ADDR="10.0.0.2").status_code == 200
+    # The clock stands still: every hit falls in the same minute, the wait is a full one.
+    with on(dt.date(2027, 4, 1)):
+        assert client.get(f"/certificats/{NUMBER}/").status_code == 200
+        assert client.get(f"/api/v1/certificates/{NUMBER}").status_code == 200
+        assert client.get("/certificats/", {"numero": "CC-TLC-2027-0009"}).status_code == 404
+        page = client.get(f"/certificats/{NUMBER}/")
+        assert page.status_code == 429 and page["Retry-After"] == "60"
+        assert (
+            "Trop de vérifications de certificats depuis votre connexion : réessayez dans 1 minute."
+            in text(page)
+        )
+        api = client.get(f"/api/v1/certificates/{NUMBER}")
+        assert api.status_code == 429 and api["Content-Type"] == "application/problem+json"
+        assert api.json()["detail"] == "Trop de requêtes : réessayez dans 60 secondes."
+        assert api["Retry-After"] == "60"
+        assert client.get(f"/api/v1/certificates/{NUMBER}.pdf").status_code == 429
+        assert client.get("/certificats/", {"numero": NUMBER}).status_code == 429
+        # Another client is not held back.
+        assert client.get(f"/certificats/{NUMBER}/", REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
 def _queries(client, url) -> int:
