@@ -195,6 +195,16 @@ REGISTRATION_RATE_LIMITS = ",".join(
     )
     if amount > 0
 )
+# Public certificate lookups (verification page and API, R-CRT-9): so many per minute and per
+# hour from one client IP (0: no limit), counted like the login lockout.
+CERTIFICATE_LOOKUP_RATE_LIMITS = ",".join(
+    f"{amount}/{period}"
+    for amount, period in (
+        (int(os.environ.get("CERTIFICATE_LOOKUP_LIMIT_PER_MINUTE", 30)), "m/ip"),
+        (int(os.environ.get("CERTIFICATE_LOOKUP_LIMIT_PER_HOUR", 300)), "h/ip"),
+    )
+    if amount > 0
+)
 # Proxies in front of the site that append the client to X-Forwarded-For: the limits per IP
 # count the client's address, not the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
@@ -321,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "CommitteeSessionStatusEnum": "guichet.committee.models.SessionStatus",
         "CommitteeOutcomeEnum": "guichet.committee.models.Outcome",
         "OutcomeEnum": "guichet.instruction.models.ScenarioOutcome",
+        "CertificateStatusEnum": "guichet.certificates.models.Status",
     },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -91,7 +91,17 @@ def world(applicant, product, dmn_application, tlc):
     from guichet.messaging.services import post_message
 
     message = post_message(by=applicant, application=dmn_application, body="Une question.")
+    # A certificate, issued through the collège, for the public verification endpoints.
+    from tests.certificates.world import certified, small_dmn
+
+    certificate = certified(
+        small_dmn(),
+        applicant=applicant,
+        instructor=instructor,
+        committee_member=make_staff("college@agence.test", Role.COMMITTEE),
+    )
     return {
+        "certificate": certificate,
         "applicant": applicant,
         "instructor": instructor,
         "message": message,
@@ -138,6 +148,8 @@ def path_parameters(operation, world) -> dict:
         values["mid"] = world["message"].pk
     if "section" in names:
         values["section"] = world["section"]
+    if "number" in names:
+        values["number"] = world["certificate"].number
     if "code" in names:
         values["code"], values["version"] = "TLC", "1.4.2"
     return values

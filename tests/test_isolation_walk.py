@@ -56,6 +56,12 @@ PUBLIC = {
     "api/v1/referentials/<code>/<version>/requirements",
     "api/v1/referentials/<code>/<version>/profile-check",
     "api/v1/registrations/",
+    # Public verification of certificates (R-CRT-9): what a certificate states, nothing else
+    # (tests/certificates/test_verification.py checks that no private data shows).
+    "certificats/",
+    "certificats/<number>/",
+    "api/v1/certificates/<number>",
+    "api/v1/certificates/<number>.pdf",
     "api/v1/schema/",
     "api/v1/docs/",
 }

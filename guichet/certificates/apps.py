@@ -7,5 +7,6 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificats de conformité"
 
     def ready(self):
-        # Registers the lifecycle's guards and effects with the certificate's workflow.
-        from guichet.certificates import services  # noqa: F401
+        # Registers the lifecycle's guards and effects with the certificate's workflow, and
+        # the certificate's panel and PDFs on the application page (holder).
+        from guichet.certificates import holder, services  # noqa: F401

@@ -249,6 +249,9 @@ class RevisionKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Retrait")
     EXPIRED = "expired", _("Expiration")
     RENEWAL_STOPPED = "renewal_stopped", _("Non-reconduction notifiée")
+    # A second grant on appeal (R-DEC-2): the certificate stays, its reservations follow the
+    # decision on appeal.
+    APPEAL = "appeal", _("Décision sur recours")
 
 
 class CertificateRevision(models.Model):

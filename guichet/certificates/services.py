@@ -21,9 +21,12 @@ from guichet.certificates.models import (
     Kind,
     NumberCounter,
     RevisionKind,
+    Status,
 )
+from guichet.committee.models import Ground
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
+from guichet.deadlines import french_date
 from guichet.journal.services import record
 
 TERM_YEARS = 5  # both guides: « valable durant toute la durée de la convention soit 5 ans »
@@ -86,6 +89,7 @@ def snapshot(certificate: Certificate) -> dict:
         "term_start": iso(certificate.term_start),
         "valid_until": iso(certificate.valid_until),
         "next_check": iso(certificate.next_check),
+        "status_changed_on": iso(certificate.status_changed_on),
         "status_reason": certificate.status_reason,
         "withdrawal_ground": certificate.withdrawal_ground,
         "withdrawal_effective_on": iso(certificate.withdrawal_effective_on),
@@ -132,7 +136,10 @@ def new_revision(
     the task worker write and seal its PDF. The certificate's fields are already changed."""
     if kind != RevisionKind.ISSUED:
         certificate.revision += 1
-        certificate.save(update_fields=["revision", "updated_at"])
+        # The previous revision's PDF no longer says what the certificate states: the current
+        # PDF is « en préparation » until the worker seals this one (pdf.produce_revision_pdf).
+        certificate.pdf, certificate.pdf_sha256 = None, ""
+        certificate.save(update_fields=["revision", "pdf", "pdf_sha256", "updated_at"])
     revision = CertificateRevision.objects.create(
         certificate=certificate,
         number=certificate.revision,
@@ -155,7 +162,10 @@ def issue(decision, *, kind: str = Kind.STANDARD, issued_on: dt.date | None = No
     the application, valid for the convention's term (R-CRT-2), with the decision's
     reservations (TLC). Called by the committee's sign-off, in its transaction."""
     application = decision.application
-    if Certificate.objects.filter(application=application).exists():
+    existing = Certificate.objects.select_for_update().filter(application=application).first()
+    if existing is not None:
+        if decision.ground == Ground.APPEAL:
+            return _follow_appeal(existing, decision)
         raise ApplicationError(
             f"La candidature {application.reference} a déjà son certificat.",
             extra={"status": 409},
@@ -209,6 +219,61 @@ def _create(application, *, decision, kind, issued_on, reservations, by, valid_u
         f"{certificate.product_version} est délivré ; il est valable jusqu'au "
         f"{certificate.valid_until:%d/%m/%Y} et publié dans le registre public. Son PDF scellé "
         "sera disponible dans quelques instants sur la page de la candidature.",
+        kind="certificate",
+        legal=True,
+    )
+    return certificate
+
+
+def _follow_appeal(certificate: Certificate, decision) -> Certificate:
+    """A second grant on appeal (e.g. granted with reservations, then granted): the holder
+    keeps its certificate and its number; the certificate now rests on the decision on appeal
+    and states its reservations, as a new revision (R-CRT-1, R-DEC-2)."""
+    if certificate.status not in (Status.VALID, Status.SUSPENDED):
+        raise ApplicationError(
+            f"Le certificat {certificate.number} est « {certificate.get_status_display()} » : "
+            "une décision sur recours ne le rétablit pas. Le produit fait l'objet d'une "
+            "nouvelle candidature.",
+            extra={"status": 409},
+        )
+    before = list(certificate.reservations or [])
+    after = list(decision.reservations or [])
+    certificate.reservations, certificate.decision = after, decision
+    certificate.save(update_fields=["reservations", "decision", "updated_at"])
+    reason = f"Décision sur recours du {french_date(decision.decided_on)}"
+    if before and not after:
+        reason += " : réserves levées"
+    elif before != after:
+        reason += " : réserves modifiées" if before else " : réserves ajoutées"
+    revision = new_revision(
+        certificate,
+        RevisionKind.APPEAL,
+        by=decision.signed_off_by,
+        reason=reason,
+        effective_on=decision.decided_on,
+    )
+    record(
+        action="certificate.appeal",
+        obj=certificate,
+        by=decision.signed_off_by,
+        application_id=certificate.application_id,
+        before={"reservations": before},
+        after={
+            "number": certificate.number,
+            "revision": revision.number,
+            "decision": decision.pk,
+            "reservations": after,
+        },
+    )
+    notify_applicant(
+        certificate.application,
+        f"certificat de conformité {certificate.number} : décision sur recours",
+        f"À la suite de la décision sur recours du {french_date(decision.decided_on)}, le "
+        f"certificat de conformité {certificate.number} est réémis (révision "
+        f"{revision.number}) "
+        + (f"avec {len(after)} réserve(s)." if after else "sans réserve.")
+        + " Son PDF scellé sera disponible dans quelques instants sur la page de la candidature "
+        "et sur sa page de vérification publique.",
         kind="certificate",
         legal=True,
     )

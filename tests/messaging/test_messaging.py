@@ -272,7 +272,13 @@ def test_r_msg_1_a_legal_notice_is_emailed_even_to_who_opted_out(
 ):
     # Nothing by email: the legal notices stay.
     emailed = services.set_email_choices(by=applicant, chosen=set())
-    assert emailed == ["acknowledgment", "decision", "information_request", "missing_items"]
+    assert emailed == [
+        "acknowledgment",
+        "certificate",
+        "decision",
+        "information_request",
+        "missing_items",
+    ]
     mail.outbox.clear()
     with committed():
         requests.request_information(

@@ -1,0 +1,32 @@
+"""The certificate on the application page (issue 13 §1), for its holder and the agency: its
+number, state, term and reservations, its sealed PDF served as a file of the application, and
+the link to its public verification page."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from guichet.applications import extensions
+from guichet.certificates.models import Certificate, CertificateRevision
+from guichet.files.models import StoredFile
+
+
+@extensions.panel
+def certificate_panel(request, application) -> dict | None:
+    certificate = Certificate.objects.filter(application=application).first()
+    if certificate is None:
+        return None
+    return {"template": "certificates/holder_panel.html", "certificate": certificate}
+
+
+@extensions.file_source
+def certificate_file(application, file_id) -> StoredFile | None:
+    """The sealed PDF of each revision of the application's certificate, served by
+    applications:file (the same PDFs anyone downloads from the verification page)."""
+    try:
+        found = CertificateRevision.objects.filter(
+            certificate__application=application, pdf_id=file_id
+        ).exists()
+    except (ValueError, TypeError, ValidationError):
+        return None
+    return StoredFile.objects.get(pk=file_id) if found else None

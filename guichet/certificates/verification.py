@@ -1,0 +1,165 @@
+"""Public verification of a certificate (R-CRT-9, issue 13 §1): what anyone may read of it from
+its number — its state with its date and reason, what it states, its revisions and the SHA-256
+of each revision's sealed PDF, so that a copy can be checked. The page and the API read it
+here, in two queries whatever the number of revisions; nothing of the applicant's private data
+(people's addresses, the admissibility form) is read."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from django.urls import NoReverseMatch, reverse
+
+from guichet.certificates.models import (
+    Certificate,
+    CertificateRevision,
+    Status,
+    WithdrawalGround,
+)
+from guichet.common.links import absolute_reverse, absolute_url
+
+# « CC-DMN-2027-0001 »: what a number may look like; anything else is unknown without a query.
+NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+REGISTER_PATH = "/registre/"
+
+
+def normalize_number(raw: str) -> str:
+    """A number as people type it: spaces around, lower case."""
+    return (raw or "").strip().upper()
+
+
+def find_certificate(raw: str) -> Certificate | None:
+    number = normalize_number(raw)
+    if not NUMBER.match(number):
+        return None
+    return Certificate.objects.public().filter(number=number).first()
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification:
+    certificate: Certificate
+    revisions: list[CertificateRevision]  # in order, the issued one first
+
+    @property
+    def current(self) -> CertificateRevision | None:
+        """The revision that states what the certificate says now."""
+        number = self.certificate.revision
+        return next((r for r in reversed(self.revisions) if r.number == number), None)
+
+    @property
+    def pdf_ready(self) -> bool:
+        current = self.current
+        return current is not None and current.pdf_id is not None
+
+    @property
+    def withdrawal_scheduled(self) -> bool:
+        """A withdrawal notified to take effect later (CSP R. 1470-9)."""
+        return bool(
+            self.certificate.withdrawal_effective_on and self.certificate.status != Status.WITHDRAWN
+        )
+
+    def revision_of_copy(self, sha256: str) -> CertificateRevision | None:
+        """The revision whose sealed PDF has this SHA-256, if any."""
+        return next((r for r in self.revisions if r.pdf_sha256 and r.pdf_sha256 == sha256), None)
+
+
+def verification(raw_number: str) -> Verification | None:
+    certificate = find_certificate(raw_number)
+    if certificate is None:
+        return None
+    revisions = list(
+        CertificateRevision.objects.filter(certificate=certificate)
+        .only("id", "number", "kind", "reason", "effective_on", "status", "pdf_id", "pdf_sha256")
+        .order_by("number")
+    )
+    return Verification(certificate, revisions)
+
+
+def normalize_sha256(raw: str) -> str:
+    """A SHA-256 as tools print it: hexadecimal, any case, maybe followed by the file name
+    (`sha256sum`), maybe with spaces (Windows' `certutil` in old versions)."""
+    text = (raw or "").strip().split()
+    if not text:
+        return ""
+    first = text[0].lower()
+    if SHA256.match(first):
+        return first
+    return "".join(text).lower()
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def public_data(found: Verification) -> dict:
+    """The API's answer (GET /api/v1/certificates/{number}), the page's content too."""
+    c = found.certificate
+    current = found.current
+    return {
+        "number": c.number,
+        "kind": c.kind,
+        "kind_label": c.get_kind_display(),
+        "status": c.status,
+        "status_label": c.get_status_display(),
+        "status_since": _iso(c.status_changed_on),
+        "status_reason": c.status_reason,
+        "withdrawal_ground": c.withdrawal_ground,
+        "withdrawal_ground_label": (
+            WithdrawalGround(c.withdrawal_ground).label if c.withdrawal_ground else ""
+        ),
+        "withdrawal_effective_on": _iso(c.withdrawal_effective_on),
+        "product": c.product_name,
+        "product_version": c.product_version,
+        "modules": [
+            {"name": str(m.get("name", "")), "version": str(m.get("version", ""))}
+            for m in c.modules or []
+        ],
+        "referential": c.referential_code,
+        "referential_name": c.referential_version.referential.name,
+        "referential_version": c.referential_version.number,
+        "profiles": [
+            {"code": str(p.get("code", "")), "label": str(p.get("label", ""))}
+            for p in c.profiles or []
+        ],
+        "pathway": c.pathway,
+        "company": c.company_name,
+        "company_id": c.company_id,
+        "issued_on": _iso(c.issued_on),
+        "term_start": _iso(c.term_start),
+        "valid_until": _iso(c.valid_until),
+        "next_check": _iso(c.next_check),
+        "reservations": [str(text) for text in c.reservations or []],
+        "revision": c.revision,
+        "pdf_ready": found.pdf_ready,
+        "pdf_sha256": current.pdf_sha256 if found.pdf_ready else None,
+        "pdf_url": absolute_reverse("api:certificate-pdf", c.number) if found.pdf_ready else None,
+        "verification_url": absolute_reverse("certificates:verify", c.number),
+        "register_url": register_url(),
+        "revisions": [
+            {
+                "number": r.number,
+                "kind": r.kind,
+                "kind_label": r.get_kind_display(),
+                "date": _iso(r.effective_on),
+                "reason": r.reason,
+                "status": r.status,
+                "status_label": r.get_status_display(),
+                "pdf_sha256": r.pdf_sha256 or None,
+            }
+            for r in found.revisions
+        ],
+    }
+
+
+def register_path() -> str:
+    """The public register's page (issue 13 §2), by its name once it is there."""
+    try:
+        return reverse("certificates:register")
+    except NoReverseMatch:
+        return REGISTER_PATH
+
+
+def register_url() -> str:
+    return absolute_url(register_path())
