@@ -5,6 +5,7 @@ the link to its public verification page."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from guichet.applications import extensions
 from guichet.certificates.models import Certificate, CertificateRevision
@@ -30,3 +31,23 @@ def certificate_file(application, file_id) -> StoredFile | None:
     except (ValueError, TypeError, ValidationError):
         return None
     return StoredFile.objects.get(pk=file_id) if found else None
+
+
+@extensions.issued_documents
+def certificate_document(application, user) -> list[dict]:
+    """The current certificate's sealed PDF, among the documents issued on the application."""
+    certificate = (
+        Certificate.objects.filter(application=application, pdf__isnull=False)
+        .only("number", "revision", "pdf_id", "status_changed_on", "issued_on")
+        .first()
+    )
+    if certificate is None:
+        return []
+    return [
+        {
+            "label": f"Certificat de conformité {certificate.number}, révision "
+            f"{certificate.revision} (PDF scellé)",
+            "date": certificate.status_changed_on or certificate.issued_on,
+            "url": reverse("applications:file", args=[application.pk, certificate.pdf_id]),
+        }
+    ]

@@ -82,6 +82,7 @@ ACTIONS = {
     "messaging.note": "Note interne",
     # Certificates
     "certificate.issue": "Certificat délivré",
+    "certificate.appeal": "Certificat révisé sur recours",
     "certificate.pdf": "PDF du certificat scellé",
     "certificate.suspend": "Certificat suspendu",
     "certificate.reinstate": "Suspension levée",
@@ -105,9 +106,7 @@ ACTIONS = {
 
 
 def action_label(code: str) -> str:
-    """The French label of a journal action; an unknown one, its code."""
+    """The French label of a journal action; an unknown one (a test's), its code."""
     if code in ACTIONS:
         return ACTIONS[code]
-    if code.startswith("application.") or code.startswith("certificate."):
-        return code.split(".", 1)[1].replace("_", " ").capitalize()
     return code
