@@ -8,4 +8,10 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         # Registers the lifecycle's guards and effects with the certificate's workflow.
-        from guichet.certificates import services  # noqa: F401
+        from guichet.certificates import (  # noqa: F401
+            exceptional,
+            lifecycle,
+            new_version,
+            services,
+            sweep,
+        )

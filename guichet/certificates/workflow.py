@@ -43,7 +43,7 @@ def _platform(user, certificate) -> bool:
 
 
 AGENCY = "l'administrateur de l'agence ou un instructeur"
-HOLDER = "le titulaire du certificat"
+HOLDER = "l'organisation titulaire du certificat"
 
 TRANSITIONS = [
     # --- changes of state -------------------------------------------------------------------
@@ -125,7 +125,7 @@ TRANSITIONS = [
         sources=LIVE,
         target=None,
         allowed=_holder_or_manager,
-        who=f"{HOLDER} ou l'agence",
+        who=f"{HOLDER} ou à l'agence",
         reason_required=True,
         reason_label="Motif",
         confirm="Le certificat ne sera pas reconduit : il expirera à la fin de sa période de "
@@ -206,7 +206,7 @@ TRANSITIONS = [
         sources=LIVE,
         target=None,
         allowed=_holder_or_manager,
-        who=f"{HOLDER} ou l'agence",
+        who=f"{HOLDER} ou à l'agence",
         form="approval",
         journal="certificate.approval_filed",
     ),
@@ -216,7 +216,7 @@ TRANSITIONS = [
         sources=LIVE,
         target=None,
         allowed=_holder_or_manager,
-        who=f"{HOLDER} ou l'agence",
+        who=f"{HOLDER} ou à l'agence",
         form="finess",
         journal="certificate.finess",
     ),
