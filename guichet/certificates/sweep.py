@@ -121,7 +121,14 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
         end = certificate.valid_until + dt.timedelta(days=1)  # the first day out of term
         withdrawal = certificate.withdrawal_effective_on
         if withdrawal is not None and withdrawal <= today and withdrawal <= end:
-            transition(certificate, "withdraw", by=None, scheduled=True)
+            transition(
+                certificate,
+                "withdraw",
+                by=None,
+                # The reason given when the withdrawal was notified.
+                reason=certificate.status_reason or "Retrait notifié à effet différé.",
+                scheduled=True,
+            )
             report.withdrawn += 1
         elif end <= today:
             if certificate.kind == Kind.EXCEPTIONAL:

@@ -24,6 +24,12 @@ def _manager(user, certificate) -> bool:
     return bool(user is not None and user.is_active and user.role in MANAGERS)
 
 
+def _manager_or_platform(user, certificate) -> bool:
+    """The agency; or the platform itself (None), for a withdrawal notified for a later day
+    that the daily sweep carries out on that day (CSP R. 1470-9)."""
+    return user is None or _manager(user, certificate)
+
+
 def _holder(user, certificate) -> bool:
     """A member of the organisation holding the certificate."""
     return bool(
@@ -77,7 +83,7 @@ TRANSITIONS = [
         label="Retirer le certificat",
         sources=LIVE,
         target=Status.WITHDRAWN,
-        allowed=_manager,
+        allowed=_manager_or_platform,
         who=AGENCY,
         reason_required=True,
         reason_label="Motif du retrait",
