@@ -95,3 +95,95 @@ def told(notices, certificate, subject: str):
         and n.application.pk == certificate.application_id
         and subject in n.subject
     ]
+
+
+EXCEPTIONAL_SECTIONS = ("INS", "PSC", "ANN", "PGSSI", "ADM")
+
+
+def exceptional_tlc():
+    """A published TLC version whose sections are those of the exceptional certificate plus
+    one more (SEC), one proof each, with the shipped exceptional period (R-CRT-4)."""
+    from guichet.referentials.models import Referential
+    from guichet.referentials.services import write_version
+    from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
+
+    sections = (*EXCEPTIONAL_SECTIONS, "SEC")
+    return write_version(
+        referential=Referential.objects.get(code="TLC"),
+        number="1.4.9",
+        state="published",
+        entry_into_force=None,
+        source="",
+        profiles=[{"code": "general", "label": "Général"}],
+        sections=[{"code": code, "label": f"Section {code}"} for code in sections],
+        requirements=[
+            RequirementRow(
+                code=f"{code} 1",
+                section=code,
+                bloc="",
+                function="",
+                nature="DOIT",
+                statement=f"Énoncé {code}",
+                is_example=False,
+                profiles=["general"],
+                scenarios=[
+                    ScenarioRow(code=f"{code} 1.1", text="Scénario", proofs=["Preuve"], row=0)
+                ],
+            )
+            for code in sections
+        ],
+        rules=[],
+        questions=[],
+        specifications=[],
+        process={
+            **_shipped("TLC", "1.4.2"),
+            **shipped_life("TLC"),
+            "deadline_policy": "TLC",
+            "convention": "before_committee",
+            "admissibility_form": "TLC",
+            "ins_section": "",
+        },
+    )
+
+
+def next_version(code: str, *, entry_into_force: dt.date, **process):
+    """A later published version of `code`, in force on `entry_into_force` (R-CRT-3), with the
+    shipped certificate settings (or `process`)."""
+    from guichet.referentials.models import Referential
+    from guichet.referentials.services import write_version
+    from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
+
+    shipped = _shipped(code, {"DMN": "1.2.2", "TLC": "1.4.2"}[code])
+    return write_version(
+        referential=Referential.objects.get(code=code),
+        number=f"8.{entry_into_force:%Y%m%d}",
+        state="published",
+        entry_into_force=entry_into_force,
+        source="",
+        profiles=[{"code": "general", "label": "Général"}],
+        sections=[{"code": "S1", "label": "Première"}],
+        requirements=[
+            RequirementRow(
+                code="S1 1",
+                section="S1",
+                bloc="",
+                function="",
+                nature="DOIT",
+                statement="Énoncé",
+                is_example=False,
+                profiles=["general"],
+                scenarios=[ScenarioRow(code="S1 1.1", text="Scénario", proofs=["Preuve"], row=0)],
+            )
+        ],
+        rules=[],
+        questions=[],
+        specifications=[],
+        process={
+            **shipped,
+            **shipped_life(code),
+            "deadline_policy": code,
+            "convention": "before_committee",
+            "admissibility_form": code,
+            **process,
+        },
+    )
