@@ -147,11 +147,16 @@ DATA_CHOICES = {
 }
 
 
+# On the pages, « Retirer le certificat » takes a date of effect: a later one notifies the
+# withdrawal (schedule_withdrawal), which therefore has no form of its own there.
+WITHIN_WITHDRAW = {"schedule_withdrawal"}
+
+
 def _actions(certificate: Certificate, user) -> list[dict]:
     return [
         {"transition": t, "refusal": refusal.message if refusal else ""}
         for t, refusal in WORKFLOW.options(certificate, user)
-        if lifecycle.applicable(certificate, t.name)
+        if lifecycle.applicable(certificate, t.name) and t.name not in WITHIN_WITHDRAW
     ]
 
 

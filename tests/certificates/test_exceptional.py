@@ -149,3 +149,23 @@ def test_r_crt_4_the_standard_certificate_replaces_the_exceptional_one(
     assert provisional.status == Status.EXPIRED
     assert provisional.status_changed_on == dt.date(2024, 10, 3)
     assert provisional.status_reason == "Remplacé par le certificat de conformité CC-TLC-2024-0002."
+
+
+def test_r_crt_4_the_application_page_takes_the_commitment_and_offers_the_issuance(
+    dossier, client, applicant, instructor
+):
+    from django.urls import reverse
+
+    page = reverse("applications:detail", args=[dossier.pk])
+    with on(dt.date(2024, 7, 15)):
+        client.force_login(applicant)
+        assert "Prendre l'engagement" in client.get(page).content.decode()
+        client.post(
+            reverse("certificates:exceptional-commit", args=[dossier.pk]), {"confirm": "on"}
+        )
+        client.force_login(instructor)
+        body = client.get(page).content.decode()
+        assert "Délivrer le certificat exceptionnel" in body and "Engagement pris le" in body
+        client.post(reverse("certificates:exceptional-issue", args=[dossier.pk]), {"confirm": "on"})
+    certificate = Certificate.objects.get(application=dossier)
+    assert certificate.kind == Kind.EXCEPTIONAL and certificate.valid_until == dt.date(2024, 12, 31)

@@ -192,3 +192,43 @@ def test_the_api_lists_the_callers_actions_and_fires_them(
         )
         assert control.status_code == 201, control.content
     assert Control.objects.get().conforme is False
+
+
+def test_r_crt_8_the_agency_follows_each_tlc_system_to_its_finess_number(
+    certificate, client, applicant, instructor
+):
+    from guichet.certificates.lifecycle import act
+
+    url = reverse("certificates:approvals")
+    with on(dt.date(2027, 4, 1)):
+        client.force_login(instructor)
+        assert "Certificat délivré le 4 mars 2027" in text(client.get(url))
+        act(certificate, "record_approval_filing", by=applicant, filed_on=dt.date(2027, 3, 20))
+        assert "Agrément déposé le 20 mars 2027" in text(client.get(url))
+        act(certificate, "record_finess", by=applicant, finess="750000010")
+        assert "FINESS obtenu : 750000010" in text(client.get(url))
+        client.force_login(applicant)
+        assert client.get(url).status_code == 404
+
+
+def test_the_agency_page_offers_the_withdrawal_with_its_date_of_effect(
+    certificate, client, instructor
+):
+    with on(dt.date(2027, 6, 1)):
+        client.force_login(instructor)
+        body = text(client.get(reverse("certificates:agency-detail", args=[certificate.number])))
+        done = client.post(
+            reverse("certificates:agency-act", args=[certificate.number, "withdraw"]),
+            {
+                "ground": "fault_no_service",
+                "effective_on": "2027-08-01",
+                "reason": "Plus de service régulier.",
+                "confirm": "on",
+            },
+            follow=True,
+        )
+    assert "Date d'effet" in body and "Notifier un retrait à effet différé" not in body
+    assert "Retirer le certificat" in text(done)
+    certificate.refresh_from_db()
+    assert certificate.status == Status.VALID
+    assert certificate.withdrawal_effective_on == dt.date(2027, 8, 1)
