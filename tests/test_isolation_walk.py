@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
 from guichet.applications.models import Application, Product
 from guichet.applications.services import create_application, save_product
+from guichet.certificates.models import Certificate, Control, ExceptionalCommitment, FormalNotice
 from guichet.committee.models import CommitteeSession, Decision, SessionMember
 from guichet.committee.services import create_session
 from guichet.conventions.models import Convention
@@ -169,8 +170,21 @@ def organisation_a():
         date=timezone.localdate() + dt.timedelta(days=7),
         members=[{"name": "Partenaire", "body": "cnam"}],
     )
+    # A certificate of A, issued through the collège: its holder's page, its acts and the
+    # API of its life answer 404 to another organisation (issue 13 §3).
+    from tests.certificates.world import certified, small_dmn
+
+    certificate = certified(
+        small_dmn(),
+        applicant=responsible,
+        instructor=User.objects.get(email="instructeur-a@agence.test"),
+        committee_member=User.objects.get(email="college-a@agence.test"),
+        day=timezone.localdate() + dt.timedelta(days=14),
+    )
     SAMPLES.update(
         {
+            "number": certificate.number,
+            "name": "stop_renewal",
             "mid": str(message.pk),
             "member": str(session.members.get().pk),
             "file_id": str(document.file_id),
@@ -187,6 +201,7 @@ def organisation_a():
             application.pk,
             proof.pk,
             session.pk,
+            certificate.application_id,
         }
         | {message.pk, note.pk}
         | set(ReferentialVersion.objects.values_list("pk", flat=True))
@@ -213,6 +228,14 @@ def snapshot():
         list(CommitteeSession.objects.values_list("date", "status")),
         list(SessionMember.objects.values_list("name", "present")),
         Decision.objects.count(),
+        list(
+            Certificate.objects.values_list(
+                "status", "renewal_stopped_on", "approval_filed_on", "finess", "revision"
+            )
+        ),
+        FormalNotice.objects.count(),
+        Control.objects.count(),
+        ExceptionalCommitment.objects.count(),
     )
 
 

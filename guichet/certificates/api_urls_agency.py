@@ -1,3 +1,23 @@
 """API: the certificate's life (issue 13 §3)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from guichet.certificates import api_agency as api
+
+urlpatterns = [
+    path(
+        "certificates/<str:number>/actions",
+        api.CertificateActionsApi.as_view(),
+        name="certificate-actions",
+    ),
+    path(
+        "certificates/<str:number>/transitions/<str:name>",
+        api.CertificateTransitionApi.as_view(),
+        name="certificate-transition",
+    ),
+    path(
+        "certificates/<str:number>/controls",
+        api.CertificateControlApi.as_view(),
+        name="certificate-controls",
+    ),
+]

@@ -9,4 +9,11 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         # Registers the lifecycle's guards and effects with the certificate's workflow, and
         # the certificate's panel and PDFs on the application page (holder).
-        from guichet.certificates import holder, services  # noqa: F401
+        from guichet.certificates import (  # noqa: F401
+            exceptional,
+            holder,
+            lifecycle,
+            new_version,
+            services,
+            sweep,
+        )

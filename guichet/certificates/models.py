@@ -119,8 +119,10 @@ class Certificate(StateProtectedModel):
     status = models.CharField(
         _("état"), max_length=16, choices=Status.choices, default=Status.VALID
     )
-    application = models.OneToOneField(
-        "applications.Application", on_delete=models.PROTECT, related_name="certificate"
+    # One certificate of each kind per application: a TLC dossier may hold the exceptional
+    # certificate of 2024 (R-CRT-4) while its instruction goes on, then its standard one.
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="certificates"
     )
     decision = models.OneToOneField(
         "committee.Decision",
@@ -190,6 +192,10 @@ class Certificate(StateProtectedModel):
         blank=True,
         related_name="+",
     )
+    # The sweep told the agency that `new_certificate_due` passed (once).
+    new_certificate_overdue_on = models.DateField(
+        _("délai du nouveau certificat signalé le"), null=True, blank=True
+    )
     # Changed whenever what the register shows changes (ETag, Last-Modified, the feed).
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True, db_index=True)
 
@@ -202,6 +208,9 @@ class Certificate(StateProtectedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["referential_code", "year", "sequence"], name="one_number_per_rank"
+            ),
+            models.UniqueConstraint(
+                fields=["application", "kind"], name="one_certificate_of_each_kind"
             ),
         ]
         indexes = [
@@ -252,6 +261,8 @@ class RevisionKind(models.TextChoices):
     # A second grant on appeal (R-DEC-2): the certificate stays, its reservations follow the
     # decision on appeal.
     APPEAL = "appeal", _("Décision sur recours")
+    # CSP R. 1470-7: a periodic check moves the date of the next one the certificate states.
+    CONTROLLED = "controlled", _("Contrôle périodique")
 
 
 class CertificateRevision(models.Model):
@@ -305,6 +316,12 @@ class FormalNotice(models.Model):
     by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
     closed_on = models.DateField(_("close le"), null=True, blank=True)
     outcome = models.TextField(_("suite donnée"), blank=True)
+    # Closed as fixed (True), as not fixed (False); None while open.
+    fixed = models.BooleanField(_("corrigé"), null=True, blank=True)
+    # The certificate was suspended with the notice, until the non-conformities are fixed.
+    suspends = models.BooleanField(_("suspension jusqu'à correction"), default=False)
+    # The sweep told the agency that the deadline passed (once).
+    overdue_on = models.DateField(_("échéance dépassée signalée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mise en demeure")
@@ -312,6 +329,26 @@ class FormalNotice(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} du {self.issued_on}"
+
+
+class ExceptionalCommitment(models.Model):
+    """TLC (R-CRT-4, arrêté du 9 février 2024): the applicant's commitment to full conformity
+    by the end of the exceptional period, given on its application page before the agency
+    may issue the exceptional certificate."""
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("engagement"))
+    until = models.DateField(_("conformité complète au plus tard le"))
+    by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
+    at = models.DateTimeField(_("pris le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("engagement de mise en conformité")
+
+    def __str__(self):
+        return f"Engagement du {self.at:%d/%m/%Y}"
 
 
 class Control(models.Model):

@@ -162,7 +162,9 @@ def issue(decision, *, kind: str = Kind.STANDARD, issued_on: dt.date | None = No
     the application, valid for the convention's term (R-CRT-2), with the decision's
     reservations (TLC). Called by the committee's sign-off, in its transaction."""
     application = decision.application
-    existing = Certificate.objects.select_for_update().filter(application=application).first()
+    existing = (
+        Certificate.objects.select_for_update().filter(application=application, kind=kind).first()
+    )
     if existing is not None:
         if decision.ground == Ground.APPEAL:
             return _follow_appeal(existing, decision)
@@ -182,9 +184,14 @@ def issue(decision, *, kind: str = Kind.STANDARD, issued_on: dt.date | None = No
 
 
 def _create(application, *, decision, kind, issued_on, reservations, by, valid_until=None):
+    """The certificate row, its first revision, the journal entry and the holder's email.
+    `decision` is None for the TLC exceptional certificate (R-CRT-4), whose `valid_until` is
+    the end of the exceptional period."""
     contents = _contents(application)
     rank, number = allocate_number(contents["referential_code"], issued_on.year)
     term_start, term_end = term_of(application, issued_on)
+    # CSP R. 1470-7 (R-CRT-1): the date of the next check, where the arrêté sets them.
+    months = application.referential_version.process_settings.periodic_check_months
     certificate = Certificate.objects.create(
         number=number,
         year=issued_on.year,
@@ -197,9 +204,14 @@ def _create(application, *, decision, kind, issued_on, reservations, by, valid_u
         valid_until=valid_until or term_end,
         reservations=reservations,
         status_changed_on=issued_on,
+        next_check=issued_on + relativedelta(months=months) if months else None,
         **contents,
     )
     new_revision(certificate, RevisionKind.ISSUED, by=by, effective_on=issued_on)
+    if kind == Kind.STANDARD:
+        from guichet.certificates.exceptional import supersede
+
+        supersede(certificate, by=by)
     record(
         action="certificate.issue",
         obj=certificate,

@@ -1,3 +1,39 @@
 """Pages of the certificate's life, for the agency and the holder (issue 13 §3)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from guichet.certificates import views_agency as views
+
+urlpatterns = [
+    path("agence/certificats/", views.certificate_list, name="agency-list"),
+    path("agence/certificats/agrements/", views.approvals_page, name="approvals"),
+    path("agence/certificats/versions/<int:pk>/", views.new_version_page, name="new-version"),
+    path(
+        "agence/certificats/versions/<int:pk>/notifier/",
+        views.new_version_notify,
+        name="new-version-notify",
+    ),
+    path("agence/certificats/<str:number>/", views.certificate_page, name="agency-detail"),
+    path("agence/certificats/<str:number>/controle/", views.control_upload, name="agency-control"),
+    path(
+        "agence/certificats/<str:number>/actions/<str:name>/",
+        views.agency_act,
+        name="agency-act",
+    ),
+    path("certificats/<str:number>/gerer/", views.manage_page, name="manage"),
+    path(
+        "certificats/<str:number>/gerer/actions/<str:name>/",
+        views.holder_act,
+        name="holder-act",
+    ),
+    path(
+        "candidatures/<int:pk>/certificat-exceptionnel/",
+        views.exceptional_issue,
+        name="exceptional-issue",
+    ),
+    path(
+        "candidatures/<int:pk>/certificat-exceptionnel/engagement/",
+        views.exceptional_commit,
+        name="exceptional-commit",
+    ),
+]

@@ -24,6 +24,12 @@ def _manager(user, certificate) -> bool:
     return bool(user is not None and user.is_active and user.role in MANAGERS)
 
 
+def _manager_or_platform(user, certificate) -> bool:
+    """The agency; or the platform itself (None), for a withdrawal notified for a later day
+    that the daily sweep carries out on that day (CSP R. 1470-9)."""
+    return user is None or _manager(user, certificate)
+
+
 def _holder(user, certificate) -> bool:
     """A member of the organisation holding the certificate."""
     return bool(
@@ -43,7 +49,7 @@ def _platform(user, certificate) -> bool:
 
 
 AGENCY = "l'administrateur de l'agence ou un instructeur"
-HOLDER = "le titulaire du certificat"
+HOLDER = "l'organisation titulaire du certificat"
 
 TRANSITIONS = [
     # --- changes of state -------------------------------------------------------------------
@@ -77,7 +83,7 @@ TRANSITIONS = [
         label="Retirer le certificat",
         sources=LIVE,
         target=Status.WITHDRAWN,
-        allowed=_manager,
+        allowed=_manager_or_platform,
         who=AGENCY,
         reason_required=True,
         reason_label="Motif du retrait",
@@ -125,7 +131,7 @@ TRANSITIONS = [
         sources=LIVE,
         target=None,
         allowed=_holder_or_manager,
-        who=f"{HOLDER} ou l'agence",
+        who=f"{HOLDER} ou à l'agence",
         reason_required=True,
         reason_label="Motif",
         confirm="Le certificat ne sera pas reconduit : il expirera à la fin de sa période de "
@@ -206,7 +212,7 @@ TRANSITIONS = [
         sources=LIVE,
         target=None,
         allowed=_holder_or_manager,
-        who=f"{HOLDER} ou l'agence",
+        who=f"{HOLDER} ou à l'agence",
         form="approval",
         journal="certificate.approval_filed",
     ),
@@ -216,7 +222,7 @@ TRANSITIONS = [
         sources=LIVE,
         target=None,
         allowed=_holder_or_manager,
-        who=f"{HOLDER} ou l'agence",
+        who=f"{HOLDER} ou à l'agence",
         form="finess",
         journal="certificate.finess",
     ),

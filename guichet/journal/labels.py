@@ -38,6 +38,7 @@ ACTIONS = {
     "convention.send": "Convention envoyée pour signature",
     "convention.sign": "Convention signée",
     "convention.seal": "Convention scellée par l'agence",
+    "convention.terminate": "Convention résiliée",
     # Evidence
     "evidence.add": "Preuve déposée",
     "evidence.submit_section": "Section de preuves soumise",
@@ -100,6 +101,7 @@ ACTIONS = {
     "certificate.approval_filed": "Demande d'agrément déposée",
     "certificate.finess": "Numéro FINESS enregistré",
     "certificate.new_version": "Nouvelle version du référentiel notifiée",
+    "certificate.exceptional_commitment": "Engagement de mise en conformité (certificat exceptionnel)",
     # The journal itself
     "journal.checkpoint": "Point de contrôle du journal",
 }

@@ -43,6 +43,24 @@ class ProcessSettings:
     ins_section: str = "INS"
     # The admissibility form of the version (R-APP-5, R-APP-6).
     admissibility_form: str = "DMN"
+    # --- the certificate's life (issue 13 §3) ---
+    # TLC, arrêté du 9 février 2024 (R-CRT-4): {"from": "2024-07-01", "until": "2024-12-31",
+    # "sections": [...]}: the period when an exceptional certificate may be issued on these
+    # sections alone (plus the applicant's commitment); it expires on `until`. None: no such
+    # certificate.
+    exceptional_certificate: dict | None = None
+    # R-CRT-3: days after a new version's entry into force within which the holders must ask
+    # for a new certificate (DMN telesurveillance: 15, CSS R. 162-76 VI; TLC: the delay the
+    # approving arrêté sets, R. 1470-11); None: no deadline set. `new_certificate_scope`:
+    # "all" holders, or only "telesurveillance" products (LATM, or a generic line).
+    new_certificate_days: int | None = None
+    new_certificate_scope: str = "all"
+    # CSP R. 1470-7 (R-CRT-1): months between periodic checks, when the arrêté sets them.
+    periodic_check_months: int | None = None
+    # DMN guide §6.2 (R-CRT-7): the agency records its request to strike off the LPPR/LATM.
+    strike_off_request: bool = False
+    # TLC guide §6 (R-CRT-8): the approval filed with the ministry, then the FINESS number.
+    approval_steps: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -92,4 +110,49 @@ def check_process(data: dict | None) -> list[str]:
         problems.append("Le délai de la journée de tests INS compte au moins une semaine.")
     if not isinstance(settings.ins_section, str):
         problems.append("La section INS est un code de section (texte), vide s'il n'y en a pas.")
+    problems += _certificate_problems(settings)
+    return problems
+
+
+def exceptional_period(settings: ProcessSettings):
+    """(from, until, sections) of the exceptional certificate (R-CRT-4), or None."""
+    import datetime as dt
+
+    data = settings.exceptional_certificate
+    if not data:
+        return None
+    return (
+        dt.date.fromisoformat(str(data["from"])),
+        dt.date.fromisoformat(str(data["until"])),
+        tuple(data["sections"]),
+    )
+
+
+def _certificate_problems(settings: ProcessSettings) -> list[str]:
+    problems = []
+    exceptional = settings.exceptional_certificate
+    if exceptional is not None:
+        try:
+            start, until, sections = exceptional_period(settings)
+        except (TypeError, KeyError, ValueError):
+            problems.append(
+                "« exceptional_certificate » : indiquez « from » et « until » (dates "
+                "AAAA-MM-JJ entre guillemets) et « sections » (liste de codes de section)."
+            )
+        else:
+            if until < start:
+                problems.append("« exceptional_certificate » : « until » précède « from ».")
+            if not sections or not all(isinstance(code, str) for code in sections):
+                problems.append("« exceptional_certificate » : « sections » liste des codes.")
+    for key in ("new_certificate_days", "periodic_check_months"):
+        value = getattr(settings, key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            problems.append(f"« {key} » est un nombre entier positif, ou null.")
+    if settings.new_certificate_scope not in {"all", "telesurveillance"}:
+        problems.append("« new_certificate_scope » vaut « all » ou « telesurveillance ».")
+    for key in ("strike_off_request", "approval_steps"):
+        if not isinstance(getattr(settings, key), bool):
+            problems.append(f"« {key} » vaut true ou false.")
     return problems

@@ -1,0 +1,184 @@
+"""The TLC exceptional certificate (R-CRT-4; TLC guide §5.4, arrêté du 9 février 2024).
+
+« Un certificat de conformité peut être fourni par l'ANS à compter du 1er juillet 2024 » when
+the system is conforme on the domains INS, Pro Santé Connect, Annuaire santé, PGSSI-S and
+administration, and its editor commits to full conformity by 2024-12-31; « ce certificat expire
+en tout état de cause le 31 décembre 2024 ». The period and the sections are settings of the
+referential version (`exceptional_certificate`), not code: a version without them has no
+exceptional certificate.
+
+The applicant's Responsable habilité gives the commitment on the application page; then the
+agency issues the certificate while the instruction goes on (no collège decision). The daily
+sweep expires it the day after its end date; a standard certificate issued for the same
+application replaces it at once (`supersede`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from guichet.applications.clock import legal_today
+from guichet.applications.models import INSTRUCTION_STATES, Application
+from guichet.applications.notifications import notify_instructors
+from guichet.certificates import services
+from guichet.certificates.models import Certificate, ExceptionalCommitment, Kind
+from guichet.certificates.workflow import LIVE, MANAGERS, transition
+from guichet.common.errors import ApplicationError
+from guichet.deadlines import french_date
+from guichet.instruction.proofs import applicable_proofs
+from guichet.instruction.verdicts import verdict_summary
+from guichet.journal.services import record
+from guichet.referentials.process import exceptional_period
+
+
+def period(application: Application) -> tuple[dt.date, dt.date, tuple[str, ...]] | None:
+    return exceptional_period(application.referential_version.process_settings)
+
+
+def commitment_of(application: Application) -> ExceptionalCommitment | None:
+    return ExceptionalCommitment.objects.filter(application=application).first()
+
+
+def certificate_of(application: Application) -> Certificate | None:
+    return Certificate.objects.filter(application=application, kind=Kind.EXCEPTIONAL).first()
+
+
+def commitment_text(application: Application, until: dt.date) -> str:
+    return (
+        f"{application.organisation.name} s'engage à mettre {application.product.name} "
+        f"{application.product_version} en conformité avec l'ensemble des exigences du "
+        f"référentiel {application.referential_version.label} au plus tard le "
+        f"{french_date(until)}."
+    )
+
+
+def commitment_refusal(application: Application, user) -> str | None:
+    """Why `user` may not give the commitment now (French), or None."""
+    found = period(application)
+    if found is None:
+        return "Sans objet : ce référentiel ne prévoit pas de certificat exceptionnel."
+    _, until, _ = found
+    if not (
+        user is not None
+        and user.is_active
+        and not user.is_agency
+        and user.organisation_id == application.organisation_id
+        and user.is_applicant_admin
+    ):
+        return "L'engagement revient au Responsable habilité de l'organisation candidate."
+    if legal_today() > until:
+        return f"La période du certificat exceptionnel a pris fin le {french_date(until)}."
+    if application.status not in INSTRUCTION_STATES:
+        return "L'engagement se prend pendant l'instruction de la candidature."
+    if commitment_of(application) is not None:
+        return "L'engagement est déjà pris."
+    return None
+
+
+@transaction.atomic
+def record_commitment(application: Application, *, by) -> ExceptionalCommitment:
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    refusal = commitment_refusal(application, by)
+    if refusal:
+        raise ApplicationError(refusal, extra={"status": 409})
+    _, until, _ = period(application)
+    commitment = ExceptionalCommitment.objects.create(
+        application=application, text=commitment_text(application, until), until=until, by=by
+    )
+    record(
+        action="certificate.exceptional_commitment",
+        obj=commitment,
+        by=by,
+        application_id=application.pk,
+        after={"text": commitment.text, "until": until.isoformat()},
+    )
+    notify_instructors(
+        application,
+        "engagement de mise en conformité",
+        f"Le Responsable habilité s'engage à la conformité complète au plus tard le "
+        f"{french_date(until)} : le certificat exceptionnel peut être délivré dès que les "
+        "sections requises sont conformes.",
+        kind="work",
+    )
+    return commitment
+
+
+def sections_not_conforme(application: Application, sections) -> list[str]:
+    """The required sections that are not conforme yet: a section with no applicable proof
+    counts as not conforme (nothing shows its conformity)."""
+    proofs = applicable_proofs(application)
+    missing = []
+    for code in sections:
+        subset = {pk: p for pk, p in proofs.items() if p.section.code == code}
+        if not verdict_summary(application, proofs=subset).all_conforme:
+            missing.append(code)
+    return missing
+
+
+def issue_refusal(application: Application, user) -> str | None:
+    """Why `user` may not issue the exceptional certificate now (French), or None."""
+    found = period(application)
+    if found is None:
+        return "Sans objet : ce référentiel ne prévoit pas de certificat exceptionnel."
+    start, until, sections = found
+    if user is None or not user.is_active or user.role not in MANAGERS:
+        return "Délivrer le certificat exceptionnel revient à l'administrateur de l'agence ou à un instructeur."
+    today = legal_today()
+    if today < start:
+        return f"Le certificat exceptionnel se délivre à partir du {french_date(start)}."
+    if today > until:
+        return f"La période du certificat exceptionnel a pris fin le {french_date(until)}."
+    if application.status not in INSTRUCTION_STATES:
+        return "Le certificat exceptionnel se délivre pendant l'instruction de la candidature."
+    if certificate_of(application) is not None:
+        return "Le certificat exceptionnel de cette candidature est déjà délivré."
+    missing = sections_not_conforme(application, sections)
+    if missing:
+        return (
+            "Toutes les preuves de ces sections doivent être conformes : "
+            + ", ".join(missing)
+            + "."
+        )
+    if commitment_of(application) is None:
+        return (
+            "Le Responsable habilité du candidat n'a pas encore pris l'engagement de "
+            f"conformité complète au plus tard le {french_date(until)}."
+        )
+    return None
+
+
+@transaction.atomic
+def issue_exceptional(application: Application, *, by) -> Certificate:
+    """Issues the exceptional certificate, valid until the end of the period whatever its
+    convention's term (no collège decision: the agency issues it, R-CRT-4)."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    refusal = issue_refusal(application, by)
+    if refusal:
+        raise ApplicationError(refusal, extra={"status": 409})
+    _, until, _ = period(application)
+    return services._create(
+        application,
+        decision=None,
+        kind=Kind.EXCEPTIONAL,
+        issued_on=legal_today(),
+        reservations=[],
+        by=by,
+        valid_until=until,
+    )
+
+
+def supersede(certificate: Certificate, *, by) -> None:
+    """A standard certificate issued for an application ends its live exceptional one."""
+    previous = Certificate.objects.filter(
+        application_id=certificate.application_id, kind=Kind.EXCEPTIONAL, status__in=LIVE
+    ).first()
+    if previous is None:
+        return
+    transition(
+        previous,
+        "expire",
+        by=by,
+        reason=f"Remplacé par le certificat de conformité {certificate.number}.",
+        on=certificate.issued_on,
+    )

@@ -1,0 +1,847 @@
+"""The certificate's life (issue 13 §3, R-CRT-2 … R-CRT-8): the guards and effects of the
+certificate's workflow (`certificates.workflow`), and one service per act.
+
+Each act goes through `workflow.transition`, which locks the row, checks who acts, the state and
+the guards below, and journals (`after`). The effects here write what the certificate states
+(the fields the verification page and the open data read: `status_changed_on`,
+`status_reason`, `withdrawal_ground`, `withdrawal_effective_on`, `valid_until` …), a new
+revision when its content or state changes (its PDF is sealed by the task worker), and tell the
+holder by email (a legal notice). Refusals that depend on the data of an act (a ground, a date)
+are raised by the effects, in the transaction: nothing is kept.
+
+Dates are legal days in Paris: `legal_today()`, which the daily sweep sets to the day it
+sweeps (`applications.clock.as_of`), so that a missed day is caught up with its own dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+
+from guichet.applications.clock import legal_today
+from guichet.applications.notifications import notify_applicant, notify_instructors
+from guichet.certificates import services
+from guichet.certificates.models import (
+    Certificate,
+    FormalNotice,
+    Kind,
+    NoticeKind,
+    RevisionKind,
+    Status,
+    StrikeOffGround,
+    WithdrawalGround,
+)
+from guichet.certificates.workflow import WORKFLOW, transition
+from guichet.common.errors import ApplicationError
+from guichet.common.links import absolute_reverse
+from guichet.deadlines import french_date
+from guichet.journal.services import record
+
+# CSP R. 1470-9: a formal notice's deadline « ne peut excéder six mois »; a withdrawal may
+# take effect up to six months after its notice.
+SIX_MONTHS = relativedelta(months=6)
+TEXT_MAX_LENGTH = 10_000
+
+
+def _refused(message: str, status: int = 409, field: str | None = None) -> ApplicationError:
+    return ApplicationError(message, field=field, extra={"status": status})
+
+
+def _settings(certificate: Certificate):
+    return certificate.referential_version.process_settings
+
+
+def _day(value) -> str:
+    return french_date(value) if value else ""
+
+
+def tell_holder(certificate: Certificate, subject: str, body: str, *, attachments=()) -> None:
+    """A legal notice to the holder's contact référent and Responsable habilité, after the
+    commit, with the link to the certificate's page."""
+    link = absolute_reverse("certificates:manage", certificate.number)
+    notify_applicant(
+        certificate.application,
+        f"certificat {certificate.number} : {subject}",
+        f"{body}\n\nLe certificat et son historique : {link}",
+        kind="certificate",
+        legal=True,
+        attachments=attachments,
+    )
+
+
+def _revise(certificate: Certificate, kind: str, *, by, reason: str, effective_on: dt.date):
+    return services.new_revision(certificate, kind, by=by, reason=reason, effective_on=effective_on)
+
+
+# --- who may act, what is open: read by the pages ---------------------------------------------
+
+
+def open_notices(certificate: Certificate):
+    return certificate.formal_notices.filter(closed_on__isnull=True).order_by("issued_on", "pk")
+
+
+def applicable(certificate: Certificate, name: str) -> bool:
+    """Whether an act exists at all for this certificate's referential version (the pages
+    leave out those that never will: FINESS for a DMN, a strike-off request for a TLC)."""
+    settings = _settings(certificate)
+    if name == "request_strike_off":
+        return settings.strike_off_request
+    if name in {"record_approval_filing", "record_finess"}:
+        return settings.approval_steps
+    if name == "lift_reservations":
+        return bool(certificate.reservations)
+    if name in {"stop_renewal", "renew"}:
+        return certificate.kind != Kind.EXCEPTIONAL
+    if name == "notify_new_version":
+        return False  # fired from the page of a new version (new_version.py)
+    return True
+
+
+# --- guards (the workflow asks them before any act) -------------------------------------------
+
+
+@WORKFLOW.guard("renew")
+def _renewable(certificate: Certificate) -> str | None:
+    if certificate.kind == Kind.EXCEPTIONAL:
+        return "Un certificat exceptionnel n'est pas reconduit : il expire à sa date de fin."
+    if certificate.renewal_stopped_on:
+        return (
+            f"La non-reconduction a été notifiée le {_day(certificate.renewal_stopped_on)} : "
+            "le certificat expire à la fin de sa période de validité."
+        )
+    return None
+
+
+@WORKFLOW.guard("stop_renewal")
+def _renewal_not_stopped(certificate: Certificate) -> str | None:
+    if certificate.kind == Kind.EXCEPTIONAL:
+        return "Un certificat exceptionnel n'est jamais reconduit : il expire à sa date de fin."
+    if certificate.renewal_stopped_on:
+        return f"La non-reconduction est déjà notifiée (le {_day(certificate.renewal_stopped_on)})."
+    return None
+
+
+@WORKFLOW.guard("schedule_withdrawal")
+def _not_scheduled(certificate: Certificate) -> str | None:
+    if certificate.withdrawal_effective_on:
+        return (
+            f"Un retrait est déjà notifié, effectif le {_day(certificate.withdrawal_effective_on)}."
+        )
+    return None
+
+
+@WORKFLOW.guard("lift_reservations")
+def _has_reservations(certificate: Certificate) -> str | None:
+    if not certificate.reservations:
+        return "Le certificat n'a pas de réserve à lever."
+    return None
+
+
+@WORKFLOW.guard("close_formal_notice")
+def _has_open_notice(certificate: Certificate) -> str | None:
+    if not open_notices(certificate).exists():
+        return "Aucune mise en demeure n'est en cours sur ce certificat."
+    return None
+
+
+@WORKFLOW.guard("request_strike_off")
+def _strike_off_applies(certificate: Certificate) -> str | None:
+    if not _settings(certificate).strike_off_request:
+        return (
+            "Sans objet pour ce référentiel : la demande de radiation de la LPPR ou de la "
+            "LATM concerne les dispositifs médicaux numériques (DMN)."
+        )
+    if certificate.strike_off_requested_on:
+        return f"La radiation est déjà demandée (le {_day(certificate.strike_off_requested_on)})."
+    return None
+
+
+def _approval_refusal(certificate: Certificate) -> str | None:
+    if not _settings(certificate).approval_steps:
+        return (
+            "Sans objet pour ce référentiel : l'agrément et le numéro FINESS concernent les "
+            "sociétés de téléconsultation (TLC)."
+        )
+    return None
+
+
+@WORKFLOW.guard("record_approval_filing")
+def _approval_not_filed(certificate: Certificate) -> str | None:
+    refusal = _approval_refusal(certificate)
+    if refusal:
+        return refusal
+    if certificate.approval_filed_on:
+        return (
+            "Le dépôt de la demande d'agrément est déjà déclaré (le "
+            f"{_day(certificate.approval_filed_on)})."
+        )
+    return None
+
+
+@WORKFLOW.guard("record_finess")
+def _finess_after_filing(certificate: Certificate) -> str | None:
+    refusal = _approval_refusal(certificate)
+    if refusal:
+        return refusal
+    if not certificate.approval_filed_on:
+        return (
+            "Déclarez d'abord le dépôt de la demande d'agrément auprès du ministère : le numéro "
+            "FINESS suit l'agrément."
+        )
+    if certificate.finess:
+        return f"Le numéro FINESS {certificate.finess} est déjà déclaré."
+    return None
+
+
+# --- suspension, reinstatement (R-CRT-5) --------------------------------------------------------
+
+
+@WORKFLOW.effect("suspend")
+def _suspended(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    certificate.status_changed_on = today
+    certificate.status_reason = reason
+    certificate.save(update_fields=["status_changed_on", "status_reason", "updated_at"])
+    _revise(certificate, RevisionKind.SUSPENDED, by=by, reason=reason, effective_on=today)
+    tell_holder(
+        certificate,
+        "suspension",
+        f"L'Agence du numérique en santé suspend le certificat de conformité "
+        f"{certificate.number} de {certificate.product_name} {certificate.product_version} à "
+        f"compter du {_day(today)}. Motif : {reason}\nLe registre public le montre suspendu "
+        "jusqu'à la levée de la suspension, une fois les non-conformités corrigées.",
+    )
+    return {"on": today.isoformat()}
+
+
+@WORKFLOW.effect("reinstate")
+def _reinstated(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    certificate.status_changed_on = today
+    certificate.status_reason = reason
+    certificate.save(update_fields=["status_changed_on", "status_reason", "updated_at"])
+    _revise(certificate, RevisionKind.REINSTATED, by=by, reason=reason, effective_on=today)
+    tell_holder(
+        certificate,
+        "levée de la suspension",
+        f"La suspension du certificat de conformité {certificate.number} est levée le "
+        f"{_day(today)} : il est de nouveau valide, et le registre public le montre. "
+        f"Motif : {reason}",
+    )
+    return {"on": today.isoformat()}
+
+
+# --- withdrawal and termination (R-CRT-5, R-CRT-6) ------------------------------------------------
+
+
+def withdrawal_refusal(certificate: Certificate, ground: str, today: dt.date) -> str | None:
+    """Why the certificate may not be withdrawn on this ground now (French), or None.
+
+    Fraud (convention art. 15): only after a formal notice to present observations, once its
+    deadline has passed. A non-conformity (CSP R. 1470-9 II): only once the deadline of a
+    formal notice to correct it has passed without the non-conformities being fixed."""
+    if ground not in WithdrawalGround.values:
+        return "Choisissez le fondement du retrait dans la liste."
+    if ground == WithdrawalGround.FRAUD:
+        notices = certificate.formal_notices.filter(kind=NoticeKind.FRAUD)
+        if not notices.exists():
+            return (
+                "Retrait pour fraude (article 15 de la convention) : mettez d'abord le titulaire "
+                "en demeure de présenter ses observations, avec un délai."
+            )
+        if not notices.filter(deadline__lt=today).exists():
+            deadline = notices.order_by("deadline").first().deadline
+            return (
+                "Retrait pour fraude : le délai laissé au titulaire pour présenter ses "
+                f"observations court jusqu'au {_day(deadline)} ; le retrait est possible après."
+            )
+    if ground == WithdrawalGround.NON_CONFORMITY:
+        notices = certificate.formal_notices.filter(kind=NoticeKind.NON_CONFORMITY)
+        if not notices.exists():
+            return (
+                "Retrait pour non-conformité (CSP R. 1470-9) : mettez d'abord le titulaire en "
+                "demeure de corriger les non-conformités, avec un délai de six mois au plus."
+            )
+        lapsed = notices.filter(deadline__lt=today).exclude(fixed=True)
+        if not lapsed.exists():
+            deadline = notices.order_by("-deadline").first().deadline
+            if notices.filter(fixed=True).count() == notices.count():
+                return (
+                    "Retrait pour non-conformité : chaque mise en demeure a été close, les "
+                    "non-conformités corrigées."
+                )
+            return (
+                "Retrait pour non-conformité : la mise en demeure laisse au titulaire jusqu'au "
+                f"{_day(deadline)} pour corriger ; le retrait est possible après, s'il n'a pas "
+                "corrigé."
+            )
+    return None
+
+
+def _check_ground(certificate: Certificate, ground: str, today: dt.date) -> None:
+    refusal = withdrawal_refusal(certificate, ground, today)
+    if refusal:
+        status = 400 if ground not in WithdrawalGround.values else 409
+        raise _refused(refusal, status, "ground")
+
+
+def _terminate_convention(certificate: Certificate, *, by, ground: str, on: dt.date) -> None:
+    """The withdrawal terminates the convention (TLC guide §7.1, DMN guide §6.1): journaled on
+    the convention, which keeps its signed PDF."""
+    convention = getattr(certificate.application, "convention", None)
+    if convention is None:
+        return
+    record(
+        action="convention.terminate",
+        obj=convention,
+        by=by,
+        application_id=certificate.application_id,
+        after={"certificate": certificate.number, "ground": ground, "on": on.isoformat()},
+    )
+
+
+@WORKFLOW.effect("withdraw")
+def _withdrawn(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    if data.get("scheduled"):
+        # The sweep, on (or after) the day a notified withdrawal takes effect.
+        ground = certificate.withdrawal_ground
+        effective_on = certificate.withdrawal_effective_on or today
+        reason = reason or certificate.status_reason
+    else:
+        ground = data.get("ground") or ""
+        _check_ground(certificate, ground, today)
+        effective_on = today
+    certificate.withdrawal_ground = ground
+    certificate.withdrawal_effective_on = effective_on
+    certificate.status_changed_on = effective_on
+    certificate.status_reason = reason
+    certificate.save(
+        update_fields=[
+            "withdrawal_ground",
+            "withdrawal_effective_on",
+            "status_changed_on",
+            "status_reason",
+            "updated_at",
+        ]
+    )
+    _revise(certificate, RevisionKind.WITHDRAWN, by=by, reason=reason, effective_on=effective_on)
+    _terminate_convention(certificate, by=by, ground=ground, on=effective_on)
+    tell_holder(
+        certificate,
+        "retrait",
+        f"Le certificat de conformité {certificate.number} de {certificate.product_name} "
+        f"{certificate.product_version} est retiré à compter du {_day(effective_on)} et la "
+        f"convention est résiliée. Fondement : {WithdrawalGround(ground).label}. Motif : "
+        f"{reason}\nLe registre public montre le certificat retiré avec son motif. Informez "
+        "sans délai les utilisateurs de votre service (CSP R. 1470-9).",
+    )
+    return {"ground": ground, "effective_on": effective_on.isoformat(), "convention": "résiliée"}
+
+
+@WORKFLOW.effect("schedule_withdrawal")
+def _withdrawal_scheduled(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    ground = data.get("ground") or ""
+    _check_ground(certificate, ground, today)
+    effective_on = data.get("effective_on")
+    if not isinstance(effective_on, dt.date) or effective_on <= today:
+        raise _refused(
+            "Un retrait à effet différé prend effet après aujourd'hui : indiquez une date "
+            "future (ou retirez le certificat dès aujourd'hui).",
+            400,
+            "effective_on",
+        )
+    if effective_on > today + SIX_MONTHS:
+        raise _refused(
+            "Le retrait prend effet au plus six mois après sa notification (CSP R. 1470-9) : "
+            f"choisissez une date jusqu'au {_day(today + SIX_MONTHS)}.",
+            400,
+            "effective_on",
+        )
+    certificate.withdrawal_ground = ground
+    certificate.withdrawal_effective_on = effective_on
+    certificate.status_reason = reason
+    certificate.save(
+        update_fields=[
+            "withdrawal_ground",
+            "withdrawal_effective_on",
+            "status_reason",
+            "updated_at",
+        ]
+    )
+    _revise(
+        certificate, RevisionKind.WITHDRAWAL_SCHEDULED, by=by, reason=reason, effective_on=today
+    )
+    tell_holder(
+        certificate,
+        "retrait notifié",
+        f"L'Agence du numérique en santé retire le certificat de conformité "
+        f"{certificate.number} à compter du {_day(effective_on)} ; la convention sera résiliée "
+        f"ce jour-là. Fondement : {WithdrawalGround(ground).label}. Motif : {reason}\n"
+        "Informez sans délai les utilisateurs de votre service (CSP R. 1470-9).",
+    )
+    return {"ground": ground, "effective_on": effective_on.isoformat()}
+
+
+# --- the term: renewal, expiry, notice of non-renewal (R-CRT-2, R-CRT-4) ------------------------
+
+
+def _term_years(certificate: Certificate) -> int:
+    convention = getattr(certificate.application, "convention", None)
+    return getattr(convention, "term_years", None) or services.TERM_YEARS
+
+
+@WORKFLOW.effect("renew")
+def _renewed(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    start = certificate.valid_until + dt.timedelta(days=1)
+    years = _term_years(certificate)
+    certificate.term_start = start
+    certificate.valid_until = start + relativedelta(years=years) - dt.timedelta(days=1)
+    certificate.renewals += 1
+    certificate.save(update_fields=["term_start", "valid_until", "renewals", "updated_at"])
+    reason = reason or f"Reconduction tacite pour {years} ans."
+    _revise(certificate, RevisionKind.RENEWED, by=by, reason=reason, effective_on=start)
+    tell_holder(
+        certificate,
+        "reconduction tacite",
+        f"Le certificat de conformité {certificate.number} est reconduit tacitement, comme la "
+        f"convention : il est valable du {_day(start)} au {_day(certificate.valid_until)}.",
+    )
+    return {"term_start": start.isoformat(), "valid_until": certificate.valid_until.isoformat()}
+
+
+@WORKFLOW.effect("expire")
+def _expired(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    on = data.get("on") or legal_today()
+    certificate.status_changed_on = on
+    certificate.status_reason = reason
+    certificate.save(update_fields=["status_changed_on", "status_reason", "updated_at"])
+    _revise(certificate, RevisionKind.EXPIRED, by=by, reason=reason, effective_on=on)
+    tell_holder(
+        certificate,
+        "expiration",
+        f"Le certificat de conformité {certificate.number} a expiré le {_day(on)}. {reason}",
+    )
+    return {"on": on.isoformat()}
+
+
+@WORKFLOW.effect("stop_renewal")
+def _renewal_stopped(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    certificate.renewal_stopped_on = today
+    certificate.save(update_fields=["renewal_stopped_on", "updated_at"])
+    _revise(certificate, RevisionKind.RENEWAL_STOPPED, by=by, reason=reason, effective_on=today)
+    who = "l'agence" if by is not None and by.is_agency else "le titulaire"
+    tell_holder(
+        certificate,
+        "non-reconduction",
+        f"La non-reconduction du certificat de conformité {certificate.number} est notifiée "
+        f"par {who} le {_day(today)} : il ne sera pas reconduit et expirera à la fin de sa "
+        f"période de validité, le {_day(certificate.valid_until)}. Motif : {reason}",
+    )
+    if by is None or not by.is_agency:
+        notify_instructors(
+            certificate.application,
+            "non-reconduction d'un certificat",
+            f"Le titulaire du certificat {certificate.number} notifie sa non-reconduction : il "
+            f"expirera le {_day(certificate.valid_until)}. Motif : {reason}",
+            kind="work",
+        )
+    return {"renewal_stopped_on": today.isoformat()}
+
+
+# --- what the certificate states: version, reservations (R-CRT-3, issue 13 §1) ------------------
+
+
+@WORKFLOW.effect("update_version")
+def _version_updated(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    version = (data.get("product_version") or "").strip()
+    if not version:
+        raise _refused(
+            "Indiquez la nouvelle version du produit couverte par le certificat.",
+            400,
+            "product_version",
+        )
+    if len(version) > 64:
+        raise _refused("La version compte au plus 64 caractères.", 400, "product_version")
+    before = {"product_version": certificate.product_version, "modules": certificate.modules}
+    certificate.product_version = version
+    if data.get("modules") is not None:
+        certificate.modules = list(data["modules"])
+    certificate.save(update_fields=["product_version", "modules", "updated_at"])
+    today = legal_today()
+    _revise(certificate, RevisionKind.VERSION_UPDATED, by=by, reason=reason, effective_on=today)
+    tell_holder(
+        certificate,
+        "version mise à jour",
+        f"Le certificat de conformité {certificate.number} couvre désormais "
+        f"{certificate.product_name} {version} (évolution non substantielle). Motif : {reason}",
+    )
+    return {"before": before, "product_version": version, "modules": certificate.modules}
+
+
+@WORKFLOW.effect("lift_reservations")
+def _reservations_lifted(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    lifted = list(certificate.reservations)
+    certificate.reservations = []
+    certificate.save(update_fields=["reservations", "updated_at"])
+    today = legal_today()
+    _revise(certificate, RevisionKind.RESERVATIONS_LIFTED, by=by, reason=reason, effective_on=today)
+    tell_holder(
+        certificate,
+        "réserves levées",
+        f"Les réserves du certificat de conformité {certificate.number} sont levées le "
+        f"{_day(today)} : il est réémis sans réserve. Motif : {reason}",
+    )
+    return {"lifted": lifted}
+
+
+# --- formal notices (R-CRT-5, R-CRT-6 art. 15) --------------------------------------------------
+
+
+@WORKFLOW.effect("give_formal_notice")
+def _notice_given(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    kind = data.get("kind") or ""
+    if kind not in NoticeKind.values:
+        raise _refused("Choisissez la nature de la mise en demeure.", 400, "kind")
+    deadline = data.get("deadline")
+    if not isinstance(deadline, dt.date) or deadline <= today:
+        raise _refused(
+            "Indiquez l'échéance de la mise en demeure, après aujourd'hui.", 400, "deadline"
+        )
+    if deadline > today + SIX_MONTHS:
+        raise _refused(
+            "Le délai d'une mise en demeure ne peut excéder six mois (CSP R. 1470-9) : "
+            f"choisissez une échéance jusqu'au {_day(today + SIX_MONTHS)}.",
+            400,
+            "deadline",
+        )
+    notice = FormalNotice.objects.create(
+        certificate=certificate,
+        kind=kind,
+        text=reason,
+        issued_on=today,
+        deadline=deadline,
+        by=by,
+        suspends=bool(data.get("suspend")),
+    )
+    if kind == NoticeKind.FRAUD:
+        asked = "de présenter vos observations sur les faits suivants"
+    else:
+        asked = (
+            "de prendre les mesures correctrices, ou de présenter vos observations, sur les "
+            "non-conformités suivantes"
+        )
+    tell_holder(
+        certificate,
+        "mise en demeure",
+        f"L'Agence du numérique en santé vous met en demeure, au sujet du certificat de "
+        f"conformité {certificate.number}, {asked}, au plus tard le {_day(deadline)} :\n"
+        f"{reason}\nÀ défaut, le certificat peut être retiré et la convention résiliée.",
+    )
+    return {"notice": notice.pk, "kind": kind, "deadline": deadline.isoformat()}
+
+
+@WORKFLOW.effect("close_formal_notice")
+def _notice_closed(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    notice_id = data.get("notice")
+    notices = open_notices(certificate)
+    notice = notices.filter(pk=notice_id).first() if notice_id else notices.first()
+    if notice is None:
+        raise _refused("Cette mise en demeure n'est pas en cours sur ce certificat.", 400, "notice")
+    fixed = data.get("fixed")
+    if fixed is None:
+        raise _refused(
+            "Dites si le titulaire a remédié aux non-conformités (ou présenté des observations "
+            "suffisantes).",
+            400,
+            "fixed",
+        )
+    today = legal_today()
+    notice.closed_on, notice.outcome, notice.fixed = today, reason, bool(fixed)
+    notice.save(update_fields=["closed_on", "outcome", "fixed"])
+    if fixed:
+        text = "l'agence constate qu'il y a été remédié"
+    else:
+        text = "l'agence constate qu'il n'y a pas été remédié ; le certificat peut être retiré"
+    tell_holder(
+        certificate,
+        "mise en demeure close",
+        f"La mise en demeure du {_day(notice.issued_on)} sur le certificat {certificate.number} "
+        f"est close le {_day(today)} : {text}. Suite donnée : {reason}",
+    )
+    return {"notice": notice.pk, "fixed": bool(fixed)}
+
+
+# --- controls (R-CRT-5; CSP R. 1470-7, R. 1470-8) ----------------------------------------------
+
+
+@WORKFLOW.effect("record_control")
+def _control_recorded(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    from guichet.certificates.models import Control
+    from guichet.files.services import commit
+
+    today = legal_today()
+    held_on = data.get("held_on") or today
+    if held_on > today:
+        raise _refused("Le contrôle est déjà réalisé : sa date est passée.", 400, "held_on")
+    conclusion = (data.get("conclusion") or "").strip()
+    if not conclusion:
+        raise _refused("Indiquez les conclusions du contrôle.", 400, "conclusion")
+    if data.get("conforme") is None:
+        raise _refused("Dites si le contrôle conclut à la conformité.", 400, "conforme")
+    upload = data.get("report")
+    if upload is None:
+        raise _refused("Joignez le rapport du contrôle (PDF).", 400, "report")
+    stored = commit(upload, by=by, produced_on=held_on)
+    periodic = bool(data.get("periodic"))
+    control = Control.objects.create(
+        certificate=certificate,
+        periodic=periodic,
+        held_on=held_on,
+        conclusion=conclusion,
+        conforme=bool(data["conforme"]),
+        report=stored,
+        by=by,
+    )
+    details = {"control": control.pk, "report_sha256": stored.sha256, "periodic": periodic}
+    months = _settings(certificate).periodic_check_months
+    if periodic and months:
+        certificate.next_check = held_on + relativedelta(months=months)
+        certificate.save(update_fields=["next_check", "updated_at"])
+        _revise(
+            certificate,
+            RevisionKind.CONTROLLED,
+            by=by,
+            reason=f"Contrôle périodique du {_day(held_on)} ; prochain contrôle le "
+            f"{_day(certificate.next_check)}.",
+            effective_on=held_on,
+        )
+        details["next_check"] = certificate.next_check.isoformat()
+    outcome = "conforme" if control.conforme else "non conforme"
+    tell_holder(
+        certificate,
+        "rapport de contrôle",
+        f"Le contrôle {'périodique ' if periodic else ''}du {_day(held_on)} sur "
+        f"{certificate.product_name} {certificate.product_version} conclut : {outcome}.\n"
+        f"{conclusion}\nLe rapport est joint ; il est conservé avec le certificat "
+        f"{certificate.number}.",
+        attachments=(stored.pk,),
+    )
+    return details
+
+
+# --- DMN: strike-off request (R-CRT-7) ----------------------------------------------------------
+
+
+@WORKFLOW.effect("request_strike_off")
+def _strike_off_requested(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    ground = data.get("ground") or ""
+    if ground not in StrikeOffGround.values:
+        raise _refused("Choisissez le motif de la demande de radiation.", 400, "ground")
+    today = legal_today()
+    certificate.strike_off_requested_on = today
+    certificate.strike_off_ground = ground
+    certificate.save(update_fields=["strike_off_requested_on", "strike_off_ground", "updated_at"])
+    tell_holder(
+        certificate,
+        "demande de radiation",
+        f"L'Agence du numérique en santé demande le {_day(today)} la radiation de "
+        f"{certificate.product_name} de la liste LPPR ou LATM. Motif : "
+        f"{StrikeOffGround(ground).label}." + (f"\n{reason}" if reason else ""),
+    )
+    return {"ground": ground}
+
+
+# --- TLC: approval and FINESS number (R-CRT-8) ------------------------------------------------
+
+
+@WORKFLOW.effect("record_approval_filing")
+def _approval_filed(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    today = legal_today()
+    filed_on = data.get("filed_on") or today
+    if filed_on > today:
+        raise _refused("La date du dépôt est passée ou d'aujourd'hui.", 400, "filed_on")
+    if filed_on < certificate.issued_on:
+        raise _refused(
+            "La demande d'agrément suit le certificat : indiquez une date à partir du "
+            f"{_day(certificate.issued_on)}.",
+            400,
+            "filed_on",
+        )
+    certificate.approval_filed_on = filed_on
+    certificate.save(update_fields=["approval_filed_on", "updated_at"])
+    tell_holder(
+        certificate,
+        "demande d'agrément",
+        f"Le dépôt de la demande d'agrément auprès du ministère, le {_day(filed_on)}, est "
+        f"enregistré pour le certificat {certificate.number}. Déclarez ensuite le numéro "
+        "FINESS dès qu'il vous est attribué.",
+    )
+    return {"filed_on": filed_on.isoformat()}
+
+
+def check_finess(value: str) -> str:
+    """A FINESS number (R-CRT-8): 9 characters — the department (2 digits, or 2A / 2B for
+    Corsica), 6 digits, and a check digit (Luhn's key over the 9 characters, the Corsican
+    departments read as « 20 »). Returns it normalised (spaces removed, upper case); raises
+    an ApplicationError with what is wrong."""
+    number = "".join(str(value or "").split()).upper()
+    if len(number) != 9:
+        raise _refused(
+            f"Un numéro FINESS compte 9 caractères (reçu : {len(number)}) : par exemple "
+            "« 750000000 » ou « 2A0000000 » en Corse.",
+            400,
+            "finess",
+        )
+    head, rest = number[:2], number[2:]
+    if not (head.isdigit() or head in {"2A", "2B"}) or not rest.isdigit():
+        raise _refused(
+            "Un numéro FINESS s'écrit en chiffres, le département en tête (2A ou 2B pour la "
+            "Corse).",
+            400,
+            "finess",
+        )
+    digits = ("20" if head in {"2A", "2B"} else head) + rest
+    if not _luhn_valid(digits):
+        raise _refused(
+            f"Le numéro FINESS {number} n'est pas valide (sa clé de contrôle ne correspond "
+            "pas) : vérifiez-le sur la notification de l'ARS ou de l'ANS.",
+            400,
+            "finess",
+        )
+    return number
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+@WORKFLOW.effect("record_finess")
+def _finess_recorded(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    number = check_finess(data.get("finess"))
+    certificate.finess = number
+    certificate.save(update_fields=["finess", "updated_at"])
+    tell_holder(
+        certificate,
+        "numéro FINESS",
+        f"Le numéro FINESS {number} est enregistré pour {certificate.product_name} (certificat "
+        f"{certificate.number}).",
+    )
+    return {"finess": number}
+
+
+# --- the services: one per act ------------------------------------------------------------------
+
+
+def act(certificate: Certificate, name: str, *, by, reason: str = "", **data) -> Certificate:
+    """Fires the act `name` with its data (already parsed: dates, booleans, an upload) — the
+    pages and the API call this. Some acts are two steps in one transaction: a formal notice
+    that suspends, a withdrawal set for a later day, a notice closed as fixed."""
+    if name == "give_formal_notice":
+        return give_formal_notice(certificate, by=by, reason=reason, **data)
+    if name == "close_formal_notice":
+        return close_formal_notice(certificate, by=by, reason=reason, **data)
+    if name == "withdraw":
+        return withdraw(certificate, by=by, reason=reason, **data)
+    return transition(certificate, name, by=by, reason=reason, **data)
+
+
+@transaction.atomic
+def withdraw(
+    certificate: Certificate,
+    *,
+    by,
+    reason: str,
+    ground: str = "",
+    effective_on: dt.date | None = None,
+    **_,
+) -> Certificate:
+    """Withdraws today, or notifies a withdrawal that the sweep carries out on `effective_on`
+    (at most six months later, CSP R. 1470-9)."""
+    if effective_on is not None and effective_on > legal_today():
+        return transition(
+            certificate,
+            "schedule_withdrawal",
+            by=by,
+            reason=reason,
+            ground=ground,
+            effective_on=effective_on,
+        )
+    return transition(certificate, "withdraw", by=by, reason=reason, ground=ground)
+
+
+@transaction.atomic
+def give_formal_notice(
+    certificate: Certificate,
+    *,
+    by,
+    reason: str,
+    kind: str = NoticeKind.NON_CONFORMITY,
+    deadline: dt.date | None = None,
+    suspend: bool = False,
+    **_,
+) -> Certificate:
+    """A formal notice with its deadline; with `suspend`, the certificate is suspended until
+    the non-conformities are fixed (CSP R. 1470-9 I)."""
+    certificate = transition(
+        certificate,
+        "give_formal_notice",
+        by=by,
+        reason=reason,
+        kind=kind,
+        deadline=deadline,
+        suspend=suspend,
+    )
+    if suspend:
+        if certificate.status != Status.VALID:
+            raise _refused("Le certificat est déjà suspendu.", 409, "suspend")
+        transition(
+            certificate,
+            "suspend",
+            by=by,
+            reason=f"Suspendu jusqu'à correction des non-conformités (mise en demeure du "
+            f"{_day(legal_today())}) : {reason}",
+        )
+    return certificate
+
+
+@transaction.atomic
+def close_formal_notice(
+    certificate: Certificate,
+    *,
+    by,
+    reason: str,
+    notice: int | None = None,
+    fixed: bool | None = None,
+    **_,
+) -> Certificate:
+    """Closes a notice: fixed, the suspension is lifted when no other open notice suspends;
+    not fixed, the page offers the withdrawal."""
+    certificate = transition(
+        certificate, "close_formal_notice", by=by, reason=reason, notice=notice, fixed=fixed
+    )
+    if (
+        fixed
+        and certificate.status == Status.SUSPENDED
+        and not open_notices(certificate).filter(suspends=True).exists()
+    ):
+        transition(
+            certificate,
+            "reinstate",
+            by=by,
+            reason=f"Non-conformités corrigées (mise en demeure close) : {reason}",
+        )
+    return certificate

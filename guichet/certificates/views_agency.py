@@ -1,0 +1,437 @@
+"""Pages of the certificate's life (issue 13 §3): the agency's list and certificate page with
+every act the workflow offers, the certificates concerned by a new referential version, the
+follow-up of TLC approvals; the holder's page of its certificate; the exceptional certificate's
+part of a TLC application page. An applicant finds nothing of another organisation (404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from guichet.applications import extensions
+from guichet.applications.clock import legal_today
+from guichet.applications.models import INSTRUCTION_STATES
+from guichet.applications.selectors import get_application
+from guichet.certificates import exceptional, forms, lifecycle, new_version
+from guichet.certificates.models import (
+    Certificate,
+    Control,
+    FormalNotice,
+    Kind,
+    NoticeKind,
+    Status,
+    StrikeOffGround,
+    WithdrawalGround,
+)
+from guichet.certificates.workflow import LIVE, MANAGERS, WORKFLOW
+from guichet.common.access import login_required
+from guichet.common.errors import ApplicationError
+from guichet.files.api import receive_files, take_uploads
+from guichet.files.models import StoredFile
+from guichet.instruction.queue import days_left_text
+from guichet.referentials.models import Referential, ReferentialVersion
+
+PAGE_SIZE = 50
+SOON_DAYS = 90
+
+
+def agency_area(view):
+    """Agents only; anyone else signed in finds nothing (404)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_agency:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def holder_certificate(user, number: str) -> Certificate:
+    """The certificate of the user's organisation, else 404 (isolation, R-ACT-1)."""
+    if user.is_agency or not user.organisation_id:
+        raise Http404
+    return get_object_or_404(
+        Certificate.objects.select_related("referential_version__referential", "application"),
+        number=number,
+        organisation_id=user.organisation_id,
+    )
+
+
+def _agency_certificate(number: str) -> Certificate:
+    return get_object_or_404(
+        Certificate.objects.select_related(
+            "referential_version__referential", "application__product", "organisation"
+        ),
+        number=number,
+    )
+
+
+# --- the agency's list (issue 13 §3) -------------------------------------------------------------
+
+
+def _open_notice():
+    return FormalNotice.objects.filter(certificate=OuterRef("pk"), closed_on__isnull=True)
+
+
+@agency_area
+def certificate_list(request):
+    today = legal_today()
+    rows = (
+        Certificate.objects.select_related("referential_version__referential")
+        .annotate(notice_open=Exists(_open_notice()))
+        .order_by("valid_until", "number")
+    )
+    status = request.GET.get("etat", "")
+    if status in Status.values:
+        rows = rows.filter(status=status)
+    referential = request.GET.get("referentiel", "")
+    if referential:
+        rows = rows.filter(referential_code=referential)
+    soon = request.GET.get("echeance") == "90"
+    if soon:
+        rows = rows.filter(status__in=LIVE, valid_until__lt=today + dt.timedelta(days=SOON_DAYS))
+    notices = request.GET.get("mises_en_demeure") == "1"
+    if notices:
+        rows = rows.filter(notice_open=True)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for certificate in page.object_list:
+        certificate.days_left = (certificate.valid_until - today).days
+        certificate.days_left_text = days_left_text(certificate.days_left)
+    return render(
+        request,
+        "certificates/agency/list.html",
+        {
+            "page": page,
+            "statuses": Status.choices,
+            "referentials": Referential.objects.order_by("code").values_list("code", flat=True),
+            "filters": {
+                "etat": status,
+                "referentiel": referential,
+                "echeance": soon,
+                "mises_en_demeure": notices,
+            },
+            "query": _query(request),
+            "new_versions": list(new_version.versions_with_holders()),
+            "soon_days": SOON_DAYS,
+        },
+    )
+
+
+def _query(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+# --- one certificate, its history and its acts ------------------------------------------------
+
+
+DATA_CHOICES = {
+    "withdrawal_grounds": WithdrawalGround.choices,
+    "notice_kinds": NoticeKind.choices,
+    "strike_off_grounds": StrikeOffGround.choices,
+}
+
+
+# On the pages, « Retirer le certificat » takes a date of effect: a later one notifies the
+# withdrawal (schedule_withdrawal), which therefore has no form of its own there.
+WITHIN_WITHDRAW = {"schedule_withdrawal"}
+
+
+def _actions(certificate: Certificate, user) -> list[dict]:
+    return [
+        {"transition": t, "refusal": refusal.message if refusal else ""}
+        for t, refusal in WORKFLOW.options(certificate, user)
+        if lifecycle.applicable(certificate, t.name) and t.name not in WITHIN_WITHDRAW
+    ]
+
+
+def _history(certificate: Certificate) -> dict:
+    return {
+        "revisions": list(certificate.revisions.select_related("by").order_by("-number")),
+        "notices": list(certificate.formal_notices.order_by("-issued_on", "-pk")),
+        "controls": list(certificate.controls.select_related("report").order_by("-held_on")),
+        "open_notices": list(lifecycle.open_notices(certificate)),
+    }
+
+
+@agency_area
+def certificate_page(request, number):
+    certificate = _agency_certificate(number)
+    today = legal_today()
+    return render(
+        request,
+        "certificates/agency/detail.html",
+        {
+            "certificate": certificate,
+            "actions": _actions(certificate, request.user),
+            "today": today,
+            "max_date": today + lifecycle.SIX_MONTHS,
+            "days_left": days_left_text((certificate.valid_until - today).days)
+            if certificate.status in LIVE
+            else "",
+            "transitions": list(certificate.transitions.select_related("by")),
+            **_history(certificate),
+            **DATA_CHOICES,
+        },
+    )
+
+
+def _fire(request, certificate: Certificate, name: str, *, data, back: str):
+    """An act from a page: confirmed, parsed, fired; its refusal shown on the page."""
+    spec = WORKFLOW.get(name)
+    if spec.automatic or not lifecycle.applicable(certificate, name):
+        raise Http404
+    if request.POST.get("confirm") != "on":
+        messages.error(request, f"« {spec.label} » : cochez la case pour confirmer.")
+        return redirect(back)
+    try:
+        reason, values = forms.parse(name, data)
+        certificate = lifecycle.act(certificate, name, by=request.user, reason=reason, **values)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(
+        request,
+        f"« {spec.label} » : fait. Le certificat {certificate.number} est "
+        f"« {certificate.get_status_display().lower()} ».",
+    )
+    return redirect(back)
+
+
+@agency_area
+@require_POST
+def agency_act(request, number, name):
+    certificate = _agency_certificate(number)
+    if name == "record_control":
+        raise Http404  # a file: its own address (control_upload)
+    back = reverse("certificates:agency-detail", args=[certificate.number])
+    return _fire(request, certificate, name, data=request.POST, back=back)
+
+
+@csrf_exempt  # checked by receive_files once access is granted, without reading the body
+@require_POST
+@agency_area
+def control_upload(request, number):
+    """A control and its report (R-CRT-5): who may record it is decided before the body is
+    read; the report streams into a temporary file, kept only if the act succeeds."""
+    certificate = _agency_certificate(number)
+    back = reverse("certificates:agency-detail", args=[certificate.number])
+    refusal = WORKFLOW.refusal(certificate, WORKFLOW.get("record_control"), request.user)
+    if refusal is not None:
+        messages.error(request, refusal.message)
+        return redirect(back)
+    handler, csrf_refused = receive_files(request, encrypt=False)
+    if csrf_refused is not None:
+        return csrf_refused
+    if request.POST.get("confirm") != "on":
+        messages.error(request, "« Enregistrer un contrôle » : cochez la case pour confirmer.")
+        return redirect(back)
+    try:
+        (upload,) = take_uploads(handler, request.FILES, "report")[:1]
+        reason, values = forms.parse("record_control", request.POST)
+        lifecycle.act(
+            certificate, "record_control", by=request.user, reason=reason, report=upload, **values
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(request, "Contrôle enregistré ; son rapport est envoyé au titulaire.")
+    return redirect(back)
+
+
+# --- a new referential version (R-CRT-3) ------------------------------------------------------
+
+
+@agency_area
+def new_version_page(request, pk):
+    version = get_object_or_404(ReferentialVersion.objects.select_related("referential"), pk=pk)
+    today = legal_today()
+    rows = list(new_version.concerned(version))
+    for certificate in rows:
+        told = certificate.new_version_notified_id == version.pk
+        certificate.told = told
+        due = (
+            certificate.new_certificate_due if told else new_version.due_date(certificate, version)
+        )
+        certificate.due = due
+        certificate.due_text = days_left_text((due - today).days) if due else ""
+    return render(
+        request,
+        "certificates/agency/new_version.html",
+        {
+            "version": version,
+            "rows": rows,
+            "refusal": new_version.refusal(version),
+            "may_manage": request.user.role in MANAGERS,
+            "to_tell": sum(1 for row in rows if not row.told),
+        },
+    )
+
+
+@agency_area
+@require_POST
+def new_version_notify(request, pk):
+    version = get_object_or_404(ReferentialVersion, pk=pk)
+    back = reverse("certificates:new-version", args=[pk])
+    if request.POST.get("confirm") != "on":
+        messages.error(request, "Cochez la case pour confirmer l'envoi aux titulaires.")
+        return redirect(back)
+    if request.user.role not in MANAGERS:
+        messages.error(
+            request,
+            "Notifier les titulaires revient à l'administrateur de l'agence ou à un instructeur.",
+        )
+        return redirect(back)
+    try:
+        told = new_version.notify_new_version(version, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{told} titulaire(s) notifié(s).")
+    return redirect(back)
+
+
+# --- TLC approvals and FINESS (R-CRT-8) --------------------------------------------------------
+
+
+@agency_area
+def approvals_page(request):
+    rows = (
+        Certificate.objects.filter(
+            referential_version__process__approval_steps=True, kind=Kind.STANDARD
+        )
+        .select_related("referential_version__referential")
+        .order_by("-issued_on", "number")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "certificates/agency/approvals.html", {"page": page})
+
+
+# --- the holder's page ------------------------------------------------------------------------
+
+
+@login_required
+def manage_page(request, number):
+    certificate = holder_certificate(request.user, number)
+    return render(
+        request,
+        "certificates/manage.html",
+        {
+            "certificate": certificate,
+            "actions": _actions(certificate, request.user),
+            "today": legal_today(),
+            **_history(certificate),
+        },
+    )
+
+
+@login_required
+@require_POST
+def holder_act(request, number, name):
+    certificate = holder_certificate(request.user, number)
+    back = reverse("certificates:manage", args=[certificate.number])
+    return _fire(request, certificate, name, data=request.POST, back=back)
+
+
+# --- the exceptional certificate on a TLC application page (R-CRT-4) ---------------------------
+
+
+@extensions.panel
+def exceptional_panel(request, application) -> dict | None:
+    found = exceptional.period(application)
+    certificates = list(Certificate.objects.filter(application=application).order_by("kind", "pk"))
+    if found is None and not certificates:
+        return None
+    if (
+        found is not None
+        and application.status not in INSTRUCTION_STATES
+        and not any(c.kind == Kind.EXCEPTIONAL for c in certificates)
+    ):
+        found = None
+    if found is None and not certificates:
+        return None
+    user = request.user
+    return {
+        "template": "certificates/agency/panel.html",
+        "period": found,
+        "certificates": certificates,
+        "commitment": exceptional.commitment_of(application) if found else None,
+        "commit_refusal": exceptional.commitment_refusal(application, user)
+        if found and not user.is_agency
+        else "",
+        "issue_refusal": exceptional.issue_refusal(application, user)
+        if found and user.is_agency
+        else "",
+        "is_agency": user.is_agency,
+    }
+
+
+@login_required
+@require_POST
+def exceptional_commit(request, pk):
+    application = get_application(request.user, pk)
+    back = reverse("applications:detail", args=[pk]) + "#certificat"
+    if request.POST.get("confirm") != "on":
+        messages.error(request, "Cochez la case pour prendre l'engagement.")
+        return redirect(back)
+    try:
+        exceptional.record_commitment(application, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Engagement enregistré : l'agence en est informée.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def exceptional_issue(request, pk):
+    application = get_application(request.user, pk)
+    if not request.user.is_agency:
+        raise Http404
+    back = reverse("applications:detail", args=[pk]) + "#certificat"
+    if request.POST.get("confirm") != "on":
+        messages.error(request, "Cochez la case pour confirmer la délivrance.")
+        return redirect(back)
+    try:
+        certificate = exceptional.issue_exceptional(application, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Certificat exceptionnel {certificate.number} délivré, valable jusqu'au "
+            f"{certificate.valid_until:%d/%m/%Y}.",
+        )
+    return redirect(back)
+
+
+# --- control reports, served as files of the application ------------------------------------
+
+
+@extensions.file_source
+def control_report(application, file_id) -> StoredFile | None:
+    """A control's report (R-CRT-5), kept with the certificate: the holder and the agency read
+    it through applications:file."""
+    try:
+        found = Control.objects.filter(
+            certificate__application=application, report_id=file_id
+        ).exists()
+    except (ValueError, TypeError, ValidationError):
+        return None
+    return StoredFile.objects.get(pk=file_id) if found else None

@@ -1,0 +1,189 @@
+"""A world for the certificate's life: small versions with the shipped certificate settings,
+certificates issued through the collège on given days (the convention signed on its own day),
+a TLC version with the sections of the exceptional certificate, and a spy on notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from guichet.applications import notifications
+from guichet.certificates.models import Certificate
+from guichet.committee.models import CommitteeSession
+from guichet.referentials.selectors import get_version
+from tests.committee.committee_world import _shipped, decide, finished, session_on
+from tests.instruction.instruction_world import on, small_version
+
+CERTIFICATE_KEYS = (
+    "exceptional_certificate",
+    "new_certificate_days",
+    "new_certificate_scope",
+    "periodic_check_months",
+    "strike_off_request",
+    "approval_steps",
+)
+
+
+def shipped_life(code: str) -> dict:
+    number = {"DMN": "1.2.2", "TLC": "1.4.2"}[code]
+    process = get_version(code, number).process_settings.as_data()
+    return {key: process[key] for key in CERTIFICATE_KEYS}
+
+
+def life_dmn(**process):
+    return small_version(
+        "DMN", process={**_shipped("DMN", "1.2.2"), **shipped_life("DMN"), **process}
+    )
+
+
+def life_tlc(**process):
+    return small_version(
+        "TLC", process={**_shipped("TLC", "1.4.2"), **shipped_life("TLC"), **process}
+    )
+
+
+def issued(
+    version,
+    *,
+    applicant,
+    instructor,
+    committee_member,
+    signed: dt.date,
+    day: dt.date,
+    outcome: str = "granted",
+    **values,
+) -> Certificate:
+    """A certificate issued on `day` by the collège, the dossier's instruction finished and its
+    convention signed on `signed` (the term runs from the signature, R-CRT-2)."""
+    with on(signed):
+        session = CommitteeSession.objects.filter(date=day).first() or session_on(
+            day,
+            by=committee_member,
+            members=[{"user": committee_member.pk}, {"name": "Mme Martin", "body": "cnam"}],
+        )
+        application = finished(version, applicant=applicant, instructor=instructor)
+    with on(day):
+        if outcome == "granted_with_reservations" and "reservations" not in values:
+            values["reservations"] = ["Corriger l'affichage des mentions d'information."]
+        decide(session, application, by=committee_member, outcome=outcome, **values)
+    return Certificate.objects.get(application=application, kind="standard")
+
+
+@pytest.fixture
+def notices(monkeypatch):
+    """What the platform tells people, as the notifier receives it; delivered as ever."""
+    seen = []
+    deliver = notifications._deliver
+
+    def recorded(notice, fallback):
+        seen.append(notice)
+        deliver(notice, fallback)
+
+    monkeypatch.setattr(notifications, "_deliver", recorded)
+    return seen
+
+
+def told(notices, certificate, subject: str):
+    """The legal notices sent to the holder of `certificate` about `subject`."""
+    return [
+        n
+        for n in notices
+        if n.audience == "applicant"
+        and n.kind == "certificate"
+        and n.legal
+        and n.application.pk == certificate.application_id
+        and subject in n.subject
+    ]
+
+
+EXCEPTIONAL_SECTIONS = ("INS", "PSC", "ANN", "PGSSI", "ADM")
+
+
+def exceptional_tlc():
+    """A published TLC version whose sections are those of the exceptional certificate plus
+    one more (SEC), one proof each, with the shipped exceptional period (R-CRT-4)."""
+    from guichet.referentials.models import Referential
+    from guichet.referentials.services import write_version
+    from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
+
+    sections = (*EXCEPTIONAL_SECTIONS, "SEC")
+    return write_version(
+        referential=Referential.objects.get(code="TLC"),
+        number="1.4.9",
+        state="published",
+        entry_into_force=None,
+        source="",
+        profiles=[{"code": "general", "label": "Général"}],
+        sections=[{"code": code, "label": f"Section {code}"} for code in sections],
+        requirements=[
+            RequirementRow(
+                code=f"{code} 1",
+                section=code,
+                bloc="",
+                function="",
+                nature="DOIT",
+                statement=f"Énoncé {code}",
+                is_example=False,
+                profiles=["general"],
+                scenarios=[
+                    ScenarioRow(code=f"{code} 1.1", text="Scénario", proofs=["Preuve"], row=0)
+                ],
+            )
+            for code in sections
+        ],
+        rules=[],
+        questions=[],
+        specifications=[],
+        process={
+            **_shipped("TLC", "1.4.2"),
+            **shipped_life("TLC"),
+            "deadline_policy": "TLC",
+            "convention": "before_committee",
+            "admissibility_form": "TLC",
+            "ins_section": "",
+        },
+    )
+
+
+def next_version(code: str, *, entry_into_force: dt.date, **process):
+    """A later published version of `code`, in force on `entry_into_force` (R-CRT-3), with the
+    shipped certificate settings (or `process`)."""
+    from guichet.referentials.models import Referential
+    from guichet.referentials.services import write_version
+    from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
+
+    shipped = _shipped(code, {"DMN": "1.2.2", "TLC": "1.4.2"}[code])
+    return write_version(
+        referential=Referential.objects.get(code=code),
+        number=f"8.{entry_into_force:%Y%m%d}",
+        state="published",
+        entry_into_force=entry_into_force,
+        source="",
+        profiles=[{"code": "general", "label": "Général"}],
+        sections=[{"code": "S1", "label": "Première"}],
+        requirements=[
+            RequirementRow(
+                code="S1 1",
+                section="S1",
+                bloc="",
+                function="",
+                nature="DOIT",
+                statement="Énoncé",
+                is_example=False,
+                profiles=["general"],
+                scenarios=[ScenarioRow(code="S1 1.1", text="Scénario", proofs=["Preuve"], row=0)],
+            )
+        ],
+        rules=[],
+        questions=[],
+        specifications=[],
+        process={
+            **shipped,
+            **shipped_life(code),
+            "deadline_policy": code,
+            "convention": "before_committee",
+            "admissibility_form": code,
+            **process,
+        },
+    )

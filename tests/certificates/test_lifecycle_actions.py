@@ -1,0 +1,380 @@
+# ruff: noqa: F811 (fixtures imported from tests.certificates.life_world)
+"""The agency's acts on a certificate (R-CRT-5 … R-CRT-8, R-CRT-1's next check): formal notices
+of at most six months with or without suspension, their closing, withdrawals on their grounds
+(fraud and non-conformity only after a notice's deadline), deferred withdrawals, controls with
+their report, the DMN strike-off request, the TLC approval and FINESS number."""
+
+import datetime as dt
+import io
+
+import pytest
+
+from guichet.certificates.lifecycle import act, check_finess
+from guichet.certificates.models import (
+    Control,
+    NoticeKind,
+    RevisionKind,
+    Status,
+    StrikeOffGround,
+    WithdrawalGround,
+)
+from guichet.certificates.sweep import sweep
+from guichet.common.errors import ApplicationError
+from guichet.files.uploads import upload_from_stream
+from guichet.journal.models import JournalEntry
+from tests.certificates.life_world import issued, life_dmn, life_tlc, notices, told  # noqa: F401
+from tests.certificates.world import on
+from tests.fixtures import PDF
+
+pytestmark = pytest.mark.django_db
+
+ISSUED = dt.date(2027, 3, 4)
+
+
+@pytest.fixture
+def people(applicant, instructor, committee_member):
+    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
+
+
+@pytest.fixture
+def tlc_certificate(catalogue, people):
+    return issued(life_tlc(), signed=dt.date(2027, 2, 1), day=ISSUED, **people)
+
+
+@pytest.fixture
+def dmn_certificate(catalogue, people):
+    # One collège session a day: the DMN dossier is decided a week after the TLC one.
+    return issued(life_dmn(), signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 11), **people)
+
+
+def test_r_crt_5_a_formal_notice_gives_at_most_six_months(tlc_certificate, instructor):
+    with on(dt.date(2027, 6, 1)):
+        with pytest.raises(ApplicationError, match="ne peut excéder six mois") as refused:
+            act(
+                tlc_certificate,
+                "give_formal_notice",
+                by=instructor,
+                reason="Le flux INS n'est plus conforme.",
+                kind=NoticeKind.NON_CONFORMITY,
+                deadline=dt.date(2027, 12, 2),
+            )
+        assert refused.value.extra["status"] == 400
+        assert "jusqu'au 1er décembre 2027" in refused.value.message
+        assert not tlc_certificate.formal_notices.exists()
+        act(
+            tlc_certificate,
+            "give_formal_notice",
+            by=instructor,
+            reason="Le flux INS n'est plus conforme.",
+            kind=NoticeKind.NON_CONFORMITY,
+            deadline=dt.date(2027, 12, 1),
+        )
+    notice = tlc_certificate.formal_notices.get()
+    assert (notice.issued_on, notice.deadline, notice.suspends) == (
+        dt.date(2027, 6, 1),
+        dt.date(2027, 12, 1),
+        False,
+    )
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.status == Status.VALID
+
+
+def test_r_crt_5_suspended_until_fixed_then_the_suspension_is_lifted(
+    tlc_certificate, instructor, notices
+):
+    with on(dt.date(2027, 6, 1)):
+        act(
+            tlc_certificate,
+            "give_formal_notice",
+            by=instructor,
+            reason="Le flux INS n'est plus conforme.",
+            kind=NoticeKind.NON_CONFORMITY,
+            deadline=dt.date(2027, 9, 1),
+            suspend=True,
+        )
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.status == Status.SUSPENDED
+    assert tlc_certificate.status_changed_on == dt.date(2027, 6, 1)
+    assert "Suspendu jusqu'à correction" in tlc_certificate.status_reason
+    assert tlc_certificate.revisions.get(number=2).kind == RevisionKind.SUSPENDED
+    (email,) = told(notices, tlc_certificate, "mise en demeure")
+    assert "au plus tard le 1er septembre 2027" in email.body
+    assert told(notices, tlc_certificate, "suspension")
+
+    with on(dt.date(2027, 7, 15)):
+        act(
+            tlc_certificate,
+            "close_formal_notice",
+            by=instructor,
+            reason="Le correctif 2.1 rétablit le flux.",
+            fixed=True,
+        )
+    tlc_certificate.refresh_from_db()
+    notice = tlc_certificate.formal_notices.get()
+    assert (notice.closed_on, notice.fixed) == (dt.date(2027, 7, 15), True)
+    assert tlc_certificate.status == Status.VALID
+    assert tlc_certificate.status_changed_on == dt.date(2027, 7, 15)
+    assert [r.kind for r in tlc_certificate.revisions.order_by("number")] == [
+        RevisionKind.ISSUED,
+        RevisionKind.SUSPENDED,
+        RevisionKind.REINSTATED,
+    ]
+    with pytest.raises(ApplicationError, match="Aucune mise en demeure n'est en cours"):
+        act(tlc_certificate, "close_formal_notice", by=instructor, reason="x", fixed=True)
+
+
+def test_r_crt_5_withdrawn_for_non_conformity_only_once_the_notice_lapsed_unfixed(
+    tlc_certificate, instructor, notices
+):
+    with on(dt.date(2027, 6, 1)):
+        with pytest.raises(ApplicationError, match="mettez d'abord le titulaire en demeure"):
+            act(
+                tlc_certificate,
+                "withdraw",
+                by=instructor,
+                reason="Non-conformité.",
+                ground=WithdrawalGround.NON_CONFORMITY,
+            )
+        act(
+            tlc_certificate,
+            "give_formal_notice",
+            by=instructor,
+            reason="Le flux INS n'est plus conforme.",
+            kind=NoticeKind.NON_CONFORMITY,
+            deadline=dt.date(2027, 9, 1),
+        )
+    with on(dt.date(2027, 9, 1)), pytest.raises(ApplicationError, match="jusqu'au 1er septembre"):
+        act(
+            tlc_certificate,
+            "withdraw",
+            by=instructor,
+            reason="Non-conformité.",
+            ground=WithdrawalGround.NON_CONFORMITY,
+        )
+    # The sweep tells the agency once the deadline has passed, once.
+    assert sweep(today=dt.date(2027, 9, 2)).notices_overdue == 1
+    assert sweep(today=dt.date(2027, 9, 3)).notices_overdue == 0
+    with on(dt.date(2027, 9, 6)):
+        act(
+            tlc_certificate,
+            "close_formal_notice",
+            by=instructor,
+            reason="Rien n'a été corrigé.",
+            fixed=False,
+        )
+        act(
+            tlc_certificate,
+            "withdraw",
+            by=instructor,
+            reason="Les non-conformités relevées le 1er juin n'ont pas été corrigées.",
+            ground=WithdrawalGround.NON_CONFORMITY,
+        )
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.status == Status.WITHDRAWN
+    assert (
+        tlc_certificate.withdrawal_ground,
+        tlc_certificate.withdrawal_effective_on,
+        tlc_certificate.status_changed_on,
+    ) == (WithdrawalGround.NON_CONFORMITY, dt.date(2027, 9, 6), dt.date(2027, 9, 6))
+    assert "n'ont pas été corrigées" in tlc_certificate.status_reason
+    assert tlc_certificate.revisions.order_by("-number").first().kind == RevisionKind.WITHDRAWN
+    (email,) = told(notices, tlc_certificate, "retrait")
+    assert "la convention est résiliée" in email.body and "Informez sans délai" in email.body
+    # The convention's termination is journaled on it, the withdrawal on the certificate.
+    assert JournalEntry.objects.filter(action="convention.terminate").count() == 1
+    withdrawn = JournalEntry.objects.get(action="certificate.withdraw")
+    assert (
+        withdrawn.after["ground"] == "non_conformity" and withdrawn.after["status"] == "withdrawn"
+    )
+
+
+def test_r_crt_6_withdrawn_for_fraud_only_after_the_notice_to_present_observations(
+    tlc_certificate, instructor
+):
+    with on(dt.date(2027, 6, 1)):
+        with pytest.raises(ApplicationError, match="article 15") as refused:
+            act(
+                tlc_certificate,
+                "withdraw",
+                by=instructor,
+                reason="Documents falsifiés.",
+                ground=WithdrawalGround.FRAUD,
+            )
+        assert refused.value.extra["status"] == 409
+        act(
+            tlc_certificate,
+            "give_formal_notice",
+            by=instructor,
+            reason="Le rapport de tests HDS produit est un faux.",
+            kind=NoticeKind.FRAUD,
+            deadline=dt.date(2027, 7, 1),
+        )
+    with on(dt.date(2027, 7, 1)), pytest.raises(ApplicationError, match="observations"):
+        act(
+            tlc_certificate,
+            "withdraw",
+            by=instructor,
+            reason="Documents falsifiés.",
+            ground=WithdrawalGround.FRAUD,
+        )
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.status == Status.VALID and not tlc_certificate.withdrawal_ground
+    with on(dt.date(2027, 7, 2)):
+        act(
+            tlc_certificate,
+            "withdraw",
+            by=instructor,
+            reason="Documents falsifiés.",
+            ground=WithdrawalGround.FRAUD,
+        )
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.status == Status.WITHDRAWN
+    assert tlc_certificate.withdrawal_ground == WithdrawalGround.FRAUD
+
+
+def test_r_crt_6_a_withdrawal_for_fault_may_take_effect_up_to_six_months_later(
+    dmn_certificate, instructor, notices
+):
+    with on(dt.date(2027, 6, 1)):
+        with pytest.raises(ApplicationError, match="au plus six mois"):
+            act(
+                dmn_certificate,
+                "withdraw",
+                by=instructor,
+                reason="Plus de service régulier.",
+                ground=WithdrawalGround.FAULT_NO_SERVICE,
+                effective_on=dt.date(2027, 12, 2),
+            )
+        act(
+            dmn_certificate,
+            "withdraw",
+            by=instructor,
+            reason="Plus de service régulier.",
+            ground=WithdrawalGround.FAULT_NO_SERVICE,
+            effective_on=dt.date(2027, 9, 1),
+        )
+    dmn_certificate.refresh_from_db()
+    assert dmn_certificate.status == Status.VALID
+    assert dmn_certificate.withdrawal_effective_on == dt.date(2027, 9, 1)
+    assert dmn_certificate.revisions.get(number=2).kind == RevisionKind.WITHDRAWAL_SCHEDULED
+    assert "à compter du 1er septembre 2027" in told(notices, dmn_certificate, "retrait")[0].body
+
+    assert sweep(today=dt.date(2027, 8, 31)).withdrawn == 0
+    report = sweep(today=dt.date(2027, 9, 3))  # two days missed
+    dmn_certificate.refresh_from_db()
+    assert report.withdrawn == 1
+    assert dmn_certificate.status == Status.WITHDRAWN
+    assert dmn_certificate.status_changed_on == dt.date(2027, 9, 1)
+    assert dmn_certificate.status_reason == "Plus de service régulier."
+    assert dmn_certificate.revisions.get(number=3).effective_on == dt.date(2027, 9, 1)
+
+
+def test_r_crt_5_a_control_report_goes_to_the_holder_and_a_periodic_one_moves_the_next_check(
+    catalogue, people, instructor, notices
+):
+    certificate = issued(
+        life_tlc(periodic_check_months=12), signed=dt.date(2027, 2, 1), day=ISSUED, **people
+    )
+    # R-CRT-1: the next check, where the arrêté sets periodic checks (CSP R. 1470-7).
+    assert certificate.next_check == dt.date(2028, 3, 4)
+    with on(dt.date(2027, 11, 5)):
+        with pytest.raises(ApplicationError, match="Joignez le rapport"):
+            act(
+                certificate,
+                "record_control",
+                by=instructor,
+                held_on=dt.date(2027, 11, 5),
+                conclusion="Conforme.",
+                conforme=True,
+            )
+        act(
+            certificate,
+            "record_control",
+            by=instructor,
+            held_on=dt.date(2027, 11, 4),
+            conclusion="Le flux DMP répond aux exigences.",
+            conforme=True,
+            periodic=True,
+            report=upload_from_stream(io.BytesIO(PDF), "rapport.pdf"),
+        )
+    control = Control.objects.get()
+    assert (control.periodic, control.conforme, control.report.original_name) == (
+        True,
+        True,
+        "rapport.pdf",
+    )
+    certificate.refresh_from_db()
+    assert certificate.next_check == dt.date(2028, 11, 4)
+    assert certificate.revisions.get(number=2).kind == RevisionKind.CONTROLLED
+    (email,) = told(notices, certificate, "rapport de contrôle")
+    assert email.attachments == (control.report_id,)
+    assert "conclut : conforme" in email.body
+
+
+def test_r_crt_7_the_agency_records_its_strike_off_request_for_a_dmn_only(
+    dmn_certificate, tlc_certificate, instructor, notices
+):
+    with on(dt.date(2027, 6, 1)):
+        with pytest.raises(ApplicationError, match="Sans objet pour ce référentiel"):
+            act(
+                tlc_certificate,
+                "request_strike_off",
+                by=instructor,
+                ground=StrikeOffGround.AUDIT_FAILED,
+            )
+        with pytest.raises(ApplicationError, match="Choisissez le motif"):
+            act(dmn_certificate, "request_strike_off", by=instructor, ground="autre")
+        act(
+            dmn_certificate,
+            "request_strike_off",
+            by=instructor,
+            ground=StrikeOffGround.NO_NEW_CERTIFICATE,
+        )
+    dmn_certificate.refresh_from_db()
+    assert (dmn_certificate.strike_off_requested_on, dmn_certificate.strike_off_ground) == (
+        dt.date(2027, 6, 1),
+        StrikeOffGround.NO_NEW_CERTIFICATE,
+    )
+    assert "CSS R. 162-85" in told(notices, dmn_certificate, "radiation")[0].body
+
+
+def test_r_crt_8_finess_numbers_are_checked():
+    assert check_finess("750 000 010") == "750000010"
+    assert check_finess("010003820") == "010003820"
+    assert check_finess("2a0000008") == "2A0000008"
+    for bad, message in (
+        ("75000001", "compte 9 caractères"),
+        ("7500A0015", "en chiffres"),
+        ("750000015", "clé de contrôle"),
+        ("2C0000008", "en chiffres"),
+    ):
+        with pytest.raises(ApplicationError, match=message):
+            check_finess(bad)
+
+
+def test_r_crt_8_the_holder_files_its_approval_then_its_finess_number(
+    tlc_certificate, dmn_certificate, applicant, notices
+):
+    with on(dt.date(2027, 4, 1)):
+        with pytest.raises(ApplicationError, match="Déclarez d'abord le dépôt"):
+            act(tlc_certificate, "record_finess", by=applicant, finess="750000010")
+        with pytest.raises(ApplicationError, match="sociétés de téléconsultation"):
+            act(dmn_certificate, "record_approval_filing", by=applicant)
+        with pytest.raises(ApplicationError, match="suit le certificat"):
+            act(
+                tlc_certificate,
+                "record_approval_filing",
+                by=applicant,
+                filed_on=dt.date(2027, 3, 1),
+            )
+        act(tlc_certificate, "record_approval_filing", by=applicant, filed_on=dt.date(2027, 3, 20))
+    with on(dt.date(2027, 5, 10)):
+        with pytest.raises(ApplicationError, match="clé de contrôle"):
+            act(tlc_certificate, "record_finess", by=applicant, finess="750000015")
+        act(tlc_certificate, "record_finess", by=applicant, finess="750000010")
+    tlc_certificate.refresh_from_db()
+    assert (tlc_certificate.approval_filed_on, tlc_certificate.finess) == (
+        dt.date(2027, 3, 20),
+        "750000010",
+    )
+    assert told(notices, tlc_certificate, "numéro FINESS")

@@ -1,0 +1,103 @@
+# ruff: noqa: F811 (fixtures imported from tests.certificates.life_world)
+"""The certificate's term (R-CRT-2): valid for the convention's term, 5 years, renewed tacitly
+by the daily sweep unless its renewal was stopped; missed days are caught up with the events'
+own dates; a second sweep the same day changes nothing."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from guichet.certificates.lifecycle import act
+from guichet.certificates.models import RevisionKind, Status
+from guichet.certificates.sweep import sweep
+from guichet.common.errors import ApplicationError
+from guichet.journal.models import JournalEntry
+from tests.certificates.life_world import issued, life_dmn, notices, told  # noqa: F401
+from tests.certificates.world import on
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(applicant, instructor, committee_member):
+    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
+
+
+@pytest.fixture
+def certificate(catalogue, people):
+    return issued(life_dmn(), signed=dt.date(2027, 1, 10), day=dt.date(2027, 3, 4), **people)
+
+
+def test_r_crt_2_valid_for_the_convention_term_then_renewed_tacitly(certificate, notices):
+    assert (certificate.issued_on, certificate.term_start, certificate.valid_until) == (
+        dt.date(2027, 3, 4),
+        dt.date(2027, 1, 10),
+        dt.date(2032, 1, 9),
+    )
+    report = sweep(today=dt.date(2032, 1, 9))
+    certificate.refresh_from_db()
+    assert report.renewed == 0 and certificate.valid_until == dt.date(2032, 1, 9)
+
+    report = sweep(today=dt.date(2032, 1, 10))
+    certificate.refresh_from_db()
+    assert report.renewed == 1
+    assert certificate.status == Status.VALID
+    assert (certificate.term_start, certificate.valid_until, certificate.renewals) == (
+        dt.date(2032, 1, 10),
+        dt.date(2037, 1, 9),
+        1,
+    )
+    revision = certificate.revisions.get(number=2)
+    assert (revision.kind, revision.effective_on) == (RevisionKind.RENEWED, dt.date(2032, 1, 10))
+    assert revision.snapshot["valid_until"] == "2037-01-09"
+    (notice,) = told(notices, certificate, "reconduction tacite")
+    assert "valable du 10 janvier 2032 au 9 janvier 2037" in notice.body
+    assert JournalEntry.objects.filter(action="certificate.renew").count() == 1
+
+    # The same day again: nothing more.
+    again = sweep(today=dt.date(2032, 1, 10))
+    certificate.refresh_from_db()
+    assert again.renewed == 0 and certificate.renewals == 1 and certificate.revision == 2
+
+
+def test_r_crt_2_a_sweep_that_missed_years_catches_up_with_the_terms_own_dates(certificate):
+    call_command("sweep_certificates", today=dt.date(2037, 2, 1))
+    certificate.refresh_from_db()
+    assert (certificate.valid_until, certificate.renewals) == (dt.date(2042, 1, 9), 2)
+    renewals = certificate.revisions.filter(kind=RevisionKind.RENEWED).order_by("number")
+    assert [r.effective_on for r in renewals] == [dt.date(2032, 1, 10), dt.date(2037, 1, 10)]
+
+
+def test_r_crt_2_stopped_renewal_expires_at_the_end_of_the_term(certificate, applicant, notices):
+    with on(dt.date(2031, 6, 1)):
+        act(certificate, "stop_renewal", by=applicant, reason="Fin de commercialisation.")
+        with pytest.raises(ApplicationError, match="déjà notifiée"):
+            act(certificate, "stop_renewal", by=applicant, reason="Deux fois.")
+    certificate.refresh_from_db()
+    assert certificate.renewal_stopped_on == dt.date(2031, 6, 1)
+    assert certificate.revisions.get(number=2).kind == RevisionKind.RENEWAL_STOPPED
+    (notice,) = told(notices, certificate, "non-reconduction")
+    assert "expirera à la fin de sa période de validité, le 9 janvier 2032" in notice.body
+
+    sweep(today=dt.date(2032, 1, 9))
+    certificate.refresh_from_db()
+    assert certificate.status == Status.VALID
+    report = sweep(today=dt.date(2032, 1, 12))
+    certificate.refresh_from_db()
+    assert report.expired == 1 and report.renewed == 0
+    assert certificate.status == Status.EXPIRED
+    assert certificate.status_changed_on == dt.date(2032, 1, 10)
+    assert "non-reconduction a été notifiée le 1er juin 2031" in certificate.status_reason
+    expired = certificate.revisions.get(kind=RevisionKind.EXPIRED)
+    assert expired.effective_on == dt.date(2032, 1, 10) and expired.status == Status.EXPIRED
+
+
+def test_r_crt_2_an_outsider_may_not_stop_the_renewal(certificate, stranger):
+    with pytest.raises(
+        ApplicationError, match="réservée à l'organisation titulaire du certificat ou à l'agence"
+    ) as refused:
+        act(certificate, "stop_renewal", by=stranger, reason="Malveillance.")
+    assert refused.value.extra["status"] == 403
+    certificate.refresh_from_db()
+    assert certificate.renewal_stopped_on is None

@@ -1,0 +1,117 @@
+# ruff: noqa: F811 (fixtures imported from tests.certificates.life_world)
+"""A new referential version in force (R-CRT-3): the agency lists the live certificates of the
+earlier versions, notifies their holders, and tracks for DMN telesurveillance the 15 days to ask
+for a new certificate (CSS R. 162-76 VI); TLC: the arrêté's delay, none set by default."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from guichet.applications.services import create_application
+from guichet.certificates.new_version import concerned, due_date, notify_new_version
+from guichet.certificates.sweep import sweep
+from guichet.common.errors import ApplicationError
+from tests.certificates.life_world import (  # noqa: F401
+    issued,
+    life_dmn,
+    life_tlc,
+    next_version,
+    notices,
+    told,
+)
+from tests.certificates.world import on
+from tests.fixtures import complete_dmn_form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(applicant, instructor, committee_member):
+    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
+
+
+@pytest.fixture
+def two_dmn(catalogue, people, monkeypatch):
+    """Two DMN certificates of the same version: telesurveillance (LATM) and not (LPPR)."""
+    version = life_dmn()
+    latm = issued(version, signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 4), **people)
+    monkeypatch.setattr(
+        "tests.instruction.instruction_world.complete_dmn_form",
+        lambda: complete_dmn_form(reimbursement_list="LPPR"),
+    )
+    lppr = issued(version, signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 11), **people)
+    return latm, lppr
+
+
+def test_r_crt_3_dmn_telesurveillance_holders_have_15_days_to_ask_for_a_new_certificate(
+    two_dmn, instructor, applicant, notices, client
+):
+    latm, lppr = two_dmn
+    with on(dt.date(2028, 1, 20)):
+        new = next_version("DMN", entry_into_force=dt.date(2028, 2, 1))
+        assert {c.number for c in concerned(new)} == {latm.number, lppr.number}
+        client.force_login(instructor)
+        page = client.get(reverse("certificates:new-version", args=[new.pk]))
+        assert page.status_code == 200
+        assert "16 février 2028" in page.content.decode()
+        assert notify_new_version(new, by=instructor) == 2
+        assert notify_new_version(new, by=instructor) == 0  # told once
+    latm.refresh_from_db()
+    lppr.refresh_from_db()
+    assert latm.new_version_notified == new and lppr.new_version_notified == new
+    assert latm.new_certificate_due == dt.date(2028, 2, 16)
+    assert lppr.new_certificate_due is None
+    (email,) = told(notices, latm, "nouvelle version du référentiel")
+    assert "avant le 16 février 2028" in email.body and "R. 162-76 VI" in email.body
+    assert "avant le" not in told(notices, lppr, "nouvelle version du référentiel")[0].body
+
+    # The delay runs out without a new application for the LATM product: the agency is told.
+    assert sweep(today=dt.date(2028, 2, 16)).windows_overdue == 0
+    assert sweep(today=dt.date(2028, 2, 17)).windows_overdue == 1
+    assert sweep(today=dt.date(2028, 2, 18)).windows_overdue == 0
+
+
+def test_r_crt_3_a_new_application_filed_in_time_is_shown_and_not_flagged(
+    two_dmn, instructor, applicant
+):
+    latm, _ = two_dmn
+    with on(dt.date(2028, 1, 20)):
+        new = next_version("DMN", entry_into_force=dt.date(2028, 2, 1))
+        notify_new_version(new, by=instructor)
+    with on(dt.date(2028, 2, 5)):
+        from guichet.applications.services import save_draft, submit
+        from tests.fixtures import deposit_required_documents
+
+        application = create_application(
+            by=applicant,
+            product=latm.application.product,
+            product_version="2.0",
+            referential_version=new,
+            pathway_code="nom_de_marque",
+        )
+        save_draft(
+            by=applicant,
+            application=application,
+            data={"form": complete_dmn_form(), "profiles": ["general"]},
+        )
+        deposit_required_documents(application, applicant)
+        submit(by=applicant, application=application)
+    rows = {c.number: c.new_application_filed for c in concerned(new)}
+    assert rows[latm.number] is True
+    assert sweep(today=dt.date(2028, 2, 17)).windows_overdue == 0
+
+
+def test_r_crt_3_tlc_has_no_delay_unless_the_version_sets_one(catalogue, people, instructor):
+    certificate = issued(life_tlc(), signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 4), **people)
+    with on(dt.date(2028, 1, 20)):
+        unset = next_version("TLC", entry_into_force=dt.date(2028, 2, 1))
+        assert due_date(certificate, unset) is None
+        with_delay = next_version(
+            "TLC", entry_into_force=dt.date(2028, 3, 1), new_certificate_days=90
+        )
+        assert due_date(certificate, with_delay) == dt.date(2028, 5, 30)
+        draft = next_version("TLC", entry_into_force=dt.date(2028, 4, 1))
+        draft.entry_into_force = None
+        with pytest.raises(ApplicationError, match="pas de date d'entrée en vigueur"):
+            notify_new_version(draft, by=instructor)
