@@ -55,7 +55,7 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role(
     # sealed letter; the next session's agenda with a dossier accepted by silence (R-CLK-7).
     from guichet.committee.models import CommitteeSession, Decision
 
-    held, upcoming = CommitteeSession.objects.order_by("date")
+    *_, held, upcoming = CommitteeSession.objects.order_by("date")
     assert held.status == "held" and upcoming.status == "planned"
     assert sorted(held.decisions.values_list("outcome", flat=True)) == [
         "granted",
@@ -82,3 +82,12 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role(
     assert messaging.unread_counts(responsible)["messages"] == 1
     assert Message.objects.filter(internal=True).count() == 1
     assert messaging.threads(responsible).get().unread == 1
+    # Certificates (issue 13): valid, reserved (TLC), suspended, withdrawn, expired, and an
+    # exceptional TLC certificate of 2024; each with its sealed PDF (the worker ran).
+    from guichet.certificates.models import Certificate
+
+    states = set(Certificate.objects.values_list("status", flat=True))
+    assert {"valid", "suspended", "withdrawn", "expired"} <= states
+    assert Certificate.objects.filter(kind="exceptional", valid_until="2024-12-31").exists()
+    assert Certificate.objects.exclude(reservations=[]).filter(referential_code="TLC").exists()
+    assert not Certificate.objects.filter(pdf__isnull=True).exists()

@@ -16,6 +16,7 @@ class Command(BaseCommand):
         logins = ensure_demo_users()
         ensure_demo_terms()
         from guichet.demo.applications import ensure_demo_applications
+        from guichet.demo.certificates import ensure_demo_certificates
         from guichet.demo.committee import ensure_demo_committee
         from guichet.demo.instruction import ensure_demo_instruction
         from guichet.demo.messaging import ensure_demo_messages
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         demo = [
             *ensure_demo_applications(),
             *ensure_demo_instruction(),
+            *ensure_demo_certificates(),
             *ensure_demo_committee(),
             *ensure_demo_messages(),
         ]
