@@ -173,6 +173,7 @@ def _history(certificate: Certificate) -> dict:
 def certificate_page(request, number):
     certificate = _agency_certificate(number)
     today = legal_today()
+    labels = {t.name: t.label for t in WORKFLOW.all()}
     return render(
         request,
         "certificates/agency/detail.html",
@@ -184,7 +185,10 @@ def certificate_page(request, number):
             "days_left": days_left_text((certificate.valid_until - today).days)
             if certificate.status in LIVE
             else "",
-            "transitions": list(certificate.transitions.select_related("by")),
+            "transitions": [
+                (row, labels.get(row.name, row.name))
+                for row in certificate.transitions.select_related("by")
+            ],
             **_history(certificate),
             **DATA_CHOICES,
         },
