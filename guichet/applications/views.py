@@ -414,6 +414,22 @@ def admissibility_review(request, pk):
             for entry in items
             if request.POST.get(f"verdict-{entry['item']}")
         }
+        if request.POST.get("all_conforme"):
+            # « Tout conforme » for the items not yet judged in this round, once confirmed.
+            if not request.POST.get("confirm_all"):
+                messages.error(
+                    request,
+                    "Cochez la case de confirmation pour déclarer conformes tous les éléments "
+                    "restants ; rien n'a été enregistré.",
+                )
+                return redirect("applications:review", pk=pk)
+            latest = review.latest_verdicts(application)
+            for entry in items:
+                judged = latest.get(entry["item"])
+                if entry["item"] not in opinions and (
+                    judged is None or judged.round < application.review_round
+                ):
+                    opinions[entry["item"]] = ("conforme", "")
         try:
             kept = review.set_verdicts(by=request.user, application=application, opinions=opinions)
         except ApplicationError as exc:
@@ -447,6 +463,11 @@ def admissibility_review(request, pk):
             "rows": rows,
             "open": application.status == Status.SUBMITTED,
             "reviewed": sum(1 for row in rows if row["verdict"]),
+            "remaining": sum(
+                1
+                for row in rows
+                if row["verdict"] is None or row["verdict"].round < application.review_round
+            ),
             "actions": actions(application, request.user),
         },
     )

@@ -238,3 +238,34 @@ def test_the_review_page_shows_dates_and_choices_as_people_read_them(client, ins
     client.force_login(instructor)
     page = client.get(reverse("applications:review", args=[submitted.pk])).content.decode()
     assert "1er mars 2027" in page and "2027-03-01" not in page
+
+
+def test_the_instructor_declares_the_remaining_items_conforme_at_once_after_confirming(
+    client, instructor, submitted
+):
+    """23 items one click each is too many: « tout conforme » for those without a verdict of
+    this round, the ones chosen in the form kept as they are; nothing without the confirmation
+    (issue 14 §2)."""
+    from django.urls import reverse
+
+    from guichet.applications.review import latest_verdicts, reviewable_items
+
+    client.force_login(instructor)
+    url = reverse("applications:review", args=[submitted.pk])
+    refused = client.post(url, {"all_conforme": "1"}, follow=True)
+    assert "Cochez la case de confirmation" in refused.content.decode()
+    assert latest_verdicts(submitted) == {}
+    client.post(
+        url,
+        {
+            "all_conforme": "1",
+            "confirm_all": "on",
+            "verdict-contact_phone": "to_fix",
+            "comment-contact_phone": "Ce numéro ne répond pas.",
+        },
+    )
+    verdicts = latest_verdicts(submitted)
+    items = [entry["item"] for entry in reviewable_items(submitted)]
+    assert set(verdicts) == set(items)
+    assert verdicts["contact_phone"].verdict == "to_fix"
+    assert {v.verdict for item, v in verdicts.items() if item != "contact_phone"} == {"conforme"}
