@@ -335,6 +335,11 @@ SPECTACULAR_SETTINGS = {
     },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # French, without internal references, for the applicants' developers (issue 14 §3).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "guichet.common.openapi.french_schema",
+    ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }

@@ -250,3 +250,32 @@ def test_schema_describes_paginated_lists_and_french_problems(api):
         if operation.get("summary")
     ]
     assert len(described) == sum(len(methods) for methods in schema["paths"].values())
+
+
+def test_the_schema_reads_in_french_without_internal_references(api):
+    """For the applicants' developers (issue 14 §3): no rule or issue reference, no English
+    docstring as a component's description, the token scheme described in French."""
+    import re
+
+    schema = api.get("/api/v1/schema/?format=json").json()
+    texts = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("description", "summary") and isinstance(value, str):
+                    texts.append(value)
+                else:
+                    collect(value)
+        elif isinstance(node, list):
+            for item in node:
+                collect(item)
+
+    collect(schema)
+    assert texts
+    assert not [t for t in texts if re.search(r"\bR-[A-Z]{3}-\d+\b|\bissue \d+", t)]
+    english = re.compile(r"\b(the|with|what|every|caller|one application)\b", re.IGNORECASE)
+    assert not [t for t in texts if english.search(t)]
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["tokenAuth"]["description"].startswith("Jeton d'API")
+    assert schemes["cookieAuth"]["description"].startswith("Session du site")
