@@ -315,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "guichet.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "guichet.common.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "guichet.common.api.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }

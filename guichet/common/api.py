@@ -2,6 +2,7 @@
 problem+json errors, every one with a French detail that says what to do."""
 
 import codecs
+import datetime as dt
 import json
 
 from django.conf import settings
@@ -13,10 +14,19 @@ from django.core.exceptions import (
 )
 from django.http import Http404, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import authentication, exceptions, parsers, serializers, status
+from rest_framework import (
+    authentication,
+    exceptions,
+    parsers,
+    renderers,
+    serializers,
+    status,
+)
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 from rest_framework.utils import json as drf_json
 
 from guichet.common.errors import ApplicationError, raised_by_guichet
@@ -47,8 +57,6 @@ class FileResponseNegotiation:
     choice, and their errors still come as JSON problems."""
 
     def perform_content_negotiation(self, request, force=False):
-        from rest_framework.renderers import JSONRenderer
-
         return (JSONRenderer(), JSONRenderer.media_type)
 
 
@@ -339,3 +347,17 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
+
+
+class _ParisTimeEncoder(encoders.JSONEncoder):
+    """Every timestamp the API writes itself reads as DRF's fields write theirs: in Paris time
+    with its offset (« 2026-11-14T20:02:46+01:00 »), never « Z » beside it (issue 14 §3)."""
+
+    def default(self, obj):
+        if isinstance(obj, dt.datetime) and timezone.is_aware(obj):
+            return timezone.localtime(obj).isoformat()
+        return super().default(obj)
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    encoder_class = _ParisTimeEncoder

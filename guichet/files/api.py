@@ -8,8 +8,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import JSONRenderer
 
+from guichet.common.api import JSONRenderer
 from guichet.common.errors import ApplicationError
 from guichet.files import services
 from guichet.files.uploads import StreamingUploadHandler
