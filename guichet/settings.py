@@ -319,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "CommitteeSessionStatusEnum": "guichet.committee.models.SessionStatus",
         "CommitteeOutcomeEnum": "guichet.committee.models.Outcome",
         "OutcomeEnum": "guichet.instruction.models.ScenarioOutcome",
+        "CertificateStatusEnum": "guichet.certificates.models.Status",
+        "CertificateKindEnum": "guichet.certificates.models.Kind",
     },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -56,6 +56,18 @@ PUBLIC = {
     "api/v1/referentials/<code>/<version>/requirements",
     "api/v1/referentials/<code>/<version>/profile-check",
     "api/v1/registrations/",
+    # The public register and its open data (R-PUB-1): test_register checks they show nothing
+    # private.
+    "registre/",
+    "registre/flux.atom",
+    "register.csv",
+    "register.json",
+    "register/schema.json",
+    "schema.json",
+    "api/v1/register/",
+    "api/v1/register.csv",
+    "api/v1/register.json",
+    "api/v1/register/schema.json",
     "api/v1/schema/",
     "api/v1/docs/",
 }
