@@ -195,6 +195,16 @@ REGISTRATION_RATE_LIMITS = ",".join(
     )
     if amount > 0
 )
+# Email subscriptions to the public register (R-PUB-1): so many requests per hour from one
+# client IP and per day for one address (0: no limit), counted the same way.
+REGISTER_SUBSCRIPTION_RATE_LIMITS = ",".join(
+    f"{amount}/{period}"
+    for amount, period in (
+        (int(os.environ.get("REGISTER_SUBSCRIPTION_LIMIT_PER_IP", 10)), "h/ip"),
+        (int(os.environ.get("REGISTER_SUBSCRIPTION_LIMIT_PER_EMAIL", 5)), "d/key"),
+    )
+    if amount > 0
+)
 # Proxies in front of the site that append the client to X-Forwarded-For: the limits per IP
 # count the client's address, not the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))

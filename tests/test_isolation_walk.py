@@ -57,9 +57,13 @@ PUBLIC = {
     "api/v1/referentials/<code>/<version>/profile-check",
     "api/v1/registrations/",
     # The public register and its open data (R-PUB-1): test_register checks they show nothing
-    # private.
+    # private; a subscription's links carry its secret token.
     "registre/",
     "registre/flux.atom",
+    "registre/abonnement/",
+    "registre/abonnement/envoye/",
+    "registre/abonnement/<token>/",
+    "registre/abonnement/<token>/resilier/",
     "register.csv",
     "register.json",
     "register/schema.json",

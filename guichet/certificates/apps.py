@@ -7,5 +7,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificats de conformité"
 
     def ready(self):
-        # Registers the lifecycle's guards and effects with the certificate's workflow.
+        # Registers the lifecycle's guards and effects with the certificate's workflow, and
+        # the register's announcements to its subscribers (subscriptions).
+        import guichet.certificates.subscriptions  # noqa: F401
         from guichet.certificates import services  # noqa: F401

@@ -7,12 +7,13 @@ from __future__ import annotations
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 
-from guichet.certificates import register
+from guichet.certificates import register, subscriptions
 from guichet.certificates.models import Status
 from guichet.common.links import absolute_url
 
@@ -24,7 +25,7 @@ BADGES = {
 }
 
 
-def _page_context(request: HttpRequest) -> dict:
+def _page_context(request: HttpRequest, subscription_form=None) -> dict:
     filters = register.RegisterFilterForm(request.GET or None)
     page = Paginator(filters.queryset(), register.PAGE_SIZE).get_page(request.GET.get("page"))
     link = register.verification_path()
@@ -40,6 +41,7 @@ def _page_context(request: HttpRequest) -> dict:
         ),
         "page": page,
         "query": query.urlencode(),
+        "subscription_form": subscription_form or subscriptions.SubscriptionForm(),
     }
 
 
@@ -47,6 +49,99 @@ def _page_context(request: HttpRequest) -> dict:
 def register_page(request):
     """Every certificate ever issued, newest first, with its current state."""
     return render(request, "certificates/register.html", _page_context(request))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscribe(request):
+    """The subscription form: alone (GET, e.g. from a link « Suivre ce titulaire »), or posted
+    from the register page."""
+    initial = {"subject": request.GET.get("suivre", "")}
+    form = subscriptions.SubscriptionForm(request.POST or None, initial=initial)
+    status, retry_after = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscriptions.request_subscription(
+                request, email=form.cleaned_data["email"], **form.cleaned_data["subject"]
+            )
+        except subscriptions.SubscriptionThrottled as exc:
+            form.add_error(None, exc.message)
+            status, retry_after = 429, exc.retry_after
+        else:
+            return redirect("certificates:register-subscribe-sent")
+    if form.errors and status == 200:
+        status = 400
+    response = render(
+        request, "certificates/register_subscribe.html", {"form": form}, status=status
+    )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@require_safe
+def subscribe_sent(request):
+    return render(
+        request,
+        "certificates/register_subscription.html",
+        {
+            "title": "Demande d'abonnement enregistrée",
+            "message": subscriptions.SUBSCRIPTION_RECEIVED,
+        },
+    )
+
+
+def _unknown_link(request):
+    return render(
+        request,
+        "certificates/register_subscription.html",
+        {
+            "title": "Lien non reconnu",
+            "message": "Ce lien d'abonnement n'est pas reconnu : vérifiez qu'il est complet "
+            "(copiez-le en entier depuis le courriel), ou abonnez-vous à nouveau depuis le "
+            "registre.",
+            "error": True,
+        },
+        status=404,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscription(request, token):
+    """The link of the confirmation email: a page that confirms with one button (a link
+    opened by a mail scanner confirms nothing)."""
+    found = subscriptions.find(token)
+    if found is None:
+        return _unknown_link(request)
+    if request.method == "POST":
+        found = subscriptions.confirm_subscription(token)
+    return render(
+        request,
+        "certificates/register_subscription.html",
+        {
+            "subscription": found,
+            "followed": subscriptions.subject_label(found),
+            "title": "Abonnement au registre des certificats",
+        },
+    )
+
+
+@csrf_exempt  # RFC 8058: mail clients post the one-click cancellation without a form
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    """The cancel link of every email: one click, then « Désabonnement enregistré »."""
+    found = subscriptions.cancel_subscription(token)
+    if found is None:
+        return _unknown_link(request)
+    return render(
+        request,
+        "certificates/register_subscription.html",
+        {
+            "title": "Désabonnement enregistré",
+            "message": f"Vous ne suivez plus {subscriptions.subject_label(found)} : aucun "
+            "courriel ne vous sera plus envoyé pour cet abonnement. Vous pouvez vous abonner à "
+            "nouveau depuis le registre.",
+        },
+    )
 
 
 @require_safe

@@ -165,7 +165,9 @@ def test_r_pub_1_the_register_reads_a_constant_number_of_queries(client, world):
     assert Certificate.objects.count() == 4
     assert count_queries(client, REGISTER) == one_page
     assert count_queries(client, API) == one_api
-    assert one_page == 3  # the referential codes, the count, the page's certificates
+    # The page: referential codes, the count, the page's certificates, the subscription form's
+    # referentials and companies.
+    assert one_page == 5
     assert one_api == 3  # the referential codes, the count, the page's rows
 
 
