@@ -255,6 +255,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Deposited files (evidence, admissibility documents); renamed into place once complete.
 GUICHET_FILES_ROOT = Path(os.environ.get("GUICHET_FILES_ROOT", VAR_DIR / "files"))
 GUICHET_UPLOAD_MAX_BYTES = int(os.environ.get("GUICHET_UPLOAD_MAX_BYTES", 2 * 1024**3))
+# The register's open-data files (R-PUB-1), each written once per version of the register;
+# empty: GUICHET_FILES_ROOT/exports.
+REGISTER_EXPORT_DIR = os.environ.get("REGISTER_EXPORT_DIR", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -110,7 +110,9 @@ class RegisterListApi(PublicApi):
         if not filters.is_valid():
             raise ValidationError({name: list(errors) for name, errors in filters.errors.items()})
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(register.values(filters.queryset()), request, view=self)
+        page = paginator.paginate_queryset(
+            register.PagedValues(filters.queryset()), request, view=self
+        )
         make = register.row_maker()
         return paginator.get_paginated_response([make(values) for values in page])
 

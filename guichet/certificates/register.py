@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.db.models import F, Max, Q, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import NoReverseMatch, get_urlconf, reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
@@ -87,8 +91,9 @@ def register(*, q: str = "", referential: str = "", status: str = "", kind: str 
     return queryset
 
 
-def referential_codes() -> list[str]:
-    return list(Referential.objects.values_list("code", flat=True))
+def referential_filter_choices() -> list[tuple[str, str]]:
+    codes = Referential.objects.values_list("code", flat=True)
+    return [("", "Tous les référentiels"), *((code, code) for code in codes)]
 
 
 class RegisterFilterForm(forms.Form):
@@ -133,10 +138,8 @@ class RegisterFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["referential"].choices = [
-            ("", "Tous les référentiels"),
-            *((code, code) for code in referential_codes()),
-        ]
+        # Read when shown or when a referential is asked for, not for every API call.
+        self.fields["referential"].choices = referential_filter_choices
 
     def queryset(self) -> QuerySet:
         data = self.cleaned_data if self.is_valid() else {}
@@ -152,12 +155,18 @@ class RegisterFilterForm(forms.Form):
 
 
 def verification_path() -> str:
-    """An address template of a certificate's public verification page (`{number}` to fill):
-    computed once per page or export, not once per row. The page is `certificates:verify`
-    (issue 13 §1); its literal address while it is not there."""
+    """An address template of a certificate's public verification page (`{number}` to fill).
+    The page is `certificates:verify` (issue 13 §1); its literal address while it is not
+    there."""
+    return _verification_path(get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.cache
+def _verification_path(urlconf: str) -> str:
+    # Once per URLconf: a reverse() that fails walks every pattern.
     marker = "CC-NUMERO-0000-0000"
     try:
-        path = reverse("certificates:verify", args=[marker])
+        path = reverse("certificates:verify", args=[marker], urlconf=urlconf)
     except NoReverseMatch:
         path = f"/certificats/{marker}/"
     return path.replace(marker, "{number}")
@@ -490,6 +499,22 @@ def values(queryset: QuerySet) -> QuerySet:
     return queryset.values_list(*COLUMNS)
 
 
+class PagedValues:
+    """The register's rows for a paginator: counted on the certificates alone (no join), read
+    as tuples of COLUMNS page by page."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index):
+        return values(self.queryset)[index]
+
+
 def rows(queryset: QuerySet | None = None) -> Iterator[dict]:
     """Every certificate of `queryset` (the whole register by default) as an open-data row,
     streamed from the database."""
@@ -533,6 +558,42 @@ def json_chunks(queryset: QuerySet | None = None) -> Iterator[bytes]:
 CHUNKS = {"csv": csv_chunks, "json": json_chunks}
 
 
+# --- The exports' files -----------------------------------------------------------------------
+# The whole register costs seconds to write at 100,000 certificates (every row read and
+# formatted), and anyone may download it at any time: each version of the register is written
+# once, while it is streamed to its first client, into a file named after its ETag; the next
+# clients get that file (FileResponse: sent by the server's sendfile when it has one). A new
+# version of the register has a new ETag, hence a new file; the older ones are then removed.
+
+
+def export_dir() -> Path:
+    configured = getattr(settings, "REGISTER_EXPORT_DIR", "")
+    return Path(configured) if configured else Path(settings.GUICHET_FILES_ROOT) / "exports"
+
+
+def export_path(fmt: str, etag: str) -> Path:
+    return export_dir() / f"{FILENAME}-{etag.strip(chr(34))}.{fmt}"
+
+
+def written_while_streamed(fmt: str, target: Path) -> Iterator[bytes]:
+    """The register in `fmt`, streamed from the database and written to `target` meanwhile;
+    renamed into place once complete (a reader sees the whole file or none), the files of
+    older versions then removed. A download cut short leaves nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, part = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=f".{fmt}.part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in CHUNKS[fmt]():
+                out.write(chunk)
+                yield chunk
+        os.replace(part, target)
+    finally:
+        Path(part).unlink(missing_ok=True)
+    for older in target.parent.glob(f"{FILENAME}-*.{fmt}"):
+        if older != target:
+            older.unlink(missing_ok=True)
+
+
 # --- Conditional requests --------------------------------------------------------------------
 
 
@@ -550,9 +611,11 @@ class ExportState:
 
 
 def export_state() -> ExportState:
-    """One aggregate query: how many certificates, and the latest change of one."""
-    figures = Certificate.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
-    return ExportState(count=figures["count"], latest=figures["latest"])
+    """How many certificates, and the latest change of one: two queries that each read an
+    index only (one aggregate of both would read the whole table: 1.3 ms instead of 0.2 ms at
+    10,000 certificates on SQLite)."""
+    latest = Certificate.objects.aggregate(latest=Max("updated_at"))["latest"]
+    return ExportState(count=Certificate.objects.count(), latest=latest)
 
 
 def export_response(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -563,7 +626,13 @@ def export_response(request: HttpRequest, fmt: str) -> HttpResponse:
     modified = int(state.latest.timestamp()) if state.latest else None
     response = get_conditional_response(request, etag=etag, last_modified=modified)
     if response is None:
-        response = StreamingHttpResponse(CHUNKS[fmt](), content_type=FORMATS[fmt])
+        target = export_path(fmt, etag)
+        try:
+            response = FileResponse(target.open("rb"), content_type=FORMATS[fmt])
+        except FileNotFoundError:
+            response = StreamingHttpResponse(
+                written_while_streamed(fmt, target), content_type=FORMATS[fmt]
+            )
         disposition = "attachment" if fmt == "csv" else "inline"
         response["Content-Disposition"] = f'{disposition}; filename="{FILENAME}.{fmt}"'
     response["ETag"] = etag

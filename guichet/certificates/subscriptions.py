@@ -26,7 +26,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -82,8 +82,9 @@ def subject_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
     companies = [
         (f"{SubscriptionScope.COMPANY}:{pk}", name)
-        for pk, name in Organisation.objects.filter(certificates__isnull=False)
-        .distinct()
+        for pk, name in Organisation.objects.filter(
+            Exists(Certificate.objects.filter(organisation=OuterRef("pk")))
+        )
         .order_by("name", "pk")
         .values_list("pk", "name")
     ]

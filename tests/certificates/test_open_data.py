@@ -22,7 +22,17 @@ SCHEMAS = ("/register/schema.json", "/schema.json", "/api/v1/register/schema.jso
 
 def body(response) -> bytes:
     assert response.streaming, "an export is streamed"
-    return b"".join(response.streaming_content)
+    content = b"".join(response.streaming_content)
+    response.close()  # as a server does: the file of the export is closed
+    return content
+
+
+def get(client, url, **extra):
+    """A download read to its end (its headers are what the test looks at)."""
+    response = client.get(url, **extra)
+    if response.streaming:
+        body(response)
+    return response
 
 
 def csv_rows(response) -> tuple[list[str], list[dict]]:
@@ -75,7 +85,6 @@ def test_r_pub_1_the_csv_lists_every_certificate_issued_with_its_state(client, i
         "withdrawal_ground_label": "",
         "url": f"http://127.0.0.1:8000/certificats/{certificate.number}/",
     }
-    assert client.get("/api/v1/register.csv").streaming_content is not None
     assert body(client.get("/api/v1/register.csv")) == body(client.get("/register.csv"))
 
 
@@ -178,8 +187,8 @@ def test_r_pub_1_an_export_answers_304_while_the_register_is_unchanged(client, w
 
 def test_r_pub_1_the_csv_and_the_json_have_their_own_etag(client, world):
     world.issue()
-    assert client.get("/register.csv")["ETag"] != client.get("/register.json")["ETag"]
-    assert client.get("/register.csv")["ETag"] == client.get("/api/v1/register.csv")["ETag"]
+    assert get(client, "/register.csv")["ETag"] != get(client, "/register.json")["ETag"]
+    assert get(client, "/register.csv")["ETag"] == get(client, "/api/v1/register.csv")["ETag"]
 
 
 def test_r_pub_1_an_export_reads_a_constant_number_of_queries(
@@ -188,11 +197,14 @@ def test_r_pub_1_an_export_reads_a_constant_number_of_queries(
     world.issue()
 
     def read():
-        # The aggregate (count, latest change), then the rows, read in one streamed query.
+        # The state (how many certificates, the latest change), then the rows in one streamed
+        # query; the next download of the same version reads the state only (its file).
+        with django_assert_num_queries(3):
+            first = body(client.get("/register.csv"))
         with django_assert_num_queries(2):
-            body(client.get("/register.csv"))
-        etag = client.get("/register.json")["ETag"]
-        with django_assert_num_queries(1):  # a current copy: the aggregate only
+            assert body(client.get("/register.csv")) == first
+        etag = get(client, "/register.json")["ETag"]
+        with django_assert_num_queries(2):  # a current copy: the state only
             assert client.get("/register.json", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
     read()
@@ -201,8 +213,39 @@ def test_r_pub_1_an_export_reads_a_constant_number_of_queries(
     read()
 
 
+def test_r_pub_1_each_version_of_the_register_is_written_once_then_served_from_its_file(
+    client, world, settings, tmp_path
+):
+    settings.REGISTER_EXPORT_DIR = str(tmp_path / "exports")
+    first = world.issue()
+    response = client.get("/register.csv")
+    assert not (tmp_path / "exports").exists()  # written as the download streams
+    content = body(response)
+    (written,) = (tmp_path / "exports").iterdir()
+    assert written.read_bytes() == content and response["ETag"].strip('"') in written.name
+    again = client.get("/register.csv")
+    assert again.streaming and again["Content-Length"] == str(len(content))
+    assert body(again) == content
+    # A change: a new file for the new version, the old one removed once it is complete.
+    world.suspend(first)
+    changed = body(client.get("/register.csv"))
+    (rewritten,) = (tmp_path / "exports").iterdir()
+    assert rewritten != written and rewritten.read_bytes() == changed != content
+    assert b"suspended" in changed
+
+
+def test_r_pub_1_a_download_cut_short_leaves_no_file(client, world, settings, tmp_path):
+    settings.REGISTER_EXPORT_DIR = str(tmp_path / "exports")
+    world.issue()
+    response = client.get("/register.json")
+    next(iter(response.streaming_content))  # the client goes away after the first chunk
+    response.close()
+    assert list((tmp_path / "exports").iterdir()) == []
+    assert json.loads(body(client.get("/register.json")))[0]["status"] == "valid"
+
+
 def test_r_pub_1_the_empty_register_exports_its_header(client, catalogue):
     header, rows = csv_rows(client.get("/register.csv"))
     assert header == list(register.FIELD_NAMES) and rows == []
     assert json.loads(body(client.get("/register.json"))) == []
-    assert "Last-Modified" not in client.get("/register.csv")
+    assert "Last-Modified" not in get(client, "/register.csv")
