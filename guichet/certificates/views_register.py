@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -25,7 +25,9 @@ BADGES = {
 }
 
 
-def _page_context(request: HttpRequest, subscription_form=None) -> dict:
+@require_safe
+def register_page(request):
+    """Every certificate ever issued, newest first, with its current state."""
     filters = register.RegisterFilterForm(request.GET or None)
     page = Paginator(filters.queryset(), register.PAGE_SIZE).get_page(request.GET.get("page"))
     link = register.verification_path()
@@ -34,21 +36,16 @@ def _page_context(request: HttpRequest, subscription_form=None) -> dict:
         certificate.url = link.format(number=certificate.number)
     query = request.GET.copy()
     query.pop("page", None)
-    return {
+    context = {
         "filters": filters,
         "filtered": bool(
             filters.is_bound and filters.is_valid() and any(filters.cleaned_data.values())
         ),
         "page": page,
         "query": query.urlencode(),
-        "subscription_form": subscription_form or subscriptions.SubscriptionForm(),
+        "subscription_form": subscriptions.SubscriptionForm(),
     }
-
-
-@require_safe
-def register_page(request):
-    """Every certificate ever issued, newest first, with its current state."""
-    return render(request, "certificates/register.html", _page_context(request))
+    return render(request, "certificates/register.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
