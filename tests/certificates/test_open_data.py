@@ -10,9 +10,13 @@ import json
 import re
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
+from django.test import RequestFactory
 
 from guichet.certificates import register
 from guichet.certificates.models import Certificate, Kind, Status
+from guichet.certificates.views_register import export
 from tests.certificates.register_world import world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +26,8 @@ SCHEMAS = ("/register/schema.json", "/schema.json", "/api/v1/register/schema.jso
 
 def body(response) -> bytes:
     assert response.streaming, "an export is streamed"
-    content = b"".join(response.streaming_content)
-    response.close()  # as a server does: the file of the export is closed
-    return content
+    # Read to its end, the test client closes the response (and the export's file).
+    return b"".join(response.streaming_content)
 
 
 def get(client, url, **extra):
@@ -237,9 +240,17 @@ def test_r_pub_1_each_version_of_the_register_is_written_once_then_served_from_i
 def test_r_pub_1_a_download_cut_short_leaves_no_file(client, world, settings, tmp_path):
     settings.REGISTER_EXPORT_DIR = str(tmp_path / "exports")
     world.issue()
-    response = client.get("/register.json")
+    # The view itself, as a WSGI server runs it (the test client would close the response by
+    # its own wrapper).
+    response = export(RequestFactory().get("/register.json"), fmt="json")
     next(iter(response.streaming_content))  # the client goes away after the first chunk
-    response.close()
+    # The server closes the response; the test's database connection is kept, as the test
+    # client keeps it.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     assert list((tmp_path / "exports").iterdir()) == []
     assert json.loads(body(client.get("/register.json")))[0]["status"] == "valid"
 
