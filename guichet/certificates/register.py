@@ -8,9 +8,9 @@ withdrawal. Never a person, an email address, the operator's contact details or 
 the application.
 
 The exports are streamed from `values_list(...).iterator()`: their memory does not grow with
-the register. Their ETag and Last-Modified come from one aggregate query (how many
-certificates, the latest `updated_at`), so that a client that already has the current file
-gets 304 without the file being written."""
+the register. Each version of the register is written once, into a file that later downloads
+get. Their ETag and Last-Modified come from two index reads (how many certificates, the latest
+`updated_at`), so that a client that already has the current file gets 304 for that alone."""
 
 from __future__ import annotations
 
