@@ -205,6 +205,16 @@ CERTIFICATE_LOOKUP_RATE_LIMITS = ",".join(
     )
     if amount > 0
 )
+# Email subscriptions to the public register (R-PUB-1): so many requests per hour from one
+# client IP and per day for one address (0: no limit), counted the same way.
+REGISTER_SUBSCRIPTION_RATE_LIMITS = ",".join(
+    f"{amount}/{period}"
+    for amount, period in (
+        (int(os.environ.get("REGISTER_SUBSCRIPTION_LIMIT_PER_IP", 10)), "h/ip"),
+        (int(os.environ.get("REGISTER_SUBSCRIPTION_LIMIT_PER_EMAIL", 5)), "d/key"),
+    )
+    if amount > 0
+)
 # Proxies in front of the site that append the client to X-Forwarded-For: the limits per IP
 # count the client's address, not the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
@@ -257,6 +267,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Deposited files (evidence, admissibility documents); renamed into place once complete.
 GUICHET_FILES_ROOT = Path(os.environ.get("GUICHET_FILES_ROOT", VAR_DIR / "files"))
 GUICHET_UPLOAD_MAX_BYTES = int(os.environ.get("GUICHET_UPLOAD_MAX_BYTES", 2 * 1024**3))
+# The register's open-data files (R-PUB-1), each written once per version of the register;
+# empty: GUICHET_FILES_ROOT/exports.
+REGISTER_EXPORT_DIR = os.environ.get("REGISTER_EXPORT_DIR", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -332,6 +345,7 @@ SPECTACULAR_SETTINGS = {
         "CommitteeOutcomeEnum": "guichet.committee.models.Outcome",
         "OutcomeEnum": "guichet.instruction.models.ScenarioOutcome",
         "CertificateStatusEnum": "guichet.certificates.models.Status",
+        "CertificateKindEnum": "guichet.certificates.models.Kind",
     },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

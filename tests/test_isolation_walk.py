@@ -63,6 +63,22 @@ PUBLIC = {
     "certificats/<number>/",
     "api/v1/certificates/<number>",
     "api/v1/certificates/<number>.pdf",
+    # The public register and its open data (R-PUB-1): test_register checks they show nothing
+    # private; a subscription's links carry its secret token.
+    "registre/",
+    "registre/flux.atom",
+    "registre/abonnement/",
+    "registre/abonnement/envoye/",
+    "registre/abonnement/<token>/",
+    "registre/abonnement/<token>/resilier/",
+    "register.csv",
+    "register.json",
+    "register/schema.json",
+    "schema.json",
+    "api/v1/register/",
+    "api/v1/register.csv",
+    "api/v1/register.json",
+    "api/v1/register/schema.json",
     "api/v1/schema/",
     "api/v1/docs/",
 }

@@ -8,12 +8,14 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         # Registers the lifecycle's guards and effects with the certificate's workflow, and
-        # the certificate's panel and PDFs on the application page (holder).
+        # the certificate's panel and PDFs on the application page (holder), and the
+        # register's announcements to its subscribers (subscriptions).
         from guichet.certificates import (  # noqa: F401
             exceptional,
             holder,
             lifecycle,
             new_version,
             services,
+            subscriptions,
             sweep,
         )

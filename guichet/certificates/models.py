@@ -216,6 +216,8 @@ class Certificate(StateProtectedModel):
         indexes = [
             models.Index(fields=["status", "valid_until"], name="certificate_status_term"),
             models.Index(fields=["organisation", "status"], name="certificate_holder"),
+            # The register's order (R-PUB-1): its pages and exports read the index, no sort.
+            models.Index(fields=["-issued_on", "-id"], name="certificate_register_order"),
         ]
 
     def __str__(self):

@@ -1,0 +1,177 @@
+"""API of the public register (R-PUB-1): the paginated register with its filters, the whole
+register as open data (CSV, JSON) with its Table Schema. Public: no account, no token (a token
+sent is not read)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guichet.certificates import register
+from guichet.certificates.models import Kind, Status, WithdrawalGround
+from guichet.common.api import FileResponseNegotiation, Pagination
+
+HELP = {field.name: field.description for field in register.FIELDS}
+
+
+class CertifiedModuleSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Nom du module.")
+    version = serializers.CharField(help_text="Version du module.", allow_blank=True)
+
+
+class RegisterRowSerializer(serializers.Serializer):
+    """Describes register.row_maker's rows for the schema (the views write the rows)."""
+
+    number = serializers.CharField(help_text=HELP["number"])
+    status = serializers.ChoiceField(choices=Status.choices, help_text=HELP["status"])
+    status_label = serializers.CharField(help_text=HELP["status_label"])
+    kind = serializers.ChoiceField(choices=Kind.choices, help_text=HELP["kind"])
+    referential = serializers.CharField(help_text=HELP["referential"])
+    referential_version = serializers.CharField(help_text=HELP["referential_version"])
+    product = serializers.CharField(help_text=HELP["product"])
+    version = serializers.CharField(help_text=HELP["version"])
+    modules = CertifiedModuleSerializer(
+        many=True, help_text="Modules du produit couverts par le certificat."
+    )
+    company = serializers.CharField(help_text=HELP["company"])
+    company_id = serializers.CharField(help_text=HELP["company_id"], allow_blank=True)
+    issued_on = serializers.DateField(help_text=HELP["issued_on"])
+    valid_until = serializers.DateField(help_text=HELP["valid_until"])
+    status_changed_on = serializers.DateField(help_text=HELP["status_changed_on"], allow_null=True)
+    status_reason = serializers.CharField(help_text=HELP["status_reason"], allow_blank=True)
+    withdrawal_ground = serializers.ChoiceField(
+        choices=WithdrawalGround.choices, allow_null=True, help_text=HELP["withdrawal_ground"]
+    )
+    withdrawal_ground_label = serializers.CharField(
+        allow_null=True, help_text=HELP["withdrawal_ground_label"]
+    )
+    url = serializers.URLField(help_text=HELP["url"])
+
+
+FILTERS = [
+    OpenApiParameter(
+        "q",
+        str,
+        description="Recherche dans le nom du produit, du titulaire et dans le numéro du "
+        "certificat (100 caractères au plus).",
+    ),
+    OpenApiParameter(
+        "referential",
+        str,
+        description="Code d'un référentiel (DMN, TLC) : ses certificats seulement. Un code "
+        "inconnu est refusé (400).",
+    ),
+    OpenApiParameter(
+        "status",
+        str,
+        enum=Status.values,
+        description="État actuel : valid (valide), suspended (suspendu), withdrawn (retiré), "
+        "expired (expiré).",
+    ),
+    OpenApiParameter(
+        "kind",
+        str,
+        enum=Kind.values,
+        description="Nature : standard, ou exceptional (certificat exceptionnel de "
+        "téléconsultation, 2024).",
+    ),
+]
+NOT_MODIFIED = OpenApiResponse(
+    description="Non modifié : la copie du client (If-None-Match, If-Modified-Since) est à jour."
+)
+PUBLIC = " Public : sans compte ni jeton."
+
+
+class PublicApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class RegisterListApi(PublicApi):
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="register_list",
+        summary="Le registre public des certificats",
+        description="Chaque certificat de conformité délivré, du plus récent au plus ancien, "
+        "avec son état actuel : les certificats suspendus, retirés ou expirés restent listés "
+        "avec la date et le motif de leur état (R-PUB-1). Recherche et filtres ; liste paginée."
+        + PUBLIC,
+        parameters=FILTERS,
+        responses={200: RegisterRowSerializer(many=True)},
+    )
+    def get(self, request):
+        filters = register.RegisterFilterForm(request.query_params)
+        if not filters.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in filters.errors.items()})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            register.PagedValues(filters.queryset()), request, view=self
+        )
+        make = register.row_maker()
+        return paginator.get_paginated_response([make(values) for values in page])
+
+
+class RegisterExportApi(FileResponseNegotiation, PublicApi):
+    fmt = "csv"
+
+    def get(self, request):
+        return register.export_response(request._request, self.fmt)
+
+
+class RegisterCsvApi(RegisterExportApi):
+    fmt = "csv"
+
+    @extend_schema(
+        operation_id="register_csv",
+        summary="Le registre complet en CSV (données ouvertes)",
+        description="Tout le registre, une ligne par certificat : UTF-8, séparateur virgule, "
+        "en-tête des noms de champs du schéma (register/schema.json). Transmis au fil de "
+        "l'eau ; ETag et Last-Modified : une requête conditionnelle (If-None-Match, "
+        "If-Modified-Since) reçoit 304 si rien n'a changé." + PUBLIC,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="Le registre."),
+            304: NOT_MODIFIED,
+        },
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class RegisterJsonApi(RegisterExportApi):
+    fmt = "json"
+
+    @extend_schema(
+        operation_id="register_json",
+        summary="Le registre complet en JSON (données ouvertes)",
+        description="Tout le registre : un tableau JSON d'objets aux champs du schéma "
+        "(register/schema.json), les modules en liste d'objets. Transmis au fil de l'eau ; "
+        "ETag et Last-Modified : une requête conditionnelle reçoit 304 si rien n'a changé."
+        + PUBLIC,
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                RegisterRowSerializer(many=True), description="Le registre."
+            ),
+            304: NOT_MODIFIED,
+        },
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class RegisterSchemaApi(PublicApi):
+    @extend_schema(
+        operation_id="register_schema",
+        summary="Le schéma des données ouvertes du registre (Table Schema)",
+        description="Le schéma (Table Schema, conventions de schema.data.gouv.fr) du registre en "
+        "CSV : noms, types, titres et descriptions en français, contraintes des champs ; "
+        "licence Ouverte 2.0." + PUBLIC,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Le schéma.")},
+    )
+    def get(self, request):
+        return Response(register.table_schema())
