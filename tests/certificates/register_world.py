@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from guichet.certificates import lifecycle
 from guichet.certificates.workflow import transition
 from tests.certificates.world import certified, on, small_dmn, small_tlc
 
@@ -41,9 +42,18 @@ class Register:
         with on(day):
             return transition(certificate, "suspend", by=self.agency_admin, reason=reason)
 
-    def withdraw(self, certificate, *, day=dt.date(2027, 7, 1), reason="Fraude avérée"):
+    def withdraw(
+        self, certificate, *, day=dt.date(2027, 7, 1), reason="Informations du dossier inexactes"
+    ):
+        """Withdrawn for fault (art. 16), through the certificate's life as the agency does."""
         with on(day):
-            return transition(certificate, "withdraw", by=self.agency_admin, reason=reason)
+            return lifecycle.act(
+                certificate,
+                "withdraw",
+                by=self.agency_admin,
+                reason=reason,
+                ground="fault_inaccurate",
+            )
 
     def expire(self, certificate, *, day=dt.date(2032, 3, 4)):
         with on(day):
