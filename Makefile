@@ -30,7 +30,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 test: install system-deps
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

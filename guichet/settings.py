@@ -358,6 +358,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Each uploaded file is synced to disk before the database records it (off only in the test
+# suite, whose files live in a temporary folder).
+GUICHET_FSYNC_UPLOADS = True
+
 # Size limit of an uploaded referential spreadsheet (bytes).
 REFERENTIAL_IMPORT_MAX_BYTES = int(os.environ.get("REFERENTIAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 # What its zip may inflate to, checked before anything is parsed (zip bombs): all parts

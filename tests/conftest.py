@@ -21,6 +21,8 @@ def pytest_configure(config):
     override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        # The suite's files live in temporary folders: no need to wait for the disk.
+        GUICHET_FSYNC_UPLOADS=False,
     ).enable()
 
 

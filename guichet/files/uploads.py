@@ -146,7 +146,8 @@ class StreamingUploadHandler(FileUploadHandler):
         if self._encryptor is not None:
             self._encryptor.finish()
         self._out.flush()
-        os.fsync(self._out.fileno())
+        if settings.GUICHET_FSYNC_UPLOADS:  # on disk before the database says it is kept
+            os.fsync(self._out.fileno())
         self._out.close()
         self._out = None
         upload = self._upload
