@@ -36,12 +36,17 @@ def _code(application) -> str:
 
 
 def fill(application, applicant, *, profiles=None):
-    """The admissibility form complete, the documents deposited (R-APP-5, R-APP-6)."""
+    """The admissibility form complete, the documents deposited (R-APP-5, R-APP-6). On a small
+    test version (no questionnaire, the « general » profile only), its one profile."""
+    version = application.referential_version
+    known = set(version.profiles.values_list("code", flat=True))
     if _code(application) == "TLC":
         data = {"form": complete_tlc_form(), "profiles": profiles or TLC_PROFILES}
     else:
-        data = {"form": complete_dmn_form(), "answers": DMN_ANSWERS}
-        data["profiles"] = profiles or DMN_PROFILES
+        data = {"form": complete_dmn_form(), "profiles": profiles or DMN_PROFILES}
+        if version.questions.exists():
+            data["answers"] = DMN_ANSWERS
+    data["profiles"] = [code for code in data["profiles"] if code in known] or ["general"]
     save_draft(by=applicant, application=application, data=data)
     deposit_required_documents(application, applicant)
 

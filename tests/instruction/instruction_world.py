@@ -109,3 +109,12 @@ def proof_ids(application) -> list[int]:
     from guichet.instruction.verdicts import applicable_proofs
 
     return list(applicable_proofs(application))
+
+
+def small_shipped(code: str):
+    """A small version (three proofs) with the shipped version's process settings: for tests of
+    the clock, the requests, the queue, which do not read the catalogue's content."""
+    from guichet.referentials.selectors import get_version
+
+    shipped = get_version(code, {"DMN": "1.2.2", "TLC": "1.4.2"}[code])
+    return small_version(code, process=shipped.process_settings.as_data())

@@ -25,6 +25,7 @@ from guichet.instruction import requests
 from guichet.instruction.models import ExchangeFile, InformationRequest, MissingItemsNotice
 from tests.conftest import make_staff
 from tests.fixtures import PDF
+from tests.instruction.instruction_world import small_shipped
 from tests.workflow import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,19 @@ def deposit(application, applicant, proof_id, name="nouvelle.pdf"):
         proof_id=proof_id,
         upload=upload_from_stream(io.BytesIO(PDF), name),
     )
+
+
+@pytest.fixture
+def dmn(catalogue):
+    """A small DMN version (three proofs) with the shipped version's process settings: these
+    tests read the clock, the requests and the proofs they reopen, not the catalogue's
+    content; a dossier is complete in a fraction of the time."""
+    return small_shipped("DMN")
+
+
+@pytest.fixture
+def tlc(catalogue):
+    return small_shipped("TLC")
 
 
 COMPLETE = dt.date(2027, 1, 11)  # DMN: + 60 days → 2027-03-12; TLC: + 6 months → 2027-07-11

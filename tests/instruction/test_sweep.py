@@ -26,9 +26,22 @@ from tests.instruction.clock_steps import (
     request_missing_items,
     today,
 )
+from tests.instruction.instruction_world import small_shipped
 from tests.workflow import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dmn(catalogue):
+    """A small DMN version with the shipped process settings (instruction_world.small_shipped):
+    these tests read the clock and the states, not the catalogue's content."""
+    return small_shipped("DMN")
+
+
+@pytest.fixture
+def tlc(catalogue):
+    return small_shipped("TLC")
 
 
 @pytest.fixture
