@@ -465,14 +465,34 @@ def version_mismatches(application: Application) -> list[str]:
     return found
 
 
+# Once the collège has the dossier (or it is closed), the certified version no longer changes.
+VERSION_FROZEN = frozenset(
+    {
+        Status.NOT_ADMISSIBLE,
+        Status.INSTRUCTION_FINISHED,
+        Status.SILENTLY_ACCEPTED,
+        Status.GRANTED,
+        Status.GRANTED_WITH_RESERVATIONS,
+        Status.REFUSED,
+        Status.ABANDONED,
+        Status.ARCHIVED,
+    }
+)
+
+
 @transaction.atomic
 def update_product_version(*, by, application: Application, product_version: str) -> Application:
     """R-APP-4: the certified version may be updated before the end of the procedure; the
     form follows, and every document naming another version is then shown."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     require_owner(by, application, "Seul le candidat met à jour la version certifiée.")
-    if application.status == Status.NOT_ADMISSIBLE:
-        raise ApplicationError("La candidature est close : sa version ne change plus.")
+    if application.status in VERSION_FROZEN:
+        raise ApplicationError(
+            "La candidature est décidée ou close : sa version ne change plus. Une évolution du "
+            "produit certifié se déclare sur la page du certificat (mise à jour non "
+            "substantielle) ou fait l'objet d'une nouvelle candidature.",
+            extra={"status": 409},
+        )
     value = (product_version or "").strip()
     if not value:
         raise _invalid(

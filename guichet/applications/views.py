@@ -179,6 +179,7 @@ def application_detail(request, pk):
             "profiles": [labels.get(code, code) for code in application.profiles],
             "modules": list(application.product.modules.all()),
             "stage": stage_of(application),
+            "version_editable": application.status not in services.VERSION_FROZEN,
             "documents": sorted(
                 (
                     document

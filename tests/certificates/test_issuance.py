@@ -356,3 +356,24 @@ def test_r_crt_1_a_decision_issues_its_certificate_once(catalogue, people):
     )
     assert Certificate.objects.count() == 1 and certificate.revisions.count() == 1
     assert NumberCounter.objects.get(referential="DMN", year=2027).last == 1
+
+
+def test_r_crt_1_once_certified_the_application_version_no_longer_changes(
+    catalogue, people, client
+):
+    """The certificate states the version: the application's stays as certified; an evolution
+    goes through the certificate's page or a new application."""
+    from guichet.applications.services import update_product_version
+
+    certificate = certified(small_dmn(), **people)
+    application = certificate.application
+    with pytest.raises(ApplicationError) as refused:
+        update_product_version(
+            by=people["applicant"], application=application, product_version="9.9"
+        )
+    assert refused.value.extra["status"] == 409
+    application.refresh_from_db()
+    assert application.product_version == certificate.product_version
+    client.force_login(people["applicant"])
+    page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
+    assert "Mettre à jour la version" not in page
