@@ -4,6 +4,10 @@ sent is not read)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
+from django.http import HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -14,7 +18,7 @@ from rest_framework.views import APIView
 
 from guichet.certificates import register
 from guichet.certificates.models import Kind, Status, WithdrawalGround
-from guichet.common.api import FileResponseNegotiation, Pagination
+from guichet.common.api import FileResponseNegotiation, JSONRenderer, Pagination
 
 HELP = {field.name: field.description for field in register.FIELDS}
 
@@ -109,12 +113,45 @@ class RegisterListApi(PublicApi):
         filters = register.RegisterFilterForm(request.query_params)
         if not filters.is_valid():
             raise ValidationError({name: list(errors) for name, errors in filters.errors.items()})
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            register.PagedValues(filters.queryset()), request, view=self
-        )
-        make = register.row_maker()
-        return paginator.get_paginated_response([make(values) for values in page])
+        # The page as last written while the register is unchanged (its state: two index-only
+        # queries), with its ETag: a conditional request gets 304.
+        etag = register.export_state().etag("api:" + request.get_full_path())
+        if etag in request.headers.get("If-None-Match", ""):
+            return HttpResponseNotModified(headers={"ETag": etag})
+        body = _PAGES.get(etag)
+        if body is None:
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(
+                register.PagedValues(filters.queryset()), request, view=self
+            )
+            make = register.row_maker()
+            response = paginator.get_paginated_response([make(values) for values in page])
+            body = JSONRenderer().render(response.data)
+            _PAGES.put(etag, body)
+        return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
+
+
+class _PageCache:
+    """The last pages of the register API, by ETag (bounded: the oldest go first)."""
+
+    def __init__(self, size: int = 256):
+        self.size, self.pages, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            body = self.pages.get(key)
+            if body is not None:
+                self.pages.move_to_end(key)
+            return body
+
+    def put(self, key, body) -> None:
+        with self.lock:
+            self.pages[key] = body
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+_PAGES = _PageCache()
 
 
 class RegisterExportApi(FileResponseNegotiation, PublicApi):

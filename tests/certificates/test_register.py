@@ -201,6 +201,21 @@ def test_r_pub_1_the_register_api_is_public_and_ignores_a_token(api, world):
     assert api.post(API, {}).status_code == 405
 
 
+def test_r_pub_1_an_api_page_is_written_once_per_state_of_the_register_and_has_its_etag(api, world):
+    """The same page while the register is unchanged (a conditional request gets 304); a
+    suspension changes its ETag and what it says."""
+    certificate = world.issue()
+    first = api.get(API)
+    etag = first["ETag"]
+    assert first.json()["results"][0]["status"] == "valid"
+    assert api.get(API, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert api.get(API + "?status=valid")["ETag"] != etag  # each page its own
+    world.suspend(certificate)
+    changed = api.get(API, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert changed.json()["results"][0]["status"] == "suspended"
+
+
 def _inlined(node, components):
     """The OpenAPI 3.0 schema as plain JSON Schema: references inlined, `nullable` as a type."""
     if isinstance(node, list):
