@@ -28,9 +28,11 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.db.models import F, Max, Q, QuerySet
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import NoReverseMatch, get_urlconf, reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
@@ -614,8 +616,19 @@ def export_state() -> ExportState:
     """How many certificates, and the latest change of one: two queries that each read an
     index only (one aggregate of both would read the whole table: 1.3 ms instead of 0.2 ms at
     10,000 certificates on SQLite)."""
-    latest = Certificate.objects.aggregate(latest=Max("updated_at"))["latest"]
-    return ExportState(count=Certificate.objects.count(), latest=latest)
+    # One round trip, each scalar subquery still reading its index only.
+    table = connection.ops.quote_name(Certificate._meta.db_table)
+    column = connection.ops.quote_name(Certificate._meta.get_field("updated_at").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT MAX({column}) FROM {table})"
+        )
+        count, latest = cursor.fetchone()
+    if isinstance(latest, str):  # SQLite answers the text it stores
+        latest = dt.datetime.fromisoformat(latest)
+    if latest is not None and timezone.is_naive(latest):
+        latest = timezone.make_aware(latest, dt.UTC)
+    return ExportState(count=count, latest=latest)
 
 
 def export_response(request: HttpRequest, fmt: str) -> HttpResponse:
