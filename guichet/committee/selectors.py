@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -301,6 +301,17 @@ def latest_verdicts_of(application_ids) -> dict[int, dict[int, ProofVerdict]]:
     return latest
 
 
+def with_certificate_number(decisions: QuerySet[Decision]) -> QuerySet[Decision]:
+    """Each decision with the number of its application's latest certificate
+    (`certificate_number`), in the same query: a list of decisions reads no more."""
+    from guichet.certificates.models import Certificate
+
+    latest = Certificate.objects.filter(application_id=OuterRef("application_id")).order_by(
+        "-issued_on", "-id"
+    )
+    return decisions.annotate(certificate_number=Subquery(latest.values("number")[:1]))
+
+
 def agenda_rows(session: CommitteeSession, today: dt.date | None = None) -> list[AgendaRow]:
     """The session's agenda, each dossier with its verdicts, clock, convention and decision:
     a constant number of queries whatever its length (the versions' indexes are cached)."""
@@ -316,8 +327,10 @@ def agenda_rows(session: CommitteeSession, today: dt.date | None = None) -> list
     conventions = {c.application_id: c for c in Convention.objects.filter(application_id__in=ids)}
     loaded = {a.pk: a for a in applications}
     decisions: dict[int, list[Decision]] = defaultdict(list)
-    for decision in Decision.objects.filter(application_id__in=ids).select_related(
-        "signed_off_by", "recorded_by", "session"
+    for decision in with_certificate_number(
+        Decision.objects.filter(application_id__in=ids).select_related(
+            "signed_off_by", "recorded_by", "session"
+        )
     ):
         decision.application = loaded[decision.application_id]
         decisions[decision.application_id].append(decision)
@@ -362,8 +375,10 @@ def seated_members(session: CommitteeSession) -> list[SessionMember]:
 def decisions_of(application, user) -> list[Decision]:
     """The decisions `user` sees on an application, oldest first: the agency every one (those
     recorded and not yet signed off too), the applicant those signed off."""
-    decisions = Decision.objects.filter(application=application).select_related(
-        "session", "previous", "letter", "signed_off_by"
+    decisions = with_certificate_number(
+        Decision.objects.filter(application=application).select_related(
+            "session", "previous", "letter", "signed_off_by"
+        )
     )
     if not user.is_agency:
         decisions = decisions.filter(signed_off_at__isnull=False)

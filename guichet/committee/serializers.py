@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from guichet.committee import services
+from guichet.committee import selectors, services
 from guichet.committee.models import Body, Decision, Ground, Outcome, SessionStatus
 from guichet.committee.selectors import PARTNERS
 from guichet.common.api import StrictBooleanField, StrictCharField, StrictIntegerField
@@ -191,13 +191,14 @@ class SessionDetailSerializer(SessionSerializer):
 
 
 def _certificate_number(decision: Decision) -> str | None:
-    from guichet.certificates.models import Certificate
-
+    """Read from the list's query when it annotated it (selectors.with_certificate_number)."""
     if decision.outcome not in ("granted", "granted_with_reservations"):
         return None
+    if hasattr(decision, "certificate_number"):
+        return decision.certificate_number
     return (
-        Certificate.objects.filter(application_id=decision.application_id)
-        .values_list("number", flat=True)
+        selectors.with_certificate_number(Decision.objects.filter(pk=decision.pk))
+        .values_list("certificate_number", flat=True)
         .first()
     )
 

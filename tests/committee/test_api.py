@@ -176,3 +176,35 @@ def test_r_act_1_another_organisation_finds_no_decision(
         assert api.get(url).status_code == 404
     api.force_authenticate(applicant)
     assert api.get(f"/api/v1/applications/{application.pk}/decision").status_code == 200
+
+
+def test_r_dec_1_a_session_read_by_the_api_makes_the_same_queries_whatever_its_grants(
+    api, dmn_small, applicant, instructor, committee_member
+):
+    """Each granted decision of the agenda names its certificate, read in the agenda's
+    queries (no query per decision)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.committee.committee_world import decide
+
+    with on(dt.date(2027, 3, 1)):
+        session = session_on(
+            dt.date(2027, 3, 4),
+            by=committee_member,
+            members=[{"user": committee_member.pk}, {"name": "Mme Martin", "body": "cnam"}],
+        )
+        dossiers = [finished(dmn_small, applicant=applicant, instructor=instructor) for _ in "abc"]
+    api.force_authenticate(committee_member)
+    counts = []
+    with on(dt.date(2027, 3, 4)):
+        for batch in (dossiers[:1], dossiers[1:]):
+            for application in batch:
+                decide(session, application, by=committee_member)
+            with CaptureQueriesContext(connection) as queries:
+                response = api.get(f"{SESSIONS}{session.pk}")
+            assert response.status_code == 200
+            counts.append(len(queries))
+    granted = [row["decision"]["certificate"] for row in response.json()["agenda"]]
+    assert all(number and number.startswith("CC-DMN-") for number in granted)
+    assert counts[0] == counts[1], counts
