@@ -155,6 +155,23 @@ def set_verdict(
     return _add_verdict(by, application, item, verdict, comment)
 
 
+def unjudged_items(application: Application, latest: dict | None = None) -> list[str]:
+    """The items without an opinion in the current review round."""
+    latest = latest_verdicts(application) if latest is None else latest
+    return [
+        entry["item"]
+        for entry in reviewable_items(application)
+        if entry["item"] not in latest or latest[entry["item"]].round < application.review_round
+    ]
+
+
+def with_remaining_conforme(application: Application, opinions: dict) -> dict:
+    """« Tout conforme » (issue 14 §2): the opinions given, and « conforme » for every other
+    item not judged in this round."""
+    remaining = {item: ("conforme", "") for item in unjudged_items(application)}
+    return remaining | opinions
+
+
 @transaction.atomic
 def set_verdicts(*, by, application: Application, opinions: dict[str, tuple[str, str]]) -> int:
     """Several opinions at once (the review page): all are kept, or none when one is wrong;

@@ -424,13 +424,7 @@ def admissibility_review(request, pk):
                     "restants ; rien n'a été enregistré.",
                 )
                 return redirect("applications:review", pk=pk)
-            latest = review.latest_verdicts(application)
-            for entry in items:
-                judged = latest.get(entry["item"])
-                if entry["item"] not in opinions and (
-                    judged is None or judged.round < application.review_round
-                ):
-                    opinions[entry["item"]] = ("conforme", "")
+            opinions = review.with_remaining_conforme(application, opinions)
         try:
             kept = review.set_verdicts(by=request.user, application=application, opinions=opinions)
         except ApplicationError as exc:
@@ -464,11 +458,7 @@ def admissibility_review(request, pk):
             "rows": rows,
             "open": application.status == Status.SUBMITTED,
             "reviewed": sum(1 for row in rows if row["verdict"]),
-            "remaining": sum(
-                1
-                for row in rows
-                if row["verdict"] is None or row["verdict"].round < application.review_round
-            ),
+            "remaining": len(review.unjudged_items(application, latest)),
             "actions": actions(application, request.user),
         },
     )
