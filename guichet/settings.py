@@ -111,7 +111,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "guichet.common.middleware.RequestIdMiddleware",
-    "guichet.common.middleware.ApiNotFoundMiddleware",
+    "guichet.common.middleware.NotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -32,7 +32,7 @@ class RequestIdMiddleware:
         return response
 
 
-class ApiNotFoundMiddleware:
+class NotFoundMiddleware:
     """A 404 always reads as ours. Under /api/, problem+json whatever produced it: no URL
     pattern matched (a malformed id, e.g. a file id that is not a UUID) or Django's debug page
     (DEBUG=True), which handler404 never sees. Elsewhere, with DEBUG on (`make run`), the
