@@ -1,11 +1,13 @@
 """Cross-cutting request handling: a request id on every request and journal entry, and
-problem+json for every API 404, the French 404 page everywhere else."""
+problem+json for every API 404, the French 404 page everywhere else; static files."""
 
 import re
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.http import Http404
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from guichet.common.api import NOT_FOUND_DETAIL, PROBLEM_CONTENT_TYPE, problem_json_response
 from guichet.common.request_id import current_request_id
@@ -61,3 +63,31 @@ class NotFoundMiddleware:
 
             return handler404(request, exception)
         return None
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, whose table of static files found by the finders (outside production: DSFR's
+    two thousand files) is read once per process, not once per instance: Django builds its
+    middleware again for every test client and every live server, and each reading took a
+    third of a second. The table depends only on the settings in the key."""
+
+    _found: ClassVar[dict[tuple, dict]] = {}
+
+    def add_files_from_finders(self):
+        key = (
+            self.static_prefix,
+            self.max_age,
+            self.allow_all_origins,
+            self.charset,
+            tuple(settings.INSTALLED_APPS),
+            tuple(str(folder) for folder in settings.STATICFILES_DIRS),
+        )
+        found = self._found.get(key)
+        if found is None:
+            files, self.files = self.files, {}
+            try:
+                super().add_files_from_finders()
+                found = self._found[key] = self.files
+            finally:
+                self.files = files
+        self.files.update(found)
