@@ -144,6 +144,8 @@ TEMPLATES = [
                 "guichet.common.context_processors.site",
                 "guichet.messaging.context_processors.unread",
             ],
+            # French dates in every template without a {% load %} (docs/habitudes-des-pages.md).
+            "builtins": ["guichet.common.templatetags.guichet"],
         },
     },
 ]

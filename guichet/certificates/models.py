@@ -17,6 +17,7 @@ from guichet.common.workflow import (
     StateProtectedModel,
     StateProtectedQuerySet,
 )
+from guichet.deadlines import french_date
 
 
 class Status(models.TextChoices):
@@ -350,7 +351,7 @@ class ExceptionalCommitment(models.Model):
         verbose_name = _("engagement de mise en conformité")
 
     def __str__(self):
-        return f"Engagement du {self.at:%d/%m/%Y}"
+        return f"Engagement du {french_date(self.at)}"
 
 
 class Control(models.Model):

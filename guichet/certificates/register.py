@@ -46,6 +46,7 @@ from guichet.certificates.models import (
     WithdrawalGround,
 )
 from guichet.common.links import absolute_url
+from guichet.deadlines import french_date
 from guichet.referentials.models import Referential
 
 PAGE_SIZE = 50
@@ -697,7 +698,7 @@ class Change:
             f"{c.get_status_display().lower()}"
         )
         if c.status in (Status.VALID, Status.SUSPENDED):
-            text += f", valable jusqu'au {c.valid_until:%d/%m/%Y}"
+            text += f", valable jusqu'au {french_date(c.valid_until)}"
         if c.withdrawal_ground:
             text += f" ; fondement : {c.get_withdrawal_ground_display()}"
         return text + "."

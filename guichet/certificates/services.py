@@ -229,7 +229,7 @@ def _create(application, *, decision, kind, issued_on, reservations, by, valid_u
         f"certificat de conformité {number} délivré",
         f"Le certificat de conformité {number} de {certificate.product_name} "
         f"{certificate.product_version} est délivré ; il est valable jusqu'au "
-        f"{certificate.valid_until:%d/%m/%Y} et publié dans le registre public. Son PDF scellé "
+        f"{french_date(certificate.valid_until)} et publié dans le registre public. Son PDF scellé "
         "sera disponible dans quelques instants sur la page de la candidature.",
         kind="certificate",
         legal=True,

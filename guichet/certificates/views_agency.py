@@ -37,6 +37,7 @@ from guichet.certificates.models import (
 from guichet.certificates.workflow import LIVE, MANAGERS, WORKFLOW
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
+from guichet.deadlines import french_date
 from guichet.files.api import receive_files, take_uploads
 from guichet.files.models import StoredFile
 from guichet.instruction.queue import days_left_text
@@ -420,7 +421,7 @@ def exceptional_issue(request, pk):
         messages.success(
             request,
             f"Certificat exceptionnel {certificate.number} délivré, valable jusqu'au "
-            f"{certificate.valid_until:%d/%m/%Y}.",
+            f"{french_date(certificate.valid_until)}.",
         )
     return redirect(back)
 

@@ -24,6 +24,7 @@ from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
 from guichet.conventions.models import Convention
+from guichet.deadlines import french_datetime
 from guichet.files.services import keep_generated
 from guichet.files.uploads import upload_from_stream
 from guichet.journal.services import record
@@ -215,7 +216,7 @@ def render_pdf(
             Paragraph(
                 escape(
                     f"Signée électroniquement sur Guichet par {signature['name']}, Responsable "
-                    f"habilité de {application.organisation.name}, le {signature['at']:%d/%m/%Y à %H:%M} "
+                    f"habilité de {application.organisation.name}, le {french_datetime(signature['at'])} "
                     f"(heure de Paris), après confirmation par {signature['method']}. Le document est "
                     "scellé par le certificat de l'Agence du numérique en santé (signature PAdES)."
                 ),

@@ -165,10 +165,32 @@ def describe(referential: str) -> str:
     return DESCRIPTIONS[referential]
 
 
-def french_date(day: dt.date) -> str:
-    """« 1er mars 2027 », « 11 mars 2026 »."""
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def french_date(day: dt.date, *, weekday: bool = False) -> str:
+    """« 1er mars 2027 », « 11 mars 2026 »; with its weekday, « lundi 1er mars 2027 ». A
+    datetime reads as its day in Paris."""
+    if isinstance(day, dt.datetime):
+        day = _paris(day).date()
     number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {_MONTHS[day.month - 1]} {day.year}"
+    text = f"{number} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def french_datetime(moment: dt.datetime, *, seconds: bool = False) -> str:
+    """« 1er mars 2027 à 14 h 05 » in Paris (« à 14 h 05 min 09 s » with the seconds)."""
+    moment = _paris(moment)
+    time = f"{moment.hour} h {moment.minute:02d}"
+    if seconds:
+        time += f" min {moment.second:02d} s"
+    return f"{french_date(moment.date())} à {time}"
+
+
+def _paris(moment: dt.datetime) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

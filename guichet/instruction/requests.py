@@ -463,7 +463,7 @@ def _missing_items_received(application: Application, *, by, notice=None, upload
         application,
         "pièces manquantes reçues",
         f"Le candidat a envoyé les pièces manquantes demandées le "
-        f"{timezone.localtime(notice.created_at):%d/%m/%Y} :\n\n{notice.answer}\n"
+        f"{french_date(notice.created_at)} :\n\n{notice.answer}\n"
         + (f"\nPièces jointes : {', '.join(f['name'] for f in files)}.\n" if files else "")
         + (f"\n{note}\n" if (note := _clock_note(application)) else ""),
     )

@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.common.errors import ApplicationError
+from guichet.deadlines import french_datetime
 from guichet.signing.cms import InvalidSeal, SealVerifier, sign_detached
 from guichet.signing.keys import agency_certificates
 
@@ -62,8 +63,8 @@ class Checkpoint:
 
     @property
     def when(self) -> str:
-        """« 29/11/2026 à 02:00 », Paris time, for messages."""
-        return timezone.localtime(self.created_at).strftime("%d/%m/%Y à %H:%M")
+        """« 29 novembre 2026 à 2 h 00 », Paris time, for messages."""
+        return french_datetime(self.created_at)
 
 
 @dataclass(frozen=True)

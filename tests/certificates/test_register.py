@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from guichet.certificates import register
 from guichet.certificates.models import Certificate
+from guichet.deadlines import french_date
 from tests.certificates.register_world import world  # noqa: F401
 from tests.conftest import PASSWORD
 
@@ -56,7 +57,7 @@ def test_r_pub_1_the_register_lists_every_certificate_newest_first_with_its_stat
         f"{reserved.number} {reserved.product_name} {reserved.product_version} Autre "
         f"TLC {world.tlc.number} Retiré"
     )
-    assert listed[1].endswith("11/03/2027 " + reserved.valid_until.strftime("%d/%m/%Y"))
+    assert listed[1].endswith("11 mars 2027 " + french_date(reserved.valid_until))
     assert "Suspendu" in listed[2] and "Valide" in listed[0]
     for certificate in (first, reserved, last):
         assert f'href="/certificats/{certificate.number}/"' in page

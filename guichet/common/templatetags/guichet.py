@@ -1,4 +1,8 @@
+import datetime as dt
+
 from django import template
+
+from guichet import deadlines
 
 register = template.Library()
 
@@ -7,3 +11,21 @@ register = template.Library()
 def dict_get(mapping, key):
     """`{{ mapping|dict_get:key }}`: a dictionary entry, or None."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def french_date(value, arg: str = ""):
+    """`{{ day|french_date }}`: « 1er mars 2027 »; `{{ day|french_date:"jour" }}`: « lundi
+    1er mars 2027 ». Empty for no date (so that `|default:"—"` follows)."""
+    if not isinstance(value, dt.date):
+        return ""
+    return deadlines.french_date(value, weekday=arg == "jour")
+
+
+@register.filter
+def french_datetime(value, arg: str = ""):
+    """`{{ moment|french_datetime }}`: « 1er mars 2027 à 14 h 05 », in Paris;
+    `{{ moment|french_datetime:"secondes" }}` adds the seconds (the journal)."""
+    if not isinstance(value, dt.datetime):
+        return french_date(value)
+    return deadlines.french_datetime(value, seconds=arg == "secondes")
