@@ -145,3 +145,31 @@ def journal_rows_removed(transactional_db):
         cursor.execute("DELETE FROM journal_journalentry")
         for statement in triggers.SQLITE_FORWARD:
             cursor.execute(statement)
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory, _signing_keys):
+    """A transaction held open for a whole module, rolled back at its end: a world built once
+    in it (a module-scoped fixture that asks for this one) is seen by each of the module's
+    tests, whose own transaction is a savepoint inside it, rolled back after each test. For
+    read-mostly worlds that cost seconds to build; the files they write go to a folder of
+    the module's."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    folder = tmp_path_factory.mktemp("module")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            GUICHET_SIGNING_P12=str(_signing_keys[0]),
+            GUICHET_SIGNING_P12_PASSWORD=_signing_keys[1].decode(),
+            MEDIA_ROOT=folder / "media",
+            EMAIL_FILE_PATH=str(folder / "mail"),
+            GUICHET_FILES_ROOT=folder / "files",
+            GUICHET_JOURNAL_CHECKPOINT_DIR=folder / "journal-checkpoints",
+        ),
+        transaction.atomic(),
+    ):
+        load_catalogue()  # unless a transactional test flushed it away
+        yield
+        transaction.set_rollback(True)

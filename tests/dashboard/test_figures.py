@@ -8,10 +8,12 @@ import re
 import pytest
 from django.urls import reverse
 
+from guichet.accounts.models import Role
 from guichet.committee import services as committee
 from guichet.committee.models import AgendaItem
 from guichet.dashboard import selectors
 from guichet.instruction.models import ClockState
+from tests.conftest import make_staff
 from tests.dashboard.world import (
     complete,
     decide,
@@ -19,6 +21,7 @@ from tests.dashboard.world import (
     finish,
     request_information,
 )
+from tests.factories import OrganisationFactory, UserFactory
 from tests.instruction.instruction_world import on, small_version
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +30,36 @@ TODAY = dt.date(2027, 3, 1)
 D = dt.date
 
 
+@pytest.fixture(scope="module")
+def cast(module_db):
+    """The applicant, the instructor and the collège's member, for the whole module."""
+    organisation = OrganisationFactory(name="Télésanté", siren="732829320")
+    return {
+        "applicant": UserFactory(email="resp@telesante.fr", organisation=organisation),
+        "instructor": make_staff("instructeur@agence.test", Role.INSTRUCTOR),
+        "committee_member": make_staff("college@agence.test", Role.COMMITTEE),
+    }
+
+
 @pytest.fixture
-def world(catalogue, applicant, instructor, committee_member):
-    """On 1 March 2027 (DMN: 60 days, stops added; TLC: 6 months):
+def applicant(cast):
+    return cast["applicant"]
+
+
+@pytest.fixture
+def instructor(cast):
+    return cast["instructor"]
+
+
+@pytest.fixture
+def committee_member(cast):
+    return cast["committee_member"]
+
+
+@pytest.fixture(scope="module")
+def world(cast):
+    """Built once for the module (module_db), each test's changes rolled back after it.
+    On 1 March 2027 (DMN: 60 days, stops added; TLC: 6 months):
 
     - A DMN complete 5 Jan 2027 → deadline 6 Mar: due this week;
     - B DMN complete 21 Dec 2026 → deadline 19 Feb: overdue by 10 days;
@@ -46,8 +76,9 @@ def world(catalogue, applicant, instructor, committee_member):
     - I DMN complete 1 Oct 2025, granted 10 Jan 2026, refused on appeal 1 Apr 2026: its
       first decision is older than 12 months — not counted.
     """
+    committee_member = cast["committee_member"]
     dmn, tlc = small_version("DMN"), small_version("TLC")
-    cast = {"applicant": applicant, "instructor": instructor}
+    cast = {"applicant": cast["applicant"], "instructor": cast["instructor"]}
     world = {
         "A": complete(dmn, cast, D(2027, 1, 5)),
         "B": complete(dmn, cast, D(2026, 12, 21)),
