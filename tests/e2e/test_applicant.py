@@ -75,19 +75,3 @@ def test_r_app_7_applicant_files_an_application_with_autosave_and_upload(
         section.get_by_role("button", name="Déposer").click()
     page.locator("a", has_text="documentation.pdf").wait_for()
     assert AdmissibilityDocument.objects.filter(application=application).count() == 1
-
-    # The pages the applicant used have no serious accessibility fault (axe-core).
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
-    for path in (
-        "/candidatures/",
-        f"/candidatures/{application.pk}/",
-        f"/candidatures/{application.pk}/formulaire/",
-    ):
-        page.goto(live_server.url + path)
-        violations = axe.run(page).response["violations"]
-        serious = [
-            (v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], f"{path}: {serious}"

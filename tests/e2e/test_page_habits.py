@@ -1,0 +1,133 @@
+"""Every main page, for each role, in Debian's Chromium at 1280 px and 390 px
+(docs/habitudes-des-pages.md): it answers, has its one title, runs without a console error (a
+style or script refused by the content security policy is one), is never wider than a phone's
+screen, and axe-core finds no serious or critical violation on it. A screenshot of each page at
+each width is kept for CI's artefacts, in `GUICHET_CAPTURES_DIR` (by default `var/captures/`)."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings as django_settings
+from django.db import connection
+from django.test import Client
+
+from tests.e2e import pages_world
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# axe-core comes with every page of the context (an init script), and runs on demand.
+AXE_RUN = "options => axe.run(options)"
+# At 1280 px every rule axe-core runs by default (WCAG 2.1 A and AA, best practices); on a phone,
+# those whose outcome depends on the layout (a table wider than the screen scrolls, and must be
+# reached by keyboard): the others would read the same markup twice, at twice the cost.
+AXE_OPTIONS = {
+    1280: {"resultTypes": ["violations"]},
+    390: {
+        "resultTypes": ["violations"],
+        "runOnly": ["scrollable-region-focusable", "meta-viewport"],
+    },
+}
+WIDTHS = {"ordinateur": (1280, 800), "telephone": (390, 844)}
+SERIOUS = ("serious", "critical")
+# The last elements past the screen's edge (those in a box that scrolls included: an absolute
+# element there escapes its box when its containing block is outside it): what to look at when a
+# page is wider than the screen.
+STICKING_OUT = """width => [...document.querySelectorAll("body *")]
+  .filter(element => element.getBoundingClientRect().right > width + 1)
+  .slice(-3)
+  .map(element => `${element.tagName.toLowerCase()}.${element.className}`)"""
+
+
+def captures_dir() -> Path:
+    default = Path(django_settings.BASE_DIR) / "var" / "captures"
+    return Path(os.environ.get("GUICHET_CAPTURES_DIR") or default)
+
+
+def off_the_browser_thread(function):
+    """Runs `function` in a thread of its own: sealing PDFs calls asyncio.run, which fails in
+    the thread where Playwright's loop runs (tests/e2e/conftest.py)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # handed to the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def session_cookie(user, url: str) -> list[dict]:
+    """A signed-in session for `user` (staff have their TOTP device: the gate lets them in)."""
+    client = Client()
+    client.force_login(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return [{"name": name, "value": client.cookies[name].value, "url": url}]
+
+
+def check(page, console: list[str], url: str, path: str, width: int) -> list[str]:
+    """What is wrong with the page at `url` at this width, in words (empty when all is well)."""
+    console.clear()
+    errors: list[str] = []
+    response = page.goto(url)
+    if response is None or response.status != 200:
+        errors.append(f"{path}: HTTP {response.status if response else '—'}")
+    if (titles := page.locator("h1").count()) != 1:
+        errors.append(f"{path}: {titles} titres h1")
+    if (wide := page.evaluate("document.documentElement.scrollWidth")) > width:
+        culprits = ", ".join(page.evaluate(STICKING_OUT, width))
+        errors.append(f"{path}: {wide} px de large sur un écran de {width} px ({culprits})")
+    errors += [
+        f"{path} à {width} px : axe {v['id']} ({v['impact']}) sur "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+        for v in page.evaluate(AXE_RUN, AXE_OPTIONS[width])["violations"]
+        if v["impact"] in SERIOUS
+    ]
+    errors += [f"{path} à {width} px : console « {text} »" for text in console]
+    return errors
+
+
+def walk(context, base: str, paths: dict[str, str], width: int, captures: Path) -> list[str]:
+    """Visits each page in one tab (a new tab starts a new renderer: four times the cost of a
+    visit), checks it and keeps its screenshot (JPEG: half the time of a PNG for pages this
+    long, and as readable)."""
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    faults = []
+    for name, path in paths.items():
+        faults += check(page, console, base + path, path, width)
+        page.screenshot(path=str(captures / f"{name}.jpg"), full_page=True, type="jpeg", quality=70)
+    return faults
+
+
+@pytest.mark.parametrize("role", pages_world.ROLES)
+def test_every_main_page_reads_at_1280_and_390_px_without_accessibility_faults(
+    live_server, browser, catalogue, journal_rows_removed, role
+):
+    world = off_the_browser_thread(lambda: pages_world.build(role))
+    paths = pages_world.pages(world, role)
+    faults = []
+    for label, (width, height) in WIDTHS.items():
+        captures = captures_dir() / role / label
+        captures.mkdir(parents=True, exist_ok=True)
+        context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": height})
+        context.add_init_script(Axe().axe_script)
+        if role != "public":
+            context.add_cookies(session_cookie(world.users[role], live_server.url))
+        try:
+            faults += walk(context, live_server.url, paths, width, captures)
+        finally:
+            context.close()
+    assert faults == [], "\n".join(faults)
