@@ -5,16 +5,15 @@ screen, and axe-core finds no serious or critical violation on it. A screenshot 
 each width is kept for CI's artefacts, in `GUICHET_CAPTURES_DIR` (by default `var/captures/`)."""
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings as django_settings
-from django.db import connection
 from django.test import Client
 
 from tests.e2e import pages_world
+from tests.e2e.threads import off_the_browser_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,27 +43,6 @@ STICKING_OUT = """width => [...document.querySelectorAll("body *")]
 def captures_dir() -> Path:
     default = Path(django_settings.BASE_DIR) / "var" / "captures"
     return Path(os.environ.get("GUICHET_CAPTURES_DIR") or default)
-
-
-def off_the_browser_thread(function):
-    """Runs `function` in a thread of its own: sealing PDFs calls asyncio.run, which fails in
-    the thread where Playwright's loop runs (tests/e2e/conftest.py)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # handed to the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 def session_cookie(user, url: str) -> list[dict]:

@@ -2,35 +2,12 @@
 """End to end, in Debian's Chromium: the public register on a phone (390 px wide) — its table
 scrolls inside its DSFR wrapper, the page itself never wider than the screen — and a search."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from tests.certificates.register_world import world  # noqa: F401
+from tests.e2e.threads import off_the_browser_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def off_the_browser_thread(function):
-    """Runs `function` in a thread of its own: issuing seals PDFs with asyncio.run, which
-    fails in the thread where Playwright's loop runs (tests/e2e/conftest.py)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # handed to the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 def test_r_pub_1_the_register_reads_on_a_390_px_screen(
