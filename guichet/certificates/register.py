@@ -666,7 +666,16 @@ def export_response(request: HttpRequest, fmt: str) -> HttpResponse:
 # Revisions announced as such: issuance and what changes the register's row without a change
 # of state. A change of state is announced from the transition log (CertificateTransition),
 # whether or not the lifecycle writes a revision for it.
-ANNOUNCED_REVISIONS = (RevisionKind.ISSUED, RevisionKind.RENEWED, RevisionKind.VERSION_UPDATED)
+# What the register announces (its feed, its subscribers' emails) beside the changes of state:
+# the public facts the verification page shows.
+ANNOUNCED_REVISIONS = (
+    RevisionKind.ISSUED,
+    RevisionKind.RENEWED,
+    RevisionKind.VERSION_UPDATED,
+    RevisionKind.RESERVATIONS_LIFTED,
+    RevisionKind.WITHDRAWAL_SCHEDULED,
+    RevisionKind.RENEWAL_STOPPED,
+)
 STATE_CHANGES = {
     Status.VALID: "Rétablissement",
     Status.SUSPENDED: "Suspension",
@@ -699,6 +708,10 @@ class Change:
         )
         if c.status in (Status.VALID, Status.SUSPENDED):
             text += f", valable jusqu'au {french_date(c.valid_until)}"
+            if c.withdrawal_effective_on:
+                text += f", retrait effectif le {french_date(c.withdrawal_effective_on)}"
+            elif c.renewal_stopped_on:
+                text += ", non reconduit à son terme"
         if c.withdrawal_ground:
             text += f" ; fondement : {c.get_withdrawal_ground_display()}"
         return text + "."

@@ -4,16 +4,19 @@ a link (nothing else goes to an address that has not confirmed), cancelled in on
 any email; throttled per IP and per address; the answer never tells whether an address already
 follows something."""
 
+import datetime as dt
 import html
 import re
 
 import pytest
 from django.core import mail
 
+from guichet.certificates import lifecycle
 from guichet.certificates.models import RegisterSubscription
 from guichet.certificates.subscriptions import SUBSCRIPTION_RECEIVED
 from tests.certificates.register_world import world  # noqa: F401
 from tests.conftest import committed
+from tests.instruction.instruction_world import on
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +122,32 @@ def test_r_pub_1_a_referential_subscription_is_told_of_a_suspension(client, worl
     assert len(to(FOLLOWER)) == 2
     (withdrawal,) = to("dmn@exemple.fr")[1:]
     assert "Retrait du certificat" in withdrawal.body
+
+
+def test_r_pub_1_subscribers_are_told_of_a_notified_withdrawal_a_stopped_renewal_and_lifted_reservations(
+    client, world
+):
+    reserved = world.issue(version=world.tlc, outcome="granted_with_reservations")
+    other = world.issue()
+    confirmed(client, subject=company(world.a))
+    with on(dt.date(2027, 6, 1)), committed():
+        lifecycle.act(reserved, "lift_reservations", by=world.agency_admin, reason="Corrigé.")
+        lifecycle.act(
+            other,
+            "schedule_withdrawal",
+            by=world.agency_admin,
+            reason="Le produit n'est plus conforme.",
+            ground="fault_not_conforme",
+            effective_on=dt.date(2027, 9, 1),
+        )
+        lifecycle.act(reserved, "stop_renewal", by=world.agency_admin, reason="Fin du service.")
+    lifted, scheduled, stopped = to(FOLLOWER)[1:]
+    assert lifted.subject.endswith(f"levée des réserves du certificat {reserved.number}")
+    assert scheduled.subject.endswith(f"retrait notifié du certificat {other.number}")
+    assert "État actuel : valide" in scheduled.body
+    assert "retrait effectif le 1er septembre 2027" in scheduled.body
+    assert stopped.subject.endswith(f"non-reconduction notifiée du certificat {reserved.number}")
+    assert "non reconduit à son terme" in stopped.body
 
 
 def test_r_pub_1_one_email_per_address_with_the_cancel_link_of_each_subscription(client, world):
