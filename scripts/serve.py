@@ -21,7 +21,7 @@ def main() -> int:
     os.environ.setdefault("TASKS_LOG_LEVEL", "WARNING")
     manage = str(ROOT / "manage.py")
     worker = subprocess.Popen(
-        [python, manage, "db_worker", "--interval", "1", "--no-reload"], cwd=ROOT
+        [python, manage, "run_worker", "--interval", "1", "--no-reload"], cwd=ROOT
     )
     # Enqueues the periodic tasks (deadline sweep, journal checkpoint…) when they are due.
     scheduler = subprocess.Popen([python, manage, "run_periodic", "--loop"], cwd=ROOT)
