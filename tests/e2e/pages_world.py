@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.test import Client
 from django.utils import timezone
 
-from guichet.accounts.models import Organisation, Role, User
+from guichet.accounts.models import Role, User
 from guichet.applications.models import Application
 from guichet.applications.services import create_application, save_product
 from guichet.certificates.models import Certificate
@@ -19,7 +19,8 @@ from guichet.committee.models import CommitteeSession
 from guichet.referentials.selectors import get_version
 from tests.certificates.world import certified, small_dmn
 from tests.committee.committee_world import finished, session_on
-from tests.conftest import PASSWORD, committed, make_staff
+from tests.conftest import committed, make_staff
+from tests.factories import OrganisationFactory, UserFactory
 from tests.instruction.instruction_world import in_instruction
 from tests.workflow import walk
 
@@ -75,14 +76,9 @@ def build(role: str) -> World:
     """The world `role`'s pages show. Seals PDFs (asyncio.run): call it off the browser's
     thread."""
     needs = NEEDS[role]
-    organisation = Organisation.objects.create(name="Télésanté", siren="732829320")
-    applicant = User.objects.create_user(
-        email="resp@telesante.fr",
-        password=PASSWORD,
-        role=Role.APPLICANT_ADMIN,
-        organisation=organisation,
-        first_name="Camille",
-        last_name="Martin",
+    organisation = OrganisationFactory(name="Télésanté", siren="732829320")
+    applicant = UserFactory(
+        email="resp@telesante.fr", organisation=organisation, last_name="Martin"
     )
     world = World(
         users={
