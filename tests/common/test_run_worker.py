@@ -48,7 +48,7 @@ def worked(monkeypatch, caplog, level: str | None) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name.startswith("django_tasks")]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection between tasks
 def test_the_worker_says_only_warnings_and_errors_at_level_warning(monkeypatch, caplog):
     records = worked(monkeypatch, caplog, "WARNING")
     assert RAN == ["ran"]
@@ -56,7 +56,7 @@ def test_the_worker_says_only_warnings_and_errors_at_level_warning(monkeypatch, 
     assert any("failing_probe" in r.getMessage() for r in records)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection between tasks
 def test_without_a_level_the_worker_says_each_task_as_db_worker_does(monkeypatch, caplog):
     records = worked(monkeypatch, caplog, None)
     assert any(r.levelno == logging.INFO and "quiet_probe" in r.getMessage() for r in records)
