@@ -20,6 +20,21 @@ def file_source(function):
     return function
 
 
+def referenced_file(rows, field: str, file_id):
+    """For a file source: the stored file `file_id` when one of `rows` (a queryset already
+    narrowed to the application) names it in its foreign key `field`, else None (a malformed
+    id included)."""
+    from django.core.exceptions import ValidationError
+
+    from guichet.files.models import StoredFile
+
+    try:
+        found = rows.filter(**{f"{field}_id": file_id}).exists()
+    except (ValueError, TypeError, ValidationError):
+        return None
+    return StoredFile.objects.get(pk=file_id) if found else None
+
+
 def read_rule(function):
     READ_RULES.append(function)
     return function

@@ -4,7 +4,6 @@ the link to its public verification page."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from guichet.applications import extensions
@@ -24,13 +23,8 @@ def certificate_panel(request, application) -> dict | None:
 def certificate_file(application, file_id) -> StoredFile | None:
     """The sealed PDF of each revision of the application's certificate, served by
     applications:file (the same PDFs anyone downloads from the verification page)."""
-    try:
-        found = CertificateRevision.objects.filter(
-            certificate__application=application, pdf_id=file_id
-        ).exists()
-    except (ValueError, TypeError, ValidationError):
-        return None
-    return StoredFile.objects.get(pk=file_id) if found else None
+    rows = CertificateRevision.objects.filter(certificate__application=application)
+    return extensions.referenced_file(rows, "pdf", file_id)
 
 
 @extensions.issued_documents

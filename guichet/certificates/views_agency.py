@@ -10,7 +10,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -433,10 +432,5 @@ def exceptional_issue(request, pk):
 def control_report(application, file_id) -> StoredFile | None:
     """A control's report (R-CRT-5), kept with the certificate: the holder and the agency read
     it through applications:file."""
-    try:
-        found = Control.objects.filter(
-            certificate__application=application, report_id=file_id
-        ).exists()
-    except (ValueError, TypeError, ValidationError):
-        return None
-    return StoredFile.objects.get(pk=file_id) if found else None
+    rows = Control.objects.filter(certificate__application=application)
+    return extensions.referenced_file(rows, "report", file_id)

@@ -9,7 +9,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -430,8 +429,5 @@ def silent_acceptance_deadline(application) -> dt.date | None:
 @extensions.file_source
 def decision_letter(application, file_id) -> StoredFile | None:
     """The sealed letters of the application's decisions (R-DEC-3), served by applications:file."""
-    try:
-        found = Decision.objects.filter(application=application, letter_id=file_id).exists()
-    except (ValueError, TypeError, ValidationError):
-        return None
-    return StoredFile.objects.get(pk=file_id) if found else None
+    rows = Decision.objects.filter(application=application)
+    return extensions.referenced_file(rows, "letter", file_id)
