@@ -23,7 +23,7 @@ from guichet.applications.models import INSTRUCTION_STATES, Application
 from guichet.applications.notifications import notify_instructors
 from guichet.certificates import services
 from guichet.certificates.models import Certificate, ExceptionalCommitment, Kind
-from guichet.certificates.workflow import LIVE, MANAGERS, transition
+from guichet.certificates.workflow import LIVE, is_manager, transition
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
 from guichet.instruction.proofs import applicable_proofs
@@ -122,7 +122,7 @@ def issue_refusal(application: Application, user) -> str | None:
     if found is None:
         return "Sans objet : ce référentiel ne prévoit pas de certificat exceptionnel."
     start, until, sections = found
-    if user is None or not user.is_active or user.role not in MANAGERS:
+    if not is_manager(user):
         return "Délivrer le certificat exceptionnel revient à l'administrateur de l'agence ou à un instructeur."
     today = legal_today()
     if today < start:

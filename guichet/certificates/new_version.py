@@ -22,7 +22,7 @@ from guichet.applications.models import Application
 from guichet.applications.models import Status as ApplicationStatus
 from guichet.certificates.lifecycle import tell_holder
 from guichet.certificates.models import Certificate
-from guichet.certificates.workflow import LIVE, WORKFLOW, transition
+from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, transition
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
 from guichet.referentials.models import ReferentialVersion, VersionState
@@ -103,6 +103,11 @@ def refusal(version: ReferentialVersion) -> str | None:
 @transaction.atomic
 def notify_new_version(new_version: ReferentialVersion, *, by) -> int:
     """Tells the holders concerned by `new_version` (those not told yet); returns how many."""
+    if not is_manager(by):
+        raise ApplicationError(
+            "Notifier les titulaires revient à l'administrateur de l'agence ou à un instructeur.",
+            extra={"status": 403},
+        )
     problem = refusal(new_version)
     if problem:
         raise ApplicationError(problem, extra={"status": 409})

@@ -33,7 +33,7 @@ from guichet.certificates.models import (
     StrikeOffGround,
     WithdrawalGround,
 )
-from guichet.certificates.workflow import LIVE, MANAGERS, WORKFLOW
+from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
@@ -281,7 +281,7 @@ def new_version_page(request, pk):
             "version": version,
             "rows": rows,
             "refusal": new_version.refusal(version),
-            "may_manage": request.user.role in MANAGERS,
+            "may_manage": is_manager(request.user),
             "to_tell": sum(1 for row in rows if not row.told),
         },
     )
@@ -294,12 +294,6 @@ def new_version_notify(request, pk):
     back = reverse("certificates:new-version", args=[pk])
     if request.POST.get("confirm") != "on":
         messages.error(request, "Cochez la case pour confirmer l'envoi aux titulaires.")
-        return redirect(back)
-    if request.user.role not in MANAGERS:
-        messages.error(
-            request,
-            "Notifier les titulaires revient à l'administrateur de l'agence ou à un instructeur.",
-        )
         return redirect(back)
     try:
         told = new_version.notify_new_version(version, by=request.user)

@@ -20,8 +20,13 @@ LIVE = frozenset({Status.VALID, Status.SUSPENDED})
 ANY = frozenset(Status.values)
 
 
-def _manager(user, certificate) -> bool:
+def is_manager(user) -> bool:
+    """The agency's administrator or an instructor: who manages certificates."""
     return bool(user is not None and user.is_active and user.role in MANAGERS)
+
+
+def _manager(user, certificate) -> bool:
+    return is_manager(user)
 
 
 def _manager_or_platform(user, certificate) -> bool:

@@ -115,3 +115,16 @@ def test_r_crt_3_tlc_has_no_delay_unless_the_version_sets_one(catalogue, people,
         draft.entry_into_force = None
         with pytest.raises(ApplicationError, match="pas de date d'entrée en vigueur"):
             notify_new_version(draft, by=instructor)
+
+
+def test_r_crt_3_only_the_agency_s_managers_notify_a_new_version(
+    catalogue, people, committee_member
+):
+    version = life_tlc()
+    issued(version, signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 4), **people)
+    with on(dt.date(2028, 1, 20)):
+        new = next_version("TLC", entry_into_force=dt.date(2028, 2, 1))
+        with pytest.raises(ApplicationError, match="revient à l'administrateur") as refused:
+            notify_new_version(new, by=committee_member)
+    assert refused.value.extra["status"] == 403
+    assert concerned(new).filter(new_version_notified=new).count() == 0
