@@ -9,11 +9,10 @@ import datetime as dt
 import pytest
 
 from guichet.applications import notifications
-from guichet.certificates.models import Certificate
-from guichet.committee.models import CommitteeSession
 from guichet.referentials.selectors import get_version
-from tests.committee.committee_world import _shipped, decide, finished, session_on
-from tests.instruction.instruction_world import on, small_version
+from tests.certificates.world import issued  # noqa: F401 (the life tests' import)
+from tests.committee.committee_world import _shipped
+from tests.instruction.instruction_world import small_version
 
 CERTIFICATE_KEYS = (
     "exceptional_certificate",
@@ -41,33 +40,6 @@ def life_tlc(**process):
     return small_version(
         "TLC", process={**_shipped("TLC", "1.4.2"), **shipped_life("TLC"), **process}
     )
-
-
-def issued(
-    version,
-    *,
-    applicant,
-    instructor,
-    committee_member,
-    signed: dt.date,
-    day: dt.date,
-    outcome: str = "granted",
-    **values,
-) -> Certificate:
-    """A certificate issued on `day` by the collège, the dossier's instruction finished and its
-    convention signed on `signed` (the term runs from the signature, R-CRT-2)."""
-    with on(signed):
-        session = CommitteeSession.objects.filter(date=day).first() or session_on(
-            day,
-            by=committee_member,
-            members=[{"user": committee_member.pk}, {"name": "Mme Martin", "body": "cnam"}],
-        )
-        application = finished(version, applicant=applicant, instructor=instructor)
-    with on(day):
-        if outcome == "granted_with_reservations" and "reservations" not in values:
-            values["reservations"] = ["Corriger l'affichage des mentions d'information."]
-        decide(session, application, by=committee_member, outcome=outcome, **values)
-    return Certificate.objects.get(application=application, kind="standard")
 
 
 @pytest.fixture
