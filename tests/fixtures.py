@@ -41,6 +41,12 @@ def applicant(organisation):
 
 
 @pytest.fixture
+def people(applicant, instructor, committee_member):
+    """Who takes a dossier to its certificate: the applicant, the instructor, the collège."""
+    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
+
+
+@pytest.fixture
 def member(organisation):
     """A member of organisation A (not its Responsable habilité)."""
     return UserFactory(email="membre@telesante.fr", organisation=organisation, member=True)

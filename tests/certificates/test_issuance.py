@@ -31,11 +31,6 @@ from tests.conftest import committed
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def people(applicant, instructor, committee_member):
-    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
-
-
 def test_r_crt_1_a_granted_decision_issues_a_certificate_stating_the_dossier_and_its_term(
     catalogue, people, applicant
 ):

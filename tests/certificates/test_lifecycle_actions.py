@@ -32,11 +32,6 @@ ISSUED = dt.date(2027, 3, 4)
 
 
 @pytest.fixture
-def people(applicant, instructor, committee_member):
-    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
-
-
-@pytest.fixture
 def tlc_certificate(catalogue, people):
     return issued(life_tlc(), signed=dt.date(2027, 2, 1), day=ISSUED, **people)
 

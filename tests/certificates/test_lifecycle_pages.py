@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people(applicant, instructor, committee_member):
-    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
-
-
-@pytest.fixture
 def certificate(catalogue, people):
     return issued(life_tlc(), signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 4), **people)
 

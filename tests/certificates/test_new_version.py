@@ -27,11 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people(applicant, instructor, committee_member):
-    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
-
-
-@pytest.fixture
 def two_dmn(catalogue, people, monkeypatch):
     """Two DMN certificates of the same version: telesurveillance (LATM) and not (LPPR)."""
     version = life_dmn()

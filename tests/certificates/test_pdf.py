@@ -30,11 +30,6 @@ def _base_url(settings):
     settings.GUICHET_BASE_URL = "http://testserver"
 
 
-@pytest.fixture
-def people(applicant, instructor, committee_member):
-    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
-
-
 def saved(stored, path):
     path.write_bytes(b"".join(verified_chunks(stored)))
     return path

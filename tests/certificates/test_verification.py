@@ -34,11 +34,6 @@ def _base_url(settings):
 
 
 @pytest.fixture
-def people(applicant, instructor, committee_member):
-    return {"applicant": applicant, "instructor": instructor, "committee_member": committee_member}
-
-
-@pytest.fixture
 def reserved(catalogue, people):
     """A TLC certificate granted with a reservation on 18 March 2027."""
     return certified(
