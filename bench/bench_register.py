@@ -32,6 +32,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
 
 import _setup  # noqa: E402,F401,I001  (must come before anything Django)
+from _processes import free_port, status_kib, worker_pid  # noqa: E402
 
 from django.core.signals import request_finished, request_started  # noqa: E402
 from django.db import close_old_connections, connection, transaction  # noqa: E402
@@ -257,28 +258,6 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def worker_pid(master: int) -> int:
-    for _ in range(100):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise RuntimeError("no gunicorn worker")
-
-
-def status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 def against_floor(server: Server, name: str, url: str, runs: int, size: int) -> None:

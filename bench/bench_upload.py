@@ -18,13 +18,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _setup  # noqa: E402,F401,I001  (must come before anything Django)
+from _processes import free_port, status_kib, worker_pid  # noqa: E402
 
 from django.db import transaction  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from guichet.accounts.models import Organisation, Role, User  # noqa: E402
 from guichet.applications.models import Application, Status  # noqa: E402
-from guichet.applications.services import create_application, save_product  # noqa: E402
+from guichet.applications import review  # noqa: E402
+from guichet.applications.services import (  # noqa: E402
+    create_application,
+    save_draft,
+    save_product,
+    submit,
+)
+from guichet.demo.applications import TLC_PROFILES, _documents, _form, _review_all  # noqa: E402
 from guichet.referentials.models import ExpectedProof  # noqa: E402
 from guichet.referentials.selectors import get_version  # noqa: E402
 
@@ -59,9 +67,22 @@ def fixtures():
             referential_version=tlc,
             pathway_code="teleconsultation",
         )
-        Application.objects.filter(pk=tlc_app.pk).update(
-            status=Status.ADMISSIBLE, profiles=["general", "referentiel_identite", "hds_tiers"]
+        # Admissible the way users make it (the state is the workflow's to write): the demo's
+        # complete form and documents, submitted, every item judged conforme.
+        save_draft(
+            by=user,
+            application=tlc_app,
+            data={"form": _form("TLC", organisation, product, "1"), "profiles": TLC_PROFILES},
         )
+        _documents(tlc_app, user)
+        submit(by=user, application=tlc_app)
+        tlc_app.refresh_from_db()
+        instructor = User.objects.create_user(
+            email="instructeur@bench.fr", password="x" * 20, role=Role.INSTRUCTOR
+        )
+        _review_all(tlc_app, instructor)
+        review.decide(by=instructor, application=tlc_app, decision="admissible")
+        assert Application.objects.get(pk=tlc_app.pk).status == Status.ADMISSIBLE
         sensitive = ExpectedProof.objects.filter(scenario__version=tlc, sensitive=True).first()
     return token, draft.pk, tlc_app.pk, sensitive.pk
 
@@ -72,28 +93,6 @@ def make_file(path: Path) -> None:
         out.write(b"%PDF-1.4\n" + block[9:])
         for _ in range(SIZE_MIB - 1):
             out.write(block)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def worker_pid(master: int) -> int:
-    for _ in range(100):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise RuntimeError("no gunicorn worker")
-
-
-def status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 def upload(port: int, token: str, url: str, path: Path) -> tuple[float, int, str]:
