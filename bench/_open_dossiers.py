@@ -342,9 +342,8 @@ def build_decided(
             cursor.executemany(
                 "INSERT INTO committee_decision (application_id, session_id, outcome, ground, "
                 "reasons, reservations, decided_on, votes_for, votes_against, abstentions, "
-                "members_present, recorded_by_id, recorded_at, signed_off_by_id, signed_off_at, "
-                "certificate_due) VALUES (%s, %s, %s, 'instruction', %s, %s, %s, 5, 0, 0, '[]', "
-                "%s, %s, %s, %s, false)",
+                "members_present, recorded_by_id, recorded_at, signed_off_by_id, signed_off_at) "
+                "VALUES (%s, %s, %s, 'instruction', %s, %s, %s, 5, 0, 0, '[]', %s, %s, %s, %s)",
                 decisions,
             )
     return people
