@@ -4,6 +4,7 @@ applicant and the agency."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -123,8 +124,9 @@ class SessionListApi(APIView):
         operation_id="committee_sessions_create",
         summary="Prévoir une séance du collège",
         description="Une séance à une date à venir (unique), avec ses membres : des agents "
-        "(`user`) et des partenaires (`name`, `body` : cnda, sesam_vitale, cnam, has)."
-        + AGENCY_ONLY,
+        "(`user`) et des partenaires (`name`, `body` : cnda, sesam_vitale, cnam, has). Une "
+        "date qui a déjà sa séance : 409, dont le problème porte `session` (son identifiant) et "
+        "`session_url` (son adresse)." + AGENCY_ONLY,
         request=SessionInputSerializer,
         responses={201: SessionSerializer, **problems(400, 403, 404, 409)},
     )
@@ -132,7 +134,14 @@ class SessionListApi(APIView):
         _manager(request)
         data = SessionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = services.create_session(by=request.user, **data.validated_data)
+        try:
+            session = services.create_session(by=request.user, **data.validated_data)
+        except ApplicationError as exc:
+            if "session" in exc.extra:  # one session a day: where the existing one is
+                exc.extra["session_url"] = request.build_absolute_uri(
+                    reverse("api:committee-session", args=[exc.extra["session"]])
+                )
+            raise
         session = selectors.sessions().prefetch_related("members").get(pk=session.pk)
         return Response(_session_data(session), status=status.HTTP_201_CREATED)
 

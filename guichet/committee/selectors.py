@@ -91,13 +91,15 @@ def sessions() -> QuerySet[CommitteeSession]:
 
 
 def upcoming_sessions(today: dt.date | None = None) -> QuerySet[CommitteeSession]:
+    """The sessions still to be held: a session held today is no longer to come."""
     today = today or timezone.localdate()
-    return sessions().filter(date__gte=today).order_by("date")
+    return sessions().filter(date__gte=today, status=SessionStatus.PLANNED).order_by("date")
 
 
 def past_sessions(today: dt.date | None = None) -> QuerySet[CommitteeSession]:
+    """The sessions held or gone by, the latest first."""
     today = today or timezone.localdate()
-    return sessions().filter(date__lt=today).order_by("-date")
+    return sessions().filter(Q(date__lt=today) | Q(status=SessionStatus.HELD)).order_by("-date")
 
 
 def get_session(user, pk) -> CommitteeSession:
@@ -130,6 +132,42 @@ def dossiers_to_schedule(today: dt.date | None = None) -> QuerySet[Application]:
         .exclude(agenda_items__session__date__gte=today)
         .order_by("evidence_complete_at", "id")
     )
+
+
+def dossiers_for_agenda(
+    session: CommitteeSession, today: dt.date | None = None
+) -> QuerySet[Application]:
+    """R-DEC-1: what filling `session`'s agenda takes — every dossier whose instruction is
+    finished and every TLC dossier accepted by silence (R-CLK-7), not yet decided, wherever it
+    waits: on no agenda, on the agenda of a session gone by without deciding it, or on that of
+    a later session still to be held (a dossier finished before this session existed went
+    there) — oldest completion first. It stays where the collège decides it no later: a
+    session held today, or one still to be held before this one; and a dossier put off from
+    this session stays where it was put off to."""
+    today = today or timezone.localdate()
+    sooner = AgendaItem.objects.filter(moved_to__isnull=True, session__date__gte=today).filter(
+        Q(session__status=SessionStatus.HELD) | Q(session__date__lt=session.date)
+    )
+    return (
+        Application.objects.filter(status__in=TO_DECIDE)
+        .exclude(agenda_items__session=session)
+        .exclude(pk__in=sooner.values("application_id"))
+        .order_by("evidence_complete_at", "id")
+    )
+
+
+def waiting_items(applications, session: CommitteeSession) -> QuerySet[AgendaItem]:
+    """Where the dossiers that `session` takes wait now: their entries still on the agenda of
+    another session (to be moved, each with its reason)."""
+    return (
+        AgendaItem.objects.filter(application__in=applications, moved_to__isnull=True)
+        .exclude(session=session)
+        .select_related("session", "application")
+    )
+
+
+def session_on_day(day: dt.date) -> CommitteeSession | None:
+    return CommitteeSession.objects.filter(date=day).first()
 
 
 def proposed_agents(session: CommitteeSession, applications) -> list[User]:

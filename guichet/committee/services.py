@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.accounts.models import User
 from guichet.applications.clock import legal_today
@@ -131,6 +132,20 @@ def _describe(member: SessionMember) -> str:
     return f"{member.name} ({member.get_body_display()})"
 
 
+def _taken_day(existing: CommitteeSession) -> ApplicationError:
+    """One session a day: the refusal names the session there (`session`: its id, for the
+    page's link and the API's address)."""
+    day = french_date(existing.date)
+    if existing.status == SessionStatus.HELD:
+        message = (
+            f"La séance du collège du {day} est déjà tenue : ouvrez-la pour relire ses "
+            "décisions, ou choisissez une autre date."
+        )
+    else:
+        message = f"Une séance du collège est déjà prévue le {day} : ouvrez-la pour la compléter."
+    return ApplicationError(message, field="date", extra={"status": 409, "session": existing.pk})
+
+
 @transaction.atomic
 def create_session(
     *, by, date: dt.date, members: Iterable[dict] = (), notes: str = ""
@@ -145,22 +160,16 @@ def create_session(
             400,
             "date",
         )
-    if CommitteeSession.objects.filter(date=date).exists():
-        raise _refused(
-            f"Une séance du collège est déjà prévue le {french_date(date)} : ouvrez-la pour la "
-            "compléter.",
-            409,
-            "date",
-        )
+    existing = selectors.session_on_day(date)
+    if existing is not None:
+        raise _taken_day(existing)
     try:
         with transaction.atomic():
             session = CommitteeSession.objects.create(
                 date=date, created_by=by, notes=(notes or "").strip()
             )
     except IntegrityError:  # created at the same moment by someone else
-        raise _refused(
-            f"Une séance du collège est déjà prévue le {french_date(date)}.", 409, "date"
-        ) from None
+        raise _taken_day(selectors.session_on_day(date)) from None
     seated = SessionMember.objects.bulk_create(_member_rows(session, members))
     record(
         action="committee.session_create",
@@ -327,7 +336,12 @@ def _renumber(session: CommitteeSession) -> None:
 
 
 def _schedule(session: CommitteeSession, application: Application, *, by) -> AgendaItem:
-    item = AgendaItem.objects.create(session=session, application=application)
+    """On the session's agenda: a new entry, or the dossier's entry there taken up again (it
+    had been moved away, and its instruction finished anew)."""
+    item, created = AgendaItem.objects.get_or_create(session=session, application=application)
+    if not created:
+        item.moved_to, item.moved_reason = None, ""
+        item.save(update_fields=["moved_to", "moved_reason"])
     record(
         action="committee.agenda_add",
         obj=item,
@@ -343,13 +357,61 @@ def _schedule(session: CommitteeSession, application: Application, *, by) -> Age
     return item
 
 
+def _move_entry(item: AgendaItem, target: CommitteeSession, *, by, reason: str) -> None:
+    """The entry keeps where the dossier went and why, in the journal too; a decision recorded
+    and not signed off follows the dossier (dated at its new session, unless a silence dates
+    it: R-CLK-7). The caller puts the dossier on the target's agenda."""
+    item.moved_to, item.moved_reason = target, reason
+    item.save(update_fields=["moved_to", "moved_reason"])
+    for decision in Decision.objects.filter(
+        application=item.application, session=item.session, signed_off_at__isnull=True
+    ):
+        decision.session = target
+        if decision.ground == Ground.INSTRUCTION:
+            decision.decided_on = target.date
+        decision.save(update_fields=["session", "decided_on"])
+    record(
+        action="committee.agenda_move",
+        obj=item,
+        by=by,
+        before={**_internal(item.application), "session": item.session.date.isoformat()},
+        after={"session": target.date.isoformat(), "reason": reason},
+    )
+
+
+def _taking_reason(item: AgendaItem, target: CommitteeSession, today: dt.date) -> str:
+    if item.session.date < today:
+        return (
+            f"La séance du {french_date(item.session.date)} est passée sans décider de ce "
+            f"dossier : il est inscrit à celle du {french_date(target.date)}."
+        )
+    return (
+        f"Avancé à la séance du {french_date(target.date)} : le collège prend les dossiers "
+        "prêts à sa première séance."
+    )
+
+
+def _take(
+    session: CommitteeSession, applications: list[Application], *, by, today: dt.date
+) -> list[AgendaItem]:
+    """R-DEC-1: the dossiers come to the session's agenda; those that waited on another
+    session's agenda leave it, each move journaled with its reason."""
+    for item in selectors.waiting_items(applications, session).select_for_update(of=("self",)):
+        _move_entry(item, session, by=by, reason=_taking_reason(item, session, today))
+    added = [_schedule(session, application, by=by) for application in applications]
+    if added:
+        _renumber(session)
+    return added
+
+
 @transaction.atomic
 def fill_agenda(
     *, by, session: CommitteeSession | None = None, today: dt.date | None = None
 ) -> list[AgendaItem]:
     """Puts on the session's agenda (by default the next planned one) every dossier whose
-    instruction is finished or that was accepted by silence, not already on a session from
-    today on, oldest completion first (R-DEC-1)."""
+    instruction is finished or that was accepted by silence, not yet decided, wherever it
+    waits (`selectors.dossiers_for_agenda`: moved from a later session or from one gone by),
+    oldest completion first (R-DEC-1)."""
     _check_manager(by)
     today = today or timezone.localdate()
     if session is None:
@@ -368,13 +430,8 @@ def fill_agenda(
             "d'une séance à venir.",
             409,
         )
-    added = [
-        _schedule(session, application, by=by)
-        for application in selectors.dossiers_to_schedule(today).select_for_update()
-    ]
-    if added:
-        _renumber(session)
-    return added
+    taken = list(selectors.dossiers_for_agenda(session, today).select_for_update())
+    return _take(session, taken, by=by, today=today)
 
 
 def _schedule_on_next(application: Application, *, by, **_) -> dict:
@@ -385,11 +442,12 @@ def _schedule_on_next(application: Application, *, by, **_) -> dict:
     session = selectors.next_planned_session(today=today)
     if (
         session is None
-        or AgendaItem.objects.filter(application=application, session__date__gte=today).exists()
+        or AgendaItem.objects.filter(
+            application=application, moved_to__isnull=True, session__date__gte=today
+        ).exists()
     ):
         return {}
-    _schedule(session, application, by=by)
-    _renumber(session)
+    _take(session, [application], by=by, today=today)
     return {"agenda": session.date.isoformat()}
 
 
@@ -438,26 +496,9 @@ def move_to_next_session(item: AgendaItem, *, by, reason: str) -> AgendaItem:
             "(ou générez les prochaines semaines), puis reportez le dossier.",
             409,
         )
-    item.moved_to, item.moved_reason = target, reason
-    item.save(update_fields=["moved_to", "moved_reason"])
+    _move_entry(item, target, by=by, reason=reason)
     AgendaItem.objects.get_or_create(session=target, application=item.application)
     _renumber(target)
-    # A decision recorded and not signed off follows the dossier (dated at its new session,
-    # unless a silence dates it: R-CLK-7).
-    for decision in Decision.objects.filter(
-        application=item.application, session=item.session, signed_off_at__isnull=True
-    ):
-        decision.session = target
-        if decision.ground == Ground.INSTRUCTION:
-            decision.decided_on = target.date
-        decision.save(update_fields=["session", "decided_on"])
-    record(
-        action="committee.agenda_move",
-        obj=item,
-        by=by,
-        before={**_internal(item.application), "session": item.session.date.isoformat()},
-        after={"session": target.date.isoformat(), "reason": reason},
-    )
     return item
 
 
@@ -549,8 +590,12 @@ def _clean_votes(votes_for: int, votes_against: int, abstentions: int, present: 
         raise _refused("Les voix se comptent en nombres entiers positifs ou nuls.", 400, "votes")
     if present and votes_for + votes_against + abstentions > len(present):
         raise _refused(
-            f"{votes_for + votes_against + abstentions} voix pour {len(present)} membre(s) "
-            "présent(s) : corrigez le vote ou la présence.",
+            ngettext(
+                "%(votes)d voix pour %(n)d membre présent : corrigez le vote ou la présence.",
+                "%(votes)d voix pour %(n)d membres présents : corrigez le vote ou la présence.",
+                len(present),
+            )
+            % {"votes": votes_for + votes_against + abstentions, "n": len(present)},
             400,
             "votes",
         )
@@ -906,7 +951,11 @@ def _notice_text(decision: Decision, application: Application) -> str:
             "de votre demande."
         )
     if decision.reservations:
-        text += f" Elle est assortie de {len(decision.reservations)} réserve(s)."
+        text += ngettext(
+            " Elle est assortie de %(n)d réserve.",
+            " Elle est assortie de %(n)d réserves.",
+            len(decision.reservations),
+        ) % {"n": len(decision.reservations)}
     text += " La lettre de décision, scellée par l'agence, est jointe et figure sur la page de la candidature"
     if application.referential_version.process_settings.appeal_routes_in_letter:
         text += " ; elle indique ses motifs ainsi que les voies et délais de recours."

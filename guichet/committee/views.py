@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import Role, User
@@ -77,6 +78,13 @@ def sessions_page(request):
         request.GET.get("page")
     )
     manager = selectors.may_manage(request.user)
+    following = selectors.next_planned_session(today=today)
+    # What the next session's « remplir » takes; with no session ahead, what waits for one.
+    ready = (
+        selectors.dossiers_for_agenda(following, today)
+        if following
+        else selectors.dossiers_to_schedule(today)
+    )
     return render(
         request,
         "committee/sessions.html",
@@ -85,8 +93,8 @@ def sessions_page(request):
             "page": past,
             "today": today,
             "may_manage": manager,
-            "to_schedule": selectors.dossiers_to_schedule(today).count(),
-            "next": selectors.next_planned_session(today=today),
+            "to_schedule": ready.count(),
+            "next": following,
             "committee": list(
                 User.objects.filter(role=Role.COMMITTEE, is_active=True).order_by(
                     "last_name", "email"
@@ -97,6 +105,18 @@ def sessions_page(request):
             "weekdays": list(enumerate(services.WEEKDAYS)),
             "max_weeks": services.MAX_WEEKS,
         },
+    )
+
+
+def _with_session_link(exc: ApplicationError):
+    """A refusal that names a session (one session a day) links to it."""
+    session = exc.extra.get("session")
+    if session is None:
+        return exc.message
+    return format_html(
+        '{} <a href="{}">Ouvrir cette séance</a>',
+        exc.message,
+        reverse("committee:session", args=[session]),
     )
 
 
@@ -120,7 +140,7 @@ def session_create(request):
             notes=request.POST.get("notes", ""),
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _with_session_link(exc))
         return redirect("committee:sessions")
     messages.success(
         request,
@@ -242,8 +262,8 @@ def agenda_fill(request, pk):
         else:
             messages.info(
                 request,
-                "Aucun dossier à inscrire : aucune instruction terminée ni acceptation tacite "
-                "n'attend le collège.",
+                "Aucun dossier à inscrire : chaque instruction terminée et chaque acceptation "
+                "tacite est déjà à cet ordre du jour ou à celui d'une séance plus proche.",
             )
     return _back(session, "ordre-du-jour")
 

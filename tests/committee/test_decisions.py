@@ -252,7 +252,7 @@ def test_r_dec_2_a_decision_is_signed_off_in_session_by_a_majority_of_those_pres
             decide(session, application, by=committee_member, votes_for=3)
         assert refusal(too_many) == (
             400,
-            "3 voix pour 2 membre(s) présent(s) : corrigez le vote ou la présence.",
+            "3 voix pour 2 membres présents : corrigez le vote ou la présence.",
         )
         tied = decide(
             session, application, by=committee_member, votes_for=1, votes_against=1, sign_off=False

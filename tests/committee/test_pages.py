@@ -56,7 +56,7 @@ def test_r_dec_1_the_sessions_list_reads_a_constant_number_of_queries(client, co
         page = text(client.get(url))
     assert CommitteeSession.objects.count() == 15
     assert few == many
-    assert "jeudi 25 mars 2027" in page and "Séances passées" in page
+    assert "jeudi 25 mars 2027" in page and "Séances tenues ou passées" in page
 
 
 def test_r_dec_1_a_session_page_reads_a_constant_number_of_queries(

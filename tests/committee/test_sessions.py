@@ -4,19 +4,22 @@ whose instruction is finished and those accepted by silence, oldest completion f
 moves to the next session with a reason."""
 
 import datetime as dt
+import html
 
 import pytest
+from django.urls import reverse
 
 from guichet.accounts.models import Role
 from guichet.applications.workflow import transition
 from guichet.committee import selectors, services
 from guichet.committee.models import AgendaItem, CommitteeSession, SessionMember
 from guichet.common.errors import ApplicationError
+from guichet.instruction.clockstate import sweep
 from guichet.instruction.verdicts import set_proof_verdicts
 from guichet.journal.models import JournalEntry
-from tests.committee.committee_world import finished, session_on, small_dmn, small_tlc
-from tests.conftest import make_staff
-from tests.instruction.instruction_world import in_instruction, on, proof_ids
+from tests.committee.committee_world import decide, finished, session_on, small_dmn, small_tlc
+from tests.conftest import committed, make_staff
+from tests.instruction.instruction_world import complete_dossier, in_instruction, on, proof_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +32,10 @@ def dmn_small(catalogue):
 @pytest.fixture
 def tlc_small(catalogue):
     return small_tlc()
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
 
 
 def refusal(exc) -> tuple[int, str]:
@@ -228,3 +235,127 @@ def test_r_dec_1_instructors_of_the_agenda_are_proposed_and_the_has_on_tlc_only_
     applications = [row.application for row in selectors.agenda_rows(session)]
     assert tlc_dossier in applications
     assert selectors.session_warnings(list(session.members.all()), applications) == []
+
+
+def test_r_dec_1_r_clk_7_a_session_for_today_takes_the_ready_dossiers_waiting_on_a_later_one(
+    client, dmn_small, tlc_small, applicant, instructor, committee_member
+):
+    """The user's walk: the weeks generated on a Thursday start the next Thursday, so a dossier
+    finished that day (and a silence the sweep records) went on next week's agenda; the session
+    then created for the same day takes them, oldest completion first, and next week's agenda
+    says where they went and why."""
+    cast = {"applicant": applicant, "instructor": instructor}
+    with on(dt.date(2027, 1, 11)):  # TLC, complete: the agency has until 11 July (R-CLK-2)
+        silent = complete_dossier(tlc_small, **cast)
+    with on(dt.date(2027, 1, 12)):
+        transition(silent, "assign", by=instructor, lead=instructor)
+    with on(dt.date(2027, 7, 15)):  # a Thursday
+        next_week, _ = services.generate_sessions(by=committee_member, weekday=3, weeks=2)[0]
+        assert next_week.date == dt.date(2027, 7, 22)
+        with committed():
+            assert sweep(today=dt.date(2027, 7, 15)).silently_accepted == 1
+        ready = finished(dmn_small, **cast)
+        for application in (silent, ready):
+            assert application.agenda_items.get().session == next_week
+        today = session_on(dt.date(2027, 7, 15), by=committee_member)
+        client.force_login(committee_member)
+        page = text(client.get(reverse("committee:sessions")))
+        assert (
+            "2 dossiers prêts (instruction terminée ou acceptation tacite) ne sont pas à l'ordre "
+            "du jour de la prochaine séance, le jeudi 15 juillet 2027." in page
+        )
+        filled = text(client.post(reverse("committee:agenda-fill", args=[today.pk]), follow=True))
+        assert "2 dossiers inscrits à l'ordre du jour" in filled
+        # Filled again: nothing left to take, and the page says why.
+        again = text(client.post(reverse("committee:agenda-fill", args=[today.pk]), follow=True))
+        assert "Aucun dossier à inscrire" in again
+    silent.refresh_from_db()
+    assert silent.status == "silently_accepted"
+    assert list(today.agenda.values_list("application", "position")) == [
+        (silent.pk, 1),
+        (ready.pk, 2),
+    ]
+    reason = (
+        "Avancé à la séance du 15 juillet 2027 : le collège prend les dossiers prêts à sa "
+        "première séance."
+    )
+    left = AgendaItem.objects.filter(session=next_week).order_by("application__id")
+    assert [(i.application, i.moved_to, i.moved_reason) for i in left] == [
+        (silent, today, reason),
+        (ready, today, reason),
+    ]
+    assert not any(row.to_decide for row in selectors.agenda_rows(next_week))
+    assert all(row.to_decide for row in selectors.agenda_rows(today))
+    moves = JournalEntry.objects.filter(action="committee.agenda_move").order_by("id")
+    assert [(e.before["reference"], e.before["session"], e.after) for e in moves] == [
+        (a.reference, "2027-07-22", {"session": "2027-07-15", "reason": reason})
+        for a in (silent, ready)
+    ]
+    page = text(client.get(reverse("committee:session", args=[next_week.pk])))
+    assert "Avancé au collège du 15 juillet 2027" in page and "Motif : " + reason in page
+
+
+def test_r_dec_1_a_dossier_left_undecided_by_a_past_session_goes_to_the_next_one(
+    dmn_small, applicant, instructor, committee_member
+):
+    with on(dt.date(2027, 3, 1)):
+        past = session_on(dt.date(2027, 3, 4), by=committee_member)
+        application = finished(dmn_small, applicant=applicant, instructor=instructor)
+    with on(dt.date(2027, 3, 8)):
+        following = session_on(dt.date(2027, 3, 11), by=committee_member)
+        (added,) = services.fill_agenda(by=committee_member)
+    assert (added.session, added.application) == (following, application)
+    item = AgendaItem.objects.get(session=past)
+    assert item.moved_to == following
+    assert item.moved_reason == (
+        "La séance du 4 mars 2027 est passée sans décider de ce dossier : il est inscrit à celle "
+        "du 11 mars 2027."
+    )
+    assert selectors.current_agenda_item(application).session == following
+    assert JournalEntry.objects.get(action="committee.agenda_move").after["session"] == (
+        "2027-03-11"
+    )
+
+
+def test_r_dec_1_a_held_session_leaves_the_sessions_to_come_and_keeps_its_dossiers(
+    client, api, dmn_small, applicant, instructor, committee_member
+):
+    cast = {"applicant": applicant, "instructor": instructor}
+    with on(dt.date(2027, 3, 1)):
+        session = session_on(
+            dt.date(2027, 3, 4),
+            by=committee_member,
+            members=[{"user": committee_member.pk}, {"name": "Dr Dupont", "body": "cnda"}],
+        )
+        decided = finished(dmn_small, **cast)
+        waiting = finished(dmn_small, **cast)
+        session_on(dt.date(2027, 3, 11), by=committee_member)
+    with on(dt.date(2027, 3, 4)):
+        decide(session, decided, by=committee_member)
+        session.refresh_from_db()
+        assert session.status == "held"
+        assert [s.date for s in selectors.upcoming_sessions()] == [dt.date(2027, 3, 11)]
+        assert [s.date for s in selectors.past_sessions()] == [dt.date(2027, 3, 4)]
+        client.force_login(committee_member)
+        page = text(client.get(reverse("committee:sessions")))
+        to_come = page.split("<h2>Séances à venir</h2>")[1].split("<h2>Séances tenues")[0]
+        assert "4 mars 2027" not in to_come and "11 mars 2027" in to_come
+        # The session held today still decides its other dossier: the next one leaves it there.
+        assert services.fill_agenda(by=committee_member) == []
+        assert selectors.current_agenda_item(waiting).session == session
+        # A second session that day: refused, the refusal leads to the one held.
+        response = client.post(
+            reverse("committee:session-create"), {"date": "2027-03-04"}, follow=True
+        )
+        body = text(response)
+        assert (
+            "La séance du collège du 4 mars 2027 est déjà tenue : ouvrez-la pour relire ses "
+            "décisions, ou choisissez une autre date." in body
+        )
+        assert f'<a href="/agence/college/seances/{session.pk}/">Ouvrir cette séance</a>' in body
+        api.force_authenticate(committee_member)
+        refused = api.post("/api/v1/committee/sessions/", {"date": "2027-03-04"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["session"] == session.pk
+    assert refused.json()["session_url"].endswith(f"/api/v1/committee/sessions/{session.pk}")
+    assert CommitteeSession.objects.count() == 2
