@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -33,7 +34,7 @@ from guichet.certificates.models import (
     StrikeOffGround,
     WithdrawalGround,
 )
-from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager
+from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_reason
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
@@ -152,12 +153,27 @@ DATA_CHOICES = {
 WITHIN_WITHDRAW = {"schedule_withdrawal"}
 
 
-def _actions(certificate: Certificate, user) -> list[dict]:
-    return [
+def _shown(certificate: Certificate):
+    return lambda name: lifecycle.applicable(certificate, name) and name not in WITHIN_WITHDRAW
+
+
+def _actions(certificate: Certificate, user) -> dict:
+    """The acts the workflow offers `user` now (each with its form), those its guards refuse
+    for now (each with the guard's French reason), and, when there is none, why."""
+    shown = _shown(certificate)
+    options = [
         {"transition": t, "refusal": refusal.message if refusal else ""}
         for t, refusal in WORKFLOW.options(certificate, user)
-        if lifecycle.applicable(certificate, t.name) and t.name not in WITHIN_WITHDRAW
+        if shown(t.name)
     ]
+    return {
+        "actions": options,
+        "offered": [option for option in options if not option["refusal"]],
+        "refused": [option for option in options if option["refusal"]],
+        "no_action": "" if options else no_action_reason(certificate, user, shown=shown),
+        # A formal notice may suspend the certificate when suspending it is possible now.
+        "may_suspend": any(o["transition"].name == "suspend" and not o["refusal"] for o in options),
+    }
 
 
 def _history(certificate: Certificate) -> dict:
@@ -179,7 +195,7 @@ def certificate_page(request, number):
         "certificates/agency/detail.html",
         {
             "certificate": certificate,
-            "actions": _actions(certificate, request.user),
+            **_actions(certificate, request.user),
             "today": today,
             "max_date": today + lifecycle.SIX_MONTHS,
             "days_left": days_left_text((certificate.valid_until - today).days)
@@ -300,7 +316,10 @@ def new_version_notify(request, pk):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{told} titulaire(s) notifié(s).")
+        messages.success(
+            request,
+            ngettext("%(n)d titulaire notifié.", "%(n)d titulaires notifiés.", told) % {"n": told},
+        )
     return redirect(back)
 
 
@@ -331,7 +350,7 @@ def manage_page(request, number):
         "certificates/manage.html",
         {
             "certificate": certificate,
-            "actions": _actions(certificate, request.user),
+            **_actions(certificate, request.user),
             "today": legal_today(),
             **_history(certificate),
         },

@@ -244,6 +244,39 @@ TRANSITIONS = [
 ]
 
 
+# Why a role that is not a manager has no act on a certificate (R-ACT-1).
+ROLE_NOTES = {
+    Role.COMMITTEE: "le collège technique décide de l'attribution de la certification, il ne "
+    "gère pas les certificats",
+    Role.SUPPORT: "le support de l'agence accompagne les comptes, il ne gère pas les certificats",
+}
+
+
+def no_action_reason(certificate, user, *, shown=lambda name: True) -> str:
+    """Why a page offers `user` no act on `certificate` (`WORKFLOW.options` is empty): who
+    they are, when its state has acts that others may fire; else its state, which has none.
+    `shown(name)`: whether the page shows that act at all (`lifecycle.applicable`)."""
+    state = Status(certificate.status).label.lower()
+    transitions = [
+        t
+        for t in WORKFLOW.all()
+        if not t.automatic and certificate.status in t.sources and shown(t.name)
+    ]
+    if not transitions:
+        return f"Aucune action possible sur un certificat « {state} »."
+    whom = list(dict.fromkeys(t.who for t in transitions))
+    if getattr(user, "is_agency", False) and AGENCY in whom:
+        whom = [AGENCY]  # an agent reads who at the agency may act
+    role = getattr(user, "role", "")
+    label = Role(role).label.lower() if role in Role.values else ""
+    note = ROLE_NOTES.get(role)
+    return (
+        f"Votre rôle{f' ({label})' if label else ''} ne permet aucune action sur ce certificat"
+        + (f" : {note}" if note else "")
+        + f". Dans l'état « {state} », ses actions sont réservées à {', ou à '.join(whom)}."
+    )
+
+
 def _journal(certificate, transition: Transition, source, by, reason, details) -> None:
     action = transition.journal or f"certificate.{transition.name}"
     after = {"number": certificate.number, "status": certificate.status}

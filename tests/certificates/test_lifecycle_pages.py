@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from guichet.certificates import lifecycle
 from guichet.certificates.models import Control, Status
 from tests.certificates.life_world import issued, life_dmn, life_tlc, notices  # noqa: F401
 from tests.certificates.world import on
@@ -227,3 +228,75 @@ def test_the_agency_page_offers_the_withdrawal_with_its_date_of_effect(
     certificate.refresh_from_db()
     assert certificate.status == Status.VALID
     assert certificate.withdrawal_effective_on == dt.date(2027, 8, 1)
+
+
+def _page(client, user, certificate) -> str:
+    client.force_login(user)
+    return text(client.get(reverse("certificates:agency-detail", args=[certificate.number])))
+
+
+def test_r_crt_5_the_certificate_page_offers_an_act_only_when_its_guard_passes_and_says_why_not(
+    certificate, client, committee_member, instructor, agency_admin
+):
+    close = reverse("certificates:agency-act", args=[certificate.number, "close_formal_notice"])
+    with on(dt.date(2027, 6, 1)):
+        # The collège decides; it does not manage certificates: the reason is the role.
+        body = _page(client, committee_member, certificate)
+        assert (
+            "Votre rôle (membre du collège technique) ne permet aucune action sur ce certificat "
+            ": le collège technique décide de l'attribution de la certification, il ne gère pas "
+            "les certificats. Dans l'état « valide », ses actions sont réservées à "
+            "l'administrateur de l'agence ou un instructeur." in body
+        )
+        assert "Aucune action possible" not in body and "Clore la mise en demeure" not in body
+        # No formal notice open: closing one is shown disabled, with the guard's reason.
+        for manager in (instructor, agency_admin):
+            body = _page(client, manager, certificate)
+            assert close not in body and "Votre rôle" not in body
+            assert (
+                '<button class="fr-btn fr-btn--secondary fr-btn--sm" type="button" disabled '
+                'aria-describedby="why-close_formal_notice">Clore la mise en demeure</button>'
+                in body
+            )
+            assert (
+                '<p class="fr-hint-text fr-mt-1v" id="why-close_formal_notice">Aucune mise en '
+                "demeure n'est en cours sur ce certificat.</p>" in body
+            )
+            assert 'aria-controls="form-close_formal_notice"' not in body
+            # A formal notice may suspend a valid certificate.
+            assert "Suspendre le certificat jusqu'à correction" in body
+        lifecycle.act(
+            certificate,
+            "give_formal_notice",
+            by=instructor,
+            reason="Flux INS défaillant.",
+            kind="non_conformity",
+            deadline=dt.date(2027, 9, 1),
+            suspend=True,
+        )
+        # A formal notice open (and the certificate suspended until fixed): closing it is offered.
+        for manager in (instructor, agency_admin):
+            body = _page(client, manager, certificate)
+            assert close in body and 'aria-controls="form-close_formal_notice"' in body
+            assert "Aucune mise en demeure n'est en cours" not in body
+            assert "Suspendre le certificat jusqu'à correction" not in body
+        assert "Votre rôle (membre du collège technique)" in _page(
+            client, committee_member, certificate
+        )
+
+
+def test_r_crt_6_a_withdrawn_certificate_says_its_state_allows_no_act_whoever_reads_it(
+    certificate, client, committee_member, instructor
+):
+    with on(dt.date(2027, 6, 1)):
+        lifecycle.act(
+            certificate,
+            "withdraw",
+            by=instructor,
+            reason="Plus de service régulier.",
+            ground="fault_no_service",
+        )
+        for user in (instructor, committee_member):
+            body = _page(client, user, certificate)
+            assert "Aucune action possible sur un certificat « retiré »." in body
+            assert "Votre rôle" not in body and "Pas possible pour l'instant" not in body

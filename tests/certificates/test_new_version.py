@@ -50,7 +50,12 @@ def test_r_crt_3_dmn_telesurveillance_holders_have_15_days_to_ask_for_a_new_cert
         page = client.get(reverse("certificates:new-version", args=[new.pk]))
         assert page.status_code == 200
         assert "16 février 2028" in page.content.decode()
-        assert notify_new_version(new, by=instructor) == 2
+        notified = client.post(
+            reverse("certificates:new-version-notify", args=[new.pk]),
+            {"confirm": "on"},
+            follow=True,
+        )
+        assert "2 titulaires notifiés." in notified.content.decode()
         assert notify_new_version(new, by=instructor) == 0  # told once
     latm.refresh_from_db()
     lppr.refresh_from_db()
