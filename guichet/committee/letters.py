@@ -18,6 +18,7 @@ from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Space
 
 from guichet.committee.models import Decision, Ground, Outcome
 from guichet.deadlines import french_date
+from guichet.referentials.wording import named_in_sentence
 
 AGENCY = "Agence du numérique en santé"
 
@@ -129,14 +130,16 @@ def render_letter(decision: Decision, application) -> io.BytesIO:
             [("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
         )
     )
+    # « au référentiel d'interopérabilité… »: the name already starts with the word.
+    referential = named_in_sentence(version.referential.name)
     story = [
         Paragraph("Décision du collège technique", s["title"]),
         Paragraph(
             escape(
-                f"Certification de conformité au référentiel {version.referential.name} — "
+                f"Certification de conformité au {referential} — "
                 f"{AGENCY}, le {french_date(timezone.localdate(decision.signed_off_at))}."
                 if decision.signed_off_at
-                else f"Certification de conformité au référentiel {version.referential.name}."
+                else f"Certification de conformité au {referential}."
             ),
             s["p"],
         ),

@@ -135,6 +135,29 @@ def test_r_dec_3_a_dmn_letter_states_the_refusal_reasons_without_appeal_routes(
     assert "Voies et délais de recours" not in text  # the version's setting says none
 
 
+def test_r_dec_3_the_letter_names_the_referential_once(
+    catalogue, applicant, instructor, committee_member, seated, tmp_path
+):
+    """« Certification de conformité au référentiel d'interopérabilité… »: the referential's
+    name already starts with the word, which the sentence does not repeat."""
+    version = small_tlc()
+    with on(dt.date(2027, 3, 1)):
+        session = session_on(dt.date(2027, 3, 4), by=committee_member, members=seated)
+        application = finished(version, applicant=applicant, instructor=instructor)
+    with on(dt.date(2027, 3, 4)):
+        decision = decide(session, application, by=committee_member)
+    path = tmp_path / "lettre.pdf"
+    path.write_bytes(b"".join(verified_chunks(decision.letter)))
+    text = pdf_text(path)
+    assert version.referential.name.startswith("Référentiel d'interopérabilité")
+    assert (
+        "Certification de conformité au référentiel d'interopérabilité, de sécurité et "
+        "d'éthique des systèmes d'information de téléconsultation — Agence du numérique en "
+        "santé, le 4 mars 2027." in text
+    )
+    assert "référentiel Référentiel" not in text
+
+
 def test_r_dec_3_the_applicant_reads_its_decision_and_letter_and_others_find_nothing(
     catalogue,
     api,
