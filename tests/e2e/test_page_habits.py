@@ -39,6 +39,44 @@ STICKING_OUT = """width => [...document.querySelectorAll("body *")]
   .slice(-3)
   .map(element => `${element.tagName.toLowerCase()}.${element.className}`)"""
 
+# What must be whole on the screen at 1280 px, page by page (issue 19): the instruction queue's
+# columns that its scrolling box used to hide, and its badges. Whole: its box inside the
+# viewport, nothing of it cut off (scrollWidth <= clientWidth), the main content and the
+# table's box no wider than the screen.
+WHOLE_AT_1280 = {
+    "/agence/instruction/": {
+        "columns": ["Instructeur", "Échéance", "Jours restants"],
+        "elements": "main table .fr-badge",
+    },
+}
+CUT_OFF = """({columns, elements}) => {
+  const width = window.innerWidth, faults = [];
+  const whole = (element, name) => {
+    const box = element.getBoundingClientRect();
+    if (!box.width || !box.height) faults.push(`${name} : invisible`);
+    else if (box.left < 0 || box.right > width + 1)
+      faults.push(`${name} : hors de l'écran (${Math.round(box.left)} à ${Math.round(box.right)} px)`);
+    if (element.scrollWidth > element.clientWidth + 1)
+      faults.push(`${name} : coupé (${element.scrollWidth} px pour ${element.clientWidth})`);
+  };
+  whole(document.querySelector("main"), "le contenu principal");
+  document.querySelectorAll("main .fr-table__container").forEach(box => whole(box, "le cadre du tableau"));
+  const table = document.querySelector("main table");
+  const heads = table ? [...table.tHead.rows[0].cells] : [];
+  const rows = table ? [...table.tBodies[0].rows] : [];
+  if (!rows.length) faults.push("aucune ligne à vérifier");
+  for (const column of columns) {
+    const index = heads.findIndex(th => th.textContent.trim() === column);
+    if (index < 0) { faults.push(`colonne « ${column} » absente`); continue; }
+    whole(heads[index], `l'en-tête « ${column} »`);
+    rows.forEach((row, n) => whole(row.cells[index], `la cellule « ${column} » de la ligne ${n + 1}`));
+  }
+  const found = [...document.querySelectorAll(elements)];
+  if (!found.length) faults.push(`aucun élément ${elements}`);
+  found.forEach(element => whole(element, `« ${element.textContent.trim()} » (${elements})`));
+  return faults;
+}"""
+
 
 def captures_dir() -> Path:
     default = Path(django_settings.BASE_DIR) / "var" / "captures"
@@ -65,6 +103,8 @@ def check(page, console: list[str], url: str, path: str, width: int) -> list[str
     if (wide := page.evaluate("document.documentElement.scrollWidth")) > width:
         culprits = ", ".join(page.evaluate(STICKING_OUT, width))
         errors.append(f"{path}: {wide} px de large sur un écran de {width} px ({culprits})")
+    if width == 1280 and path in WHOLE_AT_1280:
+        errors += [f"{path} à 1280 px : {f}" for f in page.evaluate(CUT_OFF, WHOLE_AT_1280[path])]
     errors += [
         f"{path} à {width} px : axe {v['id']} ({v['impact']}) sur "
         + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
