@@ -32,7 +32,7 @@ from guichet.deadlines import Clock, french_date
 from guichet.files.models import StoredFile
 from guichet.instruction.models import ProofVerdict
 from guichet.instruction.proofs import applicable_proofs
-from guichet.instruction.verdicts import VerdictSummary, verdict_summary
+from guichet.instruction.verdicts import VerdictSummary, proof_verdicts_of, verdict_summary
 from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
 
 # The collège decides on a finished instruction, or takes note of a TLC silence (R-CLK-7).
@@ -329,13 +329,12 @@ def _applications_loaded():
 
 
 def latest_verdicts_of(application_ids) -> dict[int, dict[int, ProofVerdict]]:
-    """application id → proof id → its latest verdict, in one query."""
-    latest: dict[int, dict[int, ProofVerdict]] = defaultdict(dict)
-    for verdict in ProofVerdict.objects.filter(application_id__in=list(application_ids)).order_by(
-        "application_id", "proof_id", "at", "id"
-    ):
-        latest[verdict.application_id][verdict.proof_id] = verdict
-    return latest
+    """application id → proof id → its latest verdict in force (a proof deposited again since
+    its verdict has none, R-EVD-2), in two queries."""
+    return {
+        application_id: verdicts.current
+        for application_id, verdicts in proof_verdicts_of(application_ids).items()
+    }
 
 
 def with_certificate_number(decisions: QuerySet[Decision]) -> QuerySet[Decision]:

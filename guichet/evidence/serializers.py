@@ -7,7 +7,7 @@ class EvidenceFileSerializer(StoredFileSerializer):
     replaced_at = serializers.DateTimeField(allow_null=True, help_text="Remplacé le.")
 
 
-class ProofVerdictNodeSerializer(serializers.Serializer):
+class PreviousVerdictSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(
         choices=[
             ("conforme", "Conforme"),
@@ -19,6 +19,35 @@ class ProofVerdictNodeSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True, help_text="Commentaire de l'instructeur.")
     by = serializers.CharField(help_text="Adresse électronique de l'instructeur.")
     at = serializers.DateTimeField()
+    files = serializers.ListField(
+        child=serializers.CharField(), help_text="Les fichiers de la preuve que l'avis a examinés."
+    )
+
+
+class ProofVerdictNodeSerializer(PreviousVerdictSerializer):
+    verdict = serializers.ChoiceField(
+        choices=[
+            ("conforme", "Conforme"),
+            ("non_conforme", "Non conforme"),
+            ("a_preciser", "À préciser"),
+            ("nouveau_depot", "Nouveau dépôt à examiner"),
+        ],
+        help_text="« nouveau_depot » : un fichier de la preuve a été ajouté ou remplacé depuis "
+        "son dernier avis, qui ne compte plus ; l'instructeur en donne un nouveau (R-EVD-2).",
+    )
+    by = serializers.CharField(allow_null=True, help_text="Adresse électronique de l'instructeur.")
+    at = serializers.DateTimeField(allow_null=True)
+    files = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Les fichiers de la preuve que l'avis a examinés.",
+    )
+    previous = PreviousVerdictSerializer(
+        allow_null=True,
+        required=False,
+        help_text="Nouveau dépôt : l'avis précédent et les fichiers qu'il a examinés (pour le "
+        "candidat, quand il n'était pas « conforme »).",
+    )
 
 
 class ProofNodeSerializer(serializers.Serializer):

@@ -130,6 +130,9 @@ class ProofVerdictSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True)
     by = serializers.CharField(help_text="Adresse électronique de l'instructeur.")
     at = serializers.DateTimeField()
+    files = serializers.ListField(
+        child=serializers.CharField(), help_text="Les fichiers de la preuve que l'avis examine."
+    )
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ class ProofOpinion(models.TextChoices):
 
 class ProofVerdict(models.Model):
     """One verdict on one expected proof of an application; the latest counts, the earlier
-    ones stay as history."""
+    ones stay as history. A verdict judges the files the proof had when it was given
+    (`judged_files`): once a file of the proof is added or replaced, the proof is to be judged
+    again (R-EVD-2)."""
 
     application = models.ForeignKey(
         "applications.Application", on_delete=models.PROTECT, related_name="proof_verdicts"
@@ -29,6 +31,9 @@ class ProofVerdict(models.Model):
     comment = models.TextField(_("commentaire"), blank=True)
     by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
     at = models.DateTimeField(_("le"), auto_now_add=True)
+    # The proof's current files when the verdict was given: [{"evidence_file", "file", "name",
+    # "sha256"}], in the order of their deposit.
+    judged_files = models.JSONField(_("fichiers examinés"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("avis sur une preuve")
@@ -37,6 +42,10 @@ class ProofVerdict(models.Model):
 
     def __str__(self):
         return f"{self.application_id} preuve {self.proof_id} : {self.verdict}"
+
+    @property
+    def judged_file_ids(self) -> frozenset[int]:
+        return frozenset(entry["evidence_file"] for entry in self.judged_files)
 
 
 class InformationRequest(models.Model):

@@ -7,10 +7,12 @@ for signature, before the committee."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from guichet.accounts.models import Role
 from guichet.applications import extensions
@@ -18,6 +20,7 @@ from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant
 from guichet.applications.workflow import WORKFLOW
 from guichet.common.errors import ApplicationError
+from guichet.evidence.models import EvidenceFile
 from guichet.instruction.models import (
     ProofOpinion,
     ProofVerdict,
@@ -34,10 +37,14 @@ PARTLY_OPEN_STATES = (Status.INFORMATION_REQUESTED, Status.MISSING_ITEMS)
 
 @dataclass(frozen=True)
 class VerdictSummary:
+    """Where the verdicts of an application stand. A proof whose files changed since its
+    verdict counts as without one (`missing`), and is also counted in `redeposited`."""
+
     total: int
     conforme: int
     non_conforme: int
     a_preciser: int
+    redeposited: int = 0
 
     @property
     def missing(self) -> int:
@@ -50,6 +57,17 @@ class VerdictSummary:
     @property
     def all_conforme(self) -> bool:
         return self.total > 0 and self.conforme == self.total
+
+
+@dataclass(frozen=True)
+class ProofVerdicts:
+    """The latest verdict on each proof of an application, split by whether it still judges
+    the proof's files (R-EVD-2): `current` are in force; `redeposited` were given on files
+    since added to or replaced, so that the proof is « nouveau dépôt à examiner » and counts
+    as without an opinion until an instructor gives a new one."""
+
+    current: dict[int, ProofVerdict]
+    redeposited: dict[int, ProofVerdict]
 
 
 # --- who ---------------------------------------------------------------------------------------
@@ -79,16 +97,51 @@ def instruct_refusal(user, application: Application) -> str | None:
 # --- reads -------------------------------------------------------------------------------------
 
 
-def latest_proof_verdicts(application: Application) -> dict[int, ProofVerdict]:
-    """proof id → its latest verdict, in one query."""
-    latest: dict[int, ProofVerdict] = {}
-    for verdict in (
-        ProofVerdict.objects.filter(application=application)
-        .select_related("by")
-        .order_by("proof_id", "at", "id")
+def current_files(application_ids) -> dict[int, dict[int, list[EvidenceFile]]]:
+    """application id → proof id → its files not replaced, in the order of their deposit (one
+    query)."""
+    files: dict[int, dict[int, list[EvidenceFile]]] = defaultdict(lambda: defaultdict(list))
+    for evidence in (
+        EvidenceFile.objects.filter(application_id__in=list(application_ids), replaced_at=None)
+        .select_related("file")
+        .order_by("created_at", "id")
     ):
-        latest[verdict.proof_id] = verdict
-    return latest
+        files[evidence.application_id][evidence.proof_id].append(evidence)
+    return files
+
+
+def proof_verdicts_of(application_ids) -> dict[int, ProofVerdicts]:
+    """application id → its proofs' latest verdicts, in force or to judge again (two queries
+    whatever the number of applications)."""
+    ids = list(application_ids)
+    files = current_files(ids)
+    latest: dict[int, dict[int, ProofVerdict]] = defaultdict(dict)
+    for verdict in (
+        ProofVerdict.objects.filter(application_id__in=ids)
+        .select_related("by")
+        .order_by("application_id", "proof_id", "at", "id")
+    ):
+        latest[verdict.application_id][verdict.proof_id] = verdict
+    found = {}
+    for application_id in ids:
+        current, redeposited = {}, {}
+        on_file = files.get(application_id, {})
+        for proof_id, verdict in latest[application_id].items():
+            deposited = frozenset(evidence.pk for evidence in on_file.get(proof_id, ()))
+            target = current if verdict.judged_file_ids == deposited else redeposited
+            target[proof_id] = verdict
+        found[application_id] = ProofVerdicts(current=current, redeposited=redeposited)
+    return found
+
+
+def proof_verdicts(application: Application) -> ProofVerdicts:
+    return proof_verdicts_of([application.pk])[application.pk]
+
+
+def latest_proof_verdicts(application: Application) -> dict[int, ProofVerdict]:
+    """proof id → its latest verdict still in force (R-EVD-2: not the proofs deposited again
+    since their verdict)."""
+    return proof_verdicts(application).current
 
 
 def verdict_summary(
@@ -96,9 +149,14 @@ def verdict_summary(
     *,
     proofs: dict[int, ApplicableProof] | None = None,
     latest: dict[int, ProofVerdict] | None = None,
+    redeposited: dict[int, ProofVerdict] | None = None,
 ) -> VerdictSummary:
+    """The counts of every page and guard. `latest` are the verdicts in force; given without
+    `redeposited`, both are read."""
     proofs = applicable_proofs(application) if proofs is None else proofs
-    latest = latest_proof_verdicts(application) if latest is None else latest
+    if latest is None:
+        both = proof_verdicts(application)
+        latest, redeposited = both.current, both.redeposited
     counts = {value: 0 for value in ProofOpinion.values}
     for proof_id in proofs:
         if proof_id in latest:
@@ -108,6 +166,7 @@ def verdict_summary(
         conforme=counts[ProofOpinion.CONFORME],
         non_conforme=counts[ProofOpinion.NON_CONFORME],
         a_preciser=counts[ProofOpinion.A_PRECISER],
+        redeposited=sum(1 for proof_id in redeposited or () if proof_id in proofs),
     )
 
 
@@ -120,6 +179,11 @@ def awaited_proofs(application: Application, proofs: dict[int, ApplicableProof])
     return set(reopened_proofs(application)) & set(proofs)
 
 
+# The state of a proof deposited again since its verdict (R-EVD-2), beside the opinions.
+REDEPOSITED = "nouveau_depot"
+REDEPOSITED_LABEL = "Nouveau dépôt à examiner"
+
+
 def verdict_data(verdict: ProofVerdict) -> dict:
     return {
         "verdict": verdict.verdict,
@@ -127,6 +191,21 @@ def verdict_data(verdict: ProofVerdict) -> dict:
         "comment": verdict.comment,
         "by": verdict.by.email,
         "at": verdict.at,
+        "files": [entry["name"] for entry in verdict.judged_files],
+    }
+
+
+def redeposited_data(verdict: ProofVerdict, user) -> dict:
+    """A proof whose files changed since its verdict: to be judged again; the former opinion
+    is told to the agency, and to the applicant when it was one to fix."""
+    shown = user.is_agency or verdict.verdict != ProofOpinion.CONFORME
+    return {
+        "verdict": REDEPOSITED,
+        "label": REDEPOSITED_LABEL,
+        "comment": "",
+        "by": None,
+        "at": None,
+        "previous": verdict_data(verdict) if shown else None,
     }
 
 
@@ -135,11 +214,15 @@ def visible_verdicts(application: Application, user) -> dict[int, dict]:
     """The latest verdicts `user` sees: the agency all of them; the applicant those that are
     not conforme, so that it knows what to fix — as the admissibility review shows it only the
     items to fix (R-APP-8). A « conforme » may still change until the instruction ends: the
-    applicant learns the outcome from the committee's decision."""
+    applicant learns the outcome from the committee's decision. A proof deposited again since
+    its verdict reads « nouveau dépôt à examiner » for both (R-EVD-2)."""
+    both = proof_verdicts(application)
     return {
         proof_id: verdict_data(verdict)
-        for proof_id, verdict in latest_proof_verdicts(application).items()
+        for proof_id, verdict in both.current.items()
         if user.is_agency or verdict.verdict != ProofOpinion.CONFORME
+    } | {
+        proof_id: redeposited_data(verdict, user) for proof_id, verdict in both.redeposited.items()
     }
 
 
@@ -188,6 +271,7 @@ def set_proof_verdicts(
     proofs = applicable_proofs(application)
     awaited = awaited_proofs(application, proofs)
     latest = latest_proof_verdicts(application)
+    on_file = current_files([application.pk])[application.pk]
     errors: dict[str, list[str]] = {}
     added: list[ProofVerdict] = []
     for key, (verdict, comment) in opinions.items():
@@ -217,6 +301,15 @@ def set_proof_verdicts(
                 verdict=verdict,
                 comment=comment,
                 by=by,
+                judged_files=[
+                    {
+                        "evidence_file": evidence.pk,
+                        "file": str(evidence.file_id),
+                        "name": evidence.file.original_name,
+                        "sha256": evidence.file.sha256,
+                    }
+                    for evidence in on_file.get(proof_id, ())
+                ],
             )
         )
     if errors:
@@ -241,6 +334,10 @@ def set_proof_verdicts(
                     "proof_id": v.proof_id,
                     "verdict": v.verdict,
                     "comment": v.comment,
+                    "files": [
+                        {"name": entry["name"], "sha256": entry["sha256"]}
+                        for entry in v.judged_files
+                    ],
                 }
                 for v in added
             ]
@@ -264,11 +361,15 @@ def _tell_applicant(application: Application, added, proofs) -> None:
         f"\n- {proofs[v.proof_id].full_label} : {v.get_verdict_display().lower()} — {v.comment}"
         for v in shown
     )
+    count = ngettext(
+        "L'instructeur a donné son avis sur %(n)d preuve qui n'est pas conforme en l'état :",
+        "L'instructeur a donné son avis sur %(n)d preuves qui ne sont pas conformes en l'état :",
+        len(shown),
+    ) % {"n": len(shown)}
     notify_applicant(
         application,
         "avis sur les preuves",
-        f"L'instructeur a donné son avis sur {len(shown)} preuve(s) qui ne sont pas conformes "
-        f"en l'état :{lines}\n\nSi l'agence attend un complément de votre part, elle vous "
+        f"{count}{lines}\n\nSi l'agence attend un complément de votre part, elle vous "
         "l'adresse par une demande d'information ; le détail figure sur la page des preuves "
         "de la candidature.",
         kind="verdicts",
@@ -276,17 +377,32 @@ def _tell_applicant(application: Application, added, proofs) -> None:
 
 
 def set_section_conforme(application: Application, *, by, section_code: str) -> list[ProofVerdict]:
-    """« Tout conforme »: every proof of the section that has no verdict yet becomes conforme;
-    the verdicts already given stay."""
+    """« Tout conforme »: every proof of the section that has never had a verdict becomes
+    conforme; the verdicts already given stay. A proof deposited again since its verdict is
+    not swept along: its new files are read and judged one by one (R-EVD-2)."""
     proofs = applicable_proofs(application)
     in_section = [pk for pk, ref in proofs.items() if ref.section.code == section_code]
     if not in_section:
         raise ApplicationError("Section introuvable pour cette candidature.", extra={"status": 404})
-    latest = latest_proof_verdicts(application)
-    remaining = {pk: (ProofOpinion.CONFORME, "") for pk in in_section if pk not in latest}
+    both = proof_verdicts(application)
+    remaining = {
+        pk: (ProofOpinion.CONFORME, "")
+        for pk in in_section
+        if pk not in both.current and pk not in both.redeposited
+    }
     if not remaining:
+        redeposited = sum(1 for pk in in_section if pk in both.redeposited)
         raise ApplicationError(
-            "Chaque preuve de cette section a déjà un avis : rien n'a changé.",
+            ngettext(
+                "Chaque preuve de cette section a déjà un avis ; la preuve déposée à nouveau "
+                "s'examine seule, avec son avis : rien n'a changé.",
+                "Chaque preuve de cette section a déjà un avis ; les %(n)d preuves déposées à "
+                "nouveau s'examinent une à une, chacune avec son avis : rien n'a changé.",
+                redeposited,
+            )
+            % {"n": redeposited}
+            if redeposited
+            else "Chaque preuve de cette section a déjà un avis : rien n'a changé.",
             extra={"status": 409},
         )
     return set_proof_verdicts(application, by=by, opinions=remaining)
@@ -304,15 +420,29 @@ def _send_convention_once_conforme(application: Application, by, summary: Verdic
 
 @WORKFLOW.guard("finish_instruction")
 def _every_proof_judged(application: Application) -> str | None:
-    """R-EVD-2: finished when every applicable proof has a verdict and none is pending."""
+    """R-EVD-2: finished when every applicable proof has a verdict on its current files and
+    none is pending."""
     summary = verdict_summary(application)
     if summary.missing or summary.a_preciser:
         return (
             "L'instruction se termine quand chaque preuve applicable a un avis et qu'aucune "
-            f"n'est « à préciser » : {summary.missing} preuve(s) sans avis, "
-            f"{summary.a_preciser} « à préciser »."
+            f"n'est « à préciser » : {summary_text(summary)}."
         )
     return None
+
+
+def summary_text(summary: VerdictSummary) -> str:
+    """« 3 preuves sans avis, dont 1 nouveau dépôt à examiner ; 1 « à préciser » », in words."""
+    missing = ngettext("%(n)d preuve sans avis", "%(n)d preuves sans avis", summary.missing) % {
+        "n": summary.missing
+    }
+    if summary.redeposited:
+        missing += ngettext(
+            ", dont %(n)d nouveau dépôt à examiner",
+            ", dont %(n)d nouveaux dépôts à examiner",
+            summary.redeposited,
+        ) % {"n": summary.redeposited}
+    return f"{missing} ; {summary.a_preciser} « à préciser »"
 
 
 # --- the application page ----------------------------------------------------------------------
@@ -342,10 +472,15 @@ def instruction_panel(request, application: Application) -> dict | None:
         }
     verdicts = visible_verdicts(application, user)
     proofs = applicable_proofs(application)
-    to_fix = [{"proof": proofs[pk], **data} for pk, data in verdicts.items() if pk in proofs]
-    if not to_fix and not context["to_sign"]:
+    to_fix, redeposited = [], []
+    for pk, data in verdicts.items():
+        if pk in proofs:
+            (redeposited if data["verdict"] == REDEPOSITED else to_fix).append(
+                {"proof": proofs[pk], **data}
+            )
+    if not to_fix and not redeposited and not context["to_sign"]:
         return None
-    return context | {"to_fix": to_fix}
+    return context | {"to_fix": to_fix, "redeposited": redeposited}
 
 
 def instruction_page_url(application: Application) -> str:

@@ -64,7 +64,8 @@ def _agency_application(request, pk):
 def _page(request, application, *, posted=None, errors=None, status=200):
     user = request.user
     proofs = verdicts.applicable_proofs(application)
-    latest = verdicts.latest_proof_verdicts(application)
+    both = verdicts.proof_verdicts(application)
+    latest, redeposited = both.current, both.redeposited
     awaited = verdicts.awaited_proofs(application, proofs)
     may_instruct = verdicts.may_instruct(user, application)
     judging = may_instruct and application.status in (
@@ -81,6 +82,8 @@ def _page(request, application, *, posted=None, errors=None, status=200):
                     pk = item["proof"].pk
                     latest_verdict = latest.get(pk)
                     item["verdict"] = latest_verdict
+                    # R-EVD-2: files added or replaced since the verdict, to judge again.
+                    item["redeposited"] = redeposited.get(pk)
                     item["awaited"] = pk in awaited
                     item["can_judge"] = judging and pk not in awaited
                     item["chosen"], item["comment"] = posted.get(
@@ -96,7 +99,10 @@ def _page(request, application, *, posted=None, errors=None, status=200):
                         if key.split(".")[0] == str(pk)
                         for message in messages_
                     ]
-                    node.remaining += latest_verdict is None and item["can_judge"]
+                    # « Tout conforme » never sweeps a new deposit along (R-EVD-2).
+                    node.remaining += (
+                        latest_verdict is None and pk not in redeposited and item["can_judge"]
+                    )
     clock = clock_of(application)
     assignable = application.status in (Status.COMPLETE, *INSTRUCTION_STATES)
     team = list(application.instructors.all())
@@ -106,7 +112,9 @@ def _page(request, application, *, posted=None, errors=None, status=200):
         {
             "application": application,
             "sections": sections,
-            "summary": verdicts.verdict_summary(application, proofs=proofs, latest=latest),
+            "summary": verdicts.verdict_summary(
+                application, proofs=proofs, latest=latest, redeposited=redeposited
+            ),
             "clock": clock,
             "deadline": french_date(clock.deadline) if clock.deadline else "",
             "days_left": queue.days_left_text(clock.days_left),

@@ -64,7 +64,7 @@ def test_r_evd_2_the_latest_verdict_counts_and_the_history_stays(
         },
     )
     assert sorted(v.proof_id for v in added) == [first, third]
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the verdicts, the proofs' current files
         latest = latest_proof_verdicts(instructed)
     assert {pk: v.verdict for pk, v in latest.items()} == {
         first: "conforme",
@@ -85,6 +85,9 @@ def test_r_evd_2_the_latest_verdict_counts_and_the_history_stays(
         "proof_id": third,
         "verdict": "non_conforme",
         "comment": "Le rapport ne couvre pas l'exigence S2 1.",
+        "files": [
+            {"name": f"preuve-{third}.pdf", "sha256": latest[third].judged_files[0]["sha256"]}
+        ],
     }
 
 
@@ -170,13 +173,13 @@ def test_r_evd_2_the_instruction_finishes_once_every_proof_has_a_verdict_none_pe
     finish = WORKFLOW.get("finish_instruction")
     assert WORKFLOW.refusal(instructed, finish, instructor).message == (
         "L'instruction se termine quand chaque preuve applicable a un avis et qu'aucune n'est "
-        "« à préciser » : 1 preuve(s) sans avis, 1 « à préciser »."
+        "« à préciser » : 1 preuve sans avis ; 1 « à préciser »."
     )
     api.force_authenticate(instructor)
     url = f"/api/v1/applications/{instructed.pk}/transitions/finish_instruction"
     refused = api.post(url, {}, format="json")
     assert refused.status_code == 409
-    assert "1 preuve(s) sans avis, 1 « à préciser »" in refused.json()["detail"]
+    assert "1 preuve sans avis ; 1 « à préciser »" in refused.json()["detail"]
     # A « non conforme » does not hold the instruction: the committee decides on it.
     set_proof_verdicts(
         instructed,
@@ -204,6 +207,7 @@ def test_r_evd_2_verdict_api_records_and_refuses_in_french(api, instructed, inst
         "comment": "Quelle version ?",
         "by": instructor.email,
         "at": None,
+        "files": [f"preuve-{first}.pdf"],
     }
     again = api.post(
         verdict_url(instructed, first),
