@@ -81,6 +81,29 @@ def deposit_every_proof(application, applicant, *, submit_sections=True):
             )
 
 
+def hold_ins_test_day(application, applicant, instructor, *, failed=()):
+    """The INS test day held today (R-CLK-8): the applicant proposes it, the instructor records
+    each applicable INS scenario's outcome (« passed » but for the codes in `failed`). Nothing
+    when the application has no INS scenario."""
+    from django.utils import timezone
+
+    from guichet.instruction import ins
+
+    scenarios = ins.ins_scenarios(application)
+    if not scenarios:
+        return
+    ins.propose_test_day(by=applicant, application=application, day=timezone.localdate())
+    for scenario in scenarios:
+        outcome = "failed" if scenario.code in failed else "passed"
+        ins.record_scenario_result(
+            by=instructor,
+            application=application,
+            scenario=scenario.id,
+            outcome=outcome,
+            comment="Le matricule INS est tronqué." if outcome == "failed" else "",
+        )
+
+
 def walk(application, to: str, *, applicant, instructor, profiles=None):
     """Takes `application` from where it is to the step `to` (see STEPS)."""
     from guichet.conventions.services import sign_convention

@@ -56,6 +56,21 @@ def issued_documents(function):
     return function
 
 
+# (application, user) -> [{"text", "url"}]: what this stage awaits from `user` now that is no
+# transition of the workflow (an INS test day to propose…): the application page lists them
+# with its actions, so that it always names the next step.
+TODOS: list[Callable] = []
+
+
+def todo(function):
+    TODOS.append(function)
+    return function
+
+
+def todos_for(application, user) -> list[dict]:
+    return [item for source in TODOS for item in source(application, user)]
+
+
 # (application) -> a state or None: the state to return to after an answer while something is
 # still awaited from the applicant (another information request, missing items).
 OPEN_REQUESTS: list[Callable] = []

@@ -170,11 +170,12 @@ def application_detail(request, pk):
             "missing": check.missing,
             "to_fix": _to_fix_rows(application),
             "actions": actions(application, request.user),
+            "todos": extensions.todos_for(application, request.user),
             # What each stage adds to the page (convention, evidence…), in the process's order.
             "panels": [p for p in (panel(request, application) for panel in PANELS) if p],
             "can_review": review.can_review(request.user),
             "violations": check.violations,
-            "warnings": check.warnings,
+            "warnings": readable_warnings(check.warnings, request.user),
             "mismatches": check.mismatches,
             "profiles": [labels.get(code, code) for code in application.profiles],
             "modules": list(application.product.modules.all()),

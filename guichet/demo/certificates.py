@@ -22,7 +22,13 @@ from guichet.committee import services as committee
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
 from guichet.demo.accounts import demo_password
 from guichet.demo.committee import _finished, _members
-from guichet.demo.instruction import _assign, _complete, days_ago, new_application
+from guichet.demo.instruction import (
+    _assign,
+    _complete,
+    _ins_test_day,
+    days_ago,
+    new_application,
+)
 from guichet.instruction import verdicts
 from guichet.instruction.proofs import applicable_proofs
 from guichet.referentials.selectors import get_version
@@ -65,6 +71,7 @@ def _exceptional_then_standard(other, instructor, college, admin):
     )
     _complete(application, other, instructor, code="TLC", on=_ago(EXCEPTIONAL_DAY) + 20)
     _assign(application, instructor, on=_ago(EXCEPTIONAL_DAY) + 18)
+    _ins_test_day(application, other, instructor, on=_ago(EXCEPTIONAL_DAY) + 10)
     _, _, sections = exceptional.period(application)
     proofs = applicable_proofs(application)
     domains = {pk for pk, proof in proofs.items() if proof.section.code in sections}

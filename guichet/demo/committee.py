@@ -19,7 +19,13 @@ from guichet.applications.workflow import transition
 from guichet.committee import services as committee
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
 from guichet.demo.accounts import demo_password
-from guichet.demo.instruction import _assign, _complete, days_ago, new_application
+from guichet.demo.instruction import (
+    _assign,
+    _complete,
+    _ins_test_day,
+    days_ago,
+    new_application,
+)
 from guichet.instruction import verdicts
 from guichet.instruction.clockstate import sweep
 from guichet.instruction.proofs import applicable_proofs
@@ -40,11 +46,12 @@ def _members(college, instructor, *, has: bool) -> list[dict]:
 
 
 def _finished(application, responsible, instructor, *, code: str, on: int, refused: int = 0):
-    """Complete 40 days before `on`, every proof judged (the first `refused` non conformes),
+    """Complete 40 days before `on`, the INS test day held 10 days later, every proof judged (the first `refused` non conformes),
     the convention signed where it comes before the collège, the instruction finished `on`
     days ago: the dossier goes on the next planned session's agenda."""
     _complete(application, responsible, instructor, code=code, on=on + 40)
     _assign(application, instructor, on=on + 38)
+    _ins_test_day(application, responsible, instructor, on=on + 30)
     proofs = list(applicable_proofs(application))
     opinions = {pk: ("conforme", "") for pk in proofs}
     for pk in proofs[:refused]:

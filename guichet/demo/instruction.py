@@ -1,6 +1,8 @@
-"""Demo dossiers under instruction (issue 11 §6): a running clock, a clock stopped by an
-unanswered request (flagged after 10 days), a TLC dossier waiting for missing items, an overdue
-one, and a TLC dossier whose sections are all conforme with its convention to sign.
+"""Demo dossiers under instruction (issue 11 §6): a running clock with a proof deposited again
+in answer to a request (to judge again, R-EVD-2) and its INS test day still to propose, a clock
+stopped by an unanswered request (flagged after 10 days), a TLC dossier waiting for missing
+items, an overdue one, and a TLC dossier whose sections are all conforme with its convention to
+sign.
 
 Each step is taken through the services and the workflow on the day it would have happened
 (the platform's clock is set back while it runs), so that the transition log, the journal and
@@ -22,9 +24,18 @@ from guichet.applications.services import submit
 from guichet.applications.workflow import transition
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
 from guichet.demo.accounts import demo_password
-from guichet.demo.applications import DMN_ANSWERS, TLC_PROFILES, _deposit, _documents, _form
+from guichet.demo.applications import (
+    DMN_ANSWERS,
+    TLC_PROFILES,
+    _deposit,
+    _documents,
+    _form,
+    _pdf,
+)
+from guichet.evidence import services as evidence
 from guichet.evidence.acknowledgment import issue_acknowledgment
-from guichet.instruction import requests, verdicts
+from guichet.files.uploads import upload_from_stream
+from guichet.instruction import ins, requests, verdicts
 from guichet.instruction.clockstate import sweep
 from guichet.instruction.proofs import applicable_proofs
 from guichet.referentials.selectors import get_version
@@ -96,6 +107,56 @@ def _verdicts(application, instructor, *, on: int, count: int | None = None, opi
         )
 
 
+def _ins_test_day(application, responsible, instructor, *, on: int, failed=()):
+    """The INS test day held `on` days ago (R-CLK-8): proposed for that day by the applicant,
+    each applicable scenario's outcome recorded by the instructor on the day."""
+    scenarios = ins.ins_scenarios(application)
+    if not scenarios:
+        return
+    with days_ago(on):
+        ins.propose_test_day(
+            by=responsible,
+            application=application,
+            day=timezone.localdate(),
+            note="Visioconférence de 9 h 30 à 12 h ; environnement de recette du candidat.",
+        )
+        for scenario in scenarios:
+            passed = scenario.code not in failed
+            ins.record_scenario_result(
+                by=instructor,
+                application=application,
+                scenario=scenario.id,
+                outcome="passed" if passed else "failed",
+                comment="" if passed else "Le matricule INS affiché est tronqué.",
+            )
+
+
+def _redeposit(application, responsible, instructor, proof_id, *, asked: int, answered: int):
+    """The instructor asks about a judged proof; the applicant deposits a new file on it and
+    answers: the proof is to judge again (R-EVD-2)."""
+    with days_ago(asked):
+        request = requests.request_information(
+            by=instructor,
+            application=application,
+            text="Le rapport ne couvre pas l'application mobile : déposez la version complète.",
+            proofs=[proof_id],
+        )
+    with days_ago(answered):
+        upload = upload_from_stream(
+            _pdf("Rapport complet, application mobile comprise"), "rapport-complet.pdf"
+        )
+        evidence.add_evidence(
+            by=responsible, application=application, proof_id=proof_id, upload=upload
+        )
+        requests.answer_information(
+            by=responsible,
+            application=application,
+            request_id=request.pk,
+            text="Le rapport complet, application mobile comprise, est déposé sur la preuve.",
+        )
+    application.refresh_from_db()
+
+
 def new_application(by, name: str, version: str, referential, pathway: str, *, days: int):
     """A product and its application (a draft), created `days` ago."""
     from guichet.applications.services import create_application, save_product
@@ -126,11 +187,14 @@ def ensure_demo_instruction() -> list[str]:
         made.append(f"{application.reference} {name} {version}")
         return application
 
-    # 7. DMN in instruction, its clock running (complete 20 days ago: J-40).
+    # 7. DMN in instruction, its clock running (complete 20 days ago: J-40); a judged proof
+    # deposited again in answer to a request, to judge again; its INS test day to propose.
     running = new(responsible, "OxyDom", "2.0", dmn, "nom_de_marque", days=45)
     _complete(running, responsible, instructor, code="DMN", on=20)
     _assign(running, instructor, on=18)
     _verdicts(running, instructor, on=10, count=5)
+    first = next(iter(applicable_proofs(running)))
+    _redeposit(running, responsible, instructor, first, asked=8, answered=6)
 
     # 8. DMN stopped by an information request left 12 days without answer (flag no_answer_10).
     waiting = new(responsible, "NeuroSuivi", "1.3", dmn, "nom_de_marque", days=60)

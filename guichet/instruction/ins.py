@@ -11,7 +11,8 @@ version's INS section (`process_settings.ins_section`); once every proof is depo
 dossier complete, `evidence_complete_at`), the applicant proposes the day, within
 `process_settings.ins_test_day_weeks` weeks of that date, and may move it until the day; from
 the day on, the application's instructor records each scenario's outcome. This is no state of
-the application: nothing here fires a transition; every act is journaled.
+the application: nothing here fires a transition; every act is journaled. The test day is part
+of the instruction all the same: it cannot finish while a scenario has no outcome.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.applications import extensions
 from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.services import DESCRIPTION_MAX_LENGTH, require_owner
-from guichet.applications.workflow import is_instructor_of
+from guichet.applications.workflow import WORKFLOW, is_instructor_of
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
+
+# The verdicts' guard registers first: the instruction's end names the proofs to judge before
+# the test day's outcomes (one reason at a time).
+from guichet.instruction import verdicts  # noqa: F401
 from guichet.instruction.models import InsScenarioResult, InsTestDay, ScenarioOutcome
 from guichet.journal.services import record
 from guichet.referentials.selectors import ScenarioData, applicable_requirements
@@ -468,7 +475,69 @@ def record_scenario_result(
     return result
 
 
+# --- the instruction's end -----------------------------------------------------------------------
+
+
+@WORKFLOW.guard("finish_instruction")
+def _every_ins_scenario_has_an_outcome(application: Application) -> str | None:
+    """R-CLK-8: « L'ANS supervise le bon déroulé des scénarios de tests et documente l'atteinte
+    ou non des résultats »: the instruction finishes once each applicable INS scenario has its
+    recorded outcome."""
+    overview = ins_overview(application)
+    if not overview.applicable:
+        return None
+    waiting = [row.scenario.code for row in overview.rows if row.result is None]
+    if not waiting:
+        return None
+    listed = ", ".join(waiting[:5]) + (" …" if len(waiting) > 5 else "")
+    count = ngettext(
+        "%(n)d scénario INS n'a pas de résultat enregistré (%(codes)s)",
+        "%(n)d scénarios INS n'ont pas de résultat enregistré (%(codes)s)",
+        len(waiting),
+    ) % {"n": len(waiting), "codes": listed}
+    if overview.test_day is None:
+        when = (
+            f" ; le candidat n'a pas encore proposé la date de la journée de tests, à tenir au "
+            f"plus tard le {overview.last_day_text}"
+            if overview.last_day
+            else " ; le candidat n'a pas encore proposé la date de la journée de tests"
+        )
+    elif not overview.day_has_come:
+        when = f" ; la journée de tests a lieu le {overview.day_text}"
+    else:
+        when = ""
+    return (
+        f"La journée de tests INS fait partie de l'instruction : {count}{when}. Enregistrez le "
+        "résultat de chaque scénario avant de terminer l'instruction."
+    )
+
+
 # --- the application page ------------------------------------------------------------------------
+
+
+@extensions.todo
+def ins_todo(application: Application, user) -> list[dict]:
+    """The applicant's next step while its INS test day is to be proposed (R-CLK-8): propose
+    it, and by when."""
+    if user.is_agency or user.organisation_id != application.organisation_id:
+        return []
+    if application.status not in OPEN_STATES:
+        return []
+    overview = ins_overview(application)
+    if not overview.applicable or overview.test_day is not None:
+        return []
+    url = reverse("applications:detail", args=[application.pk]) + "#ins"
+    if overview.window_closed:
+        text = (
+            f"Journée de tests INS : le délai pour la tenir est passé depuis le "
+            f"{overview.last_day_text} ; écrivez à l'instructeur pour convenir de la suite."
+        )
+    else:
+        text = (
+            f"Proposez la date de la journée de tests INS, à tenir au plus tard le "
+            f"{overview.last_day_text}."
+        )
+    return [{"text": text, "url": url}]
 
 
 @extensions.panel

@@ -25,7 +25,7 @@ from tests.instruction.instruction_world import (
     proof_ids,
     small_version,
 )
-from tests.workflow import ApplicationFactory
+from tests.workflow import ApplicationFactory, hold_ins_test_day
 
 pytestmark = pytest.mark.django_db
 
@@ -400,6 +400,7 @@ def test_r_conv_2_tlc_every_proof_conforme_sends_the_convention_before_the_commi
     page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
     assert "Convention à signer" in page
     assert "une fois l'instruction terminée" in page
+    hold_ins_test_day(application, applicant, instructor)
     transition(application, "finish_instruction", by=instructor)
     names = [t.name for t in WORKFLOW.available(application, applicant)]
     assert "sign_convention" in names
