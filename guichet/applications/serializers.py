@@ -261,7 +261,9 @@ class ApplicationPatchSerializer(serializers.Serializer):
     extra_profiles = serializers.ListField(
         child=StrictCharField(max_length=64),
         required=False,
-        help_text="Avec `answers` : les profils optionnels ajoutés aux profils obligatoires.",
+        help_text="Avec `answers` : les profils optionnels ajoutés aux profils obligatoires que "
+        "les réponses imposent. Absent, les profils optionnels déjà choisis restent ; `answers` "
+        "seul suffit donc à calculer les profils, comme sur la page du formulaire.",
     )
     product_version = StrictCharField(
         required=False,

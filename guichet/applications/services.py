@@ -301,8 +301,9 @@ def save_draft(
     checked. By default (the API's PATCH) one wrong value refuses the whole save, with every
     error, and nothing changes; with `keep_valid` (the page's autosave) the valid values are
     saved and the wrong ones reported in `application.draft_errors`, so typing is never lost.
-    With `answers` and `extra_profiles`, the profiles are those the answers make mandatory plus
-    the optional ones chosen (R-REF-4); `profiles` sets them directly (the API)."""
+    With `answers`, the profiles are those the answers make mandatory plus the optional ones
+    chosen in `extra_profiles` (or, without it, the optional ones already chosen) (R-REF-4);
+    `profiles` sets them directly (the API)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     require_owner(by, application, "L'agence ne remplit pas le formulaire du candidat.")
     if application.status not in EDITABLE:
@@ -353,13 +354,18 @@ def save_draft(
                 errors["answers"] = exc.message
             else:
                 application.answers = answers
-                if "extra_profiles" in data:  # the page: the answers' profiles + those ticked
-                    try:
+                # R-REF-4: the answers' mandatory profiles, plus the optional ones ticked (the
+                # page sends them) or, when none are sent, those already chosen that are still
+                # optional: the API and the page compute the profiles the same way.
+                try:
+                    if "extra_profiles" in data:
                         extras = resolve_profiles(version, data.get("extra_profiles") or [])
-                    except ApplicationError as exc:
-                        errors["profiles"] = exc.message
                     else:
-                        application.profiles = list(dict.fromkeys(derived.profiles + extras))
+                        extras = [p for p in application.profiles or [] if p in derived.optional]
+                except ApplicationError as exc:
+                    errors["profiles"] = exc.message
+                else:
+                    application.profiles = list(dict.fromkeys(derived.profiles + extras))
     if "profiles" in data:
         try:
             application.profiles = resolve_profiles(version, data.get("profiles") or [])

@@ -80,6 +80,52 @@ def test_r_app_7_patch_then_submit_lists_every_missing_item(api, applicant, dmn_
     assert again.status_code == 409
 
 
+def test_r_ref_4_api_answers_alone_give_the_profiles_the_page_gives(
+    api, client, applicant, dmn_application, dmn
+):
+    """R-REF-4: with `answers` alone (no `extra_profiles`), the PATCH computes the profiles from
+    the answers as the form page does: « Général », « Accès Professionnel » and « Accès Usager »
+    for a product with professional and patient access (DMN guide §3); the submission then
+    does not ask to choose them."""
+    api.force_authenticate(applicant)
+    url = f"/api/v1/applications/{dmn_application.pk}/"
+    answers = {"professional_access": True, "patient_access": True, "creates_identities": False}
+    saved = api.patch(url, {"form": complete_dmn_form(), "answers": answers}, format="json")
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["profiles"] == ["general", "acces_professionnel", "acces_usager"]
+
+    # An optional profile ticked stays when the answers are sent again without the ticks.
+    ticked = api.patch(
+        url,
+        {"answers": answers, "extra_profiles": ["stockage_titres_identite"]},
+        format="json",
+    )
+    assert "stockage_titres_identite" in ticked.json()["profiles"]
+    again = api.patch(url, {"answers": answers}, format="json")
+    assert again.json()["profiles"] == [
+        "general",
+        "acces_professionnel",
+        "acces_usager",
+        "stockage_titres_identite",
+    ]
+    # No longer mandatory once the answers change: a mandatory profile follows its answers.
+    fewer = api.patch(url, {"answers": answers | {"patient_access": False}}, format="json")
+    assert fewer.json()["profiles"] == [
+        "general",
+        "acces_professionnel",
+        "stockage_titres_identite",
+    ]
+
+    deposit_required_documents(dmn_application, applicant)
+    submitted = api.post(f"/api/v1/applications/{dmn_application.pk}/submit")
+    assert submitted.status_code == 200, submitted.content
+    assert submitted.json()["profiles"] == [
+        "general",
+        "acces_professionnel",
+        "stockage_titres_identite",
+    ]
+
+
 def test_r_aud_1_application_journal_for_applicant_and_agency(
     api, applicant, dmn_application, instructor, stranger
 ):
