@@ -57,12 +57,22 @@ class CertificateVerificationSerializer(serializers.Serializer):
     status_label = serializers.CharField(help_text="Valide, Suspendu, Retiré ou Expiré.")
     status_since = serializers.DateField(allow_null=True, help_text="Date de l'état actuel.")
     status_reason = serializers.CharField(help_text="Motif de l'état (suspension, retrait…).")
+    status_summary = serializers.CharField(
+        help_text="L'état en une phrase, avec ses dates : « Valide jusqu'au 3 mars 2032. », "
+        "« Suspendu depuis le 1er juin 2027. », « Retiré le 1er juillet 2027, avec effet "
+        "immédiat — <fondement>. », « Expiré le 4 mars 2032. »…"
+    )
     withdrawal_ground = serializers.ChoiceField(
         choices=[("", ""), *WithdrawalGround.choices], help_text="Fondement d'un retrait."
     )
     withdrawal_ground_label = serializers.CharField()
+    withdrawal_notified_on = serializers.DateField(
+        allow_null=True, help_text="Retrait : la date où il a été décidé et notifié."
+    )
     withdrawal_effective_on = serializers.DateField(
-        allow_null=True, help_text="Retrait notifié : la date où il prend effet."
+        allow_null=True,
+        help_text="Retrait : la date où il a pris effet, ou, notifié à effet différé, celle où "
+        "il prendra effet.",
     )
     product = serializers.CharField()
     product_version = serializers.CharField()
@@ -76,8 +86,14 @@ class CertificateVerificationSerializer(serializers.Serializer):
     company_id = serializers.CharField(help_text="SIREN ou numéro de TVA du titulaire.")
     issued_on = serializers.DateField()
     term_start = serializers.DateField(help_text="Début de la période de validité en cours.")
-    valid_until = serializers.DateField(help_text="Fin de la période de validité en cours.")
-    next_check = serializers.DateField(allow_null=True, help_text="Prochain contrôle, s'il y a.")
+    valid_until = serializers.DateField(
+        help_text="Dernier jour de validité : la fin de la période de validité en cours ; la "
+        "veille de la prise d'effet d'un retrait notifié ; pour un certificat retiré ou expiré, "
+        "le dernier jour où il était valable (jamais une date à venir)."
+    )
+    next_check = serializers.DateField(
+        allow_null=True, help_text="Prochain contrôle, s'il y a (aucun, retiré ou expiré)."
+    )
     reservations = serializers.ListField(child=serializers.CharField())
     revision = serializers.IntegerField(help_text="Révision en vigueur.")
     pdf_ready = serializers.BooleanField(

@@ -55,6 +55,13 @@ class RegisterRowSerializer(serializers.Serializer):
         allow_null=True, help_text=HELP["withdrawal_ground_label"]
     )
     url = serializers.URLField(help_text=HELP["url"])
+    withdrawal_notified_on = serializers.DateField(
+        allow_null=True, help_text=HELP["withdrawal_notified_on"]
+    )
+    withdrawal_effective_on = serializers.DateField(
+        allow_null=True, help_text=HELP["withdrawal_effective_on"]
+    )
+    status_summary = serializers.CharField(help_text=HELP["status_summary"])
 
 
 FILTERS = [

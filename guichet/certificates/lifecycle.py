@@ -309,18 +309,21 @@ def _withdrawn(certificate: Certificate, *, by, reason, source, **data) -> dict:
         # The sweep, on (or after) the day a notified withdrawal takes effect.
         ground = certificate.withdrawal_ground
         effective_on = certificate.withdrawal_effective_on or today
+        notified_on = certificate.withdrawal_notified_on or effective_on
         reason = reason or certificate.status_reason
     else:
         ground = data.get("ground") or ""
         _check_ground(certificate, ground, today)
-        effective_on = today
+        effective_on = notified_on = today
     certificate.withdrawal_ground = ground
+    certificate.withdrawal_notified_on = notified_on
     certificate.withdrawal_effective_on = effective_on
     certificate.status_changed_on = effective_on
     certificate.status_reason = reason
     certificate.save(
         update_fields=[
             "withdrawal_ground",
+            "withdrawal_notified_on",
             "withdrawal_effective_on",
             "status_changed_on",
             "status_reason",
@@ -362,11 +365,13 @@ def _withdrawal_scheduled(certificate: Certificate, *, by, reason, source, **dat
             "effective_on",
         )
     certificate.withdrawal_ground = ground
+    certificate.withdrawal_notified_on = today
     certificate.withdrawal_effective_on = effective_on
     certificate.status_reason = reason
     certificate.save(
         update_fields=[
             "withdrawal_ground",
+            "withdrawal_notified_on",
             "withdrawal_effective_on",
             "status_reason",
             "updated_at",

@@ -171,7 +171,9 @@ class Certificate(StateProtectedModel):
     withdrawal_ground = models.CharField(
         _("fondement du retrait"), max_length=32, choices=WithdrawalGround.choices, blank=True
     )
-    # CSP R. 1470-9: a withdrawal may take effect up to 6 months after its notice.
+    # CSP R. 1470-9: a withdrawal may take effect up to 6 months after its notice; the day it
+    # was notified (decided) is stated beside the day it takes effect.
+    withdrawal_notified_on = models.DateField(_("retrait notifié le"), null=True, blank=True)
     withdrawal_effective_on = models.DateField(_("retrait effectif le"), null=True, blank=True)
     # TLC (R-CRT-8): the approval filed with the ministry, then the FINESS number.
     approval_filed_on = models.DateField(_("agrément demandé le"), null=True, blank=True)

@@ -39,10 +39,12 @@ from guichet.certificates.models import (
     Status,
     WithdrawalGround,
 )
+from guichet.certificates.standing import Standing
 from guichet.common.links import absolute_reverse
 from guichet.deadlines import french_date
 from guichet.files.services import keep_generated
 from guichet.journal.services import record
+from guichet.referentials.wording import named_in_sentence
 from guichet.signing.pdf import sealed_upload
 
 AGENCY = "Agence du numérique en santé"
@@ -93,6 +95,20 @@ class Sheet:
     revision_reason: str
     revision_on: dt.date
     verify_url: str
+    withdrawal_notified_on: dt.date | None = None
+
+    @property
+    def standing(self) -> Standing:
+        """What the revision's state meant for the certificate's validity, then."""
+        return Standing(
+            status=self.status,
+            issued_on=self.issued_on,
+            term_end=self.valid_until,
+            status_since=self.status_since,
+            withdrawal_ground=self.withdrawal_ground,
+            withdrawal_notified_on=self.withdrawal_notified_on,
+            withdrawal_effective_on=self.withdrawal_effective_on,
+        )
 
 
 def _day(value) -> dt.date | None:
@@ -127,6 +143,7 @@ def sheet_of(revision: CertificateRevision) -> Sheet:
         status_reason=data.get("status_reason", ""),
         withdrawal_ground=data.get("withdrawal_ground", ""),
         withdrawal_effective_on=_day(data.get("withdrawal_effective_on")),
+        withdrawal_notified_on=_day(data.get("withdrawal_notified_on")),
         revision=revision.number,
         revision_kind=revision.kind,
         revision_reason=revision.reason,
@@ -265,6 +282,90 @@ def _status_banner(sheet: Sheet, s: dict) -> list:
     return [Spacer(1, 8), banner]
 
 
+def statement(sheet: Sheet) -> str:
+    """What the certificate attests, as its state then allows (R-CRT-5, R-CRT-6): a withdrawn or
+    expired certificate no longer certifies anything and says since when and why; a suspended
+    one does not attest conformity while it is suspended; a notified withdrawal says when it
+    takes effect."""
+    standing = sheet.standing
+    referential = (
+        f"{named_in_sentence(sheet.referential_name)} ({sheet.referential_code}), version "
+        f"{sheet.referential_version}"
+    )
+    if standing.status == Status.WITHDRAWN:
+        why = [f"fondement : {standing.ground_label}"] if standing.ground_label else []
+        if sheet.status_reason:
+            why.append(f"motif : {sheet.status_reason.rstrip('. ')}")
+        return (
+            f"Ce certificat a été retiré par l'{AGENCY} {standing.withdrawal_words}"
+            + (f" ({' ; '.join(why)})" if why else "")
+            + " ; il n'atteste plus la conformité du produit désigné ci-dessous au "
+            f"{referential}. Les mentions ci-dessous sont celles du certificat délivré le "
+            f"{french_date(sheet.issued_on)}, pour mémoire."
+        )
+    if standing.status == Status.EXPIRED:
+        return (
+            f"Ce certificat a expiré {standing.detail} : il n'atteste plus la conformité du "
+            f"produit désigné ci-dessous au {referential} ; il était valable jusqu'au "
+            f"{french_date(standing.last_valid_day)}. Les mentions ci-dessous sont celles du "
+            "certificat, pour mémoire."
+        )
+    if standing.status == Status.SUSPENDED:
+        text = (
+            f"Ce certificat est suspendu {standing.detail} : tant que la suspension n'est pas "
+            "levée, il n'atteste pas la conformité du produit désigné ci-dessous au "
+            f"{referential}, et le produit ne peut pas se prévaloir de sa certification."
+        )
+    else:
+        text = (
+            f"L'{AGENCY} certifie que le produit désigné ci-dessous est conforme au "
+            f"{referential}, pour les profils indiqués"
+            + (", sous les réserves mentionnées." if sheet.reservations else ".")
+        )
+    if standing.withdrawal_scheduled:
+        notified = standing.withdrawal_notified_on
+        text += (
+            " Son retrait"
+            + (f", notifié le {french_date(notified)}," if notified else " est notifié et")
+            + f" prend effet le {french_date(standing.withdrawal_effective_on)} : le certificat "
+            f"est valable jusqu'au {french_date(standing.last_valid_day)}."
+        )
+    if sheet.kind == Kind.EXCEPTIONAL:
+        # TLC, arrêté du 9 février 2024 art. 3 (R-CRT-4).
+        text += (
+            " Ce certificat exceptionnel est délivré sur les domaines INS, Pro Santé Connect, "
+            "Annuaire santé, PGSSI-S et administration, au vu de l'engagement du titulaire à "
+            "une conformité complète ; il expire le 31 décembre 2024 au plus tard."
+        )
+    return text
+
+
+def _validity_rows(sheet: Sheet) -> list[tuple[str, str]]:
+    """The dates of the certificate's validity, as its state then makes them: no validity date
+    to come on a withdrawn or expired certificate."""
+    standing = sheet.standing
+    if standing.status == Status.WITHDRAWN:
+        rows = [("Retiré le", standing.withdrawal_dates)]
+        if standing.ground_label:
+            rows.append(("Fondement du retrait", standing.ground_label))
+        return rows
+    if standing.status == Status.EXPIRED:
+        return [("Expiré le", french_date(standing.ended_on or standing.last_valid_day))]
+    rows = []
+    if standing.status == Status.SUSPENDED:
+        if sheet.status_since:
+            rows.append(("Suspendu depuis le", french_date(sheet.status_since)))
+        rows.append(("Fin de la période de validité", french_date(standing.last_valid_day)))
+    else:
+        rows.append(("Valable jusqu'au", french_date(standing.last_valid_day)))
+    if standing.withdrawal_scheduled:
+        effective = french_date(standing.withdrawal_effective_on)
+        if standing.withdrawal_notified_on:
+            effective += f" (notifié le {french_date(standing.withdrawal_notified_on)})"
+        rows.append(("Retrait notifié, effectif le", effective))
+    return rows
+
+
 def _rows(sheet: Sheet) -> list[tuple[str, str]]:
     modules = ", ".join(
         f"{m.get('name', '')} {m.get('version', '')}".strip() for m in sheet.modules
@@ -288,12 +389,10 @@ def _rows(sheet: Sheet) -> list[tuple[str, str]]:
         ("Coordonnées de l'exploitant", sheet.operator_contact or "—"),
         ("Organisme certificateur", AGENCY),
         ("Délivré le", french_date(sheet.issued_on)),
-        ("Valable jusqu'au", french_date(sheet.valid_until)),
+        *_validity_rows(sheet),
     ]
-    if sheet.next_check:
+    if sheet.next_check and not sheet.standing.is_ended:
         rows.append(("Prochain contrôle", french_date(sheet.next_check)))
-    if sheet.withdrawal_effective_on and sheet.status != Status.WITHDRAWN:
-        rows.append(("Retrait notifié, effectif le", french_date(sheet.withdrawal_effective_on)))
     rows.append(("Révision", str(sheet.revision)))
     return rows
 
@@ -302,19 +401,6 @@ def render_certificate(sheet: Sheet) -> io.BytesIO:
     """The certificate as PDF (not yet sealed)."""
     s = _styles()
     title = Kind(sheet.kind).label if sheet.kind in Kind.values else Kind.STANDARD.label
-    statement = (
-        f"L'{AGENCY} certifie que le produit désigné ci-dessous est conforme au référentiel "
-        f"{sheet.referential_name} ({sheet.referential_code}), version "
-        f"{sheet.referential_version}, pour les profils indiqués"
-        + (", sous les réserves mentionnées." if sheet.reservations else ".")
-    )
-    if sheet.kind == Kind.EXCEPTIONAL:
-        # TLC, arrêté du 9 février 2024 art. 3 (R-CRT-4).
-        statement += (
-            " Ce certificat exceptionnel est délivré sur les domaines INS, Pro Santé Connect, "
-            "Annuaire santé, PGSSI-S et administration, au vu de l'engagement du titulaire à "
-            "une conformité complète ; il expire le 31 décembre 2024 au plus tard."
-        )
     table = Table(
         [[_p(label, s["label"]), _p(value, s["p"])] for label, value in _rows(sheet)],
         colWidths=[5 * cm, 11.5 * cm],
@@ -335,7 +421,7 @@ def render_certificate(sheet: Sheet) -> io.BytesIO:
         _p(f"N° {sheet.number}", s["number"]),
         *_status_banner(sheet, s),
         Spacer(1, 8),
-        _p(statement, s["p"]),
+        _p(statement(sheet), s["p"]),
         Spacer(1, 6),
         table,
     ]

@@ -45,6 +45,7 @@ from guichet.certificates.models import (
     Status,
     WithdrawalGround,
 )
+from guichet.certificates.standing import Standing
 from guichet.common.links import absolute_url
 from guichet.deadlines import french_date
 from guichet.referentials.models import Referential
@@ -58,8 +59,11 @@ EXPORT_FETCH_ROWS = 2000
 ORDER = ("-issued_on", "-id")  # newest first
 
 # The Table Schema's version: bumped when a field is added, renamed or changes meaning.
-SCHEMA_VERSION = "1.0.0"
+# 1.1.0: `valid_until` is never a day to come for a withdrawn or expired certificate (the last day
+# it was valid); `withdrawal_notified_on`, `withdrawal_effective_on` and `status_summary` added.
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_CREATED = "2026-11-29"
+SCHEMA_MODIFIED = "2026-12-06"
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -333,8 +337,10 @@ FIELDS: tuple[Field, ...] = (
         "valid_until",
         "date",
         "Valable jusqu'au",
-        "Dernier jour de la période de validité en cours : celle de la convention (5 ans), "
-        "reconduite tacitement à son terme sauf résiliation (AAAA-MM-JJ).",
+        "Dernier jour de validité du certificat (AAAA-MM-JJ) : la fin de la période de validité "
+        "en cours, celle de la convention (5 ans), reconduite tacitement à son terme sauf "
+        "résiliation ; la veille de la prise d'effet d'un retrait notifié ; pour un certificat "
+        "retiré ou expiré, le dernier jour où il était valable (jamais une date à venir).",
         "2032-03-03",
         required=True,
     ),
@@ -376,6 +382,34 @@ FIELDS: tuple[Field, ...] = (
         required=True,
         format="uri",
     ),
+    # Added in 1.1.0, after the fields of 1.0.0 (whose positions in the CSV do not change).
+    Field(
+        "withdrawal_notified_on",
+        "date",
+        "Retrait notifié le",
+        "Pour un certificat retiré, ou dont le retrait est notifié : date où l'agence a décidé "
+        "et notifié le retrait (AAAA-MM-JJ).",
+        "",
+    ),
+    Field(
+        "withdrawal_effective_on",
+        "date",
+        "Retrait effectif le",
+        "Date où le retrait a pris effet ; pour un retrait notifié à effet différé (six mois au "
+        "plus, CSP R. 1470-9), date où il prendra effet : le certificat reste valable jusqu'à "
+        "la veille (AAAA-MM-JJ).",
+        "",
+    ),
+    Field(
+        "status_summary",
+        "string",
+        "État en clair",
+        "L'état du certificat en une phrase, avec ses dates : « Valide jusqu'au 3 mars 2032. », "
+        "« Suspendu depuis le 1er juin 2027. », « Retiré le 1er juillet 2027, avec effet immédiat "
+        "— <fondement>. », « Expiré le 4 mars 2032. »",
+        "Valide jusqu'au 3 mars 2032.",
+        required=True,
+    ),
 )
 FIELD_NAMES = tuple(field.name for field in FIELDS)
 
@@ -396,6 +430,8 @@ COLUMNS = (
     "status_changed_on",
     "status_reason",
     "withdrawal_ground",
+    "withdrawal_notified_on",
+    "withdrawal_effective_on",
 )
 
 
@@ -425,7 +461,7 @@ def table_schema() -> dict:
             },
         ],
         "created": SCHEMA_CREATED,
-        "lastModified": SCHEMA_CREATED,
+        "lastModified": SCHEMA_MODIFIED,
         "version": SCHEMA_VERSION,
         "contributors": [
             {
@@ -470,7 +506,18 @@ def row_maker():
             status_changed_on,
             status_reason,
             withdrawal_ground,
+            withdrawal_notified_on,
+            withdrawal_effective_on,
         ) = values
+        standing = Standing(
+            status=status,
+            issued_on=issued_on,
+            term_end=valid_until,
+            status_since=status_changed_on,
+            withdrawal_ground=withdrawal_ground or "",
+            withdrawal_notified_on=withdrawal_notified_on,
+            withdrawal_effective_on=withdrawal_effective_on,
+        )
         return {
             "number": number,
             "status": status,
@@ -486,12 +533,15 @@ def row_maker():
             "company": company,
             "company_id": company_id,
             "issued_on": _iso(issued_on),
-            "valid_until": _iso(valid_until),
+            "valid_until": _iso(standing.last_valid_day),
             "status_changed_on": _iso(status_changed_on),
             "status_reason": status_reason,
             "withdrawal_ground": withdrawal_ground or None,
             "withdrawal_ground_label": grounds.get(withdrawal_ground) or None,
             "url": link.format(number=number),
+            "withdrawal_notified_on": _iso(withdrawal_notified_on),
+            "withdrawal_effective_on": _iso(withdrawal_effective_on),
+            "status_summary": standing.summary,
         }
 
     return make
@@ -701,19 +751,17 @@ class Change:
     @property
     def summary(self) -> str:
         c = self.certificate
+        standing = Standing.of(c)
+        state = standing.summary.rstrip(".")
         text = (
             f"{self.label} du certificat {c.number} : {c.product_name} {c.product_version} "
             f"({c.company_name}), référentiel {c.referential_code}. État actuel : "
-            f"{c.get_status_display().lower()}"
+            f"{state[:1].lower()}{state[1:]}"
         )
-        if c.status in (Status.VALID, Status.SUSPENDED):
-            text += f", valable jusqu'au {french_date(c.valid_until)}"
-            if c.withdrawal_effective_on:
-                text += f", retrait effectif le {french_date(c.withdrawal_effective_on)}"
-            elif c.renewal_stopped_on:
-                text += ", non reconduit à son terme"
-        if c.withdrawal_ground:
-            text += f" ; fondement : {c.get_withdrawal_ground_display()}"
+        if c.status == Status.SUSPENDED:
+            text += f", période de validité jusqu'au {french_date(standing.last_valid_day)}"
+        if not standing.is_ended and not standing.withdrawal_scheduled and c.renewal_stopped_on:
+            text += ", non reconduit à son terme"
         return text + "."
 
 

@@ -92,6 +92,7 @@ def snapshot(certificate: Certificate) -> dict:
         "status_changed_on": iso(certificate.status_changed_on),
         "status_reason": certificate.status_reason,
         "withdrawal_ground": certificate.withdrawal_ground,
+        "withdrawal_notified_on": iso(certificate.withdrawal_notified_on),
         "withdrawal_effective_on": iso(certificate.withdrawal_effective_on),
     }
 

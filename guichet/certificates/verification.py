@@ -14,9 +14,9 @@ from django.urls import NoReverseMatch, reverse
 from guichet.certificates.models import (
     Certificate,
     CertificateRevision,
-    Status,
     WithdrawalGround,
 )
+from guichet.certificates.standing import Standing
 from guichet.common.links import absolute_reverse, absolute_url
 
 # « CC-DMN-2027-0001 »: what a number may look like; anything else is unknown without a query.
@@ -54,11 +54,14 @@ class Verification:
         return current is not None and current.pdf_id is not None
 
     @property
+    def standing(self) -> Standing:
+        """Its state's dates and words, as every public output states them."""
+        return Standing.of(self.certificate)
+
+    @property
     def withdrawal_scheduled(self) -> bool:
         """A withdrawal notified to take effect later (CSP R. 1470-9)."""
-        return bool(
-            self.certificate.withdrawal_effective_on and self.certificate.status != Status.WITHDRAWN
-        )
+        return self.standing.withdrawal_scheduled
 
     def revision_of_copy(self, sha256: str) -> CertificateRevision | None:
         """The revision whose sealed PDF has this SHA-256, if any."""
@@ -97,6 +100,7 @@ def public_data(found: Verification) -> dict:
     """The API's answer (GET /api/v1/certificates/{number}), the page's content too."""
     c = found.certificate
     current = found.current
+    standing = found.standing
     return {
         "number": c.number,
         "kind": c.kind,
@@ -105,10 +109,12 @@ def public_data(found: Verification) -> dict:
         "status_label": c.get_status_display(),
         "status_since": _iso(c.status_changed_on),
         "status_reason": c.status_reason,
+        "status_summary": standing.summary,
         "withdrawal_ground": c.withdrawal_ground,
         "withdrawal_ground_label": (
             WithdrawalGround(c.withdrawal_ground).label if c.withdrawal_ground else ""
         ),
+        "withdrawal_notified_on": _iso(c.withdrawal_notified_on),
         "withdrawal_effective_on": _iso(c.withdrawal_effective_on),
         "product": c.product_name,
         "product_version": c.product_version,
@@ -128,8 +134,9 @@ def public_data(found: Verification) -> dict:
         "company_id": c.company_id,
         "issued_on": _iso(c.issued_on),
         "term_start": _iso(c.term_start),
-        "valid_until": _iso(c.valid_until),
-        "next_check": _iso(c.next_check),
+        # The last day it is (or was) valid: never a day to come once withdrawn or expired.
+        "valid_until": _iso(standing.last_valid_day),
+        "next_check": None if standing.is_ended else _iso(c.next_check),
         "reservations": [str(text) for text in c.reservations or []],
         "revision": c.revision,
         "pdf_ready": found.pdf_ready,

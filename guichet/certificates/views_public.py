@@ -89,7 +89,7 @@ def verify(request, number: str):
         "revisions": found.revisions,
         "current": found.current,
         "pdf_ready": found.pdf_ready,
-        "withdrawal_scheduled": found.withdrawal_scheduled,
+        "standing": found.standing,
         "register": selectors.register_path(),
         "copy": None,
     }

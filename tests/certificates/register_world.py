@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from guichet.certificates import lifecycle
+from guichet.certificates import api_register, lifecycle
 from guichet.certificates.workflow import transition
 from tests.certificates.world import certified, on, small_dmn, small_tlc
 
@@ -62,6 +62,9 @@ class Register:
 
 @pytest.fixture
 def world(catalogue, applicant, stranger, instructor, committee_member, agency_admin):
+    # The register API keeps its pages by the register's state (how many certificates, the
+    # latest change): the clock standing still, two tests' registers may have the same state.
+    api_register._PAGES.pages.clear()
     return Register(
         applicant=applicant,
         stranger=stranger,

@@ -17,6 +17,7 @@ from django.test import RequestFactory
 from guichet.certificates import register
 from guichet.certificates.models import Certificate, Kind, Status
 from guichet.certificates.views_register import export
+from guichet.deadlines import french_date
 from tests.certificates.register_world import world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,9 @@ def test_r_pub_1_the_csv_lists_every_certificate_issued_with_its_state(client, i
         "withdrawal_ground": "",
         "withdrawal_ground_label": "",
         "url": f"http://127.0.0.1:8000/certificats/{certificate.number}/",
+        "withdrawal_notified_on": "",
+        "withdrawal_effective_on": "",
+        "status_summary": f"Valide jusqu'au {french_date(certificate.valid_until)}.",
     }
     assert body(client.get("/api/v1/register.csv")) == body(client.get("/register.csv"))
 
@@ -126,6 +130,8 @@ def test_r_pub_1_the_table_schema_follows_the_data_gouv_conventions(client, api,
         "issued_on",
         "valid_until",
         "status_changed_on",
+        "withdrawal_notified_on",
+        "withdrawal_effective_on",
     }
     for field in schema["fields"]:
         assert field["title"] and field["description"] and "required" in field["constraints"]

@@ -17,6 +17,7 @@ from guichet.certificates.services import new_revision
 from guichet.certificates.workflow import transition
 from guichet.files.models import StoredFile
 from guichet.files.services import verified_chunks
+from guichet.referentials.wording import named_in_sentence
 from tests.certificates.issue_world import pdf_text, pdfsig
 from tests.certificates.world import certified, on, small_dmn, small_tlc
 from tests.conftest import committed
@@ -197,3 +198,35 @@ def test_r_crt_1_a_revision_made_by_the_platform_gets_its_sealed_pdf_too(
     text = pdf_text(saved(revision.pdf, tmp_path / "expire.pdf"))
     assert "CERTIFICAT EXPIRÉ" in text
     assert "Expiration — Fin de la période de validité." in text
+
+
+def test_r_crt_1_the_pdf_names_its_referential_once(catalogue, people, tmp_path):
+    """« conforme au référentiel d'interopérabilité… »: the referential's name already starts
+    with the word, which the sentence does not repeat."""
+    certificate = certified(small_dmn(), day=dt.date(2027, 3, 4), **people)
+    certificate.refresh_from_db()
+    text = pdf_text(saved(certificate.pdf, tmp_path / "certificat.pdf"))
+    version = certificate.referential_version
+    assert version.referential.name.startswith("Référentiel d'interopérabilité")
+    assert (
+        "L'Agence du numérique en santé certifie que le produit désigné ci-dessous est conforme "
+        "au référentiel d'interopérabilité et de sécurité des dispositifs médicaux numériques "
+        f"(DMN), version {version.number}, pour les profils indiqués." in text
+    )
+    assert "référentiel Référentiel" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "in_sentence"),
+    [
+        (
+            "Référentiel d'interopérabilité et de sécurité des dispositifs médicaux numériques",
+            "référentiel d'interopérabilité et de sécurité des dispositifs médicaux numériques",
+        ),
+        ("référentiel  de téléconsultation", "référentiel de téléconsultation"),
+        ("DMN", "référentiel DMN"),
+        ("Référentiels croisés", "référentiel Référentiels croisés"),
+    ],
+)
+def test_r_crt_1_a_referential_is_named_once_in_a_sentence(name, in_sentence):
+    assert named_in_sentence(name) == in_sentence

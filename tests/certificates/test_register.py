@@ -57,8 +57,15 @@ def test_r_pub_1_the_register_lists_every_certificate_newest_first_with_its_stat
         f"{reserved.number} {reserved.product_name} {reserved.product_version} Autre "
         f"TLC {world.tlc.number} Retiré"
     )
-    assert listed[1].endswith("11 mars 2027 " + french_date(reserved.valid_until))
-    assert "Suspendu" in listed[2] and "Valide" in listed[0]
+    # A withdrawn certificate says when and why, and shows no validity date to come.
+    assert listed[1].endswith(
+        "Retiré Le 1er juillet 2027, avec effet immédiat Faute (article 16) : informations du "
+        "dossier inexactes Motif : Informations du dossier inexactes 11 mars 2027 Plus valable "
+        "depuis le 1er juillet 2027"
+    )
+    assert french_date(reserved.valid_until) not in listed[1]
+    assert "Suspendu Depuis le 1er juin 2027" in listed[2]
+    assert listed[0].endswith(f"Valide 18 mars 2027 Jusqu'au {french_date(last.valid_until)}")
     for certificate in (first, reserved, last):
         assert f'href="/certificats/{certificate.number}/"' in page
     assert 'fr-badge--error">Retiré' in page and 'fr-badge--warning">Suspendu' in page
