@@ -5,6 +5,7 @@ screen, and axe-core finds no serious or critical violation on it. A screenshot 
 each width is kept for CI's artefacts, in `GUICHET_CAPTURES_DIR` (by default `var/captures/`)."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,33 @@ CUT_OFF = """({columns, elements}) => {
   return faults;
 }"""
 
+# What must read whole on a phone (issue 19): the register's certificates, one card each, and a
+# certificate's verification page, where the QR code of its PDF leads — the certificate's
+# number, product and state (marked `data-whole` in the templates). Whole: its box inside the
+# screen, nothing of it cut off; the main content no wider than the screen.
+WHOLE_AT_390 = (
+    (re.compile(r"/registre/"), ["numero", "produit", "etat"]),
+    (re.compile(r"/certificats/CC-[A-Z0-9-]+/"), ["numero", "produit", "etat"]),
+)
+VALUES_CUT = """names => {
+  const width = window.innerWidth, faults = [];
+  const whole = (element, name) => {
+    const box = element.getBoundingClientRect();
+    if (!box.width || !box.height) faults.push(`${name} : invisible`);
+    else if (box.left < 0 || box.right > width + 1)
+      faults.push(`${name} : hors de l'écran (${Math.round(box.left)} à ${Math.round(box.right)} px)`);
+    if (element.scrollWidth > element.clientWidth + 1)
+      faults.push(`${name} : coupé (${element.scrollWidth} px pour ${element.clientWidth})`);
+  };
+  whole(document.querySelector("main"), "le contenu principal");
+  for (const name of names) {
+    const found = [...document.querySelectorAll(`main [data-whole="${name}"]`)];
+    if (!found.length) faults.push(`aucune valeur « ${name} »`);
+    found.forEach(element => whole(element, `« ${element.textContent.trim()} » (${name})`));
+  }
+  return faults;
+}"""
+
 
 def captures_dir() -> Path:
     default = Path(django_settings.BASE_DIR) / "var" / "captures"
@@ -105,6 +133,9 @@ def check(page, console: list[str], url: str, path: str, width: int) -> list[str
         errors.append(f"{path}: {wide} px de large sur un écran de {width} px ({culprits})")
     if width == 1280 and path in WHOLE_AT_1280:
         errors += [f"{path} à 1280 px : {f}" for f in page.evaluate(CUT_OFF, WHOLE_AT_1280[path])]
+    for pattern, names in WHOLE_AT_390:
+        if width == 390 and pattern.fullmatch(path):
+            errors += [f"{path} à 390 px : {f}" for f in page.evaluate(VALUES_CUT, names)]
     errors += [
         f"{path} à {width} px : axe {v['id']} ({v['impact']}) sur "
         + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
