@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.files.models import StoredFile
 from guichet.files.services import Integrity, integrity_problem, record_integrity_failure
@@ -34,10 +35,16 @@ class Report:
         return len(self.failures)
 
     def summary(self) -> str:
-        checked = f"{self.checked} fichier(s) vérifié(s) ({filesizeformat(self.size)})"
+        checked = ngettext(
+            "%(n)d fichier vérifié (%(size)s)", "%(n)d fichiers vérifiés (%(size)s)", self.checked
+        ) % {"n": self.checked, "size": filesizeformat(self.size)}
         if not self.failures:
             return f"{checked} : tous correspondent à leur dépôt."
-        return f"{checked} : {self.failed} ne correspond(ent) plus à leur dépôt."
+        return f"{checked} : " + ngettext(
+            "%(n)d ne correspond plus à son dépôt.",
+            "%(n)d ne correspondent plus à leur dépôt.",
+            self.failed,
+        ) % {"n": self.failed}
 
     def as_dict(self) -> dict:
         return {
@@ -91,7 +98,15 @@ def _tell_the_agency(report: Report) -> None:
         for stored, problem in report.failures[:REPORT_LINES]
     ]
     if report.failed > REPORT_LINES:
-        lines.append(f"- … et {report.failed - REPORT_LINES} autre(s) : voir le journal.")
+        others = report.failed - REPORT_LINES
+        lines.append(
+            ngettext(
+                "- … et %(n)d autre : voir le journal.",
+                "- … et %(n)d autres : voir le journal.",
+                others,
+            )
+            % {"n": others}
+        )
     body = (
         "Bonjour,\n\n"
         f"La vérification des fichiers déposés du {when:%d/%m/%Y à %H:%M} : {report.summary()}\n\n"
@@ -102,5 +117,7 @@ def _tell_the_agency(report: Report) -> None:
         "échec est inscrit au journal d'audit (action file.integrity_failure).\n\n"
         "Guichet — Agence du numérique en santé\n"
     )
-    subject = f"Guichet — vérification des fichiers : {report.failed} fichier(s) en échec"
+    subject = "Guichet — vérification des fichiers : " + ngettext(
+        "%(n)d fichier en échec", "%(n)d fichiers en échec", report.failed
+    ) % {"n": report.failed}
     send_mail(subject, body, None, to)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from guichet.accounts.models import Role, User
 from guichet.applications import extensions
@@ -68,8 +69,12 @@ def _team(lead, others: Iterable) -> tuple[User, list[User]]:
     if unknown:
         raise ApplicationError(
             "Seul un instructeur actif de l'agence peut être attribué à une candidature : "
-            f"{len(unknown)} personne(s) désignée(s) ne l'est pas (identifiant(s) "
-            f"{', '.join(str(pk) for pk in unknown)}).",
+            + ngettext(
+                "%(n)d personne désignée ne l'est pas (identifiant %(ids)s).",
+                "%(n)d personnes désignées ne le sont pas (identifiants %(ids)s).",
+                len(unknown),
+            )
+            % {"n": len(unknown), "ids": ", ".join(str(pk) for pk in unknown)},
             field="lead" if lead_id in unknown else "others",
             extra={"status": 400},
         )

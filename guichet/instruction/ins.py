@@ -469,8 +469,13 @@ def record_scenario_result(
             application,
             "journée de tests INS terminée",
             f"Les résultats de la journée de tests INS du {french_date(test_day.day)} sont "
-            f"enregistrés : {len(wanted) - failed} scénario(s) atteint(s), {failed} non "
-            "atteint(s). Le détail figure sur la page de la candidature.",
+            "enregistrés : "
+            + ngettext(
+                "%(n)d scénario atteint, ", "%(n)d scénarios atteints, ", len(wanted) - failed
+            )
+            % {"n": len(wanted) - failed}
+            + ngettext("%(n)d non atteint.", "%(n)d non atteints.", failed) % {"n": failed}
+            + " Le détail figure sur la page de la candidature.",
         )
     return result
 

@@ -19,6 +19,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.applications import extensions
 from guichet.applications.models import Application, Status
@@ -64,8 +65,13 @@ def _concerned(application: Application, proofs, section: str | None):
             unknown.append(str(proof_id))
     if unknown:
         raise ApplicationError(
-            f"Preuve(s) inconnue(s) pour cette candidature : {', '.join(unknown[:10])}. "
-            "Choisissez parmi les preuves applicables (identifiants de GET …/evidence/).",
+            ngettext(
+                "Preuve inconnue pour cette candidature : %(ids)s. ",
+                "Preuves inconnues pour cette candidature : %(ids)s. ",
+                len(unknown),
+            )
+            % {"ids": ", ".join(unknown[:10])}
+            + "Choisissez parmi les preuves applicables (identifiants de GET …/evidence/).",
             field="proofs",
             extra={"status": 400},
         )

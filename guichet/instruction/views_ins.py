@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.applications.selectors import get_application
@@ -85,8 +86,10 @@ def ins_result(request, pk):
     if overview.finished:
         text += " Journée de tests terminée : le candidat voit les résultats et en est prévenu."
     else:
-        text += (
-            f" {overview.recorded} résultat(s) sur {len(overview.rows)} : enregistrez les suivants."
-        )
+        text += ngettext(
+            " %(n)d résultat sur %(total)d : enregistrez les suivants.",
+            " %(n)d résultats sur %(total)d : enregistrez les suivants.",
+            overview.recorded,
+        ) % {"n": overview.recorded, "total": len(overview.rows)}
     messages.success(request, text)
     return redirect(_back(pk))

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.applications.clock import clock_of
@@ -175,7 +176,7 @@ def assign_page(request, pk):
     messages.success(
         request,
         f"Instruction {'attribuée' if first else 'réattribuée'} : {lead.get_full_name() or lead.email} "
-        "est l'instructeur référent ; il est prévenu par courriel."
+        "est l'instructeur référent et en reçoit l'avis par courriel."
         + (" Le dossier est en instruction : donnez un avis sur chaque preuve." if first else ""),
     )
     return _back(pk, "attribution")
@@ -191,16 +192,18 @@ def _after_verdicts(request, application, added: list) -> None:
     application.refresh_from_db()
     summary = verdicts.verdict_summary(application)
     text = (
-        f"{len(added)} avis enregistré{'s' if len(added) > 1 else ''}. "
+        ngettext("%(n)d avis enregistré. ", "%(n)d avis enregistrés. ", len(added))
+        % {"n": len(added)}
         if added
         else "Aucun avis n'a changé. "
     )
-    text += f"{summary.given} preuve(s) sur {summary.total} ont un avis"
+    text += ngettext(
+        "%(given)d preuve sur %(total)d a un avis",
+        "%(given)d preuves sur %(total)d ont un avis",
+        summary.given,
+    ) % {"given": summary.given, "total": summary.total}
     if summary.missing or summary.a_preciser:
-        text += (
-            f" ; reste {summary.missing} sans avis et {summary.a_preciser} « à préciser » avant de "
-            "terminer l'instruction."
-        )
+        text += f" ; reste {verdicts.summary_text(summary)} avant de terminer l'instruction."
     else:
         text += " : vous pouvez terminer l'instruction."
     if added and summary.all_conforme and verdicts.convention_to_sign(application):

@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
 from guichet.applications import extensions
@@ -168,7 +169,12 @@ def information_request_new(request, pk):
                 f"Demande d'information n° {created.number} envoyée : le candidat est prévenu par "
                 "courriel"
                 + (
-                    f" et peut déposer à nouveau sur {created.proofs.count()} preuve(s)."
+                    ngettext(
+                        " et peut déposer à nouveau sur %(n)d preuve.",
+                        " et peut déposer à nouveau sur %(n)d preuves.",
+                        created.proofs.count(),
+                    )
+                    % {"n": created.proofs.count()}
                     if created.proofs.exists()
                     else "."
                 ),

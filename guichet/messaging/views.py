@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -186,8 +187,14 @@ def preferences(request):
         else:
             messages.success(
                 request,
-                f"Vos choix sont enregistrés : vous recevez par courriel {len(emailed)} type(s) "
-                "de notification ; les autres restent visibles dans vos notifications.",
+                ngettext(
+                    "Vos choix sont enregistrés : vous recevez par courriel %(n)d type de "
+                    "notification ; les autres restent visibles dans vos notifications.",
+                    "Vos choix sont enregistrés : vous recevez par courriel %(n)d types de "
+                    "notification ; les autres restent visibles dans vos notifications.",
+                    len(emailed),
+                )
+                % {"n": len(emailed)},
             )
             return redirect("messaging:preferences")
     chosen = selectors.email_choices(user)

@@ -92,7 +92,7 @@ def test_r_evd_2_failures_are_journaled_and_reported_to_the_agency_admins(
     assert JournalEntry.objects.get(action="file.verification").after["failed"] == 3
     (message,) = mail.outbox
     assert message.to == [agency_admin.email]  # the administrators, not the instructors
-    assert "3 fichier(s) en échec" in message.subject
+    assert "3 fichiers en échec" in message.subject
     assert f"« {altered.original_name} »" in message.body and "verify_files" in message.body
     assert intact.original_name + " »" not in message.body
 
@@ -104,7 +104,7 @@ def test_r_evd_2_verify_files_command_fails_when_a_file_fails(agency_admin, caps
     path_of(stored).write_bytes(b"%PDF-1.4 autre\n")
     with pytest.raises(CommandError) as failed:
         call_command("verify_files")
-    assert "1 ne correspond(ent) plus à leur dépôt" in str(failed.value)
+    assert "1 ne correspond plus à son dépôt" in str(failed.value)
     assert stored.original_name in capsys.readouterr().err
 
 

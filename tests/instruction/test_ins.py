@@ -293,7 +293,7 @@ def test_r_clk_8_the_instructor_records_each_ins_scenario_outcome(
     assert entries.last().after["finished"] is True
     [told] = [m for m in mail.outbox if "journée de tests INS terminée" in m.subject]
     assert "resp@telesante.fr" in told.to
-    assert f"{len(scenarios) - 1} scénario(s) atteint(s), 1 non atteint(s)" in told.body
+    assert f"{len(scenarios) - 1} scénarios atteints, 1 non atteint." in told.body
     # A correction is journaled with the former outcome; the day stays finished.
     ins.record_scenario_result(
         by=instructor, application=complete, scenario=str(first.id), outcome="passed"

@@ -242,7 +242,7 @@ def test_a_dossier_that_fails_is_reported_and_the_others_are_swept(run, applican
         WORKFLOW._guards["deem_abandoned"].remove(refuse)
     assert report.abandoned == 0 and report.reminders == 1
     assert report.problems == [f"{broken.reference} : Refus de test : le dossier est bloqué."]
-    assert "1 dossier(s) en erreur" in str(failed.value)
+    assert "1 dossier en erreur" in str(failed.value)
     broken.refresh_from_db()
     assert broken.status == Status.MISSING_ITEMS
 

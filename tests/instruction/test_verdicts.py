@@ -312,7 +312,7 @@ def test_r_evd_2_the_page_saves_a_section_keeps_what_was_typed_and_confirms_tout
     assert "cochez la case pour confirmer" in unconfirmed.content.decode()
     done = client.post(all_s1, {"confirm": "on"}, follow=True).content.decode()
     assert "1 avis enregistré." in done
-    assert "reste 1 sans avis et 1 « à préciser »" in done
+    assert "reste 1 preuve sans avis ; 1 « à préciser »" in done
     latest = latest_proof_verdicts(instructed)
     assert (latest[first].verdict, latest[second].verdict) == ("a_preciser", "conforme")
     assert third not in latest

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from guichet.instruction.clockstate import sweep
 
@@ -44,7 +45,13 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         if report.problems:
             raise CommandError(
-                f"{report.summary()} {len(report.problems)} dossier(s) en erreur, détaillés "
-                "ci-dessus : les autres sont balayés ; corrigez puis relancez la commande."
+                f"{report.summary()} "
+                + ngettext(
+                    "%(n)d dossier en erreur, détaillé ci-dessus : ",
+                    "%(n)d dossiers en erreur, détaillés ci-dessus : ",
+                    len(report.problems),
+                )
+                % {"n": len(report.problems)}
+                + "les autres sont balayés ; corrigez puis relancez la commande."
             )
         self.stdout.write(self.style.SUCCESS(report.summary()))
