@@ -18,6 +18,7 @@ from guichet.applications.models import Product
 from guichet.applications.workflow import transition
 from guichet.committee import services as committee
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
+from guichet.deadlines import french_date
 from guichet.demo.accounts import demo_password
 from guichet.demo.instruction import (
     _assign,
@@ -148,6 +149,6 @@ def ensure_demo_committee() -> list[str]:
         f"{granted.reference} CardioTrack 4.2 : attribuée en séance du collège",
         f"{reserved.reference} MédiConsult 1.8 : attribuée sous réserve",
         f"{refused.reference} GlycoWatch 2.0 : refusée (motifs dans la lettre de décision)",
-        f"{waiting.reference} DermaScan 1.1 : à l'ordre du jour du {upcoming.date:%d/%m/%Y}",
+        f"{waiting.reference} DermaScan 1.1 : à l'ordre du jour du {french_date(upcoming.date)}",
         f"{silent.reference} TéléSuivi Pro 5.0 : {silent.get_status_display().lower()}",
     ]

@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from guichet.deadlines import french_date, french_datetime
 from guichet.files.models import StoredFile
 from guichet.files.services import Integrity, integrity_problem, record_integrity_failure
 from guichet.journal.services import record
@@ -93,7 +94,7 @@ def _tell_the_agency(report: Report) -> None:
     when = timezone.localtime(report.started_at)
     lines = [
         f"- « {stored.original_name} » (fichier {stored.pk}, déposé le "
-        f"{timezone.localtime(stored.uploaded_at):%d/%m/%Y}, emplacement {stored.path}) : "
+        f"{french_date(timezone.localtime(stored.uploaded_at).date())}, emplacement {stored.path}) : "
         f"{problem.reason}"
         for stored, problem in report.failures[:REPORT_LINES]
     ]
@@ -109,7 +110,7 @@ def _tell_the_agency(report: Report) -> None:
         )
     body = (
         "Bonjour,\n\n"
-        f"La vérification des fichiers déposés du {when:%d/%m/%Y à %H:%M} : {report.summary()}\n\n"
+        f"La vérification des fichiers déposés du {french_datetime(when)} : {report.summary()}\n\n"
         "Fichiers en échec :\n" + "\n".join(lines) + "\n\n"
         "Ces fichiers ne sont plus servis tels quels : un téléchargement est refusé ou "
         "interrompu. Restaurez-les depuis la sauvegarde de GUICHET_FILES_ROOT (même "
