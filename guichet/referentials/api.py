@@ -60,7 +60,7 @@ class VersionDetailApi(APIView):
             .prefetch_related(
                 "sections",
                 "profiles",
-                "profile_rules",
+                Prefetch("profile_rules", queryset=selectors.readable_rules(request.user)),
                 "questions",
                 "specifications",
                 Prefetch(
@@ -158,7 +158,7 @@ class ProfileCheckApi(APIView):
             {
                 "profiles": evaluation.profiles,
                 "violations": evaluation.violations,
-                "warnings": evaluation.warnings,
+                "warnings": selectors.readable_warnings(evaluation.warnings, request.user),
                 "mandatory": evaluation.mandatory,
                 "optional": evaluation.optional,
             }

@@ -225,7 +225,15 @@ class RuleKind(models.TextChoices):
     AT_LEAST_ONE_OF = "at_least_one_of", _("Au moins un profil parmi")
     EXACTLY_ONE_OF = "exactly_one_of", _("Exactement un profil parmi")
     OPTIONAL = "optional", _("Optionnel")
-    WARNING = "warning", _("Avertissement à l'agence")
+    WARNING = "warning", _("Avertissement")
+
+
+class RuleAudience(models.TextChoices):
+    """Who reads a rule's message: a warning may be a note for the agency alone (R-REF-5: the
+    guide's ambiguities, « show the agency a warning on such a choice »)."""
+
+    EVERYONE = "all", _("Le candidat et l'agence")
+    AGENCY = "agency", _("L'agence seulement")
 
 
 class ProfileRule(models.Model):
@@ -242,12 +250,25 @@ class ProfileRule(models.Model):
     condition = models.JSONField(_("condition"), null=True, blank=True)
     profiles = models.JSONField(_("profils"), default=list)
     message = models.TextField(_("message"))
+    audience = models.CharField(
+        _("destinataires du message"),
+        max_length=16,
+        choices=RuleAudience.choices,
+        default=RuleAudience.EVERYONE,
+    )
     position = models.PositiveIntegerField(_("ordre"), default=0)
 
     class Meta:
         ordering = ["version", "position"]
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="unique_rule_code"),
+            # Only a warning may be kept from the applicant: every other rule explains a refusal
+            # or a required profile to them.
+            models.CheckConstraint(
+                condition=models.Q(audience="all") | models.Q(kind="warning", audience="agency"),
+                name="rule_agency_audience_only_for_warnings",
+                violation_error_message=_("Seul un avertissement peut être réservé à l'agence."),
+            ),
         ]
 
     def __str__(self):
@@ -260,6 +281,7 @@ class ProfileRule(models.Model):
             "condition": self.condition,
             "profiles": list(self.profiles),
             "message": self.message,
+            "audience": self.audience,
         }
 
 

@@ -14,7 +14,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from guichet.referentials import rules as rules_engine
-from guichet.referentials.models import QuestionType, RuleKind
+from guichet.referentials.models import QuestionType, RuleAudience, RuleKind
 
 CLAUSES = 4
 
@@ -191,7 +191,17 @@ class RuleForm(ConditionFieldsMixin, forms.Form):
     message = forms.CharField(
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Montré au candidat : il explique la règle (citez le paragraphe du guide)."),
+        help_text=_("Il explique la règle (citez le paragraphe du guide)."),
+    )
+    audience = forms.ChoiceField(
+        label=_("Destinataires du message"),
+        choices=RuleAudience.choices,
+        initial=RuleAudience.EVERYONE,
+        required=False,  # not sent: the candidate and the agency
+        help_text=_(
+            "Un avertissement peut être réservé à l'agence (une ambiguïté du guide à vérifier) : "
+            "le candidat ne le lit pas. Le message des autres règles s'adresse au candidat."
+        ),
     )
 
     def __init__(self, *args, profiles, questions, rule=None, **kwargs):
@@ -216,6 +226,7 @@ class RuleForm(ConditionFieldsMixin, forms.Form):
                 "kind": rule.get("kind"),
                 "profiles": list(rule.get("profiles") or []),
                 "message": rule.get("message"),
+                "audience": rule.get("audience") or RuleAudience.EVERYONE,
                 **self._initial_condition(rule.get("condition")),
             }
 
@@ -234,6 +245,11 @@ class RuleForm(ConditionFieldsMixin, forms.Form):
         cleaned["condition"] = condition
         if cleaned.get("kind") == RuleKind.WARNING and cleaned.get("profiles"):
             self.add_error("profiles", _("Un avertissement ne vise aucun profil : décochez-les."))
+        if (
+            cleaned.get("audience") == RuleAudience.AGENCY
+            and cleaned.get("kind") != RuleKind.WARNING
+        ):
+            self.add_error("audience", _("Seul un avertissement peut être réservé à l'agence."))
         return cleaned
 
     def rule(self) -> dict:
@@ -244,6 +260,7 @@ class RuleForm(ConditionFieldsMixin, forms.Form):
             "condition": data["condition"],
             "profiles": list(dict.fromkeys(data["profiles"])),
             "message": data["message"].strip(),
+            "audience": data["audience"] or RuleAudience.EVERYONE,
         }
 
 

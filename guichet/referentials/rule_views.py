@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.common.access import agency_admin_required
@@ -270,8 +271,14 @@ def publish(request, pk):
                     request,
                     f"Les règles des profils et le questionnaire de {version.label} sont publiés "
                     f"({len(result.draft.rules)} règles, {len(result.draft.questions)} "
-                    f"questions ; {changed} exemple(s) du guide change(nt) de résultat). Les "
-                    "candidatures déjà soumises gardent leurs profils.",
+                    "questions ; "
+                    + ngettext(
+                        "%(n)d exemple du guide change de résultat",
+                        "%(n)d exemples du guide changent de résultat",
+                        changed,
+                    )
+                    % {"n": changed}
+                    + "). Les candidatures déjà soumises gardent leurs profils.",
                 )
                 return redirect(_overview_url(version))
         else:

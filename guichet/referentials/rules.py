@@ -2,7 +2,9 @@
 
 Pure Python, no Django import, so that it is tested with plain values.
 
-A rule is a dict: ``{"code", "kind", "condition", "profiles", "message"}``.
+A rule is a dict: ``{"code", "kind", "condition", "profiles", "message", "audience"}``;
+``audience`` says who reads the message: ``"all"`` (the default) or, for a warning only,
+``"agency"`` (a note for the agency, such as an ambiguity of the guide, R-REF-5).
 Kinds:
 - ``always``: the profiles are always selected;
 - ``mandatory_when``: the profiles are mandatory when the condition holds (an answer of the
@@ -38,6 +40,12 @@ RULE_KINDS = (
     "warning",
 )
 QUESTION_TYPES = ("boolean", "choice")
+AUDIENCES = ("all", "agency")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    """French agreement without Django (this module imports none): « 1 profil », « 2 profils »."""
+    return one if count < 2 else many
 
 
 class RuleError(ValueError):
@@ -140,7 +148,11 @@ def check_rules(
             - known
         )
         if unknown:
-            problems.append(f"{where} : profil(s) inconnu(s) {', '.join(sorted(unknown))}.")
+            problems.append(
+                f"{where} : "
+                + _plural(len(unknown), "profil inconnu", "profils inconnus")
+                + f" {', '.join(sorted(unknown))}."
+            )
         condition = rule.get("condition")
         condition_errors = condition_problems(condition, questions=by_key)
         problems += [f"{where} : {problem}" for problem in condition_errors]
@@ -153,6 +165,17 @@ def check_rules(
             problems.append(
                 f"{where} : sans condition, la règle rend ses profils toujours obligatoires ; "
                 "ajoutez une condition ou choisissez « toujours sélectionné »."
+            )
+        audience = rule.get("audience") or "all"
+        if audience not in AUDIENCES:
+            problems.append(
+                f"{where} : destinataires inconnus « {audience} » (« all » : le candidat et "
+                "l'agence ; « agency » : l'agence seulement)."
+            )
+        elif audience == "agency" and kind != "warning":
+            problems.append(
+                f"{where} : seul un avertissement peut être réservé à l'agence ; le message des "
+                "autres règles explique au candidat un refus ou un profil obligatoire."
             )
         if kind == "warning":
             if targets:
@@ -225,7 +248,9 @@ def condition_problems(
         extra = set(node) - allowed
         if extra:
             problems.append(
-                f"condition mal formée : clé(s) inattendue(s) {', '.join(map(str, sorted(extra)))}."
+                "condition mal formée : "
+                + _plural(len(extra), "clé inattendue", "clés inattendues")
+                + f" {', '.join(map(str, sorted(extra)))}."
             )
         if form == "answer":
             walk_answer(node)
@@ -397,7 +422,13 @@ def check_questions(questions: Sequence[Mapping]) -> list[str]:
                 problems.append(f"{where} : chaque choix a une valeur et un libellé.")
             duplicates = sorted({str(v) for v in values if v and values.count(v) > 1})
             if duplicates:
-                problems.append(f"{where} : valeur(s) de choix en double {', '.join(duplicates)}.")
+                problems.append(
+                    f"{where} : "
+                    + _plural(
+                        len(duplicates), "valeur de choix en double", "valeurs de choix en double"
+                    )
+                    + f" {', '.join(duplicates)}."
+                )
         elif question.get("type") == "boolean" and choices:
             problems.append(f"{where} : une question oui/non n'a pas de liste de choix.")
         asked_when = question.get("asked_when")
@@ -519,7 +550,13 @@ def evaluate(
                     if rule["message"] not in reasons:
                         reasons.append(rule["message"])
         elif kind == "warning":
-            warnings.append({"rule": rule["code"], "detail": rule["message"]})
+            warnings.append(
+                {
+                    "rule": rule["code"],
+                    "detail": rule["message"],
+                    "audience": rule.get("audience") or "all",
+                }
+            )
 
     profiles = sort(chosen if chosen is not None else mandatory)
     return Evaluation(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import ngettext
 
 from guichet.common.errors import ApplicationError
 from guichet.referentials import rules as rules_engine
@@ -16,9 +17,11 @@ from guichet.referentials.models import (
     ExpectedProof,
     Pathology,
     Profile,
+    ProfileRule,
     Referential,
     ReferentialVersion,
     Requirement,
+    RuleAudience,
     Scenario,
     Section,
 )
@@ -76,13 +79,34 @@ def resolve_profiles(
         elif code not in codes:
             codes.append(code)
     if unknown:
-        known = ", ".join(p.code for p in profiles)
+        known = ", ".join(f"« {p.label} »" for p in profiles)
         raise ApplicationError(
-            f"Profil(s) inconnu(s) : {', '.join(unknown)}. Profils de la version : {known}.",
+            ngettext(
+                "Profil inconnu : %(unknown)s.", "Profils inconnus : %(unknown)s.", len(unknown)
+            )
+            % {"unknown": ", ".join(unknown)}
+            + f" Profils de la version : {known}.",
             field="profiles",
             extra={"status": 400},
         )
     return codes
+
+
+def is_agency_reader(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_agency)
+
+
+def readable_warnings(warnings: Iterable[Mapping], user) -> list[Mapping]:
+    """The rule warnings `user` reads: a note for the agency (R-REF-5: the guide's ambiguities,
+    `audience: agency`) only by the agency's staff; the others by everyone."""
+    agency = is_agency_reader(user)
+    return [w for w in warnings if agency or w.get("audience") != RuleAudience.AGENCY]
+
+
+def readable_rules(user) -> QuerySet:
+    """The profile rules `user` reads (the version's public description): the same test."""
+    rules = ProfileRule.objects.all()
+    return rules if is_agency_reader(user) else rules.exclude(audience=RuleAudience.AGENCY)
 
 
 def evaluate_profiles(

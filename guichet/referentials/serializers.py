@@ -11,6 +11,7 @@ from guichet.referentials.models import (
     Referential,
     ReferentialVersion,
     Requirement,
+    RuleAudience,
     Scenario,
     Section,
     TechnicalSpecification,
@@ -71,7 +72,7 @@ class SectionSerializer(serializers.ModelSerializer):
 class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProfileRule
-        fields = ["code", "kind", "condition", "profiles", "message"]
+        fields = ["code", "kind", "condition", "profiles", "message", "audience"]
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -181,9 +182,16 @@ class ViolationSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class WarningSerializer(ViolationSerializer):
+    audience = serializers.ChoiceField(
+        choices=RuleAudience.choices,
+        help_text="« agency » : une note pour l'agence, lue de ses seuls agents (R-REF-5).",
+    )
+
+
 class ProfileCheckOutputSerializer(serializers.Serializer):
     profiles = serializers.ListField(child=serializers.CharField())
     violations = ViolationSerializer(many=True)
-    warnings = ViolationSerializer(many=True)
+    warnings = WarningSerializer(many=True)
     mandatory = serializers.DictField()
     optional = serializers.DictField()

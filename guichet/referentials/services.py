@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 
 from guichet.common.errors import ApplicationError
 from guichet.journal.services import record
@@ -36,6 +37,7 @@ from guichet.referentials.models import (
     Referential,
     ReferentialVersion,
     Requirement,
+    RuleAudience,
     Scenario,
     Section,
     TechnicalSpecification,
@@ -184,6 +186,7 @@ def write_version(
             condition=r.get("condition"),
             profiles=list(r.get("profiles") or []),
             message=r["message"],
+            audience=r.get("audience") or RuleAudience.EVERYONE,
             position=i,
         )
         for i, r in enumerate(rules)
@@ -713,7 +716,7 @@ def set_sensitive_proofs(version, *, sensitive_ids: set[int], by=None) -> int:
 
 # --- profile rules and questionnaire edited by the agency (issue 10 §3) ------------------------
 
-RULE_FIELDS = ("code", "kind", "condition", "profiles", "message")
+RULE_FIELDS = ("code", "kind", "condition", "profiles", "message", "audience")
 QUESTION_FIELDS = ("key", "type", "label", "help_text", "choices", "asked_when")
 
 
@@ -725,6 +728,7 @@ def rule_data(rule) -> dict:
         "condition": rule.get("condition"),
         "profiles": list(rule.get("profiles") or []),
         "message": rule.get("message") or "",
+        "audience": rule.get("audience") or RuleAudience.EVERYONE,
     }
 
 
@@ -767,7 +771,8 @@ def lost_answers_problems(version: ReferentialVersion, questions: Sequence[dict]
     """Applications of the version keep their answers: a question or a choice they answered
     cannot disappear (their pages and their evaluation read them). One query, and only when
     something disappears."""
-    lost = _lost_values([q.as_data() for q in version.questions.all()], questions)
+    published = [q.as_data() for q in version.questions.all()]
+    lost = _lost_values(published, questions)
     if not lost:
         return []
     counts = dict.fromkeys(lost, 0)
@@ -778,19 +783,34 @@ def lost_answers_problems(version: ReferentialVersion, questions: Sequence[dict]
                 value = answers[key]
                 if values is None or (isinstance(value, str) and value in values):
                     counts[key] += 1
+    by_key = {q["key"]: q for q in published}
     problems = []
     for key, count in counts.items():
         if not count:
             continue
-        what = (
-            f"la question « {key} »"
-            if lost[key] is None
-            else f"le(s) choix {', '.join(sorted(map(str, lost[key])))} de la question « {key} »"
-        )
+        question = by_key[key]
+        named = f"la question « {question['label'] or key} »"
+        if lost[key] is None:
+            what = named
+        else:
+            labels = {c.get("value"): c.get("label") for c in question.get("choices") or ()}
+            shown = sorted(f"« {labels.get(value) or value} »" for value in lost[key])
+            what = (
+                ngettext("le choix %(choices)s", "les choix %(choices)s", len(shown))
+                % {"choices": ", ".join(shown)}
+                + f" de {named}"
+            )
         problems.append(
-            f"{count} candidature(s) de cette version ont répondu avec {what}, que le brouillon "
-            "supprime ou change de type : gardez-le(s), ou créez une nouvelle version du "
-            "référentiel pour restructurer le questionnaire."
+            ngettext(
+                "%(n)d candidature de cette version a répondu avec %(what)s, que le brouillon "
+                "supprime ou change de type : ",
+                "%(n)d candidatures de cette version ont répondu avec %(what)s, que le brouillon "
+                "supprime ou change de type : ",
+                count,
+            )
+            % {"n": count, "what": what}
+            + ngettext("gardez-le", "gardez-les", 1 if lost[key] is None else len(lost[key]))
+            + ", ou créez une nouvelle version du référentiel pour restructurer le questionnaire."
         )
     return problems
 

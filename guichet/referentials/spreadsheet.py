@@ -71,6 +71,11 @@ def normalize(text) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _missing_columns(missing: list[str]) -> str:
+    names = ", ".join(f"« {name} »" for name in missing)
+    return ("colonne manquante : " if len(missing) == 1 else "colonnes manquantes : ") + f"{names}."
+
+
 def _header_field(header: str) -> str | None:
     """Which field a normalized header names, if any."""
     if not header:
@@ -395,7 +400,7 @@ def _parse_rows(rows) -> list[RequirementRow]:
                     raise SpreadsheetError(
                         [
                             f"Feuille « {SHEET_NAME} », ligne {row_number} (en-têtes) : "
-                            f"colonne(s) manquante(s) : {', '.join('« ' + m + ' »' for m in missing)}."
+                            + _missing_columns(missing)
                         ]
                     )
                 columns = found
@@ -504,8 +509,8 @@ def _parse_rows(rows) -> list[RequirementRow]:
         missing = [HEADERS[name] for name in FIELDS if name not in best]
         raise SpreadsheetError(
             [
-                f"Feuille « {SHEET_NAME} » : ligne d'en-têtes introuvable ; colonne(s) manquante(s) : "
-                f"{', '.join('« ' + m + ' »' for m in missing)}."
+                f"Feuille « {SHEET_NAME} » : ligne d'en-têtes introuvable ; "
+                + _missing_columns(missing)
             ]
         )
     if errors:

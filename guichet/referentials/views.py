@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.common.access import agency_admin_required
@@ -117,6 +118,7 @@ def simulator(request, code, version):
     form, derived, checked = _simulate(request, version)
     context = {"version": version, "form": form, "derived": derived, "checked": checked}
     if checked is not None:
+        context["warnings"] = selectors.readable_warnings(checked.warnings, request.user)
         pathology = context["pathology"] = form.pathology()  # R-REF-7
         labels = {p.code: p for p in version.profiles.all()}
         context["chosen"] = [
@@ -319,8 +321,10 @@ def sensitive_proofs(request, pk):
         changed = services.set_sensitive_proofs(version, sensitive_ids=chosen, by=request.user)
         messages.success(
             request,
-            f"{changed} preuve(s) modifiée(s). Les fichiers déposés désormais suivent ce choix ; "
-            "ceux déjà déposés gardent leur stockage.",
+            ngettext("%(n)d preuve modifiée.", "%(n)d preuves modifiées.", changed)
+            % {"n": changed}
+            + " Les fichiers déposés désormais suivent ce choix ; ceux déjà déposés gardent leur "
+            "stockage.",
         )
         return redirect("referentials:sensitive-proofs", pk=pk)
     return render(

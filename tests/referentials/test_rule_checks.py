@@ -110,7 +110,7 @@ def test_r_ref_4_a_sound_rule_set_has_no_problem():
 @pytest.mark.parametrize(
     ("bad", "says"),
     [
-        (rule(profiles=["inconnu"]), "profil(s) inconnu(s) inconnu"),
+        (rule(profiles=["inconnu"]), "profil inconnu inconnu"),
         (rule(condition={"answer": "couleur", "equals": True}), "« couleur » n'existe pas"),
         (rule(condition={"answer": "patient_access", "equals": "oui"}), "oui (true) ou non"),
         (rule(condition={"answer": "deployment", "equals": "lune"}), "valeur inconnue « lune »"),

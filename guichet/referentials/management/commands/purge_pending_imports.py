@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from guichet.referentials.services import purge_pending_imports
 
@@ -26,4 +27,11 @@ class Command(BaseCommand):
         purged = purge_pending_imports(
             older_than=None if older_than is None else dt.timedelta(seconds=older_than)
         )
-        self.stdout.write(f"{purged} fichier(s) d'import en attente supprimé(s).")
+        self.stdout.write(
+            ngettext(
+                "%(n)d fichier d'import en attente supprimé.",
+                "%(n)d fichiers d'import en attente supprimés.",
+                purged,
+            )
+            % {"n": purged}
+        )
