@@ -41,6 +41,43 @@
     return true;
   }
 
+  // A refusal is the DSFR error of the file input (its upload group in error, the message
+  // tied to the input by aria-describedby), as the page shows it without JavaScript.
+  function showError(form, message) {
+    const input = form.querySelector("input[type=file]");
+    const group = form.querySelector("[data-upload-group]");
+    if (!input || !group) return false;
+    const id = input.id + "-error";
+    let text = document.getElementById(id);
+    if (!text) {
+      text = document.createElement("p");
+      text.className = "fr-error-text";
+      text.id = id;
+      group.appendChild(text);
+    }
+    text.textContent = message;
+    group.classList.add("fr-upload-group--error");
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (described.indexOf(id) < 0) described.push(id);
+    input.setAttribute("aria-describedby", described.join(" "));
+    input.focus();
+    return true;
+  }
+
+  function clearError(form) {
+    const input = form.querySelector("input[type=file]");
+    const group = form.querySelector("[data-upload-group]");
+    if (!input || !group) return;
+    const id = input.id + "-error";
+    const text = document.getElementById(id);
+    if (text) text.remove();
+    group.classList.remove("fr-upload-group--error");
+    const described = (input.getAttribute("aria-describedby") || "").split(" ")
+      .filter(function (value) { return value && value !== id; });
+    if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+
   function bind(form) {
     const bar = form.querySelector("progress");
     const status = form.querySelector("[data-upload-status]");
@@ -53,6 +90,7 @@
       if (token) {
         request.setRequestHeader("X-CSRFToken", token.value);
       }
+      clearError(form);
       bar.hidden = false;
       bar.value = 0;
       status.textContent = "Envoi en cours…";
@@ -72,7 +110,8 @@
           }
         } else {
           bar.hidden = true;
-          status.textContent = data.detail || ("Le dépôt a échoué (erreur " + request.status + ").");
+          const message = data.detail || ("Le dépôt a échoué (erreur " + request.status + ").");
+          status.textContent = showError(form, message) ? "" : message;
         }
       });
       request.addEventListener("error", function () {
