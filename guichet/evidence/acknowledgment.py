@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
@@ -17,7 +18,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from guichet.accounts.models import User
 from guichet.applications.models import Application
 from guichet.applications.notifications import notify_applicant
-from guichet.deadlines import Event, describe, evaluate, french_date
+from guichet.deadlines import Event, describe, evaluate, french_date, french_datetime
 from guichet.evidence.selectors import tree
 from guichet.files.services import keep_generated
 from guichet.journal.services import record
@@ -62,8 +63,8 @@ def issue_acknowledgment(application_id: int, *, by_id: int):
             "accusé de réception du dossier complet",
             f"Le dossier de preuves de la candidature {application.reference} "
             f"({application.product.name} {application.product_version}) est complet depuis le "
-            f"{when:%d/%m/%Y à %H:%M}. L'accusé de réception est joint ; l'instruction "
-            "commence à cette date.",
+            f"{french_datetime(when)}. L'accusé de réception est joint ; le délai de décision "
+            "court à compter de cette date.",
             kind="acknowledgment",
             legal=True,
             attachments=(stored.pk,),
@@ -94,8 +95,17 @@ def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
         Paragraph(
             escape(
                 f"L'Agence du numérique en santé accuse réception du dossier de preuves complet le "
-                f"{when:%d/%m/%Y à %H:%M} (heure de Paris) : {len(sections)} section(s) soumise(s), "
-                f"{total} preuve(s) attendue(s) déposée(s). {deadline}"
+                f"{french_datetime(when)} (heure de Paris) : "
+                + ngettext("%(n)d section soumise", "%(n)d sections soumises", len(sections))
+                % {"n": len(sections)}
+                + ", "
+                + ngettext(
+                    "%(n)d preuve attendue déposée.",
+                    "%(n)d preuves attendues déposées.",
+                    total,
+                )
+                % {"n": total}
+                + f" {deadline}"
             ),
             styles["BodyText"],
         ),

@@ -7,6 +7,7 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.applications.models import Application, Status
 from guichet.applications.notifications import notify_instructors
@@ -14,6 +15,7 @@ from guichet.applications.services import described_version, require_owner
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
+from guichet.deadlines import french_datetime
 from guichet.evidence.models import EvidenceFile, EvidenceSection, SectionState
 from guichet.evidence.selectors import (
     evidence_open,
@@ -229,7 +231,12 @@ def submit_section(*, by, application: Application, section_code: str) -> Eviden
     ]
     if missing:
         raise ApplicationError(
-            f"La section « {node.section.label} » n'est pas complète : {len(missing)} preuve(s) à déposer.",
+            ngettext(
+                "La section « %(section)s » n'est pas complète : %(n)d preuve à déposer.",
+                "La section « %(section)s » n'est pas complète : %(n)d preuves à déposer.",
+                len(missing),
+            )
+            % {"section": node.section.label, "n": len(missing)},
             extra={"status": 400, "missing": missing},
         )
     state, _ = EvidenceSection.objects.select_for_update().get_or_create(
@@ -322,7 +329,11 @@ def _every_section_submitted(application: Application) -> str | None:
     """R-EVD-4: complete when every applicable proof is deposited and every section submitted."""
     waiting = [node.section.code for node in tree(application) if not node.submitted]
     if waiting:
-        return f"Le dossier n'est pas complet : section(s) non soumise(s) : {', '.join(waiting)}."
+        return ngettext(
+            "Le dossier n'est pas complet : section non soumise : %(sections)s.",
+            "Le dossier n'est pas complet : sections non soumises : %(sections)s.",
+            len(waiting),
+        ) % {"sections": ", ".join(waiting)}
     return None
 
 
@@ -339,7 +350,7 @@ def _completed(application: Application, *, by, **_) -> dict:
     notify_instructors(
         application,
         "dossier complet",
-        f"Le dossier de preuves est complet depuis le {timezone.localtime(now):%d/%m/%Y à %H:%M} : "
+        f"Le dossier de preuves est complet depuis le {french_datetime(now)} : "
         "il entre dans la file d'instruction à cette date.",
     )
     return {"complete_at": now.isoformat()}

@@ -19,7 +19,7 @@ from guichet.evidence.selectors import (
     tree,
     waiting_for_convention,
 )
-from guichet.files.pages import upload_page
+from guichet.files.pages import take_upload_refusal, upload_page
 from guichet.files.services import allowed_types_text, max_upload_text
 
 
@@ -34,11 +34,13 @@ def evidence_panel(request, application) -> dict | None:
 def _page_context(request, application) -> dict:
     sections = tree(application)
     verdicts = extensions.verdicts_for(application, request.user)
+    refused = take_upload_refusal(request)
     for node in sections:
         for requirement in node.requirements:
             for scenario in requirement["scenarios"]:
                 for item in scenario["proofs"]:
                     item["verdict"] = verdicts.get(item["proof"].pk)
+                    item["upload_error"] = refused.get(f"f-{item['proof'].pk}", "")
     is_open = evidence_open(application)
     return {
         "application": application,
@@ -116,6 +118,7 @@ def evidence_upload(request, pk, proof):
         attach,
         back=reverse("evidence:page", args=[pk]) + f"#proof-{proof}",
         fragment=lambda: _proof_fragment(request, application, proof),
+        field=f"f-{proof}",
     )
 
 
@@ -132,11 +135,11 @@ def section_submit(request, pk, section):
         )
     else:
         application.refresh_from_db()
-        if application.status == Status.COMPLETE:
+        if application.evidence_complete_at:
             messages.success(
                 request,
                 "Dernière section soumise : le dossier est complet. L'accusé de réception vous est "
-                "envoyé par courriel ; l'instruction commence.",
+                f"envoyé par courriel. État de la candidature : {application.get_status_display()}.",
             )
         else:
             messages.success(

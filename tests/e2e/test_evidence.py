@@ -49,3 +49,40 @@ def test_r_evd_1_a_proof_uploads_in_place_without_reloading_the_page(
     page.locator(f"[id='{proof_id}'] [role=status]", has_text="procedure.pdf").wait_for()
     assert page.evaluate("window.__still_here") is True
     assert EvidenceFile.objects.filter(application=application).count() == 2
+
+
+def test_r_evd_2_a_refused_file_is_shown_at_its_input_as_a_dsfr_error(
+    live_server, page, catalogue, dmn, journal_rows_removed, tmp_path
+):
+    """Issue 19: with JavaScript too, a refused type is the error of the file input (its upload
+    group in error, the message tied to the input), and a good file then clears it."""
+    application = ApplicationFactory(referential=dmn, state="evidence")
+    applicant = application.created_by
+    page.goto(live_server.url + "/compte/connexion/")
+    page.fill("input[name=login]", applicant.email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    page.goto(live_server.url + f"/candidatures/{application.pk}/preuves/")
+    page.evaluate("window.__still_here = true")
+
+    proof = page.locator("[id^='proof-']").first
+    proof_id = proof.get_attribute("id")
+    bad = tmp_path / "rapport.pdf"
+    bad.write_bytes(b"\x00\x01\x02 pas un document")
+    proof.locator("input[type=file]").set_input_files(str(bad))
+    proof.get_by_role("button", name="Déposer").click()
+    block = page.locator(f"[id='{proof_id}']")
+    error = block.locator(".fr-upload-group--error .fr-error-text", has_text="type non reconnu")
+    error.wait_for()
+    upload = block.locator("input[type=file]")
+    assert error.get_attribute("id") in upload.get_attribute("aria-describedby").split()
+    assert page.evaluate("window.__still_here") is True
+    assert EvidenceFile.objects.filter(application=application).count() == 0
+
+    good = tmp_path / "capture.pdf"
+    good.write_bytes(b"%PDF-1.4\n" + b"0" * 1_000)
+    upload.set_input_files(str(good))
+    block.get_by_role("button", name="Déposer").click()
+    page.locator(f"[id='{proof_id}'] [role=status]", has_text="capture.pdf").wait_for()
+    assert page.locator(f"[id='{proof_id}'] .fr-upload-group--error").count() == 0

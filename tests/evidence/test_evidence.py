@@ -304,3 +304,79 @@ def test_r_evd_3_zed_container_is_accepted_for_sensitive_proofs_only(
     )
     assert page.count(note) == sum(1 for _, p in proofs if p["sensitive"])
     assert f'id="zed-{sensitive}"' in page and f'id="zed-{ordinary}"' not in page
+
+
+def test_r_evd_4_the_evidence_page_says_the_state_the_workflow_names(
+    client, applicant, instructor, tlc_admissible
+):
+    """Issue 19: once the last section is submitted the dossier is complete and waits for its
+    instruction; the page says so in the workflow's words, never « l'instruction est en cours »
+    before an instructor has it."""
+    from django.urls import reverse
+
+    from guichet.instruction.assignment import assign
+    from tests.conftest import committed
+    from tests.workflow import deposit_every_proof
+
+    deposit_every_proof(tlc_admissible, applicant, submit_sections=False)
+    sections = evidence_tree(tlc_admissible)
+    for node in sections[:-1]:
+        evidence.submit_section(
+            by=applicant, application=tlc_admissible, section_code=node.section.code
+        )
+    client.force_login(applicant)
+    page_url = reverse("evidence:page", args=[tlc_admissible.pk])
+    last = sections[-1].section.code
+    with committed():  # the acknowledgment, by the task worker
+        done = client.post(
+            reverse("evidence:section-submit", args=[tlc_admissible.pk, last]),
+            {"confirm": "on"},
+            follow=True,
+        )
+    tlc_admissible.refresh_from_db()
+    assert tlc_admissible.status == Status.COMPLETE
+    text = done.content.decode().replace("&#x27;", "'")
+    waiting = tlc_admissible.get_status_display()  # « Dossier complet — en attente d'instruction »
+    assert f"État de la candidature : {waiting}." in text
+    assert "instruction est en cours" not in text and "l'instruction commence" not in text
+
+    assign(tlc_admissible, by=instructor, lead=instructor)
+    tlc_admissible.refresh_from_db()
+    page = client.get(page_url).content.decode()
+    assert f"État de la candidature : {tlc_admissible.get_status_display()}." in page
+    assert tlc_admissible.get_status_display() == "En instruction"
+
+
+def test_r_evd_2_a_refused_proof_file_is_a_dsfr_error_of_its_file_input(
+    client, applicant, tlc_admissible
+):
+    """Issue 19: the refusal shows at the proof's file input, as DSFR forms show errors."""
+    import re
+
+    from django.urls import reverse
+
+    proof = next(
+        p["proof"]
+        for node in evidence_tree(tlc_admissible)
+        for r in node.requirements
+        for sc in r["scenarios"]
+        for p in sc["proofs"]
+        if not p["proof"].sensitive
+    )
+    client.force_login(applicant)
+    bad = io.BytesIO(b"\x00\x01\x02 pas un document")
+    bad.name = "preuve.pdf"
+    refused = client.post(
+        reverse("evidence:upload", args=[tlc_admissible.pk, proof.pk]), {"file": bad}
+    )
+    assert refused.status_code == 302 and refused["Location"].endswith(f"#proof-{proof.pk}")
+    page = client.get(refused["Location"]).content.decode()
+    block = page[page.index(f'id="proof-{proof.pk}"') :]
+    assert re.search(
+        rf'<div class="fr-upload-group fr-upload-group--error" data-upload-group>'
+        rf'<label class="fr-label" for="f-{proof.pk}">[^<]*</label>'
+        rf'<input [^>]*aria-describedby="f-{proof.pk}-error"[^>]*>'
+        rf'<p class="fr-error-text" id="f-{proof.pk}-error">[^<]*type non reconnu',
+        block,
+    )
+    assert page.count("type non reconnu") == 1
