@@ -38,7 +38,7 @@ ARTICLES = [
         "Article 1 — Objet",
         "La présente convention fixe les conditions dans lesquelles l'Agence du numérique en santé "
         "(ci-après « l'ANS ») instruit la demande de certification de conformité du produit désigné "
-        "ci-dessous au référentiel indiqué, et les engagements réciproques des parties.",
+        "ci-dessus au référentiel indiqué, et les engagements réciproques des parties.",
     ),
     (
         "Article 2 — Engagements du candidat",

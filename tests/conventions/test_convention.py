@@ -227,3 +227,22 @@ def test_the_convention_numbers_its_articles_without_gaps():
     assert numbers == list(range(1, len(ARTICLES) + 1))
     titles = dict((int(t.split()[1]), t) for t, _ in ARTICLES)
     assert "plein droit" in titles[14] and "fraude" in titles[15] and "faute" in titles[16]
+
+
+def test_r_conv_3_the_convention_points_at_the_product_where_the_pdf_names_it(admissible, tmp_path):
+    """Issue 19: the product is named in the table at the top of the PDF, before the
+    articles: article 1 says « ci-dessus », the opening sentence (before the table)
+    « ci-dessous »."""
+    from guichet.conventions.services import render_pdf
+
+    path = tmp_path / "convention.pdf"
+    path.write_bytes(render_pdf(admissible, "CONV-TEST").read())
+    text = " ".join(
+        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split()
+    )
+    opening = text.index("le candidat désigné ci-dessous")
+    product = text.index(f"{admissible.product.name} — version {admissible.product_version}")
+    article = text.index("Article 1 — Objet")
+    assert opening < product < article
+    assert "du produit désigné ci-dessus au référentiel indiqué" in text[article:]
+    assert "ci-dessous" not in text[product:]
