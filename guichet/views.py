@@ -3,6 +3,7 @@
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from guichet.common.access import login_required
 from guichet.deadlines import french_date
@@ -51,7 +52,9 @@ def work(request):
             {
                 "title": "Recevabilité",
                 "count": submitted,
-                "text": "candidature(s) soumise(s) à examiner",
+                "text": ngettext(
+                    "candidature soumise à examiner", "candidatures soumises à examiner", submitted
+                ),
                 "url": reverse("applications:list") + f"?status={Status.SUBMITTED}",
                 "action": "Voir les candidatures soumises",
             }
@@ -62,8 +65,15 @@ def work(request):
             {
                 "title": "Instruction",
                 "count": mine,
-                "text": f"dossier(s) que vous instruisez ; {waiting} dossier(s) complet(s) à "
-                "attribuer",
+                "text": ngettext(
+                    "dossier que vous instruisez", "dossiers que vous instruisez", mine
+                )
+                + ngettext(
+                    " ; %(n)d dossier complet à attribuer",
+                    " ; %(n)d dossiers complets à attribuer",
+                    waiting,
+                )
+                % {"n": waiting},
                 "url": reverse("instruction:queue"),
                 "action": "Ouvrir la file d'instruction",
             }
@@ -81,11 +91,14 @@ def work(request):
                 }
             )
         else:
+            on_agenda = session.agenda.filter(moved_to__isnull=True).count()
             cards.append(
                 {
                     "title": f"Collège technique du {french_date(session.date)}",
-                    "count": session.agenda.filter(moved_to__isnull=True).count(),
-                    "text": "dossier(s) à l'ordre du jour",
+                    "count": on_agenda,
+                    "text": ngettext(
+                        "dossier à l'ordre du jour", "dossiers à l'ordre du jour", on_agenda
+                    ),
                     "url": reverse("committee:session", args=[session.pk]),
                     "action": "Ouvrir la séance",
                 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import ngettext
 
 from guichet.accounts.identifiers import IdentifierError, parse_company_id, parse_phone
 from guichet.applications.models import Application, Product, ProductModule
@@ -50,6 +51,12 @@ class Field:
     help_text: str = ""
     siret: bool = False  # TLC asks for a SIRET (or VAT), DMN for a SIREN (or VAT)
     max_length: int | None = None  # else by type: see `limit`
+    # Whether the form asks it of this application (None: always); a question whose period
+    # is over is not asked (R-APP-6).
+    offered: Callable[[object], bool] | None = None
+
+    def is_offered(self, application) -> bool:
+        return self.offered is None or application is None or self.offered(application)
 
     @property
     def limit(self) -> int:
@@ -70,10 +77,20 @@ class Field:
 @dataclass(frozen=True)
 class Document:
     key: str
-    label: str
+    # Its name, or a function of the application that names it (a date of the version's
+    # settings in it): see documents_of, which gives every label as text.
+    label: str | Callable[[object], str]
     required: bool | Callable[[Mapping, set, object], bool] = True
+    # Whether the form asks for it (None: always); a document whose period is over is not
+    # asked for (R-APP-6).
+    offered: Callable[[object], bool] | None = None
+
+    def is_offered(self, application) -> bool:
+        return self.offered is None or application is None or self.offered(application)
 
     def is_required(self, data: Mapping, profiles: set, application) -> bool:
+        if not self.is_offered(application):
+            return False
         return (
             self.required(data, profiles, application) if callable(self.required) else self.required
         )
@@ -85,6 +102,34 @@ def _identity(referential):
 
 def _is_false(key):
     return lambda data, profiles, app: data.get(key) is False
+
+
+def commitment_deadline(application) -> dt.date | None:
+    """R-APP-6: the date by which a TLC applicant that cannot provide every proof commits to
+    obtain the full certificate — the end of the exceptional certificate's window, a setting
+    of the version (R-CRT-4) — while that window is open; None once it has closed, or where
+    the version has no such window."""
+    from guichet.applications.clock import legal_today
+    from guichet.referentials.process import exceptional_period
+
+    period = exceptional_period(application.referential_version.process_settings)
+    if period is None:
+        return None
+    until = period[1]
+    return until if legal_today() <= until else None
+
+
+def _commitment_open(application) -> bool:
+    return commitment_deadline(application) is not None
+
+
+def _commitment_label(application) -> str:
+    from guichet.deadlines import french_date
+
+    until = commitment_deadline(application)
+    if until is None:
+        return "Engagement à obtenir le certificat complet"
+    return f"Engagement à obtenir le certificat complet au plus tard le {french_date(until)}"
 
 
 CONTACTS = "Contacts et entité"
@@ -217,6 +262,8 @@ FIELDS: dict[str, list[Field]] = {
             "Pouvez-vous fournir toutes les preuves attendues ?",
             "bool",
             SOFTWARE,
+            # Asked only while a commitment may replace some proofs (R-APP-6).
+            offered=_commitment_open,
         ),
         *_planning(),
         Field(
@@ -293,8 +340,9 @@ DOCUMENTS: dict[str, list[Document]] = {
         Document("functional_documentation", "Documentation fonctionnelle"),
         Document(
             "commitment",
-            "Engagement à obtenir le certificat complet avant le 31/12/2024",
+            _commitment_label,
             required=_is_false("all_proofs_available"),
+            offered=_commitment_open,
         ),
         Document("mandates", "Mandats des membres du groupement", required=_group),
     ],
@@ -307,6 +355,24 @@ def fields_for(code: str) -> list[Field]:
 
 def documents_for(code: str) -> list[Document]:
     return DOCUMENTS[code]
+
+
+def offered_fields(application) -> list[Field]:
+    """The fields the application's form asks now, in order."""
+    code = application.referential_version.process_settings.admissibility_form
+    return [spec for spec in fields_for(code) if spec.is_offered(application)]
+
+
+def documents_of(application) -> list[Document]:
+    """Every document of the application's form, each label as people read it (the dates of
+    the version's settings in French); `is_offered` says which the form asks for now."""
+    code = application.referential_version.process_settings.admissibility_form
+    return [
+        replace(document, label=document.label(application))
+        if callable(document.label)
+        else document
+        for document in documents_for(code)
+    ]
 
 
 def _clean_bool(value):
@@ -396,7 +462,7 @@ def missing_items(application, documents_present: dict[str, int] | None = None) 
     data = application.form or {}
     profiles = set(application.profiles or [])
     missing = []
-    for spec in fields_for(code):
+    for spec in offered_fields(application):
         if spec.is_required(data, profiles, application) and data.get(spec.key) is None:
             missing.append({"item": spec.key, "label": spec.label, "detail": "à renseigner"})
     for i, component in enumerate(data.get("components") or []):
@@ -423,10 +489,16 @@ def missing_items(application, documents_present: dict[str, int] | None = None) 
                 {
                     "item": "documents.mandates",
                     "label": "Mandats des membres du groupement",
-                    "detail": f"{present} mandat(s) déposé(s) pour {members} membre(s) : un mandat par membre",
+                    "detail": (
+                        ngettext("%(n)d mandat déposé", "%(n)d mandats déposés", present)
+                        % {"n": present}
+                        + ngettext(" pour %(n)d membre", " pour %(n)d membres", members)
+                        % {"n": members}
+                        + " : un mandat par membre"
+                    ),
                 }
             )
-        for document in documents_for(code):
+        for document in documents_of(application):
             if (
                 document.is_required(data, profiles, application)
                 and document.key not in documents_present

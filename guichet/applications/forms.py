@@ -78,7 +78,8 @@ class AdmissibilityForm(forms.Form):
         self.code = application.referential_version.process_settings.admissibility_form
         data = application.form or {}
         self.groups: dict[str, list[str]] = {}
-        for spec in admissibility.fields_for(self.code):
+        self.specs = admissibility.offered_fields(application)
+        for spec in self.specs:
             self.fields[spec.key] = self._field(spec)
             value = data.get(spec.key)
             self.initial[spec.key] = (
@@ -176,7 +177,7 @@ class AdmissibilityForm(forms.Form):
 
     def _payload(self) -> dict:
         data = self.cleaned_data
-        form = {spec.key: data.get(spec.key) for spec in admissibility.fields_for(self.code)}
+        form = {spec.key: data.get(spec.key) for spec in self.specs}
         keys = [key for key, _, _ in admissibility.COMPONENT_FIELDS[self.code]]
         components = []
         for row in self.component_rows():

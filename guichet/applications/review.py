@@ -4,9 +4,11 @@ applicant fixes only what is flagged, then recevable or non recevable with reaso
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.accounts.models import Role
 from guichet.applications import admissibility
@@ -27,6 +29,8 @@ VERDICT_ALIASES = {
     "a_redeposer": Verdict.TO_FIX,
     "a_preciser": Verdict.TO_FIX,
     "à redéposer / à préciser": Verdict.TO_FIX,
+    "à redéposer": Verdict.TO_FIX,
+    "à préciser": Verdict.TO_FIX,
 }
 # The guides' words and the codes, each naming its transition of the workflow.
 DECISIONS = {
@@ -38,6 +42,8 @@ DECISIONS = {
     "declare_not_admissible": "declare_not_admissible",
     "request_fixes": "request_fixes",
     "a_corriger": "request_fixes",
+    "à corriger": "request_fixes",
+    "non recevable": "declare_not_admissible",
 }
 
 
@@ -74,10 +80,9 @@ def _rows_text(rows) -> str:
 
 def reviewable_items(application: Application) -> list[dict]:
     """Every field and document the instructor gives an opinion on, in the form's order."""
-    code = application.referential_version.process_settings.admissibility_form
     data, profiles = application.form or {}, set(application.profiles or [])
     items = []
-    for spec in admissibility.fields_for(code):
+    for spec in admissibility.offered_fields(application):
         if data.get(spec.key) is not None or spec.is_required(data, profiles, application):
             items.append(
                 {
@@ -111,7 +116,7 @@ def reviewable_items(application: Application) -> list[dict]:
     present = set(
         application.documents.filter(withdrawn_at__isnull=True).values_list("item", flat=True)
     )
-    for document in admissibility.documents_for(code):
+    for document in admissibility.documents_of(application):
         if document.key in present or document.is_required(data, profiles, application):
             items.append(
                 {"item": f"documents.{document.key}", "label": document.label, "kind": "document"}
@@ -128,11 +133,7 @@ def latest_verdicts(application: Application) -> dict[str, AdmissibilityVerdict]
 
 def items_to_fix(application: Application) -> dict[str, str]:
     """item → the instructor's comment, for the items flagged in the last review round."""
-    return {
-        item: verdict.comment
-        for item, verdict in latest_verdicts(application).items()
-        if verdict.verdict == Verdict.TO_FIX
-    }
+    return review_progress(application).to_fix
 
 
 def _require_reviewer(by):
@@ -155,19 +156,69 @@ def set_verdict(
     return _add_verdict(by, application, item, verdict, comment)
 
 
-def unjudged_items(application: Application, latest: dict | None = None) -> list[str]:
-    """The items without an opinion in the current review round."""
-    latest = latest_verdicts(application) if latest is None else latest
-    return [
-        entry["item"]
-        for entry in reviewable_items(application)
-        if entry["item"] not in latest or latest[entry["item"]].round < application.review_round
-    ]
+@dataclass(frozen=True)
+class ReviewProgress:
+    """Where the review of the current round stands, item by item (R-APP-8): the one source of
+    the review page's counts, of « tout conforme » and of the decision's guards.
+
+    An item is settled when its latest opinion is « conforme » (the applicant cannot change it
+    since, R-APP-8), or « à redéposer / à préciser » given in this round; an item without an
+    opinion, or flagged in an earlier round and corrected since, awaits one."""
+
+    round: int
+    rows: list[dict]  # reviewable_items, each with "verdict" (settled) and "previous"
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def unjudged(self) -> list[str]:
+        return [row["item"] for row in self.rows if row["verdict"] is None]
+
+    @property
+    def examined(self) -> int:
+        return self.total - len(self.unjudged)
+
+    @property
+    def to_fix(self) -> dict[str, str]:
+        return {
+            row["item"]: row["verdict"].comment
+            for row in self.rows
+            if row["verdict"] is not None and row["verdict"].verdict == Verdict.TO_FIX
+        }
+
+    @property
+    def conforme(self) -> int:
+        return self.examined - len(self.to_fix)
+
+
+def review_progress(application: Application) -> ReviewProgress:
+    latest = latest_verdicts(application)
+    rows = []
+    for entry in reviewable_items(application):
+        verdict = latest.get(entry["item"])
+        settled = verdict is not None and (
+            verdict.verdict == Verdict.CONFORME or verdict.round >= application.review_round
+        )
+        rows.append(
+            {
+                **entry,
+                "verdict": verdict if settled else None,
+                "previous": None if settled else verdict,
+            }
+        )
+    return ReviewProgress(round=application.review_round, rows=rows)
+
+
+def unjudged_items(application: Application) -> list[str]:
+    """The items awaiting an opinion in the current review round."""
+    return review_progress(application).unjudged
 
 
 def with_remaining_conforme(application: Application, opinions: dict) -> dict:
     """« Tout conforme » (issue 14 §2): the opinions given, and « conforme » for every other
-    item not judged in this round."""
+    item awaiting an opinion in this round."""
     remaining = {item: ("conforme", "") for item in unjudged_items(application)}
     return remaining | opinions
 
@@ -182,10 +233,17 @@ def set_verdicts(*, by, application: Application, opinions: dict[str, tuple[str,
     kept, errors = 0, []
     for item, (verdict, comment) in opinions.items():
         if item not in labels:
-            errors.append(f"{item} : élément inconnu du formulaire de recevabilité.")
+            errors.append(f"« {item} » : élément inconnu du formulaire de recevabilité.")
             continue
         previous = latest.get(item)
-        if previous and previous.verdict == verdict and previous.comment == (comment or "").strip():
+        settled = previous is not None and (
+            previous.verdict == Verdict.CONFORME or previous.round >= application.review_round
+        )
+        if (
+            settled
+            and previous.verdict == VERDICT_ALIASES.get((verdict or "").strip().lower(), verdict)
+            and previous.comment == (comment or "").strip()
+        ):
             continue
         try:
             _add_verdict(by, application, item, verdict, comment)
@@ -212,7 +270,7 @@ def _add_verdict(by, application: Application, item: str, verdict: str, comment:
     verdict = VERDICT_ALIASES.get((verdict or "").strip().lower(), verdict)
     if verdict not in Verdict.values:
         raise ApplicationError(
-            "Avis inconnu : « conforme » ou « to_fix » (à redéposer / à préciser).",
+            "Avis inconnu : « conforme » ou « à redéposer / à préciser ».",
             field="verdict",
             extra={"status": 400},
         )
@@ -246,34 +304,30 @@ def _add_verdict(by, application: Application, item: str, verdict: str, comment:
     return entry
 
 
-def _admissibility_state(application: Application) -> tuple[list[str], dict[str, str]]:
-    """The items without an opinion, and those flagged « à redéposer / à préciser »."""
-    items = [entry["item"] for entry in reviewable_items(application)]
-    latest = latest_verdicts(application)
-    unreviewed = [item for item in items if item not in latest]
-    flagged = {
-        item: v.comment
-        for item, v in latest.items()
-        if v.verdict == Verdict.TO_FIX and item in items
-    }
-    return unreviewed, flagged
+def _refusal(progress: ReviewProgress) -> str:
+    awaiting, to_fix = len(progress.unjudged), len(progress.to_fix)
+    return (
+        "La candidature n'est recevable que lorsque chaque élément est conforme : "
+        + ngettext("%(n)d élément sans avis", "%(n)d éléments sans avis", awaiting)
+        % {"n": awaiting}
+        + ", "
+        + ngettext("%(n)d à corriger", "%(n)d à corriger", to_fix) % {"n": to_fix}
+        + "."
+    )
 
 
 @WORKFLOW.guard("declare_admissible")
 def _every_item_conforme(application: Application) -> str | None:
     """R-APP-8: recevable only when every requested item is conforme."""
-    unreviewed, flagged = _admissibility_state(application)
-    if unreviewed or flagged:
-        return (
-            "La candidature n'est recevable que lorsque chaque élément est conforme : "
-            f"{len(unreviewed)} sans avis, {len(flagged)} à corriger."
-        )
+    progress = review_progress(application)
+    if progress.unjudged or progress.to_fix:
+        return _refusal(progress)
     return None
 
 
 @WORKFLOW.guard("request_fixes")
 def _something_to_fix(application: Application) -> str | None:
-    if not _admissibility_state(application)[1]:
+    if not review_progress(application).to_fix:
         return "Marquez d'abord les éléments à redéposer ou à préciser."
     return None
 
@@ -289,16 +343,20 @@ def decide(*, by, application: Application, decision: str, reasons: str = "") ->
     name = DECISIONS.get((decision or "").strip().lower())
     if name is None:
         raise ApplicationError(
-            "Décision inconnue : « admissible », « request_fixes » ou « not_admissible ».",
+            "Décision inconnue : « recevable », « à corriger » ou « non recevable ».",
             field="decision",
             extra={"status": 400},
         )
     if name == "declare_admissible":
-        unreviewed, flagged = _admissibility_state(application)
-        if unreviewed or flagged:  # the lists, for the page and the API
+        progress = review_progress(application)
+        if progress.unjudged or progress.to_fix:  # the lists, for the page and the API
             raise ApplicationError(
-                _every_item_conforme(application),
-                extra={"status": 409, "unreviewed": unreviewed, "to_fix": sorted(flagged)},
+                _refusal(progress),
+                extra={
+                    "status": 409,
+                    "unreviewed": progress.unjudged,
+                    "to_fix": sorted(progress.to_fix),
+                },
             )
     reasons = (reasons or "").strip()
     if name == "declare_not_admissible" and not reasons:
@@ -310,11 +368,10 @@ def decide(*, by, application: Application, decision: str, reasons: str = "") ->
 
 @WORKFLOW.effect("request_fixes")
 def _fixes_requested(application: Application, **_) -> dict:
-    _, flagged = _admissibility_state(application)
-    labels = {entry["item"]: entry["label"] for entry in reviewable_items(application)}
-    lines = "\n".join(
-        f"- {labels.get(item, item)} : {comment}" for item, comment in flagged.items()
-    )
+    progress = review_progress(application)
+    flagged = progress.to_fix
+    labels = {row["item"]: row["label"] for row in progress.rows}
+    lines = "\n".join(f"- {labels[item]} : {comment}" for item, comment in flagged.items())
     notify_applicant(
         application,
         "éléments à corriger",

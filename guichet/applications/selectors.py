@@ -114,8 +114,8 @@ def _file_of(application, file_id) -> StoredFile:
 
 
 def documents_payload(application) -> list[dict]:
-    """Each document of the admissibility form: required now or not, and its files."""
-    code = application.referential_version.process_settings.admissibility_form
+    """Each document of the admissibility form that it asks for now, or that has files:
+    required now or not, and its files."""
     data, profiles = application.form or {}, set(application.profiles or [])
     by_item: dict[str, list] = {}
     for document in application.documents.select_related("file__uploaded_by"):
@@ -129,5 +129,6 @@ def documents_payload(application) -> list[dict]:
             "required": spec.is_required(data, profiles, application),
             "files": by_item.get(spec.key, []),
         }
-        for spec in admissibility.documents_for(code)
+        for spec in admissibility.documents_of(application)
+        if spec.is_offered(application) or spec.key in by_item
     ]

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from guichet.applications import admissibility
 from guichet.applications.models import (
@@ -22,7 +23,11 @@ from guichet.common.errors import ApplicationError
 from guichet.common.lengths import column_length, too_long
 from guichet.journal.services import record
 from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
-from guichet.referentials.selectors import evaluate_profiles, resolve_profiles
+from guichet.referentials.selectors import (
+    evaluate_profiles,
+    readable_warnings,
+    resolve_profiles,
+)
 
 
 def _invalid(message: str, errors: dict) -> ApplicationError:
@@ -544,6 +549,14 @@ class Check(NamedTuple):
     def blocking(self) -> int:
         return len(self.missing) + len(self.violations) + len(self.mismatches)
 
+    @property
+    def refusal(self) -> str:
+        return ngettext(
+            "La candidature ne peut pas encore être soumise : %(n)d point à traiter.",
+            "La candidature ne peut pas encore être soumise : %(n)d points à traiter.",
+            self.blocking,
+        ) % {"n": self.blocking}
+
 
 def submission_problems(application: Application) -> Check:
     """Missing items, profile-rule violations (blocking) and warnings (shown only, R-REF-4),
@@ -563,6 +576,19 @@ def submission_problems(application: Application) -> Check:
     return Check(missing, violations, warnings, version_mismatches(application))
 
 
+def profile_warnings(application: Application, user) -> list[dict]:
+    """The warnings of the profile rules on the application's choice that `user` reads
+    (R-REF-4, R-REF-5): never blocking; a note for the agency only by the agency."""
+    if not application.profiles:
+        return []
+    evaluation = evaluate_profiles(
+        application.referential_version,
+        answers=application.answers or None,
+        profiles=application.profiles,
+    )
+    return readable_warnings(evaluation.warnings, user)
+
+
 @transaction.atomic
 def submit(*, by, application: Application) -> Application:
     """Submits the admissibility form: refused with every missing item at once; after it, the
@@ -574,7 +600,7 @@ def submit(*, by, application: Application) -> Application:
     check = submission_problems(application)
     if check.blocking:
         raise ApplicationError(
-            f"La candidature ne peut pas encore être soumise : {check.blocking} point(s) à traiter.",
+            check.refusal,
             extra={
                 "status": 400,
                 "missing": check.missing,
@@ -615,18 +641,24 @@ def _submitted(application: Application, *, by, source, **_) -> dict:
 
 def _documents_not_redeposited(application: Application) -> list[dict]:
     """A document flagged « à redéposer » needs a file deposited after the opinion."""
-    from guichet.applications.review import latest_verdicts
+    from guichet.applications.review import review_progress
 
+    progress = review_progress(application)
     missing = []
-    for item, verdict in latest_verdicts(application).items():
-        if verdict.verdict != "to_fix" or not item.startswith("documents."):
+    for row in progress.rows:
+        verdict = row["verdict"]
+        if row["kind"] != "document" or verdict is None or verdict.verdict != "to_fix":
             continue
-        key = item.removeprefix("documents.")
+        key = row["item"].removeprefix("documents.")
         if not application.documents.filter(
             item=key, withdrawn_at__isnull=True, created_at__gt=verdict.at
         ).exists():
             missing.append(
-                {"item": item, "label": key, "detail": f"à redéposer : {verdict.comment}"}
+                {
+                    "item": row["item"],
+                    "label": row["label"],
+                    "detail": f"à redéposer : {verdict.comment}",
+                }
             )
     return missing
 
@@ -647,11 +679,14 @@ def _check_document_editable(application: Application, item: str) -> None:
 
 
 def _document_spec(application: Application, item: str):
-    code = application.referential_version.process_settings.admissibility_form
-    spec = next((d for d in admissibility.documents_for(code) if d.key == item), None)
+    spec = next((d for d in admissibility.documents_of(application) if d.key == item), None)
     if spec is None:
         raise ApplicationError(
             "Document inconnu du formulaire de recevabilité.", extra={"status": 404}
+        )
+    if not spec.is_offered(application):
+        raise ApplicationError(
+            f"« {spec.label} » n'est plus demandé : sa période est close.", extra={"status": 409}
         )
     return spec
 

@@ -4,6 +4,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -15,10 +16,10 @@ from guichet.applications.workflow import WORKFLOW, actions, stage_of, transitio
 from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.files.api import download_response
-from guichet.files.pages import upload_page
+from guichet.files.pages import take_upload_refusal, upload_page
 from guichet.files.services import allowed_types_text, max_upload_text
 from guichet.referentials.models import Pathway, Referential, ReferentialVersion
-from guichet.referentials.selectors import evaluate_profiles
+from guichet.referentials.selectors import evaluate_profiles, readable_warnings
 
 
 @login_required
@@ -251,13 +252,17 @@ def application_form(request, pk):
                 )
     to_fix = review.items_to_fix(application) if fixable is not None else {}
     documents = selectors.documents_payload(application)
+    refused = take_upload_refusal(request)
     for document in documents:
         key = f"documents.{document['item']}"
         document["can_upload"] = editable and (fixable is None or key in fixable)
         document["to_fix"] = to_fix.get(key)
-    evaluation = None
-    if application.answers:
+        document["upload_error"] = refused.get(f"file-{document['item']}", "")
+    mandatory_profiles = []
+    if application.answers and not application.profiles_final:
         evaluation = evaluate_profiles(application.referential_version, answers=application.answers)
+        labels = dict(application.referential_version.profiles.values_list("code", "label"))
+        mandatory_profiles = [labels[code] for code in evaluation.profiles]
     return render(
         request,
         "applications/form.html",
@@ -267,7 +272,7 @@ def application_form(request, pk):
             "form": form,
             "profiles_form": profiles_form,
             "editable": editable,
-            "evaluation": evaluation,
+            "mandatory_profiles": mandatory_profiles,
             "documents": documents,
             "allowed_types": allowed_types_text(),
             "fixable": fixable,
@@ -367,7 +372,11 @@ def document_upload(request, pk, item):
         )
 
     return upload_page(
-        request, access, attach, back=reverse("applications:form", args=[pk]) + "#documents"
+        request,
+        access,
+        attach,
+        back=reverse("applications:form", args=[pk]) + f"#field-documents.{item}",
+        field=f"file-{item}",
     )
 
 
@@ -406,8 +415,8 @@ reviewer_required = role_required(review.can_review)
 @reviewer_required
 def admissibility_review(request, pk):
     application = selectors.get_application(request.user, pk)
-    items = review.reviewable_items(application)
     if request.method == "POST":
+        items = review.reviewable_items(application)
         opinions = {
             entry["item"]: (
                 request.POST[f"verdict-{entry['item']}"],
@@ -433,33 +442,36 @@ def admissibility_review(request, pk):
                 messages.error(request, error)
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{kept} avis enregistré{'s' if kept > 1 else ''}.")
+            messages.success(
+                request,
+                ngettext("%(n)d avis enregistré.", "%(n)d avis enregistrés.", kept) % {"n": kept},
+            )
         return redirect("applications:review", pk=pk)
-    latest = review.latest_verdicts(application)
+    progress = review.review_progress(application)
     documents = {d["item"]: d["files"] for d in selectors.documents_payload(application)}
-    rows = []
-    for entry in items:
-        files = (
-            documents.get(entry["item"].removeprefix("documents."), [])
-            if entry["kind"] == "document"
-            else []
-        )
-        rows.append(
-            {
-                **entry,
-                "verdict": latest.get(entry["item"]),
-                "files": [f for f in files if not f["withdrawn_at"]],
-            }
-        )
+    rows = [
+        {
+            **row,
+            "files": [
+                f
+                for f in documents.get(row["item"].removeprefix("documents."), [])
+                if not f["withdrawn_at"]
+            ]
+            if row["kind"] == "document"
+            else [],
+        }
+        for row in progress.rows
+    ]
     return render(
         request,
         "applications/review.html",
         {
             "application": application,
             "rows": rows,
+            "progress": progress,
+            # The profile rules' warnings, notes for the agency included (R-REF-5).
+            "warnings": services.profile_warnings(application, request.user),
             "open": application.status == Status.SUBMITTED,
-            "reviewed": sum(1 for row in rows if row["verdict"]),
-            "remaining": len(review.unjudged_items(application, latest)),
             "actions": actions(application, request.user),
         },
     )
@@ -490,10 +502,11 @@ def admissibility_decision(request, pk):
 def _to_fix_rows(application) -> list[dict]:
     if application.status != Status.TO_FIX:
         return []
-    labels = {entry["item"]: entry["label"] for entry in review.reviewable_items(application)}
+    progress = review.review_progress(application)
     return [
-        {"item": item, "label": labels.get(item, item), "comment": comment}
-        for item, comment in review.items_to_fix(application).items()
+        {"item": row["item"], "label": row["label"], "comment": progress.to_fix[row["item"]]}
+        for row in progress.rows
+        if row["item"] in progress.to_fix
     ]
 
 
@@ -522,7 +535,12 @@ def application_version(request, pk):
             request,
             f"Version certifiée : {application.product_version}."
             + (
-                f" {len(mismatches)} document(s) décrivent une autre version : voir ci-dessous."
+                ngettext(
+                    " %(n)d document décrit une autre version : voir ci-dessous.",
+                    " %(n)d documents décrivent une autre version : voir ci-dessous.",
+                    len(mismatches),
+                )
+                % {"n": len(mismatches)}
                 if mismatches
                 else ""
             ),

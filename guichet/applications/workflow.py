@@ -71,11 +71,7 @@ def _submission_guard(application) -> str | None:
     from guichet.applications.services import submission_problems
 
     check = submission_problems(application)
-    if check.blocking:
-        return (
-            f"La candidature ne peut pas encore être soumise : {check.blocking} point(s) à traiter."
-        )
-    return None
+    return check.refusal if check.blocking else None
 
 
 def _after_requests(application) -> str:

@@ -293,10 +293,25 @@ def test_r_app_6_tlc_form_asks_a_siret_or_vat_not_a_siren(applicant, tlc_applica
     assert tlc_application.form["entity_id"] == "FR40303265045"
 
 
-def test_r_app_6_tlc_form_fields_and_conditional_documents(api, applicant, tlc_application):
+def open_commitment_window(version, until="2027-06-30"):
+    """The version's exceptional certificate window (R-CRT-4) open until `until`, as a later
+    arrêté would set it: the setting the TLC commitment of R-APP-6 follows."""
+    version.process = {
+        **version.process,
+        "exceptional_certificate": {
+            **version.process["exceptional_certificate"],
+            "from": "2026-07-01",
+            "until": until,
+        },
+    }
+    version.save(update_fields=["process"])
+
+
+def test_r_app_6_tlc_form_fields_and_conditional_documents(api, applicant, tlc, tlc_application):
     from guichet.applications.admissibility import missing_items
     from guichet.applications.services import present_documents
 
+    open_commitment_window(tlc)
     items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
     assert {
         "teleconsultation_company",
@@ -332,9 +347,73 @@ def test_r_app_6_tlc_form_fields_and_conditional_documents(api, applicant, tlc_a
         d["item"]: d["required"]
         for d in api.get(f"/api/v1/applications/{tlc_application.pk}/documents/").json()
     }
-    assert listed["commitment"] is True  # cannot provide every proof: commitment for 2024-12-31
+    assert listed["commitment"] is True  # cannot provide every proof: a commitment
     items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
     assert {"cnda_nie", "cnda_nil", "documents.commitment"} <= items  # identity profile chosen
+
+
+def test_r_app_6_the_commitment_is_not_offered_once_its_window_has_closed(
+    api, client, applicant, tlc_application
+):
+    """The shipped TLC version's window ended on 31 December 2024 (R-CRT-4), long before
+    today: neither the question nor the commitment is offered, on the page or the API."""
+    import io
+
+    from django.urls import reverse
+
+    from guichet.applications.admissibility import commitment_deadline, missing_items
+    from guichet.applications.services import present_documents
+    from tests.fixtures import PDF
+
+    assert commitment_deadline(tlc_application) is None
+    save_draft(by=applicant, application=tlc_application, data={"form": {"contact_name": "A"}})
+    items = {m["item"] for m in missing_items(tlc_application, present_documents(tlc_application))}
+    assert "all_proofs_available" not in items and "documents.commitment" not in items
+    client.force_login(applicant)
+    page = client.get(reverse("applications:form", args=[tlc_application.pk])).content.decode()
+    assert "Engagement" not in page and "toutes les preuves attendues" not in page
+    assert 'name="all_proofs_available"' not in page
+    api.force_authenticate(applicant)
+    listed = api.get(f"/api/v1/applications/{tlc_application.pk}/documents/").json()
+    assert "commitment" not in {d["item"] for d in listed}
+    handle = io.BytesIO(PDF)
+    handle.name = "engagement.pdf"
+    refused = api.post(
+        f"/api/v1/applications/{tlc_application.pk}/documents/commitment/files",
+        {"file": handle},
+        format="multipart",
+    )
+    assert refused.status_code == 409 and "n'est plus demandé" in refused.json()["detail"]
+
+
+def test_r_app_6_the_commitment_names_the_end_of_the_window_in_french(
+    client, applicant, tlc, tlc_application
+):
+    """While the window is open, the commitment is offered to an applicant that cannot provide
+    every proof, dated by the version's setting (not by the code)."""
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from guichet.applications.admissibility import documents_of
+    from guichet.applications.clock import as_of
+
+    with as_of(dt.date(2024, 9, 1)):  # the arrêté's window, as shipped
+        (commitment,) = [d for d in documents_of(tlc_application) if d.key == "commitment"]
+        assert commitment.label.endswith("au plus tard le 31 décembre 2024")
+        assert commitment.is_offered(tlc_application)
+    open_commitment_window(tlc, until="2027-06-30")  # a later arrêté's window
+    tlc_application.refresh_from_db()
+    save_draft(
+        by=applicant, application=tlc_application, data={"form": {"all_proofs_available": False}}
+    )
+    client.force_login(applicant)
+    page = client.get(reverse("applications:form", args=[tlc_application.pk])).content.decode()
+    assert 'name="all_proofs_available"' in page
+    assert "Engagement à obtenir le certificat complet au plus tard le 30 juin 2027" in page
+    assert "31/12/2024" not in page and "31 décembre 2024" not in page
+    detail = client.get(reverse("applications:detail", args=[tlc_application.pk])).content.decode()
+    assert "Engagement à obtenir le certificat complet au plus tard le 30 juin 2027" in detail
 
 
 def test_a_new_application_form_is_prefilled_with_what_registration_collected(

@@ -184,7 +184,9 @@ def test_r_evd_2_document_upload_on_the_page_with_and_without_javascript(
     handle = io.BytesIO(PDF)
     handle.name = "rgpd.pdf"
     response = client.post(url, {"file": handle, "produced_on": "2026-09-30"})
-    assert response.status_code == 302 and response["Location"].endswith("#documents")
+    assert response.status_code == 302 and response["Location"].endswith(
+        "#field-documents.gdpr_declaration"
+    )
     document = AdmissibilityDocument.objects.get()
     assert document.file.produced_on.isoformat() == "2026-09-30"
     bad = io.BytesIO(b"\x00\x01\x02 pas un document")
@@ -222,28 +224,28 @@ def test_application_pages_have_a_plain_title_and_one_main_heading(
     assert outside_dialogs.count("<h1") == 1
 
 
-def test_r_app_7_profile_warnings_are_shown_not_blocking(client, applicant, product, tlc):
-    from guichet.applications.services import create_application, save_draft
+def test_r_app_7_profile_warnings_are_shown_not_blocking(client, applicant, dmn_application):
+    """DMN guide §3: the two-factor authentication of patients is a warning the applicant
+    reads (its audience is everyone), not a refusal."""
+    from guichet.applications.services import save_draft, submission_problems
 
-    application = create_application(
-        by=applicant,
-        product=product,
-        product_version="3.2",
-        referential_version=tlc,
-        pathway_code="teleconsultation",
-    )
     save_draft(
         by=applicant,
-        application=application,
+        application=dmn_application,
         data={
-            "answers": {"deployment": "societe_teleconsultation", "hds_host": "tiers_certifie"},
-            "profiles": ["general", "referentiel_identite", "hds_tiers"],
+            "answers": {
+                "professional_access": False,
+                "patient_access": True,
+                "creates_identities": False,
+            },
+            "profiles": ["general", "acces_usager"],
         },
     )
     client.force_login(applicant)
-    page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
+    page = client.get(reverse("applications:detail", args=[dmn_application.pk])).content.decode()
     assert "Point d&#x27;attention" in page or "Point d'attention" in page
-    assert "Esclave de l" in page
+    assert "deux facteurs" in page
+    assert not submission_problems(dmn_application).violations
 
 
 def test_the_step_indicator_follows_the_state_and_issued_documents_are_listed(
@@ -262,3 +264,64 @@ def test_the_step_indicator_follows_the_state_and_issued_documents_are_listed(
     draft = ApplicationFactory(referential=dmn, applicant=applicant)
     page = client.get(reverse("applications:detail", args=[draft.pk])).content.decode()
     assert "Étape 1 sur 5" in page and "Documents délivrés" not in page
+
+
+def test_r_evd_2_a_refused_document_is_a_dsfr_error_of_its_file_input(
+    client, applicant, dmn_application
+):
+    """Issue 19: a file of a refused type is the error of the input it was chosen in (its
+    upload group in error, the message tied to the input), not an alert of the whole page;
+    once shown, it is gone."""
+    import io
+    import re
+
+    client.force_login(applicant)
+    url = reverse("applications:document-upload", args=[dmn_application.pk, "gdpr_declaration"])
+    bad = io.BytesIO(b"\x00\x01\x02 pas un document")
+    bad.name = "rgpd.pdf"
+    refused = client.post(url, {"file": bad})
+    assert refused.status_code == 302
+    assert refused["Location"].endswith("#field-documents.gdpr_declaration")
+    page = client.get(refused["Location"]).content.decode()
+    group = re.search(
+        r'<div class="fr-upload-group fr-upload-group--error"[^>]*>(.*?)</div>', page, re.S
+    )
+    assert group is not None and 'for="file-gdpr_declaration"' in group.group(1)
+    assert 'aria-describedby="file-gdpr_declaration-error"' in group.group(1)
+    message = re.search(
+        r'<p class="fr-error-text" id="file-gdpr_declaration-error">([^<]*)</p>', group.group(1)
+    )
+    assert "type non reconnu" in message.group(1)
+    assert page.count("type non reconnu") == 1  # not in an alert of the page as well
+    assert page.count("fr-upload-group--error") == 1  # the other documents are untouched
+    again = client.get(reverse("applications:form", args=[dmn_application.pk])).content.decode()
+    assert "fr-upload-group--error" not in again and "type non reconnu" not in again
+    bad.seek(0)
+    fetched = client.post(url, {"file": bad}, HTTP_X_REQUESTED_WITH="fetch")
+    assert fetched.status_code == 415 and fetched.json()["field"] == "file-gdpr_declaration"
+
+
+def test_r_app_8_the_note_a_redeposer_sits_under_its_own_document(
+    client, applicant, instructor, dmn_application
+):
+    """Issue 19: the instructor's comment on a document to deposit again is read under that
+    document's heading, before the next document."""
+    from guichet.applications import review
+    from tests.workflow import walk
+
+    submitted = walk(dmn_application, "submitted", applicant=applicant, instructor=instructor)
+    review.set_verdicts(
+        by=instructor,
+        application=submitted,
+        opinions={"documents.gdpr_declaration": ("to_fix", "Déclaration non signée.")},
+    )
+    review.decide(by=instructor, application=submitted, decision="request_fixes")
+    for user in (applicant, instructor):
+        client.force_login(user)
+        page = client.get(reverse("applications:form", args=[submitted.pk])).content.decode()
+        own = page.index('id="title-documents.gdpr_declaration"')
+        note = page.index("À redéposer : Déclaration non signée.")
+        following = page.index('id="field-documents.hds_declaration"')
+        previous = page.index('id="title-documents.functional_documentation"')
+        assert previous < own < note < following
+        assert page.count("À redéposer : Déclaration non signée.") == 1

@@ -1,6 +1,7 @@
 """The admissibility review (R-APP-8): opinions per item, fixes limited to what is flagged,
 recevable only when every item is conforme, non recevable with reasons, emails each step."""
 
+import html
 import io
 
 import pytest
@@ -9,6 +10,7 @@ from django.core import mail
 from guichet.accounts.models import Role
 from guichet.applications.models import Status
 from guichet.applications.services import save_draft, submit
+from guichet.common.errors import ApplicationError
 from tests.conftest import make_staff
 from tests.fixtures import (
     DMN_ANSWERS,
@@ -269,3 +271,91 @@ def test_the_instructor_declares_the_remaining_items_conforme_at_once_after_conf
     assert set(verdicts) == set(items)
     assert verdicts["contact_phone"].verdict == "to_fix"
     assert {v.verdict for item, v in verdicts.items() if item != "contact_phone"} == {"conforme"}
+
+
+def test_r_app_8_round_two_counts_agree_on_the_review_page_and_in_the_decision(
+    client, instructor, applicant, submitted
+):
+    """Round 2 (issue 19): the items found conforme in round 1 stay examined; the item the
+    applicant corrected awaits a new opinion. The page's count, its « tout conforme » and the
+    decision's refusal say the same, from one selector (review.review_progress)."""
+    import re
+
+    from django.urls import reverse
+
+    from guichet.applications.review import decide, review_progress, set_verdicts
+
+    set_verdicts(
+        by=instructor,
+        application=submitted,
+        opinions=review_with_one_to_fix(submitted),
+    )
+    decide(by=instructor, application=submitted, decision="request_fixes")
+    save_draft(
+        by=applicant, application=submitted, data={"form": {"contact_phone": "01 99 88 77 66"}}
+    )
+    submit(by=applicant, application=submitted)
+    submitted.refresh_from_db()
+    assert submitted.review_round == 2
+
+    progress = review_progress(submitted)
+    total = progress.total
+    assert progress.unjudged == ["contact_phone"] and progress.to_fix == {}
+    assert progress.examined == progress.conforme == total - 1
+
+    client.force_login(instructor)
+    url = reverse("applications:review", args=[submitted.pk])
+    page = html.unescape(client.get(url).content.decode())
+    assert f"tour d'examen n° 2 — {total - 1} / {total} éléments examinés" in page
+    assert "l'élément sans avis de ce tour est conforme" in page
+    assert "Déclarer conforme l'élément restant" in page
+    assert "Tour 1 : à redéposer / à préciser (Ce numéro ne répond pas.)" in page
+    # The corrected item's former opinion is not offered again as this round's.
+    phone = re.search(r'<input[^>]*name="verdict-contact_phone"[^>]*value="to_fix"[^>]*>', page)
+    assert "checked" not in phone.group(0)
+    with pytest.raises(ApplicationError) as refused:
+        decide(by=instructor, application=submitted, decision="admissible")
+    assert "1 élément sans avis, 0 à corriger" in refused.value.message
+    assert refused.value.extra["unreviewed"] == ["contact_phone"]
+    # Saving the page as it is records nothing new: the settled opinions are not repeated.
+    client.post(url, {"verdict-legal_rep_name": "conforme"})
+    assert review_progress(submitted).unjudged == ["contact_phone"]
+
+    client.post(url, {"all_conforme": "1", "confirm_all": "on"})
+    assert review_progress(submitted).unjudged == []
+    decide(by=instructor, application=submitted, decision="admissible")
+    submitted.refresh_from_db()
+    assert submitted.status == Status.ADMISSIBLE
+
+
+def test_r_app_8_an_item_flagged_again_in_round_two_is_to_fix_not_unjudged(
+    instructor, applicant, submitted
+):
+    from guichet.applications.review import decide, review_progress, set_verdicts
+
+    set_verdicts(by=instructor, application=submitted, opinions=review_with_one_to_fix(submitted))
+    decide(by=instructor, application=submitted, decision="request_fixes")
+    save_draft(by=applicant, application=submitted, data={"form": {"contact_phone": "0199887766"}})
+    submit(by=applicant, application=submitted)
+    submitted.refresh_from_db()
+    # The same words as in round 1: an opinion of this round all the same.
+    set_verdicts(
+        by=instructor,
+        application=submitted,
+        opinions={"contact_phone": ("to_fix", "Ce numéro ne répond pas.")},
+    )
+    progress = review_progress(submitted)
+    assert progress.unjudged == [] and progress.to_fix == {
+        "contact_phone": "Ce numéro ne répond pas."
+    }
+    with pytest.raises(ApplicationError) as refused:
+        decide(by=instructor, application=submitted, decision="admissible")
+    assert "0 éléments sans avis, 1 à corriger" in refused.value.message
+
+
+def review_with_one_to_fix(application):
+    from guichet.applications.review import reviewable_items
+
+    opinions = {entry["item"]: ("conforme", "") for entry in reviewable_items(application)}
+    opinions["contact_phone"] = ("to_fix", "Ce numéro ne répond pas.")
+    return opinions

@@ -58,7 +58,7 @@ def test_r_app_7_applicant_files_an_application_with_autosave_and_upload(
     page.locator(
         "#field-contact_email .fr-error-text", has_text="adresse électronique valide"
     ).wait_for()
-    status.filter(has_text="1 champ(s) à corriger").wait_for()
+    status.filter(has_text="1 champ à corriger, signalé en rouge").wait_for()
     # The documents' badges follow the answers without a reload.
     badge = page.locator("[data-required-badge='hds_host_certificate']")
     page.select_option("#id_host_is_applicant", "false")

@@ -56,8 +56,9 @@
       if (data.saved && count === 0) {
         status.textContent = "Brouillon enregistré à " + data.at + ".";
       } else if (data.saved) {
-        status.textContent = "Brouillon enregistré à " + data.at + ", sauf " + count +
-          " champ(s) à corriger, signalé(s) en rouge.";
+        status.textContent = "Brouillon enregistré à " + data.at + ", sauf " +
+          (count === 1 ? "1 champ à corriger, signalé" : count + " champs à corriger, signalés") +
+          " en rouge.";
       } else {
         status.textContent = "Non enregistré : " + Object.values(errors).join(" ");
       }
