@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from guichet.applications import review
@@ -92,6 +94,15 @@ def deposit(application, by):
             add_document(by=by, application=application, item=document["item"], upload=upload)
 
 
+def pdf_text(client, url, folder) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    path = folder / "document.pdf"
+    path.write_bytes(b"".join(response.streaming_content))
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(out.stdout.split())
+
+
 def pages(application, *, agency: bool) -> list[str]:
     urls = [
         reverse("applications:list"),
@@ -110,7 +121,7 @@ def check_both_sides(client, application, applicant, instructor):
 
 
 def test_no_internal_code_on_the_pages_of_a_dmn_application_from_draft_to_complete(
-    client, applicant, instructor, product, dmn
+    client, applicant, instructor, product, dmn, tmp_path
 ):
     application = create_application(
         by=applicant,
@@ -149,7 +160,8 @@ def test_no_internal_code_on_the_pages_of_a_dmn_application_from_draft_to_comple
         },
     )
     deposit(application, applicant)
-    submit(by=applicant, application=application)
+    with committed():  # the emails, once committed
+        submit(by=applicant, application=application)
     check_both_sides(client, application, applicant, instructor)  # submitted
 
     # To fix: a document « à redéposer » and a field.
@@ -161,7 +173,8 @@ def test_no_internal_code_on_the_pages_of_a_dmn_application_from_draft_to_comple
             "contact_phone": ("to_fix", "Ce numéro ne répond pas."),
         },
     )
-    review.decide(by=instructor, application=application, decision="request_fixes")
+    with committed():
+        review.decide(by=instructor, application=application, decision="request_fixes")
     check_both_sides(client, application, applicant, instructor)
     client.force_login(applicant)
     detail = read(client, reverse("applications:detail", args=[application.pk]))
@@ -177,7 +190,8 @@ def test_no_internal_code_on_the_pages_of_a_dmn_application_from_draft_to_comple
         item="gdpr_declaration",
         upload=upload_from_stream(io.BytesIO(PDF), "RGPD signée.pdf"),
     )
-    submit(by=applicant, application=application)
+    with committed():
+        submit(by=applicant, application=application)
     check_both_sides(client, application, applicant, instructor)
     application.refresh_from_db()
     review.set_verdicts(
@@ -197,6 +211,25 @@ def test_no_internal_code_on_the_pages_of_a_dmn_application_from_draft_to_comple
     with committed():  # the acknowledgment, by the task worker
         deposit_every_proof(application, applicant)
     check_both_sides(client, application, applicant, instructor)  # complete
+
+    # So do the documents it issued: the signed convention, the acknowledgment of receipt.
+    application.refresh_from_db()
+    client.force_login(applicant)
+    for url in (
+        reverse("conventions:pdf", args=[application.pk]),
+        reverse("applications:file", args=[application.pk, application.acknowledgment_id]),
+    ):
+        text = pdf_text(client, url, tmp_path)
+        assert "Candidature" in text or "Convention" in text
+        assert not SNAKE_CASE.findall(text), (url, SNAKE_CASE.findall(text))
+        assert not BRACKETED_PLURAL.findall(text), (url, BRACKETED_PLURAL.findall(text))
+
+    # What the platform wrote to both sides on the way reads as the pages do.
+    assert len(mail.outbox) > 5
+    for message in mail.outbox:
+        text = f"{message.subject}\n{message.body}"
+        assert not SNAKE_CASE.findall(text), (message.subject, SNAKE_CASE.findall(text))
+        assert not BRACKETED_PLURAL.findall(text), (message.subject, text)
 
 
 def test_r_ref_5_the_tlc_form_names_profiles_by_label_and_keeps_the_agency_notes_for_the_agency(
