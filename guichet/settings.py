@@ -346,6 +346,8 @@ SPECTACULAR_SETTINGS = {
         "CommitteeSessionStatusEnum": "guichet.committee.models.SessionStatus",
         "CommitteeOutcomeEnum": "guichet.committee.models.Outcome",
         "OutcomeEnum": "guichet.instruction.models.ScenarioOutcome",
+        "ProofOpinionEnum": "guichet.evidence.serializers.PROOF_OPINIONS",
+        "ProofVerdictStateEnum": "guichet.evidence.serializers.PROOF_VERDICT_STATES",
         "CertificateStatusEnum": "guichet.certificates.models.Status",
         "CertificateKindEnum": "guichet.certificates.models.Kind",
     },

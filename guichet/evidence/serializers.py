@@ -7,14 +7,18 @@ class EvidenceFileSerializer(StoredFileSerializer):
     replaced_at = serializers.DateTimeField(allow_null=True, help_text="Remplacé le.")
 
 
+# The opinions of the instruction (instruction.models.ProofOpinion), and the state of a proof
+# deposited again since its verdict (R-EVD-2): what the evidence tree says of a proof.
+PROOF_OPINIONS = [
+    ("conforme", "Conforme"),
+    ("non_conforme", "Non conforme"),
+    ("a_preciser", "À préciser"),
+]
+PROOF_VERDICT_STATES = [*PROOF_OPINIONS, ("nouveau_depot", "Nouveau dépôt à examiner")]
+
+
 class PreviousVerdictSerializer(serializers.Serializer):
-    verdict = serializers.ChoiceField(
-        choices=[
-            ("conforme", "Conforme"),
-            ("non_conforme", "Non conforme"),
-            ("a_preciser", "À préciser"),
-        ]
-    )
+    verdict = serializers.ChoiceField(choices=PROOF_OPINIONS)
     label = serializers.CharField(help_text="L'avis, en français.")
     comment = serializers.CharField(allow_blank=True, help_text="Commentaire de l'instructeur.")
     by = serializers.CharField(help_text="Adresse électronique de l'instructeur.")
@@ -26,12 +30,7 @@ class PreviousVerdictSerializer(serializers.Serializer):
 
 class ProofVerdictNodeSerializer(PreviousVerdictSerializer):
     verdict = serializers.ChoiceField(
-        choices=[
-            ("conforme", "Conforme"),
-            ("non_conforme", "Non conforme"),
-            ("a_preciser", "À préciser"),
-            ("nouveau_depot", "Nouveau dépôt à examiner"),
-        ],
+        choices=PROOF_VERDICT_STATES,
         help_text="« nouveau_depot » : un fichier de la preuve a été ajouté ou remplacé depuis "
         "son dernier avis, qui ne compte plus ; l'instructeur en donne un nouveau (R-EVD-2).",
     )
