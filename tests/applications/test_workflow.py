@@ -58,7 +58,7 @@ def test_a_refused_transition_changes_nothing_and_says_why_in_french(
 ):
     with pytest.raises(ApplicationError) as refused:
         transition(dmn_application, "submit", by=applicant)
-    assert refused.value.extra["status"] == 409 and "point(s) à traiter" in refused.value.message
+    assert refused.value.extra["status"] == 409 and "points à traiter" in refused.value.message
     with pytest.raises(ApplicationError) as not_his:
         transition(dmn_application, "declare_admissible", by=applicant)
     assert not_his.value.extra["status"] == 403 and "réservée à un instructeur" in str(
@@ -130,7 +130,7 @@ def test_pages_show_the_workflow_actions_and_fire_them_confirmed(
     detail = reverse("applications:detail", args=[dmn_application.pk])
     page = client.get(detail).content.decode()
     assert "Soumettre la candidature</button>" in page and "disabled" in page
-    assert "point(s) à traiter" in page  # why not yet
+    assert "points à traiter" in page  # why not yet
     fill(dmn_application, applicant)
     page = client.get(detail).content.decode()
     url = reverse("applications:transition", args=[dmn_application.pk, "submit"])
