@@ -1,4 +1,5 @@
-# Guichet — the two commands: `make run` and `make test`.
+# Guichet — the two commands: `make run` and `make test` (and `make journeys`, the whole DMN and
+# TLC journeys in a browser, which CI runs after the suite).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test bench install system-deps lint clean
+.PHONY: run test journeys bench install system-deps lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +30,15 @@ run: install
 system-deps:
 	@bash scripts/system-deps.sh
 
+# The journeys (marker `journey`, minutes each) are left to `make journeys`, so that the suite
+# stays within its 3 minutes.
 test: install system-deps
-	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal -m "not journey" $(PYTEST_ARGS)
+
+# The DMN and the TLC journey through the pages only (tests/e2e/journeys), side by side; their
+# screenshots in var/captures/journeys/.
+journeys: install system-deps
+	$(BIN)/pytest -n 2 -m journey tests/e2e/journeys $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py
