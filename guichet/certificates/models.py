@@ -226,6 +226,14 @@ class Certificate(StateProtectedModel):
     def __str__(self):
         return f"{self.number} — {self.product_name} {self.product_version}"
 
+    @property
+    def standing(self):
+        """Its state in dates and French words, as every output says it
+        (certificates.standing)."""
+        from guichet.certificates.standing import Standing
+
+        return Standing.of(self)
+
 
 class CertificateTransition(models.Model):
     """The certificate's transition log (append-only), as the applications'."""

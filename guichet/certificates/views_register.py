@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from guichet.certificates import register, subscriptions
 from guichet.certificates.models import Status
-from guichet.certificates.standing import Standing
 from guichet.common.links import absolute_url
 
 BADGES = {
@@ -35,7 +34,6 @@ def register_page(request):
     for certificate in page:
         certificate.badge = BADGES.get(certificate.status, "info")
         certificate.url = link.format(number=certificate.number)
-        certificate.standing = Standing.of(certificate)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

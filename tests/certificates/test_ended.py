@@ -249,3 +249,31 @@ def test_r_crt_5_a_suspended_certificate_says_since_when(client, world, tmp_path
         assert row["status_summary"] == "Suspendu depuis le 1er juin 2027."
     assert "Certificat suspendu Suspendu depuis le 1er juin 2027." in found["page"]
     assert "État actuel : suspendu depuis le 1er juin 2027" in found["feed"]
+
+
+def test_r_crt_6_the_holder_and_the_agency_read_no_validity_to_come_for_a_withdrawn_certificate(
+    client, world
+):
+    """The application's page (holder and agency), the agency's certificate page and its list
+    say the withdrawal, never the 2032 term end as a validity still to come."""
+    with committed():
+        certificate = world.issue()
+    with committed():
+        world.withdraw(certificate, day=dt.date(2027, 7, 1))
+    certificate.refresh_from_db()
+    summary = f"Retiré le 1er juillet 2027, avec effet immédiat — {FAULT}."
+    application = f"/candidatures/{certificate.application_id}/"
+
+    client.force_login(world.a)
+    holder = text(client.get(application))
+    assert summary in holder
+    assert "valable jusqu'au" not in holder.lower()
+
+    client.force_login(world.agency_admin)
+    for url in (application, f"/agence/certificats/{certificate.number}/"):
+        page = text(client.get(url))
+        assert "Retiré le 1er juillet 2027, avec effet immédiat" in page, url
+        assert f"valable jusqu'au {french_date(certificate.valid_until)}" not in page.lower(), url
+    listing = text(client.get("/agence/certificats/"))
+    assert "Plus valable depuis le 1er juillet 2027" in listing
+    assert f"Jusqu'au {french_date(certificate.valid_until)}" not in listing

@@ -323,7 +323,7 @@ def test_r_crt_1_the_holder_finds_its_certificate_on_the_application_page_others
     for expected in (
         "Certificat de conformité",
         "N° CC-TLC-2027-0001 — valide",
-        "valable jusqu'au 14 mars 2032",
+        "Valide jusqu'au 14 mars 2032.",
         "Publier la politique de sauvegarde.",
         file_url,
         verify_url,
