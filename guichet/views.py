@@ -3,9 +3,9 @@
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.translation import ngettext
 
 from guichet.common.access import login_required
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.referentials.selectors import published_versions
 

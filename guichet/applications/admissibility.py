@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils.translation import ngettext
 
 from guichet.accounts.identifiers import IdentifierError, parse_company_id, parse_phone
 from guichet.applications.models import Application, Product, ProductModule
+from guichet.common.text import ngettext
 
 
 def _column(model, name: str) -> int:

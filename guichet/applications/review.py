@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from guichet.accounts.models import Role
 from guichet.applications import admissibility
@@ -16,6 +15,7 @@ from guichet.applications.models import AdmissibilityVerdict, Application, Statu
 from guichet.applications.notifications import notify_applicant
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.journal.services import record
 

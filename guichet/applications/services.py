@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from guichet.applications import admissibility
 from guichet.applications.models import (
@@ -21,6 +20,7 @@ from guichet.applications.models import (
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.lengths import column_length, too_long
+from guichet.common.text import ngettext
 from guichet.journal.services import record
 from guichet.referentials.models import Pathway, ReferentialVersion, VersionState
 from guichet.referentials.selectors import (

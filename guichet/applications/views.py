@@ -4,7 +4,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -15,6 +14,7 @@ from guichet.applications.models import Status
 from guichet.applications.workflow import WORKFLOW, actions, stage_of, transition
 from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.files.api import download_response
 from guichet.files.pages import take_upload_refusal, upload_page
 from guichet.files.services import allowed_types_text, max_upload_text

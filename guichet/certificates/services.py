@@ -26,6 +26,7 @@ from guichet.certificates.models import (
 from guichet.committee.models import Ground
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.journal.services import record
 
@@ -284,7 +285,11 @@ def _follow_appeal(certificate: Certificate, decision) -> Certificate:
         f"À la suite de la décision sur recours du {french_date(decision.decided_on)}, le "
         f"certificat de conformité {certificate.number} est réémis (révision "
         f"{revision.number}) "
-        + (f"avec {len(after)} réserve(s)." if after else "sans réserve.")
+        + (
+            ngettext("avec %(n)d réserve.", "avec %(n)d réserves.", len(after)) % {"n": len(after)}
+            if after
+            else "sans réserve."
+        )
         + " Son PDF scellé sera disponible dans quelques instants sur la page de la candidature "
         "et sur sa page de vérification publique.",
         kind="certificate",

@@ -30,6 +30,7 @@ from guichet.applications.notifications import notify_instructors
 from guichet.certificates.models import Certificate, FormalNotice, Kind
 from guichet.certificates.workflow import LIVE, transition
 from guichet.common.periodic import periodic
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 
 BATCH_SIZE = 200
@@ -47,11 +48,25 @@ class SweepReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        counts = ", ".join(
+            text % {"n": n}
+            for text, n in (
+                (ngettext("%(n)d reconduit", "%(n)d reconduits", self.renewed), self.renewed),
+                (ngettext("%(n)d expiré", "%(n)d expirés", self.expired), self.expired),
+                (ngettext("%(n)d retiré", "%(n)d retirés", self.withdrawn), self.withdrawn),
+            )
+        )
+        notices = ngettext(
+            "%(n)d mise en demeure échue", "%(n)d mises en demeure échues", self.notices_overdue
+        ) % {"n": self.notices_overdue}
+        windows = ngettext(
+            "%(n)d délai de nouveau certificat dépassé",
+            "%(n)d délais de nouveau certificat dépassés",
+            self.windows_overdue,
+        ) % {"n": self.windows_overdue}
         return (
-            f"Certificats balayés le {french_date(self.today)} : {self.renewed} reconduit(s), "
-            f"{self.expired} expiré(s), {self.withdrawn} retiré(s) ; "
-            f"{self.notices_overdue} mise(s) en demeure échue(s) et {self.windows_overdue} "
-            "délai(s) de nouveau certificat dépassé(s) signalés à l'agence."
+            f"Certificats balayés le {french_date(self.today)} : {counts} ; {notices} et "
+            f"{windows} signalés à l'agence."
         )
 
     def as_dict(self) -> dict:

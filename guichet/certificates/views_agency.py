@@ -15,7 +15,6 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -37,6 +36,7 @@ from guichet.certificates.models import (
 from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_reason
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.files.api import receive_files, take_uploads
 from guichet.files.models import StoredFile

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from guichet.accounts.models import User
 from guichet.applications.clock import legal_today
@@ -43,6 +42,7 @@ from guichet.committee.models import (
 from guichet.committee.selectors import GRANTS, PARTNERS, TO_DECIDE, TRANSITION_OF
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
+from guichet.common.text import ngettext
 from guichet.conventions.models import Convention
 from guichet.deadlines import french_date
 from guichet.files.services import keep_generated

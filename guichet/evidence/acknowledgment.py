@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
@@ -18,6 +17,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from guichet.accounts.models import User
 from guichet.applications.models import Application
 from guichet.applications.notifications import notify_applicant
+from guichet.common.text import ngettext
 from guichet.deadlines import Event, describe, evaluate, french_date, french_datetime
 from guichet.evidence.selectors import tree
 from guichet.files.services import keep_generated

@@ -7,7 +7,6 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from guichet.applications.models import Application, Status
 from guichet.applications.notifications import notify_instructors
@@ -15,6 +14,7 @@ from guichet.applications.services import described_version, require_owner
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
+from guichet.common.text import ngettext
 from guichet.deadlines import french_datetime
 from guichet.evidence.models import EvidenceFile, EvidenceSection, SectionState
 from guichet.evidence.selectors import (

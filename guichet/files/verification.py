@@ -12,8 +12,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.translation import ngettext
 
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date, french_datetime
 from guichet.files.models import StoredFile
 from guichet.files.services import Integrity, integrity_problem, record_integrity_failure

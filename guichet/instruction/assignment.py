@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import ngettext
 
 from guichet.accounts.models import Role, User
 from guichet.applications import extensions
@@ -19,6 +18,7 @@ from guichet.applications.notifications import notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.links import absolute_reverse
+from guichet.common.text import ngettext
 from guichet.journal.services import record
 
 # Who assigns: the agency's administrator, and instructors (an instructor may take a dossier).

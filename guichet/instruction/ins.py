@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from guichet.applications import extensions
 from guichet.applications.models import INSTRUCTION_STATES, Application, Status
@@ -31,6 +30,7 @@ from guichet.applications.notifications import notify_applicant, notify_instruct
 from guichet.applications.services import DESCRIPTION_MAX_LENGTH, require_owner
 from guichet.applications.workflow import WORKFLOW, is_instructor_of
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 
 # The verdicts' guard registers first: the instruction's end names the proofs to judge before

@@ -19,13 +19,13 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
-from django.utils.translation import ngettext
 
 from guichet.applications import extensions
 from guichet.applications.models import Application, Status
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.evidence.selectors import reopening
 from guichet.files.services import attach_all, commit

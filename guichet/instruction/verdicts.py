@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import ngettext
 
 from guichet.accounts.models import Role
 from guichet.applications import extensions
@@ -20,6 +19,7 @@ from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant
 from guichet.applications.workflow import WORKFLOW
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.evidence.models import EvidenceFile
 from guichet.instruction.models import (
     ProofOpinion,

@@ -7,12 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.applications.selectors import get_application
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.instruction import ins
 from guichet.instruction.models import ScenarioOutcome

@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.applications.clock import clock_of
@@ -20,6 +19,7 @@ from guichet.applications.selectors import get_application
 from guichet.applications.workflow import actions
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.evidence.selectors import tree
 from guichet.instruction import assignment, queue, verdicts

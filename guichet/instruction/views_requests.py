@@ -12,7 +12,6 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
 from guichet.applications import extensions
@@ -21,6 +20,7 @@ from guichet.applications.selectors import get_application
 from guichet.applications.workflow import WORKFLOW
 from guichet.common.access import applicant_required, login_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.evidence.models import EvidenceFile
 from guichet.files.api import receive_files

@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from guichet.common.request_id import current_request_id
+from guichet.common.text import ngettext
 from guichet.journal import checkpoints
 from guichet.journal.models import GENESIS_HASH, JournalEntry
 

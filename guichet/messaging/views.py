@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -17,6 +16,7 @@ from guichet.applications import extensions
 from guichet.applications.selectors import get_application
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.files.api import receive_files
 from guichet.files.services import allowed_types_text, max_upload_text
 from guichet.messaging import kinds, selectors, services

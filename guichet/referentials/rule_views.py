@@ -5,11 +5,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.common.access import agency_admin_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.referentials import rule_drafts, services
 from guichet.referentials import rules as rules_engine
 from guichet.referentials.models import QuestionType, ReferentialVersion, RuleKind

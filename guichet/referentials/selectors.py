@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils.translation import ngettext
 
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.referentials import rules as rules_engine
 from guichet.referentials.models import (
     ExpectedProof,

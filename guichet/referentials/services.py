@@ -22,9 +22,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import ngettext
 
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.journal.services import record
 from guichet.referentials import rules as rules_engine
 from guichet.referentials.models import (

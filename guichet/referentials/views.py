@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guichet.common.access import agency_admin_required
 from guichet.common.errors import ApplicationError
+from guichet.common.text import ngettext
 from guichet.referentials import selectors, services
 from guichet.referentials.exports import csv_lines, xlsx_tempfile
 from guichet.referentials.forms import (

@@ -350,7 +350,7 @@ def test_r_app_8_an_item_flagged_again_in_round_two_is_to_fix_not_unjudged(
     }
     with pytest.raises(ApplicationError) as refused:
         decide(by=instructor, application=submitted, decision="admissible")
-    assert "0 éléments sans avis, 1 à corriger" in refused.value.message
+    assert "0 élément sans avis, 1 à corriger" in refused.value.message
 
 
 def review_with_one_to_fix(application):

@@ -289,7 +289,7 @@ def test_r_ref_2_purge_pending_imports_command(client, dmn, agency_admin, tmp_pa
     (pending,) = (tmp_path / "media" / "imports").iterdir()
     out = io.StringIO()
     call_command("purge_pending_imports", stdout=out)
-    assert out.getvalue().startswith("0 fichiers d'import en attente supprimés.")
+    assert out.getvalue().startswith("0 fichier d'import en attente supprimé.")
     age(pending, 600)
     call_command("purge_pending_imports", "--older-than", "300", stdout=out)
     assert "1 fichier d'import en attente supprimé." in out.getvalue()

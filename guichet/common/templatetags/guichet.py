@@ -3,8 +3,32 @@ import datetime as dt
 from django import template
 
 from guichet import deadlines
+from guichet.common.text import is_plural
 
 register = template.Library()
+
+
+@register.filter(is_safe=False)
+def pluralize(value, arg: str = "s"):
+    """Django's `pluralize` with the French rule, in its place in every template (a built-in
+    library loaded after Django's): « 0 candidature », « 1 candidature », « 2 candidatures »;
+    `{{ n|pluralize:"x" }}`, `{{ n|pluralize:"al,aux" }}` as in Django."""
+    if "," not in arg:
+        arg = "," + arg
+    bits = arg.split(",")
+    if len(bits) > 2:
+        return ""
+    singular, plural = bits
+    try:
+        number = float(value)
+    except ValueError:
+        return singular
+    except TypeError:
+        try:
+            number = len(value)
+        except TypeError:
+            return ""
+    return plural if is_plural(number) else singular
 
 
 @register.filter

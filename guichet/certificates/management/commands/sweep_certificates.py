@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from guichet.certificates.sweep import sweep
+from guichet.common.text import ngettext
 
 
 def _day(value: str) -> dt.date:
@@ -37,7 +38,13 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         if report.problems:
             raise CommandError(
-                f"{report.summary()} {len(report.problems)} certificat(s) en erreur, détaillés "
-                "ci-dessus : les autres sont balayés ; corrigez puis relancez la commande."
+                f"{report.summary()} "
+                + ngettext(
+                    "%(n)d certificat en erreur, détaillé ci-dessus : ",
+                    "%(n)d certificats en erreur, détaillés ci-dessus : ",
+                    len(report.problems),
+                )
+                % {"n": len(report.problems)}
+                + "les autres sont balayés ; corrigez puis relancez la commande."
             )
         self.stdout.write(self.style.SUCCESS(report.summary()))

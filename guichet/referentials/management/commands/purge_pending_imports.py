@@ -1,8 +1,8 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import ngettext
 
+from guichet.common.text import ngettext
 from guichet.referentials.services import purge_pending_imports
 
 
