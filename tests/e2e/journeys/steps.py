@@ -1,7 +1,10 @@
 """What every step of a journey does (tests/e2e/journeys/test_journeys.py): each person in a
 browser context of their own, signed in once and kept (a TOTP code serves once); at each step a
 screenshot for CI's artefacts, the visible text searched for internal identifiers, and the
-sentence that names the next action, or who acts next, looked for on the page."""
+sentence that names the next action, or who acts next, looked for on the page.
+
+With JOURNEY_DEBUG=1 in the environment, the visible text of each step is kept beside its
+screenshot (NN-step.txt): what to read when an expected sentence is missing."""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ class Journey:
     def __post_init__(self):
         self.captures = captures_dir() / "journeys" / self.name
         self.captures.mkdir(parents=True, exist_ok=True)
-        for old in self.captures.glob("*.jpg"):
+        for old in [*self.captures.glob("*.jpg"), *self.captures.glob("*.txt")]:
             old.unlink()
 
     # --- people -------------------------------------------------------------------------------
@@ -113,12 +116,29 @@ class Journey:
             while text.lower() not in visible.lower() and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
                 visible = page.evaluate("document.body.innerText")
-            assert text.lower() in visible.lower(), (
-                f"{self.number:02d}-{name} ({page.url}) ne dit pas « {text} » :\n{visible}"
+            self.check(
+                text.lower() in visible.lower(),
+                f"{self.number:02d}-{name} ({page.url}) ne dit pas « {text} »",
+                visible,
             )
         words = snake_case_words(visible)
-        assert not words, f"{name} ({page.url}) montre des identifiants internes : {words}"
+        self.check(
+            not words,
+            f"{self.number:02d}-{name} ({page.url}) montre des identifiants internes : {words}",
+            visible,
+        )
         return visible
+
+    def check(self, condition: bool, fault: str, visible: str = ""):
+        """What a page says is checked without stopping the journey: every fault is listed at
+        its end (`verify`), so that one run shows them all."""
+        if not condition:
+            self.faults.append(f"{fault}\n{visible[:4000]}" if visible else fault)
+
+    def verify(self):
+        assert not self.faults, f"Défauts relevés ({len(self.faults)}) :\n\n" + "\n\n".join(
+            self.faults
+        )
 
     def screenshot_everyone(self, name: str):
         for role, page in self.pages.items():
