@@ -454,8 +454,11 @@ def every_section_conforme(j: Journey, case: Case):
 
 
 def judge_again(j: Journey, case: Case, proof: str, name: str):
-    """The instructor's new verdict on a proof deposited again (R-EVD-2)."""
+    """R-EVD-2: a file deposited after the proof's verdict is judged again before the
+    instruction may finish; the instructor gives the new verdict."""
     page = instruction_page(j, case)
+    text = j.step(page, f"{name}-nouveau-depot-a-examiner", "dont 1 nouveau dépôt à examiner")
+    assert "Terminer l'instruction" not in enabled_actions(page), text
     section = open_section(page.locator(f"#proof-{proof}"))
     tick(page, f"v-{proof}-conforme")
     with page.expect_navigation():
@@ -521,11 +524,6 @@ def information_request(j: Journey, case: Case, proof: str):
         applicant.get_by_role("button", name="Envoyer").click()
     j.step(applicant, "information-envoyee", "l'instructeur est prévenu")
 
-    # R-EVD-2: the file deposited after the verdict is judged again before the instruction
-    # may finish.
-    page = instruction_page(j, case)
-    text = j.step(page, "nouveau-depot-a-examiner", "nouveau dépôt à examiner")
-    assert "Terminer l'instruction" not in enabled_actions(page), text
     judge_again(j, case, proof, "information")
 
 
@@ -578,7 +576,7 @@ def ins_test_day(j: Journey, case: Case):
     """The instruction may not finish before every INS scenario has its outcome (R-CLK-8);
     the applicant proposes today, the instructor records each outcome."""
     page = instruction_page(j, case)
-    text = j.step(page, "instruction-sans-resultats-ins", "Terminer l'instruction")
+    text = j.step(page, "instruction-sans-resultats-ins", "n'ont pas de résultat enregistré")
     # R-CLK-8: finishing the instruction is refused until every INS scenario has its outcome.
     assert "Terminer l'instruction" not in enabled_actions(page), text
 
