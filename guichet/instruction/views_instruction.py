@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from guichet.applications.clock import clock_of
 from guichet.applications.models import INSTRUCTION_STATES, Status
 from guichet.applications.selectors import get_application
-from guichet.applications.workflow import actions
+from guichet.applications.workflow import WORKFLOW, actions
 from guichet.common.access import login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
@@ -202,8 +202,12 @@ def _after_verdicts(request, application, added: list) -> None:
         "%(given)d preuves sur %(total)d ont un avis",
         summary.given,
     ) % {"given": summary.given, "total": summary.total}
+    # Whether the instruction may finish is the workflow's to say (verdicts, INS test day…).
+    refusal = WORKFLOW.refusal(application, WORKFLOW.get("finish_instruction"), request.user)
     if summary.missing or summary.a_preciser:
         text += f" ; reste {verdicts.summary_text(summary)} avant de terminer l'instruction."
+    elif refusal is not None:
+        text += f". {refusal.message}"
     else:
         text += " : vous pouvez terminer l'instruction."
     if added and summary.all_conforme and verdicts.convention_to_sign(application):

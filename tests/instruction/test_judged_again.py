@@ -263,3 +263,34 @@ def test_r_clk_8_an_application_without_ins_scenario_finishes_without_a_test_day
     assert ins.ins_scenarios(judged) == []
     transition(judged, "finish_instruction", by=instructor)
     assert judged.status == "instruction_finished"
+
+
+def test_r_clk_8_the_verdicts_message_says_the_test_day_still_holds_the_instruction(
+    client, applicant, instructor, dmn
+):
+    """Every proof judged while INS outcomes are missing: the message after the last verdict
+    says why the instruction cannot finish yet, not « vous pouvez terminer l'instruction »."""
+    application = ApplicationFactory(
+        applicant=applicant, instructor=instructor, referential=dmn, state="complete"
+    )
+    transition(application, "assign", by=instructor, lead=instructor)
+    last, *others = proof_ids(application)
+    set_proof_verdicts(application, by=instructor, opinions={pk: ("conforme", "") for pk in others})
+    client.force_login(instructor)
+    done = client.post(
+        reverse("instruction:verdicts", args=[application.pk]),
+        {"verdict-%d" % last: "conforme"},
+        follow=True,
+    ).content.decode()
+    assert "1 avis enregistré." in done
+    assert "vous pouvez terminer l&#x27;instruction" not in done
+    assert "La journée de tests INS fait partie de l&#x27;instruction" in done
+
+    hold_ins_test_day(application, applicant, instructor)
+    set_proof_verdicts(application, by=instructor, opinions={last: ("a_preciser", "Laquelle ?")})
+    again = client.post(
+        reverse("instruction:verdicts", args=[application.pk]),
+        {"verdict-%d" % last: "conforme"},
+        follow=True,
+    ).content.decode()
+    assert "vous pouvez terminer l&#x27;instruction" in again

@@ -472,9 +472,8 @@ def judge_again(j: Journey, case: Case, proof: str, name: str):
 def not_yet_finished(j: Journey, text: str):
     """Every proof has its verdict, but the INS scenarios not yet their outcome: the page may
     not tell the instructor to finish (R-CLK-8)."""
-    # ISSUE19 (R-CLK-8): the verdicts' confirmation says « vous pouvez terminer l'instruction »
-    # while the action stays refused for the INS test day (instruction.views_instruction, the
-    # message of the verdicts saved): the page names a next action that is not possible.
+    # The verdicts' confirmation says what still holds the instruction (the workflow's
+    # refusal), never a next action that is not possible.
     j.check(
         "vous pouvez terminer l'instruction" not in text,
         f"{j.number:02d} : « vous pouvez terminer l'instruction » sans la journée de tests INS",
