@@ -7,13 +7,18 @@ from __future__ import annotations
 from django.urls import reverse
 
 from guichet.applications import extensions
-from guichet.certificates.models import Certificate, CertificateRevision
+from guichet.certificates.models import Certificate, CertificateRevision, Kind
 from guichet.files.models import StoredFile
 
 
 @extensions.panel
 def certificate_panel(request, application) -> dict | None:
-    certificate = Certificate.objects.filter(application=application).first()
+    # The standard certificate once there is one; else the exceptional one (R-CRT-4), which
+    # the exceptional panel also lists with its period.
+    certificates = Certificate.objects.filter(application=application)
+    certificate = (
+        certificates.filter(kind=Kind.STANDARD).first() or certificates.order_by("-pk").first()
+    )
     if certificate is None:
         return None
     return {"template": "certificates/holder_panel.html", "certificate": certificate}

@@ -370,15 +370,13 @@ def holder_act(request, number, name):
 
 @extensions.panel
 def exceptional_panel(request, application) -> dict | None:
+    """The exceptional certificate's period and acts, and the exceptional certificates issued;
+    the standard certificate has its own panel (certificates.holder)."""
     found = exceptional.period(application)
-    certificates = list(Certificate.objects.filter(application=application).order_by("kind", "pk"))
-    if found is None and not certificates:
-        return None
-    if (
-        found is not None
-        and application.status not in INSTRUCTION_STATES
-        and not any(c.kind == Kind.EXCEPTIONAL for c in certificates)
-    ):
+    certificates = list(
+        Certificate.objects.filter(application=application, kind=Kind.EXCEPTIONAL).order_by("pk")
+    )
+    if found is not None and application.status not in INSTRUCTION_STATES and not certificates:
         found = None
     if found is None and not certificates:
         return None
@@ -402,7 +400,7 @@ def exceptional_panel(request, application) -> dict | None:
 @require_POST
 def exceptional_commit(request, pk):
     application = get_application(request.user, pk)
-    back = reverse("applications:detail", args=[pk]) + "#certificat"
+    back = reverse("applications:detail", args=[pk]) + "#certificat-exceptionnel"
     if request.POST.get("confirm") != "on":
         messages.error(request, "Cochez la case pour prendre l'engagement.")
         return redirect(back)
@@ -421,7 +419,7 @@ def exceptional_issue(request, pk):
     application = get_application(request.user, pk)
     if not request.user.is_agency:
         raise Http404
-    back = reverse("applications:detail", args=[pk]) + "#certificat"
+    back = reverse("applications:detail", args=[pk]) + "#certificat-exceptionnel"
     if request.POST.get("confirm") != "on":
         messages.error(request, "Cochez la case pour confirmer la délivrance.")
         return redirect(back)

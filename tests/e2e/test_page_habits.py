@@ -119,6 +119,15 @@ def session_cookie(user, url: str) -> list[dict]:
     return [{"name": name, "value": client.cookies[name].value, "url": url}]
 
 
+# An id given twice: a link to it lands on the first, a label or aria reference may name the
+# wrong element (two panels of one page once both said id="certificat").
+DUPLICATE_IDS = """() => {
+  const seen = {};
+  for (const element of document.querySelectorAll("[id]")) seen[element.id] = (seen[element.id] || 0) + 1;
+  return Object.keys(seen).filter(id => seen[id] > 1);
+}"""
+
+
 def check(page, console: list[str], url: str, path: str, width: int) -> list[str]:
     """What is wrong with the page at `url` at this width, in words (empty when all is well)."""
     console.clear()
@@ -128,6 +137,8 @@ def check(page, console: list[str], url: str, path: str, width: int) -> list[str
         errors.append(f"{path}: HTTP {response.status if response else '—'}")
     if (titles := page.locator("h1").count()) != 1:
         errors.append(f"{path}: {titles} titres h1")
+    if width == 1280 and (twice := page.evaluate(DUPLICATE_IDS)):
+        errors.append(f"{path}: identifiants en double : {', '.join(twice)}")
     if (wide := page.evaluate("document.documentElement.scrollWidth")) > width:
         culprits = ", ".join(page.evaluate(STICKING_OUT, width))
         errors.append(f"{path}: {wide} px de large sur un écran de {width} px ({culprits})")
