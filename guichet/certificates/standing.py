@@ -165,3 +165,8 @@ class Standing:
         if (self.status == Status.WITHDRAWN or self.withdrawal_scheduled) and self.ground_label:
             text += f" — {self.ground_label}"
         return text.rstrip(".") + "."
+
+    @property
+    def summary_words(self) -> str:
+        """The summary without its final full stop, for a sentence that goes on."""
+        return self.summary[:-1]
