@@ -87,6 +87,7 @@ class Workflow:
     _by_name: dict[str, Transition] = field(init=False)
     _guards: dict[str, list[Callable]] = field(init=False, default_factory=dict)
     _effects: dict[str, list[Callable]] = field(init=False, default_factory=dict)
+    _done: dict[str, list[Callable]] = field(init=False, default_factory=dict)
     _listeners: list[Callable] = field(init=False, default_factory=list)
 
     def __post_init__(self):
@@ -119,6 +120,21 @@ class Workflow:
             return function
 
         return register
+
+    def done(self, name: str):
+        """Adds a test that a transition's act is already done on the object, `(obj) -> bool`
+        (a convention signed): the pages no longer offer it, not even disabled. Its guard
+        still refuses it."""
+        self.get(name)
+
+        def register(function):
+            self._done.setdefault(name, []).append(function)
+            return function
+
+        return register
+
+    def is_done(self, obj, transition: Transition) -> bool:
+        return any(test(obj) for test in self._done.get(transition.name, ()))
 
     def effect(self, name: str):
         """Adds what a transition does besides changing the state, in the transaction:
@@ -175,12 +191,16 @@ class Workflow:
 
     def options(self, obj, user) -> list[tuple[Transition, ApplicationError | None]]:
         """What `user` could do on `obj` in its state, each with why not yet (None: now);
-        for pages that show a disabled action with its reason."""
+        for pages that show a disabled action with its reason. An act already done is not
+        among them."""
         state = getattr(obj, self.state_field)
         return [
             (t, self.refusal(obj, t, user))
             for t in self._by_name.values()
-            if not t.automatic and state in t.sources and t.allowed(user, obj)
+            if not t.automatic
+            and state in t.sources
+            and t.allowed(user, obj)
+            and not self.is_done(obj, t)
         ]
 
     # --- firing ------------------------------------------------------------------------------

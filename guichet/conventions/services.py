@@ -374,6 +374,12 @@ def _convention_to_sign(application: Application) -> str | None:
     return None
 
 
+@WORKFLOW.done("sign_convention")
+def _convention_signed(application: Application) -> bool:
+    """Signed once: the page no longer offers to sign it (its documents list the signed PDF)."""
+    return Convention.objects.filter(application=application, signed_at__isnull=False).exists()
+
+
 @WORKFLOW.effect("sign_convention")
 def _signed(application: Application, *, by, convention: Convention, method: str, **_) -> dict:
     """The signature (R-CONV-1): who, when, confirmed how; the task worker seals it next."""

@@ -144,6 +144,9 @@ def test_r_conv_1_signing_on_the_page_needs_the_confirmation(
     assert Convention.objects.get(application=admissible).is_signed
     page = client.get(reverse("applications:detail", args=[admissible.pk])).content.decode()
     assert "Télécharger la convention signée" in page
+    # Signed once: the page no longer offers to sign it, not even as a disabled action.
+    assert "Signer la convention" not in page
+    assert "La convention est déjà signée." not in page
 
 
 def test_r_conv_1_tlc_evidence_opens_with_admissibility_and_its_convention_can_be_sent(
