@@ -15,6 +15,7 @@ from guichet.applications.workflow import WORKFLOW, actions, stage_of, transitio
 from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
+from guichet.deadlines import french_time
 from guichet.files.api import download_response
 from guichet.files.pages import take_upload_refusal, upload_page
 from guichet.files.services import allowed_types_text, max_upload_text
@@ -220,7 +221,7 @@ def application_form(request, pk):
                 saved, field_errors = None, exc.extra.get("errors", {"__all__": exc.message})
             else:
                 field_errors = saved.draft_errors
-            now = timezone.localtime().strftime("%H:%M")
+            now = french_time(timezone.now())
             if autosave:
                 # What the page shows must follow the answers: which documents are required
                 # now, and each error at its field.

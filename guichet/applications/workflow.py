@@ -463,13 +463,27 @@ STAGES = (
 def stage_of(application: Application) -> dict | None:
     """Where the application stands in the process: its step (1 to 5), the step's title, the
     steps to come; None when it left the process (abandoned, archived)."""
+    titles = [_title(stage, application) for stage in STAGES]
     for index, stage in enumerate(STAGES):
         if application.status in stage.states:
             return {
                 "number": index + 1,
                 "total": len(STAGES),
-                "title": stage.title,
+                "title": titles[index],
                 "state": application.get_status_display(),
-                "next": [s.title for s in STAGES[index + 1 :]],
+                "next": titles[index + 1 :],
             }
     return None
+
+
+def _title(stage: Stage, application: Application) -> str:
+    """The evidence's stage names the convention only where the version sends it before the
+    evidence (DMN, R-CONV-1); TLC's comes before the collège (R-CONV-2)."""
+    if stage.states == {Status.ADMISSIBLE}:
+        settings = application.referential_version.process_settings
+        return (
+            "Convention et dépôt des preuves"
+            if settings.convention_before_evidence
+            else ("Dépôt des preuves")
+        )
+    return stage.title

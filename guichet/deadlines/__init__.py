@@ -178,10 +178,16 @@ def french_date(day: dt.date, *, weekday: bool = False) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
 
 
+def french_time(moment: dt.datetime) -> str:
+    """« 14 h 05 », in Paris."""
+    moment = _paris(moment)
+    return f"{moment.hour} h {moment.minute:02d}"
+
+
 def french_datetime(moment: dt.datetime, *, seconds: bool = False) -> str:
     """« 1er mars 2027 à 14 h 05 » in Paris (« à 14 h 05 min 09 s » with the seconds)."""
     moment = _paris(moment)
-    time = f"{moment.hour} h {moment.minute:02d}"
+    time = french_time(moment)
     if seconds:
         time += f" min {moment.second:02d} s"
     return f"{french_date(moment.date())} à {time}"

@@ -28,7 +28,13 @@ def evidence_panel(request, application) -> dict | None:
     """The way to the evidence, on the application page, once it can be deposited."""
     if application.status not in (Status.ADMISSIBLE, Status.COMPLETE, *INSTRUCTION_STATES):
         return None
-    return {"template": "evidence/panel.html"}
+    # Who acts next while the evidence is deposited: the applicant (once its convention is
+    # signed where it comes first, R-CONV-1), then the agency once the dossier is complete.
+    return {
+        "template": "evidence/panel.html",
+        "depositing": application.status == Status.ADMISSIBLE,
+        "waiting_for_convention": waiting_for_convention(application),
+    }
 
 
 def _page_context(request, application) -> dict:

@@ -1,5 +1,7 @@
 """The applicant's pages: products, new application, admissibility form with autosave, submission."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -78,6 +80,8 @@ def test_r_app_7_autosave_keeps_the_draft_and_reports_wrong_values(
     client.force_login(applicant)
     saved = post_form(client, dmn_application, {"contact_name": "Camille"}, HTTP_X_AUTOSAVE="1")
     assert saved.json()["saved"] is True
+    # The time the page shows, in French: « 14 h 05 », not « 14:05 ».
+    assert re.fullmatch(r"\d{1,2} h \d{2}", saved.json()["at"])
     dmn_application.refresh_from_db()
     assert dmn_application.form["contact_name"] == "Camille"
     refused = post_form(
@@ -325,3 +329,21 @@ def test_r_app_8_the_note_a_redeposer_sits_under_its_own_document(
         previous = page.index('id="title-documents.functional_documentation"')
         assert previous < own < note < following
         assert page.count("À redéposer : Déclaration non signée.") == 1
+
+
+def test_r_conv_2_once_admissible_the_page_names_the_evidence_and_who_deposits_it(
+    client, applicant, instructor, dmn_admissible, tlc_admissible
+):
+    """The step after admissibility names the convention only where it comes before the
+    evidence (DMN, R-CONV-1); TLC's comes before the collège (R-CONV-2). The agency reads that
+    the applicant acts next."""
+    client.force_login(instructor)
+    tlc = client.get(reverse("applications:detail", args=[tlc_admissible.pk])).content.decode()
+    assert "Dépôt des preuves<span" in tlc and "Convention et dépôt des preuves" not in tlc
+    assert "Au candidat d'agir : il dépose ses preuves section par section" in tlc
+    dmn = client.get(reverse("applications:detail", args=[dmn_admissible.pk])).content.decode()
+    assert "Convention et dépôt des preuves" in dmn
+    assert "une fois la convention signée, il dépose ses preuves" in dmn
+    client.force_login(applicant)
+    own = client.get(reverse("applications:detail", args=[tlc_admissible.pk])).content.decode()
+    assert "Déposez vos preuves section par section et soumettez chacune" in own
