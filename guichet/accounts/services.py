@@ -67,8 +67,9 @@ class RegistrationThrottled(ApplicationError):
 # The one answer to every well-formed request: whether the address already has an account or
 # the company is already represented is told by email, to the address given (R-ACT-2).
 REGISTRATION_RECEIVED = (
-    "Demande reçue. Vous recevrez un courriel à l'adresse indiquée pour le responsable : "
-    "il vous dira la suite."
+    "Demande reçue. Le support de l'agence l'examine : vous recevrez un courriel à l'adresse "
+    "indiquée pour le responsable, avec le lien pour choisir votre mot de passe si la demande est "
+    "validée, ou la raison de son refus."
 )
 
 
