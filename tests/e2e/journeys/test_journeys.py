@@ -74,7 +74,7 @@ def account(j: Journey, company: dict):
         page.fill(f"#id_{name}", value)
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer la demande").click()
-    j.step(page, "demande-de-compte-envoyee", "Vous recevrez un courriel")
+    j.step(page, "demande-de-compte-envoyee", "Le support de l'agence l'examine")
 
     support = j.sign_in("support", STAFF["support"], totp=True)
     accept_terms(j, support)
@@ -206,7 +206,7 @@ def tlc_case() -> Case:
         answers=["id_q-deployment_0", "id_q-hds_host_0"],
         documents=["functional_documentation"],
         fix="functional_documentation",
-        after_admissible="Une fois l'ensemble des preuves déposé",
+        after_admissible="Au candidat d'agir : il dépose ses preuves section par section",
     )
 
 
