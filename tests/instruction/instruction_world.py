@@ -29,26 +29,58 @@ def on(day: dt.date, hour: int = 10):
     return time_machine.travel(dt.datetime.combine(day, dt.time(hour), tzinfo=PARIS), tick=False)
 
 
-def small_version(code: str, *, policy: str | None = None, process: dict | None = None):
+def _requirement(code: str, section: str, scenarios: list[ScenarioRow]) -> RequirementRow:
+    return RequirementRow(
+        code=code,
+        section=section,
+        bloc="",
+        function="",
+        nature="DOIT",
+        statement=f"Énoncé {code}",
+        is_example=False,
+        profiles=["general"],
+        scenarios=scenarios,
+    )
+
+
+def small_version(
+    code: str, *, policy: str | None = None, process: dict | None = None, ins: bool = False
+):
     """A published version of referential `code` with two sections: S1 (scenario S1.1 with two
     proofs) and S2 (scenario S2.1 with one proof); the convention is sent before the committee
     (so that no convention stands before the evidence) and the deadline policy is `code`'s;
-    `process` adds or overrides process settings (e.g. the decision outcomes)."""
+    `process` adds or overrides process settings (e.g. the decision outcomes). With `ins`, an
+    INS section too (R-CLK-8): INS 1 (scenarios INS 1.1 and INS 1.2) and INS 2 (INS 2.1), one
+    proof each, which the INS test day reviews."""
     referential = Referential.objects.get(code=code)
     requirements = [
-        RequirementRow(
-            code=f"{section} 1",
-            section=section,
-            bloc="",
-            function="",
-            nature="DOIT",
-            statement=f"Énoncé {section}",
-            is_example=False,
-            profiles=["general"],
-            scenarios=[ScenarioRow(code=f"{section} 1.1", text="Scénario", proofs=proofs, row=0)],
+        _requirement(
+            f"{section} 1",
+            section,
+            [ScenarioRow(code=f"{section} 1.1", text="Scénario", proofs=proofs, row=0)],
         )
         for section, proofs in (("S1", ["Capture", "Procédure"]), ("S2", ["Rapport"]))
     ]
+    sections = [{"code": "S1", "label": "Première"}, {"code": "S2", "label": "Seconde"}]
+    if ins:
+        sections.append({"code": "INS", "label": "Identité nationale de santé"})
+        requirements += [
+            _requirement(
+                "INS 1",
+                "INS",
+                [
+                    ScenarioRow(
+                        code="INS 1.1", text="Qualifier l'identité", proofs=["Capture"], row=0
+                    ),
+                    ScenarioRow(code="INS 1.2", text="Afficher l'INS", proofs=["Capture"], row=0),
+                ],
+            ),
+            _requirement(
+                "INS 2",
+                "INS",
+                [ScenarioRow(code="INS 2.1", text="Transmettre l'INS", proofs=["Trace"], row=0)],
+            ),
+        ]
     return write_version(
         referential=referential,
         number=f"9{next(_numbers)}.0",
@@ -56,7 +88,7 @@ def small_version(code: str, *, policy: str | None = None, process: dict | None 
         entry_into_force=None,
         source="",
         profiles=[{"code": "general", "label": "Général"}],
-        sections=[{"code": "S1", "label": "Première"}, {"code": "S2", "label": "Seconde"}],
+        sections=sections,
         requirements=requirements,
         rules=[],
         questions=[],

@@ -23,6 +23,7 @@ from guichet.instruction.models import InsScenarioResult, InsTestDay
 from guichet.journal.models import JournalEntry
 from guichet.referentials.selectors import applicable_requirements
 from tests.conftest import make_staff
+from tests.instruction.instruction_world import small_version
 from tests.workflow import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +41,12 @@ def completed_on(application, day: dt.date) -> dt.date:
 
 
 @pytest.fixture
-def complete(applicant, instructor, dmn):
-    """A complete DMN dossier (general profile: INS 1 … INS 6 apply), completed 3 days ago."""
+def complete(applicant, instructor, catalogue):
+    """A complete dossier on a small DMN-like version with an INS section (three INS
+    scenarios: INS 1.1, INS 1.2, INS 2.1), completed 3 days ago."""
+    version = small_version("DMN", process={"ins_section": "INS"}, ins=True)
     application = ApplicationFactory(
-        applicant=applicant, instructor=instructor, referential=dmn, state="complete"
+        applicant=applicant, instructor=instructor, referential=version, state="complete"
     )
     completed_on(application, timezone.localdate() - dt.timedelta(days=3))
     return application

@@ -180,10 +180,12 @@ def test_r_evd_2_the_pages_and_the_api_say_nouveau_depot_a_examiner(
 
 
 @pytest.fixture
-def dmn_conforme(applicant, instructor, dmn):
-    """A DMN dossier of the shipped catalogue (its INS scenarios apply), every proof conforme."""
+def dmn_conforme(applicant, instructor, catalogue):
+    """A DMN-like dossier whose version has an INS section (three INS scenarios apply), every
+    proof conforme."""
+    version = small_version("DMN", process={"ins_section": "INS"}, ins=True)
     application = ApplicationFactory(
-        applicant=applicant, instructor=instructor, referential=dmn, state="complete"
+        applicant=applicant, instructor=instructor, referential=version, state="complete"
     )
     transition(application, "assign", by=instructor, lead=instructor)
     set_proof_verdicts(
@@ -241,9 +243,7 @@ def test_r_clk_8_the_pages_say_who_acts_the_applicant_proposes_the_day_and_by_wh
     last = ins.ins_overview(application).last_day_text
     client.force_login(applicant)
     page = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
-    assert (
-        f"Proposez la date de la journée de tests INS, à tenir au plus tard le {last}." in page
-    )
+    assert f"Proposez la date de la journée de tests INS, à tenir au plus tard le {last}." in page
     assert "Aucune action de votre part n'est attendue" not in page
 
     client.force_login(instructor)
@@ -266,12 +266,13 @@ def test_r_clk_8_an_application_without_ins_scenario_finishes_without_a_test_day
 
 
 def test_r_clk_8_the_verdicts_message_says_the_test_day_still_holds_the_instruction(
-    client, applicant, instructor, dmn
+    client, applicant, instructor, catalogue
 ):
     """Every proof judged while INS outcomes are missing: the message after the last verdict
     says why the instruction cannot finish yet, not « vous pouvez terminer l'instruction »."""
+    version = small_version("DMN", process={"ins_section": "INS"}, ins=True)
     application = ApplicationFactory(
-        applicant=applicant, instructor=instructor, referential=dmn, state="complete"
+        applicant=applicant, instructor=instructor, referential=version, state="complete"
     )
     transition(application, "assign", by=instructor, lead=instructor)
     last, *others = proof_ids(application)
@@ -279,7 +280,7 @@ def test_r_clk_8_the_verdicts_message_says_the_test_day_still_holds_the_instruct
     client.force_login(instructor)
     done = client.post(
         reverse("instruction:verdicts", args=[application.pk]),
-        {"verdict-%d" % last: "conforme"},
+        {f"verdict-{last}": "conforme"},
         follow=True,
     ).content.decode()
     assert "1 avis enregistré." in done
@@ -290,7 +291,7 @@ def test_r_clk_8_the_verdicts_message_says_the_test_day_still_holds_the_instruct
     set_proof_verdicts(application, by=instructor, opinions={last: ("a_preciser", "Laquelle ?")})
     again = client.post(
         reverse("instruction:verdicts", args=[application.pk]),
-        {"verdict-%d" % last: "conforme"},
+        {f"verdict-{last}": "conforme"},
         follow=True,
     ).content.decode()
     assert "vous pouvez terminer l&#x27;instruction" in again
