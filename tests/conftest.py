@@ -78,13 +78,13 @@ def make_staff(email: str, role: str, *, totp: bool = True) -> User:
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
-    """The current code; near the end of its 30-second window, the next window's, waited for,
+    """The current code; in the last 3 seconds of its 30-second window, the next window's, waited for,
     since the server accepts the current window only (MFA_TOTP_TOLERANCE is 0)."""
     import time
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    if time.time() % 30 > 25:
+    if time.time() % 30 > 27:
         time.sleep(30 - time.time() % 30 + 0.1)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 

@@ -3,6 +3,7 @@ fix, recevable with a convention to sign, evidence in progress, complete). Idemp
 
 from __future__ import annotations
 
+import functools
 import io
 
 from django.db import transaction
@@ -29,14 +30,20 @@ from guichet.referentials.selectors import get_version
 
 
 def _pdf(title: str) -> io.BytesIO:
+    return io.BytesIO(_pdf_bytes(title))
+
+
+@functools.lru_cache(maxsize=512)
+def _pdf_bytes(title: str) -> bytes:
+    """A small PDF titled `title`, drawn once per title (the demo deposits the same expected
+    proofs on a dozen dossiers)."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.setTitle(title)
     page.drawString(72, 770, "Document de démonstration — Guichet")
     page.drawString(72, 750, title[:90])
     page.save()
-    buffer.seek(0)
-    return buffer
+    return buffer.getvalue()
 
 
 def _form(code: str, organisation, product, version: str, **extra) -> dict:

@@ -4,6 +4,7 @@ their own, the dossier complete when every proof is deposited and every section 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,29 +26,41 @@ from guichet.evidence.selectors import (
 )
 from guichet.files.services import commit
 from guichet.journal.services import record
-from guichet.referentials.models import ExpectedProof
-from guichet.referentials.selectors import applicable_proof
+from guichet.referentials.selectors import SectionData, applicable_proof, version_index
 
 
-def _applicable_proof(application: Application, proof_id) -> ExpectedProof:
-    applicable = applicable_proof(
-        application.referential_version,
-        application.profiles or [],
-        application.pathology,
-        proof_id,
-    )
-    proof = None
-    if applicable is not None:
-        proof = (
-            ExpectedProof.objects.select_related("scenario__requirement__section")
-            .filter(pk=applicable.pk)
-            .first()
-        )
+@dataclass(frozen=True)
+class TargetProof:
+    """An applicable expected proof as the deposit needs it, read from the version's index
+    (no query): its id, position, sensitivity, scenario code and section."""
+
+    pk: int
+    position: int
+    sensitive: bool
+    scenario_code: str
+    section: SectionData
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario_code} / preuve {self.position}"
+
+
+def _applicable_proof(application: Application, proof_id) -> TargetProof:
+    version = application.referential_version
+    proof = applicable_proof(version, application.profiles or [], application.pathology, proof_id)
     if proof is None:
         raise ApplicationError(
             "Preuve attendue introuvable pour cette candidature.", extra={"status": 404}
         )
-    return proof
+    requirement = version_index(version).requirement_of_proof[proof.id]
+    scenario = next(s for s in requirement.scenarios if proof in s.proofs)
+    return TargetProof(
+        pk=proof.id,
+        position=proof.position,
+        sensitive=proof.sensitive,
+        scenario_code=scenario.code,
+        section=requirement.section,
+    )
 
 
 def _require_open(application: Application, by):
@@ -69,7 +82,7 @@ def _require_open(application: Application, by):
         )
 
 
-def _require_proof_open(application: Application, proof: ExpectedProof, *, lock: bool) -> None:
+def _require_proof_open(application: Application, proof: TargetProof, *, lock: bool) -> None:
     """Before completion, the proof's section must not be submitted (R-EVD-1); after it, the
     proof must be named by an open information request or missing-items notice, which reopens
     it alone, its section staying submitted (issue 11 §3)."""
@@ -78,15 +91,15 @@ def _require_proof_open(application: Application, proof: ExpectedProof, *, lock:
         return
     if proof.pk not in reopened_proofs(application):
         raise ApplicationError(
-            f"La preuve {proof.position} du scénario {proof.scenario.code} n'est pas concernée "
+            f"La preuve {proof.position} du scénario {proof.scenario_code} n'est pas concernée "
             "par une demande en cours : elle reste en lecture seule. Déposez sur les preuves que "
             "la demande nomme (elles ont un formulaire de dépôt sur la page des preuves).",
             extra={"status": 409},
         )
 
 
-def _require_section_open(application: Application, proof: ExpectedProof, *, lock: bool) -> None:
-    section = proof.scenario.requirement.section
+def _require_section_open(application: Application, proof: TargetProof, *, lock: bool) -> None:
+    section = proof.section
     states = EvidenceSection.objects.filter(application=application, section_id=section.pk)
     state = (states.select_for_update() if lock else states).first()
     if state and state.state == SectionState.SUBMITTED:
@@ -109,7 +122,7 @@ def _file_id(value) -> uuid.UUID:
         ) from None
 
 
-def upload_target(*, by, application: Application, proof_id) -> ExpectedProof:
+def upload_target(*, by, application: Application, proof_id) -> TargetProof:
     """The proof `by` may deposit files for now, decided before the upload is read (issue 10
     §1): only the applicant, evidence open, the proof applicable, its section not submitted —
     or, once the dossier is complete, the proof named by an open request. add_evidence
@@ -143,7 +156,10 @@ def add_evidence(
         previous = (
             EvidenceFile.objects.select_for_update()
             .filter(
-                application=application, proof=proof, file_id=replaces, replaced_at__isnull=True
+                application=application,
+                proof_id=proof.pk,
+                file_id=replaces,
+                replaced_at__isnull=True,
             )
             .first()
         )
@@ -154,7 +170,7 @@ def add_evidence(
     stored = commit(upload, by=by, produced_on=produced_on, sensitive=proof.sensitive)
     evidence = EvidenceFile.objects.create(
         application=application,
-        proof=proof,
+        proof_id=proof.pk,
         file=stored,
         names_version=described_version(application, names_version, EvidenceFile),
     )
@@ -167,7 +183,7 @@ def add_evidence(
         by=by,
         application_id=application.pk,
         after={
-            "proof": f"{proof.scenario.code} / preuve {proof.position}",
+            "proof": proof.label,
             "file": str(stored.id),
             "name": stored.original_name,
             "sha256": stored.sha256,
