@@ -26,10 +26,29 @@ def pytest_configure(config):
     ).enable()
 
 
+# What migrations build besides the models' tables: the database cache's table and the
+# journal's append-only triggers. `make test` creates its databases from the models
+# (--no-migrations: the migrations' state rendering was a tenth of the suite's time); these
+# are then built here. `make journeys` and `make run` apply the migrations themselves.
+SCHEMA_BESIDE_THE_MODELS = (
+    ("guichet.common.migrations.0001_cache_table", "create_cache_table"),
+    ("guichet.journal.migrations.0002_append_only_triggers", "forward"),
+)
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     """The shipped catalogue is loaded once per test database; tests roll back to it."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
     with django_db_blocker.unblock():
+        if request.config.getoption("nomigrations", False):
+            with connection.schema_editor() as schema_editor:
+                for module, function in SCHEMA_BESIDE_THE_MODELS:
+                    getattr(importlib.import_module(module), function)(apps, schema_editor)
         load_catalogue()
 
 
@@ -39,6 +58,22 @@ def _signing_keys(tmp_path_factory):
     from guichet.signing.keys import generate_local_keys
 
     return generate_local_keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(autouse=True)
+def _cache_emptied_after_a_committed_test(request, django_db_blocker):
+    """Rate limits, used TOTP codes and kept pages live in the database cache. A test in a
+    transaction leaves nothing there; one that commits (a browser's, a transactional one)
+    would leave them to the next tests of its worker, since flushing the database leaves the
+    cache's table as it is: emptied after it."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    committed = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if committed or (marker is not None and marker.kwargs.get("transaction")):
+        from django.core.cache import cache
+
+        with django_db_blocker.unblock():
+            cache.clear()
 
 
 @pytest.fixture(autouse=True)

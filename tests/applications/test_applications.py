@@ -417,7 +417,7 @@ def test_r_app_6_the_commitment_names_the_end_of_the_window_in_french(
 
 
 def test_a_new_application_form_is_prefilled_with_what_registration_collected(
-    api, support, django_capture_on_commit_callbacks
+    api, support, catalogue, django_capture_on_commit_callbacks
 ):
     """The entity, its SIREN, its legal representative (from the approved account request)
     and the person filing as contact (issue 14 §2); a TLC form asks a SIRET: not prefilled."""

@@ -295,3 +295,27 @@ def test_r_clk_8_the_verdicts_message_says_the_test_day_still_holds_the_instruct
         follow=True,
     ).content.decode()
     assert "vous pouvez terminer l&#x27;instruction" in again
+
+
+def test_r_evd_2_the_migration_records_the_files_each_earlier_verdict_judged(
+    judged, applicant, instructor
+):
+    """The verdicts given before the verdicts kept their files judged the files their proof
+    had at that instant (instruction migration 0004): a file deposited since makes the proof
+    to be judged again, as it would have had the field existed."""
+    import importlib
+
+    from django.apps import apps
+
+    first, second, _ = proof_ids(judged)
+    ask_and_answer(judged, applicant, instructor, first, new_file="rapport-complete.pdf")
+    ProofVerdict.objects.filter(application=judged).update(judged_files=[])
+    migration = importlib.import_module(
+        "guichet.instruction.migrations.0004_proofverdict_judged_files"
+    )
+    migration.record_judged_files(apps, None)
+
+    verdict = ProofVerdict.objects.get(application=judged, proof_id=first)
+    assert [entry["name"] for entry in verdict.judged_files] == [f"preuve-{first}.pdf"]
+    both = proof_verdicts(judged)
+    assert first in both.redeposited and second in both.current
