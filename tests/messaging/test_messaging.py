@@ -443,7 +443,9 @@ def test_r_msg_1_a_batch_of_verdicts_emails_what_the_applicant_sees_of_it(
         )
     (sent,) = mail.outbox
     assert sent.subject.endswith("avis sur les preuves") and CONTACT in sent.to
-    assert "La capture est illisible." in sent.body and "1 preuve qui n'est pas conforme" in sent.body
+    assert (
+        "La capture est illisible." in sent.body and "1 preuve qui n'est pas conforme" in sent.body
+    )
     assert Notification.objects.filter(user=applicant, kind="verdicts").count() == 1
 
 
