@@ -89,11 +89,18 @@ def hold_ins_test_day(application, applicant, instructor, *, failed=()):
 
     from guichet.instruction import ins
 
-    scenarios = ins.ins_scenarios(application)
-    if not scenarios:
+    if not ins.ins_scenarios(application):
         return
     ins.propose_test_day(by=applicant, application=application, day=timezone.localdate())
-    for scenario in scenarios:
+    record_ins_outcomes(application, instructor, failed=failed)
+
+
+def record_ins_outcomes(application, instructor, *, failed=()):
+    """Each applicable INS scenario's outcome, recorded by `instructor`: « passed » but for the
+    codes in `failed` (with the comment a failed outcome needs)."""
+    from guichet.instruction import ins
+
+    for scenario in ins.ins_scenarios(application):
         outcome = "failed" if scenario.code in failed else "passed"
         ins.record_scenario_result(
             by=instructor,

@@ -50,8 +50,9 @@ WHOLE_AT_1280 = {
         "elements": "main table .fr-badge",
     },
 }
-CUT_OFF = """({columns, elements}) => {
-  const width = window.innerWidth, faults = [];
+# An element is whole: its box inside the screen, nothing of it cut off (for CUT_OFF and
+# VALUES_CUT, which declare `width` and `faults`).
+WHOLE = """
   const whole = (element, name) => {
     const box = element.getBoundingClientRect();
     if (!box.width || !box.height) faults.push(`${name} : invisible`);
@@ -60,7 +61,13 @@ CUT_OFF = """({columns, elements}) => {
     if (element.scrollWidth > element.clientWidth + 1)
       faults.push(`${name} : coupé (${element.scrollWidth} px pour ${element.clientWidth})`);
   };
-  whole(document.querySelector("main"), "le contenu principal");
+"""
+CUT_OFF = (
+    """({columns, elements}) => {
+  const width = window.innerWidth, faults = [];
+"""
+    + WHOLE
+    + """  whole(document.querySelector("main"), "le contenu principal");
   document.querySelectorAll("main .fr-table__container").forEach(box => whole(box, "le cadre du tableau"));
   const table = document.querySelector("main table");
   const heads = table ? [...table.tHead.rows[0].cells] : [];
@@ -77,6 +84,7 @@ CUT_OFF = """({columns, elements}) => {
   found.forEach(element => whole(element, `« ${element.textContent.trim()} » (${elements})`));
   return faults;
 }"""
+)
 
 # What must read whole on a phone (issue 19): the register's certificates, one card each, and a
 # certificate's verification page, where the QR code of its PDF leads — the certificate's
@@ -86,17 +94,12 @@ WHOLE_AT_390 = (
     (re.compile(r"/registre/"), ["numero", "produit", "etat"]),
     (re.compile(r"/certificats/CC-[A-Z0-9-]+/"), ["numero", "produit", "etat"]),
 )
-VALUES_CUT = """names => {
+VALUES_CUT = (
+    """names => {
   const width = window.innerWidth, faults = [];
-  const whole = (element, name) => {
-    const box = element.getBoundingClientRect();
-    if (!box.width || !box.height) faults.push(`${name} : invisible`);
-    else if (box.left < 0 || box.right > width + 1)
-      faults.push(`${name} : hors de l'écran (${Math.round(box.left)} à ${Math.round(box.right)} px)`);
-    if (element.scrollWidth > element.clientWidth + 1)
-      faults.push(`${name} : coupé (${element.scrollWidth} px pour ${element.clientWidth})`);
-  };
-  whole(document.querySelector("main"), "le contenu principal");
+"""
+    + WHOLE
+    + """  whole(document.querySelector("main"), "le contenu principal");
   for (const name of names) {
     const found = [...document.querySelectorAll(`main [data-whole="${name}"]`)];
     if (!found.length) faults.push(`aucune valeur « ${name} »`);
@@ -104,6 +107,7 @@ VALUES_CUT = """names => {
   }
   return faults;
 }"""
+)
 
 
 def captures_dir() -> Path:

@@ -24,7 +24,7 @@ from guichet.journal.models import JournalEntry
 from guichet.referentials.selectors import applicable_requirements
 from tests.conftest import make_staff
 from tests.instruction.instruction_world import small_version
-from tests.workflow import ApplicationFactory
+from tests.workflow import ApplicationFactory, record_ins_outcomes
 
 pytestmark = pytest.mark.django_db
 
@@ -62,15 +62,7 @@ def assign(application, instructor):
 
 
 def record_all(application, by, *, failed=()):
-    for scenario in ins.ins_scenarios(application):
-        outcome = "failed" if scenario.code in failed else "passed"
-        ins.record_scenario_result(
-            by=by,
-            application=application,
-            scenario=scenario.code,
-            outcome=outcome,
-            comment="Le matricule INS est tronqué." if outcome == "failed" else "",
-        )
+    record_ins_outcomes(application, by, failed=failed)
 
 
 # --- which applications have a test day ---------------------------------------------------------
