@@ -34,13 +34,16 @@ system-deps:
 # stays within its 3 minutes; so is applying the migrations: the suite's databases are built
 # from the models (--no-migrations, tests/conftest.py builds the rest), the journeys' by
 # migrating, as `make run` does.
+# Bytecode is kept even where the environment says not to (PYTHONDONTWRITEBYTECODE): each of
+# the suite's processes would otherwise compile the project and rewrite every test module's
+# assertions again, half of its start.
 test: install system-deps
-	$(BIN)/pytest -n auto --dist worksteal -m "not journey" --no-migrations $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal -m "not journey" --no-migrations $(PYTEST_ARGS)
 
 # The DMN and the TLC journey through the pages only (tests/e2e/journeys), side by side, on
 # databases migrated as in production; their screenshots in var/captures/journeys/.
 journeys: install system-deps
-	$(BIN)/pytest -n 2 -m journey tests/e2e/journeys $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -m journey tests/e2e/journeys $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py
