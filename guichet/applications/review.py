@@ -193,14 +193,20 @@ class ReviewProgress:
         return self.examined - len(self.to_fix)
 
 
+def is_settled(verdict: AdmissibilityVerdict | None, application: Application) -> bool:
+    """An item's latest opinion still holds in the current round: « conforme » (the applicant
+    cannot change the item since), or « à redéposer / à préciser » given in this round."""
+    return verdict is not None and (
+        verdict.verdict == Verdict.CONFORME or verdict.round >= application.review_round
+    )
+
+
 def review_progress(application: Application) -> ReviewProgress:
     latest = latest_verdicts(application)
     rows = []
     for entry in reviewable_items(application):
         verdict = latest.get(entry["item"])
-        settled = verdict is not None and (
-            verdict.verdict == Verdict.CONFORME or verdict.round >= application.review_round
-        )
+        settled = is_settled(verdict, application)
         rows.append(
             {
                 **entry,
@@ -236,11 +242,8 @@ def set_verdicts(*, by, application: Application, opinions: dict[str, tuple[str,
             errors.append(f"« {item} » : élément inconnu du formulaire de recevabilité.")
             continue
         previous = latest.get(item)
-        settled = previous is not None and (
-            previous.verdict == Verdict.CONFORME or previous.round >= application.review_round
-        )
         if (
-            settled
+            is_settled(previous, application)
             and previous.verdict == VERDICT_ALIASES.get((verdict or "").strip().lower(), verdict)
             and previous.comment == (comment or "").strip()
         ):
@@ -311,7 +314,7 @@ def _refusal(progress: ReviewProgress) -> str:
         + ngettext("%(n)d élément sans avis", "%(n)d éléments sans avis", awaiting)
         % {"n": awaiting}
         + ", "
-        + ngettext("%(n)d à corriger", "%(n)d à corriger", to_fix) % {"n": to_fix}
+        + f"{to_fix} à corriger"
         + "."
     )
 

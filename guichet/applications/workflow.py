@@ -430,6 +430,8 @@ def actions(application: Application, user) -> list[dict]:
 class Stage:
     title: str
     states: frozenset
+    # Its title where the version sends the convention before the evidence (DMN, R-CONV-1).
+    title_convention_first: str = ""
 
 
 # One source: the step indicator of the application page reads the state through these.
@@ -439,7 +441,11 @@ STAGES = (
         "Examen de la recevabilité",
         frozenset({Status.SUBMITTED, Status.TO_FIX, Status.NOT_ADMISSIBLE}),
     ),
-    Stage("Convention et dépôt des preuves", frozenset({Status.ADMISSIBLE})),
+    Stage(
+        "Dépôt des preuves",
+        frozenset({Status.ADMISSIBLE}),
+        title_convention_first="Convention et dépôt des preuves",
+    ),
     Stage(
         "Instruction",
         frozenset(
@@ -477,13 +483,8 @@ def stage_of(application: Application) -> dict | None:
 
 
 def _title(stage: Stage, application: Application) -> str:
-    """The evidence's stage names the convention only where the version sends it before the
-    evidence (DMN, R-CONV-1); TLC's comes before the collège (R-CONV-2)."""
-    if stage.states == {Status.ADMISSIBLE}:
-        settings = application.referential_version.process_settings
-        return (
-            "Convention et dépôt des preuves"
-            if settings.convention_before_evidence
-            else ("Dépôt des preuves")
-        )
+    """TLC's convention comes before the collège (R-CONV-2), not with the evidence."""
+    settings = application.referential_version.process_settings
+    if stage.title_convention_first and settings.convention_before_evidence:
+        return stage.title_convention_first
     return stage.title

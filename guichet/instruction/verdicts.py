@@ -110,11 +110,11 @@ def current_files(application_ids) -> dict[int, dict[int, list[EvidenceFile]]]:
     return files
 
 
-def proof_verdicts_of(application_ids) -> dict[int, ProofVerdicts]:
+def proof_verdicts_of(application_ids, *, files=None) -> dict[int, ProofVerdicts]:
     """application id → its proofs' latest verdicts, in force or to judge again (two queries
-    whatever the number of applications)."""
+    whatever the number of applications; one when `files`, current_files' answer, is given)."""
     ids = list(application_ids)
-    files = current_files(ids)
+    files = current_files(ids) if files is None else files
     latest: dict[int, dict[int, ProofVerdict]] = defaultdict(dict)
     for verdict in (
         ProofVerdict.objects.filter(application_id__in=ids)
@@ -270,8 +270,9 @@ def set_proof_verdicts(
         )
     proofs = applicable_proofs(application)
     awaited = awaited_proofs(application, proofs)
-    latest = latest_proof_verdicts(application)
-    on_file = current_files([application.pk])[application.pk]
+    files = current_files([application.pk])
+    on_file = files[application.pk]
+    latest = proof_verdicts_of([application.pk], files=files)[application.pk].current
     errors: dict[str, list[str]] = {}
     added: list[ProofVerdict] = []
     for key, (verdict, comment) in opinions.items():

@@ -12,7 +12,7 @@ from guichet.applications import notifications
 from guichet.referentials.selectors import get_version
 from tests.certificates.world import issued  # noqa: F401 (the life tests' import)
 from tests.committee.committee_world import _shipped
-from tests.instruction.instruction_world import small_version
+from tests.instruction.instruction_world import requirement_row, small_version
 
 CERTIFICATE_KEYS = (
     "exceptional_certificate",
@@ -77,7 +77,7 @@ def exceptional_tlc():
     one more (SEC), one proof each, with the shipped exceptional period (R-CRT-4)."""
     from guichet.referentials.models import Referential
     from guichet.referentials.services import write_version
-    from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
+    from guichet.referentials.spreadsheet import ScenarioRow
 
     sections = (*EXCEPTIONAL_SECTIONS, "SEC")
     return write_version(
@@ -89,18 +89,10 @@ def exceptional_tlc():
         profiles=[{"code": "general", "label": "Général"}],
         sections=[{"code": code, "label": f"Section {code}"} for code in sections],
         requirements=[
-            RequirementRow(
-                code=f"{code} 1",
-                section=code,
-                bloc="",
-                function="",
-                nature="DOIT",
-                statement=f"Énoncé {code}",
-                is_example=False,
-                profiles=["general"],
-                scenarios=[
-                    ScenarioRow(code=f"{code} 1.1", text="Scénario", proofs=["Preuve"], row=0)
-                ],
+            requirement_row(
+                f"{code} 1",
+                code,
+                [ScenarioRow(code=f"{code} 1.1", text="Scénario", proofs=["Preuve"], row=0)],
             )
             for code in sections
         ],
@@ -123,7 +115,7 @@ def next_version(code: str, *, entry_into_force: dt.date, **process):
     shipped certificate settings (or `process`)."""
     from guichet.referentials.models import Referential
     from guichet.referentials.services import write_version
-    from guichet.referentials.spreadsheet import RequirementRow, ScenarioRow
+    from guichet.referentials.spreadsheet import ScenarioRow
 
     shipped = _shipped(code, {"DMN": "1.2.2", "TLC": "1.4.2"}[code])
     return write_version(
@@ -135,16 +127,10 @@ def next_version(code: str, *, entry_into_force: dt.date, **process):
         profiles=[{"code": "general", "label": "Général"}],
         sections=[{"code": "S1", "label": "Première"}],
         requirements=[
-            RequirementRow(
-                code="S1 1",
-                section="S1",
-                bloc="",
-                function="",
-                nature="DOIT",
-                statement="Énoncé",
-                is_example=False,
-                profiles=["general"],
-                scenarios=[ScenarioRow(code="S1 1.1", text="Scénario", proofs=["Preuve"], row=0)],
+            requirement_row(
+                "S1 1",
+                "S1",
+                [ScenarioRow(code="S1 1.1", text="Scénario", proofs=["Preuve"], row=0)],
             )
         ],
         rules=[],

@@ -29,7 +29,8 @@ def on(day: dt.date, hour: int = 10):
     return time_machine.travel(dt.datetime.combine(day, dt.time(hour), tzinfo=PARIS), tick=False)
 
 
-def _requirement(code: str, section: str, scenarios: list[ScenarioRow]) -> RequirementRow:
+def requirement_row(code: str, section: str, scenarios: list[ScenarioRow]) -> RequirementRow:
+    """A DOIT requirement of the « general » profile, as a small test version declares it."""
     return RequirementRow(
         code=code,
         section=section,
@@ -54,7 +55,7 @@ def small_version(
     proof each, which the INS test day reviews."""
     referential = Referential.objects.get(code=code)
     requirements = [
-        _requirement(
+        requirement_row(
             f"{section} 1",
             section,
             [ScenarioRow(code=f"{section} 1.1", text="Scénario", proofs=proofs, row=0)],
@@ -65,7 +66,7 @@ def small_version(
     if ins:
         sections.append({"code": "INS", "label": "Identité nationale de santé"})
         requirements += [
-            _requirement(
+            requirement_row(
                 "INS 1",
                 "INS",
                 [
@@ -75,7 +76,7 @@ def small_version(
                     ScenarioRow(code="INS 1.2", text="Afficher l'INS", proofs=["Capture"], row=0),
                 ],
             ),
-            _requirement(
+            requirement_row(
                 "INS 2",
                 "INS",
                 [ScenarioRow(code="INS 2.1", text="Transmettre l'INS", proofs=["Trace"], row=0)],
