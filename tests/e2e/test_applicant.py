@@ -6,6 +6,7 @@ import pytest
 from guichet.accounts.models import Organisation, Role, User
 from guichet.applications.models import AdmissibilityDocument, Application
 from tests.conftest import PASSWORD
+from tests.e2e.signing_in import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,11 +21,7 @@ def test_r_app_7_applicant_files_an_application_with_autosave_and_upload(
         role=Role.APPLICANT_ADMIN,
         organisation=organisation,
     )
-    page.goto(live_server.url + "/compte/connexion/")
-    page.fill("input[name=login]", "resp@telesante.fr")
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, live_server.url, "resp@telesante.fr")
 
     page.goto(live_server.url + "/candidatures/produits/nouveau/")
     page.fill("#id_name", "TéléSuivi")

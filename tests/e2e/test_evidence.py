@@ -5,7 +5,7 @@ section's and the dossier's counts updated (issue 14 §1)."""
 import pytest
 
 from guichet.evidence.models import EvidenceFile
-from tests.conftest import PASSWORD
+from tests.e2e.signing_in import sign_in
 from tests.workflow import ApplicationFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -16,11 +16,7 @@ def test_r_evd_1_a_proof_uploads_in_place_without_reloading_the_page(
 ):
     application = ApplicationFactory(referential=dmn, state="evidence")
     applicant = application.created_by
-    page.goto(live_server.url + "/compte/connexion/")
-    page.fill("input[name=login]", applicant.email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, live_server.url, applicant.email)
     page.goto(live_server.url + f"/candidatures/{application.pk}/preuves/")
     page.evaluate("window.__still_here = true")  # gone if the page reloads
 
@@ -58,11 +54,7 @@ def test_r_evd_2_a_refused_file_is_shown_at_its_input_as_a_dsfr_error(
     group in error, the message tied to the input), and a good file then clears it."""
     application = ApplicationFactory(referential=dmn, state="evidence")
     applicant = application.created_by
-    page.goto(live_server.url + "/compte/connexion/")
-    page.fill("input[name=login]", applicant.email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, live_server.url, applicant.email)
     page.goto(live_server.url + f"/candidatures/{application.pk}/preuves/")
     page.evaluate("window.__still_here = true")
 
