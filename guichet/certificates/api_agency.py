@@ -140,13 +140,20 @@ class CertificateActInputSerializer(serializers.Serializer):
         required=False, help_text="withdraw : date d'effet (au plus six mois après aujourd'hui)."
     )
     kind = serializers.ChoiceField(choices=NoticeKind.choices, required=False)
-    deadline = serializers.DateField(required=False, help_text="give_formal_notice : échéance.")
+    deadline = serializers.DateField(
+        required=False,
+        help_text="give_formal_notice : échéance, après aujourd'hui et au plus six mois après.",
+    )
     suspend = StrictBooleanField(required=False, help_text="give_formal_notice : suspendre.")
     notice = StrictIntegerField(
         required=False, help_text="close_formal_notice : la mise en demeure."
     )
     fixed = StrictBooleanField(required=False, help_text="close_formal_notice : corrigé ou non.")
-    filed_on = serializers.DateField(required=False, help_text="record_approval_filing.")
+    filed_on = serializers.DateField(
+        required=False,
+        help_text="record_approval_filing : date du dépôt, de la délivrance du certificat à "
+        "aujourd'hui (aujourd'hui par défaut).",
+    )
     finess = StrictCharField(required=False, max_length=20, help_text="record_finess.")
     product_version = StrictCharField(required=False, max_length=64, help_text="update_version.")
     modules = CertifiedModuleSerializer(many=True, required=False, help_text="update_version.")
@@ -201,7 +208,9 @@ class CertificateTransitionApi(APIView):
 
 class ControlInputSerializer(serializers.Serializer):
     report = serializers.FileField(help_text="Le rapport du contrôle (PDF).")
-    held_on = serializers.DateField()
+    held_on = serializers.DateField(
+        help_text="Date du contrôle, de la délivrance du certificat à aujourd'hui."
+    )
     conclusion = serializers.CharField(max_length=lifecycle.TEXT_MAX_LENGTH)
     conforme = serializers.BooleanField()
     periodic = serializers.BooleanField(required=False, default=False)

@@ -57,6 +57,27 @@ def _day(value) -> str:
     return french_date(value) if value else ""
 
 
+def _past_day(certificate: Certificate, day: dt.date, *, field: str, what: str) -> dt.date:
+    """The date of something that happened to the certificate: between its issuance and today,
+    each refusal naming the bound it crosses."""
+    today = legal_today()
+    if day > today:
+        raise _refused(
+            f"{what} ne peut pas être après aujourd'hui, le {_day(today)} : indiquez le jour "
+            "où il a eu lieu.",
+            400,
+            field,
+        )
+    if day < certificate.issued_on:
+        raise _refused(
+            f"{what} ne peut pas être avant la délivrance du certificat, le "
+            f"{_day(certificate.issued_on)} : indiquez une date à partir de celle-ci.",
+            400,
+            field,
+        )
+    return day
+
+
 def tell_holder(certificate: Certificate, subject: str, body: str, *, attachments=()) -> None:
     """A legal notice to the holder's contact référent and Responsable habilité, after the
     commit, with the link to the certificate's page."""
@@ -590,10 +611,12 @@ def _control_recorded(certificate: Certificate, *, by, reason, source, **data) -
     from guichet.certificates.models import Control
     from guichet.files.services import commit
 
-    today = legal_today()
-    held_on = data.get("held_on") or today
-    if held_on > today:
-        raise _refused("Le contrôle est déjà réalisé : sa date est passée.", 400, "held_on")
+    held_on = _past_day(
+        certificate,
+        data.get("held_on") or legal_today(),
+        field="held_on",
+        what="La date du contrôle",
+    )
     conclusion = (data.get("conclusion") or "").strip()
     if not conclusion:
         raise _refused("Indiquez les conclusions du contrôle.", 400, "conclusion")
@@ -667,17 +690,12 @@ def _strike_off_requested(certificate: Certificate, *, by, reason, source, **dat
 
 @WORKFLOW.effect("record_approval_filing")
 def _approval_filed(certificate: Certificate, *, by, reason, source, **data) -> dict:
-    today = legal_today()
-    filed_on = data.get("filed_on") or today
-    if filed_on > today:
-        raise _refused("La date du dépôt est passée ou d'aujourd'hui.", 400, "filed_on")
-    if filed_on < certificate.issued_on:
-        raise _refused(
-            "La demande d'agrément suit le certificat : indiquez une date à partir du "
-            f"{_day(certificate.issued_on)}.",
-            400,
-            "filed_on",
-        )
+    filed_on = _past_day(
+        certificate,
+        data.get("filed_on") or legal_today(),
+        field="filed_on",
+        what="La date du dépôt de la demande d'agrément",
+    )
     certificate.approval_filed_on = filed_on
     certificate.save(update_fields=["approval_filed_on", "updated_at"])
     tell_holder(

@@ -355,7 +355,7 @@ def test_r_crt_8_the_holder_files_its_approval_then_its_finess_number(
             act(tlc_certificate, "record_finess", by=applicant, finess="750000010")
         with pytest.raises(ApplicationError, match="sociétés de téléconsultation"):
             act(dmn_certificate, "record_approval_filing", by=applicant)
-        with pytest.raises(ApplicationError, match="suit le certificat"):
+        with pytest.raises(ApplicationError, match="avant la délivrance du certificat"):
             act(
                 tlc_certificate,
                 "record_approval_filing",
@@ -373,3 +373,60 @@ def test_r_crt_8_the_holder_files_its_approval_then_its_finess_number(
         "750000010",
     )
     assert told(notices, tlc_certificate, "numéro FINESS")
+
+
+def test_r_crt_5_a_control_is_dated_within_the_certificates_life_and_not_after_today(
+    tlc_certificate, instructor
+):
+    """A control's date lies between the certificate's issuance and today; each refusal names
+    the bound it crosses (the probe's `held_on=2000-01-01` was accepted, a future date refused
+    as « passée »)."""
+
+    def record(held_on):
+        return act(
+            tlc_certificate,
+            "record_control",
+            by=instructor,
+            held_on=held_on,
+            conclusion="Conforme.",
+            conforme=True,
+            report=upload_from_stream(io.BytesIO(PDF), "rapport.pdf"),
+        )
+
+    with on(dt.date(2027, 11, 5)):
+        with pytest.raises(ApplicationError) as before:
+            record(dt.date(2000, 1, 1))
+        assert before.value.field == "held_on" and before.value.extra["status"] == 400
+        assert "avant la délivrance du certificat, le 4 mars 2027" in before.value.message
+        with pytest.raises(ApplicationError) as after:
+            record(dt.date(2027, 11, 6))
+        assert "après aujourd'hui, le 5 novembre 2027" in after.value.message
+        assert "passée" not in after.value.message
+        assert not Control.objects.exists()
+        record(ISSUED)
+        record(dt.date(2027, 11, 5))
+    assert Control.objects.count() == 2
+
+
+def test_r_crt_8_an_approval_filing_is_dated_within_the_certificates_life(
+    tlc_certificate, instructor
+):
+    with on(dt.date(2027, 6, 1)):
+        with pytest.raises(ApplicationError) as after:
+            act(
+                tlc_certificate,
+                "record_approval_filing",
+                by=instructor,
+                reason="Dépôt déclaré.",
+                filed_on=dt.date(2027, 6, 2),
+            )
+        assert "après aujourd'hui, le 1er juin 2027" in after.value.message
+        with pytest.raises(ApplicationError) as before:
+            act(
+                tlc_certificate,
+                "record_approval_filing",
+                by=instructor,
+                reason="Dépôt déclaré.",
+                filed_on=dt.date(2027, 3, 3),
+            )
+        assert "avant la délivrance du certificat, le 4 mars 2027" in before.value.message
