@@ -32,7 +32,7 @@ def pytest_configure(config):
 # are then built here. `make journeys` and `make run` apply the migrations themselves.
 SCHEMA_BESIDE_THE_MODELS = (
     ("guichet.common.migrations.0001_cache_table", "create_cache_table"),
-    ("guichet.journal.migrations.0002_append_only_triggers", "forward"),
+    ("guichet.journal.migrations.0003_refuse_replace", "forward"),
 )
 
 
@@ -173,7 +173,7 @@ def journal_rows_removed(transactional_db):
 
     if connection.vendor != "sqlite":
         return  # PostgreSQL's flush truncates, which row triggers do not see
-    triggers = importlib.import_module("guichet.journal.migrations.0002_append_only_triggers")
+    triggers = importlib.import_module("guichet.journal.migrations.0003_refuse_replace")
     with connection.cursor() as cursor:
         for statement in triggers.SQLITE_BACKWARD:
             cursor.execute(statement)

@@ -12,7 +12,7 @@ from django.db import connection
 from guichet.journal.models import GENESIS_HASH, JournalEntry
 
 TABLE = JournalEntry._meta.db_table
-_TRIGGERS = importlib.import_module("guichet.journal.migrations.0002_append_only_triggers")
+_TRIGGERS = importlib.import_module("guichet.journal.migrations.0003_refuse_replace")
 
 
 @contextmanager
@@ -67,3 +67,30 @@ def rewrite(entry_id: int, **values) -> None:
                 [entry.previous_hash, entry.hash, entry.pk],
             )
             previous = entry.hash
+
+
+# The ways SQL lets a statement put a new row in an existing row's place (R-AUD-1, issue 20
+# §3): SQLite's INSERT OR REPLACE and REPLACE delete the row they displace without firing
+# DELETE triggers; the upserts (INSERT … ON CONFLICT … DO UPDATE, both databases) update it.
+REPLACING = ("on_conflict_id", "on_conflict_hash") + (
+    ("insert_or_replace", "replace_into") if connection.vendor == "sqlite" else ()
+)
+
+
+def replacing_statement(entry_id: int, how: str, **values) -> tuple[str, list]:
+    """A copy of the entry `entry_id`, with `values` (text columns) changed, written in its
+    place as `how` does: by its id, or under a new id with the entry's hash (the unique column
+    that REPLACE then displaces)."""
+    columns = [field.column for field in JournalEntry._meta.concrete_fields]
+    if how in ("on_conflict_hash", "replace_into"):
+        columns.remove("id")
+    selected = ", ".join("%s" if column in values else column for column in columns)
+    params = [values[column] for column in columns if column in values] + [entry_id]
+    source = f"({', '.join(columns)}) SELECT {selected} FROM {TABLE} WHERE id = %s"
+    if how == "insert_or_replace":
+        return f"INSERT OR REPLACE INTO {TABLE} {source}", params
+    if how == "replace_into":
+        return f"REPLACE INTO {TABLE} {source}", params
+    target = "id" if how == "on_conflict_id" else "hash"
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != "id")
+    return f"INSERT INTO {TABLE} {source} ON CONFLICT ({target}) DO UPDATE SET {updates}", params

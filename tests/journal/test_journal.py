@@ -19,7 +19,7 @@ from guichet.journal.models import GENESIS_HASH, AppendOnlyError, JournalEntry
 from guichet.journal.services import record, verify_chain
 from guichet.referentials.models import Pathway
 from tests.conftest import PASSWORD
-from tests.journal.attacker import tamper
+from tests.journal.attacker import REPLACING, replacing_statement, tamper
 
 # Not transactional: the append-only triggers also refuse the table flush that transactional
 # tests end with; each test runs in a transaction rolled back at its end instead.
@@ -80,6 +80,23 @@ def test_r_aud_1_the_database_refuses_update_and_delete():
             with connection.cursor() as cursor:
                 cursor.execute(statement, [entry.pk])
     assert JournalEntry.objects.get(pk=entry.pk).action == "test.action"
+
+
+@pytest.mark.parametrize("how", REPLACING)
+def test_r_aud_1_the_database_refuses_to_replace_an_entry(how):
+    """Issue 20 §3: SQLite's INSERT OR REPLACE (and REPLACE) rewrote an entry with both
+    triggers in place, since the row it displaces is deleted without firing DELETE triggers;
+    the upserts (ON CONFLICT … DO UPDATE, on both databases) are refused too."""
+    first, second = append(2)
+    statement, params = replacing_statement(first.pk, how, action="autre")
+    with pytest.raises(DATABASE_REFUSALS, match="ajout seul"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    assert list(JournalEntry.objects.values_list("id", "action", "hash")) == [
+        (first.pk, "test.action", first.hash),
+        (second.pk, "test.action", second.hash),
+    ]
+    assert verify_chain() is None
 
 
 def test_r_aud_1_verify_journal_names_the_first_entry_whose_content_changed():
