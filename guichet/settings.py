@@ -111,9 +111,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "guichet.common.middleware.RequestIdMiddleware",
-    "guichet.common.middleware.NotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside CSP's: the pages it writes carry their nonce.
+    "guichet.common.middleware.ErrorPagesMiddleware",
     "guichet.common.middleware.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -128,6 +129,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "guichet.urls"
+# Errors read in French, with DEBUG on too (guichet.common.views, issue 20 §1).
+CSRF_FAILURE_VIEW = "guichet.common.views.csrf_failure"
+DEFAULT_EXCEPTION_REPORTER = "guichet.common.views.ExceptionReporter"
 WSGI_APPLICATION = "guichet.wsgi.application"
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 

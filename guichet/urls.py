@@ -58,6 +58,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+handler400 = "guichet.common.views.handler400"
 handler403 = "guichet.common.views.handler403"
 handler404 = "guichet.common.views.handler404"
 handler500 = "guichet.common.views.handler500"

@@ -314,7 +314,7 @@ def _refused(request, autosave, message, pk):
 def application_transition(request, pk, name):
     """An action of the workflow from a page: confirmed when it asks to, with its reason."""
     application = selectors.get_application(request.user, pk)
-    spec = WORKFLOW.get(name)
+    spec = WORKFLOW.page_action(name)
     if spec.automatic or spec.form:
         raise Http404
     if spec.confirm and request.POST.get("confirm") != "on":

@@ -213,7 +213,7 @@ def certificate_page(request, number):
 
 def _fire(request, certificate: Certificate, name: str, *, data, back: str):
     """An act from a page: confirmed, parsed, fired; its refusal shown on the page."""
-    spec = WORKFLOW.get(name)
+    spec = WORKFLOW.page_action(name)
     if spec.automatic or not lifecycle.applicable(certificate, name):
         raise Http404
     if request.POST.get("confirm") != "on":

@@ -94,6 +94,14 @@ class JSONParser(parsers.JSONParser):
             raise UnreadableBody(
                 _("Le corps de la requête n'est pas encodé en UTF-8 : envoyez du JSON en UTF-8.")
             ) from None
+        except RecursionError:
+            # '[' * 1000 exhausts the parser's stack: no payload of ours nests that deep.
+            raise UnreadableBody(
+                _(
+                    "Le corps de la requête est un JSON trop profondément imbriqué : aucune "
+                    "donnée de l'API ne compte plus de quelques niveaux de tableaux et d'objets."
+                )
+            ) from None
         except ValueError as exc:
             position = ""
             if isinstance(exc, json.JSONDecodeError):

@@ -1,15 +1,16 @@
 """Cross-cutting request handling: a request id on every request and journal entry, and
-problem+json for every API 404, the French 404 page everywhere else; static files."""
+problem+json for every API error, the French error pages everywhere else; static files."""
 
 import re
 import uuid
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from guichet.common.api import NOT_FOUND_DETAIL, PROBLEM_CONTENT_TYPE, problem_json_response
+from guichet.common.api import PROBLEM_CONTENT_TYPE
 from guichet.common.request_id import current_request_id
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -34,28 +35,53 @@ class RequestIdMiddleware:
         return response
 
 
-class NotFoundMiddleware:
-    """A 404 always reads as ours. Under /api/, problem+json whatever produced it: no URL
-    pattern matched (a malformed id, e.g. a file id that is not a UUID) or Django's debug page
-    (DEBUG=True), which handler404 never sees. Elsewhere, with DEBUG on (`make run`), the
-    French page instead of Django's English debug page: for a path no pattern matches, and
-    for a view's Http404."""
+class ErrorPagesMiddleware:
+    """Every error reads as ours (issue 10 §1, issue 20 §1). Under /api/, problem+json whatever
+    produced it: a path no pattern matches (a malformed id), Django's own answers. Elsewhere,
+    the French page instead of what Django writes itself: an empty body (require_POST's 405)
+    and, with DEBUG on (`make run`), its English debug pages — a path no pattern matches, a
+    view's Http404, a bad request (a body over the size limit: 413), a server error. The
+    traceback stays in the log; the pages a view renders itself are left as they are."""
+
+    STATUSES = frozenset({400, 403, 404, 405, 413, 500})
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code != 404:
+        status = response.status_code
+        if status not in self.STATUSES or response.streaming:
             return response
+        # Set by guichet.common.views.ExceptionReporter when DEBUG's page reports it.
+        exception = getattr(request, "guichet_exception", None)
         if request.path.startswith("/api/"):
-            if response.get("Content-Type", "").split(";")[0] != PROBLEM_CONTENT_TYPE:
-                return problem_json_response(404, NOT_FOUND_DETAIL)
-        elif settings.DEBUG and getattr(request, "resolver_match", None) is None:
-            from guichet.common.views import handler404
+            if response.get("Content-Type", "").split(";")[0] == PROBLEM_CONTENT_TYPE:
+                return response
+        elif response.content and exception is None and not self._debug_not_found(request, status):
+            return response
+        return self._ours(request, response, exception)
 
-            return handler404(request)
-        return response
+    @staticmethod
+    def _debug_not_found(request, status: int) -> bool:
+        return status == 404 and settings.DEBUG and getattr(request, "resolver_match", None) is None
+
+    @staticmethod
+    def _ours(request, response, exception):
+        from guichet.common import views
+
+        status = response.status_code
+        if status in (400, 413):
+            if status == 413 and exception is None:
+                exception = RequestDataTooBig()
+            return views.handler400(request, exception)
+        if status == 403:
+            return views.handler403(request, exception)
+        if status == 404:
+            return views.handler404(request, exception)
+        if status == 405:
+            return views.handler405(request, allowed=response.get("Allow", ""))
+        return views.handler500(request)
 
     def process_exception(self, request, exception):
         if settings.DEBUG and isinstance(exception, Http404):

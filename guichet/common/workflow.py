@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from guichet.common.errors import ApplicationError
@@ -107,6 +108,14 @@ class Workflow:
             return self._by_name[name]
         except KeyError:
             raise ApplicationError(f"Action inconnue « {name} ».", extra={"status": 404}) from None
+
+    def page_action(self, name: str) -> Transition:
+        """The transition a page's address names: an unknown name is a page that does not
+        exist (404), not a refusal of the domain."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise Http404(f"Action inconnue « {name} ».") from None
 
     def all(self) -> list[Transition]:
         return list(self._by_name.values())

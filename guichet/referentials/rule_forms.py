@@ -70,6 +70,10 @@ def answer_atoms(questions: Sequence[Mapping], *, exclude: str | None = None) ->
 def _parse_json_condition(text: str):
     try:
         return json.loads(text)
+    except RecursionError:
+        raise forms.ValidationError(
+            _("JSON trop profondément imbriqué : une condition compte quelques niveaux au plus.")
+        ) from None
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             _("JSON invalide (ligne %(line)s, colonne %(column)s) : %(error)s.")
