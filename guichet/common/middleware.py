@@ -48,7 +48,14 @@ class ErrorPagesMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    # The pages are read (GET, HEAD) and their forms sent (POST); other methods are the API's.
+    PAGE_METHODS = ("GET", "HEAD", "POST")
+
     def __call__(self, request):
+        if not request.path.startswith("/api/") and request.method not in self.PAGE_METHODS:
+            from guichet.common.views import handler405
+
+            return handler405(request, allowed=", ".join(self.PAGE_METHODS))
         response = self.get_response(request)
         status = response.status_code
         if status not in self.STATUSES or response.streaming:

@@ -94,6 +94,13 @@ def test_a_get_on_a_post_only_page_is_a_french_405_that_says_what_to_do(client, 
     assert "bouton" in body
 
 
+@pytest.mark.parametrize("method", ["put", "delete", "patch", "trace"])
+def test_a_method_no_page_uses_is_a_french_405(client, method):
+    response = getattr(client, method)("/")
+    assert_french_page(response, 405, "Action impossible par cette adresse")
+    assert response["Allow"] == "GET, HEAD, POST"
+
+
 def test_a_page_post_over_the_size_limit_is_a_french_413(client, settings, debug):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = client.post(
