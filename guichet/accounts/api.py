@@ -1,5 +1,8 @@
+import datetime as dt
+
+from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -134,6 +137,30 @@ class TokenRequestSerializer(serializers.Serializer):
     otp = StrictCharField(required=False, allow_blank=True)
 
 
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        source="key", help_text="À envoyer dans « Authorization: Token … »."
+    )
+    token_type = serializers.SerializerMethodField(help_text="Toujours « Token ».")
+    expires_after_idle_days = serializers.SerializerMethodField(
+        help_text="Le jeton expire s'il ne sert pas pendant ce nombre de jours (réglage de "
+        "l'agence) ; chaque appel le prolonge."
+    )
+    expires_at = serializers.SerializerMethodField(
+        help_text="Date d'expiration si le jeton ne sert plus d'ici là (heure de Paris, à une "
+        "heure près : l'utilisation est notée au plus une fois par heure)."
+    )
+
+    def get_token_type(self, token) -> str:
+        return "Token"
+
+    def get_expires_after_idle_days(self, token) -> int:
+        return settings.GUICHET_API_TOKEN_IDLE_DAYS
+
+    def get_expires_at(self, token) -> dt.datetime:
+        return serializers.DateTimeField().to_representation(security.token_expires_at(token))
+
+
 class TokenApi(APIView):
     """`POST` exchanges email + password (+ TOTP code for agency staff) for a token;
     `DELETE` revokes the token the request is authenticated with."""
@@ -147,26 +174,20 @@ class TokenApi(APIView):
     @extend_schema(
         summary="Obtenir un jeton d'API",
         description="Adresse et mot de passe, plus le code TOTP (`otp`) pour les agents de "
-        "l'agence (R-ACC-3). Les échecs comptent pour le même blocage que la page de connexion.",
+        "l'agence (R-ACC-3). Les échecs comptent pour les mêmes limites que la page de "
+        "connexion : par compte, par compte depuis une même adresse IP et par adresse IP ; les "
+        "codes TOTP erronés, par compte. Un compte retiré reçoit la réponse d'un mauvais mot de "
+        "passe. Le jeton expire après `expires_after_idle_days` jours sans servir (réponse 401 "
+        "« expiré ») ; un changement ou une réinitialisation du mot de passe et le retrait du "
+        "membre le révoquent.",
         request=TokenRequestSerializer,
-        responses={
-            200: inline_serializer(
-                "Token",
-                {
-                    "token": serializers.CharField(
-                        help_text="À envoyer dans « Authorization: Token … »."
-                    ),
-                    "token_type": serializers.CharField(help_text="Toujours « Token »."),
-                },
-            ),
-            **problems(429),
-        },
+        responses={200: TokenSerializer, **problems(429)},
     )
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         token = security.issue_token(request, **data.validated_data)
-        return Response({"token": token.key, "token_type": "Token"})
+        return Response(TokenSerializer(token).data)
 
     @extend_schema(
         summary="Révoquer son jeton d'API",

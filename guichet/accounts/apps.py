@@ -5,3 +5,8 @@ class AccountsConfig(AppConfig):
     name = "guichet.accounts"
     label = "accounts"
     verbose_name = "Comptes"
+
+    def ready(self):
+        from guichet.accounts import signals
+
+        signals.connect()

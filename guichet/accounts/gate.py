@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
 
-from guichet.accounts.security import has_totp
+from guichet.accounts.security import has_totp, token_used
 from guichet.accounts.terms import current_terms, has_accepted
 
 # Session keys remembering that the gate was passed, so that a session asks once.
@@ -78,6 +79,18 @@ class GateClosed(exceptions.PermissionDenied):
 class GatedTokenAuthentication(TokenAuthentication):
     """`Authorization: Token …`, held at the same gate as a session, except by the views that
     say `account_gate_exempt = True` (revoking one's token stays possible)."""
+
+    def authenticate_credentials(self, key):
+        """DRF's, with the token's last use loaded in the same query: a token unused for
+        `GUICHET_API_TOKEN_IDLE_DAYS` is refused as expired (issue 20 §2)."""
+        try:
+            token = Token.objects.select_related("user", "use").get(key=key)
+        except Token.DoesNotExist:
+            raise exceptions.AuthenticationFailed() from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed()
+        token_used(token)
+        return token.user, token
 
     def authenticate(self, request):
         authenticated = super().authenticate(request)

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from guichet.accounts.models import Organisation, Role, User
+from guichet.accounts.security import revoke_token
 from guichet.common.errors import ApplicationError
 from guichet.common.lengths import length_errors
 from guichet.journal.services import record
@@ -112,7 +112,7 @@ def invite_member(*, by: User, email: str, first_name: str, last_name: str) -> U
 @transaction.atomic
 def remove_member(*, by: User, member: User) -> None:
     """The member loses access at once: the account is deactivated (kept for the journal)
-    and its API token deleted; an open session is refused at its next request, since the
+    and its API token revoked; an open session is refused at its next request, since the
     authentication backends turn inactive users away."""
     organisation = _check_responsible(by)
     member = User.objects.select_for_update().get(pk=member.pk)
@@ -128,7 +128,6 @@ def remove_member(*, by: User, member: User) -> None:
         raise ApplicationError("Ce membre a déjà été retiré.")
     member.is_active = False
     member.save(update_fields=["is_active"])
-    Token.objects.filter(user=member).delete()
     record(
         action="member.remove",
         obj=member,
@@ -136,3 +135,4 @@ def remove_member(*, by: User, member: User) -> None:
         before={"email": member.email, "active": True},
         after={"active": False},
     )
+    revoke_token(member, by=by, reason="member_removed")

@@ -188,3 +188,21 @@ class TermsAcceptance(models.Model):
 
     def __str__(self):
         return f"{self.user} — CGU {self.terms.version}"
+
+
+class TokenUse(models.Model):
+    """When an API token was last used: a token unused for `GUICHET_API_TOKEN_IDLE_DAYS`
+    expires (issue 20 §2). Recorded at most once an hour, so that a request does not write;
+    a token without a row counts from its creation."""
+
+    token = models.OneToOneField(
+        "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="use"
+    )
+    last_used_at = models.DateTimeField(_("dernière utilisation"))
+
+    class Meta:
+        verbose_name = _("utilisation d'un jeton d'API")
+        verbose_name_plural = _("utilisations des jetons d'API")
+
+    def __str__(self):
+        return f"{self.token.user} — {self.last_used_at:%Y-%m-%d %H:%M}"

@@ -5,14 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from guichet.accounts import services
 from guichet.accounts.members import invite_member, members_of, remove_member
 from guichet.accounts.models import RegistrationRequest, RegistrationStatus, TermsOfUse, User
-from guichet.accounts.security import has_totp, revoke_token
+from guichet.accounts.security import has_totp, revoke_token, token_expiry
 from guichet.accounts.terms import accept_terms, current_terms, has_accepted, publish_terms
 from guichet.common.access import (
     agency_admin_required,
@@ -134,12 +134,14 @@ def registration_decide(request, pk):
 def profile(request):
     user = request.user
     terms = current_terms()
+    token_expires_at = token_expiry(user)
     return render(
         request,
         "accounts/profile.html",
         {
             "has_totp": has_totp(user),
-            "has_token": Token.objects.filter(user=user).exists(),
+            "token_expires_at": token_expires_at,
+            "token_expired": token_expires_at is not None and token_expires_at <= timezone.now(),
             "acceptance": user.terms_acceptances.select_related("terms")
             .order_by("-accepted_at")
             .first(),
@@ -283,3 +285,10 @@ class SetPasswordView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
         "Mot de passe enregistré : connectez-vous avec votre adresse électronique et ce mot de "
         "passe."
     )
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Such an account has no token yet; a password set by a link ends any all the same,
+        # as allauth's reset does (issue 20 §2).
+        revoke_token(self.user, by=self.user, reason="password_reset")
+        return response

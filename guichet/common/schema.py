@@ -26,7 +26,7 @@ class ProblemSerializer(serializers.Serializer):
 PROBLEM_DESCRIPTIONS = {
     400: "Requête invalide : corps illisible, champ manquant ou de mauvais type, paramètre hors "
     "limites ou refus d'une règle ; `errors` donne les messages par champ.",
-    401: "Authentification absente, ou jeton d'API invalide ou révoqué.",
+    401: "Authentification absente, ou jeton d'API invalide, révoqué ou expiré.",
     403: "Le compte n'a pas accès à cette action : rôle, jeton CSRF d'une session, double "
     "authentification ou conditions générales d'utilisation à accepter.",
     404: "Introuvable : l'objet n'existe pas, ou appartient à une autre organisation.",

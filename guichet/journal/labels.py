@@ -17,6 +17,7 @@ ACTIONS = {
     "terms.accept": "CGU acceptées",
     "token.issue": "Jeton d'API délivré",
     "token.revoke": "Jeton d'API révoqué",
+    "mfa.locked": "Double authentification bloquée (codes erronés)",
     # Referentials
     "referential_version.import": "Version de référentiel importée",
     "referential_version.state": "État d'une version de référentiel changé",

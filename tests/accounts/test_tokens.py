@@ -134,12 +134,26 @@ def test_an_idle_token_expires_after_the_agency_period(responsible, time_machine
     expired = client.get(MEMBERS)
     assert expired.status_code == 401
     assert expired["Content-Type"] == "application/problem+json"
+    assert expired["WWW-Authenticate"] == "Token"
     assert "expiré" in expired.json()["detail"] and "30 jours" in expired.json()["detail"]
     # A new request with the password gives a fresh token.
     fresh = obtain(responsible)
     assert fresh["token"] != answer["token"]
     assert calls_with(fresh["token"]).get(MEMBERS).status_code == 200
     assert revocations(responsible) == [{"reason": "expired"}]
+
+
+def test_the_account_page_says_when_the_token_expires(client, responsible, time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC), tick=False)
+    client.force_login(responsible)
+    assert "Aucun jeton actif" in client.get(reverse("accounts:profile")).content.decode()
+    obtain(responsible)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert "Votre jeton expire le 31 mai 2026" in page
+    time_machine.move_to(dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC), tick=False)
+    client.force_login(responsible)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert "Votre jeton a expiré le 31 mai 2026" in page
 
 
 def test_a_token_records_its_use_at_most_once_an_hour(responsible, time_machine):
