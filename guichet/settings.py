@@ -59,6 +59,16 @@ GUICHET_SIGNING_P12_PASSWORD = os.environ.get("GUICHET_SIGNING_P12_PASSWORD", ""
 GUICHET_JOURNAL_CHECKPOINT_DIR = Path(
     os.environ.get("GUICHET_JOURNAL_CHECKPOINT_DIR", VAR_DIR / "journal-checkpoints")
 )
+# The key of the journal's chain (R-AUD-1, issue 20 §3): each entry's hash is an HMAC with it,
+# so that writing the database is not enough to forge or re-chain entries; kept outside the
+# database, 32 characters at least. After a rotation, the earlier keys (comma-separated) keep
+# the entries they sealed verifiable (docs/exploitation.md).
+GUICHET_JOURNAL_KEY = os.environ.get("GUICHET_JOURNAL_KEY", "")
+if not GUICHET_JOURNAL_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("GUICHET_JOURNAL_KEY doit être défini en production.")
+    GUICHET_JOURNAL_KEY = _local_secret("journal_key")
+GUICHET_JOURNAL_PREVIOUS_KEYS = _env_list("GUICHET_JOURNAL_PREVIOUS_KEYS", "")
 
 # Master key wrapping the per-file keys of sensitive proofs (R-EVD-3): 32 bytes, base64.
 GUICHET_MASTER_KEY = os.environ.get("GUICHET_MASTER_KEY", "")

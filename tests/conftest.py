@@ -23,6 +23,9 @@ def pytest_configure(config):
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
         # The suite's files live in temporary folders: no need to wait for the disk.
         GUICHET_FSYNC_UPLOADS=False,
+        # The journal's key (R-AUD-1), the same for every test and world of the session.
+        GUICHET_JOURNAL_KEY="clé-du-journal-pour-les-tests-0123456789abcdef",
+        GUICHET_JOURNAL_PREVIOUS_KEYS=[],
     ).enable()
 
 

@@ -14,6 +14,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "GUICHET_ENV": "production",
         "SECRET_KEY": "x" * 20 + "production-secret-key-for-the-check-0123456789",
         "GUICHET_MASTER_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "GUICHET_JOURNAL_KEY": "production-journal-key-for-the-check-0123456789",
         "ALLOWED_HOSTS": "guichet.example.fr",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "GUICHET_VAR_DIR": str(tmp_path),

@@ -13,8 +13,14 @@ from guichet.journal import checkpoints, exports
 class JournalEntrySerializer(serializers.Serializer):
     # Describes exports.entry_row for the schema (the stream writes the rows itself).
     id = serializers.IntegerField()
-    hash = serializers.CharField(help_text="Empreinte SHA-256 de l'entrée, chaînée (R-AUD-1).")
+    hash = serializers.CharField(
+        help_text="Empreinte de l'entrée, chaînée (R-AUD-1) : HMAC-SHA-256 par la clé du journal "
+        "nommée par key_id ; SHA-256 seul pour les entrées antérieures à la clé (key_id vide)."
+    )
     previous_hash = serializers.CharField(allow_blank=True)
+    key_id = serializers.CharField(
+        allow_blank=True, help_text="Identifiant de la clé du journal qui a scellé l'entrée."
+    )
     created_at = serializers.DateTimeField()
     actor_email = serializers.CharField(allow_blank=True)
     actor_role = serializers.CharField(allow_blank=True)

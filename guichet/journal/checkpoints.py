@@ -215,7 +215,8 @@ README = """Points de contrôle scellés du journal d'audit de Guichet
 =======================================================
 
 Chaque point de contrôle atteste, à sa date, le nombre d'entrées du journal (entry_count),
-le numéro de la dernière (last_entry_id) et l'empreinte SHA-256 de celle-ci (head_hash).
+le numéro de la dernière (last_entry_id) et l'empreinte de celle-ci (head_hash, scellée par
+la clé du journal).
 Le fichier .json est signé (CMS détaché, CAdES) par le certificat de cachet de l'agence ;
 la signature est dans le fichier .json.p7s du même nom.
 

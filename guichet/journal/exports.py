@@ -13,6 +13,7 @@ FIELDS = [
     "id",
     "hash",
     "previous_hash",
+    "key_id",
     "created_at",
     "actor_email",
     "actor_role",
@@ -37,7 +38,7 @@ def entries(application: str | None = None):
 
 def entry_row(entry: JournalEntry) -> dict:
     data = entry.content()
-    data.update({"id": entry.pk, "hash": entry.hash})
+    data.update({"id": entry.pk, "hash": entry.hash, "key_id": entry.key_id})
     return {name: data.get(name) for name in FIELDS}
 
 

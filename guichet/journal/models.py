@@ -1,6 +1,7 @@
 """The append-only, hash-chained audit journal (R-AUD-1)."""
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -44,6 +45,9 @@ class JournalEntry(models.Model):
     request_id = models.CharField(_("requête"), max_length=64, blank=True)
     previous_hash = models.CharField(_("empreinte précédente"), max_length=64)
     hash = models.CharField(_("empreinte"), max_length=64, unique=True)
+    # The id of the key whose HMAC is `hash` (guichet/journal/keys.py); empty for the entries
+    # written before the journal had a key, whose `hash` is a plain SHA-256.
+    key_id = models.CharField(_("clé"), max_length=16, blank=True, default="")
 
     objects = JournalQuerySet.as_manager()
 
@@ -64,7 +68,9 @@ class JournalEntry(models.Model):
         raise AppendOnlyError("Le journal est en ajout seul : une entrée ne se supprime pas.")
 
     def content(self) -> dict:
-        return {
+        """What the hash seals; the key's id only on keyed entries, so that the entries
+        written before the key keep their content, hence their hash."""
+        content = {
             "created_at": self.created_at.isoformat(),
             "actor_id": self.actor_id,
             "actor_email": self.actor_email,
@@ -79,9 +85,16 @@ class JournalEntry(models.Model):
             "request_id": self.request_id,
             "previous_hash": self.previous_hash,
         }
+        if self.key_id:
+            content["key_id"] = self.key_id
+        return content
 
-    def compute_hash(self) -> str:
+    def compute_hash(self, key: bytes | None) -> str:
+        """The HMAC-SHA-256 of the content with `key`; a plain SHA-256 without one (the entries
+        written before the journal had a key)."""
         payload = json.dumps(
             self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        ).encode("utf-8")
+        if key is None:
+            return hashlib.sha256(payload).hexdigest()
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from guichet.common.request_id import current_request_id
 from guichet.common.text import ngettext
-from guichet.journal import checkpoints
+from guichet.deadlines import french_datetime
+from guichet.journal import checkpoints, keys
 from guichet.journal.models import GENESIS_HASH, JournalEntry
 
 # An arbitrary key for PostgreSQL's advisory lock that serialises writers of the chain.
@@ -42,6 +44,7 @@ def record(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+    key = keys.current()
     previous = JournalEntry.objects.order_by("-id").values_list("hash", flat=True).first()
     actor = by if getattr(by, "is_authenticated", False) else None
     entry = JournalEntry(
@@ -58,8 +61,9 @@ def record(
         after=after,
         request_id=request_id or current_request_id.get(),
         previous_hash=previous or GENESIS_HASH,
+        key_id=key.id,
     )
-    entry.hash = entry.compute_hash()
+    entry.hash = entry.compute_hash(key.secret)
     entry.save()
     return entry
 
@@ -81,29 +85,75 @@ class Break:
 
 def verify_chain(entries: Iterator[JournalEntry] | None = None) -> Break | None:
     """The first entry whose content or link is broken, or None when the chain holds."""
-    previous = GENESIS_HASH
     if entries is None:
         entries = JournalEntry.objects.order_by("id").iterator(chunk_size=2000)
+    chain = _Chain()
     for entry in entries:
-        reason = _broken_link(entry, previous)
+        reason = chain.broken_link(entry)
         if reason:
             return Break(entry.pk, reason)
-        previous = entry.hash
     return None
 
 
-def _broken_link(entry: JournalEntry, previous_hash: str) -> str:
-    if entry.previous_hash != previous_hash:
-        return "lien rompu avec l'entrée précédente"
-    if entry.compute_hash() != entry.hash:
-        return "contenu modifié (empreinte différente)"
-    return ""
+class _Chain:
+    """Walks the entries in order: each must link to the previous one and carry the hash its
+    key gives (guichet/journal/keys.py). Entries without a key (a plain SHA-256, as written
+    before the journal had one) only before the first keyed entry; a key once replaced by
+    another (a rotation) never again."""
+
+    def __init__(self):
+        self.keys = keys.known()
+        self.previous = GENESIS_HASH
+        self.key_id: str | None = None  # the key of the last keyed entry
+        self.retired: set[str] = set()
+        self.unkeyed = 0
+
+    def broken_link(self, entry: JournalEntry) -> str:
+        reason = self._reason(entry)
+        self.previous = entry.hash
+        if entry.key_id and entry.key_id != self.key_id:
+            if self.key_id:
+                self.retired.add(self.key_id)
+            self.key_id = entry.key_id
+        elif not entry.key_id:
+            self.unkeyed += 1
+        return reason
+
+    def _reason(self, entry: JournalEntry) -> str:
+        if entry.previous_hash != self.previous:
+            return _("lien rompu avec l'entrée précédente")
+        if not entry.key_id:
+            if self.key_id:
+                return _(
+                    "entrée sans clé après des entrées scellées par la clé du journal : "
+                    "ajoutée ou réécrite par qui ne détient pas la clé"
+                )
+            key = None
+        elif entry.key_id in self.retired:
+            return _(
+                "scellée par une clé retirée (identifiant %(id)s) après des entrées scellées "
+                "par une clé plus récente"
+            ) % {"id": entry.key_id}
+        elif entry.key_id not in self.keys:
+            return _(
+                "scellée par une clé inconnue (identifiant %(id)s) : ajoutée par qui ne "
+                "détient pas la clé, ou clé précédente absente de GUICHET_JOURNAL_PREVIOUS_KEYS"
+            ) % {"id": entry.key_id}
+        else:
+            key = self.keys[entry.key_id].secret
+        if not hmac.compare_digest(entry.compute_hash(key), entry.hash):
+            if key is None:
+                return _("contenu modifié (empreinte différente)")
+            return _("contenu modifié ou écrit sans la clé du journal (empreinte différente)")
+        return ""
 
 
 # Checkpoints (R-AUD-1, issue 10 §2): see guichet/journal/checkpoints.py for the why.
 
 # Beyond this age the daily checkpoint is late: the scheduler or the worker has stopped.
 CHECKPOINT_MAX_AGE = dt.timedelta(days=2)
+# The journal's entry for each checkpoint written.
+CHECKPOINT_ACTION = "journal.checkpoint"
 
 
 def create_checkpoint(*, by: str) -> checkpoints.Checkpoint | None:
@@ -115,9 +165,24 @@ def create_checkpoint(*, by: str) -> checkpoints.Checkpoint | None:
     if not head["count"]:
         return None
     head_hash = JournalEntry.objects.filter(pk=head["last"]).values_list("hash", flat=True).get()
-    return checkpoints.write(
+    checkpoint = checkpoints.write(
         entry_count=head["count"], last_entry_id=head["last"], head_hash=head_hash, by=by
     )
+    # The journal records it, so that verify_journal misses its file once gone (issue 20 §3):
+    # deleting every checkpoint would otherwise leave only the warning that there is none.
+    with transaction.atomic():
+        record(
+            action=CHECKPOINT_ACTION,
+            object_type="journal.checkpoint",
+            object_id=checkpoint.name,
+            after={
+                "entry_count": checkpoint.entry_count,
+                "last_entry_id": checkpoint.last_entry_id,
+                "head_hash": checkpoint.head_hash,
+                "requested_by": checkpoint.requested_by,
+            },
+        )
+    return checkpoint
 
 
 @dataclass
@@ -126,6 +191,7 @@ class Verification:
     apart from warnings (nothing wrong proven, but less is proven than should be)."""
 
     entry_count: int = 0
+    unkeyed_count: int = 0  # entries written before the journal had a key (keys.py)
     last_entry_id: int | None = None
     chain_break: Break | None = None
     checkpoints: list[checkpoints.Checkpoint] = field(default_factory=list)
@@ -141,6 +207,12 @@ class Verification:
         text = ngettext(
             "%(count)d entrée vérifiée", "%(count)d entrées vérifiées", self.entry_count
         ) % {"count": self.entry_count}
+        if self.unkeyed_count:
+            text += ngettext(
+                ", dont %(n)d antérieure à la clé du journal (SHA-256 seul)",
+                ", dont %(n)d antérieures à la clé du journal (SHA-256 seul)",
+                self.unkeyed_count,
+            ) % {"n": self.unkeyed_count}
         if self.checkpoints:
             latest = max(self.checkpoints, key=lambda c: c.created_at)
             text += ngettext(
@@ -192,18 +264,20 @@ def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None
     # Checkpoints in the order of the entry they attest, so one walk meets them all.
     pending = sorted(valid, key=lambda c: (c.last_entry_id, c.created_at))
     outcomes: list[tuple[str, checkpoints.Checkpoint, int]] = []
+    recorded: list[JournalEntry] = []  # the checkpoints the journal says were written
     position = 0
-    previous = GENESIS_HASH
+    chain = _Chain()
     count = 0
     for entry in JournalEntry.objects.order_by("id").iterator(chunk_size=2000):
         while position < len(pending) and pending[position].last_entry_id < entry.pk:
             outcomes.append(("missing", pending[position], count))
             position += 1
         count += 1
-        if result.chain_break is None:  # the first broken link only, as verify_chain
-            reason = _broken_link(entry, previous)
-            if reason:
-                result.chain_break = Break(entry.pk, reason)
+        reason = chain.broken_link(entry)
+        if reason and result.chain_break is None:  # the first broken link only, as verify_chain
+            result.chain_break = Break(entry.pk, reason)
+        if entry.action == CHECKPOINT_ACTION:
+            recorded.append(entry)
         while position < len(pending) and pending[position].last_entry_id == entry.pk:
             checkpoint = pending[position]
             if entry.hash != checkpoint.head_hash:
@@ -213,9 +287,9 @@ def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None
             else:
                 outcomes.append(("ok", checkpoint, count))
             position += 1
-        previous = entry.hash
         result.last_entry_id = entry.pk
     result.entry_count = count
+    result.unkeyed_count = chain.unkeyed
     outcomes.extend(("truncated", checkpoint, count) for checkpoint in pending[position:])
 
     if result.chain_break is not None:
@@ -225,6 +299,8 @@ def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None
             % {"id": result.chain_break.entry_id, "reason": result.chain_break.reason},
         )
     result.errors.extend(_checkpoint_errors(outcomes, result))
+    if not unverifiable:
+        result.errors.extend(_missing_checkpoints(recorded, loaded_checkpoints, folder))
     if not valid and not unverifiable:
         result.warnings.append(
             _(
@@ -246,6 +322,30 @@ def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None
                 % {"when": latest.when}
             )
     return result
+
+
+def _missing_checkpoints(
+    recorded: list[JournalEntry], loaded: list, folder: Path | None
+) -> list[str]:
+    """The checkpoints the journal records whose file is not in the folder (issue 20 §3). A
+    file there whose seal does not hold is reported with the others (checkpoints.Rejected)."""
+    present = {checkpoint.name for checkpoint in loaded}
+    return [
+        _(
+            "Le point de contrôle « %(name)s », inscrit au journal à l'entrée n° %(id)d "
+            "(%(when)s), est introuvable dans %(folder)s : son fichier a été supprimé, ou pas "
+            "encore copié là. Restaurez-le depuis le stockage en écriture unique ; signalez sa "
+            "disparition au responsable de la sécurité."
+        )
+        % {
+            "name": entry.object_id,
+            "id": entry.pk,
+            "when": french_datetime(entry.created_at),
+            "folder": folder or checkpoints.directory(),
+        }
+        for entry in recorded
+        if entry.object_id not in present
+    ]
 
 
 def _checkpoint_errors(

@@ -1,13 +1,20 @@
 """What an attacker with write access to the database does to the journal: switch the
-append-only triggers off the way a superuser can, change or delete rows, and recompute the
-hashes so that the chain holds again (R-AUD-1). Tests use it to prove what is detected."""
+append-only triggers off the way a superuser can, change or delete rows, append rows of their
+own, and recompute the hashes so that the chain holds again (R-AUD-1). Without the journal's
+key (issue 20 §3) the best they can compute is a plain SHA-256, as the journal chained its
+entries before it had a key, or an HMAC with a key they guess or stole. Tests use it to prove
+what is detected."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import importlib
+import json
 from contextlib import contextmanager
 
 from django.db import connection
+from django.utils import timezone
 
 from guichet.journal.models import GENESIS_HASH, JournalEntry
 
@@ -49,9 +56,23 @@ def delete(*entry_ids: int) -> None:
             cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [entry_id])
 
 
-def rewrite(entry_id: int, **values) -> None:
-    """Changes one row, then recomputes its hash and every later one: the chain holds."""
-    tamper(entry_id, **values)
+def seal(entry: JournalEntry, key: str | None = None) -> str:
+    """The hash an attacker computes for `entry`: the SHA-256 of its content (the algorithm is
+    no secret), or an HMAC-SHA-256 with a key they hold."""
+    payload = json.dumps(
+        entry.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    ).encode()
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def rewrite(entry_id: int, *, key: str | None = None, **values) -> None:
+    """Changes one row, then recomputes its hash and every later one with `seal`: with the
+    journal's key (an insider who holds it), the chain holds again. Without `values`, only
+    re-links and re-seals from that row on."""
+    if values:
+        tamper(entry_id, **values)
     previous = (
         JournalEntry.objects.filter(id__lt=entry_id)
         .order_by("-id")
@@ -61,12 +82,31 @@ def rewrite(entry_id: int, **values) -> None:
     with triggers_off() as cursor:
         for entry in JournalEntry.objects.filter(id__gte=entry_id).order_by("id"):
             entry.previous_hash = previous
-            entry.hash = entry.compute_hash()
+            entry.hash = seal(entry, key)
             cursor.execute(
                 f"UPDATE {TABLE} SET previous_hash = %s, hash = %s WHERE id = %s",
                 [entry.previous_hash, entry.hash, entry.pk],
             )
             previous = entry.hash
+
+
+def forge(*, key: str | None = None, **values) -> JournalEntry:
+    """Appends an entry of the attacker's own, linked to the last one and sealed with `seal`:
+    a well-formed entry as the journal wrote them before its key. No trigger stops an INSERT."""
+    previous = JournalEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    entry = JournalEntry(
+        **{
+            "created_at": timezone.now(),
+            "action": "certificate.issue",
+            "object_type": "certificates.certificate",
+            "object_id": "1",
+            "previous_hash": previous or GENESIS_HASH,
+            **values,
+        }
+    )
+    entry.hash = seal(entry, key)
+    entry.save()
+    return entry
 
 
 # The ways SQL lets a statement put a new row in an existing row's place (R-AUD-1, issue 20

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guichet.common import periodic
+from guichet.deadlines import french_datetime
 from guichet.journal import checkpoints
 from guichet.journal.models import JournalEntry
 from guichet.journal.services import create_checkpoint, record, verify_chain, verify_journal
@@ -55,13 +56,18 @@ def folder() -> Path:
     return Path(settings.GUICHET_JOURNAL_CHECKPOINT_DIR)
 
 
+def recorded(checkpoint) -> JournalEntry:
+    """The journal's entry for the checkpoint, written just after it (issue 20 §3)."""
+    return JournalEntry.objects.get(action="journal.checkpoint", object_id=checkpoint.name)
+
+
 def test_r_aud_1_deleting_the_last_entries_is_detected_by_the_checkpoint():
     entries = append(6)
     checkpoint = create_checkpoint(by="test")
-    assert checkpoint.entry_count == JournalEntry.objects.count()
+    assert checkpoint.entry_count == JournalEntry.objects.count() - 1  # not its own entry
     assert (checkpoint.last_entry_id, checkpoint.head_hash) == (entries[-1].pk, entries[-1].hash)
 
-    delete(entries[4].pk, entries[5].pk)
+    delete(entries[4].pk, entries[5].pk, recorded(checkpoint).pk)  # the last entries
 
     assert verify_chain() is None  # the chain alone holds: what remains is well linked
     assert (
@@ -77,7 +83,8 @@ def test_r_aud_1_rewriting_an_entry_and_every_later_hash_is_detected():
     entries += append(3)
     latest = create_checkpoint(by="test")
 
-    rewrite(entries[4].pk, after=json.dumps({"n": 999}))
+    # By an insider who holds the journal's key too (issue 20 §3: without it, the chain breaks).
+    rewrite(entries[4].pk, key=settings.GUICHET_JOURNAL_KEY, after=json.dumps({"n": 999}))
 
     assert verify_chain() is None  # re-hashed: every link and every hash holds again
     assert JournalEntry.objects.get(pk=entries[4].pk).after == {"n": 999}
@@ -91,7 +98,7 @@ def test_r_aud_1_rewriting_an_entry_and_every_later_hash_is_detected():
 def test_r_aud_1_an_entry_attested_then_deleted_is_detected_though_the_journal_goes_on():
     entries = append(4)
     checkpoint = create_checkpoint(by="test")
-    delete(entries[3].pk)
+    delete(entries[3].pk, recorded(checkpoint).pk)
     append(2)  # the application keeps writing, chained on what is left
 
     result = verify_journal()
@@ -170,6 +177,43 @@ def test_r_aud_1_a_checkpoint_signed_by_another_key_or_unsigned_is_refused():
     )
     assert "(le signataire n'est pas le certificat de cachet de l'agence)" in errors[0]
     assert "(sa signature est absente)" in errors[1]
+
+
+@pytest.mark.parametrize(
+    "removed", [("", ".p7s"), ("",), (".p7s",)], ids=["both", "document", "signature"]
+)
+def test_r_aud_1_a_recorded_checkpoint_whose_file_is_missing_or_unsealed_fails(removed):
+    """Issue 20 §3: deleting the checkpoint files gave a warning and exit 0. The journal
+    records each checkpoint; one whose file is gone, or whose seal is, is an error."""
+    append(2)
+    checkpoint = create_checkpoint(by="test")
+    for suffix in removed:
+        (folder() / f"{checkpoint.name}{suffix}").unlink()
+
+    message = verify_command()
+
+    recorded = JournalEntry.objects.get(action="journal.checkpoint")
+    assert (recorded.object_id, recorded.after) == (
+        checkpoint.name,
+        {
+            "entry_count": checkpoint.entry_count,
+            "last_entry_id": checkpoint.last_entry_id,
+            "head_hash": checkpoint.head_hash,
+            "requested_by": "test",
+        },
+    )
+    if removed == (".p7s",):
+        assert f"« {checkpoint.name} » porte une signature invalide (sa signature est absente)" in (
+            message
+        )
+    else:
+        assert (
+            f"Le point de contrôle « {checkpoint.name} », inscrit au journal à l'entrée "
+            f"n° {recorded.pk} ({french_datetime(recorded.created_at)}), est introuvable dans "
+            f"{folder()} : son fichier "
+            "a été supprimé, ou pas encore copié là. Restaurez-le depuis le stockage en écriture "
+            "unique ; signalez sa disparition au responsable de la sécurité."
+        ) in message
 
 
 def test_r_aud_1_no_checkpoint_is_a_warning_not_an_error():
@@ -261,7 +305,8 @@ def test_r_aud_1_the_daily_task_writes_a_checkpoint(django_capture_on_commit_cal
     assert declared in enqueued
     (loaded,) = checkpoints.load_all()
     assert loaded.requested_by == "tâche quotidienne"
-    assert loaded.entry_count == JournalEntry.objects.count()
+    assert loaded.entry_count == JournalEntry.objects.count() - 1
+    assert JournalEntry.objects.last() == recorded(loaded)
 
 
 def test_r_aud_1_checkpoint_journal_command_on_demand():
@@ -310,7 +355,7 @@ def test_r_aud_1_auditor_seals_and_downloads_checkpoints_from_the_page(client, a
 def test_r_aud_1_auditor_page_reports_deleted_last_entries(client, agency_admin):
     entries = append(3)
     checkpoint = create_checkpoint(by="test")
-    delete(entries[2].pk)
+    delete(entries[2].pk, recorded(checkpoint).pk)
     client.force_login(agency_admin)
     page = client.post(reverse("journal:verify"), follow=True).content.decode()
     assert (
