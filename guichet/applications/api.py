@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.applications import review, selectors, services
-from guichet.applications.models import Status, Verdict
+from guichet.applications.models import Status
 from guichet.applications.serializers import (
     AdmissibilitySerializer,
     ApplicationCreateSerializer,
@@ -33,8 +33,8 @@ from guichet.common.errors import ApplicationError
 from guichet.common.schema import problems
 from guichet.files.api import StreamedUploadMixin, download_response
 from guichet.files.services import describe, parse_produced_on
-from guichet.journal import exports
 from guichet.journal.api import JOURNAL_FORMAT, JOURNAL_RESPONSES, stream
+from guichet.journal.selectors import application_journal
 from guichet.referentials.selectors import get_version
 
 
@@ -251,19 +251,26 @@ class TransitionApi(APIView):
 
 
 class ApplicationJournalApi(FileResponseNegotiation, APIView):
-    """The application's audit journal (R-AUD-1), to its applicant and to the agency."""
+    """The application's audit journal (R-AUD-1), to its applicant and to the agency, each
+    reading there what the rest of the platform shows them (issue 20 §2)."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         summary="Le journal de la candidature",
-        description="Ses entrées d'audit, en JSON (par défaut) ou en CSV (`format=csv`) (R-AUD-1).",
+        description="Ses entrées d'audit, en JSON (par défaut) ou en CSV (`format=csv`) (R-AUD-1). "
+        "Chacun y lit ce que le reste de la plateforme lui montre : le candidat n'y voit pas les "
+        "avis « conforme » sur ses preuves et ses éléments de recevabilité, que ses pages ne "
+        "montrent pas non plus.",
         parameters=[JOURNAL_FORMAT],
         responses=JOURNAL_RESPONSES,
     )
     def get(self, request, pk):
         application = selectors.get_application(request.user, pk)
-        return stream(request.query_params.get("format", "json"), exports.entries(application.pk))
+        return stream(
+            request.query_params.get("format", "json"),
+            application_journal(application.pk, request.user),
+        )
 
 
 # --- Admissibility documents -----------------------------------------------------------------
@@ -370,7 +377,8 @@ def admissibility_payload(application, user) -> dict:
     items = []
     for entry in review.reviewable_items(application):
         verdict = latest.get(entry["item"])
-        if not user.is_agency and (verdict is None or verdict.verdict != Verdict.TO_FIX):
+        shown = user.is_agency if verdict is None else review.sees_verdict(user, verdict.verdict)
+        if not shown:
             continue  # the applicant sees only what is to fix
         items.append({**entry, "verdict": _verdict_data(verdict)})
     return {

@@ -17,6 +17,7 @@ from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
 from guichet.deadlines import french_date
+from guichet.journal.selectors import reader_view
 from guichet.journal.services import record
 
 REVIEWERS = {Role.INSTRUCTOR, Role.AGENCY_ADMIN}
@@ -129,6 +130,18 @@ def latest_verdicts(application: Application) -> dict[str, AdmissibilityVerdict]
     for verdict in application.verdicts.select_related("by").order_by("at", "id"):
         latest[verdict.item] = verdict
     return latest
+
+
+def sees_verdict(user, verdict: str) -> bool:
+    """Whether `user` is shown an opinion of the review, in the API as in the journal: the
+    agency all of them; the applicant only the items to fix (R-APP-8)."""
+    return user.is_agency or verdict == Verdict.TO_FIX
+
+
+@reader_view("admissibility.verdict")
+def verdict_entry_as_read_by(row: dict, user) -> dict | None:
+    """The journal's entry of an opinion, to whom its pages show it (issue 20 §2)."""
+    return row if sees_verdict(user, (row["after"] or {}).get("verdict")) else None
 
 
 def items_to_fix(application: Application) -> dict[str, str]:

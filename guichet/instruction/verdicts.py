@@ -26,6 +26,7 @@ from guichet.instruction.models import (
     ProofVerdict,
 )
 from guichet.instruction.proofs import ApplicableProof, applicable_proofs
+from guichet.journal.selectors import reader_view
 from guichet.journal.services import record
 from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
 
@@ -195,10 +196,19 @@ def verdict_data(verdict: ProofVerdict) -> dict:
     }
 
 
+def sees_verdict(user, opinion: str) -> bool:
+    """Whether `user` is shown an opinion on a proof, on every page, API and journal: the
+    agency all of them; the applicant those that are not conforme, so that it knows what to
+    fix — as the admissibility review shows it only the items to fix (R-APP-8). A « conforme »
+    may still change until the instruction ends: the applicant learns the outcome from the
+    committee's decision."""
+    return user.is_agency or opinion != ProofOpinion.CONFORME
+
+
 def redeposited_data(verdict: ProofVerdict, user) -> dict:
     """A proof whose files changed since its verdict: to be judged again; the former opinion
     is told to the agency, and to the applicant when it was one to fix."""
-    shown = user.is_agency or verdict.verdict != ProofOpinion.CONFORME
+    shown = sees_verdict(user, verdict.verdict)
     return {
         "verdict": REDEPOSITED,
         "label": REDEPOSITED_LABEL,
@@ -211,19 +221,27 @@ def redeposited_data(verdict: ProofVerdict, user) -> dict:
 
 @extensions.proof_verdicts
 def visible_verdicts(application: Application, user) -> dict[int, dict]:
-    """The latest verdicts `user` sees: the agency all of them; the applicant those that are
-    not conforme, so that it knows what to fix — as the admissibility review shows it only the
-    items to fix (R-APP-8). A « conforme » may still change until the instruction ends: the
-    applicant learns the outcome from the committee's decision. A proof deposited again since
-    its verdict reads « nouveau dépôt à examiner » for both (R-EVD-2)."""
+    """The latest verdicts `user` sees (sees_verdict). A proof deposited again since its
+    verdict reads « nouveau dépôt à examiner » for both (R-EVD-2)."""
     both = proof_verdicts(application)
     return {
         proof_id: verdict_data(verdict)
         for proof_id, verdict in both.current.items()
-        if user.is_agency or verdict.verdict != ProofOpinion.CONFORME
+        if sees_verdict(user, verdict.verdict)
     } | {
         proof_id: redeposited_data(verdict, user) for proof_id, verdict in both.redeposited.items()
     }
+
+
+@reader_view("instruction.verdicts")
+def verdicts_entry_as_read_by(row: dict, user) -> dict | None:
+    """The journal's entry of a batch of verdicts shows `user` the opinions its pages show it
+    (issue 20 §2); nothing when none of them."""
+    after = row["after"] or {}
+    shown = [v for v in after.get("verdicts", ()) if sees_verdict(user, v.get("verdict"))]
+    if not shown:
+        return None
+    return {**row, "after": {**after, "verdicts": shown}}
 
 
 # --- writes ------------------------------------------------------------------------------------

@@ -60,12 +60,12 @@ class IsAuditor(BasePermission):
         return bool(request.user.is_authenticated and request.user.is_agency_admin)
 
 
-def stream(fmt: str, queryset) -> StreamingHttpResponse:
+def stream(fmt: str, rows) -> StreamingHttpResponse:
     if fmt not in exports.FORMATS:
         raise ApplicationError(
             "Format inconnu : choisissez « json » ou « csv ».", extra={"status": 400}
         )
-    return StreamingHttpResponse(exports.chunks(fmt, queryset), content_type=exports.FORMATS[fmt])
+    return StreamingHttpResponse(exports.chunks(fmt, rows), content_type=exports.FORMATS[fmt])
 
 
 class JournalExportApi(FileResponseNegotiation, APIView):
@@ -86,7 +86,7 @@ class JournalExportApi(FileResponseNegotiation, APIView):
     def get(self, request):
         return stream(
             request.query_params.get("format", "json"),
-            exports.entries(request.query_params.get("application") or None),
+            exports.rows(exports.entries(request.query_params.get("application") or None)),
         )
 
 

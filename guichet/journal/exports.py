@@ -36,6 +36,12 @@ def entries(application: str | None = None):
     return queryset
 
 
+def rows(queryset) -> Iterator[dict]:
+    """The entries as rows (entry_row), read in chunks."""
+    for entry in queryset.iterator(chunk_size=2000):
+        yield entry_row(entry)
+
+
 def entry_row(entry: JournalEntry) -> dict:
     data = entry.content()
     data.update({"id": entry.pk, "hash": entry.hash, "key_id": entry.key_id})
@@ -49,22 +55,23 @@ class _Line:
         return value
 
 
-def csv_chunks(queryset: Iterable[JournalEntry]) -> Iterator[str]:
+def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
     writer = csv.DictWriter(_Line(), fieldnames=FIELDS, delimiter=";")
     yield writer.writeheader()
-    for entry in queryset.iterator(chunk_size=2000):
-        row = entry_row(entry)
+    for row in rows:
+        row = dict(row)
         row["before"] = json.dumps(row["before"], ensure_ascii=False, sort_keys=True)
         row["after"] = json.dumps(row["after"], ensure_ascii=False, sort_keys=True)
         yield writer.writerow(row)
 
 
-def json_chunks(queryset: Iterable[JournalEntry]) -> Iterator[str]:
+def json_chunks(rows: Iterable[dict]) -> Iterator[str]:
     yield "["
-    for i, entry in enumerate(queryset.iterator(chunk_size=2000)):
-        yield ("," if i else "") + json.dumps(entry_row(entry), ensure_ascii=False, default=str)
+    for i, row in enumerate(rows):
+        yield ("," if i else "") + json.dumps(row, ensure_ascii=False, default=str)
     yield "]\n"
 
 
-def chunks(fmt: str, queryset) -> Iterator[str]:
-    return csv_chunks(queryset) if fmt == "csv" else json_chunks(queryset)
+def chunks(fmt: str, rows: Iterable[dict]) -> Iterator[str]:
+    """`rows`: rows(queryset) for the auditor, selectors.application_journal for a reader."""
+    return csv_chunks(rows) if fmt == "csv" else json_chunks(rows)

@@ -56,7 +56,7 @@ def journal_export(request, fmt):
     if fmt not in exports.FORMATS:
         raise Http404
     response = StreamingHttpResponse(
-        exports.chunks(fmt, _filtered(request)), content_type=exports.FORMATS[fmt]
+        exports.chunks(fmt, exports.rows(_filtered(request))), content_type=exports.FORMATS[fmt]
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="journal-{stamp}.{fmt}"'

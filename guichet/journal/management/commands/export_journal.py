@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, format, application, checkpoints_file, **options):
         if checkpoints_file is not None:
             write_checkpoints(checkpoints_file)
-        for chunk in exports.chunks(format, exports.entries(application)):
+        for chunk in exports.chunks(format, exports.rows(exports.entries(application))):
             self.stdout.write(chunk, ending="")
 
 
