@@ -239,6 +239,13 @@ def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None
     and re-hashed, forged or altered checkpoints. `folder` reads checkpoints from elsewhere
     (a copy fetched from the write-once storage)."""
     result = Verification()
+    try:
+        chain = _Chain()
+    except ImproperlyConfigured as error:  # a key of the journal is unusable
+        result.errors.append(
+            _("Le journal ne peut pas être vérifié : %(error)s") % {"error": error}
+        )
+        return result
     valid: list[checkpoints.Checkpoint] = []
     unverifiable = False
     try:
@@ -266,7 +273,6 @@ def verify_journal(*, folder: Path | None = None, now: dt.datetime | None = None
     outcomes: list[tuple[str, checkpoints.Checkpoint, int]] = []
     recorded: list[JournalEntry] = []  # the checkpoints the journal says were written
     position = 0
-    chain = _Chain()
     count = 0
     for entry in JournalEntry.objects.order_by("id").iterator(chunk_size=2000):
         while position < len(pending) and pending[position].last_entry_id < entry.pk:

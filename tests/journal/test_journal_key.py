@@ -204,8 +204,11 @@ def test_r_aud_1_a_short_journal_key_is_refused_in_french(settings):
         append(1)
     settings.GUICHET_JOURNAL_KEY = NEW_KEY
     settings.GUICHET_JOURNAL_PREVIOUS_KEYS = ["courte"]
-    with pytest.raises(ImproperlyConfigured, match="GUICHET_JOURNAL_PREVIOUS_KEYS"):
-        verify_journal()
+    assert verify_journal().errors == [
+        "Le journal ne peut pas être vérifié : GUICHET_JOURNAL_PREVIOUS_KEYS : 32 caractères au "
+        "moins attendus pour une clé du journal."
+    ]
+    assert "GUICHET_JOURNAL_PREVIOUS_KEYS : 32 caractères" in verify_command()
 
 
 def test_r_aud_1_production_refuses_to_start_without_the_journal_key(tmp_path):
