@@ -36,11 +36,14 @@ AGENCY_ONLY = (
 
 
 class AgencyArea(BasePermission):
-    """Agents only: anyone else signed in finds nothing (404, before any method check)."""
+    """Agents only: anyone else signed in finds nothing (404). A method that no operation
+    takes is a 405 for everyone, as the schema says (issue 20 §1)."""
 
     def has_permission(self, request, view):
         if not request.user.is_authenticated:
             return False  # 401
+        if not hasattr(view, request.method.lower()):
+            return True  # DRF's 405
         if not selectors.may_view(request.user):
             raise NotFound
         return True

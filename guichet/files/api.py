@@ -124,6 +124,11 @@ class StreamedUploadMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        # A method the view does not take is a 405 before the object is looked at: the
+        # object's state must not answer for it (a 409 for a TRACE, issue 20 §1).
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            self.http_method_not_allowed(request, *args, **kwargs)
         encrypt = self.upload_access(request, **kwargs)
         self.upload_handler = install_handler(request._request, encrypt=encrypt)
         if getattr(request._request, "guichet_csrf_deferred", False):

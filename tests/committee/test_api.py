@@ -64,12 +64,16 @@ def test_r_dec_1_the_agency_lists_and_creates_sessions_and_applicants_find_nothi
         refused = api.post(SESSIONS, {"date": "2027-03-11"}, format="json")
         assert refused.status_code == 403
         assert "un instructeur ne décide pas seul" in refused.json()["detail"]
-        # An applicant finds nothing.
+        # An applicant finds nothing; a method no operation takes is a 405 for everyone.
         api.force_authenticate(applicant)
         session_id = body["id"]
-        for url in (SESSIONS, f"{SESSIONS}{session_id}", f"{SESSIONS}{session_id}/decisions"):
+        for url, posted in (
+            (SESSIONS, 404),
+            (f"{SESSIONS}{session_id}", 405),
+            (f"{SESSIONS}{session_id}/decisions", 404),
+        ):
             assert api.get(url).status_code in (404, 405)
-            assert api.post(url, {"date": "2027-03-11"}, format="json").status_code == 404
+            assert api.post(url, {"date": "2027-03-11"}, format="json").status_code == posted
         api.force_authenticate(None)
         assert api.get(SESSIONS).status_code == 401
     assert CommitteeSession.objects.count() == 1

@@ -1,0 +1,75 @@
+"""The schema tells the truth about inputs (issue 20 §1, found by schemathesis with every check
+on): what the API refuses, its schema says — bounds, required fields, closed objects, the NUL
+character — and what the schema refuses, the API refuses with a French 400 — an empty filter,
+a file sent as text — or 405 for a method that no operation declares."""
+
+from io import BytesIO
+
+import pytest
+from rest_framework.test import APIClient
+
+from guichet.accounts.models import Role
+from tests.conftest import make_staff
+from tests.fixtures import PDF
+from tests.test_api_errors import assert_french_problem
+
+pytestmark = pytest.mark.django_db
+
+NUL = "\u0000"
+
+
+@pytest.fixture
+def signed_in(api, applicant):
+    api.force_authenticate(applicant)
+    return api
+
+
+@pytest.fixture
+def schema(api):
+    return api.get("/api/v1/schema/?format=json").json()
+
+
+def request_body(schema, path, method, media_type="application/json") -> dict:
+    body = schema["paths"][path][method]["requestBody"]["content"][media_type]["schema"]
+    if "$ref" in body:
+        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    return body
+
+
+def query_parameters(schema, path) -> dict:
+    return {
+        parameter["name"]: parameter["schema"]
+        for parameter in schema["paths"][path]["get"]["parameters"]
+        if parameter["in"] == "query"
+    }
+
+
+# --- Methods ----------------------------------------------------------------------------------
+
+
+def test_a_method_an_upload_endpoint_does_not_take_is_a_french_405(
+    signed_in, dmn_application, method
+):
+    for path in (
+        f"/api/v1/applications/{dmn_application.pk}/documents/functional_documentation/files",
+        f"/api/v1/applications/{dmn_application.pk}/information-requests/1/files",
+        f"/api/v1/applications/{dmn_application.pk}/missing-items/1/files",
+        f"/api/v1/applications/{dmn_application.pk}/messages/",
+    ):
+        upload = BytesIO(PDF)
+        upload.name = "preuve.pdf"
+        response = getattr(signed_in, method)(path, {"file": upload}, format="multipart")
+        body = assert_french_problem(response, 405, f"La méthode {method.upper()}")
+        assert "POST" in response["Allow"] and "POST" in body["detail"], path
+
+
+def test_a_method_the_committee_does_not_take_is_a_405_even_for_an_applicant(signed_in):
+    response = signed_in.generic("TRACE", "/api/v1/committee/sessions/")
+    assert_french_problem(response, 405, "La méthode TRACE")
+    assert response["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert signed_in.get("/api/v1/committee/sessions/").status_code == 404  # still nothing
+
+
+def test_an_anonymous_undeclared_method_is_still_asked_to_sign_in():
+    response = APIClient().put("/api/v1/applications/1/messages/")
+    assert response.status_code == 401
