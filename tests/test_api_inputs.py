@@ -73,3 +73,25 @@ def test_a_method_the_committee_does_not_take_is_a_405_even_for_an_applicant(sig
 def test_an_anonymous_undeclared_method_is_still_asked_to_sign_in():
     response = APIClient().put("/api/v1/applications/1/messages/")
     assert response.status_code == 401
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+
+def test_a_file_sent_as_text_is_refused(signed_in, dmn_application):
+    from guichet.messaging.models import Message
+
+    url = f"/api/v1/applications/{dmn_application.pk}/messages/"
+    response = signed_in.post(url, {"body": "Voici", "file": "pas un fichier"}, format="multipart")
+    body = assert_french_problem(response, 400, "« file » doit être un fichier")
+    assert body["errors"] == {"file": [body["detail"]]}
+    assert not Message.objects.exists()
+
+
+def test_an_upload_schema_asks_for_one_file_at_least(schema):
+    for path in (
+        "/api/v1/applications/{id}/documents/{item}/files",
+        "/api/v1/applications/{id}/evidence/{proof}/files",
+    ):
+        upload = request_body(schema, path, "post", "multipart/form-data")
+        assert upload["properties"]["file"]["minItems"] == 1, path

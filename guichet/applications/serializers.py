@@ -379,7 +379,7 @@ class AdmissibilitySerializer(serializers.Serializer):
 class UploadSerializer(serializers.Serializer):
     # Described for the schema only: the upload views read the multipart body themselves.
     file = serializers.ListField(
-        child=serializers.FileField(), help_text="Un ou plusieurs fichiers."
+        child=serializers.FileField(), min_length=1, help_text="Un ou plusieurs fichiers."
     )
     produced_on = serializers.DateField(
         required=False, help_text="Date de production (AAAA-MM-JJ)."

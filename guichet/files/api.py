@@ -22,11 +22,22 @@ def install_handler(django_request, *, encrypt: bool) -> StreamingUploadHandler:
     return handler
 
 
-def take_uploads(handler: StreamingUploadHandler, files, field: str = "file") -> list:
+def take_uploads(
+    handler: StreamingUploadHandler, files, field: str = "file", *, texts=None, required=True
+) -> list:
+    """The files of `field`; `texts`, the form's text parts: a text sent in the place of a
+    file is refused, not ignored (issue 20 §1)."""
     if handler.error:
         raise ApplicationError(handler.error, extra={"status": handler.error_status})
+    if texts is not None and field in texts:
+        raise ApplicationError(
+            f"« {field} » doit être un fichier : envoyez-le comme une partie fichier du "
+            "multipart/form-data (avec un nom de fichier, filename=…), pas comme un texte.",
+            field=field,
+            extra={"status": 400},
+        )
     uploads = files.getlist(field)
-    if not uploads:
+    if required and not uploads:
         raise ApplicationError(
             f"Joignez un fichier (champ « {field} » d'un envoi multipart/form-data).",
             extra={"status": 400},
@@ -138,8 +149,10 @@ class StreamedUploadMixin:
                     "(le jeton CSRF se transmet dans l'en-tête X-CSRFToken)."
                 )
 
-    def streamed_uploads(self, request, field: str = "file") -> list:
-        return take_uploads(self.upload_handler, request.FILES, field)
+    def streamed_uploads(self, request, field: str = "file", *, required: bool = True) -> list:
+        return take_uploads(
+            self.upload_handler, request.FILES, field, texts=request.POST, required=required
+        )
 
 
 def download_response(stored, *, by=None, application=None) -> StreamingHttpResponse:

@@ -112,13 +112,9 @@ class MessageListApi(StreamedUploadMixin, APIView):
     )
     def post(self, request, pk):
         if request.content_type.startswith("multipart/form-data"):
-            if self.upload_handler.error:
-                raise ApplicationError(
-                    self.upload_handler.error, extra={"status": self.upload_handler.error_status}
-                )
-            body = request.data.get("body")
-            internal = _flag(request.data.get("internal"), field="internal")
-            uploads = request.FILES.getlist("file")
+            uploads = self.streamed_uploads(request, required=False)
+            body = request.POST.get("body")
+            internal = _flag(request.POST.get("internal"), field="internal")
         else:
             data = MessageInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
