@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Inside CSP's: the pages it writes carry their nonce.
     "guichet.common.middleware.ErrorPagesMiddleware",
+    "guichet.common.middleware.NulCharacterMiddleware",
     "guichet.common.middleware.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -384,6 +385,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "guichet.common.openapi.french_schema",
+        "guichet.common.openapi.truthful_inputs",
     ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -95,3 +95,50 @@ def test_an_upload_schema_asks_for_one_file_at_least(schema):
     ):
         upload = request_body(schema, path, "post", "multipart/form-data")
         assert upload["properties"]["file"]["minItems"] == 1, path
+
+
+# --- The NUL character ------------------------------------------------------------------------
+
+
+def test_the_schema_says_no_text_holds_a_nul_character(schema):
+    product = request_body(schema, "/api/v1/products/", "post")["properties"]
+    assert product["description"]["pattern"] == "^[^\\u0000]*$"
+    # Required, so not blank either.
+    module = schema["components"]["schemas"]["ModuleRequest"]["properties"]["name"]
+    assert module["pattern"] == "^\\s*[^\\s\\u0000][^\\u0000]*$"
+    assert query_parameters(schema, "/api/v1/applications/")["q"]["pattern"] == "^[^\\u0000]*$"
+
+
+def test_a_nul_character_is_refused_in_a_field_in_a_form_and_in_a_query(signed_in, dmn_application):
+    named = signed_in.post("/api/v1/products/", {"name": f"Télé{NUL}Suivi"}, format="json")
+    assert_french_problem(named, 400, "Les données envoyées sont invalides")
+    before = dict(dmn_application.form)
+    nested = signed_in.patch(
+        f"/api/v1/applications/{dmn_application.pk}/",
+        {"form": {"contact_name": f"Camille{NUL}"}},
+        format="json",
+    )
+    body = assert_french_problem(nested, 400, "Les données envoyées sont invalides : Le caractère")
+    assert list(body["errors"]) == ["form.contact_name"]
+    dmn_application.refresh_from_db()
+    assert dmn_application.form == before
+    searched = signed_in.get("/api/v1/applications/?q=a%00b")
+    body = assert_french_problem(
+        searched, 400, "Les données envoyées sont invalides : Le caractère"
+    )
+    assert list(body["errors"]) == ["q"]
+    upload = BytesIO(PDF)
+    upload.name = "preuve.pdf"
+    written = signed_in.post(
+        f"/api/v1/applications/{dmn_application.pk}/messages/",
+        {"body": f"Voici{NUL}", "file": upload},
+        format="multipart",
+    )
+    body = assert_french_problem(written, 400, "Le caractère NUL")
+    assert list(body["errors"]) == ["body"]
+
+
+def test_a_nul_character_in_a_page_address_is_the_french_400_page(client):
+    response = client.get("/registre/?q=%00")
+    assert response.status_code == 400
+    assert "Le caractère NUL" in response.content.decode()

@@ -60,6 +60,26 @@ class FileResponseNegotiation:
         return (JSONRenderer(), JSONRenderer.media_type)
 
 
+NUL_REFUSED = "Le caractère NUL (U+0000) n'est accepté dans aucun texte : retirez-le."
+
+
+def _nul_location(data) -> str | None:
+    """Where the first text holding a NUL character is (« form.contact_name »), if any."""
+    stack = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return where or "non_field_errors"
+        elif isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and "\x00" in key:
+                    return where or "non_field_errors"
+                stack.append((f"{where}.{key}" if where else str(key), item))
+    return None
+
+
 class UnreadableBody(exceptions.ParseError):
     """A parse error whose French detail is ours (DRF's parsers speak English)."""
 
@@ -89,7 +109,12 @@ class JSONParser(parsers.JSONParser):
         encoding = parsers.get_encoding(parser_context or {})
         try:
             text = codecs.decode(raw, encoding)
-            return json.loads(text, parse_constant=drf_json.strict_constant)
+            data = json.loads(text, parse_constant=drf_json.strict_constant)
+            # PostgreSQL stores no NUL, which JSON can only bring escaped (issue 20 §1).
+            where = _nul_location(data) if "\\u0000" in text else None
+            if where is not None:
+                raise exceptions.ValidationError({where: [NUL_REFUSED]})
+            return data
         except (UnicodeDecodeError, LookupError):
             raise UnreadableBody(
                 _("Le corps de la requête n'est pas encodé en UTF-8 : envoyez du JSON en UTF-8.")

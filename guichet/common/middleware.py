@@ -98,6 +98,47 @@ class ErrorPagesMiddleware:
         return None
 
 
+class NulCharacterMiddleware:
+    """No text holds the NUL character (U+0000): PostgreSQL stores none, and the API's schema
+    says so of every text (issue 20 §1). One in the address, a query parameter or a header is
+    refused here (400), before anything looks it up; JSON bodies are checked by their parser
+    (guichet.common.api.JSONParser), form fields by their own validators."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            names = [
+                name.replace("\x00", "")
+                for name, values in request.GET.lists()
+                if "\x00" in name or any("\x00" in value for value in values)
+            ]
+            if names:
+                return self._refused(request, names)
+        headers = [
+            name.removeprefix("HTTP_").replace("_", "-").title()
+            for name, value in request.META.items()
+            if name.startswith("HTTP_") and isinstance(value, str) and "\x00" in value
+        ]
+        if "\x00" in request.path or headers:
+            return self._refused(request, headers)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request, names):
+        from guichet.common import views
+        from guichet.common.api import NUL_REFUSED, problem_json_response
+
+        if not request.path.startswith("/api/"):
+            return views.error_page(request, 400, NUL_REFUSED)
+        extra = {"errors": {name: [NUL_REFUSED] for name in names}} if names else {}
+        return problem_json_response(
+            400, f"Les données envoyées sont invalides : {NUL_REFUSED}", **extra
+        )
+
+
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
     """WhiteNoise, whose table of static files found by the finders (outside production: DSFR's
     two thousand files) is read once per process, not once per instance: Django builds its

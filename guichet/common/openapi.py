@@ -52,3 +52,47 @@ def french_schema(result, generator, request, public):
             )
     _walk(result)
     return result
+
+
+# --- What the API refuses, the schema says (issue 20 §1) ---------------------------------------
+
+# No text holds a NUL character (guichet.common.middleware.NulCharacterMiddleware, the JSON
+# parser, DRF's text fields); a required text is not blank either (DRF trims it first: Python's
+# whitespace, which is also what `\s` reads in Python's regular expressions).
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = "^\\s*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _text_bounds(schema: dict) -> None:
+    """Every text of a request, at any depth, with the pattern its refusals follow."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _text_bounds(child)
+    for key in ("items", "additionalProperties", "not"):
+        _text_bounds(schema.get(key))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for child in schema.get(key, ()):
+            _text_bounds(child)
+
+
+def truthful_inputs(result, generator, request, public):
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS): the bounds the views
+    enforce, written into what a client reads — request components (`…Request`), inline
+    request bodies, path and query parameters."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _text_bounds(schema)
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                _text_bounds(content.get("schema"))
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] in ("query", "path"):
+                    _text_bounds(parameter.get("schema", {}))
+    return result

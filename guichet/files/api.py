@@ -9,7 +9,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.parsers import MultiPartParser
 
-from guichet.common.api import JSONRenderer
+from guichet.common.api import NUL_REFUSED, JSONRenderer
 from guichet.common.errors import ApplicationError
 from guichet.files import services
 from guichet.files.uploads import StreamingUploadHandler
@@ -29,13 +29,18 @@ def take_uploads(
     file is refused, not ignored (issue 20 §1)."""
     if handler.error:
         raise ApplicationError(handler.error, extra={"status": handler.error_status})
-    if texts is not None and field in texts:
-        raise ApplicationError(
-            f"« {field} » doit être un fichier : envoyez-le comme une partie fichier du "
-            "multipart/form-data (avec un nom de fichier, filename=…), pas comme un texte.",
-            field=field,
-            extra={"status": 400},
-        )
+    if texts:
+        nul = [name for name, values in texts.lists() if any("\x00" in v for v in values)]
+        if nul:
+            errors = {name: [NUL_REFUSED] for name in nul}
+            raise ApplicationError(NUL_REFUSED, extra={"status": 400, "errors": errors})
+        if field in texts:
+            raise ApplicationError(
+                f"« {field} » doit être un fichier : envoyez-le comme une partie fichier du "
+                "multipart/form-data (avec un nom de fichier, filename=…), pas comme un texte.",
+                field=field,
+                extra={"status": 400},
+            )
     uploads = files.getlist(field)
     if required and not uploads:
         raise ApplicationError(
