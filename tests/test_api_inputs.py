@@ -142,3 +142,30 @@ def test_a_nul_character_in_a_page_address_is_the_french_400_page(client):
     response = client.get("/registre/?q=%00")
     assert response.status_code == 400
     assert "Le caractère NUL" in response.content.decode()
+
+
+# --- Empty filters ----------------------------------------------------------------------------
+
+
+def test_an_empty_filter_is_a_french_400_not_an_unfiltered_list(signed_in, dmn, path, name):
+    response = signed_in.get(f"{path}?{name}=")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert list(body["errors"]) == [name]
+    assert "omettez" in body["detail"]
+
+
+def test_an_empty_filter_of_the_instruction_queue_is_a_french_400(api):
+    api.force_authenticate(make_staff("instructeur@agence.test", Role.INSTRUCTOR))
+    for name in ("state", "flag", "assignee", "referential", "pathway"):
+        response = api.get(f"/api/v1/instruction/queue?{name}=")
+        body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+        assert list(body["errors"]) == [name]
+
+
+def test_the_schema_says_which_filters_may_be_empty(schema):
+    register = query_parameters(schema, "/api/v1/register/")
+    assert register["referential"]["minLength"] == 1 and "" not in register["status"]["enum"]
+    requirements = query_parameters(schema, "/api/v1/referentials/{code}/{version}/requirements")
+    # A search for nothing finds everything; no profile is a choice (the common requirements).
+    assert "minLength" not in requirements["q"] and "minLength" not in requirements["profiles"]
+    assert requirements["section"]["minLength"] == 1

@@ -28,7 +28,7 @@ from guichet.applications.serializers import (
     VersionOutputSerializer,
 )
 from guichet.applications.workflow import WORKFLOW, transition
-from guichet.common.api import FileResponseNegotiation, Pagination
+from guichet.common.api import FileResponseNegotiation, Pagination, refuse_empty_filters
 from guichet.common.errors import ApplicationError
 from guichet.common.schema import problems
 from guichet.files.api import StreamedUploadMixin, download_response
@@ -114,6 +114,7 @@ class ApplicationListApi(APIView):
         responses=ApplicationSerializer(many=True),
     )
     def get(self, request):
+        refuse_empty_filters(request.query_params, ("status", "referential"))
         filters, errors = selectors.parse_filters(request.query_params)
         if errors:
             raise serializers.ValidationError({k: [v] for k, v in errors.items()})

@@ -18,7 +18,12 @@ from rest_framework.views import APIView
 
 from guichet.certificates import register
 from guichet.certificates.models import Kind, Status, WithdrawalGround
-from guichet.common.api import FileResponseNegotiation, JSONRenderer, Pagination
+from guichet.common.api import (
+    FileResponseNegotiation,
+    JSONRenderer,
+    Pagination,
+    refuse_empty_filters,
+)
 
 HELP = {field.name: field.description for field in register.FIELDS}
 
@@ -120,6 +125,7 @@ class RegisterListApi(PublicApi):
         # The page as last written while the register is unchanged (its state: two index-only
         # queries), with its ETag: a conditional request gets 304. Only a valid request's page
         # is kept, so a page found needs no new validation.
+        refuse_empty_filters(request.query_params, ("referential", "status", "kind"))
         etag = register.export_state().etag("api:" + request.get_full_path())
         body = _PAGES.get(etag)
         if body is None:

@@ -207,6 +207,20 @@ class Pagination(PageNumberPagination):
         return min(size, self.max_page_size)
 
 
+def refuse_empty_filters(params, names) -> None:
+    """A filter sent empty (`?status=`) is refused (400), not read as no filter: the client's
+    value went missing on its way, and a whole list would hide it (issue 20 §1). The schema
+    says so (guichet.common.openapi.truthful_inputs)."""
+    empty = [name for name in names if any(not v.strip() for v in params.getlist(name))]
+    if empty:
+        raise exceptions.ValidationError(
+            {
+                name: [f"Valeur vide : indiquez-en une, ou omettez « {name} » pour ne pas filtrer."]
+                for name in empty
+            }
+        )
+
+
 def problem(status_code: int, detail: str, **extra) -> dict:
     body = {
         "type": "about:blank",

@@ -61,6 +61,9 @@ def french_schema(result, generator, request, public):
 # whitespace, which is also what `\s` reads in Python's regular expressions).
 NO_NUL = "^[^\\u0000]*$"
 NOT_BLANK = "^\\s*[^\\s\\u0000][^\\u0000]*$"
+# Query parameters that mean something when empty; any other filter sent empty is refused
+# (400): `q`, a search for nothing, finds everything; `profiles`, no profile, is a choice.
+MAY_BE_EMPTY = frozenset({"q", "profiles"})
 
 
 def _text_bounds(schema: dict) -> None:
@@ -93,6 +96,10 @@ def truthful_inputs(result, generator, request, public):
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 _text_bounds(content.get("schema"))
             for parameter in operation.get("parameters", ()):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "query" and parameter["name"] not in MAY_BE_EMPTY:
+                    if schema.get("type") == "string" and "enum" not in schema:
+                        schema.setdefault("minLength", 1)
                 if parameter["in"] in ("query", "path"):
-                    _text_bounds(parameter.get("schema", {}))
+                    _text_bounds(schema)
     return result

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.applications.selectors import get_application
-from guichet.common.api import Pagination, StrictCharField, StrictIntegerField
+from guichet.common.api import (
+    Pagination,
+    StrictCharField,
+    StrictIntegerField,
+    refuse_empty_filters,
+)
 from guichet.common.schema import problems
 from guichet.instruction import assignment, queue, verdicts
 from guichet.instruction.models import ProofOpinion
@@ -184,6 +189,7 @@ class QueueApi(APIView):
         responses=QueueRowSerializer(many=True),
     )
     def get(self, request):
+        refuse_empty_filters(request.query_params, [p.name for p in QUEUE_PARAMETERS])
         filters, errors = queue.clean_filters(
             request.query_params, queue.filter_choices(request.user)
         )

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
-from guichet.common.api import FileResponseNegotiation
+from guichet.common.api import FileResponseNegotiation, refuse_empty_filters
 from guichet.common.errors import ApplicationError
 from guichet.journal import checkpoints, exports
 
@@ -84,6 +84,7 @@ class JournalExportApi(FileResponseNegotiation, APIView):
         responses=JOURNAL_RESPONSES,
     )
     def get(self, request):
+        refuse_empty_filters(request.query_params, ("application", "format"))
         return stream(
             request.query_params.get("format", "json"),
             exports.rows(exports.entries(request.query_params.get("application") or None)),

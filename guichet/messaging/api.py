@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guichet.applications.selectors import get_application
-from guichet.common.api import JSONParser, Pagination
+from guichet.common.api import JSONParser, Pagination, refuse_empty_filters
 from guichet.common.errors import ApplicationError
 from guichet.common.schema import problems
 from guichet.files.api import StreamedUploadMixin
@@ -178,6 +178,7 @@ class NotificationListApi(APIView):
         responses=NotificationSerializer(many=True),
     )
     def get(self, request):
+        refuse_empty_filters(request.query_params, ("unread",))
         unread_only = _flag(request.query_params.get("unread", ""), field="unread")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(

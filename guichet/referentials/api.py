@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from guichet.common.api import refuse_empty_filters
 from guichet.referentials import selectors
 from guichet.referentials.models import Nature, Pathology, Pathway
 from guichet.referentials.serializers import (
@@ -112,6 +113,7 @@ class RequirementListApi(generics.ListAPIView):
             self.kwargs["code"], self.kwargs["version"], self.request.user
         )
         params = self.request.query_params
+        refuse_empty_filters(params, ("nature", "section", "pathology"))
         nature = params.get("nature") or None
         if nature is not None and nature not in Nature.values:
             raise ValidationError(
