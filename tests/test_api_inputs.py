@@ -169,3 +169,20 @@ def test_the_schema_says_which_filters_may_be_empty(schema):
     # A search for nothing finds everything; no profile is a choice (the common requirements).
     assert "minLength" not in requirements["q"] and "minLength" not in requirements["profiles"]
     assert requirements["section"]["minLength"] == 1
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+def test_the_schema_states_that_pages_start_at_1(schema):
+    for path in ("/api/v1/products/", "/api/v1/register/", "/api/v1/notifications/"):
+        parameters = query_parameters(schema, path)
+        assert parameters["page"]["minimum"] == 1, path
+        assert parameters["page_size"]["minimum"] == 1, path
+
+
+def test_a_page_below_1_or_not_a_number_is_a_french_400(signed_in, query):
+    response = signed_in.get(f"/api/v1/products/?{query}")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert list(body["errors"]) == [query.split("=")[0]]
+    assert "à partir de 1" in body["detail"] or "de 1 à 500" in body["detail"]

@@ -173,6 +173,29 @@ class Pagination(PageNumberPagination):
         "Page « {page_number} » introuvable ({message}) : les pages sont numérotées à partir de "
         "1, jusqu'au nombre de résultats divisé par la taille de page."
     )
+    last_page_strings = ()  # the schema says a number: « last » is refused like any word
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1  # below, a 400 (issue 20 §1)
+        return parameters
+
+    def get_page_number(self, request, paginator):
+        """A page number that is not a whole number from 1 is refused (400); one past the
+        last page is not found (404)."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
+            raise exceptions.ValidationError(
+                {
+                    self.page_query_param: [
+                        f"Indiquez un numéro de page entier à partir de 1 (reçu : « {raw[:40]} »)."
+                    ]
+                }
+            )
+        return raw
 
     def get_paginated_response_schema(self, schema):
         link = {"type": "string", "nullable": True, "format": "uri"}
