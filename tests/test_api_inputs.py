@@ -186,3 +186,23 @@ def test_a_page_below_1_or_not_a_number_is_a_french_400(signed_in, query):
     body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
     assert list(body["errors"]) == [query.split("=")[0]]
     assert "à partir de 1" in body["detail"] or "de 1 à 500" in body["detail"]
+
+
+# --- Required fields --------------------------------------------------------------------------
+
+
+def test_a_product_s_name_is_required_in_the_schema_as_in_practice(signed_in, schema):
+    created = request_body(schema, "/api/v1/products/", "post")
+    assert "name" in created["required"] and created["properties"]["name"]["minLength"] == 1
+    changed = request_body(schema, "/api/v1/products/{id}/", "patch")
+    assert "name" not in changed.get("required", [])
+    assert changed["properties"]["name"]["minLength"] == 1
+    response = signed_in.post("/api/v1/products/", {}, format="json")
+    assert_french_problem(response, 400, "Les données envoyées sont invalides")
+
+
+def test_a_text_s_length_is_counted_as_sent_spaces_included(signed_in, schema):
+    limit = request_body(schema, "/api/v1/products/", "post")["properties"]["name"]["maxLength"]
+    response = signed_in.post("/api/v1/products/", {"name": " " + "x" * limit}, format="json")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert body["errors"] == {"name": [f"Saisissez au plus {limit} caractères."]}

@@ -38,11 +38,14 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class ProductInputSerializer(serializers.Serializer):
+    # Required to create a product (a PATCH gives only what changes), never blank.
     name = StrictCharField(
         max_length=column_length(Product, "name"),
-        allow_blank=True,
-        required=False,
-        help_text="Nom commercial, unique dans l'organisation (obligatoire à la création).",
+        error_messages={
+            "required": "Indiquez le nom commercial du produit.",
+            "blank": "Indiquez le nom commercial du produit.",
+        },
+        help_text="Nom commercial, unique dans l'organisation.",
     )
     description = StrictCharField(
         max_length=TEXT_MAX_LENGTH, allow_blank=True, required=False, help_text="Description."
