@@ -206,3 +206,24 @@ def test_a_text_s_length_is_counted_as_sent_spaces_included(signed_in, schema):
     response = signed_in.post("/api/v1/products/", {"name": " " + "x" * limit}, format="json")
     body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
     assert body["errors"] == {"name": [f"Saisissez au plus {limit} caractères."]}
+
+
+# --- Closed objects ---------------------------------------------------------------------------
+
+
+def test_the_profile_check_schema_names_the_answers_it_accepts(schema):
+    answers = request_body(schema, "/api/v1/referentials/{code}/{version}/profile-check", "post")[
+        "properties"
+    ]["answers"]
+    assert answers["additionalProperties"] is False
+    assert {"deployment", "hds_host", "patient_access"} <= set(answers["properties"])
+    assert answers["properties"]["patient_access"]["type"] == "boolean"
+
+
+def test_an_answer_the_questionnaire_does_not_know_is_refused(api, tlc):
+    response = api.post(
+        "/api/v1/referentials/TLC/1.4.2/profile-check",
+        {"answers": {"inconnue": True}},
+        format="json",
+    )
+    assert_french_problem(response, 400, "Clé de réponse inconnue « inconnue »")

@@ -1,3 +1,4 @@
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from guichet.common.api import StrictCharField
@@ -8,6 +9,7 @@ from guichet.referentials.models import (
     Profile,
     ProfileRule,
     Question,
+    QuestionType,
     Referential,
     ReferentialVersion,
     Requirement,
@@ -165,9 +167,46 @@ class RequirementSerializer(serializers.ModelSerializer):
         return [p.code for p in obj.profiles.all()]
 
 
+class AnswersField(serializers.DictField):
+    """The questionnaire's answers, each key a question of the version (R-REF-4): any other
+    key is refused (rules.validate_answers), which its schema says (AnswersFieldSchema)."""
+
+
+class AnswersFieldSchema(OpenApiSerializerFieldExtension):
+    """The questions of every version in the catalogue, typed: one schema for every version,
+    which OpenAPI cannot tie to the version in the path (issue 20 §1)."""
+
+    target_class = AnswersField
+
+    def map_serializer_field(self, auto_schema, direction):
+        properties: dict[str, dict] = {}
+        for key, kind, choices in Question.objects.order_by("key", "pk").values_list(
+            "key", "type", "choices"
+        ):
+            if kind == QuestionType.BOOLEAN:
+                schema = {"type": "boolean", "nullable": True}
+            else:  # null among the values too, as OpenAPI 3.0.3 asks of a nullable enum
+                values = [choice["value"] for choice in choices]
+                schema = {"type": "string", "enum": [*values, None], "nullable": True}
+            known = properties.setdefault(key, schema)
+            if known != schema:  # the same key, asked otherwise by another version
+                if "enum" in known and "enum" in schema:
+                    known["enum"] = list(dict.fromkeys([*known["enum"], *schema["enum"]]))
+                else:
+                    properties[key] = {"nullable": True}
+        return {
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": False,
+            "description": "Les réponses au questionnaire de la version : une clé par question "
+            "(GET referentials/{code}/{version}/ les liste), une réponse vide par null. Une clé "
+            "que la version ne pose pas est refusée (400).",
+        }
+
+
 class ProfileCheckInputSerializer(serializers.Serializer):
     profiles = serializers.ListField(child=StrictCharField(max_length=200), required=False)
-    answers = serializers.DictField(required=False)
+    answers = AnswersField(required=False)
 
     def validate(self, attrs):
         if "profiles" not in attrs and "answers" not in attrs:
