@@ -1,11 +1,9 @@
-# ruff: noqa: F811 (fixtures imported from tests.fixtures)
+# ruff: noqa: F811 (the world fixture imported from tests.api_world)
 """The OpenAPI schema tells the truth (issue 10 §1): schemathesis loads it from the application
 itself and, for every operation, sends a few generated requests — as an applicant with a token,
 and as an agency instructor with a token obtained with TOTP — against real objects (a draft
 with a document, an admissible application with a proof file). Every answer must be documented
 (status code and content type), match its documented schema, and never be a server error."""
-
-import io
 
 import pytest
 import schemathesis
@@ -21,21 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from guichet.accounts.models import Role
-from tests.conftest import PASSWORD, make_staff, totp_code
-
-# The applications' cast, imported as fixtures (pytest finds them by name).
-from tests.fixtures import (  # noqa: F401
-    PDF,
-    TLC_PROFILES,
-    admit,
-    applicant,
-    complete_tlc_form,
-    deposit_required_documents,
-    dmn_application,
-    organisation,
-    product,
-)
+# The objects the requests reach, imported as a fixture (pytest finds it by name).
+from tests.api_world import api_token, path_parameters, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -51,108 +36,10 @@ CHECKS = [
 ]
 
 
-@pytest.fixture
-def world(applicant, product, dmn_application, tlc):
-    """The objects the generated requests reach: the path parameters are pointed at them."""
-    from guichet.applications.services import create_application
-    from guichet.evidence import services as evidence
-    from guichet.evidence.selectors import tree as evidence_tree
-    from guichet.files.uploads import upload_from_stream
-
-    instructor = make_staff("instructeur@agence.test", Role.INSTRUCTOR)
-    deposit_required_documents(dmn_application, applicant)
-    tlc_application = create_application(
-        by=applicant,
-        product=product,
-        product_version="3.2",
-        referential_version=tlc,
-        pathway_code="teleconsultation",
-    )
-    admit(
-        tlc_application,
-        applicant=applicant,
-        instructor=instructor,
-        form=complete_tlc_form(),
-        profiles=TLC_PROFILES,
-    )
-    section, proof = next(
-        (node.section.code, p["proof"])
-        for node in evidence_tree(tlc_application)
-        for r in node.requirements
-        for sc in r["scenarios"]
-        for p in sc["proofs"]
-    )
-    created = evidence.add_evidence_files(
-        by=applicant,
-        application=tlc_application,
-        proof_id=proof.pk,
-        uploads=[upload_from_stream(io.BytesIO(PDF), "preuve.pdf")],
-    )
-    from guichet.messaging.services import post_message
-
-    message = post_message(by=applicant, application=dmn_application, body="Une question.")
-    # A certificate, issued through the collège, for the public verification endpoints.
-    from tests.certificates.world import certified, small_dmn
-
-    certificate = certified(
-        small_dmn(),
-        applicant=applicant,
-        instructor=instructor,
-        committee_member=make_staff("college@agence.test", Role.COMMITTEE),
-    )
-    return {
-        "certificate": certificate,
-        "applicant": applicant,
-        "instructor": instructor,
-        "message": message,
-        "product": product,
-        "draft": dmn_application,
-        "document_file": dmn_application.documents.first().file_id,
-        "admissible": tlc_application,
-        "evidence_file": created[0].file_id,
-        "proof": proof,
-        "section": section,
-    }
-
-
 @pytest.fixture(params=["applicant", "instructor"])
 def credentials(request, world, api):
     """A token obtained the way clients do, TOTP code included for agency staff (R-ACC-3)."""
-    payload = {"email": world[request.param].email, "password": PASSWORD}
-    if request.param == "instructor":
-        payload["otp"] = totp_code()
-    response = api.post("/api/v1/auth/token", payload, format="json")
-    assert response.status_code == 200, response.content
-    return {"Authorization": f"Token {response.json()['token']}"}
-
-
-def path_parameters(operation, world) -> dict:
-    """Generated ids would only ever find nothing: the path names our objects instead."""
-    path = operation.path
-    names = {parameter.name for parameter in operation.path_parameters}
-    on_draft = "/documents/" in path or not any(
-        part in path for part in ("/evidence", "/sections/", "/files/")
-    )
-    values = {}
-    if "id" in names and path.startswith("/api/v1/products/"):
-        values["id"] = world["product"].pk
-    elif "id" in names and path.startswith("/api/v1/applications/"):
-        values["id"] = (world["draft"] if on_draft else world["admissible"]).pk
-    if "file_id" in names:
-        values["file_id"] = str(
-            world["document_file"] if "/documents/" in path else world["evidence_file"]
-        )
-    if "proof" in names:
-        values["proof"] = world["proof"].pk
-    if "mid" in names:
-        values["mid"] = world["message"].pk
-    if "section" in names:
-        values["section"] = world["section"]
-    if "number" in names:
-        values["number"] = world["certificate"].number
-    if "code" in names:
-        values["code"], values["version"] = "TLC", "1.4.2"
-    return values
+    return {"Authorization": f"Token {api_token(api, world[request.param])}"}
 
 
 def _summary(exc) -> str:
@@ -197,7 +84,11 @@ def test_every_operation_answers_as_its_schema_says(
             modes.append(GenerationMode.NEGATIVE)
         for mode in modes:
             strategy = operation.as_strategy(
-                mode, path_parameters=path_parameters(operation, world), headers=credentials
+                mode,
+                path_parameters=path_parameters(
+                    operation.path, {p.name for p in operation.path_parameters}, world
+                ),
+                headers=credentials,
             )
 
             @given(case=strategy)
