@@ -47,6 +47,7 @@ def query_parameters(schema, path) -> dict:
 # --- Methods ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["put", "trace"])
 def test_a_method_an_upload_endpoint_does_not_take_is_a_french_405(
     signed_in, dmn_application, method
 ):
@@ -147,6 +148,20 @@ def test_a_nul_character_in_a_page_address_is_the_french_400_page(client):
 # --- Empty filters ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/api/v1/register/", "status"),
+        ("/api/v1/register/", "kind"),
+        ("/api/v1/register/", "referential"),
+        ("/api/v1/notifications/", "unread"),
+        ("/api/v1/applications/", "status"),
+        ("/api/v1/applications/", "referential"),
+        ("/api/v1/referentials/DMN/1.2.2/requirements", "nature"),
+        ("/api/v1/referentials/DMN/1.2.2/requirements", "section"),
+        ("/api/v1/referentials/DMN/1.2.2/requirements", "pathology"),
+    ],
+)
 def test_an_empty_filter_is_a_french_400_not_an_unfiltered_list(signed_in, dmn, path, name):
     response = signed_in.get(f"{path}?{name}=")
     body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
@@ -181,6 +196,7 @@ def test_the_schema_states_that_pages_start_at_1(schema):
         assert parameters["page_size"]["minimum"] == 1, path
 
 
+@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=", "page=un", "page_size=0"])
 def test_a_page_below_1_or_not_a_number_is_a_french_400(signed_in, query):
     response = signed_in.get(f"/api/v1/products/?{query}")
     body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
