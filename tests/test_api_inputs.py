@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from guichet.accounts.models import Role
+from guichet.common.api import NUL_REFUSED
 from tests.conftest import make_staff
 from tests.fixtures import PDF
 from tests.test_api_errors import assert_french_problem
@@ -120,7 +121,7 @@ def test_a_nul_character_is_refused_in_a_field_in_a_form_and_in_a_query(signed_i
         format="json",
     )
     body = assert_french_problem(nested, 400, "Les données envoyées sont invalides : Le caractère")
-    assert list(body["errors"]) == ["form.contact_name"]
+    assert body["errors"] == {"form": [f"{NUL_REFUSED[:-1]} (« contact_name »)."]}
     dmn_application.refresh_from_db()
     assert dmn_application.form == before
     searched = signed_in.get("/api/v1/applications/?q=a%00b")

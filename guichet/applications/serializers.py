@@ -6,7 +6,12 @@ from rest_framework import serializers
 
 from guichet.applications.models import Application, Product, ProductModule
 from guichet.applications.services import DESCRIPTION_MAX_LENGTH
-from guichet.common.api import StrictBooleanField, StrictCharField, StrictIntegerField
+from guichet.common.api import (
+    NulFreeDictField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from guichet.common.lengths import column_length
 
 # Free texts without a column limit (text columns) still have a sane one.
@@ -252,10 +257,10 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 
 class ApplicationPatchSerializer(serializers.Serializer):
-    form = serializers.DictField(
+    form = NulFreeDictField(
         required=False, help_text="Les champs du formulaire de recevabilité à enregistrer."
     )
-    answers = serializers.DictField(
+    answers = NulFreeDictField(
         required=False, help_text="Les réponses au questionnaire des profils."
     )
     profiles = serializers.ListField(
@@ -276,7 +281,7 @@ class ApplicationPatchSerializer(serializers.Serializer):
     )
     is_group = StrictBooleanField(required=False, help_text="Candidature d'un groupement.")
     group_members = serializers.ListField(
-        child=serializers.DictField(),
+        child=NulFreeDictField(),
         required=False,
         help_text="Membres du groupement : `name` (raison sociale) et `company_id`.",
     )

@@ -64,18 +64,18 @@ NUL_REFUSED = "Le caractère NUL (U+0000) n'est accepté dans aucun texte : reti
 
 
 def _nul_location(data) -> str | None:
-    """Where the first text holding a NUL character is (« form.contact_name »), if any."""
+    """Where the first text holding a NUL character is (« contact_name », « 0.name »)."""
     stack = [("", data)]
     while stack:
         where, value = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                return where or "non_field_errors"
+                return where or "."
         elif isinstance(value, dict | list):
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str) and "\x00" in key:
-                    return where or "non_field_errors"
+                    return where or "."
                 stack.append((f"{where}.{key}" if where else str(key), item))
     return None
 
@@ -109,12 +109,7 @@ class JSONParser(parsers.JSONParser):
         encoding = parsers.get_encoding(parser_context or {})
         try:
             text = codecs.decode(raw, encoding)
-            data = json.loads(text, parse_constant=drf_json.strict_constant)
-            # PostgreSQL stores no NUL, which JSON can only bring escaped (issue 20 §1).
-            where = _nul_location(data) if "\\u0000" in text else None
-            if where is not None:
-                raise exceptions.ValidationError({where: [NUL_REFUSED]})
-            return data
+            return json.loads(text, parse_constant=drf_json.strict_constant)
         except (UnicodeDecodeError, LookupError):
             raise UnreadableBody(
                 _("Le corps de la requête n'est pas encodé en UTF-8 : envoyez du JSON en UTF-8.")
@@ -403,6 +398,24 @@ class StrictCharField(serializers.CharField):
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
+
+
+class NulFreeDictField(serializers.DictField):
+    """A JSON object that a service reads key by key, any value in it: no text in it, at any
+    depth, holds a NUL character, which PostgreSQL does not store (issue 20 §1). DRF's text
+    fields refuse it themselves."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        where = _nul_location(value)
+        if where is not None:
+            self.fail("nul", where=where)
+        return value
+
+    default_error_messages = {
+        "nul": "Le caractère NUL (U+0000) n'est accepté dans aucun texte : retirez-le "
+        "(« {where} »)."
+    }
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -1,7 +1,7 @@
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from guichet.common.api import StrictCharField
+from guichet.common.api import NulFreeDictField, StrictCharField
 from guichet.referentials.models import (
     ExpectedProof,
     Pathology,
@@ -167,7 +167,7 @@ class RequirementSerializer(serializers.ModelSerializer):
         return [p.code for p in obj.profiles.all()]
 
 
-class AnswersField(serializers.DictField):
+class AnswersField(NulFreeDictField):
     """The questionnaire's answers, each key a question of the version (R-REF-4): any other
     key is refused (rules.validate_answers), which its schema says (AnswersFieldSchema)."""
 
