@@ -244,3 +244,57 @@ def test_an_answer_the_questionnaire_does_not_know_is_refused(api, tlc):
         format="json",
     )
     assert_french_problem(response, 400, "Clé de réponse inconnue « inconnue »")
+
+
+# --- Form texts -------------------------------------------------------------------------------
+
+
+def pdf(name="preuve.pdf") -> BytesIO:
+    upload = BytesIO(PDF)
+    upload.name = name
+    return upload
+
+
+@pytest.mark.parametrize(
+    "texts, field",
+    [
+        ({"names_version": ""}, "names_version"),
+        ({"produced_on": ""}, "produced_on"),
+        ({"produced_on": "hier"}, "produced_on"),
+    ],
+)
+def test_an_upload_s_texts_are_checked_as_the_schema_says(signed_in, dmn_application, texts, field):
+    url = f"/api/v1/applications/{dmn_application.pk}/documents/functional_documentation/files"
+    before = dmn_application.documents.count()
+    response = signed_in.post(url, {"file": pdf(), **texts}, format="multipart")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert list(body["errors"]) == [field]
+    assert dmn_application.documents.count() == before
+
+
+def test_an_empty_replaced_file_is_refused_not_read_as_none(signed_in, tlc_admissible):
+    from guichet.evidence.selectors import tree
+
+    proof = next(
+        p["proof"]
+        for node in tree(tlc_admissible)
+        for r in node.requirements
+        for sc in r["scenarios"]
+        for p in sc["proofs"]
+        if not p["proof"].sensitive
+    )
+    url = f"/api/v1/applications/{tlc_admissible.pk}/evidence/{proof.pk}/files"
+    response = signed_in.post(url, {"file": pdf(), "replaces": ""}, format="multipart")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert "fichier à remplacer" in body["errors"]["replaces"][0]
+
+
+def test_a_form_boolean_is_true_or_false_as_openapi_writes_it(signed_in, dmn_application):
+    from guichet.messaging.models import Message
+
+    url = f"/api/v1/applications/{dmn_application.pk}/messages/"
+    response = signed_in.post(url, {"body": "Voici", "internal": "0"}, format="multipart")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert body["errors"] == {"internal": ["Indiquez true ou false."]}
+    written = signed_in.post(url, {"body": "Voici", "internal": "false"}, format="multipart")
+    assert written.status_code == 201 and Message.objects.count() == 1

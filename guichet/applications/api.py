@@ -308,6 +308,7 @@ class DocumentUploadApi(StreamedUploadMixin, APIView):
         responses={201: DocumentFileSerializer(many=True)},
     )
     def post(self, request, pk, item):
+        self.form_values(request, UploadSerializer)
         created = services.add_documents(
             by=request.user,
             application=self.application,

@@ -20,7 +20,12 @@ from guichet.certificates.models import (
     WithdrawalGround,
 )
 from guichet.certificates.workflow import WORKFLOW
-from guichet.common.api import StrictBooleanField, StrictCharField, StrictIntegerField
+from guichet.common.api import (
+    FormBooleanField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from guichet.common.errors import ApplicationError
 from guichet.common.schema import problems
 from guichet.files.api import StreamedUploadMixin
@@ -212,8 +217,8 @@ class ControlInputSerializer(serializers.Serializer):
         help_text="Date du contrôle, de la délivrance du certificat à aujourd'hui."
     )
     conclusion = serializers.CharField(max_length=lifecycle.TEXT_MAX_LENGTH)
-    conforme = serializers.BooleanField()
-    periodic = serializers.BooleanField(required=False, default=False)
+    conforme = FormBooleanField()
+    periodic = FormBooleanField(required=False, default=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -248,6 +253,7 @@ class CertificateControlApi(StreamedUploadMixin, APIView):
     )
     def post(self, request, number):
         (upload,) = self.streamed_uploads(request, "report")[:1]
+        self.form_values(request, ControlInputSerializer)
         fields = {
             k: request.data.get(k)
             for k in ("held_on", "conclusion", "conforme", "periodic", "reason")

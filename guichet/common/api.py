@@ -436,6 +436,17 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class FormBooleanField(serializers.BooleanField):
+    """A boolean sent as a multipart/form-data text: « true » or « false », as OpenAPI writes
+    them, and required when it is (DRF would read a missing one as an unticked box)."""
+
+    TRUE_VALUES = {"true", True}
+    FALSE_VALUES = {"false", False}
+    NULL_VALUES: set = set()
+    default_empty_html = serializers.empty
+    default_error_messages = {"invalid": "Indiquez true ou false."}
+
+
 class _ParisTimeEncoder(encoders.JSONEncoder):
     """Every timestamp the API writes itself reads as DRF's fields write theirs: in Paris time
     with its offset (« 2026-11-14T20:02:46+01:00 »), never « Z » beside it (issue 14 §3)."""

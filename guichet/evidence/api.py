@@ -111,6 +111,7 @@ class EvidenceUploadApi(StreamedUploadMixin, APIView):
         responses={201: EvidenceFileSerializer(many=True)},
     )
     def post(self, request, pk, proof):
+        self.form_values(request, EvidenceUploadSerializer)
         created = services.add_evidence_files(
             by=request.user,
             application=self.application,

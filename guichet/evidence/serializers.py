@@ -120,5 +120,10 @@ class SectionSubmittedSerializer(serializers.Serializer):
 
 class EvidenceUploadSerializer(UploadSerializer):
     replaces = serializers.UUIDField(
-        required=False, help_text="Identifiant du fichier remplacé (gardé dans l'historique)."
+        required=False,
+        error_messages={
+            "invalid": "Le fichier à remplacer est mal désigné (« {value} » n'est pas un "
+            "identifiant de fichier) : choisissez-le dans la liste des fichiers déposés."
+        },
+        help_text="Identifiant du fichier remplacé (gardé dans l'historique).",
     )

@@ -113,8 +113,8 @@ class MessageListApi(StreamedUploadMixin, APIView):
     def post(self, request, pk):
         if request.content_type.startswith("multipart/form-data"):
             uploads = self.streamed_uploads(request, required=False)
-            body = request.POST.get("body")
-            internal = _flag(request.POST.get("internal"), field="internal")
+            values = self.form_values(request, MessageUploadSerializer)
+            body, internal = values["body"], values.get("internal", False)
         else:
             data = MessageInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)

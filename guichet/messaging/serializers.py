@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from guichet.applications.serializers import StoredFileSerializer
-from guichet.common.api import StrictBooleanField, StrictCharField
+from guichet.common.api import FormBooleanField, StrictBooleanField, StrictCharField
 from guichet.messaging.services import BODY_LIMIT
 
 
@@ -40,7 +40,7 @@ class MessageInputSerializer(serializers.Serializer):
 class MessageUploadSerializer(serializers.Serializer):
     # Described for the schema only: the view reads the multipart body itself.
     body = serializers.CharField(help_text="Le texte du message (obligatoire).")
-    internal = serializers.BooleanField(
+    internal = FormBooleanField(
         required=False, help_text="« true » : une note interne (agence seulement)."
     )
     file = serializers.ListField(
