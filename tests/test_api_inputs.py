@@ -298,3 +298,33 @@ def test_a_form_boolean_is_true_or_false_as_openapi_writes_it(signed_in, dmn_app
     assert body["errors"] == {"internal": ["Indiquez true ou false."]}
     written = signed_in.post(url, {"body": "Voici", "internal": "false"}, format="multipart")
     assert written.status_code == 201 and Message.objects.count() == 1
+
+
+# --- Texts the services require ---------------------------------------------------------------
+
+
+def test_texts_the_services_require_are_required_and_not_blank_in_the_schema(schema):
+    components = schema["components"]["schemas"]
+    registration = components["RegistrationInputRequest"]
+    assert len(registration["required"]) == len(registration["properties"]) == 10
+    assert all(field["minLength"] == 1 for field in registration["properties"].values())
+    invitation = components["InviteRequest"]
+    assert set(invitation["required"]) == {"email", "first_name", "last_name"}
+    assert invitation["properties"]["email"]["format"] == "email"
+    assert invitation["properties"]["first_name"]["minLength"] == 1
+    for name, field in (
+        ("MessageInputRequest", "body"),
+        ("MessageUploadRequest", "body"),
+        ("InformationRequestInputRequest", "text"),
+        ("AnswerInputRequest", "text"),
+        ("VersionInputRequest", "product_version"),
+        ("PatchedApplicationPatchRequest", "product_version"),
+    ):
+        assert components[name]["properties"][field]["minLength"] == 1, name
+
+
+def test_an_empty_message_is_refused_by_its_field(signed_in, dmn_application):
+    url = f"/api/v1/applications/{dmn_application.pk}/messages/"
+    response = signed_in.post(url, {"body": "  "}, format="json")
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert body["errors"] == {"body": ["Écrivez votre message : le texte est vide."]}

@@ -275,8 +275,8 @@ class ApplicationPatchSerializer(serializers.Serializer):
     )
     product_version = StrictCharField(
         required=False,
-        allow_blank=True,
         max_length=column_length(Application, "product_version"),
+        error_messages={"blank": "Indiquez la version du produit à certifier."},
         help_text="Version du produit à certifier.",
     )
     is_group = StrictBooleanField(required=False, help_text="Candidature d'un groupement.")
@@ -289,8 +289,8 @@ class ApplicationPatchSerializer(serializers.Serializer):
 
 class VersionInputSerializer(serializers.Serializer):
     product_version = StrictCharField(
-        allow_blank=True,
         max_length=column_length(Application, "product_version"),
+        error_messages=dict.fromkeys(("required", "blank"), "Indiquez la version."),
         help_text="La nouvelle version certifiée.",
     )
 

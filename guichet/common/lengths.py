@@ -52,6 +52,5 @@ def serializer_field(model: type[models.Model], field: str, **kwargs) -> seriali
     from guichet.common.api import StrictCharField
 
     limit = column_length(model, field)
-    return StrictCharField(
-        max_length=limit, error_messages={"max_length": too_long_message(limit)}, **kwargs
-    )
+    messages = {"max_length": too_long_message(limit), **kwargs.pop("error_messages", {})}
+    return StrictCharField(max_length=limit, error_messages=messages, **kwargs)

@@ -6,6 +6,10 @@ from guichet.applications.serializers import StoredFileSerializer
 from guichet.common.api import StrictCharField, StrictIntegerField
 from guichet.instruction.requests import ITEM_LIMIT, ITEMS_MAX, TEXT_LIMIT
 
+# Required and not blank, as the services say (and now the schema).
+REQUEST_MISSING = "Écrivez la demande : ce que le candidat doit préciser."
+ANSWER_MISSING = "Écrivez votre réponse : ce que vous avez précisé ou déposé."
+
 
 class ExchangeFileSerializer(StoredFileSerializer):
     side = serializers.ChoiceField(
@@ -54,7 +58,9 @@ class MissingItemsNoticeSerializer(serializers.Serializer):
 
 class InformationRequestInputSerializer(serializers.Serializer):
     text = StrictCharField(
-        max_length=TEXT_LIMIT, allow_blank=True, help_text="La demande (obligatoire)."
+        max_length=TEXT_LIMIT,
+        error_messages={"required": REQUEST_MISSING, "blank": REQUEST_MISSING},
+        help_text="La demande.",
     )
     proofs = serializers.ListField(
         child=StrictIntegerField(),
@@ -98,5 +104,7 @@ class MissingItemsInputSerializer(serializers.Serializer):
 
 class AnswerInputSerializer(serializers.Serializer):
     text = StrictCharField(
-        max_length=TEXT_LIMIT, allow_blank=True, help_text="La réponse (obligatoire)."
+        max_length=TEXT_LIMIT,
+        error_messages={"required": ANSWER_MISSING, "blank": ANSWER_MISSING},
+        help_text="La réponse : ce qui est précisé ou envoyé.",
     )

@@ -6,6 +6,12 @@ from guichet.applications.serializers import StoredFileSerializer
 from guichet.common.api import FormBooleanField, StrictBooleanField, StrictCharField
 from guichet.messaging.services import BODY_LIMIT
 
+# Required and not blank, as the service says (and now the schema).
+BODY_MISSING = {
+    "required": "Écrivez votre message : le texte est vide.",
+    "blank": "Écrivez votre message : le texte est vide.",
+}
+
 
 class MessageFileSerializer(StoredFileSerializer):
     url = serializers.CharField(help_text="Adresse de téléchargement (page de la candidature).")
@@ -27,7 +33,7 @@ class MessageSerializer(serializers.Serializer):
 
 class MessageInputSerializer(serializers.Serializer):
     body = StrictCharField(
-        max_length=BODY_LIMIT, allow_blank=True, help_text="Le texte du message (obligatoire)."
+        max_length=BODY_LIMIT, error_messages=BODY_MISSING, help_text="Le texte du message."
     )
     internal = StrictBooleanField(
         required=False,
@@ -39,7 +45,9 @@ class MessageInputSerializer(serializers.Serializer):
 
 class MessageUploadSerializer(serializers.Serializer):
     # Described for the schema only: the view reads the multipart body itself.
-    body = serializers.CharField(help_text="Le texte du message (obligatoire).")
+    body = StrictCharField(
+        max_length=BODY_LIMIT, error_messages=BODY_MISSING, help_text="Le texte du message."
+    )
     internal = FormBooleanField(
         required=False, help_text="« true » : une note interne (agence seulement)."
     )
