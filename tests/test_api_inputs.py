@@ -328,3 +328,22 @@ def test_an_empty_message_is_refused_by_its_field(signed_in, dmn_application):
     response = signed_in.post(url, {"body": "  "}, format="json")
     body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
     assert body["errors"] == {"body": ["Écrivez votre message : le texte est vide."]}
+
+
+# --- Conflicts --------------------------------------------------------------------------------
+
+
+def test_a_product_name_already_taken_is_a_conflict(signed_in, product):
+    response = signed_in.post("/api/v1/products/", {"name": product.name}, format="json")
+    body = assert_french_problem(response, 409, "Le produit n'a pas été enregistré.")
+    assert body["errors"] == {"name": "Votre organisation a déjà un produit de ce nom."}
+
+
+def test_inviting_someone_who_already_has_an_account_is_a_conflict(signed_in, member):
+    response = signed_in.post(
+        "/api/v1/organisation/members/",
+        {"email": member.email, "first_name": "Camille", "last_name": "Martin"},
+        format="json",
+    )
+    body = assert_french_problem(response, 409, "L'invitation n'a pas été envoyée.")
+    assert body["errors"] == {"email": "Cette personne est déjà membre de l'organisation."}

@@ -56,20 +56,20 @@ def invite_member(*, by: User, email: str, first_name: str, last_name: str) -> U
             "last_name": (last_name or "").strip(),
         },
     )
+    if errors:
+        raise ApplicationError(
+            "L'invitation n'a pas été envoyée.", extra={"status": 400, "errors": errors}
+        )
     existing = User.objects.select_for_update().filter(email__iexact=email).first()
-    if (
-        existing
-        and not errors
-        and (existing.organisation_id != organisation.pk or existing.is_active)
-    ):
-        errors["email"] = (
+    if existing and (existing.organisation_id != organisation.pk or existing.is_active):
+        # A well-formed invitation that the accounts already there refuse: a conflict.
+        taken = (
             "Cette personne est déjà membre de l'organisation."
             if existing.organisation_id == organisation.pk
             else "Un compte existe déjà pour cette adresse : il ne peut pas rejoindre une autre organisation."
         )
-    if errors:
         raise ApplicationError(
-            "L'invitation n'a pas été envoyée.", extra={"status": 400, "errors": errors}
+            "L'invitation n'a pas été envoyée.", extra={"status": 409, "errors": {"email": taken}}
         )
     if existing:  # a removed member, invited again
         member = existing

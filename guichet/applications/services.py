@@ -112,10 +112,13 @@ def save_product(
     duplicate = Product.objects.filter(organisation_id=by.organisation_id, name__iexact=name)
     if product is not None:
         duplicate = duplicate.exclude(pk=product.pk)
-    if duplicate.exists():
-        raise _invalid(
+    if duplicate.exists():  # a well-formed name that another product holds: a conflict
+        raise ApplicationError(
             "Le produit n'a pas été enregistré.",
-            {"name": "Votre organisation a déjà un produit de ce nom."},
+            extra={
+                "status": 409,
+                "errors": {"name": "Votre organisation a déjà un produit de ce nom."},
+            },
         )
     before = None
     if product is None:
