@@ -385,6 +385,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "guichet.common.openapi.french_schema",
+        # The catalogue's codes first: the bounds of texts leave an enumeration as it is.
+        "guichet.referentials.openapi.catalogue_codes",
         "guichet.common.openapi.truthful_inputs",
     ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -170,6 +170,13 @@ def test_an_empty_filter_is_a_french_400_not_an_unfiltered_list(signed_in, dmn, 
     assert "omettez" in body["detail"]
 
 
+def test_the_schema_lists_the_catalogue_s_codes_that_filters_accept(schema, dmn, tlc):
+    for path in ("/api/v1/register/", "/api/v1/applications/", "/api/v1/instruction/queue"):
+        assert query_parameters(schema, path)["referential"]["enum"] == ["DMN", "TLC"], path
+    pathways = query_parameters(schema, "/api/v1/instruction/queue")["pathway"]["enum"]
+    assert {"nom_de_marque", "teleconsultation"} <= set(pathways)
+
+
 def test_an_empty_filter_of_the_instruction_queue_is_a_french_400(api):
     api.force_authenticate(make_staff("instructeur@agence.test", Role.INSTRUCTOR))
     for name in ("state", "flag", "assignee", "referential", "pathway"):
@@ -180,7 +187,7 @@ def test_an_empty_filter_of_the_instruction_queue_is_a_french_400(api):
 
 def test_the_schema_says_which_filters_may_be_empty(schema):
     register = query_parameters(schema, "/api/v1/register/")
-    assert register["referential"]["minLength"] == 1 and "" not in register["status"]["enum"]
+    assert "" not in register["status"]["enum"]
     requirements = query_parameters(schema, "/api/v1/referentials/{code}/{version}/requirements")
     # A search for nothing finds everything; no profile is a choice (the common requirements).
     assert "minLength" not in requirements["q"] and "minLength" not in requirements["profiles"]
