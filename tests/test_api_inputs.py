@@ -177,6 +177,15 @@ def test_the_schema_lists_the_catalogue_s_codes_that_filters_accept(schema, dmn,
     assert {"nom_de_marque", "teleconsultation"} <= set(pathways)
 
 
+def test_the_schema_says_which_states_the_applications_filter_takes(schema, signed_in):
+    import re
+
+    pattern = query_parameters(schema, "/api/v1/applications/")["status"]["pattern"]
+    assert re.search(pattern, "complete,in_instruction") and not re.search(pattern, "0")
+    response = signed_in.get("/api/v1/applications/?status=0")
+    assert_french_problem(response, 400, "Les données envoyées sont invalides : État inconnu")
+
+
 def test_an_empty_filter_of_the_instruction_queue_is_a_french_400(api):
     api.force_authenticate(make_staff("instructeur@agence.test", Role.INSTRUCTOR))
     for name in ("state", "flag", "assignee", "referential", "pathway"):

@@ -37,6 +37,9 @@ from guichet.journal.api import JOURNAL_FORMAT, JOURNAL_RESPONSES, stream
 from guichet.journal.selectors import application_journal
 from guichet.referentials.selectors import get_version
 
+# `?status=complete,in_instruction`: what parse_filters reads, any other word refused (400).
+STATUS_LIST = "^({0})(,({0}))*$".format("|".join(Status.values))
+
 
 class ProductListApi(APIView):
     permission_classes = [IsAuthenticated]
@@ -103,6 +106,7 @@ class ApplicationListApi(APIView):
             OpenApiParameter(
                 "status",
                 str,
+                pattern=STATUS_LIST,
                 description="Un état ou plusieurs, séparés par des virgules (ex. "
                 "`complete,in_instruction`) : " + ", ".join(Status.values) + ".",
             ),
