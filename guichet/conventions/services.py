@@ -117,14 +117,17 @@ ARTICLES = [
         "Article 14 — Résiliation de plein droit",
         "Le certificat de conformité est retiré et la convention résiliée de plein droit, soit dans "
         "les conditions expressément prévues par celle-ci, soit en cas d'abrogation du décret visé "
-        "au préambule.",
+        "au préambule. L'abrogation du certificat de conformité et la résiliation de la "
+        "convention ne donnent lieu à aucune indemnisation du candidat par l'ANS.",
     ),
     (
         "Article 15 — Résiliation pour fraude",
         "En cas de fraude affectant l'octroi ou le maintien de la certification, notamment la "
         "communication d'informations ou de documents délibérément erronés, partiels ou mensongers, "
         "l'ANS peut, après avoir mis le candidat en demeure de présenter ses observations dans un "
-        "délai raisonnable, retirer la certification et résilier la convention.",
+        "délai raisonnable, retirer la certification et résilier la convention. En cas de "
+        "résiliation au titre du présent article, le candidat ne peut prétendre à aucune "
+        "indemnisation.",
     ),
     (
         "Article 16 — Résiliation pour faute",

@@ -249,3 +249,27 @@ def test_r_conv_3_the_convention_points_at_the_product_where_the_pdf_names_it(ad
     assert opening < product < article
     assert "du produit désigné ci-dessus au référentiel indiqué" in text[article:]
     assert "ci-dessous" not in text[product:]
+
+
+def test_r_crt_6_each_ground_of_termination_says_no_indemnity(admissible, tmp_path):
+    """DMN guide §6.1 and TLC guide §7.1, for each ground of the convention: « L'abrogation de
+    certification de conformité et la résiliation de la Convention ne donnent lieu à aucune
+    indemnisation » (article 14), « En cas de résiliation au titre du présent Article, l'ENS ne
+    peut prétendre à une quelconque indemnisation » (article 15), and the same after the faults
+    of article 16. The generated convention says it under each of the three articles."""
+    import re as regex
+
+    from guichet.conventions.services import render_pdf
+
+    path = tmp_path / "convention.pdf"
+    path.write_bytes(render_pdf(admissible, "CONV-TEST").read())
+    text = " ".join(
+        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split()
+    )
+    articles = dict(
+        (int(number), body)
+        for number, body in regex.findall(r"Article (\d+) — (.*?)(?=Article \d+ — |$)", text)
+    )
+    for number in (14, 15, 16):
+        assert regex.search(r"aucune indemnisation", articles[number]), number
+    assert all("indemnisation" not in articles[n] for n in articles if n not in (14, 15, 16))
