@@ -79,6 +79,16 @@ PUBLIC = {
     "api/v1/register.csv",
     "api/v1/register.json",
     "api/v1/register/schema.json",
+    # The applications in progress whose applicant consented (R-PUB-2): product, referential
+    # and planned date only (tests/certificates/test_in_progress.py).
+    "candidatures-en-cours/",
+    "applications-in-progress.csv",
+    "applications-in-progress.json",
+    "applications-in-progress/schema.json",
+    "api/v1/applications-in-progress/",
+    "api/v1/applications-in-progress.csv",
+    "api/v1/applications-in-progress.json",
+    "api/v1/applications-in-progress/schema.json",
     "api/v1/schema/",
     "api/v1/docs/",
 }

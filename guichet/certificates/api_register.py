@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guichet.certificates import register
+from guichet.certificates import in_progress, register
 from guichet.certificates.models import Kind, Status, WithdrawalGround
 from guichet.common.api import (
     FileResponseNegotiation,
@@ -229,3 +229,100 @@ class RegisterSchemaApi(PublicApi):
     )
     def get(self, request):
         return Response(register.table_schema())
+
+
+# --- R-PUB-2: the applications in progress, beside the register --------------------------------
+
+IN_PROGRESS_HELP = {field.name: field.description for field in in_progress.FIELDS}
+
+
+class InProgressRowSerializer(serializers.Serializer):
+    """Describes in_progress.make_row's rows for the schema (the views write the rows)."""
+
+    product = serializers.CharField(help_text=IN_PROGRESS_HELP["product"])
+    version = serializers.CharField(help_text=IN_PROGRESS_HELP["version"])
+    referential = serializers.CharField(help_text=IN_PROGRESS_HELP["referential"])
+    referential_version = serializers.CharField(help_text=IN_PROGRESS_HELP["referential_version"])
+    planned_complete_date = serializers.DateField(
+        allow_null=True, help_text=IN_PROGRESS_HELP["planned_complete_date"]
+    )
+
+
+IN_PROGRESS = (
+    "Les candidatures déposées et pas encore décidées dont le candidat a autorisé, dans le "
+    "formulaire de recevabilité, la publication de la date prévisionnelle de dépôt d'un dossier "
+    "de preuves complet : le produit, le référentiel et cette date (R-PUB-2), de la date la plus "
+    "proche à la plus lointaine."
+)
+
+
+class InProgressListApi(PublicApi):
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="applications_in_progress_list",
+        summary="Les candidatures en cours (dates prévisionnelles publiées)",
+        description=IN_PROGRESS + " Liste paginée." + PUBLIC,
+        responses={200: InProgressRowSerializer(many=True)},
+    )
+    def get(self, request):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            in_progress.PagedRows(in_progress.applications_in_progress()), request, view=self
+        )
+        return paginator.get_paginated_response(list(page))
+
+
+class InProgressExportApi(FileResponseNegotiation, PublicApi):
+    fmt = "csv"
+
+    def get(self, request):
+        return in_progress.export_response(request._request, self.fmt)
+
+
+class InProgressCsvApi(InProgressExportApi):
+    fmt = "csv"
+
+    @extend_schema(
+        operation_id="applications_in_progress_csv",
+        summary="Les candidatures en cours en CSV (données ouvertes)",
+        description=IN_PROGRESS + " UTF-8, séparateur virgule, en-tête des noms de champs du "
+        "schéma (applications-in-progress/schema.json)." + PUBLIC,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="Les candidatures en cours."
+            ),
+        },
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class InProgressJsonApi(InProgressExportApi):
+    fmt = "json"
+
+    @extend_schema(
+        operation_id="applications_in_progress_json",
+        summary="Les candidatures en cours en JSON (données ouvertes)",
+        description=IN_PROGRESS + " Un tableau JSON d'objets aux champs du schéma "
+        "(applications-in-progress/schema.json)." + PUBLIC,
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                InProgressRowSerializer(many=True), description="Les candidatures en cours."
+            ),
+        },
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class InProgressSchemaApi(PublicApi):
+    @extend_schema(
+        operation_id="applications_in_progress_schema",
+        summary="Le schéma des données ouvertes des candidatures en cours (Table Schema)",
+        description="Le schéma (Table Schema) de la liste des candidatures en cours en CSV : "
+        "noms, types, titres et descriptions en français ; licence Ouverte 2.0." + PUBLIC,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Le schéma.")},
+    )
+    def get(self, request):
+        return Response(in_progress.table_schema())

@@ -20,4 +20,23 @@ urlpatterns = [
     path("register.json", views.export, {"fmt": "json"}, name="register-json"),
     path("register/schema.json", views.schema, name="register-schema"),
     path("schema.json", views.schema, name="register-schema-root"),
+    # R-PUB-2: the applications in progress whose planned date may be published, beside it.
+    path("candidatures-en-cours/", views.in_progress_page, name="in-progress"),
+    path(
+        "applications-in-progress.csv",
+        views.in_progress_export,
+        {"fmt": "csv"},
+        name="in-progress-csv",
+    ),
+    path(
+        "applications-in-progress.json",
+        views.in_progress_export,
+        {"fmt": "json"},
+        name="in-progress-json",
+    ),
+    path(
+        "applications-in-progress/schema.json",
+        views.in_progress_schema,
+        name="in-progress-schema",
+    ),
 ]

@@ -13,7 +13,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from guichet.certificates import register, subscriptions
+from guichet.certificates import in_progress, register, subscriptions
 from guichet.certificates.models import Status
 from guichet.common.links import absolute_url
 
@@ -46,6 +46,28 @@ def register_page(request):
         "subscription_form": subscriptions.SubscriptionForm(),
     }
     return render(request, "certificates/register.html", context)
+
+
+@require_safe
+def in_progress_page(request):
+    """R-PUB-2: the applications in progress whose applicant consented to publish the planned
+    date of a complete evidence file."""
+    page = Paginator(
+        in_progress.PagedRows(in_progress.applications_in_progress()), in_progress.PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "certificates/in_progress.html", {"page": page, "query": ""})
+
+
+@require_safe
+def in_progress_export(request, fmt):
+    return in_progress.export_response(request, fmt)
+
+
+@require_safe
+def in_progress_schema(request):
+    return JsonResponse(
+        in_progress.table_schema(), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
