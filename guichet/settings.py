@@ -297,6 +297,14 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Deposited files (evidence, admissibility documents); renamed into place once complete.
 GUICHET_FILES_ROOT = Path(os.environ.get("GUICHET_FILES_ROOT", VAR_DIR / "files"))
 GUICHET_UPLOAD_MAX_BYTES = int(os.environ.get("GUICHET_UPLOAD_MAX_BYTES", 2 * 1024**3))
+# R-EVD-1: the agency's test environments, linked from the evidence page beside the reminder
+# that proofs carry only fictitious or anonymised data (TLC guide §5.2); by default the
+# agency's page on the INS test identities that the guide links.
+GUICHET_TEST_ENVIRONMENTS_URL = os.environ.get(
+    "GUICHET_TEST_ENVIRONMENTS_URL",
+    "https://esante.gouv.fr/ins-referentiels-et-deploiement-de-lidentite-nationale-de-sante-"
+    "portail-industriels",
+)
 # The register's open-data files (R-PUB-1), each written once per version of the register;
 # empty: GUICHET_FILES_ROOT/exports.
 REGISTER_EXPORT_DIR = os.environ.get("REGISTER_EXPORT_DIR", "")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -59,6 +60,8 @@ def _page_context(request, application) -> dict:
         "waiting_convention": waiting_for_convention(application),
         "allowed_types": allowed_types_text(),
         "max_upload": max_upload_text(),
+        # R-EVD-1: the reminder before any upload links the agency's test environments.
+        "test_environments_url": settings.GUICHET_TEST_ENVIRONMENTS_URL,
     }
 
 
