@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from guichet.applications.models import Application, ApplicationTransition
 from guichet.applications.workflow import WORKFLOW
-from guichet.deadlines import Clock, Event, evaluate, next_change, paused_since
+from guichet.deadlines import Clock, Event, Policy, evaluate, next_change, paused_since
 from guichet.journal.models import JournalEntry
 
 _EVENTS = {t.name: t.event for t in WORKFLOW.all()}
@@ -63,7 +63,7 @@ def events_for(application_ids) -> dict[int, list[Event]]:
 
 
 def clocks_by_policy(
-    applications: Iterable[tuple[int, str]], today: dt.date | None = None
+    applications: Iterable[tuple[int, str | Policy]], today: dt.date | None = None
 ) -> dict[int, Clock]:
     """The clock of each `(application id, deadline policy)`, in two queries (for the sweep,
     which reads ids, not whole applications)."""
@@ -74,7 +74,7 @@ def clocks_by_policy(
 
 
 def clocks_and_next_changes(
-    applications: Iterable[tuple[int, str]], today: dt.date | None = None
+    applications: Iterable[tuple[int, str | Policy]], today: dt.date | None = None
 ) -> dict[int, tuple[Clock, dt.date | None, dt.date | None]]:
     """Like clocks_by_policy, with the day each clock may next change on its own
     (deadlines.next_change) and the day its current stop began (deadlines.paused_since): what
@@ -94,12 +94,12 @@ def clocks_and_next_changes(
 
 def clocks_for(applications, today: dt.date | None = None) -> dict[int, Clock]:
     """The clock of each application (its version's deadline policy), in two queries."""
-    policies: dict[int, str] = {}
+    policies: dict[int, Policy] = {}
     pairs = []
     for a in applications:
         if a.referential_version_id not in policies:
             settings = a.referential_version.process_settings
-            policies[a.referential_version_id] = settings.deadline_policy
+            policies[a.referential_version_id] = settings.clock_policy
         pairs.append((a.pk, policies[a.referential_version_id]))
     return clocks_by_policy(pairs, today)
 

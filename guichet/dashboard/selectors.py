@@ -238,7 +238,7 @@ def decided_in_window(today: dt.date) -> list[Decided]:
     if not rows:
         return []
     versions = {
-        version.pk: (version.referential.code, version.process_settings.deadline_policy)
+        version.pk: (version.referential.code, version.process_settings.clock_policy)
         for version in ReferentialVersion.objects.filter(
             pk__in={version_id for _, version_id, _, _ in rows}
         ).select_related("referential")

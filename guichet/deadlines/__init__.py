@@ -17,6 +17,9 @@ Event kinds:
 
 Conventions, each from its source:
 
+- ``referential`` names a policy ("DMN", "TLC") or is a ``Policy`` whose period a referential
+  version sets (``policy("TLC", months=4)``: CSP R. 1470-4, « L'arrêté approuvant un référentiel
+  peut […] fixer un délai inférieur », R-CLK-2).
 - DMN deadline = date of the first ``complete`` + 60 calendar days (DMN guide §5.2: « les
   décisions de validation sont communiquées … dans un délai de soixante jours à compter de
   l'accusé de réception », CSS R. 162-76 and R. 165-5-2). 2026-01-10 → 2026-03-11.
@@ -61,12 +64,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "Clock",
     "Event",
     "KINDS",
+    "Policy",
+    "policy",
     "FLAGS",
     "evaluate",
     "next_change",
@@ -135,34 +140,64 @@ class _Policy:
     requests_stop: bool = True
     missing_restarts: bool = False
     inactive_only_while_incomplete: bool = False
+    name: str = ""
+
+    @property
+    def period_words(self) -> str:
+        """« 60 jours calendaires », « 6 mois », « 3 mois et 15 jours »."""
+        days = f"{self.days} jour{'s' if self.days > 1 else ''}"
+        if not self.months:
+            return f"{days} calendaire{'s' if self.days > 1 else ''}"
+        months = f"{self.months} mois"
+        return f"{months} et {days}" if self.days else months
 
 
-# How each policy reads, for the acknowledgment and the pages.
+Policy = _Policy
+
+# How each policy reads, for the acknowledgment and the pages ({period}: its period in words).
 DESCRIPTIONS = {
-    "DMN": "60 jours calendaires à compter de l'accusé de réception, délai suspendu pendant les "
-    "demandes d'information et jusqu'à la réception des pièces manquantes",
-    "TLC": "6 mois à compter du dossier complet ; des pièces manquantes font repartir ce délai "
+    "DMN": "{period} à compter de l'accusé de réception, délai suspendu pendant les demandes "
+    "d'information et jusqu'à la réception des pièces manquantes",
+    "TLC": "{period} à compter du dossier complet ; des pièces manquantes font repartir ce délai "
     "à leur réception ; sans décision à son terme, le silence vaut acceptation",
 }
 
 POLICIES = {
-    "DMN": _Policy(days=60),
+    "DMN": _Policy(days=60, name="DMN"),
     "TLC": _Policy(
         months=6,
         requests_stop=False,
         missing_restarts=True,
         inactive_only_while_incomplete=True,
+        name="TLC",
     ),
 }
 INACTIVITY_MONTHS = 6
 NO_ANSWER_THRESHOLDS = (10, 20, 30)
 
 
-def describe(referential: str) -> str:
+def policy(name: str, *, months: int | None = None, days: int | None = None) -> _Policy:
+    """The policy `name` ("DMN", "TLC"), its period replaced by `months` and `days` when the
+    referential version sets one (R-CLK-2: the arrêté may set a shorter one)."""
+    base = _resolve(name)
+    if months is None and days is None:
+        return base
+    return replace(base, months=months or 0, days=days or 0)
+
+
+def _resolve(referential) -> _Policy:
+    if isinstance(referential, _Policy):
+        return referential
+    try:
+        return POLICIES[referential]
+    except (KeyError, TypeError):
+        raise ValueError(f"No deadline policy for referential {referential!r}.") from None
+
+
+def describe(referential) -> str:
     """The policy in words (French)."""
-    if referential not in POLICIES:
-        raise ValueError(f"No deadline policy for referential {referential!r}.")
-    return DESCRIPTIONS[referential]
+    found = _resolve(referential)
+    return DESCRIPTIONS[found.name].format(period=found.period_words)
 
 
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -249,10 +284,7 @@ def _stopped_days(stops: Iterable[_Stop], today: dt.date) -> int:
 
 def evaluate(referential: str, events: Iterable[Event], today: dt.date) -> Clock:
     """The clock of one application on `today`, from its dated events (see the module)."""
-    try:
-        policy = POLICIES[referential]
-    except KeyError:
-        raise ValueError(f"No deadline policy for referential {referential!r}.") from None
+    policy = _resolve(referential)
     ordered = sorted(events, key=lambda e: (e.on, _ORDER[e.kind], e.due or dt.date.min))
     decisions = [event.on for event in ordered if event.kind == "decision"]
     if decisions:
@@ -313,7 +345,9 @@ def _restarting_clock(policy: _Policy, complete: dt.date, stops: list[_Stop], to
     waiting = [stop for stop in missing if stop.end is None and stop.start <= today]
     if waiting:
         oldest = min(waiting, key=lambda s: s.start)
-        reason = _pause_reason(oldest) + " Le délai de 6 mois repart à leur réception."
+        reason = (
+            _pause_reason(oldest) + f" Le délai de {policy.period_words} repart à leur réception."
+        )
         return None, None, False, reason
     start = max([complete] + [stop.end for stop in missing if stop.end is not None])
     deadline = _period_end(policy, start)
@@ -334,7 +368,7 @@ def paused_since(referential: str, events: Iterable[Event], today: dt.date) -> d
     None when the clock runs, has not started, or ended with a decision. It is the day the
     `paused_reason` of `evaluate` names (« Délai suspendu depuis le … »), for the agency's
     dashboard: « stopped for more than 20 days » (R-CLK-9, DMN guide §5.2)."""
-    policy = POLICIES[referential]
+    policy = _resolve(referential)
     ordered = sorted(events, key=lambda e: (e.on, _ORDER[e.kind], e.due or dt.date.min))
     if any(event.kind == "decision" for event in ordered):
         return None
@@ -357,7 +391,7 @@ def next_change(referential: str, events: Iterable[Event], today: dt.date) -> dt
     Never later than the real change (it may be earlier): a daily sweep need only look again at
     a clock on that day. While a DMN clock is stopped its deadline moves every day but nothing
     else does: that is not a change here (the days left are frozen)."""
-    policy = POLICIES[referential]
+    policy = _resolve(referential)
     ordered = sorted(events, key=lambda e: (e.on, _ORDER[e.kind], e.due or dt.date.min))
     if any(event.kind == "decision" for event in ordered):
         return None

@@ -75,7 +75,7 @@ def issue_acknowledgment(application_id: int, *, by_id: int):
 def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
     styles = getSampleStyleSheet()
     total = sum(s.proofs_total for s in sections)
-    policy = application.referential_version.process_settings.deadline_policy
+    policy = application.referential_version.process_settings.clock_policy
     due = evaluate(policy, [Event("complete", when.date())], when.date()).deadline
     deadline = f"La décision intervient au plus tard le {french_date(due)} ({describe(policy)})."
     lines = [

@@ -154,7 +154,7 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
     clock = shown_clock(application, today)
     next_check = since = None
     if application.status in OPEN_STATES:
-        policy = application.referential_version.process_settings.deadline_policy
+        policy = application.referential_version.process_settings.clock_policy
         events = events_for([application.pk])[application.pk]
         next_check = next_change(policy, events, today)
         since = paused_since(policy, events, today)
@@ -390,7 +390,7 @@ def _sweep_batch(
     for version in ReferentialVersion.objects.filter(pk__in=unknown).only("pk", "process"):
         settings[version.pk] = version.process_settings
     clocks = clocks_and_next_changes(
-        [(pk, settings[version_id].deadline_policy) for pk, version_id in batch], today
+        [(pk, settings[version_id].clock_policy) for pk, version_id in batch], today
     )
     ids = [pk for pk, _ in batch]
     previous, written = refresh_many(ids, today, clocks)
@@ -678,7 +678,7 @@ def clock_lines(application: Application, clock: Clock, *, agency: bool) -> dict
         "detail": detail,
         "meanings": meanings,
         "badges": [FLAG_LABELS.get(f, f) for f in sorted(clock.flags)] if agency else [],
-        "policy": describe(application.referential_version.process_settings.deadline_policy),
+        "policy": describe(application.referential_version.process_settings.clock_policy),
     }
 
 

@@ -20,6 +20,11 @@ COMMITTEE_PARTNERS = ("cnda", "sesam_vitale", "cnam", "has")
 class ProcessSettings:
     # The legal clock's policy, a name `guichet.deadlines` knows ("DMN" or "TLC").
     deadline_policy: str = "DMN"
+    # R-CLK-2: the decision period (months, then days), when the version sets it — CSP
+    # R. 1470-4: « L'arrêté approuvant un référentiel peut […] fixer un délai inférieur » to
+    # six months; None for both: the policy's own (DMN 60 days, TLC 6 months).
+    decision_months: int | None = None
+    decision_days: int | None = None
     convention: str = CONVENTION_AT_ADMISSIBILITY
     # The committee's outcomes (R-DEC-2): TLC adds « attribution sous réserve ».
     decision_outcomes: tuple[str, ...] = ("granted", "refused")
@@ -64,6 +69,13 @@ class ProcessSettings:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def clock_policy(self):
+        """The legal clock's policy with this version's decision period (guichet.deadlines)."""
+        from guichet.deadlines import policy
+
+        return policy(self.deadline_policy, months=self.decision_months, days=self.decision_days)
+
+    @property
     def convention_before_evidence(self) -> bool:
         return self.convention == CONVENTION_AT_ADMISSIBILITY
 
@@ -93,6 +105,8 @@ def check_process(data: dict | None) -> list[str]:
         return [*problems, f"Réglages de procédure invalides : {exc}."]
     if settings.deadline_policy not in {"DMN", "TLC"}:
         problems.append("La politique de délai est « DMN » ou « TLC ».")
+    else:
+        problems += _decision_period_problems(settings)
     if settings.convention not in {CONVENTION_AT_ADMISSIBILITY, CONVENTION_BEFORE_COMMITTEE}:
         problems.append(
             f"La convention s'envoie « {CONVENTION_AT_ADMISSIBILITY} » ou "
@@ -112,6 +126,43 @@ def check_process(data: dict | None) -> list[str]:
         problems.append("La section INS est un code de section (texte), vide s'il n'y en a pas.")
     problems += _certificate_problems(settings)
     return problems
+
+
+def _decision_period_problems(settings: ProcessSettings) -> list[str]:
+    """R-CLK-2: the period is whole months and days, not empty, and never longer than the
+    law's (DMN: sixty days, CSS R. 162-76; TLC: six months, CSP R. 1470-4 « un délai
+    inférieur »)."""
+    import datetime as dt
+
+    from guichet.deadlines import POLICIES, add_months
+
+    values = (settings.decision_months, settings.decision_days)
+    if values == (None, None):
+        return []
+    if not all(
+        value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+        for value in values
+    ):
+        return [
+            "« decision_months » et « decision_days » sont des nombres entiers positifs ou nuls."
+        ]
+    months, days = (value or 0 for value in values)
+    if not months and not days:
+        return [
+            "Le délai de décision (« decision_months », « decision_days ») compte au moins un jour."
+        ]
+    law = POLICIES[settings.deadline_policy]
+    starts = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)]
+    if any(
+        add_months(start, months) + dt.timedelta(days=days)
+        > add_months(start, law.months) + dt.timedelta(days=law.days)
+        for start in starts
+    ):
+        return [
+            f"Le délai de décision ne dépasse pas celui de la loi ({law.period_words}) : un "
+            "arrêté peut seulement le raccourcir."
+        ]
+    return []
 
 
 def exceptional_period(settings: ProcessSettings):
