@@ -54,6 +54,10 @@ class Field:
     # Whether the form asks it of this application (None: always); a question whose period
     # is over is not asked (R-APP-6).
     offered: Callable[[object], bool] | None = None
+    # R-REF-8: the same fact as a question of the profiles' questionnaire, `(key, value)`: the
+    # field is yes exactly when that question's answer is `value`. Asked once, by the
+    # questionnaire, when the version's questionnaire has the question.
+    fact: tuple[str, object] | None = None
 
     def is_offered(self, application) -> bool:
         return self.offered is None or application is None or self.offered(application)
@@ -190,7 +194,13 @@ FIELDS: dict[str, list[Field]] = {
             help_text="La version certifiée : la même dans tous les documents.",
             max_length=PRODUCT_VERSION,
         ),
-        Field("patient_access", "Le logiciel est-il accessible aux patients ?", "bool", SOFTWARE),
+        Field(
+            "patient_access",
+            "Le logiciel est-il accessible aux patients ?",
+            "bool",
+            SOFTWARE,
+            fact=("patient_access", True),
+        ),
         Field(
             "basic_udi_di",
             "Basic UDI-DI (s'il existe)",
@@ -256,6 +266,7 @@ FIELDS: dict[str, list[Field]] = {
             "Déployé dans une société de téléconsultation (médecins salariés) ?",
             "bool",
             SOFTWARE,
+            fact=("deployment", "societe_teleconsultation"),
         ),
         Field(
             "all_proofs_available",
@@ -373,6 +384,91 @@ def documents_of(application) -> list[Document]:
         else document
         for document in documents_for(code)
     ]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A field of the form that is the answer to a question of the profiles' questionnaire
+    (R-REF-8): one fact, asked once, that feeds the form and the profile rules."""
+
+    field: Field
+    question: Mapping  # the question as data (key, type, label, choices)
+    value: object  # the answer that makes the field yes
+
+    def field_value(self, answer) -> bool | None:
+        """The field's value that an answer gives (None while the question is unanswered)."""
+        return None if answer is None else answer == self.value
+
+    def answer_for(self, field_value: bool | None):
+        """The answer a field's value gives, when it gives one: a yes/no question is answered
+        either way; a choice only by « oui » (« non » leaves the choice among the others)."""
+        if field_value is None:
+            return None
+        if field_value:
+            return self.value
+        if self.question.get("type") == "boolean" and isinstance(self.value, bool):
+            return not self.value
+        return None
+
+    def answer_label(self, answer) -> str:
+        if isinstance(answer, bool):
+            return "oui" if answer else "non"
+        for choice in self.question.get("choices") or ():
+            if choice.get("value") == answer:
+                return str(choice.get("label"))
+        return str(answer)
+
+
+def facts_of(application, questions: list[Mapping] | None = None) -> list[Fact]:
+    """The form's fields that the version's questionnaire asks too (R-REF-8), with their
+    question; a field whose question the version does not have stays a field of its own."""
+    code = application.referential_version.process_settings.admissibility_form
+    if questions is None:
+        questions = [q.as_data() for q in application.referential_version.questions.all()]
+    by_key = {question["key"]: question for question in questions}
+    return [
+        Fact(spec, by_key[spec.fact[0]], spec.fact[1])
+        for spec in fields_for(code)
+        if spec.fact is not None and spec.fact[0] in by_key
+    ]
+
+
+def fact_conflicts(application, facts: list[Fact] | None = None) -> list[dict]:
+    """Where the form and the questionnaire say two things of one fact (R-REF-8, DMN §3:
+    « Accès Usager » « dès lors que la solution possède un accès patient »)."""
+    form, answers = application.form or {}, application.answers or {}
+    conflicts = []
+    for fact in facts if facts is not None else facts_of(application):
+        value, answer = form.get(fact.field.key), answers.get(fact.question["key"])
+        if value is None or answer is None or fact.field_value(answer) == value:
+            continue
+        conflicts.append(
+            {
+                "rule": "fait_unique",
+                "item": fact.field.key,
+                "detail": (
+                    f"Le formulaire répond « {'Oui' if value else 'Non'} » à « {fact.field.label} » "
+                    f"et le questionnaire des profils « {fact.answer_label(answer)} » à "
+                    f"« {fact.question['label']} » : un même fait ne peut avoir deux réponses. "
+                    "Corrigez le questionnaire des profils."
+                ),
+            }
+        )
+    return conflicts
+
+
+def rule_answers(application, facts: list[Fact] | None = None) -> dict:
+    """The answers the profile rules read (R-REF-8): the questionnaire's, completed by the
+    facts the form gives and the questionnaire has not answered yet."""
+    answers = dict(application.answers or {})
+    form = application.form or {}
+    for fact in facts if facts is not None else facts_of(application):
+        key = fact.question["key"]
+        if answers.get(key) is None:
+            implied = fact.answer_for(form.get(fact.field.key))
+            if implied is not None:
+                answers[key] = implied
+    return answers
 
 
 def _clean_bool(value):

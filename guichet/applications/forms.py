@@ -78,7 +78,14 @@ class AdmissibilityForm(forms.Form):
         self.code = application.referential_version.process_settings.admissibility_form
         data = application.form or {}
         self.groups: dict[str, list[str]] = {}
-        self.specs = admissibility.offered_fields(application)
+        # A fact the profiles' questionnaire asks is asked there only (R-REF-8).
+        self.facts = admissibility.facts_of(application)
+        asked_by_questionnaire = {fact.field.key for fact in self.facts}
+        self.specs = [
+            spec
+            for spec in admissibility.offered_fields(application)
+            if spec.key not in asked_by_questionnaire
+        ]
         for spec in self.specs:
             self.fields[spec.key] = self._field(spec)
             value = data.get(spec.key)
@@ -206,7 +213,8 @@ class ProfilesForm(QuestionnaireForm):
         if application.profiles_final:  # R-REF-6
             for field in self.fields.values():
                 field.disabled = True
-        for key, value in (application.answers or {}).items():
+        # The form's facts answer their questions until the questionnaire does (R-REF-8).
+        for key, value in admissibility.rule_answers(application).items():
             if key in self.fields:
                 self.initial[key] = (
                     ("true" if value else "false") if isinstance(value, bool) else value

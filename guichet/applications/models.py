@@ -101,6 +101,9 @@ DECIDED_STATES = (Status.GRANTED, Status.GRANTED_WITH_RESERVATIONS, Status.REFUS
 # Ended for good: nothing more happens to the application.
 CLOSED_STATES = (Status.NOT_ADMISSIBLE, Status.ABANDONED, Status.ARCHIVED)
 
+# The admissibility review's item for the profile choice (R-REF-8).
+PROFILES_ITEM = "profiles"
+
 
 class Application(StateProtectedModel):
     """One product version against one referential version, through one pathway (R-APP-1)."""
@@ -183,8 +186,22 @@ class Application(StateProtectedModel):
 
     @property
     def profiles_final(self) -> bool:
-        """R-REF-6: the profile choice is final once the admissibility form is submitted."""
-        return self.submitted_at is not None
+        """R-REF-6: the profile choice is final once the admissibility form is submitted, unless
+        the instructor asked for its correction (R-REF-8), until the next submission."""
+        return self.submitted_at is not None and not self.profiles_reopened
+
+    @property
+    def profiles_reopened(self) -> bool:
+        """R-REF-8: in this round of corrections, the instructor asked for the profiles'."""
+        if self.status != Status.TO_FIX:
+            return False
+        latest = (
+            self.verdicts.filter(item=PROFILES_ITEM, round=self.review_round)
+            .order_by("-at", "-id")
+            .values_list("verdict", flat=True)
+            .first()
+        )
+        return latest == Verdict.TO_FIX
 
 
 class AdmissibilityDocument(models.Model):

@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from guichet.accounts.models import Role
 from guichet.applications import admissibility
-from guichet.applications.models import AdmissibilityVerdict, Application, Status, Verdict
+from guichet.applications.models import (
+    PROFILES_ITEM,
+    AdmissibilityVerdict,
+    Application,
+    Status,
+    Verdict,
+)
 from guichet.applications.notifications import notify_applicant
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.common.errors import ApplicationError
@@ -79,11 +85,46 @@ def _rows_text(rows) -> str:
     )
 
 
+def _profiles_item(application: Application) -> dict:
+    """R-REF-8: the profile choice, reviewed like any item (both guides §5.1: « L'ANS se
+    réserve le droit de contrôler que les profils choisis … sont cohérents avec la description
+    fonctionnelle »), with the questionnaire's answers that led to it — the form's facts among
+    them, asked once."""
+    version = application.referential_version
+    labels = dict(version.profiles.values_list("code", "label"))
+    lines = [", ".join(labels.get(code, code) for code in application.profiles or [])]
+    answers = application.answers or {}
+    for question in version.questions.all():
+        answer = answers.get(question.key)
+        if answer is None:
+            continue
+        if isinstance(answer, bool):
+            shown = "Oui" if answer else "Non"
+        else:
+            shown = next(
+                (c.get("label") for c in question.choices or () if c.get("value") == answer),
+                str(answer),
+            )
+        lines.append(f"{question.label} — {shown}")
+    return {
+        "item": PROFILES_ITEM,
+        "label": "Profils et réponses au questionnaire",
+        "kind": "field",
+        "value": list(application.profiles or []),
+        "display": "\n".join(lines),
+    }
+
+
 def reviewable_items(application: Application) -> list[dict]:
-    """Every field and document the instructor gives an opinion on, in the form's order."""
+    """Every field and document the instructor gives an opinion on, in the form's order; the
+    form's facts that the questionnaire asks are judged with the profiles (R-REF-8)."""
     data, profiles = application.form or {}, set(application.profiles or [])
+    facts = admissibility.facts_of(application)
+    asked_by_questionnaire = {fact.field.key for fact in facts}
     items = []
     for spec in admissibility.offered_fields(application):
+        if spec.key in asked_by_questionnaire:
+            continue
         if data.get(spec.key) is not None or spec.is_required(data, profiles, application):
             items.append(
                 {
@@ -94,6 +135,7 @@ def reviewable_items(application: Application) -> list[dict]:
                     "display": display_value(spec, data.get(spec.key)),
                 }
             )
+    items.append(_profiles_item(application))
     if data.get("components"):
         items.append(
             {

@@ -279,12 +279,16 @@ def _only_fixable(application: Application, data: dict, fixable: set[str]) -> di
     """After submission only the flagged items change (R-APP-8); the profile choice never does
     (R-REF-6). Values equal to the stored ones pass, so a whole form may be sent again."""
     errors = {}
+    if application.profiles_reopened:  # the form's facts the questionnaire asks (R-REF-8)
+        fixable = fixable | {fact.field.key for fact in admissibility.facts_of(application)}
     for key, value in (data.get("form") or {}).items():
         if key not in fixable and value != (application.form or {}).get(key):
             if key == "components" and not value and not (application.form or {}).get(key):
                 continue
             errors[f"form.{key}"] = "Cet élément n'est pas à corriger : il ne se modifie plus."
     for key in ("answers", "profiles", "extra_profiles"):
+        if application.profiles_reopened:  # a correction asked on them (R-REF-8)
+            break
         if key in data and data[key] != getattr(application, key, None):
             errors[key] = "Le choix des profils est définitif depuis la soumission."
     for key in ("product_version", "is_group"):
@@ -396,6 +400,7 @@ def save_draft(
         else:
             application.group_members = members
 
+    _one_fact_each(application, data, form, errors)
     if errors and not keep_valid:
         raise _invalid(
             "Le brouillon n'a pas été enregistré : corrigez les champs signalés.", errors
@@ -419,6 +424,36 @@ def save_draft(
         after={key: form.get(key) for key in before} or None,
     )
     return application
+
+
+def _one_fact_each(application: Application, data: dict, form: dict, errors: dict) -> None:
+    """R-REF-8: a fact that the form and the profiles' questionnaire both hold (DMN's patient
+    access, TLC's société de téléconsultation) is one answer: given on either side, the other
+    follows; given differently on both sides at once, it is refused."""
+    sent_form = data.get("form") or {}
+    sent_answers = data.get("answers") if isinstance(data.get("answers"), dict) else {}
+    answers = dict(application.answers or {})
+    for fact in admissibility.facts_of(application):
+        key, question = fact.field.key, fact.question["key"]
+        if f"form.{key}" in errors or "answers" in errors:
+            continue
+        answer, value = answers.get(question), form.get(key)
+        if question in sent_answers and answer is not None:
+            if key in sent_form and value is not None and fact.field_value(answer) != value:
+                errors[f"form.{key}"] = (
+                    f"Le questionnaire des profils répond « {fact.answer_label(answer)} » à "
+                    f"« {fact.question['label']} » : un même fait ne peut avoir deux réponses."
+                )
+                continue
+            form[key] = fact.field_value(answer)
+        elif key in sent_form and value is not None and fact.field_value(answer) != value:
+            implied = fact.answer_for(value)
+            if implied is None:
+                answers.pop(question, None)  # « non » to one choice: the others remain open
+            else:
+                answers[question] = implied
+    if answers != (application.answers or {}):
+        application.answers = answers
 
 
 def _clean_members(members) -> tuple[list[dict], list[str]]:
@@ -570,12 +605,17 @@ def submission_problems(application: Application) -> Check:
         missing += _documents_not_redeposited(application)
     violations, warnings = [], []
     if application.profiles and not application.profiles_final:
+        # The rules read the form's facts too (R-REF-8): « Accès Usager » dès lors que la
+        # solution possède un accès patient, whichever side said so.
+        facts = admissibility.facts_of(application)
         evaluation = evaluate_profiles(
             application.referential_version,
-            answers=application.answers or None,
+            answers=admissibility.rule_answers(application, facts) or None,
             profiles=application.profiles,
         )
-        violations, warnings = list(evaluation.violations), list(evaluation.warnings)
+        violations = admissibility.fact_conflicts(application, facts)
+        violations += list(evaluation.violations)
+        warnings = list(evaluation.warnings)
     return Check(missing, violations, warnings, version_mismatches(application))
 
 
@@ -586,7 +626,7 @@ def profile_warnings(application: Application, user) -> list[dict]:
         return []
     evaluation = evaluate_profiles(
         application.referential_version,
-        answers=application.answers or None,
+        answers=admissibility.rule_answers(application) or None,
         profiles=application.profiles,
     )
     return readable_warnings(evaluation.warnings, user)

@@ -63,7 +63,9 @@ def _form(code: str, organisation, product, version: str, **extra) -> dict:
     }
     if code == "DMN":
         form |= {
-            "patient_access": True,
+            # The guide's example 1 (DMN_ANSWERS): no patient access, on the form as in the
+            # questionnaire — one fact (R-REF-8).
+            "patient_access": False,
             "reimbursement_list": "LATM",
             "device_class": "IIa",
             "host_is_applicant": False,

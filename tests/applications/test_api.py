@@ -90,7 +90,8 @@ def test_r_ref_4_api_answers_alone_give_the_profiles_the_page_gives(
     api.force_authenticate(applicant)
     url = f"/api/v1/applications/{dmn_application.pk}/"
     answers = {"professional_access": True, "patient_access": True, "creates_identities": False}
-    saved = api.patch(url, {"form": complete_dmn_form(), "answers": answers}, format="json")
+    form = complete_dmn_form(patient_access=True)  # one fact with the answers (R-REF-8)
+    saved = api.patch(url, {"form": form, "answers": answers}, format="json")
     assert saved.status_code == 200, saved.content
     assert saved.json()["profiles"] == ["general", "acces_professionnel", "acces_usager"]
 

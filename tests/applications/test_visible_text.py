@@ -135,7 +135,7 @@ def test_no_internal_code_on_the_pages_of_a_dmn_application_from_draft_to_comple
         by=applicant,
         application=application,
         data={
-            "form": complete_dmn_form(),
+            "form": complete_dmn_form(patient_access=True),  # one fact (R-REF-8)
             "answers": {
                 "professional_access": True,
                 "patient_access": True,
@@ -249,7 +249,7 @@ def test_r_ref_5_the_tlc_form_names_profiles_by_label_and_keeps_the_agency_notes
         by=applicant,
         application=application,
         data={
-            "form": complete_tlc_form(),
+            "form": complete_tlc_form(teleconsultation_company=True),  # one fact (R-REF-8)
             "answers": {"deployment": "societe_teleconsultation", "hds_host": "tiers_certifie"},
             "extra_profiles": [],
         },
