@@ -49,6 +49,15 @@ class VerificationRevisionSerializer(serializers.Serializer):
     )
 
 
+class VerificationReservationSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    deadline = serializers.DateField()
+    status = serializers.ChoiceField(choices=["pending", "lifted", "failed"])
+    status_label = serializers.CharField()
+    lifted_on = serializers.DateField(allow_null=True)
+    failed_on = serializers.DateField(allow_null=True)
+
+
 class CertificateVerificationSerializer(serializers.Serializer):
     number = serializers.CharField()
     kind = serializers.ChoiceField(choices=Kind.choices)
@@ -95,6 +104,11 @@ class CertificateVerificationSerializer(serializers.Serializer):
         allow_null=True, help_text="Prochain contrôle, s'il y a (aucun, retiré ou expiré)."
     )
     reservations = serializers.ListField(child=serializers.CharField())
+    reservation_details = VerificationReservationSerializer(
+        many=True,
+        help_text="Les réserves d'une attribution sous réserve (R-DEC-2), chacune avec son "
+        "échéance et son état (à lever, levée, non levée).",
+    )
     revision = serializers.IntegerField(help_text="Révision en vigueur.")
     pdf_ready = serializers.BooleanField(
         help_text="Faux tant que le PDF de la révision en vigueur est en préparation."

@@ -53,7 +53,11 @@ def term_of(application, issued_on: dt.date) -> tuple[dt.date, dt.date]:
     """The convention's term (R-CRT-2): from its signature, `term_years` (5) years; without a
     signed convention (a TLC dossier accepted by silence before it was sent), from issuance.
     The certificate is valid until the day before the term's anniversary."""
-    convention = getattr(application, "convention", None)
+    return term_from(getattr(application, "convention", None), issued_on)
+
+
+def term_from(convention, issued_on: dt.date) -> tuple[dt.date, dt.date]:
+    """`term_of` from the application's convention (None: none yet), read by the caller."""
     start = issued_on
     years = TERM_YEARS
     if convention is not None and convention.signed_at is not None:

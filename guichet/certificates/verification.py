@@ -41,6 +41,9 @@ def find_certificate(raw: str) -> Certificate | None:
 class Verification:
     certificate: Certificate
     revisions: list[CertificateRevision]  # in order, the issued one first
+    # R-DEC-2: the reservations of its decision, each with its deadline and whether it was
+    # lifted (or found not lifted).
+    reservations: list = dataclasses.field(default_factory=list)
 
     @property
     def current(self) -> CertificateRevision | None:
@@ -77,7 +80,29 @@ def verification(raw_number: str) -> Verification | None:
         .only("id", "number", "kind", "reason", "effective_on", "status", "pdf_id", "pdf_sha256")
         .order_by("number")
     )
-    return Verification(certificate, revisions)
+    return Verification(certificate, revisions, reservations_of(certificate))
+
+
+def reservations_of(certificate: Certificate) -> list:
+    """The reservations of the decision the certificate rests on (R-DEC-2), in one query (run
+    for a certificate without any too, so that every page reads as many)."""
+    from guichet.committee.models import Reservation
+
+    return list(Reservation.objects.filter(decision_id=certificate.decision_id or 0))
+
+
+def reservation_details(reservations) -> list[dict]:
+    return [
+        {
+            "text": r.text,
+            "deadline": _iso(r.deadline),
+            "status": r.status,
+            "status_label": r.status_label,
+            "lifted_on": _iso(r.lifted_on),
+            "failed_on": _iso(r.failed_on),
+        }
+        for r in reservations
+    ]
 
 
 def normalize_sha256(raw: str) -> str:
@@ -138,6 +163,7 @@ def public_data(found: Verification) -> dict:
         "valid_until": _iso(standing.last_valid_day),
         "next_check": None if standing.is_ended else _iso(c.next_check),
         "reservations": [str(text) for text in c.reservations or []],
+        "reservation_details": reservation_details(found.reservations),
         "revision": c.revision,
         "pdf_ready": found.pdf_ready,
         "pdf_sha256": current.pdf_sha256 if found.pdf_ready else None,

@@ -87,6 +87,7 @@ def verify(request, number: str):
     context = {
         "certificate": certificate,
         "revisions": found.revisions,
+        "reservation_items": found.reservations,
         "current": found.current,
         "pdf_ready": found.pdf_ready,
         "standing": found.standing,

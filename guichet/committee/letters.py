@@ -82,6 +82,14 @@ def default_reasons(decision: Decision) -> str:
     return ""
 
 
+def reservation_lines(decision) -> list[str]:
+    """Each reservation with its deadline (R-DEC-2), as the letter and the email list them."""
+    items = list(decision.reservation_items.all())
+    if not items:
+        return list(decision.reservations)
+    return [f"{r.text} — à lever au plus tard le {french_date(r.deadline)}" for r in items]
+
+
 def render_letter(decision: Decision, application) -> io.BytesIO:
     """The letter as PDF (not yet sealed). `application` comes with its organisation, product,
     version, referential, pathway and pathology loaded."""
@@ -155,11 +163,13 @@ def render_letter(decision: Decision, application) -> io.BytesIO:
             Paragraph("Réserves", s["h"]),
             Paragraph(
                 "La certification est attribuée sous les réserves suivantes, que le candidat "
-                "lève dans les conditions indiquées :",
+                "lève au plus tard à l'échéance indiquée pour chacune ; une réserve non levée "
+                "à son échéance peut conduire à une mise en demeure, puis au retrait du "
+                "certificat :",
                 s["p"],
             ),
             ListFlowable(
-                [Paragraph(escape(text), s["p"]) for text in decision.reservations],
+                [Paragraph(escape(text), s["p"]) for text in reservation_lines(decision)],
                 bulletType="bullet",
                 leftIndent=12,
             ),

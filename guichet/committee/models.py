@@ -213,3 +213,65 @@ class Decision(models.Model):
     @property
     def is_signed_off(self) -> bool:
         return self.signed_off_at is not None
+
+
+class ReservationStatus(models.TextChoices):
+    PENDING = "pending", _("À lever")
+    LIFTED = "lifted", _("Levée")
+    FAILED = "failed", _("Non levée à l'échéance")
+
+
+class Reservation(models.Model):
+    """One reservation of an « attribution sous réserve » (R-DEC-2, TLC guide §5.4: a system
+    that « n'est pas conforme à toutes les exigences obligatoires »): a non-conformity, the proof
+    it bears on when it comes from one, and the deadline by which the holder lifts it. What the
+    collège decided (text, proof, deadline) is fixed once the decision is signed off; the
+    certificate's acts then record its lifting or its failure (`certificates.lifecycle`)."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.CASCADE, related_name="reservation_items"
+    )
+    position = models.PositiveSmallIntegerField(_("rang"))
+    proof = models.ForeignKey(
+        "referentials.ExpectedProof",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    text = models.TextField(_("réserve"))
+    deadline = models.DateField(_("à lever au plus tard le"))
+    lifted_on = models.DateField(_("levée le"), null=True, blank=True)
+    failed_on = models.DateField(_("constatée non levée le"), null=True, blank=True)
+    settled_reason = models.TextField(_("constat"), blank=True)
+
+    class Meta:
+        verbose_name = _("réserve")
+        ordering = ["decision", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "position"], name="one_reservation_rank"),
+            models.CheckConstraint(
+                condition=Q(lifted_on__isnull=True) | Q(failed_on__isnull=True),
+                name="reservation_lifted_or_failed",
+                violation_error_message=_("Une réserve est levée ou non levée, pas les deux."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def status(self) -> str:
+        if self.lifted_on:
+            return ReservationStatus.LIFTED
+        if self.failed_on:
+            return ReservationStatus.FAILED
+        return ReservationStatus.PENDING
+
+    @property
+    def status_label(self) -> str:
+        return ReservationStatus(self.status).label
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ReservationStatus.PENDING

@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -24,13 +25,14 @@ from guichet.committee.models import (
     CommitteeSession,
     Decision,
     Outcome,
+    Reservation,
     SessionMember,
     SessionStatus,
 )
 from guichet.conventions.models import Convention
 from guichet.deadlines import Clock, french_date
 from guichet.files.models import StoredFile
-from guichet.instruction.models import ProofVerdict
+from guichet.instruction.models import ProofOpinion, ProofVerdict
 from guichet.instruction.proofs import applicable_proofs
 from guichet.instruction.verdicts import VerdictSummary, proof_verdicts_of, verdict_summary
 from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
@@ -43,12 +45,16 @@ TRANSITION_OF = {
     Outcome.GRANTED_WITH_RESERVATIONS: "grant_with_reservations",
     Outcome.REFUSED: "refuse",
 }
-# R-DEC-2: these outcomes need every applicable proof conforme (DMN guide §5.3, TLC guide §5.4:
-# « ne sera certifié conforme que dans le cas où toutes les preuves seront considérées comme
-# conformes »), except after a silence, which is acceptance (R-CLK-7).
-NEEDS_EVERY_PROOF_CONFORME = frozenset({Outcome.GRANTED, Outcome.GRANTED_WITH_RESERVATIONS})
-GRANTS = NEEDS_EVERY_PROOF_CONFORME
+# R-DEC-2: the attribution needs every applicable proof conforme (DMN guide §5.3, TLC guide
+# §5.4: « ne sera certifié conforme que dans le cas où toutes les preuves seront considérées
+# comme conformes »), except after a silence, which is acceptance (R-CLK-7). The attribution
+# « sous réserve » is TLC's answer when the system « n'est pas conforme à toutes les exigences
+# obligatoires » (TLC guide §5.4), beside the refusal: its reservations list the non-conformities.
+NEEDS_EVERY_PROOF_CONFORME = frozenset({Outcome.GRANTED})
+GRANTS = frozenset({Outcome.GRANTED, Outcome.GRANTED_WITH_RESERVATIONS})
 PARTNERS = tuple(body for body in Body if body != Body.ANS)
+# R-DEC-2: a reservation's deadline when the collège names none (within the certificate's life).
+RESERVATION_PERIOD = relativedelta(months=6)
 
 
 # --- who -----------------------------------------------------------------------------------------
@@ -216,7 +222,8 @@ def convention_problem(application, convention: Convention | None) -> str | None
     if convention is None:
         return (
             "La convention doit être signée avant le collège (R-CONV-2) : elle n'a pas encore "
-            "été envoyée (elle l'est quand chaque section est conforme)."
+            "été envoyée (elle l'est quand chaque section est conforme ou, quand une "
+            "attribution sous réserve est possible, à la fin de l'instruction)."
         )
     if not convention.is_signed:
         return (
@@ -226,8 +233,9 @@ def convention_problem(application, convention: Convention | None) -> str | None
     return None
 
 
-def conformity_problem(summary: VerdictSummary) -> str | None:
-    """R-DEC-2: every applicable proof conforme, else the French reason with the counts."""
+def conformity_problem(summary: VerdictSummary, *, offers_reservations: bool = False) -> str | None:
+    """R-DEC-2: every applicable proof conforme, else the French reason with the counts (and,
+    where the version has it, the attribution « sous réserve » as the way)."""
     if summary.all_conforme:
         return None
     not_conforme = summary.total - summary.conforme
@@ -244,7 +252,25 @@ def conformity_problem(summary: VerdictSummary) -> str | None:
     return (
         "La certification ne s'attribue que si chaque preuve applicable est conforme "
         f"(R-DEC-2) : {not_conforme} preuve{'s' if not_conforme > 1 else ''} sur "
-        f"{summary.total} {verb}" + (f" ({', '.join(details)})" if details else "") + "."
+        f"{summary.total} {verb}"
+        + (f" ({', '.join(details)})" if details else "")
+        + (
+            " ; l'attribution sous réserve liste les non-conformités comme réserves."
+            if offers_reservations
+            else "."
+        )
+    )
+
+
+def judged_problem(summary: VerdictSummary) -> str | None:
+    """R-DEC-2: an attribution « sous réserve » names each non-conformity as a reservation, so
+    every proof has its verdict and none is « à préciser »."""
+    if not summary.missing and not summary.a_preciser:
+        return None
+    return (
+        "L'attribution sous réserve porte sur des non-conformités établies : chaque preuve a "
+        f"son avis et aucune n'est « à préciser » ({summary.missing} sans avis, "
+        f"{summary.a_preciser} « à préciser »)."
     )
 
 
@@ -274,7 +300,58 @@ def decision_problem(
     problem = outcome_problem(application, outcome)
     if problem or outcome not in GRANTS or application.status == Status.SILENTLY_ACCEPTED:
         return problem
-    return conformity_problem(summary) or convention_problem(application, convention)
+    if outcome in NEEDS_EVERY_PROOF_CONFORME:
+        settings = application.referential_version.process_settings
+        problem = conformity_problem(
+            summary,
+            offers_reservations=Outcome.GRANTED_WITH_RESERVATIONS in settings.decision_outcomes,
+        )
+    else:
+        problem = judged_problem(summary)
+    return problem or convention_problem(application, convention)
+
+
+# --- reservations (R-DEC-2) ----------------------------------------------------------------------
+
+
+def reservation_bound(convention: Convention | None, decided_on: dt.date) -> dt.date:
+    """The last day a reservation may run to: the last valid day of the certificate issued on
+    the decision's day (the convention's term, R-CRT-2)."""
+    from guichet.certificates.services import term_from
+
+    return term_from(convention, decided_on)[1]
+
+
+def default_reservation_deadline(convention: Convention | None, decided_on: dt.date) -> dt.date:
+    """A reservation's deadline when the collège names none: six months after the decision,
+    within the certificate's life."""
+    return min(decided_on + RESERVATION_PERIOD, reservation_bound(convention, decided_on))
+
+
+@dataclass(frozen=True)
+class ProposedReservation:
+    """A non-conforme proof, proposed to the collège as a reservation (R-DEC-2)."""
+
+    proof: int
+    text: str
+    deadline: dt.date
+
+
+def proposed_reservations(
+    proofs, latest: dict[int, ProofVerdict], deadline: dt.date
+) -> list[ProposedReservation]:
+    """Each applicable proof whose verdict in force is « non conforme », in the version's
+    order, with the instructor's comment and the default deadline (pure: no query)."""
+    return [
+        ProposedReservation(
+            proof=pk,
+            text=f"{ref.full_label} — non conforme"
+            + (f" : {latest[pk].comment}" if latest[pk].comment else ""),
+            deadline=deadline,
+        )
+        for pk, ref in proofs.items()
+        if pk in latest and latest[pk].verdict == ProofOpinion.NON_CONFORME
+    ]
 
 
 # --- the agenda ----------------------------------------------------------------------------------
@@ -289,6 +366,9 @@ class AgendaRow:
     convention: Convention | None
     decision: Decision | None  # this session's, or the dossier's open one
     problems: dict[str, str] = field(default_factory=dict)  # outcome -> why not
+    # R-DEC-2: the non-conforme proofs, proposed as reservations with their default deadline.
+    proposed: list[ProposedReservation] = field(default_factory=list)
+    reservation_bound: dt.date | None = None
 
     @property
     def silent(self) -> bool:
@@ -348,6 +428,19 @@ def with_certificate_number(decisions: QuerySet[Decision]) -> QuerySet[Decision]
     return decisions.annotate(certificate_number=Subquery(latest.values("number")[:1]))
 
 
+def with_reservations(decisions: list[Decision], application_ids) -> None:
+    """Each decision's reservations (`reservation_items.all()`), read in one query whatever the
+    number of decisions — run even when there are none, so that a page reads as many queries
+    before its first decision as after."""
+    found: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in Reservation.objects.filter(decision__application_id__in=application_ids):
+        found[reservation.decision_id].append(reservation)
+    for decision in decisions:
+        items = decision.reservation_items.all()
+        items._result_cache, items._prefetch_done = found[decision.pk], True
+        decision._prefetched_objects_cache = {"reservation_items": items}
+
+
 def agenda_rows(session: CommitteeSession, today: dt.date | None = None) -> list[AgendaRow]:
     """The session's agenda, each dossier with its verdicts, clock, convention and decision:
     a constant number of queries whatever its length (the versions' indexes are cached)."""
@@ -370,12 +463,12 @@ def agenda_rows(session: CommitteeSession, today: dt.date | None = None) -> list
     ):
         decision.application = loaded[decision.application_id]
         decisions[decision.application_id].append(decision)
+    with_reservations([d for listed in decisions.values() for d in listed], ids)
     rows = []
     for item in items:
         application = item.application
-        summary = verdict_summary(
-            application, proofs=applicable_proofs(application), latest=latest[application.pk]
-        )
+        proofs = applicable_proofs(application)
+        summary = verdict_summary(application, proofs=proofs, latest=latest[application.pk])
         own = [d for d in decisions[application.pk] if d.session_id == session.pk]
         open_ = [d for d in decisions[application.pk] if not d.is_signed_off]
         convention = conventions.get(application.pk)
@@ -397,6 +490,13 @@ def agenda_rows(session: CommitteeSession, today: dt.date | None = None) -> list
                     )
                 )
             }
+            if row.offers_reservations and not row.silent:
+                row.reservation_bound = reservation_bound(convention, session.date)
+                row.proposed = proposed_reservations(
+                    proofs,
+                    latest[application.pk],
+                    default_reservation_deadline(convention, session.date),
+                )
         rows.append(row)
     return rows
 
@@ -412,9 +512,9 @@ def decisions_of(application, user) -> list[Decision]:
     """The decisions `user` sees on an application, oldest first: the agency every one (those
     recorded and not yet signed off too), the applicant those signed off."""
     decisions = with_certificate_number(
-        Decision.objects.filter(application=application).select_related(
-            "session", "previous", "letter", "signed_off_by"
-        )
+        Decision.objects.filter(application=application)
+        .select_related("session", "previous", "letter", "signed_off_by")
+        .prefetch_related("reservation_items")
     )
     if not user.is_agency:
         decisions = decisions.filter(signed_off_at__isnull=False)

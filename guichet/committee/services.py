@@ -27,7 +27,7 @@ from guichet.applications.models import DECIDED_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.committee import hooks, selectors
-from guichet.committee.letters import render_letter
+from guichet.committee.letters import render_letter, reservation_lines
 from guichet.committee.models import (
     AgendaItem,
     Body,
@@ -35,6 +35,7 @@ from guichet.committee.models import (
     Decision,
     Ground,
     Outcome,
+    Reservation,
     SessionMember,
     SessionStatus,
     SignedOff,
@@ -46,6 +47,7 @@ from guichet.common.text import ngettext
 from guichet.conventions.models import Convention
 from guichet.deadlines import french_date
 from guichet.files.services import keep_generated
+from guichet.instruction.proofs import applicable_proofs
 from guichet.instruction.verdicts import verdict_summary
 from guichet.journal.services import record
 from guichet.signing.pdf import sealed_upload
@@ -556,33 +558,128 @@ def _clean_reasons(outcome: str, reasons: str, *, appeal: bool) -> str:
     return reasons
 
 
-def _clean_reservations(outcome: str, reservations) -> list[str]:
-    listed = [str(text).strip() for text in (reservations or []) if str(text).strip()]
-    if outcome == Outcome.GRANTED_WITH_RESERVATIONS:
-        if not listed:
+def _reservation_deadline(value, *, index: int, decided_on: dt.date, bound: dt.date) -> dt.date:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
             raise _refused(
-                "Une attribution sous réserve liste ses réserves, une par ligne.",
+                f"Réserve {index} : l'échéance s'écrit comme une date (AAAA-MM-JJ).",
                 400,
                 "reservations",
-            )
-        if len(listed) > MAX_RESERVATIONS or any(
-            len(text) > RESERVATION_MAX_LENGTH for text in listed
-        ):
-            raise _refused(
-                f"Au plus {MAX_RESERVATIONS} réserves de {RESERVATION_MAX_LENGTH} caractères "
-                "chacune.",
-                400,
-                "reservations",
-            )
-        return listed
-    if listed:
+            ) from None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise _refused(f"Réserve {index} : indiquez son échéance.", 400, "reservations")
+    if value <= decided_on:
         raise _refused(
-            "Seule une attribution sous réserve porte des réserves : choisissez cette décision "
-            "ou retirez les réserves.",
+            f"Réserve {index} : l'échéance suit la décision du {french_date(decided_on)} ; "
+            "choisissez une date après celle-ci.",
             400,
             "reservations",
         )
-    return []
+    if value > bound:
+        raise _refused(
+            f"Réserve {index} : l'échéance ne dépasse pas la durée de vie du certificat, "
+            f"valable jusqu'au {french_date(bound)} ; choisissez une date jusqu'à celle-ci.",
+            400,
+            "reservations",
+        )
+    return value
+
+
+def _clean_reservations(
+    outcome: str, reservations, *, application: Application, decided_on: dt.date
+) -> list[dict]:
+    """R-DEC-2 (TLC guide §5.4): each reservation of an « attribution sous réserve » is a text,
+    its deadline (by default six months, within the certificate's life) and, when it comes
+    from a proof found non conforme, that proof. A reservation is a text, or
+    `{"text", "deadline", "proof"}`; a blank text is left out."""
+    rows = []
+    for entry in reservations or []:
+        entry = entry if isinstance(entry, dict) else {"text": entry}
+        text = str(entry.get("text") or "").strip()
+        if text:
+            rows.append({**entry, "text": text})
+    if outcome != Outcome.GRANTED_WITH_RESERVATIONS:
+        if rows:
+            raise _refused(
+                "Seule une attribution sous réserve porte des réserves : choisissez cette "
+                "décision ou retirez les réserves.",
+                400,
+                "reservations",
+            )
+        return []
+    if not rows:
+        raise _refused(
+            "Une attribution sous réserve liste ses réserves, une par ligne.",
+            400,
+            "reservations",
+        )
+    if len(rows) > MAX_RESERVATIONS or any(
+        len(row["text"]) > RESERVATION_MAX_LENGTH for row in rows
+    ):
+        raise _refused(
+            f"Au plus {MAX_RESERVATIONS} réserves de {RESERVATION_MAX_LENGTH} caractères chacune.",
+            400,
+            "reservations",
+        )
+    convention = Convention.objects.filter(application=application).first()
+    bound = selectors.reservation_bound(convention, decided_on)
+    default = selectors.default_reservation_deadline(convention, decided_on)
+    proofs = None
+    cleaned = []
+    for index, row in enumerate(rows, start=1):
+        deadline = row.get("deadline")
+        proof = row.get("proof")
+        if proof not in (None, ""):
+            if proofs is None:
+                proofs = applicable_proofs(application)
+            try:
+                proof = int(proof)
+            except (TypeError, ValueError):
+                proof = None
+            if proof not in proofs:
+                raise _refused(
+                    f"Réserve {index} : la preuve désignée n'est pas une preuve applicable de "
+                    "ce dossier.",
+                    400,
+                    "reservations",
+                )
+        cleaned.append(
+            {
+                "text": row["text"],
+                "deadline": default
+                if deadline in (None, "")
+                else _reservation_deadline(
+                    deadline, index=index, decided_on=decided_on, bound=bound
+                ),
+                "proof": proof or None,
+            }
+        )
+    return cleaned
+
+
+def _keep_reservations(decision: Decision, cleaned: list[dict]) -> None:
+    """The decision's reservations as rows, replaced while it is recorded and not signed off."""
+    Reservation.objects.filter(decision=decision).delete()
+    Reservation.objects.bulk_create(
+        Reservation(
+            decision=decision,
+            position=position,
+            text=row["text"],
+            deadline=row["deadline"],
+            proof_id=row["proof"],
+        )
+        for position, row in enumerate(cleaned, start=1)
+    )
+
+
+def reservation_data(reservation: Reservation) -> dict:
+    return {
+        "text": reservation.text,
+        "deadline": reservation.deadline.isoformat(),
+        **({"proof": reservation.proof_id} if reservation.proof_id else {}),
+    }
 
 
 def _clean_votes(votes_for: int, votes_against: int, abstentions: int, present: list) -> None:
@@ -636,7 +733,10 @@ def _outcome(outcome: str) -> str:
 
 
 def _save_open(application: Application, values: dict, *, by) -> Decision:
-    """One decision recorded and not signed off per dossier at a time: created, or updated."""
+    """One decision recorded and not signed off per dossier at a time: created, or updated;
+    its reservations (`values["reservations"]`: cleaned, with their deadlines) kept as rows."""
+    cleaned = values["reservations"]
+    values = {**values, "reservations": [row["text"] for row in cleaned]}
     decision = (
         Decision.objects.select_for_update()
         .filter(application=application, signed_off_at__isnull=True)
@@ -649,6 +749,7 @@ def _save_open(application: Application, values: dict, *, by) -> Decision:
             setattr(decision, name, value)
         decision.recorded_by = by
     decision.save()
+    _keep_reservations(decision, cleaned)
     return decision
 
 
@@ -660,6 +761,11 @@ def _decision_data(decision: Decision) -> dict:
         "decided_on": decision.decided_on.isoformat(),
         "reasons": decision.reasons,
         "reservations": decision.reservations,
+        **(
+            {"reservation_items": [reservation_data(r) for r in decision.reservation_items.all()]}
+            if decision.reservations
+            else {}
+        ),
         **({"previous": decision.previous_id} if decision.previous_id else {}),
         **({"session": decision.session.date.isoformat()} if decision.session_id else {}),
     }
@@ -673,7 +779,7 @@ def record_decision(
     application: Application,
     outcome: str,
     reasons: str = "",
-    reservations: Iterable[str] = (),
+    reservations: Iterable[str | dict] = (),
     votes_for: int = 0,
     votes_against: int = 0,
     abstentions: int = 0,
@@ -707,6 +813,7 @@ def record_decision(
     reasons = _clean_reasons(outcome, reasons, appeal=False)
     present = _present(session, members_present)
     _clean_votes(votes_for, votes_against, abstentions, present)
+    decided_on = selectors.silent_acceptance_deadline(application) if silent else session.date
     decision = _save_open(
         application,
         {
@@ -714,10 +821,10 @@ def record_decision(
             "outcome": outcome,
             "ground": Ground.SILENT_ACCEPTANCE if silent else Ground.INSTRUCTION,
             "reasons": reasons,
-            "reservations": _clean_reservations(outcome, reservations),
-            "decided_on": selectors.silent_acceptance_deadline(application)
-            if silent
-            else session.date,
+            "reservations": _clean_reservations(
+                outcome, reservations, application=application, decided_on=decided_on
+            ),
+            "decided_on": decided_on,
             "votes_for": votes_for,
             "votes_against": votes_against,
             "abstentions": abstentions,
@@ -747,7 +854,7 @@ def record_appeal_decision(
     application: Application,
     outcome: str,
     reasons: str,
-    reservations: Iterable[str] = (),
+    reservations: Iterable[str | dict] = (),
     decided_on: dt.date | None = None,
 ) -> Decision:
     """A new decision on a decided dossier, on appeal: it names the decision it follows (the
@@ -785,7 +892,9 @@ def record_appeal_decision(
             "outcome": outcome,
             "ground": Ground.APPEAL,
             "reasons": _clean_reasons(outcome, reasons, appeal=True),
-            "reservations": _clean_reservations(outcome, reservations),
+            "reservations": _clean_reservations(
+                outcome, reservations, application=application, decided_on=decided_on
+            ),
             "decided_on": decided_on,
             "votes_for": 0,
             "votes_against": 0,
@@ -952,10 +1061,11 @@ def _notice_text(decision: Decision, application: Application) -> str:
         )
     if decision.reservations:
         text += ngettext(
-            " Elle est assortie de %(n)d réserve.",
-            " Elle est assortie de %(n)d réserves.",
+            " Elle est assortie de %(n)d réserve, à lever avant son échéance :",
+            " Elle est assortie de %(n)d réserves, chacune à lever avant son échéance :",
             len(decision.reservations),
         ) % {"n": len(decision.reservations)}
+        text += "".join(f"\n- {line}" for line in reservation_lines(decision)) + "\n"
     text += " La lettre de décision, scellée par l'agence, est jointe et figure sur la page de la candidature"
     if application.referential_version.process_settings.appeal_routes_in_letter:
         text += " ; elle indique ses motifs ainsi que les voies et délais de recours."

@@ -184,14 +184,23 @@ def sessions_generate(request):
 # --- a session ---------------------------------------------------------------------------------
 
 
-def _values(decision: Decision | None) -> dict:
-    """The decision form's values: the decision recorded, or a blank form."""
+def _values(decision: Decision | None, proposed=()) -> dict:
+    """The decision form's values: the decision recorded, or a blank form whose reservations
+    are the non-conforme proofs the page proposes (R-DEC-2)."""
+    proposal = [
+        {"proof": p.proof, "text": p.text, "deadline": p.deadline.isoformat()} for p in proposed
+    ]
     if decision is None or decision.is_signed_off:
-        return {"votes_for": 0, "votes_against": 0, "abstentions": 0}
+        return {"votes_for": 0, "votes_against": 0, "abstentions": 0, "items": proposal}
+    items = [
+        {"proof": r.proof_id or "", "text": r.text, "deadline": r.deadline.isoformat()}
+        for r in decision.reservation_items.all()
+    ]
     return {
         "outcome": decision.outcome,
         "reasons": decision.reasons,
-        "reservations": "\n".join(decision.reservations),
+        "items": items or proposal,
+        "reservations": "",
         "votes_for": decision.votes_for,
         "votes_against": decision.votes_against,
         "abstentions": decision.abstentions,
@@ -215,7 +224,8 @@ def _session_response(request, session, *, posted=None, errors=None, status=200)
                 {
                     "row": row,
                     "days_left": days_left_text(row.clock.days_left),
-                    "values": (posted or {}).get(row.application.pk) or _values(row.decision),
+                    "values": (posted or {}).get(row.application.pk)
+                    or _values(row.decision, row.proposed),
                     "errors": (errors or {}).get(row.application.pk, []),
                 }
                 for row in rows
@@ -334,6 +344,29 @@ def _agenda_application(session, application_pk) -> Application:
     return item.application
 
 
+def _posted_reservations(post) -> list[dict]:
+    """The reservation rows of the form (R-DEC-2): each its text, deadline and proof, as
+    typed; a row whose text was emptied is dropped by the service."""
+    texts = post.getlist("reservation_text")
+    deadlines = post.getlist("reservation_deadline")
+    proofs = post.getlist("reservation_proof")
+    return [
+        {
+            "text": text,
+            "deadline": deadlines[i] if i < len(deadlines) else "",
+            "proof": proofs[i] if i < len(proofs) else "",
+        }
+        for i, text in enumerate(texts)
+    ]
+
+
+def _reservations_of(posted: dict) -> list:
+    """The rows are the page's proposal for an attribution « sous réserve »: sent with that
+    outcome only; the lines typed below them always (the service refuses them elsewhere)."""
+    rows = posted["items"] if posted["outcome"] == Outcome.GRANTED_WITH_RESERVATIONS else []
+    return [*rows, *posted["reservations"].splitlines()]
+
+
 @committee_area
 @require_POST
 def decision_record(request, pk, application):
@@ -345,6 +378,7 @@ def decision_record(request, pk, application):
     posted = {
         "outcome": post.get("outcome", ""),
         "reasons": post.get("reasons", ""),
+        "items": _posted_reservations(post),
         "reservations": post.get("reservations", ""),
         "votes_for": post.get("votes_for", ""),
         "votes_against": post.get("votes_against", ""),
@@ -362,7 +396,7 @@ def decision_record(request, pk, application):
             application=application,
             outcome=posted["outcome"],
             reasons=posted["reasons"],
-            reservations=posted["reservations"].splitlines(),
+            reservations=_reservations_of(posted),
             votes_for=_int(posted["votes_for"], field="votes", label="Voix pour"),
             votes_against=_int(posted["votes_against"], field="votes", label="Voix contre"),
             abstentions=_int(posted["abstentions"], field="votes", label="Abstentions"),

@@ -437,6 +437,28 @@ def _send_convention_once_conforme(application: Application, by, summary: Verdic
         send_convention(application, by=by)
 
 
+@WORKFLOW.effect("finish_instruction")
+def _send_convention_for_reservations(application: Application, *, by, **_) -> dict:
+    """R-CONV-2 with R-DEC-2: where the version allows an attribution « sous réserve » (TLC
+    guide §5.4: for a system that « n'est pas conforme à toutes les exigences obligatoires »),
+    a dossier that reaches the collège with non-conformities gets its convention to sign now,
+    so that such a decision leads to a certificate. `send_convention` does nothing the second
+    time (a dossier all conforme had it already)."""
+    settings = application.referential_version.process_settings
+    if (
+        settings.convention != CONVENTION_BEFORE_COMMITTEE
+        or "granted_with_reservations" not in settings.decision_outcomes
+    ):
+        return {}
+    from guichet.conventions.models import Convention
+    from guichet.conventions.services import send_convention
+
+    if Convention.objects.filter(application=application).exists():
+        return {}
+    convention = send_convention(application, by=by)
+    return {"convention": convention.number}
+
+
 @WORKFLOW.guard("finish_instruction")
 def _every_proof_judged(application: Application) -> str | None:
     """R-EVD-2: finished when every applicable proof has a verdict on its current files and

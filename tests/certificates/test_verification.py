@@ -116,6 +116,16 @@ def test_r_crt_9_anyone_verifies_a_certificate_on_its_page_and_in_the_api(
         "valid_until": certificate.valid_until.isoformat(),
         "next_check": None,
         "reservations": ["Publier la politique de sauvegarde."],
+        "reservation_details": [
+            {
+                "text": "Publier la politique de sauvegarde.",
+                "deadline": "2027-09-18",
+                "status": "pending",
+                "status_label": "À lever",
+                "lifted_on": None,
+                "failed_on": None,
+            }
+        ],
         "revision": 1,
         "pdf_ready": True,
         "pdf_sha256": revision.pdf_sha256,
