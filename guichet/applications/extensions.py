@@ -113,3 +113,22 @@ def verdicts_for(application, user) -> dict:
 
 # The notifier (messaging): (notifications.Notice) -> None. None: plain emails.
 NOTIFIER: Callable | None = None
+
+
+# (application) -> the codes of the only sections its dossier needs now, or None for every
+# section: TLC's exceptional certificate (R-CRT-4) is obtained « sans obtention de toutes les
+# preuves », on the listed domains and the applicant's commitment, within the version's window.
+DOSSIER_SCOPES: list[Callable] = []
+
+
+def dossier_scope(function):
+    DOSSIER_SCOPES.append(function)
+    return function
+
+
+def scope_of(application) -> frozenset[str] | None:
+    for source in DOSSIER_SCOPES:
+        scope = source(application)
+        if scope is not None:
+            return frozenset(scope)
+    return None

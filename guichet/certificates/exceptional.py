@@ -18,14 +18,18 @@ import datetime as dt
 
 from django.db import transaction
 
+from guichet.applications import extensions
 from guichet.applications.clock import legal_today
-from guichet.applications.models import INSTRUCTION_STATES, Application
+from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_instructors
 from guichet.certificates import services
 from guichet.certificates.models import Certificate, ExceptionalCommitment, Kind
 from guichet.certificates.workflow import LIVE, is_manager, transition
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
+from guichet.evidence.models import EvidenceSection, SectionState
+from guichet.evidence.selectors import reopening
+from guichet.evidence.services import complete_if_ready
 from guichet.instruction.proofs import applicable_proofs
 from guichet.instruction.verdicts import verdict_summary
 from guichet.journal.services import record
@@ -42,6 +46,46 @@ def commitment_of(application: Application) -> ExceptionalCommitment | None:
 
 def certificate_of(application: Application) -> Certificate | None:
     return Certificate.objects.filter(application=application, kind=Kind.EXCEPTIONAL).first()
+
+
+# TLC guide §4.2: the commitment is part of the candidacy « dans le cas où le candidat ne peut
+# pas fournir l'ensemble des preuves »: it may be given while the evidence is deposited, so
+# that the dossier is complete on the listed sections alone (R-CRT-4), or during instruction.
+COMMITMENT_STATES = (Status.ADMISSIBLE, Status.COMPLETE, *INSTRUCTION_STATES)
+
+
+@extensions.dossier_scope
+def exceptional_scope(application: Application) -> tuple[str, ...] | None:
+    """R-CRT-4 (« sans obtention de toutes les preuves »): an application whose applicant gave
+    the commitment needs only the listed sections' proofs while the version's window has not
+    ended; None otherwise (every section needed)."""
+    found = period(application)
+    if found is None or legal_today() > found[1]:
+        return None
+    if commitment_of(application) is None:
+        return None
+    return found[2]
+
+
+@reopening
+def sections_left(application: Application) -> frozenset[int]:
+    """The proofs of the sections a dossier completed on the exceptional path has not
+    submitted yet: the applicant deposits them while the instruction goes on (R-CRT-4), for
+    the standard certificate (TLC guide §5.4: « toutes les preuves »)."""
+    if period(application) is None or application.status not in INSTRUCTION_STATES:
+        return frozenset()
+    if application.evidence_complete_at is None or commitment_of(application) is None:
+        return frozenset()
+    submitted = set(
+        EvidenceSection.objects.filter(
+            application=application, state=SectionState.SUBMITTED
+        ).values_list("section__code", flat=True)
+    )
+    return frozenset(
+        pk
+        for pk, proof in applicable_proofs(application).items()
+        if proof.section.code not in submitted
+    )
 
 
 def commitment_text(application: Application, until: dt.date) -> str:
@@ -69,8 +113,11 @@ def commitment_refusal(application: Application, user) -> str | None:
         return "L'engagement revient au Responsable habilité de l'organisation candidate."
     if legal_today() > until:
         return f"La période du certificat exceptionnel a pris fin le {french_date(until)}."
-    if application.status not in INSTRUCTION_STATES:
-        return "L'engagement se prend pendant l'instruction de la candidature."
+    if application.status not in COMMITMENT_STATES:
+        return (
+            "L'engagement se prend une fois la candidature recevable, pendant le dépôt des "
+            "preuves ou l'instruction."
+        )
     if commitment_of(application) is not None:
         return "L'engagement est déjà pris."
     return None
@@ -93,6 +140,8 @@ def record_commitment(application: Application, *, by) -> ExceptionalCommitment:
         application_id=application.pk,
         after={"text": commitment.text, "until": until.isoformat()},
     )
+    if complete_if_ready(application, by=by):
+        application.refresh_from_db()
     notify_instructors(
         application,
         "engagement de mise en conformité",

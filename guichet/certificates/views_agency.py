@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from guichet.applications import extensions
 from guichet.applications.clock import legal_today
-from guichet.applications.models import INSTRUCTION_STATES
 from guichet.applications.selectors import get_application
 from guichet.certificates import exceptional, forms, lifecycle, new_version
 from guichet.certificates.models import (
@@ -376,7 +375,11 @@ def exceptional_panel(request, application) -> dict | None:
     certificates = list(
         Certificate.objects.filter(application=application, kind=Kind.EXCEPTIONAL).order_by("pk")
     )
-    if found is not None and application.status not in INSTRUCTION_STATES and not certificates:
+    if (
+        found is not None
+        and application.status not in exceptional.COMMITMENT_STATES
+        and not certificates
+    ):
         found = None
     if found is None and not certificates:
         return None

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from guichet.accounts.models import User
+from guichet.applications import review
+from guichet.applications.services import submit as submit_application
 from guichet.applications.workflow import transition as application_transition
 from guichet.certificates import exceptional, lifecycle
 from guichet.certificates.models import Certificate, Kind
@@ -103,6 +105,126 @@ def _exceptional_then_standard(other, instructor, college, admin):
     return _granted(session, application, college, outcome="granted")
 
 
+WINDOW_VERSION = "1.4.2-demo"
+
+
+def _window_version():
+    """A demo-only copy of TLC 1.4.2 whose exceptional window (R-CRT-4) is open around the day
+    the demo is loaded: 45 days before it to 120 days after. The shipped catalogue keeps the
+    legal dates of the arrêté du 9 février 2024 (2024-07-01 … 2024-12-31), long gone; the window
+    being data of the version, a later arrêté with new dates needs no code, and this copy shows
+    it. Its source says it is a demonstration."""
+    from guichet.referentials.models import Referential, ReferentialVersion
+    from guichet.referentials.services import (
+        CATALOGUE_DIR,
+        _catalogue_requirements,
+        _load_yaml,
+        write_version,
+    )
+
+    referential = Referential.objects.get(code="TLC")
+    existing = ReferentialVersion.objects.filter(
+        referential=referential, number=WINDOW_VERSION
+    ).first()
+    if existing is not None:
+        return existing
+    data = _load_yaml(CATALOGUE_DIR / "tlc-1.4.2.yaml")
+    today = timezone.localdate()
+    process = dict(data["process"])
+    process["exceptional_certificate"] = {
+        **process["exceptional_certificate"],
+        "from": (today - dt.timedelta(days=45)).isoformat(),
+        "until": (today + dt.timedelta(days=120)).isoformat(),
+    }
+    return write_version(
+        referential=referential,
+        number=WINDOW_VERSION,
+        state="published",
+        entry_into_force=today - dt.timedelta(days=60),
+        source="Démonstration : copie de la version 1.4.2 dont la période du certificat "
+        "exceptionnel entoure la date de chargement de la démonstration (les dates de la "
+        "version 1.4.2 restent celles de l'arrêté du 9 février 2024).",
+        profiles=data["profiles"],
+        sections=data["sections"],
+        requirements=_catalogue_requirements(_load_yaml(CATALOGUE_DIR / data["requirements_file"])),
+        rules=data.get("rules", []),
+        questions=data.get("questionnaire", []),
+        specifications=data.get("technical_specifications", []),
+        process=process,
+    )
+
+
+def _exceptional_on_partial_evidence(responsible, instructor, admin):
+    """TLC, window open today (R-CRT-4, « sans obtention de toutes les preuves »): the applicant
+    deposits only the five domains and gives the commitment, the dossier is complete on them;
+    the five domains judged conforme, the agency issues the exceptional certificate; the other
+    sections are still to be deposited."""
+    from guichet.applications.services import save_draft
+    from guichet.demo.applications import TLC_PROFILES, _documents, _form, _pdf
+    from guichet.evidence import services as evidence
+    from guichet.evidence.selectors import tree
+    from guichet.files.uploads import upload_from_stream
+
+    version = _window_version()
+    application = new_application(
+        responsible, "TéléConsult Express", "1.0", version, "teleconsultation", days=40
+    )
+    with days_ago(38):
+        save_draft(
+            by=responsible,
+            application=application,
+            data={
+                "form": _form("TLC", responsible.organisation, application.product, "1.0"),
+                "profiles": TLC_PROFILES,
+            },
+        )
+        application.refresh_from_db()
+        _documents(application, responsible)
+        submit_application(by=responsible, application=application)
+    with days_ago(35):
+        for entry in review.reviewable_items(application):
+            review.set_verdict(
+                by=instructor, application=application, item=entry["item"], verdict="conforme"
+            )
+        review.decide(by=instructor, application=application, decision="admissible")
+        application.refresh_from_db()
+    _, _, sections = exceptional.period(application)
+    with days_ago(25):
+        for node in tree(application):
+            if node.section.code not in sections:
+                continue
+            for requirement in node.requirements:
+                for scenario in requirement["scenarios"]:
+                    for item in scenario["proofs"]:
+                        proof = item["proof"]
+                        evidence.add_evidence(
+                            by=responsible,
+                            application=application,
+                            proof_id=proof.pk,
+                            upload=upload_from_stream(
+                                _pdf(proof.description),
+                                f"preuve-{scenario['scenario'].code}-{proof.position}.pdf",
+                                encrypt=proof.sensitive,
+                            ),
+                        )
+            evidence.submit_section(
+                by=responsible, application=application, section_code=node.section.code
+            )
+        exceptional.record_commitment(application, by=responsible)  # complete on the domains
+    _assign(application, instructor, on=20)
+    proofs = applicable_proofs(application)
+    with days_ago(10):
+        verdicts.set_proof_verdicts(
+            application,
+            by=instructor,
+            opinions={
+                pk: ("conforme", "") for pk, p in proofs.items() if p.section.code in sections
+            },
+        )
+    with days_ago(8):
+        return exceptional.issue_exceptional(application, by=admin)
+
+
 @transaction.atomic
 def ensure_demo_certificates() -> list[str]:
     if Certificate.objects.filter(product_name="PulmoTrack").exists():
@@ -154,10 +276,14 @@ def ensure_demo_certificates() -> list[str]:
             suspend=True,
         )
 
+    partial = _exceptional_on_partial_evidence(responsible, instructor, admin)
+
     sweep_certificates()  # today's renewals and expiries
     return [
         f"{suspended.number} PulmoTrack 2.3 : suspendu (mise en demeure en cours)",
         f"{withdrawn.number} OrthoSuivi 1.0 : retiré pour faute",
         f"{standard.number} VisioCabinet 3.0 : certificat exceptionnel de 2024 expiré, "
         "remplacé par le certificat de conformité",
+        f"{partial.number} TéléConsult Express 1.0 : certificat exceptionnel sur les seules "
+        "sections requises (version de démonstration dont la période est ouverte)",
     ]

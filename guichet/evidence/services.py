@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from guichet.applications import extensions
 from guichet.applications.models import Application, Status
 from guichet.applications.notifications import notify_instructors
 from guichet.applications.services import described_version, require_owner
@@ -268,9 +269,40 @@ def submit_section(*, by, application: Application, section_code: str) -> Eviden
         after={"section": node.section.code, "proofs": node.proofs_total},
     )
     node.state = SectionState.SUBMITTED
-    if all(s.submitted for s in sections):
-        transition(application, "complete", by=by)  # R-EVD-4
+    if application.status == Status.ADMISSIBLE:
+        if not sections_to_submit(application, sections):
+            transition(application, "complete", by=by)  # R-EVD-4, R-CRT-4
+    elif all(s.submitted for s in sections):
+        # R-CRT-4: a dossier completed on the exceptional certificate's sections alone gets
+        # its other sections while its instruction goes on.
+        notify_instructors(
+            application,
+            "dossier de preuves déposé en entier",
+            "Le candidat a soumis la dernière section de son dossier de preuves : chaque "
+            "section est maintenant déposée.",
+        )
     return state
+
+
+def sections_to_submit(application: Application, sections=None) -> list[str]:
+    """The codes of the sections that the dossier still needs submitted to be complete
+    (R-EVD-4): every section, or only those of the exceptional certificate when the applicant
+    took that path within its window (R-CRT-4, extensions.scope_of)."""
+    scope = extensions.scope_of(application)
+    return [
+        node.section.code
+        for node in (tree(application) if sections is None else sections)
+        if not node.submitted and (scope is None or node.section.code in scope)
+    ]
+
+
+def complete_if_ready(application: Application, *, by) -> bool:
+    """Completes an admissible dossier whose needed sections are all submitted already (the
+    commitment of R-CRT-4 given after them); True when it did."""
+    if application.status != Status.ADMISSIBLE or sections_to_submit(application):
+        return False
+    transition(application, "complete", by=by)
+    return True
 
 
 @transaction.atomic
@@ -342,8 +374,9 @@ def _return_section_in_instruction(
 
 @WORKFLOW.guard("complete")
 def _every_section_submitted(application: Application) -> str | None:
-    """R-EVD-4: complete when every applicable proof is deposited and every section submitted."""
-    waiting = [node.section.code for node in tree(application) if not node.submitted]
+    """R-EVD-4: complete when every applicable proof is deposited and every section submitted
+    (R-CRT-4: only the exceptional certificate's sections on that path)."""
+    waiting = sections_to_submit(application)
     if waiting:
         return ngettext(
             "Le dossier n'est pas complet : section non soumise : %(sections)s.",

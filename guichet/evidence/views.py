@@ -57,6 +57,10 @@ def _page_context(request, application) -> dict:
         "can_upload": is_open and not request.user.is_agency,
         # Under instruction: the proofs an open request reopens, alone (issue 11 §3).
         "reopened": reopened_proofs(application),
+        # R-CRT-4: a dossier complete on the exceptional certificate's sections alone.
+        "sections_left": [n.section.code for n in sections if not n.submitted]
+        if application.evidence_complete_at
+        else [],
         "waiting_convention": waiting_for_convention(application),
         "allowed_types": allowed_types_text(),
         "max_upload": max_upload_text(),

@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from guichet.accounts.models import Organisation, Role, User
 from guichet.referentials.models import ReferentialVersion
@@ -16,7 +17,9 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role(
     with django_capture_on_commit_callbacks(execute=True):  # the task worker's part
         call_command("load_demo", stdout=out)
     call_command("load_demo", stdout=StringIO())
-    assert ReferentialVersion.objects.count() == 2
+    # The two shipped versions, and the demo's copy of TLC 1.4.2 whose exceptional window is
+    # open today (R-CRT-4).
+    assert ReferentialVersion.objects.count() == 3
     assert Organisation.objects.count() == 2
     assert set(User.objects.values_list("role", flat=True)) == {r.value for r in Role}
     for user in User.objects.all():
@@ -89,5 +92,12 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role(
     states = set(Certificate.objects.values_list("status", flat=True))
     assert {"valid", "suspended", "withdrawn", "expired"} <= states
     assert Certificate.objects.filter(kind="exceptional", valid_until="2024-12-31").exists()
+    # R-CRT-4: an exceptional certificate on partial evidence in a version whose window is
+    # open, the other sections still to deposit.
+    from guichet.evidence.selectors import reopened_proofs
+
+    partial = Certificate.objects.get(kind="exceptional", referential_version__number="1.4.2-demo")
+    assert partial.status == "valid" and partial.valid_until > timezone.localdate()
+    assert reopened_proofs(partial.application)
     assert Certificate.objects.exclude(reservations=[]).filter(referential_code="TLC").exists()
     assert not Certificate.objects.filter(pdf__isnull=True).exists()
