@@ -294,8 +294,9 @@ FIELDS: dict[str, list[Field]] = {
     ],
 }
 
-# Per additional component (R-APP-5: name, version, NIL, description; TLC adds the NIE), and
-# the longest each may be (a component is named as a product's module is).
+# Per additional component (R-APP-5: name, version, NIL, description; TLC adds the NIE), each
+# required always, never, or as a function of (form, profiles, application); and the longest
+# each may be (a component is named as a product's module is).
 COMPONENT_LIMITS = {
     "name": _column(ProductModule, "name"),
     "version": _column(ProductModule, "version"),
@@ -313,7 +314,9 @@ COMPONENT_FIELDS = {
     "TLC": [
         ("name", "Nom commercial", True),
         ("version", "Version", True),
-        ("nie", "NIE", False),
+        # TLC §4.2: the component's NIE is « nécessaire en fonction du profil choisi (profil
+        # RI) » (R-APP-6).
+        ("nie", "NIE", _identity("TLC")),
         ("nil", "NIL", False),
         ("description", "Description courte", True),
     ],
@@ -563,6 +566,8 @@ def missing_items(application, documents_present: dict[str, int] | None = None) 
             missing.append({"item": spec.key, "label": spec.label, "detail": "à renseigner"})
     for i, component in enumerate(data.get("components") or []):
         for key, label, required in COMPONENT_FIELDS[code]:
+            if callable(required):
+                required = required(data, profiles, application)
             if required and not component.get(key):
                 missing.append(
                     {

@@ -259,3 +259,86 @@ def test_r_ref_8_api_lists_the_profiles_item_and_takes_its_verdict(
     )
     assert answer.status_code in (200, 201), answer.content
     assert review.items_to_fix(application) == {"profiles": "Profils incohérents."}
+
+
+def _tlc_component(**overrides):
+    return {"name": "Module agenda", "version": "2.0", "description": "Prise de rendez-vous."} | (
+        overrides
+    )
+
+
+def test_r_app_6_component_nie_required_when_an_ri_profile_is_chosen(applicant, tlc_application):
+    """TLC guide §4.2, « Si composant additionnel du SI de téléconsultation candidat » : the
+    « Numéro d'identification éditeur (NIE) de l'Editeur délivré par le CNDA, nécessaire en
+    fonction du profil choisi (profil RI) »."""
+    save_draft(
+        by=applicant,
+        application=tlc_application,
+        data={
+            "form": complete_tlc_form(teleconsultation_company=True)
+            | {"components": [_tlc_component()]},
+            "answers": {"deployment": "societe_teleconsultation", "hds_host": "tiers_certifie"},
+        },
+    )
+    deposit_required_documents(tlc_application, applicant)
+    tlc_application.refresh_from_db()
+    assert "referentiel_identite" in tlc_application.profiles
+    with pytest.raises(ApplicationError) as refused:
+        submit(by=applicant, application=tlc_application)
+    missing = {item["item"]: item["label"] for item in refused.value.extra["missing"]}
+    assert missing == {"components.0.nie": "Composant 1 — NIE"}
+
+    save_draft(
+        by=applicant,
+        application=tlc_application,
+        data={"form": {"components": [_tlc_component(nie="NIE-0002")]}},
+    )
+    assert submit(by=applicant, application=tlc_application).status == Status.SUBMITTED
+
+
+def test_r_app_6_component_nie_not_asked_without_an_ri_profile(applicant, tlc_application):
+    """Without a profile « RI » (Référentiel d'identité, RI récupération INSi par CV), the
+    component's NIE is not required."""
+    save_draft(
+        by=applicant,
+        application=tlc_application,
+        data={
+            "form": complete_tlc_form() | {"components": [_tlc_component()]},
+            "profiles": ["general", "esclave_identite", "hds_tiers"],
+        },
+    )
+    tlc_application.refresh_from_db()
+    items = [item["item"] for item in admissibility.missing_items(tlc_application)]
+    assert "components.0.nie" not in items and "components.0.name" not in items
+    save_draft(
+        by=applicant,
+        application=tlc_application,
+        data={"profiles": ["general", "esclave_identite", "ri_insi_cv", "hds_tiers"]},
+    )
+    tlc_application.refresh_from_db()
+    assert "components.0.nie" in [i["item"] for i in admissibility.missing_items(tlc_application)]
+
+
+def test_r_app_6_dmn_components_have_no_nie(applicant, dmn_application):
+    """R-APP-5: a DMN component has a name, a version, a NIL if any and a description; the NIE
+    is TLC's only, so an identity profile does not ask for it."""
+    save_draft(
+        by=applicant,
+        application=dmn_application,
+        data={
+            "form": {"components": [_tlc_component(nie="NIE-0002")]},
+            "profiles": ["general", "referentiel_identite", "ri_etablissement_sante"],
+        },
+    )
+    dmn_application.refresh_from_db()
+    assert dmn_application.form["components"] == [
+        {
+            "name": "Module agenda",
+            "version": "2.0",
+            "nil": "",
+            "description": "Prise de rendez-vous.",
+        }
+    ]
+    assert not any(
+        i["item"].startswith("components.") for i in admissibility.missing_items(dmn_application)
+    )
