@@ -62,7 +62,7 @@ def exceptional_scope(application: Application) -> tuple[str, ...] | None:
     found = period(application)
     if found is None or legal_today() > found[1]:
         return None
-    if commitment_of(application) is None:
+    if not committed(application):
         return None
     return found[2]
 
@@ -74,7 +74,7 @@ def sections_left(application: Application) -> frozenset[int]:
     the standard certificate (TLC guide §5.4: « toutes les preuves »)."""
     if period(application) is None or application.status not in INSTRUCTION_STATES:
         return frozenset()
-    if application.evidence_complete_at is None or commitment_of(application) is None:
+    if application.evidence_complete_at is None or not committed(application):
         return frozenset()
     submitted = set(
         EvidenceSection.objects.filter(
@@ -86,6 +86,14 @@ def sections_left(application: Application) -> frozenset[int]:
         for pk, proof in applicable_proofs(application).items()
         if proof.section.code not in submitted
     )
+
+
+def committed(application: Application) -> bool:
+    """The applicant opted for the exceptional path: on the admissibility form (« Pouvez-vous
+    fournir toutes les preuves attendues ? » no, with its commitment document, TLC guide §4.2,
+    R-APP-6) or on the application page since (record_commitment)."""
+    form = application.form or {}
+    return form.get("all_proofs_available") is False or commitment_of(application) is not None
 
 
 def commitment_text(application: Application, until: dt.date) -> str:
@@ -118,7 +126,7 @@ def commitment_refusal(application: Application, user) -> str | None:
             "L'engagement se prend une fois la candidature recevable, pendant le dépôt des "
             "preuves ou l'instruction."
         )
-    if commitment_of(application) is not None:
+    if committed(application):
         return "L'engagement est déjà pris."
     return None
 
@@ -189,7 +197,7 @@ def issue_refusal(application: Application, user) -> str | None:
             + ", ".join(missing)
             + "."
         )
-    if commitment_of(application) is None:
+    if not committed(application):
         return (
             "Le Responsable habilité du candidat n'a pas encore pris l'engagement de "
             f"conformité complète au plus tard le {french_date(until)}."

@@ -389,6 +389,7 @@ def exceptional_panel(request, application) -> dict | None:
         "period": found,
         "certificates": certificates,
         "commitment": exceptional.commitment_of(application) if found else None,
+        "form_commitment": (application.form or {}).get("all_proofs_available") is False,
         "commit_refusal": exceptional.commitment_refusal(application, user)
         if found and not user.is_agency
         else "",

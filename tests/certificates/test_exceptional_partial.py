@@ -35,7 +35,7 @@ from tests.workflow import every_item
 pytestmark = pytest.mark.django_db
 
 
-def admissible(version, applicant, instructor):
+def admissible(version, applicant, instructor, **form):
     product = save_product(
         by=applicant, name="VisioTest", modules=[{"name": "Web", "version": "1"}]
     )
@@ -49,7 +49,7 @@ def admissible(version, applicant, instructor):
     save_draft(
         by=applicant,
         application=application,
-        data={"form": complete_tlc_form(), "profiles": ["general"]},
+        data={"form": complete_tlc_form(**form), "profiles": ["general"]},
     )
     deposit_required_documents(application, applicant)
     submit(by=applicant, application=application)
@@ -166,3 +166,23 @@ def test_r_crt_4_after_the_window_every_section_is_needed_again(partial, applica
     partial.refresh_from_db()
     assert partial.status == "admissible"
     assert not Certificate.objects.exists()
+
+
+def test_r_crt_4_the_admissibility_form_s_commitment_opts_for_the_partial_dossier(
+    catalogue, applicant, instructor, client
+):
+    """TLC guide §4.2: « Dans le cas où le candidat ne peut pas fournir l'ensemble des preuves
+    … un engagement à obtenir le certificat de conformité … au plus tard au 31 décembre
+    2024 »: the form's answer, with its commitment document, is the commitment."""
+    version = exceptional_tlc()
+    with on(dt.date(2024, 6, 10)):
+        application = admissible(version, applicant, instructor, all_proofs_available=False)
+        deposit(application, applicant, EXCEPTIONAL_SECTIONS)
+    assert application.status == "complete"
+    with on(dt.date(2024, 6, 11)):
+        with pytest.raises(ApplicationError, match="déjà pris"):
+            exceptional.record_commitment(application, by=applicant)
+        transition(application, "assign", by=instructor, lead=instructor)
+        client.force_login(applicant)
+        body = client.get(reverse("applications:detail", args=[application.pk])).content
+        assert "Engagement pris dans le formulaire de recevabilité" in body.decode()
