@@ -133,8 +133,10 @@ class ApplicationListApi(APIView):
     @extend_schema(
         summary="Créer une candidature",
         description="Un produit et sa version, un référentiel et sa version, une démarche "
-        "ouverte (R-APP-1, R-APP-2) ; une seule candidature par version du produit et version "
-        "du référentiel.",
+        "ouverte (R-APP-1, R-APP-2) ; une seule candidature ouverte à la fois par version du "
+        "produit et version du référentiel. Avec `from_application`, une candidature close sans "
+        "certificat du même produit, la nouvelle en part : formulaire, réponses, profils et "
+        "documents copiés (R-APP-9).",
         request=ApplicationCreateSerializer,
         responses={201: ApplicationSerializer},
     )
@@ -163,6 +165,22 @@ class ApplicationListApi(APIView):
                     ]
                 }
             ) from None
+        previous = None
+        if "from_application" in values:
+            previous = (
+                selectors.applications_for(request.user)
+                .filter(pk=values["from_application"])
+                .first()
+            )
+            if previous is None:  # another organisation's reads as unknown (R-ACT-1)
+                raise serializers.ValidationError(
+                    {
+                        "from_application": [
+                            "Candidature inconnue : indiquez l'identifiant d'une candidature "
+                            "de votre organisation (GET /api/v1/applications/)."
+                        ]
+                    }
+                )
         application = services.create_application(
             by=request.user,
             product=product,
@@ -171,6 +189,7 @@ class ApplicationListApi(APIView):
             pathway_code=values["pathway"],
             pathology_code=values.get("pathology", ""),
             is_group=values["is_group"],
+            previous=previous,
         )
         application = selectors.applications_for(request.user).get(pk=application.pk)
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)

@@ -100,6 +100,11 @@ INSTRUCTION_STATES = (
 DECIDED_STATES = (Status.GRANTED, Status.GRANTED_WITH_RESERVATIONS, Status.REFUSED)
 # Ended for good: nothing more happens to the application.
 CLOSED_STATES = (Status.NOT_ADMISSIBLE, Status.ABANDONED, Status.ARCHIVED)
+# Ended without a certificate: the applicant may file a new application for the same product
+# version, which may start from this one (R-APP-9, DMN and TLC guides §5.2: « devra alors déposer
+# une nouvelle candidature »). A refusal stays one even if an appeal may follow.
+ENDED_STATES = (*CLOSED_STATES, Status.REFUSED)
+
 
 # The admissibility review's item for the profile choice (R-REF-8).
 PROFILES_ITEM = "profiles"
@@ -163,6 +168,16 @@ class Application(StateProtectedModel):
     acknowledgment = models.ForeignKey(
         "files.StoredFile", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # The ended application this one was filed again from (R-APP-9); one new application each,
+    # so that the applications of a product version form one chain.
+    previous = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="next_application",
+        null=True,
+        blank=True,
+        verbose_name=_("candidature précédente"),
+    )
 
     objects = OrganisationScopedQuerySet.as_manager()
 
@@ -170,9 +185,16 @@ class Application(StateProtectedModel):
         verbose_name = _("candidature")
         ordering = ["-created_at", "-id"]
         constraints = [
+            # R-APP-1, R-APP-9: one open application per product version and referential
+            # version; the ended ones (ENDED_STATES) stay beside it with their history.
             models.UniqueConstraint(
                 fields=["product", "product_version", "referential_version"],
-                name="one_application_per_product_version",
+                condition=~Q(status__in=ENDED_STATES),
+                name="one_open_application_per_product_version",
+                violation_error_message=_(
+                    "Une candidature est déjà en cours pour cette version du produit et cette "
+                    "version du référentiel."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values),
@@ -202,6 +224,11 @@ class Application(StateProtectedModel):
             .first()
         )
         return latest == Verdict.TO_FIX
+
+    @property
+    def has_ended(self) -> bool:
+        """Ended without a certificate (R-APP-9)."""
+        return self.status in ENDED_STATES
 
 
 class AdmissibilityDocument(models.Model):

@@ -85,7 +85,17 @@ def filter_applications(applications, filters: ApplicationFilters):
 
 def get_application(user, pk) -> Application:
     """One application through the one door: another organisation's answers 404."""
-    return get_object_or_404(applications_for(user), pk=pk)
+    return get_object_or_404(
+        applications_for(user).select_related("previous", "next_application"), pk=pk
+    )
+
+
+def next_application(application: Application) -> Application | None:
+    """R-APP-9: the new application filed again from this ended one, if any."""
+    try:
+        return application.next_application
+    except Application.next_application.RelatedObjectDoesNotExist:
+        return None
 
 
 def application_file(application, file_id, user) -> StoredFile:

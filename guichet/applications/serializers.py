@@ -163,17 +163,51 @@ def transitions_payload(application, user) -> list[dict]:
     ]
 
 
+class LinkedApplicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
     """One application, with what the caller may do on it now."""
 
     transitions = serializers.SerializerMethodField()
+    previous = serializers.SerializerMethodField()
+    next_application = serializers.SerializerMethodField()
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "transitions"]
+        fields = [*ApplicationSerializer.Meta.fields, "transitions", "previous", "next_application"]
+
+    @extend_schema_field(
+        LinkedApplicationSerializer(
+            allow_null=True,
+            help_text="R-APP-9 : la candidature close dont celle-ci a été déposée de nouveau.",
+        )
+    )
+    def get_previous(self, app) -> dict | None:
+        return _linked(app.previous)
+
+    @extend_schema_field(
+        LinkedApplicationSerializer(
+            allow_null=True,
+            help_text="R-APP-9 : la nouvelle candidature déposée à partir de celle-ci.",
+        )
+    )
+    def get_next_application(self, app) -> dict | None:
+        from guichet.applications.selectors import next_application
+
+        return _linked(next_application(app))
 
     @extend_schema_field(TransitionSerializer(many=True))
     def get_transitions(self, app) -> list[dict]:
         return transitions_payload(app, self.context["request"].user)
+
+
+def _linked(app) -> dict | None:
+    if app is None:
+        return None
+    return {"id": app.pk, "reference": app.reference, "status": app.status}
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -226,6 +260,13 @@ class ApplicationCreateSerializer(serializers.Serializer):
     )
     is_group = StrictBooleanField(
         required=False, default=False, help_text="Candidature d'un groupement."
+    )
+    from_application = StrictIntegerField(
+        required=False,
+        help_text="R-APP-9 : identifiant d'une candidature close sans certificat (non recevable, "
+        "réputée abandonnée, archivée ou refusée) du même produit. La nouvelle candidature en "
+        "part : formulaire, réponses, profils et documents (copiés, en nouveaux fichiers) ; "
+        "chacune nomme l'autre. Une seule nouvelle candidature par candidature close.",
     )
 
     def validate(self, data):

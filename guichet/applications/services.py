@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from guichet.applications import admissibility
 from guichet.applications.models import (
+    ENDED_STATES,
     AdmissibilityDocument,
     Application,
     Product,
@@ -189,13 +190,18 @@ def create_application(
     pathway_code: str,
     pathology_code: str = "",
     is_group: bool = False,
+    previous: Application | None = None,
 ) -> Application:
-    """One application per product version and referential version (R-APP-1), through an open
-    pathway (R-APP-2); the generic line names its pathology (R-REF-7)."""
+    """One open application per product version and referential version (R-APP-1), through
+    an open pathway (R-APP-2); the generic line names its pathology (R-REF-7). With `previous`,
+    an ended application of the same product, the new one is filed again from it and starts
+    from its form, answers, profiles and documents, copied (R-APP-9)."""
     _require_applicant(by)
     errors = {}
     if product.organisation_id != by.organisation_id:
         raise ApplicationError("Produit introuvable.", extra={"status": 404})
+    if previous is not None:
+        previous = _ended_for_new(by, previous, product)
     product_version = (product_version or "").strip()
     if not product_version:
         errors["product_version"] = "Indiquez la version du produit à certifier."
@@ -245,31 +251,210 @@ def create_application(
     except IntegrityError:
         raise _invalid(
             "La candidature n'a pas été créée.",
-            {
-                "product_version": (
-                    f"Une candidature existe déjà pour {product.name} {product_version} "
-                    f"et le référentiel {referential_version.label}."
-                )
-            },
+            {"product_version": _already_open(product, product_version, referential_version)},
         ) from None
     code = referential_version.referential.code
     application.reference = f"{code}-{timezone.localdate().year}-{application.pk:05d}"
     application.save(update_fields=["reference"])
+    after = {
+        "reference": application.reference,
+        "product": product.name,
+        "product_version": product_version,
+        "referential_version": referential_version.label,
+        "pathway": pathway.code,
+        "pathology": pathology.code if pathology else None,
+    }
+    if previous is not None:
+        after |= {
+            "previous": previous.reference,
+            "detail": f"à partir de la candidature n° {previous.reference}",
+        }
     record(
         action="application.create",
         obj=application,
         by=by,
         application_id=application.pk,
+        after=after,
+    )
+    if previous is not None:
+        _start_from(application, previous, by=by)
+    return application
+
+
+def _already_open(product: Product, product_version: str, referential_version) -> str:
+    """Why a new application is refused: the open one, named (R-APP-1, R-APP-9)."""
+    current = (
+        Application.objects.filter(
+            product=product,
+            product_version=product_version,
+            referential_version=referential_version,
+        )
+        .exclude(status__in=ENDED_STATES)
+        .first()
+    )
+    if current is None:  # ended since, or another product version: try again
+        return "Une autre candidature vise déjà cette version du produit."
+    return (
+        f"Une candidature existe déjà pour {product.name} {product_version} et le référentiel "
+        f"{referential_version.label} : la candidature n° {current.reference} "
+        f"(« {current.get_status_display()} »). Une seule est ouverte à la fois ; une nouvelle "
+        "candidature se dépose quand elle est close sans certificat."
+    )
+
+
+def _ended_for_new(by, previous: Application, product: Product) -> Application:
+    """The ended application a new one starts from (R-APP-9), locked: one of the organisation,
+    of the same product, ended without a certificate, not already filed again."""
+    previous = (
+        Application.objects.select_for_update()
+        .filter(pk=previous.pk, organisation_id=by.organisation_id)
+        .first()
+    )
+    if previous is None:
+        raise ApplicationError("Candidature précédente introuvable.", extra={"status": 404})
+    if previous.status not in ENDED_STATES:
+        raise ApplicationError(
+            f"La candidature n° {previous.reference} est « {previous.get_status_display()} » : "
+            "une nouvelle candidature part d'une candidature close sans certificat (non "
+            "recevable, réputée abandonnée, archivée ou refusée).",
+            extra={"status": 409},
+        )
+    if previous.product_id != product.pk:
+        raise _invalid(
+            "La candidature n'a pas été créée.",
+            {
+                "from_application": f"La candidature n° {previous.reference} porte sur un "
+                "autre produit."
+            },
+        )
+    following = Application.objects.filter(previous=previous).first()
+    if following is not None:
+        raise ApplicationError(
+            f"Une nouvelle candidature a déjà été déposée à partir de la candidature n° "
+            f"{previous.reference} : la candidature n° {following.reference}.",
+            extra={"status": 409},
+        )
+    return previous
+
+
+def _start_from(application: Application, previous: Application, *, by) -> None:
+    """The new draft starts from the ended one (R-APP-9): its form (the certified version being
+    the new one's), its answers and profiles where the referential version is the same (else
+    the profiles the new version still has), its group, and a copy of each current document —
+    new files, so that nothing the two hold is shared and the ended one keeps its history."""
+    from guichet.files.services import TamperedFile, copy_file, forget_files
+
+    version = application.referential_version
+    code = version.process_settings.admissibility_form
+    keys = {spec.key for spec in admissibility.fields_for(code)} | {"components"}
+    carried = {key: value for key, value in (previous.form or {}).items() if key in keys}
+    application.form = {
+        **application.form,
+        **carried,
+        "software_version": application.product_version,
+    }
+    if previous.referential_version_id == version.pk:
+        application.answers = previous.answers
+        application.profiles = list(previous.profiles or [])
+    else:
+        known = set(version.profiles.values_list("code", flat=True))
+        application.profiles = [code for code in previous.profiles or [] if code in known]
+    application.is_group = previous.is_group
+    application.group_members = previous.group_members
+    application.previous = previous
+    application.save(
+        update_fields=[
+            "form",
+            "answers",
+            "profiles",
+            "is_group",
+            "group_members",
+            "previous",
+            "updated_at",
+        ]
+    )
+    items = {spec.key: spec for spec in admissibility.documents_of(application)}
+    copies = []
+    try:
+        for document in previous.documents.filter(
+            withdrawn_at__isnull=True, item__in=list(items)
+        ).select_related("file"):
+            try:
+                stored = copy_file(document.file, by=by)
+            except TamperedFile:
+                raise ApplicationError(
+                    f"Le document « {document.file.original_name} » de la candidature n° "
+                    f"{previous.reference} n'est plus celui qui a été déposé : il ne peut pas "
+                    "être repris. Déposez une nouvelle candidature sans partir de celle-ci, ou "
+                    "écrivez à l'agence.",
+                    extra={"status": 409},
+                ) from None
+            copies.append(stored)
+            copy = AdmissibilityDocument.objects.create(
+                application=application,
+                item=document.item,
+                file=stored,
+                names_version=document.names_version,
+            )
+            record(
+                action="application.document.copy",
+                obj=copy,
+                by=by,
+                application_id=application.pk,
+                after={
+                    "item": document.item,
+                    "label": items[document.item].label,
+                    "file": str(stored.id),
+                    "copied_from": str(document.file_id),
+                    "previous": previous.reference,
+                    "name": stored.original_name,
+                    "sha256": stored.sha256,
+                    "size": stored.size,
+                },
+            )
+    except BaseException:
+        forget_files(copies)
+        raise
+    record(
+        action="application.filed_again",
+        obj=previous,
+        by=by,
+        application_id=previous.pk,
         after={
-            "reference": application.reference,
-            "product": product.name,
-            "product_version": product_version,
-            "referential_version": referential_version.label,
-            "pathway": pathway.code,
-            "pathology": pathology.code if pathology else None,
+            "next": application.reference,
+            "detail": f"nouvelle candidature n° {application.reference} déposée à partir "
+            "de celle-ci",
+            "documents": len(copies),
         },
     )
-    return application
+
+
+@transaction.atomic
+def file_again(*, by, previous: Application) -> Application:
+    """« Déposer une nouvelle candidature » from an ended one (R-APP-9): the same product
+    version, referential version, pathway and pathology; a draft that starts from it."""
+    return create_application(
+        by=by,
+        product=previous.product,
+        product_version=previous.product_version,
+        referential_version=previous.referential_version,
+        pathway_code=previous.pathway.code,
+        pathology_code=previous.pathology.code if previous.pathology_id else "",
+        is_group=previous.is_group,
+        previous=previous,
+    )
+
+
+def file_again_refusal(application: Application, user) -> str | None:
+    """Why `user` may not file a new application from this one now, or None (the pages ask
+    it before offering the action; `create_application` checks it again under the lock)."""
+    if user.is_agency or user.organisation_id != application.organisation_id:
+        return "Seul le candidat dépose une nouvelle candidature."
+    if application.status not in ENDED_STATES:
+        return "La candidature n'est pas close."
+    if Application.objects.filter(previous=application).exists():
+        return "Une nouvelle candidature a déjà été déposée à partir de celle-ci."
+    return None
 
 
 EDITABLE = {Status.DRAFT, Status.TO_FIX}
@@ -551,11 +736,15 @@ def update_product_version(*, by, application: Application, product_version: str
         raise _invalid("La version n'a pas été changée.", {"product_version": problem})
     if value == application.product_version:
         return application
-    if Application.objects.filter(
-        product=application.product,
-        product_version=value,
-        referential_version=application.referential_version,
-    ).exists():
+    if (
+        Application.objects.filter(
+            product=application.product,
+            product_version=value,
+            referential_version=application.referential_version,
+        )
+        .exclude(status__in=ENDED_STATES)
+        .exists()
+    ):
         raise _invalid(
             "La version n'a pas été changée.",
             {"product_version": "Une autre candidature vise déjà cette version du produit."},

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/soumettre/", views.application_submit, name="submit"),
     path("<int:pk>/actions/<str:name>/", views.application_transition, name="transition"),
     path("<int:pk>/version/", views.application_version, name="version"),
+    path("<int:pk>/nouvelle-candidature/", views.application_file_again, name="file-again"),
     path("<int:pk>/recevabilite/", views.admissibility_review, name="review"),
     path("<int:pk>/recevabilite/decision/", views.admissibility_decision, name="decision"),
     path("<int:pk>/documents/<str:item>/", views.document_upload, name="document-upload"),

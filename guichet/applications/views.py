@@ -183,6 +183,10 @@ def application_detail(request, pk):
             "modules": list(application.product.modules.all()),
             "stage": stage_of(application),
             "version_editable": application.status not in services.VERSION_FROZEN,
+            # R-APP-9: the new application filed again from this one, and whether it may be.
+            "next_application": selectors.next_application(application),
+            "may_file_again": application.has_ended
+            and services.file_again_refusal(application, request.user) is None,
             "documents": sorted(
                 (
                     document
@@ -331,6 +335,38 @@ def application_transition(request, pk, name):
             f"« {spec.label} » : fait. La candidature est « {application.get_status_display()} ».",
         )
     return redirect("applications:detail", pk=pk)
+
+
+@applicant_required
+@require_POST
+def application_file_again(request, pk):
+    """« Déposer une nouvelle candidature » from an ended one (R-APP-9), confirmed."""
+    previous = selectors.get_application(request.user, pk)
+    if request.POST.get("confirm") != "on":
+        messages.error(
+            request, "« Déposer une nouvelle candidature » : cochez la case pour confirmer."
+        )
+        return redirect("applications:detail", pk=pk)
+    try:
+        application = services.file_again(by=request.user, previous=previous)
+    except ApplicationError as exc:
+        errors = exc.extra.get("errors") or {}
+        messages.error(request, " ".join([exc.message, *errors.values()]))
+        return redirect("applications:detail", pk=pk)
+    documents = application.documents.count()
+    messages.success(
+        request,
+        f"Nouvelle candidature {application.reference} créée à partir de la candidature "
+        f"{previous.reference}"
+        + ngettext(
+            " : le formulaire et %(n)d document sont repris. ",
+            " : le formulaire et %(n)d documents sont repris. ",
+            documents,
+        )
+        % {"n": documents}
+        + "Vérifiez-les, complétez ce qui a changé, puis soumettez-la.",
+    )
+    return redirect("applications:detail", pk=application.pk)
 
 
 @applicant_required

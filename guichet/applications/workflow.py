@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from guichet.accounts.models import Role
-from guichet.applications.models import Application, ApplicationTransition, Status
+from guichet.applications.models import (
+    ENDED_STATES,
+    Application,
+    ApplicationTransition,
+    Status,
+)
 from guichet.common.workflow import Transition, Workflow
 from guichet.journal.services import record
 
@@ -398,6 +403,35 @@ WORKFLOW = Workflow(
     after=_journal,
     log_fields=_log_fields,
 )
+
+
+def _no_other_open_application(application) -> str | None:
+    """R-APP-9: once a refused application is filed again, the new one is the open application
+    of its product version (R-APP-1); an appeal outcome that would certify the refused one waits
+    until the new one is closed."""
+    if application.status != Status.REFUSED:
+        return None
+    other = (
+        Application.objects.filter(
+            product_id=application.product_id,
+            product_version=application.product_version,
+            referential_version_id=application.referential_version_id,
+        )
+        .exclude(pk=application.pk)
+        .exclude(status__in=ENDED_STATES)
+        .first()
+    )
+    if other is None:
+        return None
+    return (
+        f"La candidature n° {other.reference}, déposée de nouveau pour cette version du produit, "
+        "est ouverte : une seule candidature est ouverte à la fois. Elle doit être close avant "
+        "qu'une décision sur recours certifie celle-ci."
+    )
+
+
+for _name in ("grant", "grant_with_reservations"):
+    WORKFLOW.guard(_name)(_no_other_open_application)
 
 
 def transition(application: Application, name: str, *, by, reason: str = "", **data):

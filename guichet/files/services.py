@@ -201,6 +201,31 @@ def _verifying(stored: StoredFile, source, failed) -> Iterator[bytes]:
         yield held
 
 
+def copy_file(stored: StoredFile, *, by) -> StoredFile:
+    """A new stored file with the same content (R-APP-9: a new application starts from the
+    documents of an ended one, never sharing their files). The content is read once, checked
+    against its deposit as a download is, and written again through the upload path (encrypted
+    under a key of its own when the original is); must run inside the transaction that
+    attaches the copy, like `commit`. TamperedFile when the original is not what was deposited."""
+    from guichet.files.uploads import StreamingUploadHandler
+
+    chunks = verified_chunks(stored, by=by)  # a missing file is refused before anything
+    handler = StreamingUploadHandler(encrypt=stored.encrypted, max_bytes=max(stored.size, 1))
+    handler.new_file("file", stored.original_name, stored.content_type, stored.size)
+    size = 0
+    try:
+        for chunk in chunks:
+            handler.receive_data_chunk(chunk, size)
+            size += len(chunk)
+    except BaseException:
+        handler.upload_interrupted()
+        raise
+    finally:
+        chunks.close()
+    upload = handler.file_complete(size)
+    return commit(upload, by=by, produced_on=stored.produced_on, sensitive=stored.encrypted)
+
+
 def max_upload_text() -> str:
     return size_text(settings.GUICHET_UPLOAD_MAX_BYTES)
 

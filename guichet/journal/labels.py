@@ -29,6 +29,8 @@ ACTIONS = {
     "application.version": "Version certifiée mise à jour",
     "application.submit": "Candidature soumise",
     "application.resubmit": "Candidature soumise de nouveau",
+    "application.filed_again": "Nouvelle candidature déposée à partir de celle-ci",
+    "application.document.copy": "Document repris de la candidature précédente",
     # Admissibility
     "admissibility.verdict": "Avis de recevabilité",
     "admissibility.admissible": "Candidature recevable",
