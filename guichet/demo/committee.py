@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from guichet.accounts.models import User
 from guichet.applications.models import Product
+from guichet.applications.services import file_again
 from guichet.applications.workflow import transition
 from guichet.committee import services as committee
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
@@ -129,6 +130,10 @@ def ensure_demo_committee() -> list[str]:
         reasons="Deux exigences de sécurité ne sont pas satisfaites : le rapport d'audit ne "
         "couvre pas l'application mobile. Un nouveau dépôt est possible après l'audit complet.",
     )
+    # R-APP-9: after the refusal, the applicant files the same version again from it (the form
+    # and a copy of its documents), to complete once the audit covers the mobile application.
+    with days_ago(max(ago - 3, 1)):
+        filed_again = file_again(by=responsible, previous=refused)
 
     with days_ago(3):
         upcoming = committee.create_session(
@@ -149,6 +154,8 @@ def ensure_demo_committee() -> list[str]:
         f"{granted.reference} CardioTrack 4.2 : attribuée en séance du collège",
         f"{reserved.reference} MédiConsult 1.8 : attribuée sous réserve",
         f"{refused.reference} GlycoWatch 2.0 : refusée (motifs dans la lettre de décision)",
+        f"{filed_again.reference} GlycoWatch 2.0 : nouvelle candidature déposée après le refus "
+        f"de {refused.reference}",
         f"{waiting.reference} DermaScan 1.1 : à l'ordre du jour du {french_date(upcoming.date)}",
         f"{silent.reference} TéléSuivi Pro 5.0 : {silent.get_status_display().lower()}",
     ]
