@@ -363,3 +363,24 @@ def test_inviting_someone_who_already_has_an_account_is_a_conflict(signed_in, me
     )
     body = assert_french_problem(response, 409, "L'invitation n'a pas été envoyée.")
     assert body["errors"] == {"email": "Cette personne est déjà membre de l'organisation."}
+
+
+# --- Lengths ----------------------------------------------------------------------------------
+
+
+def test_an_invited_address_is_as_long_as_the_username_column_at_most(signed_in, schema):
+    """The account's username is its address: a longer one was a 500 on PostgreSQL."""
+    from guichet.accounts.models import User
+
+    limit = User._meta.get_field("username").max_length
+    invite = request_body(schema, "/api/v1/organisation/members/", "post")
+    assert invite["properties"]["email"]["maxLength"] == limit
+    email = "0@" + ".".join(["a" * 60] * 3) + ".fr"  # valid, 187 characters
+    response = signed_in.post(
+        "/api/v1/organisation/members/",
+        {"email": email, "first_name": "Camille", "last_name": "Martin"},
+        format="json",
+    )
+    body = assert_french_problem(response, 400, "Les données envoyées sont invalides")
+    assert body["errors"] == {"email": [f"Saisissez au plus {limit} caractères."]}
+    assert not User.objects.filter(first_name="Camille", last_name="Martin").exists()

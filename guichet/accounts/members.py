@@ -51,11 +51,15 @@ def invite_member(*, by: User, email: str, first_name: str, last_name: str) -> U
     errors |= length_errors(
         User,
         {
+            # The account's username is its address: the shorter column holds both.
+            "username": email,
             "email": email,
             "first_name": (first_name or "").strip(),
             "last_name": (last_name or "").strip(),
         },
     )
+    if "username" in errors:
+        errors["email"] = errors.pop("username")
     if errors:
         raise ApplicationError(
             "L'invitation n'a pas été envoyée.", extra={"status": 400, "errors": errors}

@@ -234,7 +234,8 @@ def terms_manage(request):
 class InviteForm(forms.Form):
     first_name = form_field(User, "first_name", label="Prénom")
     last_name = form_field(User, "last_name", label="Nom")
-    email = form_field(User, "email", label="Adresse électronique", widget=forms.EmailInput)
+    # As long as the username column at most, which holds the address too.
+    email = form_field(User, "username", label="Adresse électronique", widget=forms.EmailInput)
 
 
 @applicant_admin_required
