@@ -43,11 +43,19 @@ class QueueRowSerializer(serializers.Serializer):
     referential = serializers.CharField(help_text="Référentiel et version, ex. « DMN V1.2.2 ».")
     pathway = serializers.CharField(help_text="Code de la démarche.")
     state = serializers.CharField(
-        help_text="État de la candidature : " + ", ".join(s.value for s in queue.QUEUE_STATES) + "."
+        help_text="État de la candidature : "
+        + ", ".join(s.value for s in queue.QUEUE_STATES)
+        + " ; filtrée sur « inactive », aussi "
+        + ", ".join(s.value for s in queue.BEFORE_COMPLETE_STATES)
+        + " (R-CLK-6 : sans évolution depuis 6 mois avant le dossier complet)."
     )
     state_label = serializers.CharField()
     lead_instructor = PersonSerializer(allow_null=True)
-    complete_at = serializers.DateTimeField(help_text="Date où le dossier est devenu complet.")
+    complete_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Date où le dossier est devenu complet ; null pour un dossier pas encore "
+        "complet (filtre « inactive »).",
+    )
     deadline = serializers.DateField(
         allow_null=True, help_text="Échéance légale de décision (AAAA-MM-JJ)."
     )

@@ -66,6 +66,12 @@ logger = logging.getLogger(__name__)
 
 # Open dossiers: the legal clock binds the agency (from the acknowledgment of receipt).
 OPEN_STATES = (Status.COMPLETE, *INSTRUCTION_STATES)
+# Before the complete dossier: no legal clock yet, but R-CLK-6 reads them (DMN guide « quel que
+# soit l'état de la candidature »; TLC guide « Une candidature non complète »): the engine's
+# policy says which of them may be inactive.
+BEFORE_COMPLETE_STATES = (Status.DRAFT, Status.SUBMITTED, Status.TO_FIX, Status.ADMISSIBLE)
+# What the sweep reads and the clock's state follows.
+SWEPT_STATES = (*BEFORE_COMPLETE_STATES, *OPEN_STATES)
 BATCH_SIZE = 500
 ARCHIVABLE = "archivable"  # the Reminder kind of the notice to the instructors (30 days)
 _STORED = (
@@ -153,7 +159,7 @@ def refresh(application: Application, today: dt.date | None = None) -> ClockStat
     today = today or legal_today()
     clock = shown_clock(application, today)
     next_check = since = None
-    if application.status in OPEN_STATES:
+    if application.status in SWEPT_STATES:
         policy = application.referential_version.process_settings.clock_policy
         events = events_for([application.pk])[application.pk]
         next_check = next_change(policy, events, today)
@@ -233,8 +239,14 @@ def _update_rows(rows: list[tuple]) -> None:
 @WORKFLOW.listen
 def _refresh_after_transition(application, spec, source, by) -> None:
     """In the transition's transaction: the clock's state follows every move of a dossier
-    from `complete` onwards, and its leaving instruction."""
+    from `complete` onwards, and its leaving instruction; before, only once the sweep stored
+    one (R-CLK-6: an inactive draft that moves is no longer inactive)."""
     if application.status in OPEN_STATES or source in OPEN_STATES:
+        refresh(application)
+    elif (
+        source in BEFORE_COMPLETE_STATES
+        and ClockState.objects.filter(application_id=application.pk).exists()
+    ):
         refresh(application)
 
 
@@ -360,7 +372,7 @@ def sweep(
     with as_of(today):  # the workflow's clock guards read the same day
         while True:
             with transaction.atomic():
-                due = Application.objects.filter(status__in=OPEN_STATES, pk__gt=last)
+                due = Application.objects.filter(status__in=SWEPT_STATES, pk__gt=last)
                 if not every:
                     due = due.filter(
                         Q(clock_state__isnull=True) | Q(clock_state__next_check__lte=today)
@@ -414,7 +426,7 @@ def _sweep_batch(
     failed: list[int] = []
     for application in Application.objects.filter(pk__in=acting).order_by("pk"):
         for act in acting[application.pk]:
-            if application.status not in OPEN_STATES:
+            if application.status not in SWEPT_STATES:
                 break  # abandoned or accepted: nothing more to remind of
             try:
                 with transaction.atomic():

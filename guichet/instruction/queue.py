@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from guichet.accounts.models import Role, User
@@ -28,6 +28,9 @@ QUEUE_STATES = (
     Status.MISSING_ITEMS,
     Status.INSTRUCTION_FINISHED,
 )
+# R-CLK-6: a dossier idle for 6 months before it is complete (DMN: in any state; TLC: while
+# incomplete) shows in the queue filtered on « inactive », beside the complete ones.
+BEFORE_COMPLETE_STATES = (Status.DRAFT, Status.SUBMITTED, Status.TO_FIX, Status.ADMISSIBLE)
 # The clock's flags (guichet.deadlines) a person filters on, and « stopped ».
 FLAGS = {
     "overdue": "Délai dépassé",
@@ -99,9 +102,10 @@ def instruction_queue(
 ) -> QuerySet[Application]:
     """R-CLK-1: the dossiers in the order their evidence became complete. R-CLK-4 (DMN guide
     §5.2): one left 30 days without an answer loses its place — at the end of the queue."""
+    states = (*BEFORE_COMPLETE_STATES, *QUEUE_STATES) if flag == "inactive" else QUEUE_STATES
     queryset = (
         applications_for(user)
-        .filter(status__in=QUEUE_STATES)
+        .filter(status__in=states)
         .select_related("lead_instructor")
         .annotate(
             deprioritised=Case(
@@ -129,7 +133,7 @@ def instruction_queue(
         )
     elif flag:
         queryset = queryset.filter(clock_state__flags__contains=f",{flag},")
-    return queryset.order_by("deprioritised", "evidence_complete_at", "id")
+    return queryset.order_by("deprioritised", F("evidence_complete_at").asc(nulls_last=True), "id")
 
 
 def days_left_text(days_left: int | None) -> str:
