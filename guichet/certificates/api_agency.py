@@ -72,6 +72,10 @@ class CertificateStateSerializer(serializers.Serializer):
     next_check = serializers.DateField(allow_null=True)
     approval_filed_on = serializers.DateField(allow_null=True)
     finess = serializers.CharField()
+    approval_withdrawn_on = serializers.DateField(
+        allow_null=True,
+        help_text="TLC guide §7.2 : agrément supprimé, faute de renouvellement du certificat.",
+    )
     strike_off_requested_on = serializers.DateField(allow_null=True)
     new_certificate_due = serializers.DateField(allow_null=True)
 
@@ -91,6 +95,7 @@ def state_data(certificate: Certificate) -> dict:
         "next_check": certificate.next_check,
         "approval_filed_on": certificate.approval_filed_on,
         "finess": certificate.finess,
+        "approval_withdrawn_on": certificate.approval_withdrawn_on,
         "strike_off_requested_on": certificate.strike_off_requested_on,
         "new_certificate_due": certificate.new_certificate_due,
     }

@@ -19,6 +19,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.db.models import Q
 
 from guichet.applications.clock import legal_today
 from guichet.applications.notifications import notify_applicant, notify_instructors
@@ -110,7 +111,7 @@ def applicable(certificate: Certificate, name: str) -> bool:
     if name == "request_strike_off":
         return settings.strike_off_request
     if name in {"record_approval_filing", "record_finess"}:
-        return settings.approval_steps
+        return approval_concerns(certificate)
     if name == "lift_reservations":
         return bool(certificate.reservations)
     if name in {"stop_renewal", "renew"}:
@@ -179,12 +180,46 @@ def _strike_off_applies(certificate: Certificate) -> str | None:
     return None
 
 
+def approval_concerns(certificate: Certificate) -> bool:
+    """TLC guide §6 (R-CRT-8): the approval and FINESS steps are those of a société de
+    téléconsultation, as the admissibility form says (the version's `approval_form_field`)."""
+    settings = _settings(certificate)
+    if not settings.approval_steps:
+        return False
+    key = settings.approval_form_field
+    return not key or (certificate.application.form or {}).get(key) is True
+
+
+def approval_holders() -> Q:
+    """The certificates whose holders file an approval (approval_concerns, as one filter: a
+    query for the versions, whatever the number of certificates)."""
+    from guichet.referentials.models import ReferentialVersion
+
+    found = Q(pk__in=[])
+    for version in ReferentialVersion.objects.filter(process__approval_steps=True).only(
+        "pk", "process"
+    ):
+        key = version.process_settings.approval_form_field
+        found |= Q(referential_version=version) & (
+            Q(**{f"application__form__{key}": True}) if key else Q()
+        )
+    return found
+
+
 def _approval_refusal(certificate: Certificate) -> str | None:
     if not _settings(certificate).approval_steps:
         return (
             "Sans objet pour ce référentiel : l'agrément et le numéro FINESS concernent les "
             "sociétés de téléconsultation (TLC)."
         )
+    if not approval_concerns(certificate):
+        return (
+            "Sans objet : le formulaire de recevabilité déclare un logiciel qui n'est pas "
+            "déployé dans une société de téléconsultation ; l'agrément et le numéro FINESS ne "
+            "concernent que les sociétés de téléconsultation."
+        )
+    if certificate.approval_withdrawn_on:
+        return f"L'agrément est supprimé depuis le {_day(certificate.approval_withdrawn_on)}."
     return None
 
 
@@ -446,12 +481,41 @@ def _expired(certificate: Certificate, *, by, reason, source, **data) -> dict:
     certificate.status_reason = reason
     certificate.save(update_fields=["status_changed_on", "status_reason", "updated_at"])
     _revise(certificate, RevisionKind.EXPIRED, by=by, reason=reason, effective_on=on)
+    withdrawn = _approval_withdrawn(certificate, on)
     tell_holder(
         certificate,
         "expiration",
-        f"Le certificat de conformité {certificate.number} a expiré le {_day(on)}. {reason}",
+        f"Le certificat de conformité {certificate.number} a expiré le {_day(on)}. {reason}"
+        + (
+            f" Faute de renouvellement du certificat, l'agrément de téléconsultation est "
+            f"enregistré comme supprimé le {_day(on)}."
+            if withdrawn
+            else ""
+        ),
     )
-    return {"on": on.isoformat()}
+    return {
+        "on": on.isoformat(),
+        **({"approval_withdrawn_on": on.isoformat()} if withdrawn else {}),
+    }
+
+
+def _approval_withdrawn(certificate: Certificate, on: dt.date) -> bool:
+    """TLC guide §7.2 (R-CRT-8): « La suppression de l'agrément de téléconsultation peut
+    intervenir … dans le cas où le renouvellement du certificat de conformité … n'a pas pu
+    s'effectuer »: an expiry ends the approval recorded with it — unless the standard
+    certificate of the same application replaces an exceptional one, and carries it on."""
+    if not certificate.approval_filed_on or certificate.approval_withdrawn_on:
+        return False
+    if (
+        certificate.kind == Kind.EXCEPTIONAL
+        and Certificate.objects.filter(
+            application_id=certificate.application_id, kind=Kind.STANDARD
+        ).exists()
+    ):
+        return False
+    certificate.approval_withdrawn_on = on
+    certificate.save(update_fields=["approval_withdrawn_on", "updated_at"])
+    return True
 
 
 @WORKFLOW.effect("stop_renewal")

@@ -178,6 +178,8 @@ class Certificate(StateProtectedModel):
     # TLC (R-CRT-8): the approval filed with the ministry, then the FINESS number.
     approval_filed_on = models.DateField(_("agrément demandé le"), null=True, blank=True)
     finess = models.CharField(_("numéro FINESS"), max_length=9, blank=True)
+    # TLC guide §7.2: the approval is withdrawn when the certificate could not be renewed.
+    approval_withdrawn_on = models.DateField(_("agrément supprimé le"), null=True, blank=True)
     # DMN (R-CRT-7): the agency's request to strike the product off the LPPR/LATM.
     strike_off_requested_on = models.DateField(_("radiation demandée le"), null=True, blank=True)
     strike_off_ground = models.CharField(

@@ -328,9 +328,7 @@ def new_version_notify(request, pk):
 @agency_area
 def approvals_page(request):
     rows = (
-        Certificate.objects.filter(
-            referential_version__process__approval_steps=True, kind=Kind.STANDARD
-        )
+        Certificate.objects.filter(lifecycle.approval_holders(), kind=Kind.STANDARD)
         .select_related("referential_version__referential")
         .order_by("-issued_on", "number")
     )

@@ -66,6 +66,10 @@ class ProcessSettings:
     strike_off_request: bool = False
     # TLC guide §6 (R-CRT-8): the approval filed with the ministry, then the FINESS number.
     approval_steps: bool = False
+    # TLC guide §6 (R-CRT-8): the admissibility form's yes/no field that says the holder is a
+    # société de téléconsultation (« teleconsultation_company »): the approval and FINESS
+    # steps are its only; "" for every holder.
+    approval_form_field: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -206,4 +210,6 @@ def _certificate_problems(settings: ProcessSettings) -> list[str]:
     for key in ("strike_off_request", "approval_steps"):
         if not isinstance(getattr(settings, key), bool):
             problems.append(f"« {key} » vaut true ou false.")
+    if not isinstance(settings.approval_form_field, str):
+        problems.append("« approval_form_field » est le nom d'un champ du formulaire, ou vide.")
     return problems
