@@ -1,5 +1,6 @@
 # Guichet — the two commands: `make run` and `make test` (and `make journeys`, the whole DMN and
-# TLC journeys in a browser, which CI runs after the suite).
+# TLC journeys in a browser, and `make probe`, schemathesis against the API, which CI runs after
+# the suite).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test journeys bench install system-deps lint clean
+.PHONY: run test journeys probe bench install system-deps lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,20 +31,26 @@ run: install
 system-deps:
 	@bash scripts/system-deps.sh
 
-# The journeys (marker `journey`, minutes each) are left to `make journeys`, so that the suite
-# stays within its 3 minutes; so is applying the migrations: the suite's databases are built
+# The journeys (marker `journey`, minutes each) are left to `make journeys`, and the API probe
+# (marker `probe`) to `make probe`, so that the suite stays within its 3 minutes; so is applying the migrations: the suite's databases are built
 # from the models (--no-migrations, tests/conftest.py builds the rest), the journeys' by
 # migrating, as `make run` does.
 # Bytecode is kept even where the environment says not to (PYTHONDONTWRITEBYTECODE): each of
 # the suite's processes would otherwise compile the project and rewrite every test module's
 # assertions again, half of its start.
 test: install system-deps
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal -m "not journey" --no-migrations $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal -m "not journey and not probe" --no-migrations $(PYTEST_ARGS)
 
 # The DMN and the TLC journey through the pages only (tests/e2e/journeys), side by side, on
 # databases migrated as in production; their screenshots in var/captures/journeys/.
 journeys: install system-deps
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -m journey tests/e2e/journeys $(PYTEST_ARGS)
+
+# The schemathesis CLI with every check against a live server (tests/test_api_probe.py), once
+# with an applicant's token and once with an instructor's, side by side: a few minutes. What it
+# printed in var/probe/.
+probe: install
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -m probe --no-migrations tests/test_api_probe.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -1,8 +1,8 @@
 """The objects the API's schema checks reach (tests/test_api_schema.py in-process, and
 tests/test_api_probe.py through a live server with the schemathesis CLI): a draft with a
-document, an admissible application with a proof file, a message, a certificate; and the
-path parameters that point each operation at them, since generated ids would only ever find
-nothing."""
+document, an admissible application with a proof file, a message, a member, a certificate;
+and the path parameters that point each operation at them, since generated ids would only
+ever find nothing."""
 
 import io
 
@@ -10,6 +10,7 @@ import pytest
 
 from guichet.accounts.models import Role
 from tests.conftest import PASSWORD, make_staff, totp_code
+from tests.factories import UserFactory
 from tests.fixtures import (
     PDF,
     TLC_PROFILES,
@@ -58,6 +59,10 @@ def world(applicant, product, dmn_application, tlc):
         uploads=[upload_from_stream(io.BytesIO(PDF), "preuve.pdf")],
     )
     message = post_message(by=applicant, application=dmn_application, body="Une question.")
+    # A member the Responsable habilité may remove (removing oneself is refused).
+    member = UserFactory(
+        email="membre@telesante.fr", organisation=applicant.organisation, member=True
+    )
     # A certificate, issued through the collège, for the public verification endpoints.
     certificate = certified(
         small_dmn(),
@@ -69,6 +74,7 @@ def world(applicant, product, dmn_application, tlc):
         "certificate": certificate,
         "applicant": applicant,
         "instructor": instructor,
+        "member": member,
         "message": message,
         "product": product,
         "draft": dmn_application,
@@ -86,7 +92,9 @@ def path_parameters(path: str, names: set[str], world) -> dict:
         part in path for part in ("/evidence", "/sections/", "/files/")
     )
     values = {}
-    if "id" in names and path.startswith("/api/v1/products/"):
+    if "id" in names and path.startswith("/api/v1/organisation/members/"):
+        values["id"] = world["member"].pk
+    elif "id" in names and path.startswith("/api/v1/products/"):
         values["id"] = world["product"].pk
     elif "id" in names and path.startswith("/api/v1/applications/"):
         values["id"] = (world["draft"] if on_draft else world["admissible"]).pk
