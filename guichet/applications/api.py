@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from guichet.applications import review, selectors, services
 from guichet.applications.models import Status
+from guichet.applications.pathologies import claim_pathologies
 from guichet.applications.serializers import (
     AdmissibilitySerializer,
     ApplicationCreateSerializer,
@@ -19,6 +20,7 @@ from guichet.applications.serializers import (
     DocumentFileSerializer,
     DocumentSerializer,
     ItemVerdictSerializer,
+    PathologiesInputSerializer,
     ProductInputSerializer,
     ProductSerializer,
     TransitionInputSerializer,
@@ -124,7 +126,9 @@ class ApplicationListApi(APIView):
             raise serializers.ValidationError({k: [v] for k, v in errors.items()})
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            selectors.filter_applications(selectors.applications_for(request.user), filters),
+            selectors.filter_applications(
+                selectors.applications_for(request.user), filters
+            ).prefetch_related("pathologies"),
             request,
             view=self,
         )
@@ -472,6 +476,31 @@ class DecisionApi(APIView):
 
 
 # --- Evidence (R-EVD-1 … R-EVD-4) ---------------------------------------------------------------
+
+
+class ApplicationPathologiesApi(APIView):
+    """R-REF-7: the pathologies a draft claims on the generic line."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Choisir les pathologies revendiquées (ligne générique)",
+        description="Une ou plusieurs pathologies de la ligne générique, par leur code ou celui "
+        "de leur spécification technique (HAS1…) ; la spécification de chacune s'ajoute aux "
+        "exigences applicables (R-REF-7). Avant la soumission seulement.",
+        request=PathologiesInputSerializer,
+        responses=ApplicationSerializer,
+    )
+    def post(self, request, pk):
+        application = selectors.get_application(request.user, pk)
+        data = PathologiesInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim_pathologies(
+            by=request.user, application=application, codes=data.validated_data["pathologies"]
+        )
+        return Response(
+            ApplicationSerializer(selectors.applications_for(request.user).get(pk=pk)).data
+        )
 
 
 class ApplicationVersionApi(APIView):

@@ -50,6 +50,11 @@ urlpatterns = [
         name="admissibility-verdict",
     ),
     path(
+        "applications/<int:pk>/pathologies",
+        api.ApplicationPathologiesApi.as_view(),
+        name="application-pathologies",
+    ),
+    path(
         "applications/<int:pk>/version",
         api.ApplicationVersionApi.as_view(),
         name="application-version",

@@ -1,7 +1,7 @@
 """Products and applications (candidatures) (R-APP-1 … R-APP-8, R-REF-6)."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 
 from guichet.common.workflow import (
@@ -132,6 +132,14 @@ class Application(StateProtectedModel):
         blank=True,
         related_name="applications",
     )
+    # R-REF-7: on the generic line, a product may claim several pathologies; `pathology` is the
+    # first, and each claimed one's technical specification applies.
+    pathologies = models.ManyToManyField(
+        "referentials.Pathology",
+        blank=True,
+        related_name="claimed_by",
+        verbose_name=_("pathologies revendiquées"),
+    )
     status = models.CharField(
         _("état"), max_length=32, choices=Status.choices, default=Status.DRAFT
     )
@@ -211,6 +219,18 @@ class Application(StateProtectedModel):
         """R-REF-6: the profile choice is final once the admissibility form is submitted, unless
         the instructor asked for its correction (R-REF-8), until the next submission."""
         return self.submitted_at is not None and not self.profiles_reopened
+
+    @property
+    def claimed_pathologies(self) -> list:
+        """R-REF-7: every pathology the application claims on the generic line (« ligne(s)
+        générique(s) »), the first one first; empty on another pathway."""
+        if self.pathology_id is None:  # another pathway: no query
+            return []
+        # Read once per instance (Django's prefetch cache, which refresh_from_db and the
+        # manager's set() clear), as the pages ask several times.
+        prefetch_related_objects([self], "pathologies")
+        claimed = sorted(self.pathologies.all(), key=lambda p: (p.position, p.pk))
+        return [self.pathology, *(p for p in claimed if p.pk != self.pathology_id)]
 
     @property
     def profiles_reopened(self) -> bool:

@@ -91,6 +91,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     referential = serializers.SerializerMethodField()
     pathway = serializers.CharField(source="pathway.code", read_only=True)
     pathology = serializers.SerializerMethodField()
+    pathologies = serializers.SerializerMethodField()
     profiles_final = serializers.BooleanField(read_only=True)
     form = serializers.DictField(help_text="Le formulaire de recevabilité, tel qu'enregistré.")
     answers = serializers.DictField(help_text="Les réponses au questionnaire des profils.")
@@ -109,6 +110,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "referential",
             "pathway",
             "pathology",
+            "pathologies",
             "is_group",
             "group_members",
             "form",
@@ -134,6 +136,13 @@ class ApplicationSerializer(serializers.ModelSerializer):
         if app.pathology is None:
             return None
         return {"code": app.pathology.code, "specification": app.pathology.specification_code}
+
+    @extend_schema_field(PathologyReferenceSerializer(many=True))
+    def get_pathologies(self, app) -> list[dict]:
+        """R-REF-7: every pathology claimed on the generic line, the first one first."""
+        return [
+            {"code": p.code, "specification": p.specification_code} for p in app.claimed_pathologies
+        ]
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -325,6 +334,15 @@ class ApplicationPatchSerializer(serializers.Serializer):
         child=NulFreeDictField(),
         required=False,
         help_text="Membres du groupement : `name` (raison sociale) et `company_id`.",
+    )
+
+
+class PathologiesInputSerializer(serializers.Serializer):
+    pathologies = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        min_length=1,
+        max_length=20,
+        help_text="Codes des pathologies (« diabete ») ou de leurs spécifications (« HAS1 »).",
     )
 
 

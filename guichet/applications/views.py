@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from guichet.applications import extensions, review, selectors, services
 from guichet.applications.extensions import PANELS
 from guichet.applications.forms import AdmissibilityForm, ProductForm, ProfilesForm
 from guichet.applications.models import Status
+from guichet.applications.pathologies import claim_pathologies
 from guichet.applications.workflow import WORKFLOW, actions, stage_of, transition
 from guichet.common.access import applicant_required, login_required, role_required
 from guichet.common.errors import ApplicationError
@@ -124,16 +126,24 @@ def application_create(request):
             errors["referential_version"] = "Choisissez le référentiel."
         if not errors:
             pathway_code, _, pathology_code = (values.get("pathway") or "").partition(":")
+            others = [c for c in values.getlist("other_pathologies") if c != pathology_code]
             try:
-                application = services.create_application(
-                    by=request.user,
-                    product=product,
-                    product_version=values.get("product_version", ""),
-                    referential_version=version,
-                    pathway_code=pathway_code,
-                    pathology_code=pathology_code,
-                    is_group=values.get("is_group") == "on",
-                )
+                with transaction.atomic():
+                    application = services.create_application(
+                        by=request.user,
+                        product=product,
+                        product_version=values.get("product_version", ""),
+                        referential_version=version,
+                        pathway_code=pathway_code,
+                        pathology_code=pathology_code,
+                        is_group=values.get("is_group") == "on",
+                    )
+                    if others:  # several generic lines (R-REF-7)
+                        claim_pathologies(
+                            by=request.user,
+                            application=application,
+                            codes=[pathology_code, *others],
+                        )
             except ApplicationError as exc:
                 errors.update(exc.extra.get("errors", {}))
             else:
@@ -149,6 +159,7 @@ def application_create(request):
             "products": products,
             "versions": versions,
             "pathways": _pathways(),
+            "other_pathologies": values.getlist("other_pathologies"),
             "errors": errors,
             "values": values,
         },

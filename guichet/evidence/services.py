@@ -48,7 +48,9 @@ class TargetProof:
 
 def _applicable_proof(application: Application, proof_id) -> TargetProof:
     version = application.referential_version
-    proof = applicable_proof(version, application.profiles or [], application.pathology, proof_id)
+    proof = applicable_proof(
+        version, application.profiles or [], application.claimed_pathologies, proof_id
+    )
     if proof is None:
         raise ApplicationError(
             "Preuve attendue introuvable pour cette candidature.", extra={"status": 404}

@@ -62,7 +62,7 @@ def ins_scenarios(application: Application) -> list[ScenarioData]:
     return [
         scenario
         for requirement in applicable_requirements(
-            version, application.profiles or [], application.pathology
+            version, application.profiles or [], application.claimed_pathologies
         )
         if requirement.section.code == section
         for scenario in requirement.scenarios

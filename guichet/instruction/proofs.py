@@ -47,7 +47,9 @@ def applicable_proofs(application: Application) -> dict[int, ApplicableProof]:
     return {
         proof.id: ApplicableProof(requirement.section, requirement, scenario, proof)
         for requirement in applicable_requirements(
-            application.referential_version, application.profiles or [], application.pathology
+            application.referential_version,
+            application.profiles or [],
+            application.claimed_pathologies,
         )
         for scenario in requirement.scenarios
         for proof in scenario.proofs

@@ -166,11 +166,22 @@ def resolve_pathology(version: ReferentialVersion, value: str) -> Pathology:
     return pathology
 
 
-def _specification_code(pathology: Pathology | None) -> str:
-    return pathology.specification_code if pathology is not None else ""
+# R-REF-7: one pathology, or the several a product claims on the generic line.
+Pathologies = Pathology | Iterable[Pathology] | None
 
 
-def _applicable_filter(version: ReferentialVersion, profiles: Iterable[str], specification: str):
+def _specification_codes(pathology: Pathologies) -> frozenset[str]:
+    """The technical specifications of the claimed pathologies (« ligne(s) générique(s) »)."""
+    if pathology is None:
+        return frozenset()
+    if isinstance(pathology, Pathology):
+        return frozenset({pathology.specification_code})
+    return frozenset(p.specification_code for p in pathology)
+
+
+def _applicable_filter(
+    version: ReferentialVersion, profiles: Iterable[str], specifications: frozenset[str]
+):
     """R-REF-3 and R-REF-7 in SQL, the rule of RequirementData.applies_to."""
     by_profile = Q(
         specification__isnull=True,
@@ -180,16 +191,18 @@ def _applicable_filter(version: ReferentialVersion, profiles: Iterable[str], spe
             profile__code__in=list(profiles),
         ).values("requirement_id"),
     )
-    if not specification:
+    if not specifications:
         return by_profile
-    return by_profile | Q(specification__version=version, specification__code=specification)
+    return by_profile | Q(
+        specification__version=version, specification__code__in=sorted(specifications)
+    )
 
 
 def requirements_queryset(
     version: ReferentialVersion,
     *,
     profiles: Iterable[str] | None = None,
-    pathology: Pathology | None = None,
+    pathology: Pathologies = None,
     nature: str | None = None,
     section: str | None = None,
     search: str | None = None,
@@ -200,7 +213,7 @@ def requirements_queryset(
     queryset = Requirement.objects.filter(version=version)
     if profiles is not None or pathology is not None:
         queryset = queryset.filter(
-            _applicable_filter(version, profiles or [], _specification_code(pathology))
+            _applicable_filter(version, profiles or [], _specification_codes(pathology))
         )
     if nature:
         queryset = queryset.filter(nature=nature)
@@ -293,11 +306,11 @@ class RequirementData:
     def section_id(self) -> int:
         return self.section.id
 
-    def applies_to(self, profiles: frozenset[str], specification: str) -> bool:
+    def applies_to(self, profiles: frozenset[str], specifications: frozenset[str]) -> bool:
         """R-REF-3: its profiles intersect the selection; R-REF-7: a requirement of a technical
-        specification applies only through the pathology that names that specification."""
+        specification applies only through a claimed pathology that names that specification."""
         if self.specification:
-            return self.specification == specification
+            return self.specification in specifications
         return not self.profiles.isdisjoint(profiles)
 
 
@@ -412,23 +425,24 @@ def _build_index(version: ReferentialVersion) -> VersionIndex:
 
 
 def applicable_requirements(
-    version: ReferentialVersion, profiles: Iterable[str], pathology: Pathology | None = None
+    version: ReferentialVersion, profiles: Iterable[str], pathology: Pathologies = None
 ) -> list[RequirementData]:
     """The requirements an application must meet, in the version's order, with their
     scenarios and proofs: those whose profiles intersect the selected ones (R-REF-3), and
-    those of the technical specification of its pathology on the generic line (R-REF-7)."""
-    selected, specification = frozenset(profiles), _specification_code(pathology)
+    those of the technical specification of each pathology it claims on the generic line
+    (R-REF-7)."""
+    selected, specifications = frozenset(profiles), _specification_codes(pathology)
     return [
         requirement
         for requirement in version_index(version).requirements
-        if requirement.applies_to(selected, specification)
+        if requirement.applies_to(selected, specifications)
     ]
 
 
 def applicable_proof(
     version: ReferentialVersion,
     profiles: Iterable[str],
-    pathology: Pathology | None,
+    pathology: Pathologies,
     proof_id,
 ) -> ProofData | None:
     """The expected proof, when it belongs to an applicable requirement."""
@@ -438,7 +452,7 @@ def applicable_proof(
         return None
     requirement = version_index(version).requirement_of_proof.get(proof_id)
     if requirement is None or not requirement.applies_to(
-        frozenset(profiles), _specification_code(pathology)
+        frozenset(profiles), _specification_codes(pathology)
     ):
         return None
     return next(p for s in requirement.scenarios for p in s.proofs if p.id == proof_id)
