@@ -109,7 +109,8 @@ def _verdicts(application, instructor, *, on: int, count: int | None = None, opi
 
 def _ins_test_day(application, responsible, instructor, *, on: int, failed=()):
     """The INS test day held `on` days ago (R-CLK-8): proposed for that day by the applicant,
-    each applicable scenario's outcome recorded by the instructor on the day."""
+    confirmed by the agency, its attendees and environment and each applicable scenario's
+    outcome (its INS proofs' verdict) recorded by the instructor on the day."""
     scenarios = ins.ins_scenarios(application)
     if not scenarios:
         return
@@ -119,6 +120,30 @@ def _ins_test_day(application, responsible, instructor, *, on: int, failed=()):
             application=application,
             day=timezone.localdate(),
             note="Visioconférence de 9 h 30 à 12 h ; environnement de recette du candidat.",
+        )
+        ins.confirm_test_day(by=instructor, application=application)
+        ins.record_attendance(
+            by=instructor,
+            application=application,
+            attendees=[
+                {
+                    "side": "agency",
+                    "name": instructor.get_full_name() or instructor.email,
+                    "role": "Instructeur, représentant de l'agence",
+                },
+                {
+                    "side": "expert",
+                    "name": "Sophie Garnier",
+                    "role": "Experte en identitovigilance (GRADeS)",
+                },
+                {
+                    "side": "applicant",
+                    "name": responsible.get_full_name() or responsible.email,
+                    "role": "Responsable du produit",
+                },
+            ],
+            environment="Environnement de recette usine du candidat, version candidate, "
+            "compte de test fourni à l'agence.",
         )
         for scenario in scenarios:
             passed = scenario.code not in failed

@@ -13,6 +13,14 @@ dossier complete, `evidence_complete_at`), the applicant proposes the day, withi
 the day on, the application's instructor records each scenario's outcome. This is no state of
 the application: nothing here fires a transition; every act is journaled. The test day is part
 of the instruction all the same: it cannot finish while a scenario has no outcome.
+
+The day is organised « en coordination avec l'ANS » (guides §5.2): the agency confirms the
+applicant's date or proposes another, which the applicant accepts or moves again
+(`InsTestDay.agreement`); on the day or after, the instructor records who attended (an agency
+representative, possibly an external expert, the applicant's participants) and the test
+environment. A scenario's outcome is the verdict on its INS proofs (conforme / non conforme),
+given through the verdicts service, so that the instruction, the collège and the guard read one
+source of truth.
 """
 
 from __future__ import annotations
@@ -36,7 +44,14 @@ from guichet.deadlines import french_date
 # The verdicts' guard registers first: the instruction's end names the proofs to judge before
 # the test day's outcomes (one reason at a time).
 from guichet.instruction import verdicts  # noqa: F401
-from guichet.instruction.models import InsScenarioResult, InsTestDay, ScenarioOutcome
+from guichet.instruction.models import (
+    AttendeeSide,
+    DayAgreement,
+    InsScenarioResult,
+    InsTestDay,
+    ProofOpinion,
+    ScenarioOutcome,
+)
 from guichet.journal.services import record
 from guichet.referentials.selectors import ScenarioData, applicable_requirements
 
@@ -47,6 +62,17 @@ BEFORE_COMPLETE = (Status.DRAFT, Status.SUBMITTED, Status.TO_FIX, Status.ADMISSI
 OPEN_STATES = (Status.COMPLETE, *INSTRUCTION_STATES)
 
 TEXT_MAX_LENGTH = DESCRIPTION_MAX_LENGTH
+# The outcomes are the verdicts on the INS proofs: recorded while verdicts may be given, and
+# from the complete dossier on (the day may come before the assignment); not once the
+# instruction is finished, when the verdicts no longer change.
+RESULT_STATES = (Status.COMPLETE, *verdicts.VERDICT_STATES)
+# Who attended: a name and a role each, a few dozen people at most.
+ATTENDEE_TEXT_MAX_LENGTH = 200
+ATTENDEES_MAX = 30
+OUTCOME_OPINION = {
+    ScenarioOutcome.PASSED: ProofOpinion.CONFORME,
+    ScenarioOutcome.FAILED: ProofOpinion.NON_CONFORME,
+}
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -161,6 +187,54 @@ class InsOverview:
         """Why the applicant may not (re)schedule the day now, or None."""
         return _schedule_refusal(self.application, self.test_day, self.recorded, self.today)
 
+    @property
+    def agreement(self) -> str | None:
+        return self.test_day.agreement if self.test_day else None
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.agreement == DayAgreement.CONFIRMED
+
+    @property
+    def awaits_agency(self) -> bool:
+        return self.agreement == DayAgreement.PROPOSED
+
+    @property
+    def awaits_applicant(self) -> bool:
+        return self.agreement == DayAgreement.AGENCY_PROPOSED
+
+    def agreement_text(self, *, for_applicant: bool) -> str:
+        """Where the date's coordination stands, in the reader's words (R-CLK-8)."""
+        if self.test_day is None:
+            return ""
+        if self.is_confirmed:
+            return "confirmée"
+        if self.awaits_applicant:
+            return (
+                f"l'agence propose le {self.day_text}"
+                if for_applicant
+                else "proposée par l'agence, en attente de la réponse du candidat"
+            )
+        return (
+            "proposée par vous, à confirmer par l'agence"
+            if for_applicant
+            else "proposée par le candidat, à confirmer par l'agence"
+        )
+
+    @property
+    def attendees_by_side(self) -> list[tuple[str, list[dict]]]:
+        """[(side's label, [attendee, …]), …] in the order of AttendeeSide, the sides present."""
+        people = self.test_day.attendees if self.test_day else []
+        return [
+            (label, [person for person in people if person["side"] == side])
+            for side, label in AttendeeSide.choices
+            if any(person["side"] == side for person in people)
+        ]
+
+    @property
+    def attendance_recorded(self) -> bool:
+        return self.test_day is not None and self.test_day.attendance_at is not None
+
     # French dates for the pages (R-CLK-9: a date, never a computation in a template).
     @property
     def day_text(self) -> str:
@@ -191,7 +265,9 @@ def ins_overview(application: Application, today: dt.date | None = None) -> InsO
     results: dict[int, InsScenarioResult] = {}
     if scenarios:
         test_day = (
-            InsTestDay.objects.filter(application=application).select_related("proposed_by").first()
+            InsTestDay.objects.filter(application=application)
+            .select_related("proposed_by", "confirmed_by")
+            .first()
         )
         if test_day is not None:
             results = {
@@ -336,7 +412,10 @@ def propose_test_day(*, by, application: Application, day: dt.date, note: str = 
         raise ApplicationError(refusal, field="day", extra={"status": 400})
     note = (note or "").strip()
     _too_long("note", note)
-    if test_day is not None and (test_day.day, test_day.note) == (day, note):
+    if test_day is not None and test_day.agreement == DayAgreement.AGENCY_PROPOSED:
+        if test_day.day == day:  # the agency's date, proposed back: accepted
+            return _accept(by, application, test_day, note=note)
+    elif test_day is not None and (test_day.day, test_day.note) == (day, note):
         return test_day  # nothing changes: no journal entry, no email
     before = None
     if test_day is None:
@@ -346,9 +425,24 @@ def propose_test_day(*, by, application: Application, day: dt.date, note: str = 
         action, subject = "instruction.ins_test_day.propose", "journée de tests INS proposée"
     else:
         before = {"day": test_day.day.isoformat(), "note": test_day.note}
+        if test_day.day != day or test_day.agreement != DayAgreement.CONFIRMED:
+            # A new date, or the applicant's answer to the agency's: the agency confirms it.
+            test_day.agreement, test_day.agency_note = DayAgreement.PROPOSED, ""
+            test_day.confirmed_by, test_day.confirmed_at = None, None
         test_day.day, test_day.note, test_day.proposed_by = day, note, by
         test_day.proposed_at = timezone.now()
-        test_day.save(update_fields=["day", "note", "proposed_by", "proposed_at"])
+        test_day.save(
+            update_fields=[
+                "day",
+                "note",
+                "proposed_by",
+                "proposed_at",
+                "agreement",
+                "agency_note",
+                "confirmed_by",
+                "confirmed_at",
+            ]
+        )
         action, subject = "instruction.ins_test_day.change", "journée de tests INS déplacée"
     record(
         action=action,
@@ -359,11 +453,315 @@ def propose_test_day(*, by, application: Application, day: dt.date, note: str = 
         after={"day": day.isoformat(), "note": note},
     )
     moved = f" (au lieu du {french_date(dt.date.fromisoformat(before['day']))})" if before else ""
+    confirm = (
+        ""
+        if test_day.agreement == DayAgreement.CONFIRMED
+        else "\n\nConfirmez-la ou proposez une autre date sur la page de la candidature."
+    )
     notify_instructors(
         application,
         subject,
         f"{application.organisation.name} propose la journée de tests INS le "
-        f"{french_date(day)}{moved}." + (f"\n\nPrécisions : {note}" if note else ""),
+        f"{french_date(day)}{moved}." + (f"\n\nPrécisions : {note}" if note else "") + confirm,
+    )
+    return test_day
+
+
+# --- the agency's side of the date (« en coordination avec l'ANS ») -----------------------------
+
+
+def _require_agency(by, application: Application, what: str) -> None:
+    if not may_record_results(by, application):
+        raise ApplicationError(
+            f"{what} par un instructeur de la candidature ou l'administrateur de l'agence.",
+            extra={"status": 403},
+        )
+
+
+def _open_test_day(application: Application, *, for_agency: bool) -> InsTestDay:
+    """The test day whose date may still be agreed on: proposed, not past, no result yet,
+    within the window."""
+    if not ins_scenarios(application):
+        raise _no_test_day(application)
+    test_day = InsTestDay.objects.filter(application=application).first()
+    if test_day is None:
+        refused = _state_refusal(application)
+        if refused is not None:
+            raise refused
+        raise ApplicationError(
+            "Le candidat n'a pas encore proposé de date pour la journée de tests INS : l'agence "
+            "répond à sa proposition."
+            if for_agency
+            else "Aucune date n'est encore proposée : proposez la date de la journée de tests.",
+            extra={"status": 409},
+        )
+    refusal = _schedule_refusal(
+        application, test_day, test_day.results.count(), timezone.localdate()
+    )
+    if refusal:
+        raise ApplicationError(refusal, extra={"status": 409})
+    return test_day
+
+
+@transaction.atomic
+def confirm_test_day(*, by, application: Application) -> InsTestDay:
+    """The agency confirms the date the applicant proposed (R-CLK-8: the day is organised « en
+    coordination avec l'ANS »); the applicant is told by email."""
+    _require_agency(by, application, "La date de la journée de tests INS est confirmée")
+    application = _locked(application)
+    test_day = _open_test_day(application, for_agency=True)
+    if test_day.agreement == DayAgreement.CONFIRMED:
+        raise ApplicationError(
+            f"La journée de tests INS du {french_date(test_day.day)} est déjà confirmée.",
+            extra={"status": 409},
+        )
+    if test_day.agreement == DayAgreement.AGENCY_PROPOSED:
+        raise ApplicationError(
+            f"L'agence a proposé le {french_date(test_day.day)} : c'est au candidat de "
+            "l'accepter ou de proposer une autre date.",
+            extra={"status": 409},
+        )
+    test_day.agreement = DayAgreement.CONFIRMED
+    test_day.confirmed_by, test_day.confirmed_at = by, timezone.now()
+    test_day.save(update_fields=["agreement", "confirmed_by", "confirmed_at"])
+    record(
+        action="instruction.ins_test_day.confirm",
+        obj=test_day,
+        by=by,
+        application_id=application.pk,
+        after={"day": test_day.day.isoformat()},
+    )
+    notify_applicant(
+        application,
+        "journée de tests INS confirmée",
+        f"L'agence confirme la journée de tests INS le {french_date(test_day.day)}. Vous y "
+        "déroulerez les scénarios INS dans votre environnement de recette, en présence d'un "
+        "représentant de l'agence.",
+    )
+    return test_day
+
+
+@transaction.atomic
+def propose_other_day(*, by, application: Application, day: dt.date, note: str = "") -> InsTestDay:
+    """The agency proposes another date than the applicant's, within the same bounds (from the
+    dossier complete and today to N weeks after it); the applicant accepts it or moves it
+    again, and is told by email."""
+    _require_agency(by, application, "Une autre date de journée de tests INS est proposée")
+    application = _locked(application)
+    test_day = _open_test_day(application, for_agency=True)
+    today = timezone.localdate()
+    refusal = _day_refusal(application, day, today)
+    if refusal:
+        raise ApplicationError(refusal, field="day", extra={"status": 400})
+    note = (note or "").strip()
+    _too_long("note", note)
+    if day == test_day.day:
+        if test_day.agreement == DayAgreement.AGENCY_PROPOSED and note == test_day.agency_note:
+            return test_day  # nothing changes: no journal entry, no email
+        if test_day.agreement != DayAgreement.AGENCY_PROPOSED:
+            raise ApplicationError(
+                f"Le {french_date(day)} est "
+                + (
+                    "déjà la date confirmée"
+                    if test_day.agreement == DayAgreement.CONFIRMED
+                    else "la date proposée par le candidat : confirmez-la plutôt"
+                )
+                + ", ou choisissez une autre date.",
+                field="day",
+                extra={"status": 400},
+            )
+    before = {"day": test_day.day.isoformat(), "agreement": test_day.agreement}
+    test_day.day, test_day.agency_note = day, note
+    test_day.agreement, test_day.proposed_by = DayAgreement.AGENCY_PROPOSED, by
+    test_day.proposed_at = timezone.now()
+    test_day.confirmed_by, test_day.confirmed_at = None, None
+    test_day.save(
+        update_fields=[
+            "day",
+            "agency_note",
+            "agreement",
+            "proposed_by",
+            "proposed_at",
+            "confirmed_by",
+            "confirmed_at",
+        ]
+    )
+    record(
+        action="instruction.ins_test_day.agency_propose",
+        obj=test_day,
+        by=by,
+        application_id=application.pk,
+        before=before,
+        after={"day": day.isoformat(), "note": note},
+    )
+    notify_applicant(
+        application,
+        "autre date proposée pour la journée de tests INS",
+        f"L'agence propose la journée de tests INS le {french_date(day)} (au lieu du "
+        f"{french_date(dt.date.fromisoformat(before['day']))})."
+        + (f"\n\nPrécisions de l'agence : {note}" if note else "")
+        + "\n\nAcceptez cette date ou proposez-en une autre sur la page de la candidature, au "
+        f"plus tard le {french_date(last_test_day(application))}.",
+    )
+    return test_day
+
+
+def _accept(by, application: Application, test_day: InsTestDay, *, note: str = "") -> InsTestDay:
+    test_day.agreement = DayAgreement.CONFIRMED
+    test_day.confirmed_by, test_day.confirmed_at = by, timezone.now()
+    fields = ["agreement", "confirmed_by", "confirmed_at"]
+    if note and note != test_day.note:
+        test_day.note = note
+        fields.append("note")
+    test_day.save(update_fields=fields)
+    record(
+        action="instruction.ins_test_day.accept",
+        obj=test_day,
+        by=by,
+        application_id=application.pk,
+        after={"day": test_day.day.isoformat()},
+    )
+    notify_instructors(
+        application,
+        "journée de tests INS confirmée",
+        f"{application.organisation.name} accepte la date proposée par l'agence : la journée "
+        f"de tests INS est confirmée le {french_date(test_day.day)}.",
+    )
+    return test_day
+
+
+@transaction.atomic
+def accept_agency_day(*, by, application: Application) -> InsTestDay:
+    """The applicant accepts the date the agency proposed: the day is confirmed, the
+    application's instructors are told by email."""
+    require_owner(
+        by,
+        application,
+        "La date proposée par l'agence est acceptée par l'organisation candidate.",
+    )
+    application = _locked(application)
+    test_day = _open_test_day(application, for_agency=False)
+    if test_day.agreement != DayAgreement.AGENCY_PROPOSED:
+        raise ApplicationError(
+            "Aucune date proposée par l'agence n'attend votre réponse : la journée de tests INS "
+            f"du {french_date(test_day.day)} est "
+            + (
+                "déjà confirmée."
+                if test_day.agreement == DayAgreement.CONFIRMED
+                else "celle que vous avez proposée, à confirmer par l'agence."
+            ),
+            extra={"status": 409},
+        )
+    return _accept(by, application, test_day)
+
+
+def _clean_attendees(attendees) -> list[dict]:
+    """[{"side", "name", "role"}, …] as given, trimmed; at least an agency representative and
+    a participant of the applicant."""
+    if not isinstance(attendees, list | tuple) or not attendees:
+        raise ApplicationError(
+            "Indiquez les participants : au moins un représentant de l'agence et un participant "
+            "du candidat, chacun avec son nom et son rôle.",
+            field="attendees",
+            extra={"status": 400},
+        )
+    if len(attendees) > ATTENDEES_MAX:
+        raise ApplicationError(
+            f"Indiquez au plus {ATTENDEES_MAX} participants (reçu : {len(attendees)}).",
+            field="attendees",
+            extra={"status": 400},
+        )
+    sides = ", ".join(f"« {value} » ({label.lower()})" for value, label in AttendeeSide.choices)
+    cleaned = []
+    for number, person in enumerate(attendees, start=1):
+        person = person if isinstance(person, dict) else {}
+        side = person.get("side")
+        name, role = (" ".join(str(person.get(key) or "").split()) for key in ("name", "role"))
+        problem = None
+        if side not in AttendeeSide.values:
+            problem = f"indiquez s'il est {sides}"
+        elif not name:
+            problem = "indiquez son nom"
+        elif not role:
+            problem = "indiquez son rôle"
+        elif max(len(name), len(role)) > ATTENDEE_TEXT_MAX_LENGTH:
+            problem = f"un nom ou un rôle compte au plus {ATTENDEE_TEXT_MAX_LENGTH} caractères"
+        if problem:
+            raise ApplicationError(
+                f"Participant {number} : {problem}.", field="attendees", extra={"status": 400}
+            )
+        cleaned.append({"side": side, "name": name, "role": role})
+    present = {person["side"] for person in cleaned}
+    for side, missing in (
+        (AttendeeSide.AGENCY, "un représentant de l'agence"),
+        (AttendeeSide.APPLICANT, "un participant du candidat"),
+    ):
+        if side not in present:
+            raise ApplicationError(
+                f"La journée de tests INS se tient en présence d'au moins {missing} : "
+                "indiquez-le parmi les participants.",
+                field="attendees",
+                extra={"status": 400},
+            )
+    return cleaned
+
+
+@transaction.atomic
+def record_attendance(*, by, application: Application, attendees, environment: str) -> InsTestDay:
+    """On the day or after, the instructor records who attended (the agency's representative,
+    possibly an external expert, the applicant's participants: names and roles) and the test
+    environment (R-CLK-8); recording them again corrects them, journaled with the former."""
+    _require_agency(
+        by,
+        application,
+        "Les participants et l'environnement de la journée de tests INS sont enregistrés",
+    )
+    application = _locked(application)
+    if not ins_scenarios(application):
+        raise _no_test_day(application)
+    refused = _state_refusal(application)
+    if refused is not None:
+        raise refused
+    test_day = InsTestDay.objects.filter(application=application).first()
+    if test_day is None:
+        raise ApplicationError(
+            "Le candidat n'a pas encore proposé la date de la journée de tests INS : ses "
+            "participants s'enregistrent à partir de ce jour-là.",
+            extra={"status": 409},
+        )
+    if timezone.localdate() < test_day.day:
+        raise ApplicationError(
+            f"La journée de tests INS a lieu le {french_date(test_day.day)} : ses participants "
+            "et son environnement s'enregistrent ce jour-là ou après.",
+            extra={"status": 409},
+        )
+    cleaned = _clean_attendees(attendees)
+    environment = (environment or "").strip()
+    if not environment:
+        raise ApplicationError(
+            "Décrivez l'environnement de test : environnement de recette, version du logiciel, "
+            "accès utilisé…",
+            field="environment",
+            extra={"status": 400},
+        )
+    _too_long("environment", environment)
+    if (test_day.attendees, test_day.environment) == (cleaned, environment):
+        return test_day  # nothing changes: no journal entry
+    before = (
+        {"attendees": test_day.attendees, "environment": test_day.environment}
+        if test_day.attendance_at
+        else None
+    )
+    test_day.attendees, test_day.environment = cleaned, environment
+    test_day.attendance_by, test_day.attendance_at = by, timezone.now()
+    test_day.save(update_fields=["attendees", "environment", "attendance_by", "attendance_at"])
+    record(
+        action="instruction.ins_test_day.attendance",
+        obj=test_day,
+        by=by,
+        application_id=application.pk,
+        before=before,
+        after={"attendees": cleaned, "environment": environment},
     )
     return test_day
 
@@ -404,6 +802,12 @@ def record_scenario_result(
     refused = _state_refusal(application)
     if refused is not None:
         raise refused
+    if application.status not in RESULT_STATES:
+        raise ApplicationError(
+            f"La candidature est « {Status(application.status).label} » : les résultats des "
+            "scénarios INS, qui sont les avis sur leurs preuves, ne changent plus.",
+            extra={"status": 409},
+        )
     test_day = InsTestDay.objects.filter(application=application).first()
     if test_day is None:
         raise ApplicationError(
@@ -449,6 +853,7 @@ def record_scenario_result(
         previous.save(update_fields=["outcome", "comment", "by", "at"])
         result = previous
     results[data.id] = result
+    _judge_scenario_proofs(by, application, test_day, data, outcome, comment)
     finished = not was_finished and wanted <= set(results)
     after = {"scenario": data.code, "outcome": outcome, "comment": comment}
     if finished:
@@ -478,6 +883,28 @@ def record_scenario_result(
             + " Le détail figure sur la page de la candidature.",
         )
     return result
+
+
+def _judge_scenario_proofs(by, application, test_day, scenario: ScenarioData, outcome, comment):
+    """R-CLK-8: the scenario's outcome is the verdict on its INS proofs (« résultat atteint »:
+    conforme; « non atteint »: non conforme), given through the verdicts service; the same
+    outcome recorded again adds no verdict."""
+    if not scenario.proofs:
+        return
+    said = (
+        f"Journée de tests INS du {french_date(test_day.day)}, scénario {scenario.code} : "
+        f"{ScenarioOutcome(outcome).label.lower()}."
+    )
+    if comment:
+        room = verdicts.COMMENT_MAX_LENGTH - len(said) - 1
+        said += " " + (comment if len(comment) <= room else comment[: room - 1] + "…")
+    opinion = OUTCOME_OPINION[ScenarioOutcome(outcome)]
+    verdicts.set_proof_verdicts(
+        application,
+        by=by,
+        opinions={proof.id: (opinion, said) for proof in scenario.proofs},
+        states=RESULT_STATES,
+    )
 
 
 # --- the instruction's end -----------------------------------------------------------------------
@@ -562,8 +989,38 @@ def ins_panel(request, application: Application) -> dict | None:
         "is_applicant": is_applicant,
         "can_propose": is_applicant and overview.phase == "open" and refusal is None,
         "refusal": refusal or "",
-        "can_record": overview.phase == "open"
+        "can_record": application.status in RESULT_STATES
         and overview.day_has_come
         and may_record_results(user, application),
         "outcomes": ScenarioOutcome.choices,
+        "agreement": overview.agreement_text(for_applicant=is_applicant),
+        "can_agree": not is_applicant
+        and overview.test_day is not None
+        and refusal is None
+        and may_record_results(user, application),
+        "can_accept": is_applicant and overview.awaits_applicant and refusal is None,
+        "can_record_attendance": overview.phase == "open"
+        and overview.day_has_come
+        and may_record_results(user, application),
+        "sides": AttendeeSide.choices,
+        "attendee_rows": _attendee_rows(overview),
     }
+
+
+def _attendee_rows(overview: InsOverview) -> list[dict]:
+    """The attendance form's rows: those recorded, then empty ones (an agency representative,
+    an expert, two of the applicant's participants when nothing is recorded yet)."""
+    people = list(overview.test_day.attendees) if overview.test_day else []
+    if not people:
+        people = [
+            {"side": side, "name": "", "role": ""}
+            for side in (
+                AttendeeSide.AGENCY,
+                AttendeeSide.EXPERT,
+                AttendeeSide.APPLICANT,
+                AttendeeSide.APPLICANT,
+            )
+        ]
+    else:
+        people += [{"side": AttendeeSide.APPLICANT, "name": "", "role": ""}] * 2
+    return [{"number": number, **person} for number, person in enumerate(people)]

@@ -156,9 +156,30 @@ class ExchangeFile(models.Model):
         return str(self.file_id)
 
 
+class DayAgreement(models.TextChoices):
+    """Where the coordination of the test day's date stands (R-CLK-8: « en coordination avec
+    l'ANS »): the applicant's proposal awaits the agency, the agency's the applicant; once one
+    side accepts the other's date, it is confirmed."""
+
+    PROPOSED = "proposed", _("Proposée par le candidat, à confirmer par l'agence")
+    AGENCY_PROPOSED = "agency_proposed", _("Autre date proposée par l'agence")
+    CONFIRMED = "confirmed", _("Confirmée")
+
+
+class AttendeeSide(models.TextChoices):
+    """Who attends the test day (R-CLK-8): an agency representative, possibly an external
+    expert, and the applicant's participants."""
+
+    AGENCY = "agency", _("Représentant de l'agence")
+    EXPERT = "expert", _("Expert externe")
+    APPLICANT = "applicant", _("Participant du candidat")
+
+
 class InsTestDay(models.Model):
     """The INS test day (R-CLK-8): the applicant proposes it within 4 weeks of depositing
-    every proof; the instructor records the outcome of each INS scenario."""
+    every proof, the agency confirms it or proposes another date; on the day or after, the
+    instructor records who attended, the test environment and the outcome of each INS
+    scenario."""
 
     application = models.OneToOneField(
         "applications.Application", on_delete=models.PROTECT, related_name="ins_test_day"
@@ -167,9 +188,34 @@ class InsTestDay(models.Model):
     proposed_by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
     proposed_at = models.DateTimeField(_("proposée le"), auto_now_add=True)
     note = models.TextField(_("précisions"), blank=True)
+    agreement = models.CharField(
+        _("coordination de la date"),
+        max_length=16,
+        choices=DayAgreement.choices,
+        default=DayAgreement.PROPOSED,
+    )
+    agency_note = models.TextField(_("précisions de l'agence"), blank=True)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.RESTRICT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
+    # [{"side": AttendeeSide, "name": …, "role": …}], in the order given.
+    attendees = models.JSONField(_("participants"), default=list, blank=True)
+    environment = models.TextField(_("environnement de test"), blank=True)
+    attendance_by = models.ForeignKey(
+        "accounts.User", on_delete=models.RESTRICT, related_name="+", null=True, blank=True
+    )
+    attendance_at = models.DateTimeField(_("participants enregistrés le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("journée de tests INS")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(agreement="confirmed") | Q(confirmed_at__isnull=False),
+                name="ins_test_day_confirmed_has_date",
+                violation_error_message=_("Une date confirmée a sa date de confirmation."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.application_id} — {self.day}"

@@ -15,4 +15,24 @@ urlpatterns = [
         views_ins.ins_result,
         name="ins-result",
     ),
+    path(
+        "candidatures/<int:pk>/journee-tests-ins/confirmation/",
+        views_ins.ins_confirm,
+        name="ins-confirm",
+    ),
+    path(
+        "candidatures/<int:pk>/journee-tests-ins/autre-date/",
+        views_ins.ins_agency_propose,
+        name="ins-agency-propose",
+    ),
+    path(
+        "candidatures/<int:pk>/journee-tests-ins/acceptation/",
+        views_ins.ins_accept,
+        name="ins-accept",
+    ),
+    path(
+        "candidatures/<int:pk>/journee-tests-ins/participants/",
+        views_ins.ins_attendance,
+        name="ins-attendance",
+    ),
 ]

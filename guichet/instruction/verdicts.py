@@ -34,6 +34,8 @@ from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
 COMMENT_MAX_LENGTH = 5000
 # While the applicant is asked for something, the proofs not concerned are still judged.
 PARTLY_OPEN_STATES = (Status.INFORMATION_REQUESTED, Status.MISSING_ITEMS)
+# The states in which proofs are judged: the instruction, and while the applicant is asked.
+VERDICT_STATES = (Status.IN_INSTRUCTION, *PARTLY_OPEN_STATES)
 
 
 @dataclass(frozen=True)
@@ -266,16 +268,22 @@ def _opinion_problem(verdict: str, comment: str) -> tuple[str, str] | None:
 
 @transaction.atomic
 def set_proof_verdicts(
-    application: Application, *, by, opinions: dict[int, tuple[str, str]]
+    application: Application,
+    *,
+    by,
+    opinions: dict[int, tuple[str, str]],
+    states: tuple[str, ...] = VERDICT_STATES,
 ) -> list[ProofVerdict]:
-    """Several verdicts at once (a section's form, « tout conforme », the API): all are kept,
-    or none when one is wrong. A verdict equal to the proof's latest is not repeated. Returns
-    the verdicts added."""
+    """Several verdicts at once (a section's form, « tout conforme », the API, the INS test
+    day's outcomes): all are kept, or none when one is wrong. A verdict equal to the proof's
+    latest is not repeated. Returns the verdicts added. `states`: where the verdicts may be
+    given (the INS test day may be held once the dossier is complete, before its assignment:
+    instruction.ins)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     refusal = instruct_refusal(by, application)
     if refusal:
         raise ApplicationError(refusal, extra={"status": 403})
-    if application.status not in (Status.IN_INSTRUCTION, *PARTLY_OPEN_STATES):
+    if application.status not in states:
         raise ApplicationError(
             "Les avis sur les preuves se donnent pendant l'instruction ; la candidature est "
             f"« {application.get_status_display()} ».",

@@ -1,5 +1,7 @@
-"""Pages of the INS test day (R-CLK-8): the applicant proposes or moves the day, the instructor
-records each scenario's outcome; both from the panel of the application page (ins.ins_panel)."""
+"""Pages of the INS test day (R-CLK-8): the applicant proposes or moves the day, the agency
+confirms it or proposes another, which the applicant accepts; the instructor records who
+attended, the environment and each scenario's outcome; all from the panel of the application
+page (ins.ins_panel)."""
 
 from django import forms
 from django.contrib import messages
@@ -15,7 +17,7 @@ from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.instruction import ins
-from guichet.instruction.models import ScenarioOutcome
+from guichet.instruction.models import DayAgreement, ScenarioOutcome
 
 
 class TestDayForm(forms.Form):
@@ -59,8 +61,14 @@ def ins_propose(request, pk):
             request,
             f"Journée de tests INS proposée le {french_date(test_day.day)}"
             + (f" (dans {days} jour{'s' if days > 1 else ''})" if days > 0 else " (aujourd'hui)")
-            + " : l'instructeur en est prévenu par courriel. Vous pouvez la déplacer jusqu'à ce "
-            "jour-là, tant qu'aucun résultat n'est enregistré.",
+            + (
+                " : elle est confirmée."
+                if test_day.agreement == DayAgreement.CONFIRMED
+                else " : l'instructeur en est prévenu par courriel et la confirme ou propose une "
+                "autre date."
+            )
+            + " Vous pouvez la déplacer jusqu'à ce jour-là, tant qu'aucun résultat n'est "
+            "enregistré.",
         )
     return redirect(_back(pk))
 
@@ -92,4 +100,106 @@ def ins_result(request, pk):
             overview.recorded,
         ) % {"n": overview.recorded, "total": len(overview.rows)}
     messages.success(request, text)
+    return redirect(_back(pk))
+
+
+@login_required
+@require_POST
+def ins_confirm(request, pk):
+    application = get_application(request.user, pk)
+    try:
+        test_day = ins.confirm_test_day(by=request.user, application=application)
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Journée de tests INS confirmée le {french_date(test_day.day)} : le candidat en est "
+            "prévenu par courriel.",
+        )
+    return redirect(_back(pk))
+
+
+@login_required
+@require_POST
+def ins_agency_propose(request, pk):
+    application = get_application(request.user, pk)
+    form = TestDayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect(_back(pk))
+    try:
+        test_day = ins.propose_other_day(
+            by=request.user, application=application, **form.cleaned_data
+        )
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Le {french_date(test_day.day)} est proposé au candidat pour la journée de tests "
+            "INS : il en est prévenu par courriel et l'accepte ou propose une autre date.",
+        )
+    return redirect(_back(pk))
+
+
+@login_required
+@require_POST
+def ins_accept(request, pk):
+    application = get_application(request.user, pk)
+    try:
+        test_day = ins.accept_agency_day(by=request.user, application=application)
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Journée de tests INS confirmée le {french_date(test_day.day)} : l'instructeur en "
+            "est prévenu par courriel.",
+        )
+    return redirect(_back(pk))
+
+
+def _posted_attendees(data) -> list[dict]:
+    """The form's rows « attendee-N-side/name/role », the empty ones left out."""
+    numbers = sorted(
+        {
+            int(key.split("-")[1])
+            for key in data
+            if key.startswith("attendee-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+        }
+    )[: ins.ATTENDEES_MAX + 1]
+    rows = [
+        {field: data.get(f"attendee-{n}-{field}", "") for field in ("side", "name", "role")}
+        for n in numbers
+    ]
+    return [row for row in rows if row["name"].strip() or row["role"].strip()]
+
+
+@login_required
+@require_POST
+def ins_attendance(request, pk):
+    application = get_application(request.user, pk)
+    try:
+        test_day = ins.record_attendance(
+            by=request.user,
+            application=application,
+            attendees=_posted_attendees(request.POST),
+            environment=request.POST.get("environment", ""),
+        )
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        count = len(test_day.attendees)
+        messages.success(
+            request,
+            ngettext(
+                "Participants de la journée de tests INS enregistrés (%(n)d personne) et "
+                "environnement de test : le candidat les voit sur sa page.",
+                "Participants de la journée de tests INS enregistrés (%(n)d personnes) et "
+                "environnement de test : le candidat les voit sur sa page.",
+                count,
+            )
+            % {"n": count},
+        )
     return redirect(_back(pk))
