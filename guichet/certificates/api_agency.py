@@ -19,7 +19,9 @@ from guichet.certificates.models import (
     StrikeOffGround,
     WithdrawalGround,
 )
+from guichet.certificates.verification import reservations_of
 from guichet.certificates.workflow import WORKFLOW
+from guichet.committee.models import ReservationStatus
 from guichet.common.api import (
     FormBooleanField,
     StrictBooleanField,
@@ -58,6 +60,19 @@ class ActionSerializer(serializers.Serializer):
     confirm = serializers.CharField(help_text="Ce que la page fait confirmer.")
 
 
+class CertificateReservationSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="Rang de la réserve (1 pour la première).")
+    text = serializers.CharField()
+    deadline = serializers.DateField(help_text="À lever au plus tard le.")
+    status = serializers.ChoiceField(choices=ReservationStatus.choices)
+    status_label = serializers.CharField()
+    lifted_on = serializers.DateField(allow_null=True)
+    failed_on = serializers.DateField(allow_null=True)
+    settled_reason = serializers.CharField(
+        allow_blank=True, help_text="Ce qui l'a levée, ou le constat qu'elle ne l'est pas."
+    )
+
+
 class CertificateStateSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -78,6 +93,11 @@ class CertificateStateSerializer(serializers.Serializer):
     )
     strike_off_requested_on = serializers.DateField(allow_null=True)
     new_certificate_due = serializers.DateField(allow_null=True)
+    reservation_items = CertificateReservationSerializer(
+        many=True,
+        help_text="Les réserves d'une attribution sous réserve (R-DEC-2), chacune avec son rang "
+        "(`reservation` de lift_reservation et fail_reservation), son échéance et son état.",
+    )
 
 
 def state_data(certificate: Certificate) -> dict:
@@ -98,6 +118,19 @@ def state_data(certificate: Certificate) -> dict:
         "approval_withdrawn_on": certificate.approval_withdrawn_on,
         "strike_off_requested_on": certificate.strike_off_requested_on,
         "new_certificate_due": certificate.new_certificate_due,
+        "reservation_items": [
+            {
+                "position": r.position,
+                "text": r.text,
+                "deadline": r.deadline,
+                "status": r.status,
+                "status_label": r.status_label,
+                "lifted_on": r.lifted_on,
+                "failed_on": r.failed_on,
+                "settled_reason": r.settled_reason,
+            }
+            for r in reservations_of(certificate)
+        ],
     }
 
 
@@ -167,6 +200,12 @@ class CertificateActInputSerializer(serializers.Serializer):
     finess = StrictCharField(required=False, max_length=20, help_text="record_finess.")
     product_version = StrictCharField(required=False, max_length=64, help_text="update_version.")
     modules = CertifiedModuleSerializer(many=True, required=False, help_text="update_version.")
+    reservation = StrictIntegerField(
+        required=False,
+        min_value=1,
+        help_text="lift_reservation, fail_reservation : le rang de la réserve (1 pour la "
+        "première), voir `reservation_items`.",
+    )
 
 
 def _refuse_here(name: str) -> None:
@@ -199,7 +238,8 @@ class CertificateTransitionApi(APIView):
         "données : `ground` et `effective_on` (withdraw), `kind`, `deadline`, `suspend` "
         "(give_formal_notice), `notice`, `fixed` (close_formal_notice), `ground` "
         "(request_strike_off), `filed_on` (record_approval_filing), `finess` (record_finess), "
-        "`product_version`, `modules` (update_version). 409 avec la raison quand elle n'est pas "
+        "`product_version`, `modules` (update_version), `reservation` (lift_reservation, "
+        "fail_reservation : le rang de la réserve). 409 avec la raison quand elle n'est pas "
         "possible maintenant, 403 quand elle revient à quelqu'un d'autre, 400 pour des données "
         "invalides.",
         request=CertificateActInputSerializer,

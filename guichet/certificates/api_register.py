@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from guichet.certificates import in_progress, register
 from guichet.certificates.models import Kind, Status, WithdrawalGround
+from guichet.committee.models import ReservationStatus
 from guichet.common.api import (
     FileResponseNegotiation,
     JSONRenderer,
@@ -31,6 +32,15 @@ HELP = {field.name: field.description for field in register.FIELDS}
 class CertifiedModuleSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Nom du module.")
     version = serializers.CharField(help_text="Version du module.", allow_blank=True)
+
+
+class RegisterReservationSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="La réserve.")
+    deadline = serializers.DateField(help_text="À lever au plus tard le.")
+    status = serializers.ChoiceField(choices=ReservationStatus.choices)
+    status_label = serializers.CharField()
+    lifted_on = serializers.DateField(allow_null=True, help_text="Levée le.")
+    failed_on = serializers.DateField(allow_null=True, help_text="Constatée non levée le.")
 
 
 class RegisterRowSerializer(serializers.Serializer):
@@ -67,6 +77,12 @@ class RegisterRowSerializer(serializers.Serializer):
         allow_null=True, help_text=HELP["withdrawal_effective_on"]
     )
     status_summary = serializers.CharField(help_text=HELP["status_summary"])
+    under_reservation = serializers.BooleanField(help_text=HELP["under_reservation"])
+    reservations = RegisterReservationSerializer(
+        many=True,
+        help_text="Les réserves d'une attribution sous réserve (R-DEC-2), chacune avec son "
+        "échéance et son état ; vide sans réserve.",
+    )
 
 
 FILTERS = [
@@ -142,7 +158,7 @@ class RegisterListApi(PublicApi):
                 register.PagedValues(filters.queryset()), request, view=self
             )
             make = register.row_maker()
-            response = paginator.get_paginated_response([make(values) for values in page])
+            response = paginator.get_paginated_response(register.made_rows(page, make))
             body = JSONRenderer().render(response.data)
             _PAGES.put(etag, body)
         return HttpResponse(body, content_type="application/json", headers={"ETag": etag})

@@ -162,6 +162,19 @@ class VersionForm(ActForm):
         return modules
 
 
+class ReservationForm(ActForm):
+    """R-DEC-2: the reservation lifted, or found not lifted, by its rank (1 for the first)."""
+
+    reservation = forms.IntegerField(
+        min_value=1,
+        error_messages={
+            "required": "Indiquez la réserve (son rang : 1 pour la première).",
+            "invalid": "Le rang d'une réserve est un nombre entier : 1 pour la première.",
+            "min_value": "Le rang d'une réserve commence à 1.",
+        },
+    )
+
+
 # The form of each act (the workflow's `form` names; acts without data take a reason alone).
 FORMS = {
     "withdraw": WithdrawalForm,
@@ -173,6 +186,8 @@ FORMS = {
     "record_approval_filing": ApprovalForm,
     "record_finess": FinessForm,
     "update_version": VersionForm,
+    "lift_reservation": ReservationForm,
+    "fail_reservation": ReservationForm,
 }
 
 

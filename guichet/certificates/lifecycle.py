@@ -34,9 +34,12 @@ from guichet.certificates.models import (
     StrikeOffGround,
     WithdrawalGround,
 )
+from guichet.certificates.verification import reservations_of
 from guichet.certificates.workflow import WORKFLOW, transition
+from guichet.committee.models import Reservation
 from guichet.common.errors import ApplicationError
 from guichet.common.links import absolute_reverse
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.journal.services import record
 
@@ -112,7 +115,7 @@ def applicable(certificate: Certificate, name: str) -> bool:
         return settings.strike_off_request
     if name in {"record_approval_filing", "record_finess"}:
         return approval_concerns(certificate)
-    if name == "lift_reservations":
+    if name in RESERVATION_ACTS:
         return bool(certificate.reservations)
     if name in {"stop_renewal", "renew"}:
         return certificate.kind != Kind.EXCEPTIONAL
@@ -154,10 +157,44 @@ def _not_scheduled(certificate: Certificate) -> str | None:
     return None
 
 
+@WORKFLOW.guard("lift_reservation")
+def _has_ranked_reservations(certificate: Certificate) -> str | None:
+    refusal = _has_reservations(certificate)
+    if refusal is None and not reservations_of(certificate):
+        return (
+            "Les réserves de ce certificat ne sont ni numérotées ni datées : levez-les "
+            "ensemble (« Lever les réserves »)."
+        )
+    return refusal
+
+
 @WORKFLOW.guard("lift_reservations")
 def _has_reservations(certificate: Certificate) -> str | None:
     if not certificate.reservations:
         return "Le certificat n'a pas de réserve à lever."
+    rows = reservations_of(certificate)
+    if rows and not any(r.is_pending for r in rows):
+        return (
+            "Aucune réserve n'est à lever : chacune est levée ou constatée non levée. Une "
+            "réserve non levée se traite par une mise en demeure, puis, s'il le faut, un retrait."
+        )
+    return None
+
+
+@WORKFLOW.guard("fail_reservation")
+def _has_lapsed_reservation(certificate: Certificate) -> str | None:
+    refusal = _has_ranked_reservations(certificate)
+    if refusal:
+        return refusal
+    pending = [r for r in reservations_of(certificate) if r.is_pending]
+    today = legal_today()
+    if pending and not any(r.deadline < today for r in pending):
+        first = min(pending, key=lambda r: (r.deadline, r.position))
+        return (
+            f"Aucune réserve n'a passé son échéance : la réserve n° {first.position} est à "
+            f"lever au plus tard le {_day(first.deadline)} ; qu'elle ne l'est pas se constate "
+            "après cette date."
+        )
     return None
 
 
@@ -573,20 +610,171 @@ def _version_updated(certificate: Certificate, *, by, reason, source, **data) ->
     return {"before": before, "product_version": version, "modules": certificate.modules}
 
 
+# --- the reservations of an « attribution sous réserve » (R-DEC-2, TLC guide §5.4) --------------
+
+RESERVATION_ACTS = frozenset({"lift_reservations", "lift_reservation", "fail_reservation"})
+
+
+def _standing_reservations(certificate: Certificate, rows) -> None:
+    """What the certificate states as its reservations: those of its decision not lifted (a
+    reservation found not lifted still bears on it until a withdrawal). A certificate whose
+    decision kept no reservation rows (before R-DEC-2's rows) has its texts lifted whole."""
+    certificate.reservations = [r.text for r in rows if not r.lifted_on]
+    certificate.save(update_fields=["reservations", "updated_at"])
+
+
+def _remaining_words(certificate: Certificate) -> str:
+    n = len(certificate.reservations)
+    if not n:
+        return "Le certificat est réémis sans réserve."
+    return ngettext(
+        "Le certificat est réémis ; %(n)d réserve le grève encore.",
+        "Le certificat est réémis ; %(n)d réserves le grèvent encore.",
+        n,
+    ) % {"n": n}
+
+
+def _reservation(certificate: Certificate, rank, *, verb: str) -> Reservation:
+    """The reservation of rank `rank` of the certificate's decision, locked, still pending;
+    refusals naming what is wrong."""
+    if rank in (None, ""):
+        raise _refused(
+            f"Indiquez la réserve à {verb} (son rang : 1 pour la première).", 400, "reservation"
+        )
+    if isinstance(rank, bool) or not isinstance(rank, int):
+        try:
+            rank = int(str(rank).strip())
+        except ValueError:
+            raise _refused(
+                "Le rang d'une réserve est un nombre entier : 1 pour la première.",
+                400,
+                "reservation",
+            ) from None
+    rows = Reservation.objects.select_for_update().filter(decision_id=certificate.decision_id or 0)
+    reservation = rows.filter(position=rank).first()
+    if reservation is None:
+        count = rows.count()
+        known = (
+            ngettext(
+                "sa seule réserve porte le n° 1",
+                "ses réserves sont numérotées de 1 à %(n)d",
+                count,
+            )
+            % {"n": count}
+            if count
+            else "il n'a pas de réserve"
+        )
+        raise _refused(
+            f"Réserve inconnue : le certificat {certificate.number} n'a pas de réserve n° "
+            f"{rank} ; {known}.",
+            400,
+            "reservation",
+        )
+    if reservation.lifted_on:
+        raise _refused(
+            f"La réserve n° {rank} est déjà levée (le {_day(reservation.lifted_on)}).",
+            409,
+            "reservation",
+        )
+    if reservation.failed_on:
+        raise _refused(
+            f"La réserve n° {rank} est déjà constatée non levée (le "
+            f"{_day(reservation.failed_on)}) : la suite est une mise en demeure, puis, s'il le "
+            "faut, le retrait du certificat.",
+            409,
+            "reservation",
+        )
+    return reservation
+
+
+def _reservation_details(reservation: Reservation) -> dict:
+    return {
+        "reservation": reservation.position,
+        "text": reservation.text,
+        "deadline": reservation.deadline.isoformat(),
+    }
+
+
+@WORKFLOW.effect("lift_reservation")
+def _reservation_lifted(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    reservation = _reservation(certificate, data.get("reservation"), verb="lever")
+    today = legal_today()
+    reservation.lifted_on, reservation.settled_reason = today, reason
+    reservation.save(update_fields=["lifted_on", "settled_reason"])
+    _standing_reservations(certificate, reservations_of(certificate))
+    _revise(
+        certificate,
+        RevisionKind.RESERVATION_LIFTED,
+        by=by,
+        reason=f"Réserve n° {reservation.position} levée : {reason}",
+        effective_on=today,
+    )
+    tell_holder(
+        certificate,
+        "réserve levée",
+        f"La réserve n° {reservation.position} du certificat de conformité "
+        f"{certificate.number}, « {reservation.text} », est levée le {_day(today)}. Motif : "
+        f"{reason}\n{_remaining_words(certificate)}",
+    )
+    return {**_reservation_details(reservation), "lifted_on": today.isoformat()}
+
+
+@WORKFLOW.effect("fail_reservation")
+def _reservation_failed(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    reservation = _reservation(certificate, data.get("reservation"), verb="constater non levée")
+    today = legal_today()
+    if reservation.deadline >= today:
+        raise _refused(
+            f"La réserve n° {reservation.position} est à lever au plus tard le "
+            f"{_day(reservation.deadline)} : qu'elle ne l'est pas se constate après cette date.",
+            409,
+            "reservation",
+        )
+    reservation.failed_on, reservation.settled_reason = today, reason
+    reservation.save(update_fields=["failed_on", "settled_reason"])
+    _standing_reservations(certificate, reservations_of(certificate))
+    _revise(
+        certificate,
+        RevisionKind.RESERVATION_FAILED,
+        by=by,
+        reason=f"Réserve n° {reservation.position} non levée à son échéance du "
+        f"{_day(reservation.deadline)} : {reason}",
+        effective_on=today,
+    )
+    tell_holder(
+        certificate,
+        "réserve non levée",
+        f"L'Agence du numérique en santé constate le {_day(today)} que la réserve n° "
+        f"{reservation.position} du certificat de conformité {certificate.number}, "
+        f"« {reservation.text} », à lever au plus tard le {_day(reservation.deadline)}, "
+        f"n'est pas levée. Constat : {reason}\nL'agence peut vous mettre en demeure d'y "
+        "remédier, dans un délai de six mois au plus, puis retirer le certificat et résilier "
+        "la convention (CSP R. 1470-9).",
+    )
+    return {**_reservation_details(reservation), "failed_on": today.isoformat()}
+
+
 @WORKFLOW.effect("lift_reservations")
 def _reservations_lifted(certificate: Certificate, *, by, reason, source, **data) -> dict:
-    lifted = list(certificate.reservations)
-    certificate.reservations = []
-    certificate.save(update_fields=["reservations", "updated_at"])
+    """Every reservation still to lift, at once: each row gets its date (R-DEC-2)."""
     today = legal_today()
+    rows = reservations_of(certificate)
+    pending = [r for r in rows if r.is_pending]
+    Reservation.objects.filter(pk__in=[r.pk for r in pending]).update(
+        lifted_on=today, settled_reason=reason
+    )
+    for r in pending:
+        r.lifted_on, r.settled_reason = today, reason
+    lifted = [r.text for r in pending] if rows else list(certificate.reservations)
+    _standing_reservations(certificate, rows)
     _revise(certificate, RevisionKind.RESERVATIONS_LIFTED, by=by, reason=reason, effective_on=today)
     tell_holder(
         certificate,
         "réserves levées",
         f"Les réserves du certificat de conformité {certificate.number} sont levées le "
-        f"{_day(today)} : il est réémis sans réserve. Motif : {reason}",
+        f"{_day(today)}. Motif : {reason}\n{_remaining_words(certificate)}",
     )
-    return {"lifted": lifted}
+    return {"lifted": lifted, "reservations": [r.position for r in pending]}
 
 
 # --- formal notices (R-CRT-5, R-CRT-6 art. 15) --------------------------------------------------

@@ -267,6 +267,10 @@ class RevisionKind(models.TextChoices):
     RENEWED = "renewed", _("Reconduction tacite")
     VERSION_UPDATED = "version_updated", _("Mise à jour de la version du produit")
     RESERVATIONS_LIFTED = "reservations_lifted", _("Levée des réserves")
+    # R-DEC-2: one reservation of an « attribution sous réserve » lifted, or found not lifted
+    # at its deadline.
+    RESERVATION_LIFTED = "reservation_lifted", _("Levée d'une réserve")
+    RESERVATION_FAILED = "reservation_failed", _("Réserve non levée à l'échéance")
     SUSPENDED = "suspended", _("Suspension")
     REINSTATED = "reinstated", _("Levée de la suspension")
     WITHDRAWAL_SCHEDULED = "withdrawal_scheduled", _("Retrait notifié")

@@ -96,6 +96,8 @@ class Sheet:
     revision_on: dt.date
     verify_url: str
     withdrawal_notified_on: dt.date | None = None
+    # R-DEC-2: {text, deadline, status, lifted_on, failed_on} of each reservation, then.
+    reservation_details: list = dataclasses.field(default_factory=list)
 
     @property
     def standing(self) -> Standing:
@@ -109,6 +111,17 @@ class Sheet:
             withdrawal_notified_on=self.withdrawal_notified_on,
             withdrawal_effective_on=self.withdrawal_effective_on,
         )
+
+
+def reservation_line(detail: dict) -> str:
+    """A reservation as the PDF states it (R-DEC-2): its text, its deadline, its state."""
+    line = f"{detail.get('text', '')} — à lever au plus tard le "
+    line += french_date(_day(detail.get("deadline"))) if detail.get("deadline") else "(non daté)"
+    if detail.get("lifted_on"):
+        line += f" : levée le {french_date(_day(detail['lifted_on']))}"
+    elif detail.get("failed_on"):
+        line += f" : non levée à l'échéance (constat du {french_date(_day(detail['failed_on']))})"
+    return line
 
 
 def _day(value) -> dt.date | None:
@@ -136,6 +149,7 @@ def sheet_of(revision: CertificateRevision) -> Sheet:
         referential_name=certificate.referential_version.referential.name,
         referential_version=data.get("referential_version", ""),
         reservations=list(data.get("reservations") or []),
+        reservation_details=list(data.get("reservation_details") or []),
         issued_on=_day(data.get("issued_on")) or certificate.issued_on,
         valid_until=_day(data.get("valid_until")) or certificate.valid_until,
         next_check=_day(data.get("next_check")),
@@ -425,11 +439,17 @@ def render_certificate(sheet: Sheet) -> io.BytesIO:
         Spacer(1, 6),
         table,
     ]
-    if sheet.reservations:
+    if sheet.reservations or sheet.reservation_details:
+        lines = [reservation_line(d) for d in sheet.reservation_details] or sheet.reservations
         story += [
-            _p("Réserves", s["h"]),
+            _p(
+                "Réserves (attribution sous réserve)"
+                if sheet.reservations
+                else "Réserves levées (attribution sous réserve)",
+                s["h"],
+            ),
             ListFlowable(
-                [_p(text, s["p"]) for text in sheet.reservations],
+                [_p(text, s["p"]) for text in lines],
                 bulletType="bullet",
                 leftIndent=12,
             ),

@@ -46,6 +46,7 @@ from guichet.certificates.models import (
     WithdrawalGround,
 )
 from guichet.certificates.standing import Standing
+from guichet.certificates.verification import reservation_details
 from guichet.common.links import absolute_url
 from guichet.deadlines import french_date
 from guichet.referentials.models import Referential
@@ -61,9 +62,10 @@ ORDER = ("-issued_on", "-id")  # newest first
 # The Table Schema's version: bumped when a field is added, renamed or changes meaning.
 # 1.1.0: `valid_until` is never a day to come for a withdrawn or expired certificate (the last day
 # it was valid); `withdrawal_notified_on`, `withdrawal_effective_on` and `status_summary` added.
-SCHEMA_VERSION = "1.1.0"
+# 1.2.0: `under_reservation` and `reservations` (R-DEC-2) added.
+SCHEMA_VERSION = "1.2.0"
 SCHEMA_CREATED = "2026-11-29"
-SCHEMA_MODIFIED = "2026-12-06"
+SCHEMA_MODIFIED = "2026-12-07"
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -410,6 +412,26 @@ FIELDS: tuple[Field, ...] = (
         "Valide jusqu'au 3 mars 2032.",
         required=True,
     ),
+    # Added in 1.2.0 (R-DEC-2, TLC guide §5.4).
+    Field(
+        "under_reservation",
+        "boolean",
+        "Sous réserve",
+        "Vrai pour un certificat en vigueur (valide ou suspendu) attribué sous réserve dont "
+        "une réserve au moins n'est pas levée (téléconsultation, guide TLC §5.4).",
+        "false",
+        required=True,
+    ),
+    Field(
+        "reservations",
+        "string",
+        "Réserves",
+        "Les réserves d'une attribution sous réserve, chacune « texte — à lever au plus tard "
+        "le AAAA-MM-JJ — état » (à lever, levée, non levée à l'échéance), séparées par « ; » "
+        "(dans l'export JSON : une liste d'objets {text, deadline, status, status_label, "
+        "lifted_on, failed_on}).",
+        "Fournir le rapport de test d'intrusion — à lever au plus tard le 2027-09-04 — à lever",
+    ),
 )
 FIELD_NAMES = tuple(field.name for field in FIELDS)
 
@@ -432,6 +454,8 @@ COLUMNS = (
     "withdrawal_ground",
     "withdrawal_notified_on",
     "withdrawal_effective_on",
+    "reservations",
+    "decision_id",
 )
 
 
@@ -489,7 +513,8 @@ def row_maker():
     grounds = {value: str(label) for value, label in WithdrawalGround.choices}
     link = verification_link()
 
-    def make(values: tuple) -> dict:
+    def make(values: tuple, reservations=()) -> dict:
+        """`reservations`: those of the row's decision (`reservations_by_decision`)."""
         (
             number,
             status,
@@ -508,6 +533,8 @@ def row_maker():
             withdrawal_ground,
             withdrawal_notified_on,
             withdrawal_effective_on,
+            standing_reservations,
+            _decision_id,
         ) = values
         standing = Standing(
             status=status,
@@ -542,9 +569,40 @@ def row_maker():
             "withdrawal_notified_on": _iso(withdrawal_notified_on),
             "withdrawal_effective_on": _iso(withdrawal_effective_on),
             "status_summary": standing.summary,
+            "under_reservation": bool(standing_reservations) and not standing.is_ended,
+            "reservations": reservation_details(reservations),
         }
 
     return make
+
+
+def reservations_by_decision(decision_ids) -> dict[int, list]:
+    """The reservations of these decisions (R-DEC-2), in one query whatever their number (run
+    for none too, so that a page reads as many queries whatever it holds)."""
+    from guichet.committee.models import Reservation
+
+    found: dict[int, list] = {}
+    ids = sorted({pk for pk in decision_ids if pk})
+    for reservation in Reservation.objects.filter(decision_id__in=ids).order_by(
+        "decision_id", "position"
+    ):
+        found.setdefault(reservation.decision_id, []).append(reservation)
+    return found
+
+
+def made_rows(tuples, make=None) -> list[dict]:
+    """Open-data rows of a batch of COLUMNS tuples, their reservations read in one query."""
+    make = make or row_maker()
+    tuples = list(tuples)
+    found = reservations_by_decision(values[-1] for values in tuples)
+    return [make(values, found.get(values[-1], ())) for values in tuples]
+
+
+def reservations_text(reservations: list[dict]) -> str:
+    return " ; ".join(
+        f"{r['text']} — à lever au plus tard le {r['deadline']} — {r['status_label'].lower()}"
+        for r in reservations
+    )
 
 
 def values(queryset: QuerySet) -> QuerySet:
@@ -573,8 +631,13 @@ def rows(queryset: QuerySet | None = None) -> Iterator[dict]:
     streamed from the database."""
     queryset = Certificate.objects.order_by(*ORDER) if queryset is None else queryset
     make = row_maker()
+    batch: list[tuple] = []
     for row in values(queryset).iterator(chunk_size=EXPORT_FETCH_ROWS):
-        yield make(row)
+        batch.append(row)
+        if len(batch) >= EXPORT_FETCH_ROWS:
+            yield from made_rows(batch, make)
+            batch = []
+    yield from made_rows(batch, make)
 
 
 def modules_text(modules: list[dict]) -> str:
@@ -588,6 +651,8 @@ def csv_chunks(queryset: QuerySet | None = None) -> Iterator[bytes]:
     writer.writerow(FIELD_NAMES)
     for i, row in enumerate(rows(queryset), start=1):
         row["modules"] = modules_text(row["modules"])
+        row["reservations"] = reservations_text(row["reservations"])
+        row["under_reservation"] = "true" if row["under_reservation"] else "false"
         writer.writerow(["" if row[name] is None else row[name] for name in FIELD_NAMES])
         if i % EXPORT_CHUNK_ROWS == 0:
             yield buffer.getvalue().encode()

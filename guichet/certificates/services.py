@@ -90,6 +90,8 @@ def snapshot(certificate: Certificate) -> dict:
         "referential": certificate.referential_code,
         "referential_version": certificate.referential_version.number,
         "reservations": certificate.reservations,
+        # R-DEC-2: each reservation of the decision, its deadline and its state then.
+        "reservation_details": _reservation_details(certificate),
         "issued_on": iso(certificate.issued_on),
         "term_start": iso(certificate.term_start),
         "valid_until": iso(certificate.valid_until),
@@ -100,6 +102,12 @@ def snapshot(certificate: Certificate) -> dict:
         "withdrawal_notified_on": iso(certificate.withdrawal_notified_on),
         "withdrawal_effective_on": iso(certificate.withdrawal_effective_on),
     }
+
+
+def _reservation_details(certificate: Certificate) -> list[dict]:
+    from guichet.certificates.verification import reservation_details, reservations_of
+
+    return reservation_details(reservations_of(certificate)) if certificate.decision_id else []
 
 
 def _contents(application) -> dict:

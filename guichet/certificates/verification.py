@@ -96,8 +96,8 @@ def reservation_details(reservations) -> list[dict]:
         {
             "text": r.text,
             "deadline": _iso(r.deadline),
-            "status": r.status,
-            "status_label": r.status_label,
+            "status": str(r.status),
+            "status_label": str(r.status_label),
             "lifted_on": _iso(r.lifted_on),
             "failed_on": _iso(r.failed_on),
         }

@@ -32,6 +32,7 @@ from guichet.certificates.models import (
     StrikeOffGround,
     WithdrawalGround,
 )
+from guichet.certificates.verification import reservations_of
 from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_reason
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
@@ -181,6 +182,21 @@ def _history(certificate: Certificate) -> dict:
         "notices": list(certificate.formal_notices.order_by("-issued_on", "-pk")),
         "controls": list(certificate.controls.select_related("report").order_by("-held_on")),
         "open_notices": list(lifecycle.open_notices(certificate)),
+        **_reservations(certificate),
+    }
+
+
+def _reservations(certificate: Certificate) -> dict:
+    """R-DEC-2: the reservations of its decision, those still to lift, and those whose
+    deadline has passed (the ones whose failure may be found)."""
+    items = reservations_of(certificate)
+    today = legal_today()
+    pending = [r for r in items if r.is_pending]
+    return {
+        "reservation_items": items,
+        "pending_reservations": pending,
+        "lapsed_reservations": [r for r in pending if r.deadline < today],
+        "failed_reservations": [r for r in items if r.failed_on],
     }
 
 
@@ -224,11 +240,17 @@ def _fire(request, certificate: Certificate, name: str, *, data, back: str):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    messages.success(
-        request,
+    done = (
         f"« {spec.label} » : fait. Le certificat {certificate.number} est "
-        f"« {certificate.get_status_display().lower()} ».",
+        f"« {certificate.get_status_display().lower()} »."
     )
+    if name == "fail_reservation":
+        # R-DEC-2: the failure is recorded; what follows is the agency's own acts.
+        done += (
+            " Le titulaire en est informé. Suite possible : « Mettre en demeure », puis, s'il "
+            "le faut, « Retirer le certificat »."
+        )
+    messages.success(request, done)
     return redirect(back)
 
 

@@ -31,9 +31,12 @@ def register_page(request):
     filters = register.RegisterFilterForm(request.GET or None)
     page = Paginator(filters.queryset(), register.PAGE_SIZE).get_page(request.GET.get("page"))
     link = register.verification_path()
+    # R-DEC-2: the reservations of the page's certificates, in one query.
+    reservations = register.reservations_by_decision(c.decision_id for c in page)
     for certificate in page:
         certificate.badge = BADGES.get(certificate.status, "info")
         certificate.url = link.format(number=certificate.number)
+        certificate.reservation_items = reservations.get(certificate.decision_id, [])
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -167,6 +167,38 @@ TRANSITIONS = [
         confirm="Le certificat sera réémis sans réserve (nouvelle révision).",
         journal="certificate.lift_reservations",
     ),
+    # R-DEC-2 (TLC guide §5.4): each reservation of an « attribution sous réserve » is lifted,
+    # or found not lifted at its deadline, by an act of its own (`data["reservation"]`: its
+    # rank). A failed reservation is followed by a formal notice, then a withdrawal: the
+    # agency's acts, never automatic.
+    Transition(
+        name="lift_reservation",
+        label="Lever une réserve",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Ce qui lève la réserve",
+        confirm="La réserve sera levée dans le registre public et le certificat réémis "
+        "(nouvelle révision).",
+        form="reservation",
+        journal="certificate.lift_reservation",
+    ),
+    Transition(
+        name="fail_reservation",
+        label="Constater qu'une réserve n'est pas levée",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Constat",
+        confirm="Le registre public montrera la réserve non levée ; la mise en demeure, puis "
+        "le retrait, restent à décider par leurs propres actes.",
+        form="reservation",
+        journal="certificate.fail_reservation",
+    ),
     Transition(
         name="give_formal_notice",
         label="Mettre en demeure",

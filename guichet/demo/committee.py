@@ -17,7 +17,10 @@ from guichet.accounts.models import User
 from guichet.applications.models import Product
 from guichet.applications.services import file_again
 from guichet.applications.workflow import transition
+from guichet.certificates import lifecycle
+from guichet.certificates.models import Certificate
 from guichet.committee import services as committee
+from guichet.conventions.models import Convention
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
 from guichet.deadlines import french_date
 from guichet.demo.accounts import demo_password
@@ -47,7 +50,9 @@ def _members(college, instructor, *, has: bool) -> list[dict]:
     return [{"user": college}, {"user": instructor}, *partners]
 
 
-def _finished(application, responsible, instructor, *, code: str, on: int, refused: int = 0):
+def _finished(
+    application, responsible, instructor, *, code: str, on: int, refused: int = 0, sign=False
+):
     """Complete 40 days before `on`, the INS test day held 10 days later, every proof judged (the first `refused` non conformes),
     the convention signed where it comes before the collège, the instruction finished `on`
     days ago: the dossier goes on the next planned session's agenda."""
@@ -72,6 +77,13 @@ def _finished(application, responsible, instructor, *, code: str, on: int, refus
             seal_convention(convention.pk)
     with days_ago(on):
         transition(application, "finish_instruction", by=instructor)
+        # With non-conformities, a TLC convention is sent as the instruction finishes, so
+        # that an attribution « sous réserve » is possible (R-DEC-2): signed with `sign`.
+        convention = Convention.objects.filter(application=application).first()
+        if sign and refused and convention is not None and convention.signed_id is None:
+            prepare_convention(convention.pk, by_id=instructor.pk)
+            sign_convention(by=responsible, application=application, password=demo_password())
+            seal_convention(convention.pk)
     application.refresh_from_db()
     return application
 
@@ -107,21 +119,39 @@ def ensure_demo_committee() -> list[str]:
     granted = new_application(responsible, "CardioTrack", "4.2", dmn, "nom_de_marque", days=120)
     _finished(granted, responsible, instructor, code="DMN", on=ago + 6)
     reserved = new_application(other, "MédiConsult", "1.8", tlc, "teleconsultation", days=120)
-    _finished(reserved, other, instructor, code="TLC", on=ago + 5)
+    _finished(reserved, other, instructor, code="TLC", on=ago + 5, refused=2, sign=True)
     refused = new_application(responsible, "GlycoWatch", "2.0", dmn, "nom_de_marque", days=120)
     _finished(refused, responsible, instructor, code="DMN", on=ago + 4, refused=2)
     _decide(held, granted, college, outcome="granted")
+    non_conforme = list(applicable_proofs(reserved))[:2]  # as `_finished` judged them
     _decide(
         held,
         reserved,
         college,
         outcome="granted_with_reservations",
+        # R-DEC-2: the two non-conforme proofs as reservations, each with its deadline.
         reservations=[
-            "Afficher au patient, avant la téléconsultation, l'information sur le traitement "
-            "de ses données (mise à jour attendue sous 3 mois).",
-            "Transmettre le rapport du prochain test d'intrusion dès sa remise.",
+            {
+                "text": "Fournir le rapport d'audit couvrant l'application mobile.",
+                "deadline": held_on + dt.timedelta(days=30),
+                "proof": non_conforme[0],
+            },
+            {
+                "text": "Transmettre le rapport du prochain test d'intrusion dès sa remise.",
+                "deadline": held_on + dt.timedelta(days=180),
+                "proof": non_conforme[1],
+            },
         ],
     )
+    # The first reservation lifted by the agency on the report received; the other open.
+    with days_ago(2):
+        lifecycle.act(
+            Certificate.objects.get(application=reserved),
+            "lift_reservation",
+            by=User.objects.get(email="admin@guichet.local"),
+            reason="Rapport d'audit reçu : il couvre l'application mobile.",
+            reservation=1,
+        )
     _decide(
         held,
         refused,
@@ -152,7 +182,8 @@ def ensure_demo_committee() -> list[str]:
     silent.refresh_from_db()
     return [
         f"{granted.reference} CardioTrack 4.2 : attribuée en séance du collège",
-        f"{reserved.reference} MédiConsult 1.8 : attribuée sous réserve",
+        f"{reserved.reference} MédiConsult 1.8 : attribuée sous réserve (une réserve levée, "
+        "une ouverte)",
         f"{refused.reference} GlycoWatch 2.0 : refusée (motifs dans la lettre de décision)",
         f"{filed_again.reference} GlycoWatch 2.0 : nouvelle candidature déposée après le refus "
         f"de {refused.reference}",

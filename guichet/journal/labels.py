@@ -101,6 +101,8 @@ ACTIONS = {
     "certificate.stop_renewal": "Non-reconduction notifiée",
     "certificate.update_version": "Version certifiée mise à jour",
     "certificate.lift_reservations": "Réserves levées",
+    "certificate.lift_reservation": "Réserve levée",
+    "certificate.fail_reservation": "Réserve constatée non levée",
     "certificate.formal_notice": "Mise en demeure",
     "certificate.formal_notice_close": "Mise en demeure close",
     "certificate.control": "Contrôle enregistré",

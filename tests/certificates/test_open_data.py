@@ -91,6 +91,8 @@ def test_r_pub_1_the_csv_lists_every_certificate_issued_with_its_state(client, i
         "withdrawal_notified_on": "",
         "withdrawal_effective_on": "",
         "status_summary": f"Valide jusqu'au {french_date(certificate.valid_until)}.",
+        "under_reservation": "false",
+        "reservations": "",
     }
     assert body(client.get("/api/v1/register.csv")) == body(client.get("/register.csv"))
 
@@ -207,8 +209,9 @@ def test_r_pub_1_an_export_reads_a_constant_number_of_queries(
 
     def read():
         # The state (how many certificates, the latest change: one query), then the rows in one
-        # streamed query; the next download of the same version reads the state only (its file).
-        with django_assert_num_queries(2):
+        # streamed query and their reservations (R-DEC-2) in one per batch of rows; the next
+        # download of the same version reads the state only (its file).
+        with django_assert_num_queries(3):
             first = body(client.get("/register.csv"))
         with django_assert_num_queries(1):
             assert body(client.get("/register.csv")) == first

@@ -173,9 +173,9 @@ def test_r_pub_1_the_register_reads_a_constant_number_of_queries(client, world):
     assert Certificate.objects.count() == 4
     assert count_queries(client, REGISTER) == one_page
     assert count_queries(client, API) == one_api
-    # The page: referential codes, the count, the page's certificates, the subscription form's
-    # referentials and companies.
-    assert one_page == 5
+    # The page: referential codes, the count, the page's certificates, their reservations
+    # (R-DEC-2), the subscription form's referentials and companies.
+    assert one_page == 6
     # The register's state (one query): the page itself is kept for that state; on a change,
     # the count and the page's rows besides.
     assert one_api == 1
