@@ -1,3 +1,4 @@
+from django.db import DatabaseError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
@@ -180,9 +181,13 @@ class AnswersFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         properties: dict[str, dict] = {}
-        for key, kind, choices in Question.objects.order_by("key", "pk").values_list(
-            "key", "type", "choices"
-        ):
+        try:
+            questions = list(
+                Question.objects.order_by("key", "pk").values_list("key", "type", "choices")
+            )
+        except DatabaseError:  # no catalogue yet: Django's checks build the schema before
+            questions = []  # the migrations have run
+        for key, kind, choices in questions:
             if kind == QuestionType.BOOLEAN:
                 schema = {"type": "boolean", "nullable": True}
             else:  # null among the values too, as OpenAPI 3.0.3 asks of a nullable enum
