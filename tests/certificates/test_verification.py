@@ -181,12 +181,15 @@ def test_r_crt_9_an_unknown_number_answers_404_in_french(client, catalogue):
     assert "Aucun certificat de conformité ne porte le numéro « CC-DMN-2099-0042 »" in shown
     assert 'name="numero"' in page.content.decode()  # try another number
     assert 'href="/registre/"' in page.content.decode()
-    for path in ("CC-DMN-2099-0042", "CC-DMN-2099-0042.pdf", "x" * 300, "%00", "a b"):
+    for path in ("CC-DMN-2099-0042", "CC-DMN-2099-0042.pdf", "x" * 300, "a b"):
         answer = client.get(f"/api/v1/certificates/{path}")
         assert answer.status_code == 404, path
         assert answer["Content-Type"] == "application/problem+json", path
         assert "Aucun certificat de conformité ne porte le numéro" in answer.json()["detail"]
-    assert client.get("/certificats/%00/").status_code == 404
+    # No text holds a NUL character, an address neither (issue 20 §1).
+    nul = client.get("/api/v1/certificates/%00")
+    assert nul.status_code == 400 and "Le caractère NUL" in nul.json()["detail"]
+    assert client.get("/certificats/%00/").status_code == 400
 
 
 def test_r_crt_9_a_pdf_in_preparation_is_announced_not_served(
