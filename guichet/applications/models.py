@@ -132,6 +132,17 @@ class Application(StateProtectedModel):
         blank=True,
         related_name="applications",
     )
+    # R-CRT-3, CSP R. 1470-11: the certified application (of an earlier version of the
+    # referential) whose certificate this one renews on a new version, when the agency chose
+    # to ask only the requirements new or changed since it; empty: the whole dossier.
+    evidence_basis = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("candidature certifiée de référence"),
+    )
     # R-REF-7: on the generic line, a product may claim several pathologies; `pathology` is the
     # first, and each claimed one's technical specification applies.
     pathologies = models.ManyToManyField(
@@ -219,6 +230,15 @@ class Application(StateProtectedModel):
         """R-REF-6: the profile choice is final once the admissibility form is submitted, unless
         the instructor asked for its correction (R-REF-8), until the next submission."""
         return self.submitted_at is not None and not self.profiles_reopened
+
+    @property
+    def evidence_since(self):
+        """R-CRT-3: (version, profiles, pathologies) of the certified application whose
+        unchanged requirements are not asked again, or None (the whole dossier)."""
+        basis = self.evidence_basis
+        if basis is None:
+            return None
+        return (basis.referential_version, basis.profiles or [], basis.claimed_pathologies)
 
     @property
     def claimed_pathologies(self) -> list:

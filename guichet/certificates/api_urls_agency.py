@@ -3,6 +3,7 @@
 from django.urls import path
 
 from guichet.certificates import api_agency as api
+from guichet.certificates.api_new_version import EvidenceScopeApi
 
 urlpatterns = [
     path(
@@ -19,5 +20,10 @@ urlpatterns = [
         "certificates/<str:number>/controls",
         api.CertificateControlApi.as_view(),
         name="certificate-controls",
+    ),
+    path(
+        "applications/<int:pk>/evidence-scope",
+        EvidenceScopeApi.as_view(),
+        name="application-evidence-scope",
     ),
 ]

@@ -15,16 +15,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from guichet.applications.clock import legal_today
 from guichet.applications.models import Application
 from guichet.applications.models import Status as ApplicationStatus
+from guichet.applications.notifications import notify_applicant
 from guichet.certificates.lifecycle import tell_holder
 from guichet.certificates.models import Certificate
 from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, transition
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
+from guichet.journal.services import record
 from guichet.referentials.models import ReferentialVersion, VersionState
 
 # The pathway of DMN telesurveillance on a generic line (R-REF-7); on a brand name, the list
@@ -54,7 +56,8 @@ def due_date(certificate: Certificate, version: ReferentialVersion) -> dt.date |
 
 def concerned(version: ReferentialVersion):
     """The live certificates of the referential's earlier versions, each annotated with
-    whether a new application (beyond the draft) was filed for its product on `version`."""
+    whether a new application (beyond the draft) was filed for its product on `version`, and
+    that application's evidence scope (R-CRT-3)."""
     filed = Application.objects.filter(
         product_id=OuterRef("application__product_id"), referential_version=version
     ).exclude(status=ApplicationStatus.DRAFT)
@@ -65,7 +68,13 @@ def concerned(version: ReferentialVersion):
             referential_version__imported_at__lt=version.imported_at,
         )
         .select_related("referential_version__referential", "application__pathway")
-        .annotate(new_application_filed=Exists(filed))
+        .annotate(
+            new_application_filed=Exists(filed),
+            # R-CRT-3: the new application and whether the agency reduced its evidence.
+            new_application_id=Subquery(filed.order_by("-pk").values("pk")[:1]),
+            new_application_reference=Subquery(filed.order_by("-pk").values("reference")[:1]),
+            new_application_reduced=Subquery(filed.order_by("-pk").values("evidence_basis_id")[:1]),
+        )
         .order_by("new_certificate_due", "number")
     )
 
@@ -166,3 +175,107 @@ def _told_of_new_version(certificate: Certificate, *, by, reason, source, versio
         "new_certificate_due": due.isoformat() if due else None,
         "today": legal_today().isoformat(),
     }
+
+
+# --- What a holder's new application is asked (R-CRT-3, CSP R. 1470-11) ------------------
+
+# Before the dossier is complete: the evidence asked may still change.
+SCOPE_STATES = (
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.TO_FIX,
+    ApplicationStatus.ADMISSIBLE,
+)
+
+
+def renewed_certificate(application: Application) -> Certificate | None:
+    """The live certificate of the same product on an earlier version of the referential, that
+    `application` (on a newer version) renews; None when there is none."""
+    version = application.referential_version
+    return (
+        Certificate.objects.filter(
+            status__in=LIVE,
+            application__product_id=application.product_id,
+            referential_version__referential_id=version.referential_id,
+            referential_version__imported_at__lt=version.imported_at,
+        )
+        .select_related("application__referential_version", "referential_version")
+        .order_by("-referential_version__imported_at", "-pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def set_evidence_scope(
+    *, by, application: Application, changes_only: bool, reason: str = ""
+) -> Application:
+    """The agency's choice for a holder's new application on a new version (R-CRT-3): only
+    the requirements new or changed since its certificate — « les éléments requis pour établir
+    leur conformité au nouveau référentiel » that the approving arrêté sets (CSP R. 1470-11),
+    where the version provides it — or the whole dossier. Recorded in the journal with its
+    author and reason; the applicant is told."""
+    if not is_manager(by):
+        raise ApplicationError(
+            "Le périmètre des preuves est fixé par l'administrateur de l'agence ou un instructeur.",
+            extra={"status": 403},
+        )
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    version = application.referential_version
+    if application.status not in SCOPE_STATES:
+        raise ApplicationError(
+            "Le dossier de preuves est complet : son périmètre ne change plus.",
+            extra={"status": 409},
+        )
+    certificate = renewed_certificate(application)
+    if certificate is None:
+        raise ApplicationError(
+            "Le produit n'a pas de certificat en cours sur une version antérieure du "
+            "référentiel : le dossier complet est demandé.",
+            extra={"status": 409},
+        )
+    if changes_only and version.process_settings.new_version_evidence != "changes":
+        raise ApplicationError(
+            f"La version {version.label} ne prévoit pas de dossier réduit aux exigences "
+            "nouvelles ou modifiées : le dossier complet est demandé.",
+            extra={"status": 409},
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "Indiquez le motif du choix (par exemple l'arrêté qui approuve la version).",
+            field="reason",
+            extra={"status": 400},
+        )
+    before = application.evidence_basis_id
+    application.evidence_basis = certificate.application if changes_only else None
+    application.save(update_fields=["evidence_basis", "updated_at"])
+    scope = "changes" if changes_only else "all"
+    record(
+        action="application.evidence_scope",
+        obj=application,
+        by=by,
+        application_id=application.pk,
+        before={"evidence_basis": before},
+        after={
+            "scope": scope,
+            "certificate": certificate.number,
+            "certified_version": certificate.referential_version.label,
+            "reason": reason,
+        },
+    )
+    notify_applicant(
+        application,
+        "preuves demandées sur la nouvelle version",
+        (
+            f"Votre produit est certifié ({certificate.number}) sur la version "
+            f"{certificate.referential_version.label} du référentiel. Pour la version "
+            f"{version.label}, l'agence ne vous demande que les preuves des exigences nouvelles "
+            f"ou modifiées depuis (CSP R. 1470-11). Motif : {reason}"
+        )
+        if changes_only
+        else (
+            f"Pour la version {version.label} du référentiel, l'agence vous demande le dossier "
+            f"de preuves complet. Motif : {reason}"
+        ),
+    )
+    return application

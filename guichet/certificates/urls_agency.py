@@ -13,6 +13,11 @@ urlpatterns = [
         views.new_version_notify,
         name="new-version-notify",
     ),
+    path(
+        "agence/certificats/versions/<int:pk>/preuves/",
+        views.new_version_scope,
+        name="new-version-scope",
+    ),
     path("agence/certificats/<str:number>/", views.certificate_page, name="agency-detail"),
     path("agence/certificats/<str:number>/controle/", views.control_upload, name="agency-control"),
     path(

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from guichet.applications import extensions
 from guichet.applications.clock import legal_today
+from guichet.applications.models import Application
 from guichet.applications.selectors import get_application
 from guichet.certificates import exceptional, forms, lifecycle, new_version
 from guichet.certificates.models import (
@@ -320,6 +321,8 @@ def new_version_page(request, pk):
             "refusal": new_version.refusal(version),
             "may_manage": is_manager(request.user),
             "to_tell": sum(1 for row in rows if not row.told),
+            # R-CRT-3, CSP R. 1470-11: the version's arrêté allows a reduced dossier.
+            "reduced_evidence": version.process_settings.new_version_evidence == "changes",
         },
     )
 
@@ -340,6 +343,47 @@ def new_version_notify(request, pk):
         messages.success(
             request,
             ngettext("%(n)d titulaire notifié.", "%(n)d titulaires notifiés.", told) % {"n": told},
+        )
+    return redirect(back)
+
+
+@agency_area
+@require_POST
+def new_version_scope(request, pk):
+    """R-CRT-3, CSP R. 1470-11: the evidence a holder's new application is asked, chosen and
+    recorded by the agency."""
+    version = get_object_or_404(ReferentialVersion, pk=pk)
+    back = reverse("certificates:new-version", args=[pk])
+    application = Application.objects.filter(
+        pk=request.POST.get("application") if str(request.POST.get("application")).isdigit() else 0,
+        referential_version=version,
+    ).first()
+    if application is None:
+        messages.error(request, "Candidature introuvable sur cette version du référentiel.")
+        return redirect(back)
+    scope = request.POST.get("scope")
+    if scope not in ("changes", "all"):
+        messages.error(request, "Choisissez les preuves demandées ; rien n'a été enregistré.")
+        return redirect(back)
+    try:
+        new_version.set_evidence_scope(
+            by=request.user,
+            application=application,
+            changes_only=scope == "changes",
+            reason=request.POST.get("reason", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Choix enregistré pour {application.reference} : "
+            + (
+                "seules les exigences nouvelles ou modifiées sont demandées."
+                if scope == "changes"
+                else "le dossier de preuves complet est demandé."
+            )
+            + " Le candidat est prévenu par courriel.",
         )
     return redirect(back)
 

@@ -36,7 +36,10 @@ def tree(application: Application) -> list[SectionTree]:
     """The applicable evidence (R-REF-3, R-REF-7), with files and progress, in a constant
     number of queries."""
     requirements = applicable_requirements(
-        application.referential_version, application.profiles or [], application.claimed_pathologies
+        application.referential_version,
+        application.profiles or [],
+        application.claimed_pathologies,
+        since=application.evidence_since,
     )
     files: dict[int, list[EvidenceFile]] = {}
     for evidence in application.evidence_files.select_related("file", "file__uploaded_by").order_by(

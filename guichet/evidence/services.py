@@ -49,7 +49,11 @@ class TargetProof:
 def _applicable_proof(application: Application, proof_id) -> TargetProof:
     version = application.referential_version
     proof = applicable_proof(
-        version, application.profiles or [], application.claimed_pathologies, proof_id
+        version,
+        application.profiles or [],
+        application.claimed_pathologies,
+        proof_id,
+        since=application.evidence_since,
     )
     if proof is None:
         raise ApplicationError(

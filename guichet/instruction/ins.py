@@ -88,7 +88,10 @@ def ins_scenarios(application: Application) -> list[ScenarioData]:
     return [
         scenario
         for requirement in applicable_requirements(
-            version, application.profiles or [], application.claimed_pathologies
+            version,
+            application.profiles or [],
+            application.claimed_pathologies,
+            since=application.evidence_since,
         )
         if requirement.section.code == section
         for scenario in requirement.scenarios

@@ -50,6 +50,7 @@ def applicable_proofs(application: Application) -> dict[int, ApplicableProof]:
             application.referential_version,
             application.profiles or [],
             application.claimed_pathologies,
+            since=application.evidence_since,
         )
         for scenario in requirement.scenarios
         for proof in scenario.proofs

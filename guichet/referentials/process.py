@@ -60,6 +60,11 @@ class ProcessSettings:
     # "all" holders, or only "telesurveillance" products (LATM, or a generic line).
     new_certificate_days: int | None = None
     new_certificate_scope: str = "all"
+    # R-CRT-3, CSP R. 1470-11: the arrêté approving a new version sets « les éléments requis
+    # pour établir leur conformité au nouveau référentiel ». "changes": a holder's new
+    # application may be asked only the requirements new or changed since its certificate
+    # (the agency records that choice); "all": the whole dossier.
+    new_version_evidence: str = "all"
     # CSP R. 1470-7 (R-CRT-1): months between periodic checks, when the arrêté sets them.
     periodic_check_months: int | None = None
     # DMN guide §6.2 (R-CRT-7): the agency records its request to strike off the LPPR/LATM.
@@ -207,6 +212,8 @@ def _certificate_problems(settings: ProcessSettings) -> list[str]:
             problems.append(f"« {key} » est un nombre entier positif, ou null.")
     if settings.new_certificate_scope not in {"all", "telesurveillance"}:
         problems.append("« new_certificate_scope » vaut « all » ou « telesurveillance ».")
+    if settings.new_version_evidence not in {"all", "changes"}:
+        problems.append("« new_version_evidence » vaut « all » ou « changes ».")
     for key in ("strike_off_request", "approval_steps"):
         if not isinstance(getattr(settings, key), bool):
             problems.append(f"« {key} » vaut true ou false.")

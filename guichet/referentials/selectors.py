@@ -424,18 +424,58 @@ def _build_index(version: ReferentialVersion) -> VersionIndex:
     )
 
 
+# R-CRT-3: (version, profiles, pathologies) of a certified application whose unchanged
+# requirements a holder's new application is not asked again (CSP R. 1470-11).
+Basis = tuple[ReferentialVersion, Iterable[str], Pathologies]
+
+
+def _content(requirement: RequirementData) -> tuple:
+    """What a requirement asks: its statement, nature, scenarios and expected proofs."""
+    return (
+        requirement.statement.strip(),
+        requirement.nature,
+        tuple(
+            (s.code, s.text.strip(), tuple(p.description.strip() for p in s.proofs))
+            for s in requirement.scenarios
+        ),
+    )
+
+
+def unchanged_since(version: ReferentialVersion, basis: Basis | None) -> frozenset[str]:
+    """R-CRT-3: the codes of `version`'s requirements that the certified application of
+    `basis` already met as they are now worded — same code, same statement, scenarios and
+    proofs, applicable to it then. The others are « les éléments requis pour établir leur
+    conformité au nouveau référentiel » (CSP R. 1470-11)."""
+    if basis is None:
+        return frozenset()
+    basis_version, basis_profiles, basis_pathologies = basis
+    met = {
+        requirement.code: _content(requirement)
+        for requirement in applicable_requirements(basis_version, basis_profiles, basis_pathologies)
+    }
+    return frozenset(
+        requirement.code
+        for requirement in version_index(version).requirements
+        if met.get(requirement.code) == _content(requirement)
+    )
+
+
 def applicable_requirements(
-    version: ReferentialVersion, profiles: Iterable[str], pathology: Pathologies = None
+    version: ReferentialVersion,
+    profiles: Iterable[str],
+    pathology: Pathologies = None,
+    since: Basis | None = None,
 ) -> list[RequirementData]:
     """The requirements an application must meet, in the version's order, with their
     scenarios and proofs: those whose profiles intersect the selected ones (R-REF-3), and
     those of the technical specification of each pathology it claims on the generic line
-    (R-REF-7)."""
+    (R-REF-7); with `since`, without those the certified application already met (R-CRT-3)."""
     selected, specifications = frozenset(profiles), _specification_codes(pathology)
+    met = unchanged_since(version, since)
     return [
         requirement
         for requirement in version_index(version).requirements
-        if requirement.applies_to(selected, specifications)
+        if requirement.applies_to(selected, specifications) and requirement.code not in met
     ]
 
 
@@ -444,6 +484,7 @@ def applicable_proof(
     profiles: Iterable[str],
     pathology: Pathologies,
     proof_id,
+    since: Basis | None = None,
 ) -> ProofData | None:
     """The expected proof, when it belongs to an applicable requirement."""
     try:
@@ -454,6 +495,8 @@ def applicable_proof(
     if requirement is None or not requirement.applies_to(
         frozenset(profiles), _specification_codes(pathology)
     ):
+        return None
+    if requirement.code in unchanged_since(version, since):  # R-CRT-3
         return None
     return next(p for s in requirement.scenarios for p in s.proofs if p.id == proof_id)
 
