@@ -19,6 +19,7 @@ from guichet.certificates.models import (
     StrikeOffGround,
     WithdrawalGround,
 )
+from guichet.certificates.steps import steps_of
 from guichet.certificates.verification import reservations_of
 from guichet.certificates.workflow import WORKFLOW
 from guichet.committee.models import ReservationStatus
@@ -73,6 +74,12 @@ class CertificateReservationSerializer(serializers.Serializer):
     )
 
 
+class CertificateStepSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    done_on = serializers.DateField(allow_null=True, help_text="Null tant qu'elle n'est pas faite.")
+
+
 class CertificateStateSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -90,6 +97,11 @@ class CertificateStateSerializer(serializers.Serializer):
     approval_withdrawn_on = serializers.DateField(
         allow_null=True,
         help_text="TLC guide §7.2 : agrément supprimé, faute de renouvellement du certificat.",
+    )
+    after_certificate_steps = CertificateStepSerializer(
+        many=True,
+        help_text="R-CRT-7 : les étapes après le certificat que prévoit la version du "
+        "référentiel (DMN : demande d'inscription, dossier CNEDiMTS), avec leur date.",
     )
     strike_off_requested_on = serializers.DateField(allow_null=True)
     new_certificate_due = serializers.DateField(allow_null=True)
@@ -116,6 +128,14 @@ def state_data(certificate: Certificate) -> dict:
         "approval_filed_on": certificate.approval_filed_on,
         "finess": certificate.finess,
         "approval_withdrawn_on": certificate.approval_withdrawn_on,
+        "after_certificate_steps": [
+            {
+                "code": row.code,
+                "label": row.label,
+                "done_on": row.record.done_on if row.record else None,
+            }
+            for row in steps_of(certificate)
+        ],
         "strike_off_requested_on": certificate.strike_off_requested_on,
         "new_certificate_due": certificate.new_certificate_due,
         "reservation_items": [

@@ -14,6 +14,7 @@ class CertificatesConfig(AppConfig):
             exceptional,
             holder,
             lifecycle,
+            ministers,
             new_version,
             services,
             subscriptions,

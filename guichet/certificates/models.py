@@ -431,3 +431,67 @@ class RegisterSubscription(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.get_scope_display()})"
+
+
+class CertificateStep(models.Model):
+    """A step after the certificate that its referential version lists
+    (`after_certificate_steps`, R-CRT-7: DMN's listing request to the ministers, copy to the
+    commission and the CNP, and the CNEDiMTS dossier, DMN guide §2, §5.3), recorded by the holder
+    or the agency with the day it happened, within the certificate's life."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="steps")
+    code = models.CharField(_("étape"), max_length=64)
+    label = models.CharField(_("libellé"), max_length=300)
+    done_on = models.DateField(_("le"))
+    # RESTRICT: a person who acted is never deleted (traceability).
+    by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
+    recorded_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("étape après le certificat")
+        ordering = ["done_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "code"],
+                name="one_record_per_step",
+                violation_error_message=_("Cette étape est déjà enregistrée."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.done_on})"
+
+
+class MinisterNotice(models.Model):
+    """R-CRT-5: the notice to the ministers that a certificate ends (DMN: CSS R. 165-5-3, « il
+    met fin au certificat … et en informe les ministres chargés de la santé et de la sécurité
+    sociale »; TLC: CSP R. 1470-9), dated, its PDF sealed by the agency by the task worker."""
+
+    class Event(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("Retrait")
+        EXPIRED = "expired", _("Expiration")
+
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="minister_notices"
+    )
+    event = models.CharField(_("fin"), max_length=16, choices=Event.choices)
+    ended_on = models.DateField(_("fin du certificat le"))
+    sent_on = models.DateField(_("informés le"))
+    recipients = models.JSONField(_("destinataires"), default=list)
+    text = models.TextField(_("texte"))
+    pdf = models.ForeignKey(
+        "files.StoredFile", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("information des ministres")
+        ordering = ["sent_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "event"], name="one_minister_notice_per_end"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} — {self.sent_on}"

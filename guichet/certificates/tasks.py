@@ -9,3 +9,10 @@ def produce_certificate_pdf(revision_id: int) -> None:
     from guichet.certificates.pdf import produce_revision_pdf
 
     produce_revision_pdf(revision_id)
+
+
+@task()
+def seal_minister_notice(notice_id: int, by_id: int | None) -> None:
+    from guichet.certificates.ministers import seal_notice
+
+    seal_notice(notice_id, by_id=by_id)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from guichet.certificates import views_agency as views
+from guichet.certificates.steps import step_view
 
 urlpatterns = [
     path("agence/certificats/", views.certificate_list, name="agency-list"),
@@ -26,6 +27,7 @@ urlpatterns = [
         name="agency-act",
     ),
     path("certificats/<str:number>/gerer/", views.manage_page, name="manage"),
+    path("certificats/<str:number>/etapes/<str:code>/", step_view, name="step"),
     path(
         "certificats/<str:number>/gerer/actions/<str:name>/",
         views.holder_act,

@@ -108,6 +108,8 @@ ACTIONS = {
     "certificate.control": "Contrôle enregistré",
     "certificate.strike_off_request": "Radiation LPPR / LATM demandée",
     "certificate.approval_filed": "Demande d'agrément déposée",
+    "certificate.step": "Étape après le certificat déclarée",
+    "certificate.minister_notice": "Ministres informés de la fin du certificat (avis scellé)",
     "certificate.finess": "Numéro FINESS enregistré",
     "certificate.new_version": "Nouvelle version du référentiel notifiée",
     "certificate.exceptional_commitment": "Engagement de mise en conformité (certificat exceptionnel)",

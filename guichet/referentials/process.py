@@ -75,6 +75,14 @@ class ProcessSettings:
     # société de téléconsultation (« teleconsultation_company »): the approval and FINESS
     # steps are its only; "" for every holder.
     approval_form_field: str = ""
+    # DMN guide §2, §5.3 (R-CRT-7): the steps the holder takes after the certificate, each
+    # recorded with its day: [{"code": …, "label": …}] (DMN: the listing request to the
+    # ministers, copy to the commission and the CNP; the CNEDiMTS dossier); () for none.
+    after_certificate_steps: tuple[dict, ...] = ()
+    # R-CRT-5: who the agency informs, by a sealed notice, of every withdrawal or end of a
+    # certificate (DMN: CSS R. 165-5-3, « en informe les ministres chargés de la santé et de
+    # la sécurité sociale »; TLC: CSP R. 1470-9); () for nobody.
+    end_notice_recipients: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -92,7 +100,14 @@ class ProcessSettings:
     def from_data(cls, data: dict | None) -> ProcessSettings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in (data or {}).items() if k in known}
-        for key in ("decision_outcomes", "committee_partners", "information_reminders", "notes"):
+        for key in (
+            "decision_outcomes",
+            "committee_partners",
+            "information_reminders",
+            "notes",
+            "after_certificate_steps",
+            "end_notice_recipients",
+        ):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -217,6 +232,20 @@ def _certificate_problems(settings: ProcessSettings) -> list[str]:
     for key in ("strike_off_request", "approval_steps"):
         if not isinstance(getattr(settings, key), bool):
             problems.append(f"« {key} » vaut true ou false.")
+    steps = settings.after_certificate_steps
+    if not all(
+        isinstance(step, dict)
+        and isinstance(step.get("code"), str)
+        and step["code"]
+        and isinstance(step.get("label"), str)
+        and step["label"]
+        for step in steps
+    ) or len({step["code"] for step in steps}) != len(steps):
+        problems.append(
+            "« after_certificate_steps » liste des étapes {code, libellé} aux codes distincts."
+        )
+    if not all(isinstance(name, str) and name for name in settings.end_notice_recipients):
+        problems.append("« end_notice_recipients » liste les destinataires (textes).")
     if not isinstance(settings.approval_form_field, str):
         problems.append("« approval_form_field » est le nom d'un champ du formulaire, ou vide.")
     return problems
