@@ -119,8 +119,9 @@ def _contents(application) -> dict:
     version = application.referential_version
     labels = {p.code: p.label for p in version.profiles.all()}
     pathway = application.pathway.label
-    if application.pathology_id:
-        pathway = f"{pathway} — {application.pathology.label}"
+    if application.pathology_id:  # each pathology claimed on the generic line (R-REF-7)
+        names = ", ".join(p.label for p in application.claimed_pathologies)
+        pathway = f"{pathway} — {names}"[:255]
     contact = " — ".join(
         value for value in (form.get("contact_email"), form.get("contact_phone")) if value
     )

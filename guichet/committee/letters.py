@@ -115,7 +115,10 @@ def render_letter(decision: Decision, application) -> io.BytesIO:
         [
             "Démarche",
             application.pathway.label
-            + (f" — {application.pathology.label}" if application.pathology else ""),
+            + "".join(  # each pathology claimed on the generic line (R-REF-7)
+                f"{' — ' if i == 0 else ', '}{p.label}"
+                for i, p in enumerate(application.claimed_pathologies)
+            ),
         ],
         ["Profils", ", ".join(labels.get(code, code) for code in application.profiles) or "—"],
     ]

@@ -183,10 +183,9 @@ def render_pdf(
         [
             "Démarche",
             application.pathway.label
-            + (
-                f" — {application.pathology.label} ({application.pathology.specification_code})"
-                if application.pathology
-                else ""
+            + "".join(  # each pathology claimed on the generic line (R-REF-7)
+                f"{' — ' if i == 0 else ', '}{p.label} ({p.specification_code})"
+                for i, p in enumerate(application.claimed_pathologies)
             ),
         ],
         ["Profils", ", ".join(labels.get(code, code) for code in application.profiles) or "—"],

@@ -1,6 +1,8 @@
 """R-REF-7, several generic lines: a product may claim one or more pathologies; each claimed
 pathology's technical specification applies."""
 
+import subprocess
+
 import pytest
 from django.urls import reverse
 
@@ -50,6 +52,17 @@ def test_r_ref_7_each_claimed_pathology_adds_its_specification(
     assert upload(api, application, proof_of("HAS3 1", dmn)).status_code == 404
     entry = JournalEntry.objects.filter(action="application.pathologies").get()
     assert entry.after == {"pathologies": ["diabete", "insuffisance_cardiaque"]}
+
+    # The convention names each claimed pathology.
+    from guichet.conventions.services import render_pdf
+
+    text = subprocess.run(
+        ["pdftotext", "-", "-"],
+        input=render_pdf(application, "CONV-TEST").getvalue(),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert "Diabète (HAS1), Insuffisance cardiaque chronique (HAS2)" in " ".join(text.split())
 
 
 def test_r_ref_7_claims_refused_when_wrong(applicant, stranger, glyco, dmn, product):
