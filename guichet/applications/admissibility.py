@@ -561,9 +561,15 @@ def missing_items(application, documents_present: dict[str, int] | None = None) 
     data = application.form or {}
     profiles = set(application.profiles or [])
     missing = []
+    asked_by_questionnaire = {fact.field.key for fact in facts_of(application)}  # R-REF-8
     for spec in offered_fields(application):
         if spec.is_required(data, profiles, application) and data.get(spec.key) is None:
-            missing.append({"item": spec.key, "label": spec.label, "detail": "à renseigner"})
+            detail = (
+                "à renseigner dans le questionnaire des profils"
+                if spec.key in asked_by_questionnaire
+                else "à renseigner"
+            )
+            missing.append({"item": spec.key, "label": spec.label, "detail": detail})
     for i, component in enumerate(data.get("components") or []):
         for key, label, required in COMPONENT_FIELDS[code]:
             if callable(required):

@@ -342,3 +342,17 @@ def test_r_app_6_dmn_components_have_no_nie(applicant, dmn_application):
     assert not any(
         i["item"].startswith("components.") for i in admissibility.missing_items(dmn_application)
     )
+
+
+def test_r_ref_8_a_missing_fact_points_to_the_questionnaire(client, applicant, tlc_application):
+    """Until the questionnaire says where the system is deployed, the submission lists the
+    form's « société de téléconsultation » as to answer there, and the link lands on it."""
+    missing = {m["item"]: m for m in admissibility.missing_items(tlc_application)}
+    assert missing["teleconsultation_company"]["detail"] == (
+        "à renseigner dans le questionnaire des profils"
+    )
+    assert missing["contact_phone"]["detail"] == "à renseigner"
+    client.force_login(applicant)
+    page = client.get(reverse("applications:form", args=[tlc_application.pk])).content.decode()
+    assert 'id="field-teleconsultation_company"' in page
+    assert 'name="teleconsultation_company"' not in page and 'name="q-deployment"' in page
