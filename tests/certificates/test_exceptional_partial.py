@@ -93,8 +93,13 @@ def partial(catalogue, applicant, instructor):
     return application
 
 
-def test_r_crt_4_without_the_commitment_the_dossier_needs_every_section(partial, applicant):
+def test_r_crt_4_without_the_commitment_the_dossier_needs_every_section(partial, applicant, client):
     assert partial.status == "admissible"
+    with on(dt.date(2024, 6, 11)):
+        client.force_login(applicant)
+        page = client.get(reverse("applications:detail", args=[partial.pk])).content.decode()
+    # The page offers the commitment while the evidence is deposited.
+    assert "Prendre l'engagement" in page and "sans toutes les preuves" in page
     with on(dt.date(2024, 6, 11)), pytest.raises(ApplicationError, match="section non soumise"):
         transition(partial, "complete", by=applicant)
     partial.refresh_from_db()
