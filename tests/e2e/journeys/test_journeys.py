@@ -163,7 +163,7 @@ def dmn_case() -> Case:
             **_contacts(company, "443 061 841"),
             "software_name": "CardioSuivi",
             "software_version": "2.0",
-            "patient_access": "false",
+            # « accès patient » is the questionnaire's answer, asked there only (R-REF-8).
             "reimbursement_list": "LATM",
             "device_class": "IIa",
             "host_is_applicant": "false",
@@ -199,7 +199,7 @@ def tlc_case() -> Case:
             **_contacts(company, "732 829 320 00017"),
             "software_name": "TéléConsult",
             "software_version": "2.0",
-            "teleconsultation_company": "true",
+            # « société de téléconsultation » is the deployment answer (R-REF-8).
             "cnda_nie": "NIE-0001",
             "cnda_nil": "NIL-0001",
         },
