@@ -4,6 +4,7 @@ from django.urls import path
 
 from guichet.certificates import api_agency as api
 from guichet.certificates.api_new_version import EvidenceScopeApi
+from guichet.certificates.api_steps import CertificateStepApi
 
 urlpatterns = [
     path(
@@ -15,6 +16,11 @@ urlpatterns = [
         "certificates/<str:number>/transitions/<str:name>",
         api.CertificateTransitionApi.as_view(),
         name="certificate-transition",
+    ),
+    path(
+        "certificates/<str:number>/steps/<str:code>",
+        CertificateStepApi.as_view(),
+        name="certificate-step",
     ),
     path(
         "certificates/<str:number>/controls",

@@ -116,3 +116,22 @@ def test_r_crt_7_the_holder_and_the_agency_declare_the_steps_on_the_certificate_
         detail = reverse("certificates:agency-detail", args=[certificate.number])
         assert "faite le 20 mars 2027" in client.get(detail).content.decode()
     assert not CertificateStep.objects.filter(by=stranger).exists()
+
+
+def test_r_crt_7_the_api_declares_a_step_and_refuses_a_stranger(
+    certificate, api, applicant, stranger
+):
+    url = f"/api/v1/certificates/{certificate.number}/steps/cnedimts_dossier"
+    with on(dt.date(2027, 4, 2)):
+        api.force_authenticate(stranger)
+        assert api.post(url, {"done_on": "2027-04-01"}, format="json").status_code == 404
+        api.force_authenticate(applicant)
+        late = api.post(url, {"done_on": "2027-04-03"}, format="json")
+        assert late.status_code == 400 and "après aujourd'hui" in late.json()["detail"]
+        done = api.post(url, {"done_on": "2027-04-01"}, format="json")
+        assert done.status_code == 200
+        steps = {s["code"]: s["done_on"] for s in done.json()["after_certificate_steps"]}
+        assert steps == {"listing_request": None, "cnedimts_dossier": "2027-04-01"}
+        again = api.post(url, {"done_on": "2027-04-01"}, format="json")
+        assert again.status_code == 409 and "déjà déclarée" in again.json()["detail"]
+    assert CertificateStep.objects.count() == 1
