@@ -257,6 +257,8 @@ class Application(StateProtectedModel):
         """R-REF-8: in this round of corrections, the instructor asked for the profiles'."""
         if self.status != Status.TO_FIX:
             return False
+        if "latest_profiles_verdict" in self.__dict__:  # read with the list (selectors)
+            return self.latest_profiles_verdict == Verdict.TO_FIX
         latest = (
             self.verdicts.filter(item=PROFILES_ITEM, round=self.review_round)
             .order_by("-at", "-id")

@@ -1,12 +1,18 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from guichet.applications import admissibility, extensions
-from guichet.applications.models import Application, Product, Status
+from guichet.applications.models import (
+    PROFILES_ITEM,
+    AdmissibilityVerdict,
+    Application,
+    Product,
+    Status,
+)
 from guichet.files.models import StoredFile
 from guichet.files.services import describe
 from guichet.referentials.models import Referential
@@ -17,13 +23,27 @@ def products_for(user):
 
 
 def applications_for(user):
-    """Every page and endpoint reaches applications through here (R-ACT-1)."""
-    return Application.objects.visible_to(user).select_related(
-        "product",
-        "organisation",
-        "referential_version__referential",
-        "pathway",
-        "pathology",
+    """Every page and endpoint reaches applications through here (R-ACT-1); what a list shows
+    of each is read with it: its claimed pathologies (R-REF-7) and whether its profiles are
+    reopened (R-REF-8)."""
+    profiles_verdict = (
+        AdmissibilityVerdict.objects.filter(
+            application=OuterRef("pk"), item=PROFILES_ITEM, round=OuterRef("review_round")
+        )
+        .order_by("-at", "-id")
+        .values("verdict")[:1]
+    )
+    return (
+        Application.objects.visible_to(user)
+        .select_related(
+            "product",
+            "organisation",
+            "referential_version__referential",
+            "pathway",
+            "pathology",
+        )
+        .prefetch_related("pathologies")
+        .annotate(latest_profiles_verdict=Subquery(profiles_verdict))
     )
 
 

@@ -31,6 +31,8 @@ ACTIONS = {
     "application.resubmit": "Candidature soumise de nouveau",
     "application.filed_again": "Nouvelle candidature déposée à partir de celle-ci",
     "application.document.copy": "Document repris de la candidature précédente",
+    "application.pathologies": "Pathologies revendiquées (lignes génériques)",
+    "application.evidence_scope": "Preuves demandées pour la nouvelle version du référentiel",
     # Admissibility
     "admissibility.verdict": "Avis de recevabilité",
     "admissibility.admissible": "Candidature recevable",

@@ -141,3 +141,45 @@ def test_review_and_evidence_pages_queries_do_not_grow_with_their_content(
             upload=upload_from_stream(io.BytesIO(PDF), "p.pdf"),
         )
     assert queries(client, url) == before
+
+
+def test_the_api_list_queries_do_not_grow_with_claimed_pathologies_or_corrections(
+    api, applicant, instructor, dmn
+):
+    """The list's applications in « éléments à corriger » (whether their profiles are reopened,
+    R-REF-8) and on several generic lines (R-REF-7) are read in a constant number of queries."""
+    from guichet.applications.pathologies import claim_pathologies
+    from tests.workflow import ApplicationFactory
+
+    api.force_authenticate(applicant)
+
+    def more(start):
+        for i in range(2):
+            product = save_product(
+                by=applicant, name=f"Glyco {start + i}", modules=[{"name": "Web", "version": "1"}]
+            )
+            application = create_application(
+                by=applicant,
+                product=product,
+                product_version="1",
+                referential_version=dmn,
+                pathway_code="ligne_generique",
+                pathology_code="diabete",
+            )
+            claim_pathologies(by=applicant, application=application, codes=["diabete", "HAS2"])
+        ApplicationFactory(
+            referential=dmn, state="to_fix", applicant=applicant, instructor=instructor
+        )
+
+    counts = []
+    for start in (0, 100):
+        more(start)
+        api.get("/api/v1/applications/")
+        with CaptureQueriesContext(connection) as captured:
+            answer = api.get("/api/v1/applications/")
+        assert answer.status_code == 200
+        counts.append(len(captured))
+    assert answer.json()["count"] == 6, [
+        (a["reference"], a["status"]) for a in answer.json()["results"]
+    ]
+    assert counts[0] == counts[1]
