@@ -386,6 +386,7 @@ SPECTACULAR_SETTINGS = {
         "ProofVerdictStateEnum": "guichet.evidence.serializers.PROOF_VERDICT_STATES",
         "CertificateStatusEnum": "guichet.certificates.models.Status",
         "CertificateKindEnum": "guichet.certificates.models.Kind",
+        "ReservationStatusEnum": "guichet.committee.models.ReservationStatus",
     },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -242,8 +242,8 @@ class Application(StateProtectedModel):
 
     @property
     def claimed_pathologies(self) -> list:
-        """R-REF-7: every pathology the application claims on the generic line (« ligne(s)
-        générique(s) »), the first one first; empty on another pathway."""
+        """R-REF-7: every pathology the application claims on the generic line (one or more
+        generic lines), the first one first; empty on another pathway."""
         if self.pathology_id is None:  # another pathway: no query
             return []
         # Read once per instance (Django's prefetch cache, which refresh_from_db and the

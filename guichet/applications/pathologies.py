@@ -1,5 +1,5 @@
 """The pathologies an application claims on the DMN generic line (R-REF-7): « Pour une
-candidature en ligne(s) générique(s), des spécifications techniques relatives à 5 pathologies
+candidature en ligne générique [ou plusieurs], des spécifications techniques relatives à 5 pathologies
 sont exigées » (DMN guide §5.1). A product may claim one or more; each claimed pathology's
 technical specification adds its requirements to the applicable evidence."""
 

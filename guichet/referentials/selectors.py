@@ -171,7 +171,7 @@ Pathologies = Pathology | Iterable[Pathology] | None
 
 
 def _specification_codes(pathology: Pathologies) -> frozenset[str]:
-    """The technical specifications of the claimed pathologies (« ligne(s) générique(s) »)."""
+    """The technical specifications of the claimed pathologies (one or more generic lines)."""
     if pathology is None:
         return frozenset()
     if isinstance(pathology, Pathology):
