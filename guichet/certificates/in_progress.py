@@ -25,7 +25,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
 from guichet.applications.models import CLOSED_STATES, DECIDED_STATES, Application, Status
-from guichet.certificates.register import LICENCE, Field
+from guichet.certificates.register import Field, open_data_schema
 from guichet.common.links import absolute_url
 
 PAGE_SIZE = 50
@@ -204,38 +204,17 @@ def export_response(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def table_schema() -> dict:
     """The Table Schema of the list's open data (as the register's)."""
-    return {
-        "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
-        "name": "candidatures-en-cours",
-        "title": "Candidatures en cours de certification à l'Agence du numérique en santé",
-        "description": "Les candidatures à un certificat de conformité déposées et pas encore "
+    return open_data_schema(
+        name="candidatures-en-cours",
+        title="Candidatures en cours de certification à l'Agence du numérique en santé",
+        description="Les candidatures à un certificat de conformité déposées et pas encore "
         "décidées dont le candidat a autorisé la publication de la date prévisionnelle de dépôt "
         "d'un dossier de preuves complet : le produit, le référentiel et cette date. Une ligne "
         "par candidature, de la date la plus proche à la plus lointaine.",
-        "countryCode": "FR",
-        "homepage": absolute_url(reverse("certificates:in-progress")),
-        "path": absolute_url(reverse("certificates:in-progress-schema")),
-        "resources": [
-            {
-                "title": "Candidatures en cours au format CSV",
-                "path": absolute_url(reverse("certificates:in-progress-csv")),
-            },
-            {
-                "title": "Candidatures en cours au format JSON",
-                "path": absolute_url(reverse("certificates:in-progress-json")),
-            },
-        ],
-        "created": SCHEMA_CREATED,
-        "lastModified": SCHEMA_CREATED,
-        "version": SCHEMA_VERSION,
-        "contributors": [
-            {
-                "title": "Agence du numérique en santé",
-                "organisation": "Agence du numérique en santé",
-                "role": "author",
-            }
-        ],
-        "licenses": [LICENCE],
-        "missingValues": [""],
-        "fields": [field.as_schema() for field in FIELDS],
-    }
+        url="certificates:in-progress",
+        resources="Candidatures en cours",
+        fields=FIELDS,
+        created=SCHEMA_CREATED,
+        modified=SCHEMA_CREATED,
+        version=SCHEMA_VERSION,
+    )

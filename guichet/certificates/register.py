@@ -459,34 +459,39 @@ COLUMNS = (
 )
 
 
-def table_schema() -> dict:
-    """The Table Schema of the open data (frictionless, as schema.data.gouv.fr publishes
-    them): French titles and descriptions, types, constraints."""
+def open_data_schema(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    url: str,
+    resources: str,
+    fields,
+    created: str,
+    modified: str,
+    version: str,
+) -> dict:
+    """A Table Schema (frictionless, as schema.data.gouv.fr publishes them) of one of the
+    agency's open data, whose page, CSV, JSON and schema are the URL names `url`, `url-csv`,
+    `url-json` and `url-schema`: French titles and descriptions, types, constraints."""
     return {
         "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
-        "name": "registre-certificats-conformite",
-        "title": "Registre des certificats de conformité de l'Agence du numérique en santé",
-        "description": "Chaque certificat de conformité délivré par l'Agence du numérique en "
-        "santé à un produit numérique en santé (dispositifs médicaux numériques, téléconsultation)"
-        ", avec son état actuel : les certificats suspendus, retirés ou expirés restent listés, "
-        "avec la date et le motif de leur état. Une ligne par certificat, du plus récent au plus "
-        "ancien.",
+        "name": name,
+        "title": title,
+        "description": description,
         "countryCode": "FR",
-        "homepage": absolute_url(reverse("certificates:register")),
-        "path": absolute_url(reverse("certificates:register-schema")),
+        "homepage": absolute_url(reverse(url)),
+        "path": absolute_url(reverse(f"{url}-schema")),
         "resources": [
             {
-                "title": "Registre au format CSV",
-                "path": absolute_url(reverse("certificates:register-csv")),
-            },
-            {
-                "title": "Registre au format JSON",
-                "path": absolute_url(reverse("certificates:register-json")),
-            },
+                "title": f"{resources} au format {kind.upper()}",
+                "path": absolute_url(reverse(f"{url}-{kind}")),
+            }
+            for kind in ("csv", "json")
         ],
-        "created": SCHEMA_CREATED,
-        "lastModified": SCHEMA_MODIFIED,
-        "version": SCHEMA_VERSION,
+        "created": created,
+        "lastModified": modified,
+        "version": version,
         "contributors": [
             {
                 "title": "Agence du numérique en santé",
@@ -496,7 +501,28 @@ def table_schema() -> dict:
         ],
         "licenses": [LICENCE],
         "missingValues": [""],
-        "fields": [field.as_schema() for field in FIELDS],
+        "fields": [field.as_schema() for field in fields],
+    }
+
+
+def table_schema() -> dict:
+    """The Table Schema of the register's open data."""
+    return {
+        **open_data_schema(
+            name="registre-certificats-conformite",
+            title="Registre des certificats de conformité de l'Agence du numérique en santé",
+            description="Chaque certificat de conformité délivré par l'Agence du numérique en "
+            "santé à un produit numérique en santé (dispositifs médicaux numériques, "
+            "téléconsultation), avec son état actuel : les certificats suspendus, retirés ou "
+            "expirés restent listés, avec la date et le motif de leur état. Une ligne par "
+            "certificat, du plus récent au plus ancien.",
+            url="certificates:register",
+            resources="Registre",
+            fields=FIELDS,
+            created=SCHEMA_CREATED,
+            modified=SCHEMA_MODIFIED,
+            version=SCHEMA_VERSION,
+        ),
         "primaryKey": "number",
     }
 
