@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from guichet.accounts.models import Role
 from guichet.applications.models import (
     ENDED_STATES,
+    INSTRUCTION_STATES,
     Application,
     ApplicationTransition,
     Status,
@@ -176,6 +177,34 @@ TRANSITIONS = [
         label="Dossier complet",
         sources=frozenset({Status.ADMISSIBLE}),
         target=Status.COMPLETE,
+        allowed=_platform,
+        who="la plateforme",
+        event="complete",
+        automatic=True,
+        journal="evidence.complete",
+    ),
+    Transition(
+        name="complete_partially",
+        label="Dossier complet sur les sections du certificat exceptionnel",
+        # R-CRT-4 (TLC guide §5.4): the dossier goes to instruction on the exceptional
+        # certificate's sections; the legal clock waits for every section (TLC guide §5.2: « à
+        # compter de la réception d'un dossier complet, c'est à dire lorsque l'ensemble des
+        # preuves de toutes les sections applicables a été déposé »).
+        sources=frozenset({Status.ADMISSIBLE}),
+        target=Status.COMPLETE,
+        allowed=_platform,
+        who="la plateforme",
+        event="activity",
+        automatic=True,
+        journal="evidence.complete_partially",
+    ),
+    Transition(
+        name="complete_every_section",
+        label="Toutes les sections déposées",
+        # R-CRT-4, R-CLK-2: the last of the other sections of a dossier completed partially;
+        # the state stays, the legal clock starts.
+        sources=frozenset({Status.COMPLETE, *INSTRUCTION_STATES}),
+        target=None,
         allowed=_platform,
         who="la plateforme",
         event="complete",
@@ -371,6 +400,20 @@ TRANSITIONS += [
         form="decision",
         event="decision",
         journal="committee.grant_with_reservations",
+    ),
+    Transition(
+        name="grant_exceptional",
+        label="Attribuer le certificat exceptionnel",
+        # R-CRT-4 (TLC guide §5.4, « sans obtention de toutes les preuves »): the collège
+        # grants it on the listed domains; the instruction goes on for the other sections and
+        # the standard certificate. Not the decision the legal clock waits for.
+        sources=frozenset({Status.INSTRUCTION_FINISHED}),
+        target=Status.IN_INSTRUCTION,
+        allowed=_committee,
+        who="le collège technique",
+        form="decision",
+        event="activity",
+        journal="committee.grant_exceptional",
     ),
     Transition(
         name="refuse",

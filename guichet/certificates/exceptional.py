@@ -7,10 +7,14 @@ en tout état de cause le 31 décembre 2024 ». The period and the sections are 
 referential version (`exceptional_certificate`), not code: a version without them has no
 exceptional certificate.
 
-The applicant's Responsable habilité gives the commitment on the application page; then the
-agency issues the certificate while the instruction goes on (no collège decision). The daily
-sweep expires it the day after its end date; a standard certificate issued for the same
-application replaces it at once (`supersede`)."""
+The applicant's Responsable habilité gives the commitment on the admissibility form or on the
+application page; the dossier then goes to instruction once the listed sections are submitted
+(`complete_partially`), without the legal clock, which starts when every other section is in
+(`complete_every_section`, TLC guide §5.2). Once those sections' proofs are judged, the
+instruction finishes and the collège may grant the exceptional certificate (outcome
+`exceptional`, transition `grant_exceptional`): the instruction then goes on for the other
+sections and the standard certificate. The daily sweep expires it the day after its end date;
+a standard certificate issued for the same application replaces it at once (`supersede`)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from guichet.applications.models import INSTRUCTION_STATES, Application, Status
 from guichet.applications.notifications import notify_instructors
 from guichet.certificates import services
 from guichet.certificates.models import Certificate, ExceptionalCommitment, Kind
-from guichet.certificates.workflow import LIVE, is_manager, transition
+from guichet.certificates.workflow import LIVE, transition
 from guichet.common.errors import ApplicationError
 from guichet.deadlines import french_date
 from guichet.evidence.models import EvidenceSection, SectionState
@@ -52,17 +56,20 @@ def certificate_of(application: Application) -> Certificate | None:
 # pas fournir l'ensemble des preuves »: it may be given while the evidence is deposited, so
 # that the dossier is complete on the listed sections alone (R-CRT-4), or during instruction.
 COMMITMENT_STATES = (Status.ADMISSIBLE, Status.COMPLETE, *INSTRUCTION_STATES)
+# A dossier complete on the listed sections takes its other sections from then on.
+OPEN_STATES = (Status.COMPLETE, *INSTRUCTION_STATES)
 
 
 @extensions.dossier_scope
 def exceptional_scope(application: Application) -> tuple[str, ...] | None:
     """R-CRT-4 (« sans obtention de toutes les preuves »): an application whose applicant gave
-    the commitment needs only the listed sections' proofs while the version's window has not
-    ended; None otherwise (every section needed)."""
+    the commitment needs only the listed sections' proofs, to be complete and to reach the
+    collège, while the version's window has not ended and its exceptional certificate is not
+    granted; None otherwise (every section needed)."""
     found = period(application)
     if found is None or legal_today() > found[1]:
         return None
-    if not committed(application):
+    if not committed(application) or certificate_of(application) is not None:
         return None
     return found[2]
 
@@ -70,9 +77,10 @@ def exceptional_scope(application: Application) -> tuple[str, ...] | None:
 @reopening
 def sections_left(application: Application) -> frozenset[int]:
     """The proofs of the sections a dossier completed on the exceptional path has not
-    submitted yet: the applicant deposits them while the instruction goes on (R-CRT-4), for
-    the standard certificate (TLC guide §5.4: « toutes les preuves »)."""
-    if period(application) is None or application.status not in INSTRUCTION_STATES:
+    submitted yet: the applicant deposits them while the dossier waits for its instruction or
+    while it goes on (R-CRT-4), for the standard certificate (TLC guide §5.4: « toutes les
+    preuves »)."""
+    if period(application) is None or application.status not in OPEN_STATES:
         return frozenset()
     if application.evidence_complete_at is None or not committed(application):
         return frozenset()
@@ -173,23 +181,26 @@ def sections_not_conforme(application: Application, sections) -> list[str]:
     return missing
 
 
-def issue_refusal(application: Application, user) -> str | None:
-    """Why `user` may not issue the exceptional certificate now (French), or None."""
+def decision_refusal(application: Application) -> str | None:
+    """Why the collège cannot grant the exceptional certificate now (French), or None: the
+    version's window is open, the applicant committed, the listed sections are conforme, and
+    the application has none yet (R-CRT-4)."""
     found = period(application)
     if found is None:
         return "Sans objet : ce référentiel ne prévoit pas de certificat exceptionnel."
     start, until, sections = found
-    if not is_manager(user):
-        return "Délivrer le certificat exceptionnel revient à l'administrateur de l'agence ou à un instructeur."
     today = legal_today()
     if today < start:
-        return f"Le certificat exceptionnel se délivre à partir du {french_date(start)}."
+        return f"Le certificat exceptionnel s'attribue à partir du {french_date(start)}."
     if today > until:
         return f"La période du certificat exceptionnel a pris fin le {french_date(until)}."
-    if application.status not in INSTRUCTION_STATES:
-        return "Le certificat exceptionnel se délivre pendant l'instruction de la candidature."
     if certificate_of(application) is not None:
-        return "Le certificat exceptionnel de cette candidature est déjà délivré."
+        return "Le certificat exceptionnel de cette candidature est déjà attribué."
+    if not committed(application):
+        return (
+            "Le Responsable habilité du candidat n'a pas encore pris l'engagement de "
+            f"conformité complète au plus tard le {french_date(until)}."
+        )
     missing = sections_not_conforme(application, sections)
     if missing:
         return (
@@ -197,30 +208,21 @@ def issue_refusal(application: Application, user) -> str | None:
             + ", ".join(missing)
             + "."
         )
-    if not committed(application):
-        return (
-            "Le Responsable habilité du candidat n'a pas encore pris l'engagement de "
-            f"conformité complète au plus tard le {french_date(until)}."
-        )
     return None
 
 
-@transaction.atomic
-def issue_exceptional(application: Application, *, by) -> Certificate:
-    """Issues the exceptional certificate, valid until the end of the period whatever its
-    convention's term (no collège decision: the agency issues it, R-CRT-4)."""
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    refusal = issue_refusal(application, by)
-    if refusal:
-        raise ApplicationError(refusal, extra={"status": 409})
+def issue_for_decision(decision) -> Certificate:
+    """The exceptional certificate the collège granted (R-CRT-4), in the transaction of the
+    decision's sign-off: valid until the end of the window whatever its convention's term."""
+    application = decision.application
     _, until, _ = period(application)
     return services._create(
         application,
-        decision=None,
+        decision=decision,
         kind=Kind.EXCEPTIONAL,
         issued_on=legal_today(),
         reservations=[],
-        by=by,
+        by=decision.signed_off_by,
         valid_until=until,
     )
 

@@ -175,8 +175,13 @@ def new_revision(
 def issue(decision, *, kind: str = Kind.STANDARD, issued_on: dt.date | None = None) -> Certificate:
     """The certificate of a granted decision (R-CRT-1): numbered, its statements copied from
     the application, valid for the convention's term (R-CRT-2), with the decision's
-    reservations (TLC). Called by the committee's sign-off, in its transaction."""
+    reservations (TLC). Called by the committee's sign-off, in its transaction; the collège's
+    exceptional certificate (R-CRT-4) has its own term."""
     application = decision.application
+    if decision.outcome == "exceptional":
+        from guichet.certificates import exceptional
+
+        return exceptional.issue_for_decision(decision)  # the transition's guard checked it
     existing = (
         Certificate.objects.select_for_update().filter(application=application, kind=kind).first()
     )
@@ -200,8 +205,7 @@ def issue(decision, *, kind: str = Kind.STANDARD, issued_on: dt.date | None = No
 
 def _create(application, *, decision, kind, issued_on, reservations, by, valid_until=None):
     """The certificate row, its first revision, the journal entry and the holder's email.
-    `decision` is None for the TLC exceptional certificate (R-CRT-4), whose `valid_until` is
-    the end of the exceptional period."""
+    The TLC exceptional certificate's `valid_until` is the end of its window (R-CRT-4)."""
     contents = _contents(application)
     rank, number = allocate_number(contents["referential_code"], issued_on.year)
     term_start, term_end = term_of(application, issued_on)

@@ -34,11 +34,6 @@ urlpatterns = [
         name="holder-act",
     ),
     path(
-        "candidatures/<int:pk>/certificat-exceptionnel/",
-        views.exceptional_issue,
-        name="exceptional-issue",
-    ),
-    path(
         "candidatures/<int:pk>/certificat-exceptionnel/engagement/",
         views.exceptional_commit,
         name="exceptional-commit",

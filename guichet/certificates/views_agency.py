@@ -38,7 +38,6 @@ from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
-from guichet.deadlines import french_date
 from guichet.files.api import receive_files, take_uploads
 from guichet.files.models import StoredFile
 from guichet.instruction.queue import days_left_text
@@ -457,8 +456,9 @@ def exceptional_panel(request, application) -> dict | None:
         "commit_refusal": exceptional.commitment_refusal(application, user)
         if found and not user.is_agency
         else "",
-        "issue_refusal": exceptional.issue_refusal(application, user)
-        if found and user.is_agency
+        # R-CRT-4: the collège grants it; the agency sees what it still waits for.
+        "decision_refusal": exceptional.decision_refusal(application)
+        if found and user.is_agency and not certificates
         else "",
         "is_agency": user.is_agency,
     }
@@ -478,29 +478,6 @@ def exceptional_commit(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Engagement enregistré : l'agence en est informée.")
-    return redirect(back)
-
-
-@login_required
-@require_POST
-def exceptional_issue(request, pk):
-    application = get_application(request.user, pk)
-    if not request.user.is_agency:
-        raise Http404
-    back = reverse("applications:detail", args=[pk]) + "#certificat-exceptionnel"
-    if request.POST.get("confirm") != "on":
-        messages.error(request, "Cochez la case pour confirmer la délivrance.")
-        return redirect(back)
-    try:
-        certificate = exceptional.issue_exceptional(application, by=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            f"Certificat exceptionnel {certificate.number} délivré, valable jusqu'au "
-            f"{french_date(certificate.valid_until)}.",
-        )
     return redirect(back)
 
 

@@ -11,3 +11,10 @@ def issue_certificate(decision) -> dict:
 
     certificate = issue(decision)
     return {"certificate": certificate.number}
+
+
+def exceptional_problem(application) -> str | None:
+    """Why the collège cannot grant the TLC exceptional certificate now (R-CRT-4), or None."""
+    from guichet.certificates.exceptional import decision_refusal
+
+    return decision_refusal(application)

@@ -18,6 +18,7 @@ from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Space
 
 from guichet.committee.models import Decision, Ground, Outcome
 from guichet.deadlines import french_date
+from guichet.referentials.process import exceptional_period
 from guichet.referentials.wording import named_in_sentence
 
 AGENCY = "Agence du numérique en santé"
@@ -79,7 +80,24 @@ def default_reasons(decision: Decision) -> str:
         return "Acceptation tacite de la demande au terme du délai légal de décision."
     if decision.outcome == Outcome.GRANTED:
         return "Chaque preuve applicable a été jugée conforme au terme de l'instruction."
+    if decision.outcome == Outcome.EXCEPTIONAL:
+        return exceptional_reasons(decision.application)
     return ""
+
+
+def exceptional_reasons(application) -> str:
+    """R-CRT-4 (TLC guide §5.4), in the letter of the collège's exceptional certificate."""
+    found = exceptional_period(application.referential_version.process_settings)
+    if found is None:
+        return ""
+    _, until, sections = found
+    return (
+        f"Les preuves des sections {', '.join(sections)} ont été jugées conformes et le candidat "
+        f"s'est engagé à la conformité complète au référentiel au plus tard le "
+        f"{french_date(until)}. Ce certificat exceptionnel expire en tout état de cause le "
+        f"{french_date(until)}. L'instruction se poursuit sur les autres sections, pour le "
+        "certificat de conformité."
+    )
 
 
 def reservation_lines(decision) -> list[str]:

@@ -95,6 +95,8 @@ class Outcome(models.TextChoices):
         _("Attribution de la certification sous réserve"),
     )
     REFUSED = "refused", _("Non-attribution de la certification")
+    # R-CRT-4 (TLC guide §5.4): on the listed domains, the instruction going on for the rest.
+    EXCEPTIONAL = "exceptional", _("Attribution du certificat exceptionnel")
 
 
 class Ground(models.TextChoices):

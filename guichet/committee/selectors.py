@@ -35,7 +35,7 @@ from guichet.files.models import StoredFile
 from guichet.instruction.models import ProofOpinion, ProofVerdict
 from guichet.instruction.proofs import applicable_proofs
 from guichet.instruction.verdicts import VerdictSummary, proof_verdicts_of, verdict_summary
-from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE
+from guichet.referentials.process import CONVENTION_BEFORE_COMMITTEE, exceptional_period
 
 # The collège decides on a finished instruction, or takes note of a TLC silence (R-CLK-7).
 TO_DECIDE = (Status.INSTRUCTION_FINISHED, Status.SILENTLY_ACCEPTED)
@@ -44,6 +44,7 @@ TRANSITION_OF = {
     Outcome.GRANTED: "grant",
     Outcome.GRANTED_WITH_RESERVATIONS: "grant_with_reservations",
     Outcome.REFUSED: "refuse",
+    Outcome.EXCEPTIONAL: "grant_exceptional",
 }
 # R-DEC-2: the attribution needs every applicable proof conforme (DMN guide §5.3, TLC guide
 # §5.4: « ne sera certifié conforme que dans le cas où toutes les preuves seront considérées
@@ -52,6 +53,9 @@ TRANSITION_OF = {
 # obligatoires » (TLC guide §5.4), beside the refusal: its reservations list the non-conformities.
 NEEDS_EVERY_PROOF_CONFORME = frozenset({Outcome.GRANTED})
 GRANTS = frozenset({Outcome.GRANTED, Outcome.GRANTED_WITH_RESERVATIONS})
+# The outcomes whose sign-off issues a certificate: the grants, and the TLC exceptional
+# certificate (R-CRT-4), valid until the end of its window.
+ISSUES_CERTIFICATE = GRANTS | {Outcome.EXCEPTIONAL}
 PARTNERS = tuple(body for body in Body if body != Body.ANS)
 # R-DEC-2: a reservation's deadline when the collège names none (within the certificate's life).
 RESERVATION_PERIOD = relativedelta(months=6)
@@ -274,10 +278,19 @@ def judged_problem(summary: VerdictSummary) -> str | None:
     )
 
 
+def offered_outcomes(application) -> tuple[str, ...]:
+    """The version's outcomes (R-DEC-2), and the exceptional certificate where the version has
+    its window (R-CRT-4)."""
+    settings = application.referential_version.process_settings
+    if exceptional_period(settings) is None:
+        return settings.decision_outcomes
+    return (*settings.decision_outcomes, Outcome.EXCEPTIONAL)
+
+
 def outcome_problem(application, outcome: str) -> str | None:
     """The version's outcomes (R-DEC-2: TLC adds « attribution sous réserve »), and a silence
     is an acceptance of the request as made (R-CLK-7)."""
-    allowed = application.referential_version.process_settings.decision_outcomes
+    allowed = offered_outcomes(application)
     if outcome not in allowed:
         labels = ", ".join(f"« {Outcome(o).label} »" for o in allowed if o in Outcome.values)
         return (
@@ -298,8 +311,14 @@ def decision_problem(
     """Why `outcome` cannot be decided on `application` now (pure: the page gives what it read
     for its whole agenda, the guards what they read for one dossier)."""
     problem = outcome_problem(application, outcome)
-    if problem or outcome not in GRANTS or application.status == Status.SILENTLY_ACCEPTED:
+    if problem or application.status == Status.SILENTLY_ACCEPTED:
         return problem
+    if outcome == Outcome.EXCEPTIONAL:
+        from guichet.committee.hooks import exceptional_problem
+
+        return exceptional_problem(application)
+    if outcome not in GRANTS:
+        return None
     if outcome in NEEDS_EVERY_PROOF_CONFORME:
         settings = application.referential_version.process_settings
         problem = conformity_problem(
@@ -385,7 +404,7 @@ class AgendaRow:
     @property
     def outcomes(self) -> list[tuple[str, str, str]]:
         """(value, label, why not) for each outcome of the dossier's version."""
-        allowed = self.application.referential_version.process_settings.decision_outcomes
+        allowed = offered_outcomes(self.application)
         return [
             (value, Outcome(value).label, self.problems.get(value, ""))
             for value in Outcome.values

@@ -50,10 +50,11 @@ class CommitteeDecisionInputSerializer(serializers.Serializer):
     application = StrictIntegerField(help_text="Identifiant de la candidature à l'ordre du jour.")
     outcome = serializers.ChoiceField(
         choices=Outcome.choices,
-        help_text="granted | granted_with_reservations (TLC) | refused",
+        help_text="granted | granted_with_reservations (TLC) | refused | exceptional (TLC, "
+        "certificat exceptionnel pendant sa période)",
         error_messages={
             "invalid_choice": "Décision inconnue « {input} » : granted, "
-            "granted_with_reservations ou refused."
+            "granted_with_reservations, refused ou exceptional."
         },
     )
     reasons = StrictCharField(
@@ -192,7 +193,7 @@ class SessionDetailSerializer(SessionSerializer):
 
 def _certificate_number(decision: Decision) -> str | None:
     """Read from the list's query when it annotated it (selectors.with_certificate_number)."""
-    if decision.outcome not in ("granted", "granted_with_reservations"):
+    if decision.outcome not in selectors.ISSUES_CERTIFICATE:
         return None
     if hasattr(decision, "certificate_number"):
         return decision.certificate_number

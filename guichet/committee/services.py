@@ -27,7 +27,7 @@ from guichet.applications.models import DECIDED_STATES, Application, Status
 from guichet.applications.notifications import notify_applicant, notify_instructors
 from guichet.applications.workflow import WORKFLOW, transition
 from guichet.committee import hooks, selectors
-from guichet.committee.letters import render_letter, reservation_lines
+from guichet.committee.letters import exceptional_reasons, render_letter, reservation_lines
 from guichet.committee.models import (
     AgendaItem,
     Body,
@@ -40,7 +40,12 @@ from guichet.committee.models import (
     SessionStatus,
     SignedOff,
 )
-from guichet.committee.selectors import GRANTS, PARTNERS, TO_DECIDE, TRANSITION_OF
+from guichet.committee.selectors import (
+    ISSUES_CERTIFICATE,
+    PARTNERS,
+    TO_DECIDE,
+    TRANSITION_OF,
+)
 from guichet.common.errors import ApplicationError
 from guichet.common.tasks import enqueue_on_commit
 from guichet.common.text import ngettext
@@ -517,6 +522,11 @@ def _grant_with_reservations_guard(application: Application) -> str | None:
     return _decision_guard(application, Outcome.GRANTED_WITH_RESERVATIONS)
 
 
+@WORKFLOW.guard("grant_exceptional")
+def _grant_exceptional_guard(application: Application) -> str | None:
+    return _decision_guard(application, Outcome.EXCEPTIONAL)
+
+
 @WORKFLOW.guard("refuse")
 def _refuse_guard(application: Application) -> str | None:
     return _decision_guard(application, Outcome.REFUSED)
@@ -527,7 +537,7 @@ def _decision_guard(application: Application, outcome: str) -> str | None:
     conforme and, when the convention comes before the committee (TLC), the convention signed
     — except after a silence, which is acceptance (R-CLK-7)."""
     problem = selectors.outcome_problem(application, outcome)
-    if problem or outcome not in GRANTS or application.status == Status.SILENTLY_ACCEPTED:
+    if problem or outcome == Outcome.REFUSED or application.status == Status.SILENTLY_ACCEPTED:
         return problem
     return selectors.decision_problem(
         application,
@@ -725,7 +735,8 @@ def _outcome(outcome: str) -> str:
     if outcome not in Outcome.values:
         raise _refused(
             "Décision inconnue : « granted » (attribution), « granted_with_reservations » "
-            "(attribution sous réserve) ou « refused » (refus).",
+            "(attribution sous réserve), « refused » (refus) ou « exceptional » (certificat "
+            "exceptionnel).",
             400,
             "outcome",
         )
@@ -981,7 +992,7 @@ def _signed_off(application: Application, *, by, reason, source, decision=None, 
             pk=decision.session_id, status=SessionStatus.PLANNED
         ).update(status=SessionStatus.HELD)
     details = _decision_data(decision)
-    if decision.outcome in GRANTS:
+    if decision.outcome in ISSUES_CERTIFICATE:
         details |= hooks.issue_certificate(decision)
     notify_instructors(
         application,
@@ -1066,6 +1077,8 @@ def _notice_text(decision: Decision, application: Application) -> str:
             len(decision.reservations),
         ) % {"n": len(decision.reservations)}
         text += "".join(f"\n- {line}" for line in reservation_lines(decision)) + "\n"
+    if decision.outcome == Outcome.EXCEPTIONAL:
+        text += " " + exceptional_reasons(application)
     text += " La lettre de décision, scellée par l'agence, est jointe et figure sur la page de la candidature"
     if application.referential_version.process_settings.appeal_routes_in_letter:
         text += " ; elle indique ses motifs ainsi que les voies et délais de recours."

@@ -107,11 +107,21 @@ def _review_all(application, instructor, *, flag: dict | None = None) -> None:
         )
 
 
-def _deposit(application, by, *, sections: int | None = None, proofs: int | None = None) -> None:
-    """Deposits every proof of the first `sections` sections (all when None) and submits them;
-    `proofs` more proofs of the next section are deposited without submitting it."""
+def _deposit(
+    application,
+    by,
+    *,
+    sections: int | None = None,
+    proofs: int | None = None,
+    codes: tuple[str, ...] | None = None,
+) -> None:
+    """Deposits every proof of the first `sections` sections (all when None), or of the sections
+    named by `codes`, and submits them; `proofs` more proofs of the next section are deposited
+    without submitting it."""
     nodes = tree(application)
     chosen = nodes if sections is None else nodes[:sections]
+    if codes is not None:
+        chosen = [node for node in nodes if node.section.code in codes and not node.submitted]
     for node in chosen:
         for requirement in node.requirements:
             for scenario in requirement["scenarios"]:

@@ -14,8 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from guichet.accounts.models import User
-from guichet.applications import review
-from guichet.applications.services import submit as submit_application
 from guichet.applications.workflow import transition as application_transition
 from guichet.certificates import exceptional, lifecycle
 from guichet.certificates.models import Certificate, Kind
@@ -23,6 +21,7 @@ from guichet.certificates.sweep import sweep as sweep_certificates
 from guichet.committee import services as committee
 from guichet.conventions.services import prepare_convention, seal_convention, sign_convention
 from guichet.demo.accounts import demo_password
+from guichet.demo.applications import _deposit
 from guichet.demo.committee import _finished, _members
 from guichet.demo.instruction import (
     _assign,
@@ -31,6 +30,7 @@ from guichet.demo.instruction import (
     days_ago,
     new_application,
 )
+from guichet.evidence.acknowledgment import issue_acknowledgment
 from guichet.instruction import verdicts
 from guichet.instruction.proofs import applicable_proofs
 from guichet.referentials.selectors import get_version
@@ -54,24 +54,31 @@ def _session(college, instructor, *, on: int):
 
 
 def _granted(session, application, college, **values):
-    """The collège grants the dossier on its session's day."""
+    """The collège grants the dossier on its session's day (the exceptional certificate when
+    its outcome is `exceptional`)."""
     with days_ago(_ago(session.date)):
         decision = committee.record_decision(
             by=college, session=session, application=application, votes_for=4, **values
         )
         committee.sign_off(decision, by=college)
-    return Certificate.objects.get(application=application, kind=Kind.STANDARD)
+    kind = Kind.EXCEPTIONAL if values.get("outcome") == "exceptional" else Kind.STANDARD
+    return Certificate.objects.get(application=application, kind=kind)
 
 
-def _exceptional_then_standard(other, instructor, college, admin):
-    """TLC, 2024: the five domains conforme and the commitment, the exceptional certificate on
-    18 July 2024; the rest conforme in the autumn, the convention signed, the collège grants
-    the standard certificate in January 2025, which replaces the exceptional one."""
+def _exceptional_then_standard(other, instructor, college):
+    """TLC, 2024 (R-CRT-4): the commitment once admissible, only the five domains deposited;
+    judged conforme, the collège grants the exceptional certificate on 18 July 2024. The other
+    sections deposited in September start the legal clock; all conforme, the convention signed,
+    the collège grants the standard certificate in January 2025, which replaces the exceptional
+    one (expired on 31 December 2024 meanwhile)."""
     tlc = get_version("TLC", "1.4.2")
     application = new_application(
         other, "VisioCabinet", "3.0", tlc, "teleconsultation", days=_ago(EXCEPTIONAL_DAY) + 60
     )
-    _complete(application, other, instructor, code="TLC", on=_ago(EXCEPTIONAL_DAY) + 20)
+    first = _session(college, instructor, on=_ago(EXCEPTIONAL_DAY))
+    _complete(
+        application, other, instructor, code="TLC", on=_ago(EXCEPTIONAL_DAY) + 20, exceptional=True
+    )
     _assign(application, instructor, on=_ago(EXCEPTIONAL_DAY) + 18)
     _ins_test_day(application, other, instructor, on=_ago(EXCEPTIONAL_DAY) + 10)
     _, _, sections = exceptional.period(application)
@@ -81,9 +88,12 @@ def _exceptional_then_standard(other, instructor, college, admin):
         verdicts.set_proof_verdicts(
             application, by=instructor, opinions={pk: ("conforme", "") for pk in domains}
         )
-        exceptional.record_commitment(application, by=other)
-    with days_ago(_ago(EXCEPTIONAL_DAY)):
-        exceptional.issue_exceptional(application, by=admin)
+        application_transition(application, "finish_instruction", by=instructor)
+    _granted(first, application, college, outcome="exceptional")
+    with days_ago(_ago(dt.date(2024, 9, 16))):
+        _deposit(application, other, codes=tuple({p.section.code for p in proofs.values()}))
+        issue_acknowledgment(application.pk, by_id=other.pk)
+        application.refresh_from_db()
     session = _session(college, instructor, on=_ago(dt.date(2025, 1, 9)))
     finished_on = dt.date(2024, 12, 12)
     with days_ago(_ago(finished_on)):
@@ -154,64 +164,20 @@ def _window_version():
     )
 
 
-def _exceptional_on_partial_evidence(responsible, instructor, admin):
+def _exceptional_on_partial_evidence(responsible, instructor, college):
     """TLC, window open today (R-CRT-4, « sans obtention de toutes les preuves »): the applicant
-    deposits only the five domains and gives the commitment, the dossier is complete on them;
-    the five domains judged conforme, the agency issues the exceptional certificate; the other
-    sections are still to be deposited."""
-    from guichet.applications.services import save_draft
-    from guichet.demo.applications import TLC_PROFILES, _documents, _form, _pdf
-    from guichet.evidence import services as evidence
-    from guichet.evidence.selectors import tree
-    from guichet.files.uploads import upload_from_stream
-
+    commits and deposits only the five domains; the dossier goes to instruction on them,
+    without the legal clock; the five domains judged conforme, the collège grants the
+    exceptional certificate; the other sections are still to be deposited."""
     version = _window_version()
     application = new_application(
         responsible, "TéléConsult Express", "1.0", version, "teleconsultation", days=40
     )
-    with days_ago(38):
-        save_draft(
-            by=responsible,
-            application=application,
-            data={
-                "form": _form("TLC", responsible.organisation, application.product, "1.0"),
-                "profiles": TLC_PROFILES,
-            },
-        )
-        application.refresh_from_db()
-        _documents(application, responsible)
-        submit_application(by=responsible, application=application)
-    with days_ago(35):
-        for entry in review.reviewable_items(application):
-            review.set_verdict(
-                by=instructor, application=application, item=entry["item"], verdict="conforme"
-            )
-        review.decide(by=instructor, application=application, decision="admissible")
-        application.refresh_from_db()
-    _, _, sections = exceptional.period(application)
-    with days_ago(25):
-        for node in tree(application):
-            if node.section.code not in sections:
-                continue
-            for requirement in node.requirements:
-                for scenario in requirement["scenarios"]:
-                    for item in scenario["proofs"]:
-                        proof = item["proof"]
-                        evidence.add_evidence(
-                            by=responsible,
-                            application=application,
-                            proof_id=proof.pk,
-                            upload=upload_from_stream(
-                                _pdf(proof.description),
-                                f"preuve-{scenario['scenario'].code}-{proof.position}.pdf",
-                                encrypt=proof.sensitive,
-                            ),
-                        )
-            evidence.submit_section(
-                by=responsible, application=application, section_code=node.section.code
-            )
-        exceptional.record_commitment(application, by=responsible)  # complete on the domains
+    session = _session(college, instructor, on=8)
+    _complete(application, responsible, instructor, code="TLC", on=25, exceptional=True)
     _assign(application, instructor, on=20)
+    _ins_test_day(application, responsible, instructor, on=14)
+    _, _, sections = exceptional.period(application)
     proofs = applicable_proofs(application)
     with days_ago(10):
         verdicts.set_proof_verdicts(
@@ -221,8 +187,8 @@ def _exceptional_on_partial_evidence(responsible, instructor, admin):
                 pk: ("conforme", "") for pk, p in proofs.items() if p.section.code in sections
             },
         )
-    with days_ago(8):
-        return exceptional.issue_exceptional(application, by=admin)
+        application_transition(application, "finish_instruction", by=instructor)
+    return _granted(session, application, college, outcome="exceptional")
 
 
 @transaction.atomic
@@ -237,7 +203,7 @@ def ensure_demo_certificates() -> list[str]:
     dmn = get_version("DMN", "1.2.2")
 
     # In the order of their issuance, for the numbers to follow the dates.
-    standard = _exceptional_then_standard(other, instructor, college, admin)
+    standard = _exceptional_then_standard(other, instructor, college)
 
     # Withdrawn: granted nine months ago, withdrawn for fault (art. 16) two months ago.
     session = _session(college, instructor, on=275)
@@ -276,7 +242,7 @@ def ensure_demo_certificates() -> list[str]:
             suspend=True,
         )
 
-    partial = _exceptional_on_partial_evidence(responsible, instructor, admin)
+    partial = _exceptional_on_partial_evidence(responsible, instructor, college)
 
     sweep_certificates()  # today's renewals and expiries
     return [
@@ -284,6 +250,7 @@ def ensure_demo_certificates() -> list[str]:
         f"{withdrawn.number} OrthoSuivi 1.0 : retiré pour faute",
         f"{standard.number} VisioCabinet 3.0 : certificat exceptionnel de 2024 expiré, "
         "remplacé par le certificat de conformité",
-        f"{partial.number} TéléConsult Express 1.0 : certificat exceptionnel sur les seules "
-        "sections requises (version de démonstration dont la période est ouverte)",
+        f"{partial.number} TéléConsult Express 1.0 : certificat exceptionnel attribué par le "
+        "collège sur les seules sections requises (version de démonstration dont la période est "
+        "ouverte)",
     ]

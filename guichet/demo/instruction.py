@@ -50,8 +50,12 @@ def days_ago(n: int):
         yield
 
 
-def _complete(application, responsible, instructor, *, code: str, on: int):
-    """From the form to the complete dossier, `on` days ago, the task worker's part done."""
+def _complete(
+    application, responsible, instructor, *, code: str, on: int, exceptional: bool = False
+):
+    """From the form to the complete dossier, `on` days ago, the task worker's part done.
+    `exceptional`: the Responsable habilité commits to full conformity once admissible and
+    deposits only the exceptional certificate's sections (TLC, R-CRT-4)."""
     from guichet.applications.services import save_draft
 
     with days_ago(on + 20):
@@ -83,6 +87,15 @@ def _complete(application, responsible, instructor, *, code: str, on: int):
             prepare_convention(application.convention.pk, by_id=instructor.pk)
             sign_convention(by=responsible, application=application, password=demo_password())
             seal_convention(application.convention.pk)
+    if exceptional:
+        from guichet.certificates import exceptional as path
+
+        with days_ago(on + 14):
+            path.record_commitment(application, by=responsible)
+        with days_ago(on):
+            _deposit(application, responsible, codes=path.period(application)[2])
+            application.refresh_from_db()
+        return application
     with days_ago(on):
         _deposit(application, responsible)
         issue_acknowledgment(application.pk, by_id=responsible.pk)

@@ -34,6 +34,10 @@ def issue_acknowledgment(application_id: int, *, by_id: int):
     ).get(pk=application_id)
     if application.acknowledgment_id or application.evidence_complete_at is None:
         return application.acknowledgment
+    from guichet.evidence.services import completed_partially
+
+    if completed_partially(application):
+        return None  # R-CRT-4: the acknowledgment waits for every section (TLC guide §5.2)
     when = timezone.localtime(application.evidence_complete_at)
     pdf = acknowledgment_pdf(application, when, tree(application))
     upload = sealed_upload(

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guichet.applications import extensions
-from guichet.applications.models import Application, Status
+from guichet.applications.models import Application, ApplicationTransition, Status
 from guichet.applications.notifications import notify_instructors
 from guichet.applications.services import described_version, require_owner
 from guichet.applications.workflow import WORKFLOW, transition
@@ -276,25 +276,17 @@ def submit_section(*, by, application: Application, section_code: str) -> Eviden
     )
     node.state = SectionState.SUBMITTED
     if application.status == Status.ADMISSIBLE:
-        if not sections_to_submit(application, sections):
-            transition(application, "complete", by=by)  # R-EVD-4, R-CRT-4
-    elif all(s.submitted for s in sections):
+        complete_if_ready(application, by=by, sections=sections)  # R-EVD-4, R-CRT-4
+    elif not sections_to_submit(application, sections) and completed_partially(application):
         # R-CRT-4: a dossier completed on the exceptional certificate's sections alone gets
-        # its other sections while its instruction goes on.
-        notify_instructors(
-            application,
-            "dossier de preuves déposé en entier",
-            "Le candidat a soumis la dernière section de son dossier de preuves : chaque "
-            "section est maintenant déposée.",
-        )
+        # its other sections while its instruction goes on; the last one starts the clock.
+        transition(application, "complete_every_section", by=by)
     return state
 
 
-def sections_to_submit(application: Application, sections=None) -> list[str]:
-    """The codes of the sections that the dossier still needs submitted to be complete
-    (R-EVD-4): every section, or only those of the exceptional certificate when the applicant
-    took that path within its window (R-CRT-4, extensions.scope_of)."""
-    scope = extensions.scope_of(application)
+def sections_to_submit(application: Application, sections=None, *, scope=None) -> list[str]:
+    """The codes of the sections not submitted yet (R-EVD-4): of every section, or of those in
+    `scope` (the exceptional certificate's, R-CRT-4)."""
     return [
         node.section.code
         for node in (tree(application) if sections is None else sections)
@@ -302,13 +294,32 @@ def sections_to_submit(application: Application, sections=None) -> list[str]:
     ]
 
 
-def complete_if_ready(application: Application, *, by) -> bool:
-    """Completes an admissible dossier whose needed sections are all submitted already (the
-    commitment of R-CRT-4 given after them); True when it did."""
-    if application.status != Status.ADMISSIBLE or sections_to_submit(application):
+def completed_partially(application: Application) -> bool:
+    """The dossier went to instruction on the exceptional certificate's sections (R-CRT-4) and
+    its other sections are not all in yet: the legal clock has not started."""
+    names = set(
+        ApplicationTransition.objects.filter(
+            application=application, name__in=("complete_partially", "complete_every_section")
+        ).values_list("name", flat=True)
+    )
+    return names == {"complete_partially"}
+
+
+def complete_if_ready(application: Application, *, by, sections=None) -> bool:
+    """Completes an admissible dossier whose sections are all submitted, or, on the exceptional
+    path within its window, those of the exceptional certificate (R-CRT-4: its commitment
+    given after them); True when it did."""
+    if application.status != Status.ADMISSIBLE:
         return False
-    transition(application, "complete", by=by)
-    return True
+    sections = tree(application) if sections is None else sections
+    if not sections_to_submit(application, sections):
+        transition(application, "complete", by=by)
+        return True
+    scope = extensions.scope_of(application)
+    if scope is not None and not sections_to_submit(application, sections, scope=scope):
+        transition(application, "complete_partially", by=by)
+        return True
+    return False
 
 
 @transaction.atomic
@@ -378,34 +389,83 @@ def _return_section_in_instruction(
     return state
 
 
+def _not_submitted(waiting: list[str]) -> str:
+    return ngettext(
+        "Le dossier n'est pas complet : section non soumise : %(sections)s.",
+        "Le dossier n'est pas complet : sections non soumises : %(sections)s.",
+        len(waiting),
+    ) % {"sections": ", ".join(waiting)}
+
+
 @WORKFLOW.guard("complete")
+@WORKFLOW.guard("complete_every_section")
 def _every_section_submitted(application: Application) -> str | None:
-    """R-EVD-4: complete when every applicable proof is deposited and every section submitted
-    (R-CRT-4: only the exceptional certificate's sections on that path)."""
+    """R-EVD-4: complete when every applicable proof is deposited and every section submitted."""
     waiting = sections_to_submit(application)
-    if waiting:
-        return ngettext(
-            "Le dossier n'est pas complet : section non soumise : %(sections)s.",
-            "Le dossier n'est pas complet : sections non soumises : %(sections)s.",
-            len(waiting),
-        ) % {"sections": ", ".join(waiting)}
+    return _not_submitted(waiting) if waiting else None
+
+
+@WORKFLOW.guard("complete_partially")
+def _exceptional_sections_submitted(application: Application) -> str | None:
+    """R-CRT-4: on the exceptional path within its window, the listed sections suffice to go
+    to instruction."""
+    scope = extensions.scope_of(application)
+    if scope is None:
+        return (
+            "Sans l'engagement du certificat exceptionnel pendant sa période, le dossier est "
+            "complet quand chaque section est soumise."
+        )
+    sections = tree(application)
+    if not sections_to_submit(application, sections):
+        return "Chaque section est soumise : le dossier est complet en entier."
+    waiting = sections_to_submit(application, sections, scope=scope)
+    return _not_submitted(waiting) if waiting else None
+
+
+@WORKFLOW.guard("complete_every_section")
+def _after_a_partial_completion(application: Application) -> str | None:
+    if not completed_partially(application):
+        return "Le dossier n'a pas été complété sur les sections du certificat exceptionnel."
     return None
 
 
 @WORKFLOW.effect("complete")
+@WORKFLOW.effect("complete_every_section")
 def _completed(application: Application, *, by, **_) -> dict:
     """R-EVD-4, R-CLK-1: the dossier enters the review queue with this date; the task worker
-    then issues the dated, sealed acknowledgment and emails it."""
+    then issues the dated, sealed acknowledgment and emails it: the legal delay runs from it
+    (R-CRT-4: from the last section of a dossier completed partially)."""
     from guichet.evidence import tasks
 
     now = timezone.now()
     application.evidence_complete_at = now
     application.save(update_fields=["evidence_complete_at", "updated_at"])
     enqueue_on_commit(tasks.issue_acknowledgment, application.pk, by.pk)
+    if application.status == Status.COMPLETE and not application.instructors.exists():
+        text = "il entre dans la file d'instruction à cette date."
+    else:
+        text = "chaque section est déposée ; le délai légal de décision court à cette date."
     notify_instructors(
         application,
         "dossier complet",
-        f"Le dossier de preuves est complet depuis le {french_datetime(now)} : "
-        "il entre dans la file d'instruction à cette date.",
+        f"Le dossier de preuves est complet depuis le {french_datetime(now)} : {text}",
+    )
+    return {"complete_at": now.isoformat()}
+
+
+@WORKFLOW.effect("complete_partially")
+def _completed_partially(application: Application, *, by, **_) -> dict:
+    """R-CRT-4: the dossier enters the review queue on the exceptional certificate's sections;
+    no acknowledgment yet: the dossier is not complete in the sense of the law (TLC guide
+    §5.2), and the legal delay has not started."""
+    now = timezone.now()
+    application.evidence_complete_at = now
+    application.save(update_fields=["evidence_complete_at", "updated_at"])
+    notify_instructors(
+        application,
+        "dossier complet sur les sections du certificat exceptionnel",
+        f"Les sections du certificat exceptionnel sont soumises depuis le {french_datetime(now)} : "
+        "le dossier entre dans la file d'instruction à cette date. Le délai légal de décision "
+        "courra quand le candidat aura déposé toutes les autres sections.",
     )
     return {"complete_at": now.isoformat()}

@@ -22,6 +22,7 @@ from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.evidence.selectors import tree
+from guichet.evidence.services import completed_partially
 from guichet.instruction import assignment, queue, verdicts
 from guichet.instruction.models import ProofOpinion
 
@@ -117,6 +118,8 @@ def _page(request, application, *, posted=None, errors=None, status=200):
                 application, proofs=proofs, latest=latest, redeposited=redeposited
             ),
             "clock": clock,
+            # R-CRT-4: complete on the exceptional certificate's sections, the clock waits.
+            "partial": clock.deadline is None and completed_partially(application),
             "deadline": french_date(clock.deadline) if clock.deadline else "",
             "days_left": queue.days_left_text(clock.days_left),
             "may_instruct": may_instruct,

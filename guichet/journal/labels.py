@@ -48,6 +48,7 @@ ACTIONS = {
     "evidence.add": "Preuve déposée",
     "evidence.submit_section": "Section de preuves soumise",
     "evidence.complete": "Dossier de preuves complet",
+    "evidence.complete_partially": "Dossier complet sur les sections du certificat exceptionnel",
     "evidence.acknowledgment": "Accusé de réception délivré",
     # Files
     "file.verification": "Vérification d'intégrité des fichiers",
@@ -85,6 +86,7 @@ ACTIONS = {
     "committee.decision_record": "Décision enregistrée",
     "committee.grant": "Certification attribuée",
     "committee.grant_with_reservations": "Certification attribuée sous réserve",
+    "committee.grant_exceptional": "Certificat exceptionnel attribué",
     "committee.refuse": "Certification refusée",
     "committee.letter": "Lettre de décision scellée",
     # Messages

@@ -7,9 +7,12 @@ import datetime as dt
 
 import pytest
 
+from guichet.applications.workflow import transition
 from guichet.certificates import exceptional
 from guichet.certificates.models import Certificate, Kind, RevisionKind, Status
 from guichet.certificates.sweep import sweep
+from guichet.committee import services as committee
+from guichet.committee.selectors import agenda_rows
 from guichet.common.errors import ApplicationError
 from guichet.instruction.proofs import applicable_proofs
 from guichet.instruction.verdicts import set_proof_verdicts
@@ -20,6 +23,7 @@ from tests.certificates.life_world import (  # noqa: F401
     told,
 )
 from tests.certificates.world import on
+from tests.committee.committee_world import decide, session_on
 from tests.conftest import committed
 from tests.instruction.instruction_world import in_instruction
 
@@ -48,28 +52,48 @@ def dossier(catalogue, applicant, instructor):
     return application
 
 
-def test_r_crt_4_issued_from_july_2024_with_the_commitment_and_expired_on_december_31(
-    dossier, applicant, instructor, notices
+def members(committee_member) -> list[dict]:
+    return [{"user": committee_member.pk}, {"name": "Mme Martin", "body": "cnam"}]
+
+
+def to_the_college(dossier, instructor, committee_member, day: dt.date):
+    """The instruction finished, the dossier goes to the session of `day` (created now)."""
+    session = session_on(day, by=committee_member, members=members(committee_member))
+    with committed():
+        transition(dossier, "finish_instruction", by=instructor)
+    dossier.refresh_from_db()
+    assert dossier.status == "instruction_finished"
+    return session
+
+
+def test_r_crt_4_granted_by_the_college_from_july_2024_and_expired_on_december_31(
+    dossier, applicant, instructor, committee_member, notices
 ):
+    """TLC guide §5.4: « un certificat de conformité peut être fourni par l'ANS à compter du
+    1er juillet 2024 » — « Ce certificat expire en tout état de cause le 31 décembre 2024 »;
+    « un collège technique décide de l'attribution »."""
     with on(dt.date(2024, 6, 28)):
-        assert "n'a pas encore pris l'engagement" not in (
-            exceptional.issue_refusal(dossier, instructor) or ""
-        )
         exceptional.record_commitment(dossier, by=applicant)
+        june = to_the_college(dossier, instructor, committee_member, dt.date(2024, 6, 30))
     with on(dt.date(2024, 6, 30)), pytest.raises(ApplicationError, match="1er juillet 2024"):
-        exceptional.issue_exceptional(dossier, by=instructor)
+        decide(june, dossier, by=committee_member, outcome="exceptional")
     assert not Certificate.objects.exists()
 
+    with on(dt.date(2024, 7, 10)):
+        july = session_on(
+            dt.date(2024, 7, 15), by=committee_member, members=members(committee_member)
+        )
+        committee.fill_agenda(by=committee_member, session=july)
     with on(dt.date(2024, 7, 15)):
-        certificate = exceptional.issue_exceptional(dossier, by=instructor)
-    assert certificate.kind == Kind.EXCEPTIONAL and certificate.decision is None
+        decision = decide(july, dossier, by=committee_member, outcome="exceptional")
+    certificate = Certificate.objects.get(application=dossier)
+    assert certificate.kind == Kind.EXCEPTIONAL and certificate.decision == decision
     assert certificate.number == "CC-TLC-2024-0001"
     assert (certificate.issued_on, certificate.valid_until) == (
         dt.date(2024, 7, 15),
         dt.date(2024, 12, 31),
     )
-    dossier.refresh_from_db()
-    assert dossier.status == "in_instruction"  # the instruction goes on
+    assert dossier.status == "in_instruction"  # the instruction goes on for the other sections
 
     assert sweep(today=dt.date(2024, 12, 31)).expired == 0
     certificate.refresh_from_db()
@@ -84,55 +108,57 @@ def test_r_crt_4_issued_from_july_2024_with_the_commitment_and_expired_on_decemb
     assert told(notices, certificate, "expiration")
 
 
-def test_r_crt_4_refused_without_the_sections_conforme_the_commitment_or_after_the_period(
-    dossier, applicant, instructor
+def test_r_crt_4_the_college_cannot_grant_it_without_the_sections_conforme_the_commitment_or_after_the_period(
+    dossier, applicant, instructor, committee_member
 ):
     with on(dt.date(2024, 7, 2)):
-        with pytest.raises(ApplicationError, match="n'a pas encore pris l'engagement"):
-            exceptional.issue_exceptional(dossier, by=instructor)
+        assert "n'a pas encore pris l'engagement" in exceptional.decision_refusal(dossier)
+        # Without the commitment, the instruction finishes on every proof (SEC has none yet).
+        with pytest.raises(ApplicationError, match="1 preuve sans avis"):
+            transition(dossier, "finish_instruction", by=instructor)
         with pytest.raises(ApplicationError, match="Responsable habilité"):
             exceptional.record_commitment(dossier, by=instructor)
         exceptional.record_commitment(dossier, by=applicant)
         with pytest.raises(ApplicationError, match="déjà pris"):
             exceptional.record_commitment(dossier, by=applicant)
-        # A proof of a required section judged non conforme: not yet.
+        # A proof of a required section judged non conforme: not the exceptional certificate.
         proofs = applicable_proofs(dossier)
         ins = next(pk for pk, p in proofs.items() if p.section.code == "INS")
         with committed():
             set_proof_verdicts(
                 dossier, by=instructor, opinions={ins: ("non_conforme", "INSi absent.")}
             )
+        assert "Toutes les preuves de ces sections" in exceptional.decision_refusal(dossier)
+        session = to_the_college(dossier, instructor, committee_member, dt.date(2024, 7, 4))
+    with on(dt.date(2024, 7, 4)):
         with pytest.raises(ApplicationError, match="Toutes les preuves de ces sections"):
-            exceptional.issue_exceptional(dossier, by=instructor)
-        with committed():
-            set_proof_verdicts(dossier, by=instructor, opinions={ins: ("conforme", "")})
-        with pytest.raises(ApplicationError, match="revient à l'administrateur"):
-            exceptional.issue_exceptional(dossier, by=applicant)
-    with (
-        on(dt.date(2025, 1, 2)),
-        pytest.raises(ApplicationError, match="a pris fin le 31 décembre 2024"),
-    ):
-        exceptional.issue_exceptional(dossier, by=instructor)
+            decide(session, dossier, by=committee_member, outcome="exceptional")
+        # The agenda says why, beside the outcome.
+        row = next(r for r in agenda_rows(session) if r.application.pk == dossier.pk)
+        offered = {value: why for value, _, why in row.outcomes}
+        assert "Toutes les preuves de ces sections" in offered["exceptional"]
+        assert "preuve" in offered["granted"]  # neither the plain attribution
+    with on(dt.date(2025, 1, 2)):
+        assert "a pris fin le 31 décembre 2024" in exceptional.decision_refusal(dossier)
     assert not Certificate.objects.exists()
 
 
 def test_r_crt_4_the_standard_certificate_replaces_the_exceptional_one(
     dossier, applicant, instructor, committee_member
 ):
-    from guichet.applications.workflow import transition
     from guichet.conventions.services import sign_convention
-    from tests.committee.committee_world import decide, session_on
     from tests.conftest import PASSWORD
 
-    with on(dt.date(2024, 7, 15)):
+    with on(dt.date(2024, 7, 10)):
         exceptional.record_commitment(dossier, by=applicant)
-        provisional = exceptional.issue_exceptional(dossier, by=instructor)
+        session = to_the_college(dossier, instructor, committee_member, dt.date(2024, 7, 15))
+    with on(dt.date(2024, 7, 15)):
+        decide(session, dossier, by=committee_member, outcome="exceptional")
+    provisional = Certificate.objects.get(application=dossier, kind=Kind.EXCEPTIONAL)
     with on(dt.date(2024, 10, 1)):
-        session = session_on(
-            dt.date(2024, 10, 3),
-            by=committee_member,
-            members=[{"user": committee_member.pk}, {"name": "Mme Martin", "body": "cnam"}],
-        )
+        # Now every proof counts: SEC has no verdict yet.
+        with pytest.raises(ApplicationError, match="1 preuve sans avis"):
+            transition(dossier, "finish_instruction", by=instructor)
         rest = [pk for pk, p in applicable_proofs(dossier).items() if p.section.code == "SEC"]
         with committed():
             set_proof_verdicts(
@@ -140,9 +166,9 @@ def test_r_crt_4_the_standard_certificate_replaces_the_exceptional_one(
             )
         with committed():
             sign_convention(by=applicant, application=dossier, password=PASSWORD)
-        transition(dossier, "finish_instruction", by=instructor)
+        october = to_the_college(dossier, instructor, committee_member, dt.date(2024, 10, 3))
     with on(dt.date(2024, 10, 3)):
-        decide(session, dossier, by=committee_member)
+        decide(october, dossier, by=committee_member)
     standard = Certificate.objects.get(application=dossier, kind=Kind.STANDARD)
     assert standard.number == "CC-TLC-2024-0002"
     provisional.refresh_from_db()
@@ -151,13 +177,13 @@ def test_r_crt_4_the_standard_certificate_replaces_the_exceptional_one(
     assert provisional.status_reason == "Remplacé par le certificat de conformité CC-TLC-2024-0002."
 
 
-def test_r_crt_4_the_application_page_takes_the_commitment_and_offers_the_issuance(
-    dossier, client, applicant, instructor
+def test_r_crt_4_the_pages_take_the_commitment_and_the_college_grants_it(
+    dossier, client, applicant, instructor, committee_member, mailoutbox
 ):
     from django.urls import reverse
 
     page = reverse("applications:detail", args=[dossier.pk])
-    with on(dt.date(2024, 7, 15)):
+    with on(dt.date(2024, 7, 10)):
         client.force_login(applicant)
         assert "Prendre l'engagement" in client.get(page).content.decode()
         client.post(
@@ -165,7 +191,29 @@ def test_r_crt_4_the_application_page_takes_the_commitment_and_offers_the_issuan
         )
         client.force_login(instructor)
         body = client.get(page).content.decode()
-        assert "Délivrer le certificat exceptionnel" in body and "Engagement pris le" in body
-        client.post(reverse("certificates:exceptional-issue", args=[dossier.pk]), {"confirm": "on"})
+        assert "Engagement pris le" in body
+        assert "le collège technique attribue le certificat exceptionnel" in body
+        assert "Le collège peut l'attribuer dès sa prochaine séance." in body
+        session = to_the_college(dossier, instructor, committee_member, dt.date(2024, 7, 15))
+    with on(dt.date(2024, 7, 15)):
+        client.force_login(committee_member)
+        agenda = client.get(reverse("committee:session", args=[session.pk])).content.decode()
+        assert "Attribution du certificat exceptionnel" in agenda
+        answer = client.post(
+            reverse("committee:decision-record", args=[session.pk, dossier.pk]),
+            {
+                "outcome": "exceptional",
+                "votes_for": "1",
+                "votes_against": "0",
+                "abstentions": "0",
+                "action": "sign_off",
+                "confirm": "on",
+            },
+            follow=True,
+        )
+    assert "Décision arrêtée" in answer.content.decode()
     certificate = Certificate.objects.get(application=dossier)
     assert certificate.kind == Kind.EXCEPTIONAL and certificate.valid_until == dt.date(2024, 12, 31)
+    decision = certificate.decision
+    assert decision.outcome == "exceptional" and decision.signed_off_at is not None
+    assert "certificat exceptionnel" in decision.get_outcome_display()

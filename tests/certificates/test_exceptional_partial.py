@@ -16,6 +16,7 @@ import pytest
 from django.urls import reverse
 
 from guichet.applications import review
+from guichet.applications.clock import clock_of
 from guichet.applications.services import create_application, save_draft, save_product, submit
 from guichet.applications.workflow import transition
 from guichet.certificates import exceptional
@@ -28,6 +29,7 @@ from guichet.instruction.proofs import applicable_proofs
 from guichet.instruction.verdicts import set_proof_verdicts
 from tests.certificates.life_world import EXCEPTIONAL_SECTIONS, exceptional_tlc
 from tests.certificates.world import on
+from tests.committee.committee_world import decide, session_on
 from tests.conftest import committed
 from tests.fixtures import PDF, complete_tlc_form, deposit_required_documents
 from tests.workflow import every_item
@@ -107,15 +109,25 @@ def test_r_crt_4_without_the_commitment_the_dossier_needs_every_section(partial,
 
 
 def test_r_crt_4_the_commitment_completes_the_dossier_on_the_listed_sections(
-    partial, applicant, instructor, client
+    partial, applicant, instructor, committee_member, client
 ):
+    """« sans obtention de toutes les preuves »: the dossier reaches the collège on the listed
+    sections; the other sections are deposited while the instruction goes on."""
     with on(dt.date(2024, 6, 12)):
         # Only the Responsable habilité commits, never the agency.
         with pytest.raises(ApplicationError, match="Responsable habilité"):
             exceptional.record_commitment(partial, by=instructor)
-        exceptional.record_commitment(partial, by=applicant)
+        with committed():
+            exceptional.record_commitment(partial, by=applicant)
     partial.refresh_from_db()
     assert partial.status == "complete"  # without SEC
+    assert partial.transitions.filter(name="complete_partially").exists()
+    with on(dt.date(2024, 6, 28)):
+        session = session_on(
+            dt.date(2024, 7, 4),
+            by=committee_member,
+            members=[{"user": committee_member.pk}, {"name": "Mme Martin", "body": "cnam"}],
+        )
     with on(dt.date(2024, 7, 1)):
         transition(partial, "assign", by=instructor, lead=instructor)
         proofs = applicable_proofs(partial)
@@ -124,12 +136,18 @@ def test_r_crt_4_the_commitment_completes_the_dossier_on_the_listed_sections(
             set_proof_verdicts(
                 partial, by=instructor, opinions={pk: ("conforme", "") for pk in listed}
             )
-        certificate = exceptional.issue_exceptional(partial, by=instructor)
+        # The instruction finishes on the listed sections' proofs: SEC is not even deposited.
+        with committed():
+            transition(partial, "finish_instruction", by=instructor)
+    with on(dt.date(2024, 7, 4)):
+        decide(session, partial, by=committee_member, outcome="exceptional")
+    certificate = Certificate.objects.get(application=partial)
     assert certificate.kind == Kind.EXCEPTIONAL
     assert certificate.valid_until == dt.date(2024, 12, 31)
 
     # The rest is deposited while the instruction goes on, for the standard certificate.
     partial.refresh_from_db()
+    assert partial.status == "in_instruction"
     sec = {pk for pk, p in proofs.items() if p.section.code == "SEC"}
     assert reopened_proofs(partial) == sec and evidence_open(partial)
     client.force_login(applicant)
@@ -140,9 +158,45 @@ def test_r_crt_4_the_commitment_completes_the_dossier_on_the_listed_sections(
         deposit(partial, applicant, ("SEC",))
     assert partial.status == "in_instruction"
     assert reopened_proofs(partial) == frozenset()
-    # The instruction still finishes only on every proof judged (the standard certificate).
+    # The instruction now finishes only on every proof judged (the standard certificate).
     with on(dt.date(2024, 9, 3)), pytest.raises(ApplicationError, match="1 preuve sans avis"):
         transition(partial, "finish_instruction", by=instructor)
+
+
+def test_r_crt_4_the_legal_clock_starts_when_every_section_is_in(
+    partial, applicant, instructor, client
+):
+    """TLC guide §5.2: « Ce délai est à compter de la réception d'un dossier complet, c'est à
+    dire lorsque l'ensemble des preuves de toutes les sections applicables a été déposé »: a
+    dossier complete on the exceptional certificate's sections alone has no legal clock and no
+    acknowledgment of receipt yet; the last other section starts both."""
+    with on(dt.date(2024, 6, 12)), committed():
+        exceptional.record_commitment(partial, by=applicant)
+    partial.refresh_from_db()
+    assert partial.status == "complete"
+    with on(dt.date(2024, 8, 1)):
+        clock = clock_of(partial)
+    assert clock.deadline is None and not clock.running
+    assert partial.acknowledgment_id is None
+    client.force_login(instructor)
+    with on(dt.date(2024, 8, 1)):
+        page = client.get(reverse("instruction:page", args=[partial.pk])).content.decode()
+    assert "court à compter du dépôt de toutes les autres sections" in page
+    with pytest.raises(ApplicationError, match="section non soumise : SEC"):
+        transition(partial, "complete_every_section", by=applicant)
+
+    with on(dt.date(2024, 9, 2)), committed():
+        deposit(partial, applicant, ("SEC",))
+    partial.refresh_from_db()
+    assert partial.status == "complete"  # the state stays; the clock starts
+    assert partial.transitions.filter(name="complete_every_section").count() == 1
+    with on(dt.date(2024, 9, 10)):
+        clock = clock_of(partial)
+    assert clock.running and clock.deadline == dt.date(2025, 3, 2)  # six months
+    assert partial.evidence_complete_at.date() == dt.date(2024, 9, 2)
+    assert partial.acknowledgment_id is not None  # dated the day every section was in
+    with pytest.raises(ApplicationError, match="pas été complété sur les sections"):
+        transition(partial, "complete_every_section", by=applicant)
 
 
 def test_r_crt_4_sections_submitted_before_the_commitment_wait_for_it(
