@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from guichet.dashboard import selectors, tables
-from guichet.deadlines import french_date
+from guichet.deadlines import describe, french_date
 
 
 def agency_only(view):
@@ -41,8 +41,21 @@ def dashboard_page(request):
             "since": french_date(selectors.window_start(today)),
             "list_limit": tables.LIST_LIMIT,
             "long_stop_days": selectors.LONG_STOP_DAYS,
+            "periods": decision_periods(),
         },
     )
+
+
+def decision_periods() -> list[tuple[str, str]]:
+    """Each public version's legal decision period in words (R-CLK-2: version data, which an
+    arrêté may shorten), for the compliance table's legend; one query."""
+    from guichet.referentials.models import ReferentialVersion
+
+    versions = ReferentialVersion.objects.public().select_related("referential")
+    return [
+        (version.label, describe(version.process_settings.clock_policy))
+        for version in versions.order_by("referential__code", "number")
+    ]
 
 
 @agency_only

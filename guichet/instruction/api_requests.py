@@ -212,7 +212,7 @@ class MissingItemsAnswerApi(APIView):
         description="Par un membre de l'organisation candidate, avant la date limite (R-CLK-5). "
         "JSON : `text` (obligatoire : ce qui est envoyé). Déposez avant les fichiers des preuves "
         "concernées et les pièces jointes (POST …/{nid}/files). DMN : le délai reprend ; TLC : "
-        "les 6 mois repartent de ce jour.",
+        "le délai de décision repart de ce jour.",
         request=AnswerInputSerializer,
         responses={200: MissingItemsNoticeSerializer, **problems(400, 403, 404, 409)},
     )
