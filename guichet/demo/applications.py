@@ -12,6 +12,7 @@ from reportlab.pdfgen import canvas
 from guichet.accounts.models import User
 from guichet.applications import review
 from guichet.applications.models import Product
+from guichet.applications.pathologies import claim_pathologies
 from guichet.applications.selectors import documents_payload
 from guichet.applications.services import (
     add_document,
@@ -211,6 +212,10 @@ def ensure_demo_applications() -> list[str]:
         data={
             "form": {"contact_name": "Camille Martin", "entity_name": responsible.organisation.name}
         },
+    )
+    # R-REF-7: the generic line, two pathologies claimed: each one's specifications apply.
+    claim_pathologies(
+        by=responsible, application=draft, codes=["diabete", "insuffisance_cardiaque"]
     )
 
     # 2. DMN, submitted, awaiting the admissibility review.

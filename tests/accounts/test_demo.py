@@ -49,6 +49,9 @@ def test_demo_data_loads_twice_without_duplicates_and_prints_every_role(
     from guichet.applications.clock import clocks_for
 
     assert {"in_instruction", "information_requested", "missing_items"} <= statuses
+    # R-REF-7: a draft on the generic line claims two pathologies.
+    generic = Application.objects.get(product__name="TéléSuivi Diabète")
+    assert [p.code for p in generic.claimed_pathologies] == ["diabete", "insuffisance_cardiaque"]
     clocks = clocks_for(Application.objects.filter(evidence_complete_at__isnull=False))
     assert any(c.running and not c.flags for c in clocks.values())
     assert any(not c.running and "no_answer_10" in c.flags for c in clocks.values())
