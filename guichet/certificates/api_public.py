@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from guichet.certificates import verification as selectors
 from guichet.certificates.models import Kind, RevisionKind, Status, WithdrawalGround
 from guichet.certificates.ratelimits import LookupThrottle
+from guichet.certificates.standing import STATES
 from guichet.common.api import FileResponseNegotiation, problem_response
 from guichet.common.schema import problems
 from guichet.files.api import download_response
@@ -71,6 +72,12 @@ class CertificateVerificationSerializer(serializers.Serializer):
         "« Suspendu depuis le 1er juin 2027. », « Retiré le 1er juillet 2027, avec effet "
         "immédiat — <fondement>. », « Expiré le 4 mars 2032. »…"
     )
+    state = serializers.ChoiceField(
+        choices=STATES,
+        help_text="L'état affiché : celui de `status`, ou « withdrawal_notified » (retrait "
+        "notifié) avant la date d'effet d'un retrait notifié.",
+    )
+    state_label = serializers.CharField(help_text="Son libellé (« Retrait notifié »…).")
     withdrawal_ground = serializers.ChoiceField(
         choices=[("", ""), *WithdrawalGround.choices], help_text="Fondement d'un retrait."
     )

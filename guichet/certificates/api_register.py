@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from guichet.certificates import in_progress, register
 from guichet.certificates.models import Kind, Status, WithdrawalGround
+from guichet.certificates.standing import STATES
 from guichet.committee.models import ReservationStatus
 from guichet.common.api import (
     FileResponseNegotiation,
@@ -78,6 +79,8 @@ class RegisterRowSerializer(serializers.Serializer):
     )
     status_summary = serializers.CharField(help_text=HELP["status_summary"])
     under_reservation = serializers.BooleanField(help_text=HELP["under_reservation"])
+    state = serializers.ChoiceField(choices=STATES, help_text=HELP["state"])
+    state_label = serializers.CharField(help_text=HELP["state_label"])
     reservations = RegisterReservationSerializer(
         many=True,
         help_text="Les réserves d'une attribution sous réserve (R-DEC-2), chacune avec son "

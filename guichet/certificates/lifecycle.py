@@ -35,7 +35,7 @@ from guichet.certificates.models import (
     WithdrawalGround,
 )
 from guichet.certificates.verification import reservations_of
-from guichet.certificates.workflow import WORKFLOW, transition
+from guichet.certificates.workflow import LIVE, WORKFLOW, transition
 from guichet.committee.models import Reservation
 from guichet.common.errors import ApplicationError
 from guichet.common.links import absolute_reverse
@@ -154,6 +154,17 @@ def _not_scheduled(certificate: Certificate) -> str | None:
         return (
             f"Un retrait est déjà notifié, effectif le {_day(certificate.withdrawal_effective_on)}."
         )
+    return None
+
+
+@WORKFLOW.guard("cancel_withdrawal")
+def _scheduled_to_come(certificate: Certificate) -> str | None:
+    """A notified withdrawal is cancelled before the day it takes effect (R-CRT-5)."""
+    effective_on = certificate.withdrawal_effective_on
+    if certificate.status not in LIVE or effective_on is None:
+        return "Aucun retrait n'est notifié sur ce certificat."
+    if effective_on <= legal_today():
+        return f"Le retrait a pris effet le {_day(effective_on)} : il ne s'annule plus."
     return None
 
 
@@ -403,7 +414,7 @@ def _withdrawn(certificate: Certificate, *, by, reason, source, **data) -> dict:
         ground = certificate.withdrawal_ground
         effective_on = certificate.withdrawal_effective_on or today
         notified_on = certificate.withdrawal_notified_on or effective_on
-        reason = reason or certificate.status_reason
+        reason = reason or scheduled_withdrawal_reason(certificate)
     else:
         ground = data.get("ground") or ""
         _check_ground(certificate, ground, today)
@@ -425,6 +436,10 @@ def _withdrawn(certificate: Certificate, *, by, reason, source, **data) -> dict:
     )
     _revise(certificate, RevisionKind.WITHDRAWN, by=by, reason=reason, effective_on=effective_on)
     _terminate_convention(certificate, by=by, ground=ground, on=effective_on)
+    closed = close_open_notices(
+        certificate, by=by, on=effective_on, why=f"Certificat retiré le {_day(effective_on)}."
+    )
+    appeal = "" if data.get("scheduled") else "\n" + appeal_words()
     tell_holder(
         certificate,
         "retrait",
@@ -432,9 +447,59 @@ def _withdrawn(certificate: Certificate, *, by, reason, source, **data) -> dict:
         f"{certificate.product_version} est retiré à compter du {_day(effective_on)} et la "
         f"convention est résiliée. Fondement : {WithdrawalGround(ground).label}. Motif : "
         f"{reason}\nLe registre public montre le certificat retiré avec son motif. Informez "
-        "sans délai les utilisateurs de votre service (CSP R. 1470-9).",
+        f"sans délai les utilisateurs de votre service (CSP R. 1470-9).{appeal}",
     )
-    return {"ground": ground, "effective_on": effective_on.isoformat(), "convention": "résiliée"}
+    return {
+        "ground": ground,
+        "effective_on": effective_on.isoformat(),
+        "convention": "résiliée",
+        **({"notices_closed": closed} if closed else {}),
+    }
+
+
+def appeal_words() -> str:
+    """The routes and time limits of appeal against the agency's act (CRPA L. 411-2, CJA
+    R. 421-1), as the decision letters state them (R-DEC-3)."""
+    from guichet.committee.letters import APPEAL_ROUTES
+
+    return "Voies et délais de recours : " + " ".join(
+        f"{i}. {route}" for i, route in enumerate(APPEAL_ROUTES, start=1)
+    )
+
+
+def close_open_notices(certificate: Certificate, *, by, on: dt.date, why: str) -> list[int]:
+    """R-CRT-5: a withdrawal or an expiry ends the formal notices still open on the
+    certificate, with why, each journaled, so that no page, filter or sweep asks for an act
+    already overtaken."""
+    closed = []
+    for notice in open_notices(certificate):
+        notice.closed_on, notice.outcome, notice.fixed = on, why, False
+        notice.save(update_fields=["closed_on", "outcome", "fixed"])
+        record(
+            action="certificate.formal_notice_close",
+            obj=certificate,
+            by=by,
+            application_id=certificate.application_id,
+            after={
+                "number": certificate.number,
+                "notice": notice.pk,
+                "fixed": False,
+                "reason": why,
+                "on": on.isoformat(),
+            },
+        )
+        closed.append(notice.pk)
+    return closed
+
+
+def scheduled_withdrawal_reason(certificate: Certificate) -> str:
+    """The reason given when the withdrawal now taking effect was notified (its revision)."""
+    revision = (
+        certificate.revisions.filter(kind=RevisionKind.WITHDRAWAL_SCHEDULED)
+        .order_by("-number")
+        .first()
+    )
+    return revision.reason if revision else certificate.status_reason
 
 
 @WORKFLOW.effect("schedule_withdrawal")
@@ -457,16 +522,15 @@ def _withdrawal_scheduled(certificate: Certificate, *, by, reason, source, **dat
             400,
             "effective_on",
         )
+    # The state's own reason (a suspension's) stays: the withdrawal's is its revision's.
     certificate.withdrawal_ground = ground
     certificate.withdrawal_notified_on = today
     certificate.withdrawal_effective_on = effective_on
-    certificate.status_reason = reason
     certificate.save(
         update_fields=[
             "withdrawal_ground",
             "withdrawal_notified_on",
             "withdrawal_effective_on",
-            "status_reason",
             "updated_at",
         ]
     )
@@ -479,9 +543,38 @@ def _withdrawal_scheduled(certificate: Certificate, *, by, reason, source, **dat
         f"L'Agence du numérique en santé retire le certificat de conformité "
         f"{certificate.number} à compter du {_day(effective_on)} ; la convention sera résiliée "
         f"ce jour-là. Fondement : {WithdrawalGround(ground).label}. Motif : {reason}\n"
-        "Informez sans délai les utilisateurs de votre service (CSP R. 1470-9).",
+        "Informez sans délai les utilisateurs de votre service (CSP R. 1470-9).\n" + appeal_words(),
     )
     return {"ground": ground, "effective_on": effective_on.isoformat()}
+
+
+@WORKFLOW.effect("cancel_withdrawal")
+def _withdrawal_cancelled(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    """R-CRT-5: the agency cancels a withdrawal notified for a later day, before that day."""
+    today = legal_today()
+    cancelled = data.get("cancelled_on") or certificate.withdrawal_effective_on
+    certificate.withdrawal_ground = ""
+    certificate.withdrawal_notified_on = None
+    certificate.withdrawal_effective_on = None
+    certificate.save(
+        update_fields=[
+            "withdrawal_ground",
+            "withdrawal_notified_on",
+            "withdrawal_effective_on",
+            "updated_at",
+        ]
+    )
+    _revise(
+        certificate, RevisionKind.WITHDRAWAL_CANCELLED, by=by, reason=reason, effective_on=today
+    )
+    tell_holder(
+        certificate,
+        "retrait annulé",
+        f"L'Agence du numérique en santé annule le retrait du certificat de conformité "
+        f"{certificate.number} qui devait prendre effet le {_day(cancelled)} : le certificat "
+        f"reste {Status(certificate.status).label.lower()}. Motif : {reason}",
+    )
+    return {"cancelled_effective_on": cancelled.isoformat(), "on": today.isoformat()}
 
 
 # --- the term: renewal, expiry, notice of non-renewal (R-CRT-2, R-CRT-4) ------------------------
@@ -518,6 +611,7 @@ def _expired(certificate: Certificate, *, by, reason, source, **data) -> dict:
     certificate.status_reason = reason
     certificate.save(update_fields=["status_changed_on", "status_reason", "updated_at"])
     _revise(certificate, RevisionKind.EXPIRED, by=by, reason=reason, effective_on=on)
+    close_open_notices(certificate, by=by, on=on, why=f"Certificat expiré le {_day(on)}.")
     withdrawn = _approval_withdrawn(certificate, on)
     tell_holder(
         certificate,
@@ -1031,6 +1125,9 @@ def act(certificate: Certificate, name: str, *, by, reason: str = "", **data) ->
         return close_formal_notice(certificate, by=by, reason=reason, **data)
     if name == "withdraw":
         return withdraw(certificate, by=by, reason=reason, **data)
+    if name == "cancel_withdrawal":
+        # Its effects (the holder's email, the ministers' notice) name the day it was set for.
+        data["cancelled_on"] = certificate.withdrawal_effective_on
     return transition(certificate, name, by=by, reason=reason, **data)
 
 
@@ -1045,8 +1142,16 @@ def withdraw(
     **_,
 ) -> Certificate:
     """Withdraws today, or notifies a withdrawal that the sweep carries out on `effective_on`
-    (at most six months later, CSP R. 1470-9)."""
-    if effective_on is not None and effective_on > legal_today():
+    (at most six months later, CSP R. 1470-9); never on a day gone by."""
+    today = legal_today()
+    if effective_on is not None and effective_on < today:
+        raise _refused(
+            f"La date d'effet du retrait ne peut pas être passée : aujourd'hui ({_day(today)}) "
+            "pour un retrait immédiat, ou une date future.",
+            400,
+            "effective_on",
+        )
+    if effective_on is not None and effective_on > today:
         return transition(
             certificate,
             "schedule_withdrawal",
@@ -1056,6 +1161,21 @@ def withdraw(
             effective_on=effective_on,
         )
     return transition(certificate, "withdraw", by=by, reason=reason, ground=ground)
+
+
+def suspension_category(kind: str) -> str:
+    """The public reason of a suspension that goes with a formal notice: its legal category,
+    never the facts the notice names (the presumption of innocence; they stay in the notice,
+    which the holder and the agency read)."""
+    if kind == NoticeKind.FRAUD:
+        return (
+            "Suspendu dans l'attente des observations du titulaire, à la suite d'une mise en "
+            "demeure (article 15 de la convention)."
+        )
+    return (
+        "Suspendu jusqu'à la correction de non-conformités, à la suite d'une mise en demeure "
+        "(article R. 1470-9 du code de la santé publique)."
+    )
 
 
 @transaction.atomic
@@ -1083,13 +1203,7 @@ def give_formal_notice(
     if suspend:
         if certificate.status != Status.VALID:
             raise _refused("Le certificat est déjà suspendu.", 409, "suspend")
-        transition(
-            certificate,
-            "suspend",
-            by=by,
-            reason=f"Suspendu jusqu'à correction des non-conformités (mise en demeure du "
-            f"{_day(legal_today())}) : {reason}",
-        )
+        transition(certificate, "suspend", by=by, reason=suspension_category(kind))
     return certificate
 
 

@@ -38,7 +38,9 @@ def _notice(certificate: Certificate, event: str, ended_on, reason: str, by) -> 
     recipients = certificate.referential_version.process_settings.end_notice_recipients
     if not recipients:
         return {}
-    if MinisterNotice.objects.filter(certificate=certificate, event=event).exists():
+    if MinisterNotice.objects.filter(
+        certificate=certificate, event=event, ended_on=ended_on
+    ).exists():
         return {}  # a withdrawal notified for a later day was told when it was notified
     if (
         certificate.kind == Kind.EXCEPTIONAL
@@ -47,14 +49,23 @@ def _notice(certificate: Certificate, event: str, ended_on, reason: str, by) -> 
         ).exists()
     ):
         return {}  # replaced by the standard certificate: the product stays certified
-    what = "retiré" if event == MinisterNotice.Event.WITHDRAWN else "expiré"
-    text = (
+    named = (
         f"Le certificat de conformité {certificate.number} ({certificate.product_name} "
         f"{certificate.product_version}, {certificate.company_name}, référentiel "
         f"{certificate.referential_version.referential.name} "
-        f"{certificate.referential_version.label}) est {what}, avec effet le "
-        f"{french_date(ended_on)}. Motif : {reason or 'fin de la période de validité'}"
+        f"{certificate.referential_version.label})"
     )
+    if event == MinisterNotice.Event.WITHDRAWAL_CANCELLED:
+        text = (
+            f"{named} ne sera pas retiré : le retrait qui devait prendre effet le "
+            f"{french_date(ended_on)} est annulé le {french_date(legal_today())}. Motif : {reason}"
+        )
+    else:
+        what = "retiré" if event == MinisterNotice.Event.WITHDRAWN else "expiré"
+        text = (
+            f"{named} est {what}, avec effet le {french_date(ended_on)}. Motif : "
+            f"{reason or 'fin de la période de validité'}"
+        )
     notice = MinisterNotice.objects.create(
         certificate=certificate,
         event=event,
@@ -74,10 +85,22 @@ def _withdrawal_notified(certificate: Certificate, *, by, reason, source, **data
     return _notice(
         certificate,
         MinisterNotice.Event.WITHDRAWN,
-        certificate.withdrawal_effective_on or legal_today(),
+        data.get("effective_on") or certificate.withdrawal_effective_on or legal_today(),
         reason,
         by,
     )
+
+
+@WORKFLOW.effect("cancel_withdrawal")
+def _withdrawal_cancelled(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    """The ministers told of the notified withdrawal learn that it will not happen."""
+    cancelled = data.get("cancelled_on")
+    told = MinisterNotice.objects.filter(
+        certificate=certificate, event=MinisterNotice.Event.WITHDRAWN, ended_on=cancelled
+    ).exists()
+    if not told:
+        return {}
+    return _notice(certificate, MinisterNotice.Event.WITHDRAWAL_CANCELLED, cancelled, reason, by)
 
 
 @WORKFLOW.effect("withdraw")

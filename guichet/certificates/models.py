@@ -274,6 +274,8 @@ class RevisionKind(models.TextChoices):
     SUSPENDED = "suspended", _("Suspension")
     REINSTATED = "reinstated", _("Levée de la suspension")
     WITHDRAWAL_SCHEDULED = "withdrawal_scheduled", _("Retrait notifié")
+    # A withdrawal notified for a later day, cancelled by the agency before that day.
+    WITHDRAWAL_CANCELLED = "withdrawal_cancelled", _("Annulation du retrait notifié")
     WITHDRAWN = "withdrawn", _("Retrait")
     EXPIRED = "expired", _("Expiration")
     RENEWAL_STOPPED = "renewal_stopped", _("Non-reconduction notifiée")
@@ -470,11 +472,13 @@ class MinisterNotice(models.Model):
     class Event(models.TextChoices):
         WITHDRAWN = "withdrawn", _("Retrait")
         EXPIRED = "expired", _("Expiration")
+        # The ministers told of a withdrawal notified for a later day learn of its cancellation.
+        WITHDRAWAL_CANCELLED = "withdrawal_cancelled", _("Annulation du retrait")
 
     certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, related_name="minister_notices"
     )
-    event = models.CharField(_("fin"), max_length=16, choices=Event.choices)
+    event = models.CharField(_("fin"), max_length=24, choices=Event.choices)
     ended_on = models.DateField(_("fin du certificat le"))
     sent_on = models.DateField(_("informés le"))
     recipients = models.JSONField(_("destinataires"), default=list)
@@ -488,8 +492,9 @@ class MinisterNotice(models.Model):
         verbose_name = _("information des ministres")
         ordering = ["sent_on", "id"]
         constraints = [
+            # A withdrawal notified, cancelled, then notified again for another day: each told.
             models.UniqueConstraint(
-                fields=["certificate", "event"], name="one_minister_notice_per_end"
+                fields=["certificate", "event", "ended_on"], name="one_minister_notice_per_end"
             )
         ]
 

@@ -45,7 +45,7 @@ from guichet.certificates.models import (
     Status,
     WithdrawalGround,
 )
-from guichet.certificates.standing import Standing
+from guichet.certificates.standing import STATE_LABELS, STATES, Standing
 from guichet.certificates.verification import reservation_details
 from guichet.common.links import absolute_url
 from guichet.deadlines import french_date
@@ -63,7 +63,8 @@ ORDER = ("-issued_on", "-id")  # newest first
 # 1.1.0: `valid_until` is never a day to come for a withdrawn or expired certificate (the last day
 # it was valid); `withdrawal_notified_on`, `withdrawal_effective_on` and `status_summary` added.
 # 1.2.0: `under_reservation` and `reservations` (R-DEC-2) added.
-SCHEMA_VERSION = "1.2.0"
+# 1.3.0: `state` and `state_label` (« retrait notifié » before a notified withdrawal's day) added.
+SCHEMA_VERSION = "1.3.0"
 SCHEMA_CREATED = "2026-11-29"
 SCHEMA_MODIFIED = "2026-12-07"
 FORMATS = {
@@ -432,6 +433,27 @@ FIELDS: tuple[Field, ...] = (
         "lifted_on, failed_on}).",
         "Fournir le rapport de test d'intrusion — à lever au plus tard le 2027-09-04 — à lever",
     ),
+    # Added in 1.3.0 (R-CRT-5, CSP R. 1470-9): the state every output shows.
+    Field(
+        "state",
+        "string",
+        "État affiché (code)",
+        "L'état tel que le montrent les pages, l'API et le flux : celui de `status`, ou "
+        "« withdrawal_notified » (retrait notifié) pour un certificat en vigueur dont le retrait "
+        "prendra effet à la date `withdrawal_effective_on`.",
+        Status.VALID.value,
+        required=True,
+        enum=STATES,
+    ),
+    Field(
+        "state_label",
+        "string",
+        "État affiché",
+        "Libellé de l'état affiché : « Retrait notifié » avant que le retrait prenne effet.",
+        str(Status.VALID.label),
+        required=True,
+        enum=STATE_LABELS,
+    ),
 )
 FIELD_NAMES = tuple(field.name for field in FIELDS)
 
@@ -597,6 +619,8 @@ def row_maker():
             "status_summary": standing.summary,
             "under_reservation": bool(standing_reservations) and not standing.is_ended,
             "reservations": reservation_details(reservations),
+            "state": standing.state,
+            "state_label": standing.state_label,
         }
 
     return make
@@ -815,6 +839,7 @@ ANNOUNCED_REVISIONS = (
     RevisionKind.VERSION_UPDATED,
     RevisionKind.RESERVATIONS_LIFTED,
     RevisionKind.WITHDRAWAL_SCHEDULED,
+    RevisionKind.WITHDRAWAL_CANCELLED,
     RevisionKind.RENEWAL_STOPPED,
 )
 STATE_CHANGES = {
@@ -827,12 +852,16 @@ STATE_CHANGES = {
 
 @dataclass(frozen=True)
 class Change:
-    """One change of the register: an issuance, a change of state, a renewal, a new version."""
+    """One change of the register: an issuance, a change of state, a renewal, a new version.
+    `state` is the certificate's state the change brought (a transition's target, a revision's
+    status) and `on` its day: an entry says what happened then, not what is true today."""
 
     key: str  # unique: "revision-12", "transition-34"
     at: dt.datetime
     label: str  # « Délivrance », « Suspension »…
     certificate: Certificate
+    state: str = ""
+    on: dt.date | None = None
 
     @property
     def title(self) -> str:
@@ -843,17 +872,22 @@ class Change:
     def summary(self) -> str:
         c = self.certificate
         standing = Standing.of(c)
-        state = standing.summary.rstrip(".")
+        day = self.on or timezone.localdate(self.at)
         text = (
             f"{self.label} du certificat {c.number} : {c.product_name} {c.product_version} "
-            f"({c.company_name}), référentiel {c.referential_code}. État actuel : "
-            f"{state[:1].lower()}{state[1:]}"
+            f"({c.company_name}), référentiel {c.referential_code}, le {french_date(day)}."
         )
-        if c.status == Status.SUSPENDED:
-            text += f", période de validité jusqu'au {french_date(standing.last_valid_day)}"
-        if not standing.is_ended and not standing.withdrawal_scheduled and c.renewal_stopped_on:
-            text += ", non reconduit à son terme"
-        return text + "."
+        if self.state in Status.values and self.state != c.status:
+            # Since then, another change: the entry says what it brought, then where it stands.
+            then = Status(self.state).label.lower()
+            now = standing.summary.rstrip(".")
+            return f"{text[:-1]} ({then} à cette date). Depuis : {now[:1].lower()}{now[1:]}."
+        if standing.withdrawal_scheduled or self.state == Status.SUSPENDED:
+            now = standing.summary.rstrip(".")
+            return f"{text} {now}."
+        if not standing.is_ended and c.renewal_stopped_on:
+            return f"{text} {standing.summary.rstrip('.')}, non reconduit à son terme."
+        return f"{text} {standing.summary}"
 
 
 def transition_label(source: str, target: str) -> str:
@@ -875,9 +909,19 @@ def changes(limit: int = 50) -> list[Change]:
         .order_by("-at", "-id")[:limit]
     )
     found = [
-        Change(f"revision-{r.pk}", r.at, r.get_kind_display(), r.certificate) for r in revisions
+        Change(
+            f"revision-{r.pk}", r.at, r.get_kind_display(), r.certificate, r.status, r.effective_on
+        )
+        for r in revisions
     ] + [
-        Change(f"transition-{t.pk}", t.at, transition_label(t.source, t.target), t.certificate)
+        Change(
+            f"transition-{t.pk}",
+            t.at,
+            transition_label(t.source, t.target),
+            t.certificate,
+            t.target,
+            timezone.localdate(t.at),
+        )
         for t in transitions
     ]
     found.sort(key=lambda change: change.at, reverse=True)

@@ -20,6 +20,12 @@ from guichet.certificates.models import Status, WithdrawalGround
 from guichet.deadlines import french_date
 
 LIVE = (Status.VALID, Status.SUSPENDED)
+# The state every output shows for a live certificate whose withdrawal is notified for a later
+# day (CSP R. 1470-9): « retrait notifié, effectif le … », the same on every page and file.
+WITHDRAWAL_NOTIFIED = "withdrawal_notified"
+WITHDRAWAL_NOTIFIED_LABEL = "Retrait notifié"
+STATES = (*Status.values, WITHDRAWAL_NOTIFIED)
+STATE_LABELS = (*(str(label) for label in Status.labels), WITHDRAWAL_NOTIFIED_LABEL)
 ENDED = (Status.WITHDRAWN, Status.EXPIRED)
 ONE_DAY = dt.timedelta(days=1)
 
@@ -100,6 +106,25 @@ class Standing:
     def status_label(self) -> str:
         return str(Status(self.status).label) if self.status in Status.values else self.status
 
+    @property
+    def state(self) -> str:
+        """The state shown: the workflow's, or « retrait notifié » before a notified
+        withdrawal takes effect."""
+        return WITHDRAWAL_NOTIFIED if self.withdrawal_scheduled else self.status
+
+    @property
+    def state_label(self) -> str:
+        return WITHDRAWAL_NOTIFIED_LABEL if self.withdrawal_scheduled else self.status_label
+
+    @property
+    def badge(self) -> str:
+        """The DSFR badge's colour of the state shown."""
+        if self.status == Status.VALID and not self.withdrawal_scheduled:
+            return "success"
+        if self.status == Status.SUSPENDED or self.withdrawal_scheduled:
+            return "warning"
+        return "info" if self.status == Status.EXPIRED else "error"
+
     # --- in words ------------------------------------------------------------------------------
 
     @property
@@ -134,9 +159,15 @@ class Standing:
     def scheduled_words(self) -> str:
         """A notified withdrawal, before it takes effect: « retrait effectif le 1er septembre
         2027 (notifié le 1er juin 2027) »; empty otherwise."""
+        return f"retrait {self.scheduled_detail}" if self.withdrawal_scheduled else ""
+
+    @property
+    def scheduled_detail(self) -> str:
+        """« effectif le 1er septembre 2027 (notifié le 1er juin 2027) », after « Retrait
+        notifié »; empty when no withdrawal is notified."""
         if not self.withdrawal_scheduled:
             return ""
-        text = f"retrait effectif le {french_date(self.withdrawal_effective_on)}"
+        text = f"effectif le {french_date(self.withdrawal_effective_on)}"
         if self.withdrawal_notified_on:
             text += f" (notifié le {french_date(self.withdrawal_notified_on)})"
         return text
@@ -155,13 +186,15 @@ class Standing:
     def summary(self) -> str:
         """One French sentence: the state, its dates, a withdrawal's ground, e.g. « Retiré le
         1er juillet 2027, avec effet immédiat — Faute (article 16) : informations du dossier
-        inexactes. » or « Valide jusqu'au 31 août 2027, retrait effectif le 1er septembre 2027
-        (notifié le 1er juin 2027) — Faute (article 16) : … »."""
-        text = self.status_label
-        if self.detail:
-            text += f" {self.detail}"
+        inexactes. » or « Retrait notifié, effectif le 1er septembre 2027 (notifié le 1er juin
+        2027) : valide jusqu'au 31 août 2027 — Faute (article 16) : … »."""
         if self.withdrawal_scheduled:
-            text += f", {self.scheduled_words}"
+            text = f"{WITHDRAWAL_NOTIFIED_LABEL}, {self.scheduled_detail} : "
+            text += f"{self.status_label.lower()} {self.detail}"
+        else:
+            text = self.status_label
+            if self.detail:
+                text += f" {self.detail}"
         if (self.status == Status.WITHDRAWN or self.withdrawal_scheduled) and self.ground_label:
             text += f" — {self.ground_label}"
         return text.rstrip(".") + "."

@@ -27,6 +27,7 @@ from guichet.applications.clock import as_of
 from guichet.applications.models import Application
 from guichet.applications.models import Status as ApplicationStatus
 from guichet.applications.notifications import notify_instructors
+from guichet.certificates.lifecycle import scheduled_withdrawal_reason
 from guichet.certificates.models import Certificate, FormalNotice, Kind
 from guichet.certificates.workflow import LIVE, transition
 from guichet.common.periodic import periodic
@@ -141,7 +142,7 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
                 "withdraw",
                 by=None,
                 # The reason given when the withdrawal was notified.
-                reason=certificate.status_reason or "Retrait notifié à effet différé.",
+                reason=scheduled_withdrawal_reason(certificate),
                 scheduled=True,
             )
             report.withdrawn += 1

@@ -135,6 +135,8 @@ def public_data(found: Verification) -> dict:
         "status_since": _iso(c.status_changed_on),
         "status_reason": c.status_reason,
         "status_summary": standing.summary,
+        "state": standing.state,
+        "state_label": standing.state_label,
         "withdrawal_ground": c.withdrawal_ground,
         "withdrawal_ground_label": (
             WithdrawalGround(c.withdrawal_ground).label if c.withdrawal_ground else ""

@@ -14,15 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from guichet.certificates import in_progress, register, subscriptions
-from guichet.certificates.models import Status
 from guichet.common.links import absolute_url
-
-BADGES = {
-    Status.VALID: "success",
-    Status.SUSPENDED: "warning",
-    Status.WITHDRAWN: "error",
-    Status.EXPIRED: "info",
-}
 
 
 @require_safe
@@ -34,7 +26,6 @@ def register_page(request):
     # R-DEC-2: the reservations of the page's certificates, in one query.
     reservations = register.reservations_by_decision(c.decision_id for c in page)
     for certificate in page:
-        certificate.badge = BADGES.get(certificate.status, "info")
         certificate.url = link.format(number=certificate.number)
         certificate.reservation_items = reservations.get(certificate.decision_id, [])
     query = request.GET.copy()

@@ -131,6 +131,19 @@ TRANSITIONS = [
         journal="certificate.schedule_withdrawal",
     ),
     Transition(
+        name="cancel_withdrawal",
+        label="Annuler le retrait notifié",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        reason_required=True,
+        reason_label="Motif de l'annulation",
+        confirm="Le retrait notifié n'aura pas lieu : le registre public, le titulaire et les "
+        "ministres informés du retrait en sont avisés.",
+        journal="certificate.cancel_withdrawal",
+    ),
+    Transition(
         name="stop_renewal",
         label="Notifier la non-reconduction",
         sources=LIVE,

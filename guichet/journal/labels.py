@@ -100,6 +100,7 @@ ACTIONS = {
     "certificate.reinstate": "Suspension levée",
     "certificate.withdraw": "Certificat retiré",
     "certificate.schedule_withdrawal": "Retrait notifié (effet différé)",
+    "certificate.cancel_withdrawal": "Retrait notifié annulé",
     "certificate.expire": "Certificat expiré",
     "certificate.renew": "Certificat reconduit tacitement",
     "certificate.stop_renewal": "Non-reconduction notifiée",

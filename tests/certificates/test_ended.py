@@ -124,7 +124,7 @@ def test_r_crt_6_a_withdrawn_certificate_says_so_in_its_pdf_the_register_and_its
     assert api["withdrawal_notified_on"] == api["withdrawal_effective_on"] == "2027-07-01"
     assert api["next_check"] is None
     assert (
-        "État actuel : retiré le 1er juillet 2027, avec effet immédiat — Faute (article 16)"
+        "Depuis : retiré le 1er juillet 2027, avec effet immédiat — Faute (article 16)"
         in found["feed"]
     )
 
@@ -157,24 +157,27 @@ def test_r_crt_5_a_deferred_withdrawal_says_when_it_takes_effect_then_that_it_to
     assert "Retrait notifié, effectif le 1er septembre 2027 (notifié le 1er juin 2027)" in pdf
     found = outputs(client, certificate)
     no_term_end(found, certificate)
+    # One state, « retrait notifié, effectif le … », in every output (issue 22 §1).
     summary = (
-        "Valide jusqu'au 31 août 2027, retrait effectif le 1er septembre 2027 (notifié le 1er "
-        f"juin 2027) — {ground}."
+        "Retrait notifié, effectif le 1er septembre 2027 (notifié le 1er juin 2027) : valide "
+        f"jusqu'au 31 août 2027 — {ground}."
     )
     assert (
-        f"Valide Retrait effectif le 1er septembre 2027 (notifié le 1er juin 2027) {ground}"
-        in found["register"]
+        "Retrait notifié Effectif le 1er septembre 2027 (notifié le 1er juin 2027) "
+        f"{ground}" in found["register"]
     )
     assert "Jusqu'au 31 août 2027, retrait effectif le 1er septembre 2027" in found["register"]
     for row in (found["csv"], found["json"], found["api"]):
-        assert row["status"] == "valid"
+        assert row["status"] == "valid"  # the workflow's state, until the day it takes effect
+        assert (row["state"], row["state_label"]) == ("withdrawal_notified", "Retrait notifié")
         assert row["valid_until"] == "2027-08-31"
         assert row["withdrawal_notified_on"] == "2027-06-01"
         assert row["withdrawal_effective_on"] == "2027-09-01"
         assert row["status_summary"] == summary
-    assert "Certificat valide jusqu'au 31 août 2027" in found["page"]
     page = found["page"]
-    assert "Retrait notifié le 1er juin 2027 : il prendra effet le 1er septembre 2027" in page
+    assert "Retrait notifié, effectif le 1er septembre 2027" in page
+    assert f"Retrait notifié du certificat {certificate.number}" in found["feed"]
+    assert summary[:-1] in found["feed"]
 
     # The sweep carries it out on its day: the new revision says it was withdrawn.
     with committed():
@@ -248,7 +251,8 @@ def test_r_crt_5_a_suspended_certificate_says_since_when(client, world, tmp_path
     for row in (found["csv"], found["json"], found["api"]):
         assert row["status_summary"] == "Suspendu depuis le 1er juin 2027."
     assert "Certificat suspendu Suspendu depuis le 1er juin 2027." in found["page"]
-    assert "État actuel : suspendu depuis le 1er juin 2027" in found["feed"]
+    assert "le 1er juin 2027. Suspendu depuis le 1er juin 2027" in found["feed"]
+    assert "État actuel : valide" not in found["feed"]
 
 
 def test_r_crt_6_the_holder_and_the_agency_read_no_validity_to_come_for_a_withdrawn_certificate(

@@ -56,7 +56,7 @@ def test_r_pub_1_the_feed_lists_issuances_then_a_suspension_newest_first(client,
     assert suspension["link"] == f"http://127.0.0.1:8000/certificats/{first.number}/"
     assert suspension["updated"].startswith("2027-06-01T")
     assert "Suspension du certificat" in suspension["summary"]
-    assert "État actuel : suspendu" in suspension["summary"]
+    assert "le 1er juin 2027. Suspendu depuis le 1er juin 2027" in suspension["summary"]
     assert len({entry["id"] for entry in after}) == 3  # an id per change, not per certificate
 
     world.withdraw(second, day=dt.date(2027, 7, 1))

@@ -93,6 +93,8 @@ def test_r_pub_1_the_csv_lists_every_certificate_issued_with_its_state(client, i
         "status_summary": f"Valide jusqu'au {french_date(certificate.valid_until)}.",
         "under_reservation": "false",
         "reservations": "",
+        "state": "valid",
+        "state_label": "Valide",
     }
     assert body(client.get("/api/v1/register.csv")) == body(client.get("/register.csv"))
 

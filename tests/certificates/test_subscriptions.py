@@ -114,7 +114,7 @@ def test_r_pub_1_a_referential_subscription_is_told_of_a_suspension(client, worl
     assert suspension.subject == (
         f"Guichet — registre des certificats : suspension du certificat {tlc.number}"
     )
-    assert "État actuel : suspendu" in suspension.body
+    assert ". Suspendu depuis le" in suspension.body
     assert "les certificats du référentiel TLC" in suspension.body
     assert len(to("dmn@exemple.fr")) == 1  # its confirmation only
     with committed():
@@ -144,8 +144,8 @@ def test_r_pub_1_subscribers_are_told_of_a_notified_withdrawal_a_stopped_renewal
     lifted, scheduled, stopped = to(FOLLOWER)[1:]
     assert lifted.subject.endswith(f"levée des réserves du certificat {reserved.number}")
     assert scheduled.subject.endswith(f"retrait notifié du certificat {other.number}")
-    assert "État actuel : valide" in scheduled.body
-    assert "retrait effectif le 1er septembre 2027" in scheduled.body
+    assert "Retrait notifié, effectif le 1er septembre 2027" in scheduled.body
+    assert "valide jusqu'au 31 août 2027" in scheduled.body
     assert stopped.subject.endswith(f"non-reconduction notifiée du certificat {reserved.number}")
     assert "non reconduit à son terme" in stopped.body
 

@@ -97,6 +97,8 @@ def test_r_crt_9_anyone_verifies_a_certificate_on_its_page_and_in_the_api(
         "status_since": "2027-03-18",
         "status_reason": "",
         "status_summary": f"Valide jusqu'au {certificate.valid_until.day} mars 2032.",
+        "state": "valid",
+        "state_label": "Valide",
         "withdrawal_ground": "",
         "withdrawal_ground_label": "",
         "withdrawal_notified_on": None,
