@@ -42,6 +42,7 @@ from guichet.common.links import absolute_reverse
 from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.journal.services import record
+from guichet.referentials.wording import of_name
 
 # CSP R. 1470-9: a formal notice's deadline « ne peut excéder six mois »; a withdrawal may
 # take effect up to six months after its notice.
@@ -930,8 +931,8 @@ def _strike_off_requested(certificate: Certificate, *, by, reason, source, **dat
     tell_holder(
         certificate,
         "demande de radiation",
-        f"L'Agence du numérique en santé demande le {_day(today)} la radiation de "
-        f"{certificate.product_name} de la liste LPPR ou LATM. Motif : "
+        f"L'Agence du numérique en santé demande le {_day(today)} la radiation "
+        f"{of_name(certificate.product_name)} de la liste LPPR ou LATM. Motif : "
         f"{StrikeOffGround(ground).label}." + (f"\n{reason}" if reason else ""),
     )
     return {"ground": ground}
@@ -1087,7 +1088,7 @@ def give_formal_notice(
             certificate,
             "suspend",
             by=by,
-            reason=f"Suspendu jusqu'à correction des non-conformités (mise en demeure du "
+            reason=f"Jusqu'à correction des non-conformités (mise en demeure du "
             f"{_day(legal_today())}) : {reason}",
         )
     return certificate

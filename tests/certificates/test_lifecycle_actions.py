@@ -90,7 +90,7 @@ def test_r_crt_5_suspended_until_fixed_then_the_suspension_is_lifted(
     tlc_certificate.refresh_from_db()
     assert tlc_certificate.status == Status.SUSPENDED
     assert tlc_certificate.status_changed_on == dt.date(2027, 6, 1)
-    assert "Suspendu jusqu'à correction" in tlc_certificate.status_reason
+    assert "Jusqu'à correction" in tlc_certificate.status_reason
     assert tlc_certificate.revisions.get(number=2).kind == RevisionKind.SUSPENDED
     (email,) = told(notices, tlc_certificate, "mise en demeure")
     assert "au plus tard le 1er septembre 2027" in email.body
