@@ -42,6 +42,7 @@ from guichet.common.links import absolute_reverse
 from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.journal.services import record
+from guichet.referentials.wording import of_name
 
 # CSP R. 1470-9: a formal notice's deadline « ne peut excéder six mois »; a withdrawal may
 # take effect up to six months after its notice.
@@ -1024,8 +1025,8 @@ def _strike_off_requested(certificate: Certificate, *, by, reason, source, **dat
     tell_holder(
         certificate,
         "demande de radiation",
-        f"L'Agence du numérique en santé demande le {_day(today)} la radiation de "
-        f"{certificate.product_name} de la liste LPPR ou LATM. Motif : "
+        f"L'Agence du numérique en santé demande le {_day(today)} la radiation "
+        f"{of_name(certificate.product_name)} de la liste LPPR ou LATM. Motif : "
         f"{StrikeOffGround(ground).label}." + (f"\n{reason}" if reason else ""),
     )
     return {"ground": ground}
@@ -1169,12 +1170,12 @@ def suspension_category(kind: str) -> str:
     which the holder and the agency read)."""
     if kind == NoticeKind.FRAUD:
         return (
-            "Suspendu dans l'attente des observations du titulaire, à la suite d'une mise en "
-            "demeure (article 15 de la convention)."
+            "Dans l'attente des observations du titulaire, à la suite d'une mise en demeure "
+            "(article 15 de la convention)."
         )
     return (
-        "Suspendu jusqu'à la correction de non-conformités, à la suite d'une mise en demeure "
-        "(article R. 1470-9 du code de la santé publique)."
+        "Jusqu'à la correction de non-conformités, à la suite d'une mise en demeure (article "
+        "R. 1470-9 du code de la santé publique)."
     )
 
 

@@ -241,7 +241,7 @@ def _flag_notices(today: dt.date, report: SweepReport) -> None:
                 "mise en demeure échue",
                 f"L'échéance de la mise en demeure du {french_date(notice.issued_on)} sur le "
                 f"certificat {certificate.number} ({certificate.product_name}) était le "
-                f"{french_date(notice.deadline)} : close-la (non-conformités corrigées) ou "
+                f"{french_date(notice.deadline)} : clos-la (non-conformités corrigées) ou "
                 "retirez le certificat.",
                 kind="work",
             )

@@ -253,6 +253,7 @@ TRANSITIONS = [
         target=None,
         allowed=_manager,
         who=AGENCY,
+        reason_label="Précisions (faits, dates)",
         form="strike_off",
         journal="certificate.strike_off_request",
     ),

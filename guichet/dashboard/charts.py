@@ -14,10 +14,15 @@ from django.utils.safestring import SafeString, mark_safe
 # DSFR colours: bleu France, then illustrative ones distinct enough side by side.
 PALETTE = ("#000091", "#e4794a", "#009081", "#a558a0", "#c8aa39", "#3a3a3a")
 TEXT = "#161616"
-WIDTH = 640
+# The drawing's width, in the units of its text: a chart scales to its box (a phone's is about
+# 360 px wide), so a width close to it keeps its text as large as written (at least 10 px on a
+# 390 px screen, issue 22 §5: at 640 it was 6 px); guichet.css caps the width on a wider screen.
+WIDTH = 400
+LABEL_SIZE = 13
+VALUE_SIZE = 12
 VALUE_ROOM = 72  # right of the longest bar, for its value
 LEGEND_HEIGHT = 28
-LABEL_HEIGHT = 18
+LABEL_HEIGHT = 19
 BAR_HEIGHT = 14
 BAR_GAP = 3
 GROUP_GAP = 10
@@ -75,18 +80,20 @@ def bar_chart(
             parts.append(
                 f'<rect class="guichet-chart__bar guichet-chart__bar--{index}" x="{x}" y="6" '
                 f'width="12" height="12" fill="{colour}"/>'
-                f'<text x="{x + 16}" y="16" font-size="12" fill="{TEXT}">{escape(s.name)}</text>'
+                f'<text x="{x + 16}" y="16" font-size="{VALUE_SIZE}" fill="{TEXT}">'
+                f"{escape(s.name)}</text>"
             )
-            x += 16 + 8 * len(s.name) + 24
+            x += 16 + 7 * len(s.name) + 16
     if not categories:
         parts.append(
-            f'<text x="0" y="{top + 14}" font-size="12" fill="{TEXT}">'
+            f'<text x="0" y="{top + 14}" font-size="{VALUE_SIZE}" fill="{TEXT}">'
             "Aucune donnée sur la période.</text>"
         )
     y = top
     for i, category in enumerate(categories):
         parts.append(
-            f'<text x="0" y="{y + 13}" font-size="12" font-weight="bold" fill="{TEXT}">'
+            f'<text x="0" y="{y + 14}" font-size="{LABEL_SIZE}" font-weight="bold" '
+            f'fill="{TEXT}">'
             f"{escape(category)}</text>"
         )
         y += LABEL_HEIGHT
@@ -97,7 +104,7 @@ def bar_chart(
             parts.append(
                 f'<rect class="guichet-chart__bar guichet-chart__bar--{index}" x="0" y="{y}" '
                 f'width="{length}" height="{BAR_HEIGHT}" fill="{colour}"/>'
-                f'<text x="{length + 4}" y="{y + BAR_HEIGHT - 3}" font-size="11" '
+                f'<text x="{length + 4}" y="{y + BAR_HEIGHT - 3}" font-size="{VALUE_SIZE}" '
                 f'fill="{TEXT}">{escape(number(value) + unit_text)}</text>'
             )
             y += BAR_HEIGHT + BAR_GAP

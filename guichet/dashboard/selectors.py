@@ -1,5 +1,6 @@
 """The agency's figures (issue 12 §3): dossiers per state and referential, deadlines at risk,
-instruction time, decisions within the legal deadline, the collège's throughput.
+instruction time, decisions within the legal deadline, the collège's throughput; and the
+certificates (issue 22 §5): per state, terms ending, open formal notices, withdrawals to come.
 
 Every figure is an aggregate the database computes (GROUP BY, filtered COUNTs), or reads one
 bounded set of rows (the dossiers decided over the last 12 months): the page makes the same
@@ -26,6 +27,9 @@ from guichet.applications.models import (
     Status,
 )
 from guichet.applications.workflow import WORKFLOW
+from guichet.certificates.models import Certificate, FormalNotice, Kind
+from guichet.certificates.models import Status as CertificateStatus
+from guichet.certificates.standing import LIVE as CERTIFICATE_LIVE
 from guichet.committee.models import AgendaItem, CommitteeSession, Decision, SessionStatus
 from guichet.deadlines import Event, evaluate
 from guichet.instruction.clockstate import OPEN_STATES
@@ -375,3 +379,99 @@ def session_throughput(today: dt.date) -> list[SessionRow]:
         .values_list("pk", "date", "on_agenda", "decided", "moved")
     )
     return [SessionRow(*row) for row in sessions]
+
+
+# --- 6. certificates (issue 22 §5) -------------------------------------------------------------
+
+SOON_DAYS = 90  # renewals and expiries « à venir »: the next 90 days, as the certificates' list
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    status: CertificateStatus
+    counts: list[int]  # per referential (standard certificates), then the exceptional ones
+    total: int
+
+
+@dataclass(frozen=True)
+class CertificateCounts:
+    referentials: list[str]
+    rows: list[CertificateRow]  # every state, in the order of CertificateStatus
+    totals: list[int]
+    total: int
+
+
+def certificate_counts(referentials: list[str]) -> CertificateCounts:
+    """One query: a GROUP BY state, referential and kind. The exceptional certificates (TLC,
+    R-CRT-4) are counted apart: they attest only part of the referential."""
+    found: dict[tuple[str, str, str], int] = {
+        (status, code, kind): number
+        for status, code, kind, number in Certificate.objects.order_by()
+        .values_list("status", "referential_code", "kind")
+        .annotate(number=Count("pk"))
+    }
+    rows = []
+    for status in CertificateStatus:
+        counts = [found.get((status.value, code, Kind.STANDARD), 0) for code in referentials]
+        counts.append(
+            sum(n for (s, _, kind), n in found.items() if s == status and kind == Kind.EXCEPTIONAL)
+        )
+        rows.append(CertificateRow(status, counts, sum(counts)))
+    totals = [sum(row.counts[i] for row in rows) for i in range(len(referentials) + 1)]
+    return CertificateCounts(referentials, rows, totals, sum(totals))
+
+
+def _term_ends_soon(today: dt.date) -> Q:
+    """A live certificate whose term ends within 90 days, unless a withdrawal notified to take
+    effect by then ends it first (it is in the withdrawals' list)."""
+    return Q(
+        status__in=CERTIFICATE_LIVE,
+        valid_until__lt=today + dt.timedelta(days=SOON_DAYS),
+    ) & (
+        Q(withdrawal_effective_on__isnull=True)
+        | Q(withdrawal_effective_on__gt=F("valid_until") + dt.timedelta(days=1))
+    )
+
+
+def _withdrawal_scheduled() -> Q:
+    """A withdrawal notified that has not taken effect yet (standing.Standing's rule)."""
+    return Q(status__in=CERTIFICATE_LIVE, withdrawal_effective_on__isnull=False)
+
+
+def certificate_watch_counts(today: dt.date) -> dict[str, int]:
+    """Two queries: the terms ending and the withdrawals to take effect (filtered COUNTs), the
+    open formal notices."""
+    counts = Certificate.objects.aggregate(
+        terms=Count("pk", filter=_term_ends_soon(today)),
+        withdrawals=Count("pk", filter=_withdrawal_scheduled()),
+    )
+    counts["notices"] = FormalNotice.objects.filter(closed_on__isnull=True).count()
+    return counts
+
+
+def terms_ending(today: dt.date) -> QuerySet[Certificate]:
+    """The live certificates whose term ends in the next 90 days, the nearest first."""
+    return (
+        Certificate.objects.filter(_term_ends_soon(today))
+        .select_related("referential_version__referential")
+        .order_by("valid_until", "number")
+    )
+
+
+def open_notices() -> QuerySet[FormalNotice]:
+    """The open formal notices, the deadline nearest (or most overdue) first (R-CRT-5)."""
+    return (
+        FormalNotice.objects.filter(closed_on__isnull=True)
+        .select_related("certificate__referential_version__referential")
+        .order_by("deadline", "issued_on", "pk")
+    )
+
+
+def withdrawals_to_come() -> QuerySet[Certificate]:
+    """The certificates whose withdrawal is notified to take effect later (CSP R. 1470-9), the
+    nearest date of effect first."""
+    return (
+        Certificate.objects.filter(_withdrawal_scheduled())
+        .select_related("referential_version__referential")
+        .order_by("withdrawal_effective_on", "number")
+    )

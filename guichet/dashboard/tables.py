@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from guichet.certificates import term_end
+from guichet.certificates.standing import Standing
 from guichet.dashboard import selectors
 from guichet.dashboard.charts import Series, bar_chart, number
 from guichet.deadlines import french_date
@@ -58,6 +60,9 @@ class Table:
     chart: SafeString | None = None
     note: str = ""
     total: int | None = None  # a list shown in part: how many rows there are
+    unit: str = "dossiers"  # what a list's rows are, in its caption and its link (plural)
+    first: str = "plus urgents"  # which of them a list shown in part shows
+    nothing: str = "Aucun dossier."
 
     @property
     def shown(self) -> list[list]:
@@ -89,6 +94,8 @@ def csv_value(value) -> str:
     value = value.csv() if hasattr(value, "csv") else value
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -282,6 +289,156 @@ def sessions_table(rows: list[selectors.SessionRow]) -> Table:
     )
 
 
+# --- certificates (issue 22 §5) ---------------------------------------------------------------
+
+
+def certificates_table(counts: selectors.CertificateCounts) -> Table:
+    columns = [*counts.referentials, "Certificats exceptionnels"]
+    shown = [row for row in counts.rows if row.total]
+    return Table(
+        slug="certificats",
+        title="Certificats par état et par référentiel",
+        headers=["État", *columns, "Total"],
+        rows=[[row.status.label, *row.counts, row.total] for row in counts.rows]
+        + [["Total", *counts.totals, counts.total]],
+        chart=bar_chart(
+            ident="chart-certificates",
+            title="Certificats par état et par référentiel",
+            description="Diagramme en barres du nombre de certificats dans chaque état (les "
+            "états sans certificat sont omis), par référentiel, les certificats exceptionnels "
+            "comptés à part.",
+            categories=[row.status.label for row in shown],
+            series=[
+                Series(name, [row.counts[i] for row in shown]) for i, name in enumerate(columns)
+            ],
+        ),
+        note="Un certificat exceptionnel (TLC, arrêté du 9 février 2024) n'atteste la "
+        "conformité qu'à une partie du référentiel : il est compté à part.",
+    )
+
+
+def _certificate_cells(certificate) -> list:
+    return [
+        Link(certificate.number, reverse("certificates:agency-detail", args=[certificate.number])),
+        f"{certificate.product_name} {certificate.product_version}",
+        certificate.company_name,
+        certificate.referential_version.label,
+    ]
+
+
+CERTIFICATE_HEADERS = ["Certificat", "Produit", "Titulaire", "Référentiel"]
+
+
+def _rows(make, items) -> Iterable[list]:
+    """The page's few rows as a list; the CSV's, streamed."""
+    return [make(item) for item in items] if isinstance(items, list) else map(make, items)
+
+
+def terms_table(certificates: Iterable, today: dt.date, total: int | None) -> Table:
+    def cells(certificate) -> list:
+        return [
+            *_certificate_cells(certificate),
+            Standing.of(certificate).summary_words,
+            certificate.valid_until,
+            DaysLeft((certificate.valid_until - today).days, True),
+            term_end.words(
+                kind=certificate.kind,
+                valid_until=certificate.valid_until,
+                renewal_stopped_on=certificate.renewal_stopped_on,
+            ),
+        ]
+
+    return Table(
+        slug=f"certificats-echeances-{selectors.SOON_DAYS}-jours",
+        title=f"Reconductions et expirations dans les {selectors.SOON_DAYS} jours",
+        headers=[
+            *CERTIFICATE_HEADERS,
+            "État",
+            "Fin de la période de validité",
+            "Jours restants",
+            "À l'échéance",
+        ],
+        rows=_rows(cells, certificates),
+        unit="certificats",
+        first="plus proches",
+        nothing="Aucun certificat n'arrive à la fin de sa période de validité dans les "
+        f"{selectors.SOON_DAYS} jours.",
+        note="À la fin de sa période de validité, un certificat est reconduit tacitement, "
+        "sauf si sa non-reconduction a été notifiée ou s'il est exceptionnel : il expire "
+        "alors. L'échéance la plus proche d'abord.",
+        total=total,
+    )
+
+
+def notices_table(notices: Iterable, today: dt.date, total: int | None) -> Table:
+    def cells(notice) -> list:
+        return [
+            *_certificate_cells(notice.certificate),
+            notice.get_kind_display(),
+            notice.issued_on,
+            notice.deadline,
+            DaysLeft((notice.deadline - today).days, True),
+            notice.suspends,
+            Standing.of(notice.certificate).summary_words,
+        ]
+
+    return Table(
+        slug="mises-en-demeure",
+        title="Mises en demeure en cours",
+        headers=[
+            *CERTIFICATE_HEADERS,
+            "Nature",
+            "Notifiée le",
+            "Échéance",
+            "Jours restants",
+            "Suspension jusqu'à correction",
+            "État du certificat",
+        ],
+        rows=_rows(cells, notices),
+        unit="mises en demeure",
+        first="plus urgentes",
+        nothing="Aucune mise en demeure en cours.",
+        note="Une mise en demeure reste ouverte jusqu'à ce que l'agence la close (non-"
+        "conformités corrigées) ou retire le certificat. Les échéances dépassées d'abord, puis "
+        "la plus proche.",
+        total=total,
+    )
+
+
+def withdrawals_table(certificates: Iterable, today: dt.date, total: int | None) -> Table:
+    def cells(certificate) -> list:
+        standing = Standing.of(certificate)
+        return [
+            *_certificate_cells(certificate),
+            standing.withdrawal_notified_on,
+            standing.withdrawal_effective_on,
+            DaysLeft((standing.withdrawal_effective_on - today).days, True),
+            standing.ground_label or None,
+            standing.summary_words,
+        ]
+
+    return Table(
+        slug="retraits-notifies",
+        title="Retraits notifiés à effet différé",
+        headers=[
+            *CERTIFICATE_HEADERS,
+            "Notifié le",
+            "Prend effet le",
+            "Jours restants",
+            "Motif du retrait",
+            "État",
+        ],
+        rows=_rows(cells, certificates),
+        unit="certificats",
+        first="plus proches",
+        nothing="Aucun retrait notifié à effet différé.",
+        note="L'agence peut fixer la prise d'effet d'un retrait jusqu'à six mois après sa "
+        "notification, lorsque la prise en charge des patients l'exige (CSP R. 1470-9) ; le "
+        "certificat reste valable jusqu'à la veille. La prise d'effet la plus proche d'abord.",
+        total=total,
+    )
+
+
 class _Line:
     """A file for csv.writer that hands back the line it was given."""
 
@@ -313,6 +470,19 @@ def page_tables(today: dt.date) -> dict[str, Table]:
         "in_time": in_time_table(figures),
         "sessions": sessions_table(selectors.session_throughput(today)),
     }
+    watch = selectors.certificate_watch_counts(today)
+    tables |= {
+        "certificates": certificates_table(selectors.certificate_counts(counts.referentials)),
+        "terms": terms_table(
+            list(selectors.terms_ending(today)[:LIST_LIMIT]), today, watch["terms"]
+        ),
+        "notices": notices_table(
+            list(selectors.open_notices()[:LIST_LIMIT]), today, watch["notices"]
+        ),
+        "withdrawals": withdrawals_table(
+            list(selectors.withdrawals_to_come()[:LIST_LIMIT]), today, watch["withdrawals"]
+        ),
+    }
     return tables
 
 
@@ -339,6 +509,18 @@ EXPORTS: dict[str, Callable[[dt.date], Table]] = {
     "repartition-durees": lambda today: durations_table(_timeliness(today)),
     "delai-legal": lambda today: in_time_table(_timeliness(today)),
     "college": lambda today: sessions_table(selectors.session_throughput(today)),
+    "certificats": lambda today: certificates_table(
+        selectors.certificate_counts(selectors.state_counts().referentials)
+    ),
+    f"certificats-echeances-{selectors.SOON_DAYS}-jours": lambda today: terms_table(
+        selectors.terms_ending(today).iterator(chunk_size=2000), today, None
+    ),
+    "mises-en-demeure": lambda today: notices_table(
+        selectors.open_notices().iterator(chunk_size=2000), today, None
+    ),
+    "retraits-notifies": lambda today: withdrawals_table(
+        selectors.withdrawals_to_come().iterator(chunk_size=2000), today, None
+    ),
 }
 
 

@@ -42,6 +42,7 @@ def dashboard_page(request):
             "list_limit": tables.LIST_LIMIT,
             "long_stop_days": selectors.LONG_STOP_DAYS,
             "periods": decision_periods(),
+            "soon_days": selectors.SOON_DAYS,
         },
     )
 

@@ -91,8 +91,8 @@ def test_r_crt_5_suspended_until_fixed_then_the_suspension_is_lifted(
     assert tlc_certificate.status == Status.SUSPENDED
     assert tlc_certificate.status_changed_on == dt.date(2027, 6, 1)
     assert tlc_certificate.status_reason == (
-        "Suspendu jusqu'à la correction de non-conformités, à la suite d'une mise en demeure "
-        "(article R. 1470-9 du code de la santé publique)."
+        "Jusqu'à la correction de non-conformités, à la suite d'une mise en demeure (article "
+        "R. 1470-9 du code de la santé publique)."
     )
     assert tlc_certificate.revisions.get(number=2).kind == RevisionKind.SUSPENDED
     (email,) = told(notices, tlc_certificate, "mise en demeure")

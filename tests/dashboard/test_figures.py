@@ -254,7 +254,7 @@ def test_the_page_draws_each_figure_as_svg_with_its_table_and_no_inline_style(
     body = response.content.decode()
     assert response.status_code == 200
     charts = re.findall(r"<svg [^>]*>.*?</svg>", body, flags=re.S)
-    assert len(charts) == 5
+    assert len(charts) == 6  # the certificates' too (issue 22 §5)
     for chart in charts:
         assert 'role="img"' in chart and "<title id=" in chart and "<desc id=" in chart
     assert "Dossiers par état et par référentiel</title>" in body
@@ -263,7 +263,17 @@ def test_the_page_draws_each_figure_as_svg_with_its_table_and_no_inline_style(
     assert "<style" not in body and "<script>" not in body
     assert "style-src 'self'" in response["Content-Security-Policy"]
     # Each table has its CSV.
-    for slug in ("etats", "echeances", "echeances-7-jours", "delais-depasses", "college"):
+    for slug in (
+        "etats",
+        "echeances",
+        "echeances-7-jours",
+        "delais-depasses",
+        "college",
+        "certificats",
+        "certificats-echeances-90-jours",
+        "mises-en-demeure",
+        "retraits-notifies",
+    ):
         assert reverse("dashboard:export", args=[slug]) in body
 
 

@@ -11,7 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guichet.accounts.models import Role
+from guichet.certificates.lifecycle import act
+from guichet.certificates.models import Certificate
 from guichet.committee.models import CommitteeSession
+from tests.certificates.world import certified
 from tests.conftest import make_staff
 from tests.dashboard.world import complete, decided, request_information
 from tests.instruction.instruction_world import on, small_version
@@ -148,9 +151,43 @@ def test_the_page_shows_a_part_of_a_long_list_and_its_csv_all_of_it(
     assert [row[0] for row in exported[1:]] == [first.reference, second.reference]
 
 
+def grow_certificates(size, dmn, cast, committee_member):
+    """`size` certificates of each kind the certificates' part lists (issue 22 §5), reached by
+    the acts: a term ending within 90 days of TODAY (issued in 2022), an open formal notice,
+    a withdrawal notified to take effect later."""
+    agency = cast["instructor"]
+    for _ in range(size):
+        # One session a certificate: each on a day of its own.
+        later = dt.timedelta(days=Certificate.objects.count())
+        certified(dmn, committee_member=committee_member, day=D(2022, 3, 10) + later, **cast)
+        noticed, scheduled = (
+            certified(dmn, committee_member=committee_member, day=D(2027, 1, 4) + later + n, **cast)
+            for n in (dt.timedelta(days=1), dt.timedelta(days=2))
+        )
+        with on(TODAY - dt.timedelta(days=5)):
+            act(
+                noticed,
+                "give_formal_notice",
+                by=agency,
+                reason="Non-conformités relevées au contrôle.",
+                kind="non_conformity",
+                deadline=TODAY + dt.timedelta(days=30),
+            )
+            act(
+                scheduled,
+                "withdraw",
+                by=agency,
+                reason="Le produit n'est plus conforme.",
+                ground="fault_not_conforme",
+                effective_on=TODAY + dt.timedelta(days=60),
+            )
+
+
 def grow(size, dmn, cast, committee_member):
     """`size` dossiers of each kind the figures read: due this week, overdue, stopped for
-    more than 20 days, decided by the collège (each at a session of its own)."""
+    more than 20 days, decided by the collège (each at a session of its own); and `size`
+    certificates of each kind its certificates' part reads."""
+    grow_certificates(size, dmn, cast, committee_member)
     for _ in range(size):
         complete(dmn, cast, D(2027, 1, 5))
         complete(dmn, cast, D(2026, 12, 21))
@@ -179,7 +216,13 @@ def test_the_page_makes_the_same_number_of_queries_at_two_sizes(
                 response = client.get(reverse(PAGE))
         assert response.status_code == 200
         counts.append(len(queries))
-    # 13 on this branch: the session, the user, the terms of use (the account gate); the
+    # 18 on this branch: the session, the user, the terms of use (the account gate); the
     # referentials, the states (GROUP BY), the risks (one filtered count, three lists); the
-    # dossiers decided over 12 months, their versions, their transition log; the sessions.
+    # dossiers decided over 12 months, their versions, their transition log; the sessions;
+    # the certificates: two counts (terms and withdrawals, open notices), the GROUP BY per
+    # state, three lists.
     assert counts[0] == counts[1], counts
+    body = response.content.decode()
+    assert "Aucune mise en demeure en cours." not in body
+    assert "Aucun retrait notifié à effet différé." not in body
+    assert "Aucun certificat n'arrive à la fin de sa période de validité" not in body

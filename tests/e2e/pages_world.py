@@ -14,6 +14,7 @@ from django.utils import timezone
 from guichet.accounts.models import Role, User
 from guichet.applications.models import Application
 from guichet.applications.services import create_application, save_product
+from guichet.certificates.lifecycle import act
 from guichet.certificates.models import Certificate
 from guichet.committee.models import CommitteeSession
 from guichet.referentials.selectors import get_version
@@ -97,6 +98,17 @@ def build(role: str) -> World:
             committee_member=world.users["committee"],
             day=today - dt.timedelta(days=30),
             **staff,
+        )
+        # A formal notice under way: its long cells (the facts, the deadline) in the tables of
+        # the holder's and the agency's pages (issue 22 §5: they once clipped whole columns).
+        act(
+            world.certificate,
+            "give_formal_notice",
+            by=world.users["admin"],
+            reason="Les traces des accès aux données de santé ne sont plus conservées pendant "
+            "la durée exigée par le référentiel ; la politique de sécurité n'est pas à jour.",
+            kind="non_conformity",
+            deadline=today + dt.timedelta(days=60),
         )
     if "agenda" in needs:  # the next session, a finished dossier put on its agenda
         world.session = session_on(

@@ -110,6 +110,47 @@ VALUES_CUT = (
 )
 
 
+# Pages whose tables once clipped whole columns at 1280 px (issue 22 §5: a long header or cell
+# that did not wrap pushed « Échéance », « Valable jusqu'au », « Mise en demeure », « Part
+# dans le délai » out of the table's box): at 1280 px, each header and cell of each table is
+# whole on the screen; at both widths, none is cut off. And the dashboard's charts: their
+# labels at least 10 px high on a phone (they were 6 px).
+TABLES_WHOLE = (
+    re.compile(r"/certificats/CC-[A-Z0-9-]+/gerer/"),
+    re.compile(r"/registre/"),
+    re.compile(r"/agence/certificats/"),
+    re.compile(r"/agence/tableau-de-bord/"),
+)
+MIN_CHART_TEXT_PX = 10
+CELLS_CUT = """onScreen => {
+  const width = window.innerWidth, faults = [];
+  const whole = (element, name) => {
+    const box = element.getBoundingClientRect();
+    if (!box.width || !box.height) return;  // a header kept for screen readers only
+    if (onScreen && (box.left < 0 || box.right > width + 1))
+      faults.push(`${name} : hors de l'écran (${Math.round(box.left)} à ${Math.round(box.right)} px)`);
+    if (element.scrollWidth > element.clientWidth + 1)
+      faults.push(`${name} : coupé (${element.scrollWidth} px pour ${element.clientWidth})`);
+  };
+  const tables = [...document.querySelectorAll("main table")];
+  if (!tables.length) faults.push("aucun tableau");
+  tables.forEach((table, t) => table.querySelectorAll("th, td").forEach(cell =>
+    whole(cell, `tableau ${t + 1}, « ${cell.textContent.trim().slice(0, 40)} »`)));
+  return faults;
+}"""
+SMALL_CHART_TEXT = """least => {
+  const faults = [];
+  document.querySelectorAll("main svg.guichet-chart").forEach(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    svg.querySelectorAll("text").forEach(text => {
+      const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+      if (size < least) faults.push(`« ${text.textContent} » : ${size.toFixed(1)} px de haut`);
+    });
+  });
+  return faults.slice(0, 5);
+}"""
+
+
 def captures_dir() -> Path:
     default = Path(django_settings.BASE_DIR) / "var" / "captures"
     return Path(os.environ.get("GUICHET_CAPTURES_DIR") or default)
@@ -148,6 +189,11 @@ def check(page, console: list[str], url: str, path: str, width: int) -> list[str
         errors.append(f"{path}: {wide} px de large sur un écran de {width} px ({culprits})")
     if width == 1280 and path in WHOLE_AT_1280:
         errors += [f"{path} à 1280 px : {f}" for f in page.evaluate(CUT_OFF, WHOLE_AT_1280[path])]
+    if any(pattern.fullmatch(path) for pattern in TABLES_WHOLE):
+        errors += [f"{path} à {width} px : {f}" for f in page.evaluate(CELLS_CUT, width == 1280)]
+        if width == 390:
+            small = page.evaluate(SMALL_CHART_TEXT, MIN_CHART_TEXT_PX)
+            errors += [f"{path} à 390 px : {f}" for f in small]
     for pattern, names in WHOLE_AT_390:
         if width == 390 and pattern.fullmatch(path):
             errors += [f"{path} à 390 px : {f}" for f in page.evaluate(VALUES_CUT, names)]
