@@ -176,11 +176,11 @@ def test_r_crt_5_the_dashboard_follows_the_certificates_states_terms_notices_and
     assert withdrawals[1][0] == found["scheduled"].number
     assert withdrawals[1][4:7] == ["2031-12-01", "2032-02-01", "17"]
     assert withdrawals[1][8] == (
-        "Valide jusqu'au 31 janvier 2032, retrait effectif le 1er février 2032 (notifié le 1er "
-        "décembre 2031) — Faute (article 16) : le produit n'est pas ou plus conforme aux "
-        "exigences"
+        "Retrait notifié, effectif le 1er février 2032 (notifié le 1er décembre 2031) : valide "
+        "jusqu'au 31 janvier 2032 — Faute (article 16) : le produit n'est pas ou plus conforme "
+        "aux exigences"
     )
-    assert "retrait effectif le 1er février 2032" in page
+    assert "Retrait notifié, effectif le 1er février 2032" in page
     withdrawn_link = reverse("certificates:agency-detail", args=[found["scheduled"].number])
     assert f'href="{withdrawn_link}"' in body
 
