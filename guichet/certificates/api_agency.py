@@ -284,6 +284,13 @@ class ControlInputSerializer(serializers.Serializer):
     conclusion = serializers.CharField(max_length=lifecycle.TEXT_MAX_LENGTH)
     conforme = FormBooleanField()
     periodic = FormBooleanField(required=False, default=False)
+    next_check = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Date du prochain contrôle (AAAA-MM-JJ), après aujourd'hui et dans la validité "
+        "du certificat ; vide pour un contrôle périodique : celle que fixe la période de "
+        "l'arrêté, s'il en fixe une.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -302,8 +309,9 @@ class CertificateControlApi(StreamedUploadMixin, APIView):
         summary="Enregistrer un contrôle et son rapport",
         description="Un contrôle du produit certifié (CSP R. 1470-7 périodique, R. 1470-8 à "
         "tout moment) : son rapport (multipart/form-data, champ `report`) est envoyé au "
-        "titulaire et conservé avec le certificat ; un contrôle périodique fixe la date du "
-        "prochain. Réservé à l'agence.",
+        "titulaire et conservé avec le certificat ; `next_check` fixe la date du prochain "
+        "contrôle (pour un contrôle périodique, la période de l'arrêté la donne à défaut) : le "
+        "certificat est réémis (nouvelle révision) pour l'indiquer. Réservé à l'agence.",
         request={"multipart/form-data": ControlInputSerializer},
         responses={
             201: inline_serializer(
@@ -321,7 +329,7 @@ class CertificateControlApi(StreamedUploadMixin, APIView):
         self.form_values(request, ControlInputSerializer)
         fields = {
             k: request.data.get(k)
-            for k in ("held_on", "conclusion", "conforme", "periodic", "reason")
+            for k in ("held_on", "conclusion", "conforme", "periodic", "next_check", "reason")
         }
         from guichet.certificates.forms import parse
 

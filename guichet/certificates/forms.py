@@ -89,6 +89,7 @@ class ControlForm(ActForm):
         },
     )
     periodic = forms.BooleanField(required=False)
+    next_check = forms.DateField(required=False, error_messages=DATE_ERRORS)
 
 
 class StrikeOffForm(ActForm):

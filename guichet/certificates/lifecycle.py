@@ -984,19 +984,20 @@ def _control_recorded(certificate: Certificate, *, by, reason, source, **data) -
         by=by,
     )
     details = {"control": control.pk, "report_sha256": stored.sha256, "periodic": periodic}
-    months = _settings(certificate).periodic_check_months
-    if periodic and months:
-        certificate.next_check = held_on + relativedelta(months=months)
+    next_check = _next_check(certificate, data.get("next_check"), held_on, periodic)
+    if next_check is not None and next_check != certificate.next_check:
+        # CSP R. 1470-7: the certificate states the date of its next check: reissued.
+        certificate.next_check = next_check
         certificate.save(update_fields=["next_check", "updated_at"])
         _revise(
             certificate,
             RevisionKind.CONTROLLED,
             by=by,
-            reason=f"Contrôle périodique du {_day(held_on)} ; prochain contrôle le "
-            f"{_day(certificate.next_check)}.",
+            reason=f"Contrôle {'périodique ' if periodic else ''}du {_day(held_on)} ; prochain "
+            f"contrôle le {_day(next_check)}.",
             effective_on=held_on,
         )
-        details["next_check"] = certificate.next_check.isoformat()
+        details["next_check"] = next_check.isoformat()
     outcome = "conforme" if control.conforme else "non conforme"
     tell_holder(
         certificate,
@@ -1008,6 +1009,39 @@ def _control_recorded(certificate: Certificate, *, by, reason, source, **data) -
         attachments=(stored.pk,),
     )
     return details
+
+
+def _next_check(certificate: Certificate, entered, held_on: dt.date, periodic: bool):
+    """The next check's date (CSP R. 1470-7): the one entered — after today and within the
+    certificate's validity — or, for a periodic check, the version's period after it (where
+    the arrêté sets one); None to leave it as it is."""
+    if entered:
+        today = legal_today()
+        if not isinstance(entered, dt.date) or entered <= today:
+            raise _refused(
+                f"Le prochain contrôle se fixe après aujourd'hui ({_day(today)}).",
+                400,
+                "next_check",
+            )
+        if entered > certificate.valid_until:
+            raise _refused(
+                "Le prochain contrôle se fixe dans la validité du certificat, au plus tard le "
+                f"{_day(certificate.valid_until)}.",
+                400,
+                "next_check",
+            )
+        return entered
+    months = _settings(certificate).periodic_check_months
+    if periodic and months:
+        return held_on + relativedelta(months=months)
+    if periodic:
+        raise _refused(
+            "L'arrêté de ce référentiel ne fixe pas de période entre deux contrôles : indiquez "
+            "la date du prochain contrôle.",
+            400,
+            "next_check",
+        )
+    return None
 
 
 # --- DMN: strike-off request (R-CRT-7) ----------------------------------------------------------

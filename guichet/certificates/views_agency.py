@@ -38,6 +38,7 @@ from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
+from guichet.deadlines import french_date
 from guichet.files.api import receive_files, take_uploads
 from guichet.files.models import StoredFile
 from guichet.instruction.queue import days_left_text
@@ -213,6 +214,8 @@ def certificate_page(request, number):
             **_actions(certificate, request.user),
             "today": today,
             "max_date": today + lifecycle.SIX_MONTHS,
+            # CSP R. 1470-7: the period between two checks, where the arrêté sets one.
+            "periodic_months": certificate.referential_version.process_settings.periodic_check_months,
             "days_left": days_left_text((certificate.valid_until - today).days)
             if certificate.status in LIVE
             else "",
@@ -285,13 +288,20 @@ def control_upload(request, number):
     try:
         (upload,) = take_uploads(handler, request.FILES, "report")[:1]
         reason, values = forms.parse("record_control", request.POST)
-        lifecycle.act(
+        before = certificate.next_check
+        certificate = lifecycle.act(
             certificate, "record_control", by=request.user, reason=reason, report=upload, **values
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    messages.success(request, "Contrôle enregistré ; son rapport est envoyé au titulaire.")
+    text = "Contrôle enregistré ; son rapport est envoyé au titulaire."
+    if certificate.next_check and certificate.next_check != before:
+        text += (
+            f" Prochain contrôle le {french_date(certificate.next_check)} : le certificat est "
+            "réémis pour l'indiquer."
+        )
+    messages.success(request, text)
     return redirect(back)
 
 

@@ -433,3 +433,51 @@ def test_r_crt_8_an_approval_filing_is_dated_within_the_certificates_life(
                 filed_on=dt.date(2027, 3, 3),
             )
         assert "avant la délivrance du certificat, le 4 mars 2027" in before.value.message
+
+
+def test_r_crt_5_a_control_fixes_the_next_check_and_the_certificate_is_reissued_with_it(
+    tlc_certificate, instructor, client, tmp_path
+):
+    """CSP R. 1470-7: the certificate states « la date du prochain contrôle ». The arrêté of the
+    shipped versions sets no period: the agent enters the date, the certificate is reissued
+    (a new revision whose PDF states it); a periodic check without a date is refused."""
+    from guichet.certificates import pdf as certificate_pdf
+    from tests.certificates.issue_world import pdf_text
+
+    assert tlc_certificate.next_check is None
+
+    def record(**values):
+        return act(
+            tlc_certificate,
+            "record_control",
+            by=instructor,
+            held_on=dt.date(2027, 11, 4),
+            conclusion="Le flux DMP répond aux exigences.",
+            conforme=True,
+            report=upload_from_stream(io.BytesIO(PDF), "rapport.pdf"),
+            **values,
+        )
+
+    with on(dt.date(2027, 11, 5)):
+        with pytest.raises(ApplicationError, match="indiquez la date du prochain contrôle"):
+            record(periodic=True)
+        with pytest.raises(ApplicationError, match="après aujourd'hui"):
+            record(next_check=dt.date(2027, 11, 5))
+        with pytest.raises(ApplicationError, match="dans la validité du certificat"):
+            record(next_check=tlc_certificate.valid_until + dt.timedelta(days=1))
+        revisions = tlc_certificate.revisions.count()
+        record(periodic=True, next_check=dt.date(2028, 11, 4))
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.next_check == dt.date(2028, 11, 4)
+    revision = tlc_certificate.revisions.latest("number")
+    assert tlc_certificate.revisions.count() == revisions + 1
+    assert revision.kind == RevisionKind.CONTROLLED
+    assert "prochain contrôle le 4 novembre 2028" in revision.reason
+    buffer = certificate_pdf.render_certificate(certificate_pdf.sheet_of(revision))
+    target = tmp_path / "revision.pdf"
+    target.write_bytes(buffer.getvalue())
+    assert "Prochain contrôle 4 novembre 2028" in pdf_text(target)
+    # A control that fixes nothing new leaves the certificate as it is.
+    with on(dt.date(2027, 11, 6)):
+        record()
+    assert tlc_certificate.revisions.count() == revisions + 1
