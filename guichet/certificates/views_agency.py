@@ -157,12 +157,20 @@ def _shown(certificate: Certificate):
     return lambda name: lifecycle.applicable(certificate, name) and name not in WITHIN_WITHDRAW
 
 
-def _actions(certificate: Certificate, user) -> dict:
+def _actions(certificate: Certificate, user, *, typed: dict | None = None) -> dict:
     """The acts the workflow offers `user` now (each with its form), those its guards refuse
-    for now (each with the guard's French reason), and, when there is none, why."""
+    for now (each with the guard's French reason), and, when there is none, why. `typed`: a
+    form the server refused (its act, the values posted, the French error), shown again open
+    with what was typed."""
     shown = _shown(certificate)
+    typed = typed or {}
     options = [
-        {"transition": t, "refusal": refusal.message if refusal else ""}
+        {
+            "transition": t,
+            "refusal": refusal.message if refusal else "",
+            "typed": typed.get("values", {}) if typed.get("act") == t.name else {},
+            "error": typed.get("error", "") if typed.get("act") == t.name else "",
+        }
         for t, refusal in WORKFLOW.options(certificate, user)
         if shown(t.name)
     ]
@@ -202,7 +210,10 @@ def _reservations(certificate: Certificate) -> dict:
 
 @agency_area
 def certificate_page(request, number):
-    certificate = _agency_certificate(number)
+    return _agency_page(request, _agency_certificate(number))
+
+
+def _agency_page(request, certificate: Certificate, *, typed: dict | None = None):
     today = legal_today()
     labels = {t.name: t.label for t in WORKFLOW.all()}
     return render(
@@ -210,7 +221,7 @@ def certificate_page(request, number):
         "certificates/agency/detail.html",
         {
             "certificate": certificate,
-            **_actions(certificate, request.user),
+            **_actions(certificate, request.user, typed=typed),
             "today": today,
             "max_date": today + lifecycle.SIX_MONTHS,
             "days_left": days_left_text((certificate.valid_until - today).days)
@@ -226,20 +237,34 @@ def certificate_page(request, number):
     )
 
 
-def _fire(request, certificate: Certificate, name: str, *, data, back: str):
-    """An act from a page: confirmed, parsed, fired; its refusal shown on the page."""
+def _refused_form(request, certificate, name: str, message: str, *, page, status: int):
+    """The page again, with the act's form open, what was typed in it and the French reason
+    of the refusal (issue 22 §2: a form refused by the server keeps what was typed). The
+    certificate is read again: the refused act changed nothing."""
+    certificate = Certificate.objects.select_related(
+        "referential_version__referential", "application__product", "organisation"
+    ).get(pk=certificate.pk)
+    typed = {"act": name, "values": request.POST, "error": message}
+    response = page(request, certificate, typed=typed)
+    response.status_code = status
+    return response
+
+
+def _fire(request, certificate: Certificate, name: str, *, data, back: str, page):
+    """An act from a page: confirmed, parsed, fired; its refusal shown on the page, in the
+    act's form, with what was typed."""
     spec = WORKFLOW.page_action(name)
     if spec.automatic or not lifecycle.applicable(certificate, name):
         raise Http404
     if request.POST.get("confirm") != "on":
-        messages.error(request, f"« {spec.label} » : cochez la case pour confirmer.")
-        return redirect(back)
+        message = f"« {spec.label} » : cochez la case pour confirmer."
+        return _refused_form(request, certificate, name, message, page=page, status=400)
     try:
         reason, values = forms.parse(name, data)
         certificate = lifecycle.act(certificate, name, by=request.user, reason=reason, **values)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
+        status = exc.extra.get("status", 400) if exc.extra else 400
+        return _refused_form(request, certificate, name, exc.message, page=page, status=status)
     done = (
         f"« {spec.label} » : fait. Le certificat {certificate.number} est "
         f"« {certificate.get_status_display().lower()} »."
@@ -261,7 +286,7 @@ def agency_act(request, number, name):
     if name == "record_control":
         raise Http404  # a file: its own address (control_upload)
     back = reverse("certificates:agency-detail", args=[certificate.number])
-    return _fire(request, certificate, name, data=request.POST, back=back)
+    return _fire(request, certificate, name, data=request.POST, back=back, page=_agency_page)
 
 
 @csrf_exempt  # checked by receive_files once access is granted, without reading the body
@@ -280,8 +305,10 @@ def control_upload(request, number):
     if csrf_refused is not None:
         return csrf_refused
     if request.POST.get("confirm") != "on":
-        messages.error(request, "« Enregistrer un contrôle » : cochez la case pour confirmer.")
-        return redirect(back)
+        message = "« Enregistrer un contrôle » : cochez la case pour confirmer."
+        return _refused_form(
+            request, certificate, "record_control", message, page=_agency_page, status=400
+        )
     try:
         (upload,) = take_uploads(handler, request.FILES, "report")[:1]
         reason, values = forms.parse("record_control", request.POST)
@@ -289,8 +316,10 @@ def control_upload(request, number):
             certificate, "record_control", by=request.user, reason=reason, report=upload, **values
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
+        status = exc.extra.get("status", 400) if exc.extra else 400
+        return _refused_form(
+            request, certificate, "record_control", exc.message, page=_agency_page, status=status
+        )
     messages.success(request, "Contrôle enregistré ; son rapport est envoyé au titulaire.")
     return redirect(back)
 
@@ -406,13 +435,16 @@ def approvals_page(request):
 
 @login_required
 def manage_page(request, number):
-    certificate = holder_certificate(request.user, number)
+    return _holder_page(request, holder_certificate(request.user, number))
+
+
+def _holder_page(request, certificate: Certificate, *, typed: dict | None = None):
     return render(
         request,
         "certificates/manage.html",
         {
             "certificate": certificate,
-            **_actions(certificate, request.user),
+            **_actions(certificate, request.user, typed=typed),
             "today": legal_today(),
             **_history(certificate),
         },
@@ -424,7 +456,7 @@ def manage_page(request, number):
 def holder_act(request, number, name):
     certificate = holder_certificate(request.user, number)
     back = reverse("certificates:manage", args=[certificate.number])
-    return _fire(request, certificate, name, data=request.POST, back=back)
+    return _fire(request, certificate, name, data=request.POST, back=back, page=_holder_page)
 
 
 # --- the exceptional certificate on a TLC application page (R-CRT-4) ---------------------------
