@@ -16,6 +16,7 @@ class CertificatesConfig(AppConfig):
             lifecycle,
             ministers,
             new_version,
+            renewal,
             services,
             subscriptions,
             sweep,

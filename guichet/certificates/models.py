@@ -277,6 +277,8 @@ class RevisionKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Retrait")
     EXPIRED = "expired", _("Expiration")
     RENEWAL_STOPPED = "renewal_stopped", _("Non-reconduction notifiée")
+    # R-CRT-2: the notice of non-renewal withdrawn before the term (issue 22 §2).
+    RENEWAL_RESTORED = "renewal_restored", _("Non-reconduction annulée")
     # A second grant on appeal (R-DEC-2): the certificate stays, its reservations follow the
     # decision on appeal.
     APPEAL = "appeal", _("Décision sur recours")

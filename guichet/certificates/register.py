@@ -816,6 +816,7 @@ ANNOUNCED_REVISIONS = (
     RevisionKind.RESERVATIONS_LIFTED,
     RevisionKind.WITHDRAWAL_SCHEDULED,
     RevisionKind.RENEWAL_STOPPED,
+    RevisionKind.RENEWAL_RESTORED,
 )
 STATE_CHANGES = {
     Status.VALID: "Rétablissement",

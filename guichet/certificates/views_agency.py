@@ -34,7 +34,13 @@ from guichet.certificates.models import (
     WithdrawalGround,
 )
 from guichet.certificates.verification import reservations_of
-from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_reason
+from guichet.certificates.workflow import (
+    LIVE,
+    WORKFLOW,
+    is_manager,
+    no_action_reason,
+    reserved_to_responsible,
+)
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
@@ -445,6 +451,9 @@ def _holder_page(request, certificate: Certificate, *, typed: dict | None = None
         {
             "certificate": certificate,
             **_actions(certificate, request.user, typed=typed),
+            "reserved": reserved_to_responsible(
+                certificate, request.user, shown=_shown(certificate)
+            ),
             "today": legal_today(),
             **_history(certificate),
         },
