@@ -352,6 +352,47 @@ class FormalNotice(models.Model):
         return f"{self.get_kind_display()} du {self.issued_on}"
 
 
+class FormalNoticeAnswer(models.Model):
+    """The holder's answer to a formal notice, on the platform (issue 22 §2; CSP R. 1470-9 I:
+    « prendre des mesures correctrices ou … présenter ses observations »): a text and files,
+    sent to the agency. Several may follow one another while the notice is open."""
+
+    notice = models.ForeignKey(FormalNotice, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(_("réponse"))
+    answered_on = models.DateField(_("répondue le"))
+    # RESTRICT: a person who acted is never deleted (traceability).
+    by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
+    at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("réponse à une mise en demeure")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""),
+                name="formal_notice_answer_has_text",
+                violation_error_message=_("Une réponse a un texte."),
+            )
+        ]
+
+    def __str__(self):
+        return f"Réponse du {self.answered_on} à {self.notice}"
+
+
+class FormalNoticeAnswerFile(models.Model):
+    """A file joined to an answer to a formal notice (streamed, type-checked)."""
+
+    answer = models.ForeignKey(FormalNoticeAnswer, on_delete=models.PROTECT, related_name="files")
+    file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("pièce jointe d'une réponse à une mise en demeure")
+        ordering = ["id"]
+
+    def __str__(self):
+        return str(self.file_id)
+
+
 class ExceptionalCommitment(models.Model):
     """TLC (R-CRT-4, arrêté du 9 février 2024): the applicant's commitment to full conformity
     by the end of the exceptional period, given on its application page before the agency

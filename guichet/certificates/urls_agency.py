@@ -29,6 +29,11 @@ urlpatterns = [
     path("certificats/<str:number>/gerer/", views.manage_page, name="manage"),
     path("certificats/<str:number>/etapes/<str:code>/", step_view, name="step"),
     path(
+        "certificats/<str:number>/mises-en-demeure/<int:notice>/reponse/",
+        views.notice_answer,
+        name="notice-answer",
+    ),
+    path(
         "certificats/<str:number>/gerer/actions/<str:name>/",
         views.holder_act,
         name="holder-act",

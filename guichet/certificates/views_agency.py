@@ -22,7 +22,7 @@ from guichet.applications import extensions
 from guichet.applications.clock import legal_today
 from guichet.applications.models import Application
 from guichet.applications.selectors import get_application
-from guichet.certificates import exceptional, forms, lifecycle, new_version
+from guichet.certificates import exceptional, forms, lifecycle, new_version, notice_answers
 from guichet.certificates.models import (
     Certificate,
     Control,
@@ -193,7 +193,8 @@ def _actions(certificate: Certificate, user, *, typed: dict | None = None) -> di
 def _history(certificate: Certificate) -> dict:
     return {
         "revisions": list(certificate.revisions.select_related("by").order_by("-number")),
-        "notices": list(certificate.formal_notices.order_by("-issued_on", "-pk")),
+        # With the holder's answers to each (issue 22 §2).
+        "notices": notice_answers.notices_of(certificate),
         "controls": list(certificate.controls.select_related("report").order_by("-held_on")),
         "open_notices": list(lifecycle.open_notices(certificate)),
         **_reservations(certificate),
@@ -444,18 +445,38 @@ def manage_page(request, number):
     return _holder_page(request, holder_certificate(request.user, number))
 
 
-def _holder_page(request, certificate: Certificate, *, typed: dict | None = None):
+def _holder_page(
+    request, certificate: Certificate, *, typed: dict | None = None, answer: dict | None = None
+):
+    today = legal_today()
+    history = _history(certificate)
+    # R-CRT-5: each open formal notice, what it asks and by when, and its answer form (a
+    # refused answer comes back with its text and the reason).
+    answer = answer or {}
+    waiting = [
+        {
+            "notice": notice,
+            "what_to_do": notice_answers.what_to_do(notice, today=today),
+            "days_left": days_left_text((notice.deadline - today).days),
+            "may_answer": notice_answers.answer_refusal(certificate, notice, request.user) is None,
+            "typed": answer.get("text", "") if answer.get("notice") == notice.pk else "",
+            "error": answer.get("error", "") if answer.get("notice") == notice.pk else "",
+        }
+        for notice in history["notices"]
+        if not notice.closed_on
+    ]
     return render(
         request,
         "certificates/manage.html",
         {
             "certificate": certificate,
+            "waiting_notices": waiting,
             **_actions(certificate, request.user, typed=typed),
             "reserved": reserved_to_responsible(
                 certificate, request.user, shown=_shown(certificate)
             ),
-            "today": legal_today(),
-            **_history(certificate),
+            "today": today,
+            **history,
         },
     )
 
@@ -466,6 +487,55 @@ def holder_act(request, number, name):
     certificate = holder_certificate(request.user, number)
     back = reverse("certificates:manage", args=[certificate.number])
     return _fire(request, certificate, name, data=request.POST, back=back, page=_holder_page)
+
+
+@csrf_exempt  # checked by receive_files once access is granted, without reading the body
+@require_POST
+@login_required
+def notice_answer(request, number, notice):
+    """The holder answers a formal notice (R-CRT-5, issue 22 §2): who may is decided before
+    the body is read; the files stream into temporary files, kept only with the answer."""
+    certificate = holder_certificate(request.user, number)
+    back = reverse("certificates:manage", args=[certificate.number]) + f"#mise-en-demeure-{notice}"
+    try:
+        notice_answers.answer_access(by=request.user, certificate=certificate, notice_id=notice)
+    except ApplicationError as exc:
+        if exc.extra.get("status") == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect(back)
+    handler, csrf_refused = receive_files(request, encrypt=False)
+    if csrf_refused is not None:
+        return csrf_refused
+    text = request.POST.get("text", "")
+    try:
+        uploads = take_uploads(handler, request.FILES, "files", texts=request.POST, required=False)
+        answer = notice_answers.answer_formal_notice(
+            by=request.user, certificate=certificate, notice_id=notice, text=text, uploads=uploads
+        )
+    except ApplicationError as exc:
+        response = _holder_page(
+            request,
+            Certificate.objects.select_related(
+                "referential_version__referential", "application"
+            ).get(pk=certificate.pk),
+            answer={"notice": notice, "text": text, "error": exc.message},
+        )
+        response.status_code = exc.extra.get("status", 400) if exc.extra else 400
+        return response
+    files = answer.files.count()
+    messages.success(
+        request,
+        "Réponse envoyée à l'agence"
+        + (
+            ngettext(" avec %(n)d pièce jointe", " avec %(n)d pièces jointes", files) % {"n": files}
+            if files
+            else ""
+        )
+        + " : elle figure ci-dessous. La mise en demeure reste en cours jusqu'à ce que l'agence "
+        "la close ou décide du retrait ; vous pouvez compléter votre réponse d'ici là.",
+    )
+    return redirect(back)
 
 
 # --- the exceptional certificate on a TLC application page (R-CRT-4) ---------------------------
