@@ -158,6 +158,9 @@ class Certificate(StateProtectedModel):
     renewals = models.PositiveSmallIntegerField(_("reconductions"), default=0)
     # The holder (or the agency) gave notice: no tacit renewal at the end of the term.
     renewal_stopped_on = models.DateField(_("non-reconduction notifiée le"), null=True, blank=True)
+    # R-CRT-2 (issue 22 §2): the term end (valid_until) whose reminder the holder received, so
+    # that the daily sweep sends it once per term.
+    term_reminded_for = models.DateField(_("rappel du terme envoyé pour le"), null=True, blank=True)
     # CSP R. 1470-7: the date of the next periodic check, where the approving arrêté sets one.
     next_check = models.DateField(_("prochain contrôle"), null=True, blank=True)
     revision = models.PositiveSmallIntegerField(_("révision"), default=1)

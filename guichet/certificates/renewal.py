@@ -7,12 +7,21 @@ convention soit 5 ans, renouvelable à chaque échéance par tacite reconduction
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F
+
 from guichet.applications.clock import legal_today
 from guichet.applications.notifications import notify_instructors
 from guichet.certificates import services
 from guichet.certificates.models import Certificate, Kind, RevisionKind
-from guichet.certificates.workflow import WORKFLOW
+from guichet.certificates.workflow import LIVE, WORKFLOW
+from guichet.common.text import ngettext
 from guichet.deadlines import french_date
+from guichet.journal.services import record
+
+ONE_DAY = dt.timedelta(days=1)
 
 
 def _term_passed(certificate: Certificate) -> str | None:
@@ -83,3 +92,97 @@ def _renewal_restored(certificate: Certificate, *, by, reason, source, **data) -
             kind="work",
         )
     return {"renewal_stopped_on": None, "was_stopped_on": stopped_on.isoformat()}
+
+
+# --- the reminder before the term (R-CRT-2) ---------------------------------------------------
+
+
+def term_outlook(certificate: Certificate) -> str:
+    """What happens at the end of the term, in the holder's words (the reminder, the pages)."""
+    end = french_date(certificate.valid_until)
+    after = french_date(certificate.valid_until + ONE_DAY)
+    if certificate.kind == Kind.EXCEPTIONAL:
+        return (
+            f"Ce certificat exceptionnel expire en tout état de cause : il n'est plus valable "
+            f"après le {end} (arrêté du 9 février 2024)."
+        )
+    if certificate.renewal_stopped_on:
+        return (
+            f"La non-reconduction a été notifiée le "
+            f"{french_date(certificate.renewal_stopped_on)} : le certificat expirera le {after} "
+            f"et ne sera plus valable après le {end}. Le Responsable habilité peut encore "
+            f"l'annuler, sur la page du certificat, jusqu'au {end}."
+        )
+    return (
+        f"Sans démarche de votre part, le certificat et la convention seront reconduits "
+        f"tacitement à compter du {after}. Si vous ne souhaitez pas cette reconduction, le "
+        f"Responsable habilité peut notifier la non-reconduction, sur la page du certificat, "
+        f"jusqu'au {end}."
+    )
+
+
+def _reminder_versions():
+    from guichet.referentials.models import ReferentialVersion
+
+    for version in ReferentialVersion.objects.filter(certificates__status__in=LIVE).distinct():
+        days = version.process_settings.term_reminder_days
+        if days:
+            yield version, days
+
+
+def remind_terms(today: dt.date) -> int:
+    """Tells each holder whose certificate's term ends within its version's
+    `term_reminder_days` (R-CRT-2) what happens then, once per term, dated by the sweep's day
+    `today`. A certificate whose notified withdrawal takes effect first is not reminded."""
+    sent = 0
+    for version, days in _reminder_versions():
+        with transaction.atomic():
+            due = (
+                Certificate.objects.filter(
+                    referential_version=version,
+                    status__in=LIVE,
+                    valid_until__gte=today,
+                    valid_until__lte=today + dt.timedelta(days=days),
+                )
+                .exclude(term_reminded_for=F("valid_until"))
+                # A notified withdrawal that takes effect before the term ends it first.
+                .exclude(withdrawal_effective_on__lte=F("valid_until"))
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("application")
+            )
+            for certificate in due:
+                _remind(certificate, today)
+                sent += 1
+    return sent
+
+
+def _remind(certificate: Certificate, today: dt.date) -> None:
+    from guichet.certificates.lifecycle import tell_holder
+
+    left = (certificate.valid_until - today).days
+    Certificate.objects.filter(pk=certificate.pk).update(term_reminded_for=certificate.valid_until)
+    tell_holder(
+        certificate,
+        f"fin de la période de validité le {french_date(certificate.valid_until)}",
+        f"Au {french_date(today)}, la période de validité du certificat de conformité "
+        f"{certificate.number} ({certificate.product_name} {certificate.product_version}) "
+        f"prend fin le {french_date(certificate.valid_until)}, "
+        + (
+            ngettext("dans %(n)d jour.", "dans %(n)d jours.", left) % {"n": left}
+            if left
+            else "aujourd'hui même."
+        )
+        + f"\n{term_outlook(certificate)}",
+    )
+    record(
+        action="certificate.term_reminder",
+        obj=certificate,
+        by=None,
+        application_id=certificate.application_id,
+        after={
+            "number": certificate.number,
+            "on": today.isoformat(),
+            "valid_until": certificate.valid_until.isoformat(),
+            "renewal_stopped": bool(certificate.renewal_stopped_on),
+        },
+    )
