@@ -121,6 +121,24 @@ def term_outlook(certificate: Certificate) -> str:
     )
 
 
+def term_event(certificate: Certificate) -> str:
+    """What the end of the term brings, in a few words (« Mes certificats »): « reconduction
+    tacite le 10 janvier 2032 » or « expiration le 10 janvier 2032 »; empty once ended."""
+    from guichet.certificates.standing import Standing
+
+    standing = Standing.of(certificate)
+    if standing.is_ended:
+        return ""
+    after = french_date(certificate.valid_until + ONE_DAY)
+    if standing.withdrawal_scheduled and certificate.withdrawal_effective_on <= (
+        certificate.valid_until + ONE_DAY
+    ):
+        return ""  # the notified withdrawal comes first: the state's sentence says when
+    if certificate.kind == Kind.EXCEPTIONAL or certificate.renewal_stopped_on:
+        return f"Expiration le {after}"
+    return f"Reconduction tacite le {after}"
+
+
 def _reminder_versions():
     from guichet.referentials.models import ReferentialVersion
 

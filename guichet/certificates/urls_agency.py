@@ -26,6 +26,7 @@ urlpatterns = [
         views.agency_act,
         name="agency-act",
     ),
+    path("mes-certificats/", views.my_certificates, name="mine"),
     path("certificats/<str:number>/gerer/", views.manage_page, name="manage"),
     path("certificats/<str:number>/etapes/<str:code>/", step_view, name="step"),
     path(

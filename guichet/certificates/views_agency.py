@@ -437,7 +437,22 @@ def approvals_page(request):
     return render(request, "certificates/agency/approvals.html", {"page": page})
 
 
-# --- the holder's page ------------------------------------------------------------------------
+# --- the holder's pages -----------------------------------------------------------------------
+
+
+@login_required
+def my_certificates(request):
+    """« Mes certificats » (issue 22 §2): the organisation's certificates, each with its state
+    (the one sentence of certificates.standing), its next dates and its current PDF."""
+    from guichet.certificates.holder import certificates_of
+    from guichet.certificates.renewal import term_event
+
+    if request.user.is_agency:
+        return redirect("certificates:agency-list")
+    page = Paginator(certificates_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    for certificate in page.object_list:
+        certificate.term_event = term_event(certificate)
+    return render(request, "certificates/mine.html", {"page": page})
 
 
 @login_required
