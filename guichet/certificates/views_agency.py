@@ -270,7 +270,7 @@ def _fire(request, certificate: Certificate, name: str, *, data, back: str, page
         reason, values = forms.parse(name, data)
         certificate = lifecycle.act(certificate, name, by=request.user, reason=reason, **values)
     except ApplicationError as exc:
-        status = exc.extra.get("status", 400) if exc.extra else 400
+        status = (exc.extra or {}).get("status", 400)
         return _refused_form(request, certificate, name, exc.message, page=page, status=status)
     done = (
         f"« {spec.label} » : fait. Le certificat {certificate.number} est "
@@ -323,7 +323,7 @@ def control_upload(request, number):
             certificate, "record_control", by=request.user, reason=reason, report=upload, **values
         )
     except ApplicationError as exc:
-        status = exc.extra.get("status", 400) if exc.extra else 400
+        status = (exc.extra or {}).get("status", 400)
         return _refused_form(
             request, certificate, "record_control", exc.message, page=_agency_page, status=status
         )
@@ -515,7 +515,7 @@ def notice_answer(request, number, notice):
     try:
         notice_answers.answer_access(by=request.user, certificate=certificate, notice_id=notice)
     except ApplicationError as exc:
-        if exc.extra.get("status") == 404:
+        if (exc.extra or {}).get("status") == 404:
             raise Http404 from exc
         messages.error(request, exc.message)
         return redirect(back)
@@ -536,7 +536,7 @@ def notice_answer(request, number, notice):
             ).get(pk=certificate.pk),
             answer={"notice": notice, "text": text, "error": exc.message},
         )
-        response.status_code = exc.extra.get("status", 400) if exc.extra else 400
+        response.status_code = (exc.extra or {}).get("status", 400)
         return response
     files = answer.files.count()
     messages.success(
