@@ -13,7 +13,13 @@ from rest_framework.authtoken.models import Token
 from guichet.accounts.models import Organisation, RegistrationRequest, Role, User
 from guichet.applications.models import Application, Product
 from guichet.applications.services import create_application, save_product
-from guichet.certificates.models import Certificate, Control, ExceptionalCommitment, FormalNotice
+from guichet.certificates.models import (
+    Certificate,
+    Control,
+    ExceptionalCommitment,
+    FormalNotice,
+    FormalNoticeAnswer,
+)
 from guichet.committee.models import CommitteeSession, Decision, SessionMember
 from guichet.committee.services import create_session
 from guichet.conventions.models import Convention
@@ -207,8 +213,21 @@ def organisation_a():
         committee_member=User.objects.get(email="college-a@agence.test"),
         day=timezone.localdate() + dt.timedelta(days=14),
     )
+    # An open formal notice on it: its answer form and API answer 404 to another
+    # organisation (issue 22 §2).
+    from guichet.certificates.lifecycle import act
+
+    act(
+        certificate,
+        "give_formal_notice",
+        by=User.objects.get(email="instructeur-a@agence.test"),
+        reason="Non-conformité de A",
+        kind="non_conformity",
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+    )
     SAMPLES.update(
         {
+            "notice": str(certificate.formal_notices.get().pk),
             "number": certificate.number,
             "name": "stop_renewal",
             "mid": str(message.pk),
@@ -260,6 +279,7 @@ def snapshot():
             )
         ),
         FormalNotice.objects.count(),
+        FormalNoticeAnswer.objects.count(),
         Control.objects.count(),
         ExceptionalCommitment.objects.count(),
     )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from guichet.certificates import api_agency as api
+from guichet.certificates import api_notices
 from guichet.certificates.api_new_version import EvidenceScopeApi
 from guichet.certificates.api_steps import CertificateStepApi
 
@@ -26,6 +27,16 @@ urlpatterns = [
         "certificates/<str:number>/controls",
         api.CertificateControlApi.as_view(),
         name="certificate-controls",
+    ),
+    path(
+        "certificates/<str:number>/formal-notices",
+        api_notices.FormalNoticeListApi.as_view(),
+        name="certificate-formal-notices",
+    ),
+    path(
+        "certificates/<str:number>/formal-notices/<int:notice>/answers",
+        api_notices.FormalNoticeAnswerApi.as_view(),
+        name="certificate-formal-notice-answers",
     ),
     path(
         "applications/<int:pk>/evidence-scope",

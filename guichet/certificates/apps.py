@@ -16,6 +16,8 @@ class CertificatesConfig(AppConfig):
             lifecycle,
             ministers,
             new_version,
+            notice_answers,
+            renewal,
             services,
             subscriptions,
             sweep,

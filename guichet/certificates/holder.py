@@ -4,10 +4,11 @@ the link to its public verification page."""
 
 from __future__ import annotations
 
+from django.db.models import Min, OuterRef, Subquery
 from django.urls import reverse
 
 from guichet.applications import extensions
-from guichet.certificates.models import Certificate, CertificateRevision, Kind
+from guichet.certificates.models import Certificate, CertificateRevision, FormalNotice, Kind
 from guichet.files.models import StoredFile
 
 
@@ -50,3 +51,23 @@ def certificate_document(application, user) -> list[dict]:
             "url": reverse("applications:file", args=[application.pk, certificate.pdf_id]),
         }
     ]
+
+
+def certificates_of(user):
+    """« Mes certificats » (issue 22 §2): the certificates of the user's organisation only
+    (R-ACT-1), newest first, each with the deadline of its earliest open formal notice — one
+    query for the rows, whatever their number."""
+    if user.is_agency or not user.organisation_id:
+        return Certificate.objects.none()
+    deadline = (
+        FormalNotice.objects.filter(certificate=OuterRef("pk"), closed_on__isnull=True)
+        .values("certificate")
+        .annotate(first=Min("deadline"))
+        .values("first")
+    )
+    return (
+        Certificate.objects.filter(organisation_id=user.organisation_id)
+        .select_related("referential_version__referential")
+        .annotate(notice_deadline=Subquery(deadline))
+        .order_by("-issued_on", "-id")
+    )

@@ -158,6 +158,9 @@ class Certificate(StateProtectedModel):
     renewals = models.PositiveSmallIntegerField(_("reconductions"), default=0)
     # The holder (or the agency) gave notice: no tacit renewal at the end of the term.
     renewal_stopped_on = models.DateField(_("non-reconduction notifiée le"), null=True, blank=True)
+    # R-CRT-2 (issue 22 §2): the term end (valid_until) whose reminder the holder received, so
+    # that the daily sweep sends it once per term.
+    term_reminded_for = models.DateField(_("rappel du terme envoyé pour le"), null=True, blank=True)
     # CSP R. 1470-7: the date of the next periodic check, where the approving arrêté sets one.
     next_check = models.DateField(_("prochain contrôle"), null=True, blank=True)
     revision = models.PositiveSmallIntegerField(_("révision"), default=1)
@@ -279,6 +282,8 @@ class RevisionKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Retrait")
     EXPIRED = "expired", _("Expiration")
     RENEWAL_STOPPED = "renewal_stopped", _("Non-reconduction notifiée")
+    # R-CRT-2: the notice of non-renewal withdrawn before the term (issue 22 §2).
+    RENEWAL_RESTORED = "renewal_restored", _("Non-reconduction annulée")
     # A second grant on appeal (R-DEC-2): the certificate stays, its reservations follow the
     # decision on appeal.
     APPEAL = "appeal", _("Décision sur recours")
@@ -350,6 +355,47 @@ class FormalNotice(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} du {self.issued_on}"
+
+
+class FormalNoticeAnswer(models.Model):
+    """The holder's answer to a formal notice, on the platform (issue 22 §2; CSP R. 1470-9 I:
+    « prendre des mesures correctrices ou … présenter ses observations »): a text and files,
+    sent to the agency. Several may follow one another while the notice is open."""
+
+    notice = models.ForeignKey(FormalNotice, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(_("réponse"))
+    answered_on = models.DateField(_("répondue le"))
+    # RESTRICT: a person who acted is never deleted (traceability).
+    by = models.ForeignKey("accounts.User", on_delete=models.RESTRICT, related_name="+")
+    at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("réponse à une mise en demeure")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""),
+                name="formal_notice_answer_has_text",
+                violation_error_message=_("Une réponse a un texte."),
+            )
+        ]
+
+    def __str__(self):
+        return f"Réponse du {self.answered_on} à {self.notice}"
+
+
+class FormalNoticeAnswerFile(models.Model):
+    """A file joined to an answer to a formal notice (streamed, type-checked)."""
+
+    answer = models.ForeignKey(FormalNoticeAnswer, on_delete=models.PROTECT, related_name="files")
+    file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("pièce jointe d'une réponse à une mise en demeure")
+        ordering = ["id"]
+
+    def __str__(self):
+        return str(self.file_id)
 
 
 class ExceptionalCommitment(models.Model):

@@ -841,6 +841,7 @@ ANNOUNCED_REVISIONS = (
     RevisionKind.WITHDRAWAL_SCHEDULED,
     RevisionKind.WITHDRAWAL_CANCELLED,
     RevisionKind.RENEWAL_STOPPED,
+    RevisionKind.RENEWAL_RESTORED,
 )
 STATE_CHANGES = {
     Status.VALID: "Rétablissement",

@@ -5,6 +5,8 @@
 - R-CRT-4: an exceptional certificate expires the day after its end date, whatever happens.
 - R-CRT-5, R-CRT-6: a withdrawal notified for a later day takes effect on that day.
 - R-CRT-5: the agency is told once when a formal notice's deadline has passed.
+- R-CRT-2: the holder is reminded once per term, `term_reminder_days` before its end (the
+  version's setting), of what happens then (renewal.remind_terms).
 - R-CRT-3: the agency is told once when the delay to ask for a new certificate after a new
   referential version has run out without a new application for the product.
 
@@ -45,6 +47,7 @@ class SweepReport:
     withdrawn: int = 0
     notices_overdue: int = 0
     windows_overdue: int = 0
+    term_reminders: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -78,6 +81,7 @@ class SweepReport:
             "withdrawn": self.withdrawn,
             "notices_overdue": self.notices_overdue,
             "windows_overdue": self.windows_overdue,
+            "term_reminders": self.term_reminders,
             "problems": self.problems,
         }
 
@@ -117,6 +121,10 @@ def sweep(*, today: dt.date | None = None, batch_size: int = BATCH_SIZE) -> Swee
                 for pk in batch:
                     _sweep_one(pk, today, report)
         _flag_notices(today, report)
+        # R-CRT-2: after the catch-up, so that a renewed term is the one reminded.
+        from guichet.certificates.renewal import remind_terms
+
+        report.term_reminders = remind_terms(today)
     report.seconds = perf_counter() - started
     return report
 

@@ -26,8 +26,14 @@ urlpatterns = [
         views.agency_act,
         name="agency-act",
     ),
+    path("mes-certificats/", views.my_certificates, name="mine"),
     path("certificats/<str:number>/gerer/", views.manage_page, name="manage"),
     path("certificats/<str:number>/etapes/<str:code>/", step_view, name="step"),
+    path(
+        "certificats/<str:number>/mises-en-demeure/<int:notice>/reponse/",
+        views.notice_answer,
+        name="notice-answer",
+    ),
     path(
         "certificats/<str:number>/gerer/actions/<str:name>/",
         views.holder_act,

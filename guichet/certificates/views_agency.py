@@ -22,7 +22,7 @@ from guichet.applications import extensions
 from guichet.applications.clock import legal_today
 from guichet.applications.models import Application
 from guichet.applications.selectors import get_application
-from guichet.certificates import exceptional, forms, lifecycle, new_version
+from guichet.certificates import exceptional, forms, lifecycle, new_version, notice_answers
 from guichet.certificates.models import (
     Certificate,
     Control,
@@ -34,7 +34,13 @@ from guichet.certificates.models import (
     WithdrawalGround,
 )
 from guichet.certificates.verification import reservations_of
-from guichet.certificates.workflow import LIVE, WORKFLOW, is_manager, no_action_reason
+from guichet.certificates.workflow import (
+    LIVE,
+    WORKFLOW,
+    is_manager,
+    no_action_reason,
+    reserved_to_responsible,
+)
 from guichet.common.access import login_required
 from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
@@ -158,12 +164,20 @@ def _shown(certificate: Certificate):
     return lambda name: lifecycle.applicable(certificate, name) and name not in WITHIN_WITHDRAW
 
 
-def _actions(certificate: Certificate, user) -> dict:
+def _actions(certificate: Certificate, user, *, typed: dict | None = None) -> dict:
     """The acts the workflow offers `user` now (each with its form), those its guards refuse
-    for now (each with the guard's French reason), and, when there is none, why."""
+    for now (each with the guard's French reason), and, when there is none, why. `typed`: a
+    form the server refused (its act, the values posted, the French error), shown again open
+    with what was typed."""
     shown = _shown(certificate)
+    typed = typed or {}
     options = [
-        {"transition": t, "refusal": refusal.message if refusal else ""}
+        {
+            "transition": t,
+            "refusal": refusal.message if refusal else "",
+            "typed": typed.get("values", {}) if typed.get("act") == t.name else {},
+            "error": typed.get("error", "") if typed.get("act") == t.name else "",
+        }
         for t, refusal in WORKFLOW.options(certificate, user)
         if shown(t.name)
     ]
@@ -180,7 +194,8 @@ def _actions(certificate: Certificate, user) -> dict:
 def _history(certificate: Certificate) -> dict:
     return {
         "revisions": list(certificate.revisions.select_related("by").order_by("-number")),
-        "notices": list(certificate.formal_notices.order_by("-issued_on", "-pk")),
+        # With the holder's answers to each (issue 22 §2).
+        "notices": notice_answers.notices_of(certificate),
         "controls": list(certificate.controls.select_related("report").order_by("-held_on")),
         "open_notices": list(lifecycle.open_notices(certificate)),
         **_reservations(certificate),
@@ -203,7 +218,10 @@ def _reservations(certificate: Certificate) -> dict:
 
 @agency_area
 def certificate_page(request, number):
-    certificate = _agency_certificate(number)
+    return _agency_page(request, _agency_certificate(number))
+
+
+def _agency_page(request, certificate: Certificate, *, typed: dict | None = None):
     today = legal_today()
     labels = {t.name: t.label for t in WORKFLOW.all()}
     return render(
@@ -211,7 +229,7 @@ def certificate_page(request, number):
         "certificates/agency/detail.html",
         {
             "certificate": certificate,
-            **_actions(certificate, request.user),
+            **_actions(certificate, request.user, typed=typed),
             "today": today,
             "max_date": today + lifecycle.SIX_MONTHS,
             # CSP R. 1470-7: the period between two checks, where the arrêté sets one.
@@ -229,20 +247,34 @@ def certificate_page(request, number):
     )
 
 
-def _fire(request, certificate: Certificate, name: str, *, data, back: str):
-    """An act from a page: confirmed, parsed, fired; its refusal shown on the page."""
+def _refused_form(request, certificate, name: str, message: str, *, page, status: int):
+    """The page again, with the act's form open, what was typed in it and the French reason
+    of the refusal (issue 22 §2: a form refused by the server keeps what was typed). The
+    certificate is read again: the refused act changed nothing."""
+    certificate = Certificate.objects.select_related(
+        "referential_version__referential", "application__product", "organisation"
+    ).get(pk=certificate.pk)
+    typed = {"act": name, "values": request.POST, "error": message}
+    response = page(request, certificate, typed=typed)
+    response.status_code = status
+    return response
+
+
+def _fire(request, certificate: Certificate, name: str, *, data, back: str, page):
+    """An act from a page: confirmed, parsed, fired; its refusal shown on the page, in the
+    act's form, with what was typed."""
     spec = WORKFLOW.page_action(name)
     if spec.automatic or not lifecycle.applicable(certificate, name):
         raise Http404
     if request.POST.get("confirm") != "on":
-        messages.error(request, f"« {spec.label} » : cochez la case pour confirmer.")
-        return redirect(back)
+        message = f"« {spec.label} » : cochez la case pour confirmer."
+        return _refused_form(request, certificate, name, message, page=page, status=400)
     try:
         reason, values = forms.parse(name, data)
         certificate = lifecycle.act(certificate, name, by=request.user, reason=reason, **values)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
+        status = (exc.extra or {}).get("status", 400)
+        return _refused_form(request, certificate, name, exc.message, page=page, status=status)
     done = (
         f"« {spec.label} » : fait. Le certificat {certificate.number} est "
         f"« {certificate.get_status_display().lower()} »."
@@ -264,7 +296,7 @@ def agency_act(request, number, name):
     if name == "record_control":
         raise Http404  # a file: its own address (control_upload)
     back = reverse("certificates:agency-detail", args=[certificate.number])
-    return _fire(request, certificate, name, data=request.POST, back=back)
+    return _fire(request, certificate, name, data=request.POST, back=back, page=_agency_page)
 
 
 @csrf_exempt  # checked by receive_files once access is granted, without reading the body
@@ -283,8 +315,10 @@ def control_upload(request, number):
     if csrf_refused is not None:
         return csrf_refused
     if request.POST.get("confirm") != "on":
-        messages.error(request, "« Enregistrer un contrôle » : cochez la case pour confirmer.")
-        return redirect(back)
+        message = "« Enregistrer un contrôle » : cochez la case pour confirmer."
+        return _refused_form(
+            request, certificate, "record_control", message, page=_agency_page, status=400
+        )
     try:
         (upload,) = take_uploads(handler, request.FILES, "report")[:1]
         reason, values = forms.parse("record_control", request.POST)
@@ -293,8 +327,10 @@ def control_upload(request, number):
             certificate, "record_control", by=request.user, reason=reason, report=upload, **values
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
+        status = (exc.extra or {}).get("status", 400)
+        return _refused_form(
+            request, certificate, "record_control", exc.message, page=_agency_page, status=status
+        )
     text = "Contrôle enregistré ; son rapport est envoyé au titulaire."
     if certificate.next_check and certificate.next_check != before:
         text += (
@@ -411,20 +447,61 @@ def approvals_page(request):
     return render(request, "certificates/agency/approvals.html", {"page": page})
 
 
-# --- the holder's page ------------------------------------------------------------------------
+# --- the holder's pages -----------------------------------------------------------------------
+
+
+@login_required
+def my_certificates(request):
+    """« Mes certificats » (issue 22 §2): the organisation's certificates, each with its state
+    (the one sentence of certificates.standing), its next dates and its current PDF."""
+    from guichet.certificates.holder import certificates_of
+    from guichet.certificates.renewal import term_event
+
+    if request.user.is_agency:
+        return redirect("certificates:agency-list")
+    page = Paginator(certificates_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    for certificate in page.object_list:
+        certificate.term_event = term_event(certificate)
+    return render(request, "certificates/mine.html", {"page": page})
 
 
 @login_required
 def manage_page(request, number):
-    certificate = holder_certificate(request.user, number)
+    return _holder_page(request, holder_certificate(request.user, number))
+
+
+def _holder_page(
+    request, certificate: Certificate, *, typed: dict | None = None, answer: dict | None = None
+):
+    today = legal_today()
+    history = _history(certificate)
+    # R-CRT-5: each open formal notice, what it asks and by when, and its answer form (a
+    # refused answer comes back with its text and the reason).
+    answer = answer or {}
+    waiting = [
+        {
+            "notice": notice,
+            "what_to_do": notice_answers.what_to_do(notice, today=today),
+            "days_left": days_left_text((notice.deadline - today).days),
+            "may_answer": notice_answers.answer_refusal(certificate, notice, request.user) is None,
+            "typed": answer.get("text", "") if answer.get("notice") == notice.pk else "",
+            "error": answer.get("error", "") if answer.get("notice") == notice.pk else "",
+        }
+        for notice in history["notices"]
+        if not notice.closed_on
+    ]
     return render(
         request,
         "certificates/manage.html",
         {
             "certificate": certificate,
-            **_actions(certificate, request.user),
-            "today": legal_today(),
-            **_history(certificate),
+            "waiting_notices": waiting,
+            **_actions(certificate, request.user, typed=typed),
+            "reserved": reserved_to_responsible(
+                certificate, request.user, shown=_shown(certificate)
+            ),
+            "today": today,
+            **history,
         },
     )
 
@@ -434,7 +511,56 @@ def manage_page(request, number):
 def holder_act(request, number, name):
     certificate = holder_certificate(request.user, number)
     back = reverse("certificates:manage", args=[certificate.number])
-    return _fire(request, certificate, name, data=request.POST, back=back)
+    return _fire(request, certificate, name, data=request.POST, back=back, page=_holder_page)
+
+
+@csrf_exempt  # checked by receive_files once access is granted, without reading the body
+@require_POST
+@login_required
+def notice_answer(request, number, notice):
+    """The holder answers a formal notice (R-CRT-5, issue 22 §2): who may is decided before
+    the body is read; the files stream into temporary files, kept only with the answer."""
+    certificate = holder_certificate(request.user, number)
+    back = reverse("certificates:manage", args=[certificate.number]) + f"#mise-en-demeure-{notice}"
+    try:
+        notice_answers.answer_access(by=request.user, certificate=certificate, notice_id=notice)
+    except ApplicationError as exc:
+        if (exc.extra or {}).get("status") == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect(back)
+    handler, csrf_refused = receive_files(request, encrypt=False)
+    if csrf_refused is not None:
+        return csrf_refused
+    text = request.POST.get("text", "")
+    try:
+        uploads = take_uploads(handler, request.FILES, "files", texts=request.POST, required=False)
+        answer = notice_answers.answer_formal_notice(
+            by=request.user, certificate=certificate, notice_id=notice, text=text, uploads=uploads
+        )
+    except ApplicationError as exc:
+        response = _holder_page(
+            request,
+            Certificate.objects.select_related(
+                "referential_version__referential", "application"
+            ).get(pk=certificate.pk),
+            answer={"notice": notice, "text": text, "error": exc.message},
+        )
+        response.status_code = (exc.extra or {}).get("status", 400)
+        return response
+    files = answer.files.count()
+    messages.success(
+        request,
+        "Réponse envoyée à l'agence"
+        + (
+            ngettext(" avec %(n)d pièce jointe", " avec %(n)d pièces jointes", files) % {"n": files}
+            if files
+            else ""
+        )
+        + " : elle figure ci-dessous. La mise en demeure reste en cours jusqu'à ce que l'agence "
+        "la close ou décide du retrait ; vous pouvez compléter votre réponse d'ici là.",
+    )
+    return redirect(back)
 
 
 # --- the exceptional certificate on a TLC application page (R-CRT-4) ---------------------------

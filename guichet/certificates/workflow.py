@@ -49,12 +49,24 @@ def _holder_or_manager(user, certificate) -> bool:
     return _holder(user, certificate) or _manager(user, certificate)
 
 
+def _responsible(user, certificate) -> bool:
+    """The Responsable habilité of the organisation holding the certificate, who commits it
+    (R-ACT-2): the convention's acts are theirs, not a plain member's."""
+    return _holder(user, certificate) and user.is_applicant_admin
+
+
+def _responsible_or_manager(user, certificate) -> bool:
+    return _responsible(user, certificate) or _manager(user, certificate)
+
+
 def _platform(user, certificate) -> bool:
     return True
 
 
 AGENCY = "l'administrateur de l'agence ou un instructeur"
 HOLDER = "l'organisation titulaire du certificat"
+# Read after « action réservée à … » (a refusal) and on the holder's page.
+RESPONSIBLE = "l'organisation titulaire, par son Responsable habilité"
 
 TRANSITIONS = [
     # --- changes of state -------------------------------------------------------------------
@@ -130,6 +142,9 @@ TRANSITIONS = [
         form="withdrawal",
         journal="certificate.schedule_withdrawal",
     ),
+    # R-CRT-2: the convention is renewed tacitly at each term; its holder's notice that it
+    # will not be is an act of the Responsable habilité (issue 22 §2), who may withdraw it
+    # before the term (renewal.py).
     Transition(
         name="cancel_withdrawal",
         label="Annuler le retrait notifié",
@@ -148,13 +163,26 @@ TRANSITIONS = [
         label="Notifier la non-reconduction",
         sources=LIVE,
         target=None,
-        allowed=_holder_or_manager,
-        who=f"{HOLDER} ou à l'agence",
+        allowed=_responsible_or_manager,
+        who=f"{RESPONSIBLE}, ou à l'agence",
         reason_required=True,
-        reason_label="Motif",
+        reason_label="Motif de la non-reconduction",
         confirm="Le certificat ne sera pas reconduit : il expirera à la fin de sa période de "
-        "validité.",
+        "validité. Cette notification peut être annulée jusqu'à cette date.",
         journal="certificate.stop_renewal",
+    ),
+    Transition(
+        name="cancel_stop_renewal",
+        label="Annuler la non-reconduction",
+        sources=LIVE,
+        target=None,
+        allowed=_responsible_or_manager,
+        who=f"{RESPONSIBLE}, ou à l'agence",
+        reason_required=True,
+        reason_label="Motif de l'annulation",
+        confirm="Le certificat sera de nouveau reconduit tacitement à la fin de sa période de "
+        "validité.",
+        journal="certificate.cancel_stop_renewal",
     ),
     Transition(
         name="update_version",
@@ -321,6 +349,22 @@ def no_action_reason(certificate, user, *, shown=lambda name: True) -> str:
         + (f" : {note}" if note else "")
         + f". Dans l'état « {state} », ses actions sont réservées à {', ou à '.join(whom)}."
     )
+
+
+def reserved_to_responsible(certificate, user, *, shown=lambda name: True) -> list[str]:
+    """The acts of the certificate's state that its organisation's Responsable habilité
+    fires, named for a member who is not (their page says who acts, R-ACT-1)."""
+    if not _holder(user, certificate) or user.is_applicant_admin:
+        return []
+    return [
+        t.label
+        for t in WORKFLOW.all()
+        if t.who.startswith(RESPONSIBLE)
+        and not t.automatic
+        and certificate.status in t.sources
+        and shown(t.name)
+        and not WORKFLOW.is_done(certificate, t)
+    ]
 
 
 def _journal(certificate, transition: Transition, source, by, reason, details) -> None:

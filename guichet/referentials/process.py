@@ -67,6 +67,10 @@ class ProcessSettings:
     new_version_evidence: str = "all"
     # CSP R. 1470-7 (R-CRT-1): months between periodic checks, when the arrêté sets them.
     periodic_check_months: int | None = None
+    # R-CRT-2 (issue 22 §2): days before the end of a certificate's term when its holder is
+    # reminded of what happens then (tacit renewal, or expiry after a notice of non-renewal),
+    # so that it can still notify, or withdraw, a non-renewal; None: no reminder.
+    term_reminder_days: int | None = None
     # DMN guide §6.2 (R-CRT-7): the agency records its request to strike off the LPPR/LATM.
     strike_off_request: bool = False
     # TLC guide §6 (R-CRT-8): the approval filed with the ministry, then the FINESS number.
@@ -219,12 +223,17 @@ def _certificate_problems(settings: ProcessSettings) -> list[str]:
                 problems.append("« exceptional_certificate » : « until » précède « from ».")
             if not sections or not all(isinstance(code, str) for code in sections):
                 problems.append("« exceptional_certificate » : « sections » liste des codes.")
-    for key in ("new_certificate_days", "periodic_check_months"):
+    for key in ("new_certificate_days", "periodic_check_months", "term_reminder_days"):
         value = getattr(settings, key)
         if value is not None and (
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
             problems.append(f"« {key} » est un nombre entier positif, ou null.")
+    reminder = settings.term_reminder_days
+    if isinstance(reminder, int) and not isinstance(reminder, bool) and reminder > 365:
+        problems.append(
+            "« term_reminder_days » : le rappel avant le terme se fait au plus 365 jours avant."
+        )
     if settings.new_certificate_scope not in {"all", "telesurveillance"}:
         problems.append("« new_certificate_scope » vaut « all » ou « telesurveillance ».")
     if settings.new_version_evidence not in {"all", "changes"}:

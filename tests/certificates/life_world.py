@@ -21,6 +21,7 @@ CERTIFICATE_KEYS = (
     "periodic_check_months",
     "strike_off_request",
     "approval_steps",
+    "term_reminder_days",
 )
 
 

@@ -115,10 +115,14 @@ def test_the_holder_acts_on_its_certificate_and_an_outsider_finds_nothing(
     with on(dt.date(2027, 6, 1)):
         client.force_login(member)
         page = text(client.get(manage))
-        assert "Notifier la non-reconduction" in page
         assert "Déposer une nouvelle candidature" in page
         assert "Déclarer le dépôt de la demande d'agrément" in page
         assert "Suspendre" not in page
+        # R-CRT-2, issue 22 §2: the Responsable habilité's act.
+        assert "Réservé au Responsable habilité" in page
+        assert client.post(act, {"reason": "x", "confirm": "on"}).status_code == 403
+        client.force_login(applicant)
+        assert "Notifier la non-reconduction" in text(client.get(manage))
         client.post(act, {"reason": "Fin de commercialisation.", "confirm": "on"})
     certificate.refresh_from_db()
     assert certificate.renewal_stopped_on == dt.date(2027, 6, 1)

@@ -90,7 +90,8 @@ def test_r_crt_2_stopped_renewal_expires_at_the_end_of_the_term(certificate, app
 
 def test_r_crt_2_an_outsider_may_not_stop_the_renewal(certificate, stranger):
     with pytest.raises(
-        ApplicationError, match="réservée à l'organisation titulaire du certificat ou à l'agence"
+        ApplicationError,
+        match="réservée à l'organisation titulaire, par son Responsable habilité, ou à l'agence",
     ) as refused:
         act(certificate, "stop_renewal", by=stranger, reason="Malveillance.")
     assert refused.value.extra["status"] == 403
