@@ -14,7 +14,7 @@ from django.db.models import F
 
 from guichet.applications.clock import legal_today
 from guichet.applications.notifications import notify_instructors
-from guichet.certificates import services
+from guichet.certificates import services, term_end
 from guichet.certificates.models import Certificate, Kind, RevisionKind
 from guichet.certificates.workflow import LIVE, WORKFLOW
 from guichet.common.text import ngettext
@@ -113,6 +113,14 @@ def term_outlook(certificate: Certificate) -> str:
             f"et ne sera plus valable après le {end}. Le Responsable habilité peut encore "
             f"l'annuler, sur la page du certificat, jusqu'au {end}."
         )
+    if term_end.of(certificate) == term_end.EXPIRY:  # R-CRT-3: the referential changed
+        return (
+            "La version du référentiel de ce certificat a été remplacée ; un nouveau "
+            "certificat était à solliciter au plus tard le "
+            f"{french_date(certificate.new_certificate_due)}. Ce certificat ne sera donc pas "
+            f"reconduit : il expirera le {after}. Le produit reste certifié par le certificat "
+            "obtenu sur la nouvelle version du référentiel."
+        )
     return (
         f"Sans démarche de votre part, le certificat et la convention seront reconduits "
         f"tacitement à compter du {after}. Si vous ne souhaitez pas cette reconduction, le "
@@ -134,7 +142,7 @@ def term_event(certificate: Certificate) -> str:
         certificate.valid_until + ONE_DAY
     ):
         return ""  # the notified withdrawal comes first: the state's sentence says when
-    if certificate.kind == Kind.EXCEPTIONAL or certificate.renewal_stopped_on:
+    if term_end.of(certificate) == term_end.EXPIRY:
         return f"Expiration le {after}"
     return f"Reconduction tacite le {after}"
 

@@ -29,8 +29,9 @@ from guichet.applications.clock import as_of
 from guichet.applications.models import Application
 from guichet.applications.models import Status as ApplicationStatus
 from guichet.applications.notifications import notify_instructors
-from guichet.certificates.lifecycle import scheduled_withdrawal_reason
-from guichet.certificates.models import Certificate, FormalNotice, Kind
+from guichet.certificates import term_end
+from guichet.certificates.lifecycle import scheduled_withdrawal_reason, tell_holder
+from guichet.certificates.models import Certificate, FormalNotice
 from guichet.certificates.workflow import LIVE, transition
 from guichet.common.periodic import periodic
 from guichet.common.text import ngettext
@@ -155,24 +156,12 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
             )
             report.withdrawn += 1
         elif end <= today:
-            if certificate.kind == Kind.EXCEPTIONAL:
+            if term_end.of(certificate) == term_end.EXPIRY:
                 transition(
                     certificate,
                     "expire",
                     by=None,
-                    reason="Un certificat exceptionnel expire en tout état de cause à sa date "
-                    f"de fin, le {french_date(certificate.valid_until)} (arrêté du 9 février "
-                    "2024).",
-                    on=end,
-                )
-                report.expired += 1
-            elif certificate.renewal_stopped_on:
-                transition(
-                    certificate,
-                    "expire",
-                    by=None,
-                    reason="Fin de la période de validité : la non-reconduction a été notifiée "
-                    f"le {french_date(certificate.renewal_stopped_on)}.",
+                    reason=term_end.expiry_reason(certificate),
                     on=end,
                 )
                 report.expired += 1
@@ -199,13 +188,25 @@ def _flag_window(certificate: Certificate, today: dt.date, report: SweepReport) 
     Certificate.objects.filter(pk=certificate.pk).update(new_certificate_overdue_on=today)
     if filed:
         return
+    # R-CRT-3: no silent renewal on the replaced version: the holder learns what happens.
+    tell_holder(
+        certificate,
+        "nouveau certificat non sollicité",
+        f"Aucune candidature pour {certificate.product_name} n'a été déposée sur la version "
+        f"{certificate.new_version_notified} du référentiel avant le {french_date(due)}. Le "
+        f"certificat {certificate.number} ne sera pas reconduit à son terme : il expirera le "
+        f"{french_date(certificate.valid_until + dt.timedelta(days=1))}. Pour que le produit "
+        "reste certifié, déposez une candidature sur la nouvelle version.",
+    )
     notify_instructors(
         certificate.application,
         "nouveau certificat non sollicité",
         f"Le titulaire du certificat {certificate.number} ({certificate.product_name}) n'a pas "
         f"sollicité de nouveau certificat avant le {french_date(due)}, après l'entrée en "
         f"vigueur de la version {certificate.new_version_notified} du référentiel. Pour un DMN, "
-        "l'agence peut demander la radiation du produit de la LATM (CSS R. 162-85).",
+        "l'agence peut demander la radiation du produit de la LATM (CSS R. 162-85). Le "
+        "certificat ne sera pas reconduit à son terme : il expirera le "
+        f"{french_date(certificate.valid_until + dt.timedelta(days=1))}.",
         kind="work",
     )
     report.windows_overdue += 1

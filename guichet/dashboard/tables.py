@@ -341,11 +341,7 @@ def terms_table(certificates: Iterable, today: dt.date, total: int | None) -> Ta
             Standing.of(certificate).summary_words,
             certificate.valid_until,
             DaysLeft((certificate.valid_until - today).days, True),
-            term_end.words(
-                kind=certificate.kind,
-                valid_until=certificate.valid_until,
-                renewal_stopped_on=certificate.renewal_stopped_on,
-            ),
+            term_end.words_of(certificate),
         ]
 
     return Table(

@@ -128,3 +128,45 @@ def test_r_crt_3_only_the_agency_s_managers_notify_a_new_version(
             notify_new_version(new, by=committee_member)
     assert refused.value.extra["status"] == 403
     assert concerned(new).filter(new_version_notified=new).count() == 0
+
+
+def test_r_crt_3_no_tacit_renewal_on_a_replaced_version_whose_delay_ran_out(
+    two_dmn, instructor, notices
+):
+    """DMN guide §6.2: « Le certificat de conformité doit être renouvelé s'il y a
+    non-conformité d'une ou plusieurs exigences du référentiel avec le DMN (soit le référentiel
+    a changé, soit le DMN a évolué) ». Once the delay to ask for a new certificate ran out, the
+    certificate of the replaced version is not renewed tacitly at its term: the holder and the
+    agency are told, the reminder and the term say so, and it expires."""
+    from guichet.certificates import renewal, term_end
+    from guichet.certificates.models import Status
+
+    latm, lppr = two_dmn
+    with on(dt.date(2028, 1, 20)):
+        new = next_version("DMN", entry_into_force=dt.date(2028, 2, 1))
+        notify_new_version(new, by=instructor)
+    assert sweep(today=dt.date(2028, 2, 17)).windows_overdue == 1
+    (flag,) = told(notices, latm, "nouveau certificat non sollicité")
+    assert "ne sera pas reconduit à son terme" in flag.body
+    latm.refresh_from_db()
+    end = latm.valid_until + dt.timedelta(days=1)
+    assert term_end.of(latm) == term_end.EXPIRY
+    assert term_end.words_of(latm).startswith(f"Expiration le {french(end)}")
+    assert renewal.term_event(latm) == f"Expiration le {french(end)}"
+    assert "ne sera donc pas reconduit" in renewal.term_outlook(latm)
+    assert term_end.of(lppr) == term_end.RENEWAL  # no delay for the LPPR product: renewed
+
+    report = sweep(today=end)
+    latm.refresh_from_db()
+    lppr.refresh_from_db()
+    assert latm.status == Status.EXPIRED and latm.status_changed_on == end
+    assert "sans reconduction tacite" in latm.status_reason
+    assert "version du référentiel du certificat a été remplacée" in latm.status_reason
+    assert lppr.status == Status.VALID and lppr.renewals == 1
+    assert report.expired == 1 and report.renewed == 1
+
+
+def french(day):
+    from guichet.deadlines import french_date
+
+    return french_date(day)
