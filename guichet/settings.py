@@ -365,10 +365,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "guichet.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "guichet.common.api.problem_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": [
-        "guichet.common.api.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    # JSON only, to browsers too: DRF's browsable API would show an English HTML page (and
+    # its 404 as raw HTML) to whoever follows the public page's link (issue 22 §4).
+    "DEFAULT_RENDERER_CLASSES": ["guichet.common.api.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "guichet.common.api.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API Guichet",
