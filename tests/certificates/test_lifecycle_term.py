@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from guichet.certificates.lifecycle import act
 from guichet.certificates.models import RevisionKind, Status
@@ -96,3 +97,33 @@ def test_r_crt_2_an_outsider_may_not_stop_the_renewal(certificate, stranger):
     assert refused.value.extra["status"] == 403
     certificate.refresh_from_db()
     assert certificate.renewal_stopped_on is None
+
+
+@pytest.mark.parametrize("command", ["sweep_certificates", "sweep_deadlines"])
+@pytest.mark.parametrize("day", ["2026-13-01", "2027-02-30", "11/03/2026"])
+def test_r_crt_2_a_sweep_for_a_day_that_does_not_exist_is_refused_in_french_with_status_2(
+    certificate, capsys, command, day
+):
+    """The certificate is « renouvelé par tacite reconduction » (R-CRT-2) by the daily sweep,
+    which an operator may run for a given day (`--today`): a day that does not exist is
+    refused as any bad option is (exit status 2), in French, without a Python traceback, and
+    nothing is swept (issue 22 §4)."""
+    from django.core.management import load_command_class
+
+    app = {"sweep_certificates": "guichet.certificates", "sweep_deadlines": "guichet.instruction"}
+    runner = load_command_class(app[command], command)
+    with pytest.raises(SystemExit) as exited:
+        runner.run_from_argv(["manage.py", command, "--today", day])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert err == (
+        f"Erreur : option --today : date « {day} » illisible : indiquez un jour qui existe, au "
+        f"format AAAA-MM-JJ (ex. 2032-01-10). Aide : manage.py {command} --help\n"
+    )
+    # Called from code, the same refusal is a CommandError carrying status 2.
+    with pytest.raises(CommandError) as refused:
+        call_command(command, "--today", day)
+    assert refused.value.returncode == 2 and f"date « {day} » illisible" in str(refused.value)
+    certificate.refresh_from_db()
+    assert certificate.revision == 1
