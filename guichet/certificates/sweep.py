@@ -143,6 +143,7 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
                 # The reason given when the withdrawal was notified.
                 reason=certificate.status_reason or "Retrait notifié à effet différé.",
                 scheduled=True,
+                on=withdrawal,
             )
             report.withdrawn += 1
         elif end <= today:
@@ -168,7 +169,7 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
                 )
                 report.expired += 1
             else:
-                transition(certificate, "renew", by=None)
+                transition(certificate, "renew", by=None, on=end)
                 report.renewed += 1
         else:
             return
