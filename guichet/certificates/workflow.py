@@ -269,6 +269,18 @@ TRANSITIONS = [
         journal="certificate.finess",
     ),
     Transition(
+        name="correct_finess",
+        label="Corriger le numéro FINESS",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        form="finess",
+        reason_required=True,
+        reason_label="Motif de la correction",
+        journal="certificate.finess_correct",
+    ),
+    Transition(
         name="notify_new_version",
         label="Nouvelle version du référentiel",
         sources=LIVE,
