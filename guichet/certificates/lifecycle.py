@@ -93,6 +93,7 @@ def tell_holder(certificate: Certificate, subject: str, body: str, *, attachment
         kind="certificate",
         legal=True,
         attachments=attachments,
+        certificate=certificate.number,
     )
 
 
@@ -588,6 +589,7 @@ def _renewal_stopped(certificate: Certificate, *, by, reason, source, **data) ->
             f"Le titulaire du certificat {certificate.number} notifie sa non-reconduction : il "
             f"expirera le {_day(certificate.valid_until)}. Motif : {reason}",
             kind="work",
+            certificate=certificate.number,
         )
     return {"renewal_stopped_on": today.isoformat()}
 

@@ -199,6 +199,7 @@ def _flag_window(certificate: Certificate, today: dt.date, report: SweepReport) 
         f"vigueur de la version {certificate.new_version_notified} du référentiel. Pour un DMN, "
         "l'agence peut demander la radiation du produit de la LATM (CSS R. 162-85).",
         kind="work",
+        certificate=certificate.number,
     )
     report.windows_overdue += 1
 
@@ -244,6 +245,7 @@ def _flag_notices(today: dt.date, report: SweepReport) -> None:
                 f"{french_date(notice.deadline)} : close-la (non-conformités corrigées) ou "
                 "retirez le certificat.",
                 kind="work",
+                certificate=certificate.number,
             )
             report.notices_overdue += 1
 

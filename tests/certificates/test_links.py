@@ -119,3 +119,55 @@ def test_a_command_run_by_hand_beside_make_run_links_to_the_address_served(tmp_p
 
     assert base() == "http://127.0.0.1:8261"
     assert base(GUICHET_BASE_URL=BASE + "/") == BASE
+
+
+def test_r_msg_1_certificate_notifications_lead_to_the_certificates_page(
+    catalogue, people, client, applicant, instructor
+):
+    """« un nouveau message, une demande, un avis ou une décision envoie un courriel au
+    contact référent » (R-MSG-1): a notice about a certificate (its issuance, a suspension, a
+    formal notice that lapsed) leads, in the email and in the platform's notifications, to the
+    certificate's page — the holder's (« Vie du certificat ») or the agency's — not to the
+    application's (issue 22 §2)."""
+    from guichet.certificates.lifecycle import act
+    from guichet.certificates.models import NoticeKind
+    from guichet.messaging.models import Notification
+    from tests.certificates.life_world import life_tlc
+
+    mail.outbox.clear()
+    certificate = issued(life_tlc(), signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 4), **people)
+    number = certificate.number
+    holder_page = f"/certificats/{number}/gerer/"
+    agency_page = f"/agence/certificats/{number}/"
+    application_page = f"/candidatures/{certificate.application_id}/"
+    (issuance,) = [m for m in mail.outbox if "délivré" in m.subject]
+    assert f"{BASE}{holder_page}" in issuance.body
+    assert f"Certificat {number} (candidature" in issuance.body
+    assert "Ouvrir le certificat" in issuance.alternatives[0][0]
+    assert f"{BASE}{application_page}\n" not in issuance.body
+
+    mail.outbox.clear()
+    with on(dt.date(2027, 6, 1)), committed():
+        act(
+            certificate,
+            "give_formal_notice",
+            by=instructor,
+            reason="Le flux INS n'est plus conforme.",
+            kind=NoticeKind.NON_CONFORMITY,
+            deadline=dt.date(2027, 9, 1),
+            suspend=True,
+        )
+    told = [m for m in mail.outbox if m.to != [instructor.email]]
+    assert told and all(f"{BASE}{holder_page}" in m.body for m in told)  # notice, suspension
+    with committed():
+        sweep(today=dt.date(2027, 9, 2))  # the notice lapsed: the agency is told
+    (lapsed,) = [m for m in mail.outbox if "mise en demeure échue" in m.subject]
+    assert f"{BASE}{agency_page}" in lapsed.body
+
+    about = Notification.objects.filter(title__contains=number)
+    holder_urls = set(about.filter(user=applicant).values_list("url", flat=True))
+    assert holder_urls == {holder_page}
+    lapsed_in_app = Notification.objects.get(user=instructor, title__contains="échue")
+    assert lapsed_in_app.url == agency_page
+    client.force_login(applicant)
+    assert client.get(holder_page).status_code == 200
