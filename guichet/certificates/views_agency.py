@@ -412,6 +412,7 @@ def manage_page(request, number):
         "certificates/manage.html",
         {
             "certificate": certificate,
+            "new_application_url": new_version.new_application_url(certificate),
             **_actions(certificate, request.user),
             "today": legal_today(),
             **_history(certificate),
