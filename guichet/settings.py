@@ -338,10 +338,23 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repon
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # The site's public address, for every link in an email or a PDF: in production the public
-# https address; for `make run`, the address it serves (scripts/serve.py sets it from PORT).
+# https address; for `make run`, the address it serves (scripts/serve.py sets it from PORT and
+# writes it to var/served-address, so that a command run by hand beside it — a sweep — links
+# to the same address, not to :8000; issue 22 §4).
+SERVED_ADDRESS_FILE = VAR_DIR / "served-address"
+
+
+def _served_address() -> str:
+    try:
+        return SERVED_ADDRESS_FILE.read_text().strip()
+    except OSError:
+        return ""
+
+
 GUICHET_BASE_URL = (
     os.environ.get("GUICHET_BASE_URL")
     or os.environ.get("SITE_URL")  # its former name
+    or _served_address()
     or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 ).rstrip("/")
 SITE_URL = GUICHET_BASE_URL
@@ -365,10 +378,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "guichet.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "guichet.common.api.problem_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": [
-        "guichet.common.api.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    # JSON only, to browsers too: DRF's browsable API would show an English HTML page (and
+    # its 404 as raw HTML) to whoever follows the public page's link (issue 22 §4).
+    "DEFAULT_RENDERER_CLASSES": ["guichet.common.api.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "guichet.common.api.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API Guichet",

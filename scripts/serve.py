@@ -15,8 +15,12 @@ def main() -> int:
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     args = parser.parse_args()
     python = sys.executable
-    # Links in emails and PDFs point at the address served here (unless configured).
+    # Links in emails and PDFs point at the address served here (unless configured), also
+    # from a command run by hand beside the server (settings read var/served-address).
     os.environ.setdefault("GUICHET_BASE_URL", f"http://127.0.0.1:{args.port}")
+    var = Path(os.environ.get("GUICHET_VAR_DIR", ROOT / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "served-address").write_text(os.environ["GUICHET_BASE_URL"] + "\n")
     # The worker logs each task's start and end: only its warnings and errors here.
     os.environ.setdefault("TASKS_LOG_LEVEL", "WARNING")
     manage = str(ROOT / "manage.py")

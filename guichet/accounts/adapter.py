@@ -3,6 +3,7 @@ from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import authenticate
 
 from guichet.accounts import ratelimits
+from guichet.common.links import rebased
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -12,6 +13,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth builds its links (password reset…) from the request's host: they are put
+        on the site's address, as every other link (GUICHET_BASE_URL, issue 22 §4)."""
+        context = {
+            key: rebased(value) if key.endswith("_url") and isinstance(value, str) else value
+            for key, value in context.items()
+        }
+        super().send_mail(template_prefix, email, context)
 
     def pre_authenticate(self, request, **credentials):
         login = credentials.get("email", credentials.get("username", "")) or ""

@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from guichet.accounts.security import has_totp, token_used
 from guichet.accounts.terms import current_terms, has_accepted
+from guichet.common.links import absolute_url
 
 # Session keys remembering that the gate was passed, so that a session asks once.
 _SESSION_MFA = "guichet_mfa_enrolled"
@@ -62,7 +63,7 @@ def gate_refusal(user, session=None) -> GateRefusal | None:
 def problem_members(refusal: GateRefusal, request) -> dict:
     """The problem+json of an API call stopped at the gate: the page to visit, in words and
     as a link."""
-    url = request.build_absolute_uri(refusal.page)
+    url = absolute_url(refusal.page)
     return {
         "title": refusal.title,
         "detail": f"{refusal.detail} Rendez-vous sur la page {url} avec votre compte.",

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 
 from guichet.accounts.models import Role, User
-from guichet.common.links import absolute_reverse
+from guichet.common.links import absolute_url
 
 
 def recipients(application) -> list[str]:
@@ -56,6 +57,17 @@ class Notice:
     attachments: tuple = field(default_factory=tuple)  # StoredFile ids
     # Named people (user ids) instead of the audience's usual ones, e.g. the lead instructor.
     users: tuple = field(default_factory=tuple)
+    # A notice about a certificate (its number): it leads to the certificate's page, the
+    # holder's or the agency's, not to the application's (issue 22 §2).
+    certificate: str = ""
+
+
+def notice_path(application, audience: str, certificate: str = "") -> str:
+    """Where a fallback email leads (messaging.kinds decides it for the notifier's)."""
+    if certificate:
+        name = "certificates:manage" if audience == "applicant" else "certificates:agency-detail"
+        return reverse(name, args=[certificate])
+    return reverse("applications:detail", args=[application.pk])
 
 
 def _deliver(notice: Notice, fallback) -> None:
@@ -75,14 +87,25 @@ def notify_applicant(
     kind: str = "application",
     legal: bool = False,
     attachments=(),
+    certificate: str = "",
 ) -> None:
-    """Sent once the change is committed, so that nobody is told of a change that failed."""
-    notice = Notice(application, "applicant", subject, body, kind, legal, tuple(attachments))
-    _deliver(notice, lambda: _mail_applicant(application, subject, body))
+    """Sent once the change is committed, so that nobody is told of a change that failed.
+    `certificate`: the number of the certificate the notice is about (its page is the link)."""
+    notice = Notice(
+        application,
+        "applicant",
+        subject,
+        body,
+        kind,
+        legal,
+        tuple(attachments),
+        certificate=certificate,
+    )
+    _deliver(notice, lambda: _mail_applicant(application, subject, body, certificate))
 
 
-def _mail_applicant(application, subject: str, body: str) -> None:
-    link = absolute_reverse("applications:detail", application.pk)
+def _mail_applicant(application, subject: str, body: str, certificate: str = "") -> None:
+    link = absolute_url(notice_path(application, "applicant", certificate))
     to = recipients(application)
     text = (
         f"Bonjour,\n\n{body}\n\nCandidature {application.reference} — "
@@ -95,13 +118,16 @@ def _mail_applicant(application, subject: str, body: str) -> None:
 
 
 def notify_instructors(
-    application, subject: str, body: str, *, kind: str = "work", users=()
+    application, subject: str, body: str, *, kind: str = "work", users=(), certificate: str = ""
 ) -> None:
     """Instructors learn of new work: a submission, corrections sent, a complete dossier;
-    `users`: only these agents (the lead instructor told of an assignment)."""
+    `users`: only these agents (the lead instructor told of an assignment); `certificate`: the
+    number of the certificate the work is about (its agency page is the link)."""
     users = tuple(getattr(user, "pk", user) for user in users)
-    notice = Notice(application, "instructors", subject, body, kind, users=users)
-    _deliver(notice, lambda: _mail_instructors(application, subject, body, users))
+    notice = Notice(
+        application, "instructors", subject, body, kind, users=users, certificate=certificate
+    )
+    _deliver(notice, lambda: _mail_instructors(application, subject, body, users, certificate))
 
 
 def instructor_recipients(application):
@@ -112,12 +138,12 @@ def instructor_recipients(application):
     return instructors
 
 
-def _mail_instructors(application, subject: str, body: str, users=()) -> None:
+def _mail_instructors(application, subject: str, body: str, users=(), certificate="") -> None:
     people = User.objects.filter(pk__in=users) if users else instructor_recipients(application)
     to = sorted(people.values_list("email", flat=True))
     if not to:
         return
-    link = absolute_reverse("applications:detail", application.pk)
+    link = absolute_url(notice_path(application, "instructors", certificate))
     text = (
         f"Bonjour,\n\n{body}\n\nCandidature {application.reference} — {application.organisation.name} — "
         f"{application.product.name} {application.product_version} :\n{link}\n\nGuichet\n"

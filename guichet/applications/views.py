@@ -114,7 +114,9 @@ def application_create(request):
     versions = list(
         ReferentialVersion.objects.open_for_applications().select_related("referential")
     )
-    errors, values = {}, request.POST
+    # A link may choose the product and the version beforehand (« Déposer une nouvelle
+    # candidature pour <produit> », issue 22 §2): the form opens with them selected.
+    errors, values = {}, request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
         product = next((p for p in products if str(p.pk) == values.get("product")), None)
         version = next(

@@ -217,7 +217,9 @@ class CertificateActInputSerializer(serializers.Serializer):
         help_text="record_approval_filing : date du dépôt, de la délivrance du certificat à "
         "aujourd'hui (aujourd'hui par défaut).",
     )
-    finess = StrictCharField(required=False, max_length=20, help_text="record_finess.")
+    finess = StrictCharField(
+        required=False, max_length=20, help_text="record_finess, correct_finess."
+    )
     product_version = StrictCharField(required=False, max_length=64, help_text="update_version.")
     modules = CertifiedModuleSerializer(many=True, required=False, help_text="update_version.")
     reservation = StrictIntegerField(
@@ -257,7 +259,8 @@ class CertificateTransitionApi(APIView):
         description="Déclenche l'action `name` (voir `actions`) avec son motif `reason` et ses "
         "données : `ground` et `effective_on` (withdraw), `kind`, `deadline`, `suspend` "
         "(give_formal_notice), `notice`, `fixed` (close_formal_notice), `ground` "
-        "(request_strike_off), `filed_on` (record_approval_filing), `finess` (record_finess), "
+        "(request_strike_off), `filed_on` (record_approval_filing), `finess` (record_finess, "
+        "correct_finess : le numéro corrigé, avec son motif `reason`), "
         "`product_version`, `modules` (update_version), `reservation` (lift_reservation, "
         "fail_reservation : le rang de la réserve). 409 avec la raison quand elle n'est pas "
         "possible maintenant, 403 quand elle revient à quelqu'un d'autre, 400 pour des données "

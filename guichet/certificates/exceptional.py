@@ -44,6 +44,16 @@ def period(application: Application) -> tuple[dt.date, dt.date, tuple[str, ...]]
     return exceptional_period(application.referential_version.process_settings)
 
 
+def open_period(application: Application) -> tuple[dt.date, dt.date, tuple[str, ...]] | None:
+    """The version's exceptional period while its window has not closed (R-CRT-4: it « expire
+    en tout état de cause » at its end), else None: once closed, nothing is offered, awaited
+    or asked of anyone on the exceptional path."""
+    found = period(application)
+    if found is None or legal_today() > found[1]:
+        return None
+    return found
+
+
 def commitment_of(application: Application) -> ExceptionalCommitment | None:
     return ExceptionalCommitment.objects.filter(application=application).first()
 
@@ -66,8 +76,8 @@ def exceptional_scope(application: Application) -> tuple[str, ...] | None:
     the commitment needs only the listed sections' proofs, to be complete and to reach the
     collège, while the version's window has not ended and its exceptional certificate is not
     granted; None otherwise (every section needed)."""
-    found = period(application)
-    if found is None or legal_today() > found[1]:
+    found = open_period(application)
+    if found is None:
         return None
     if not committed(application) or certificate_of(application) is not None:
         return None

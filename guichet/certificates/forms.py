@@ -186,6 +186,7 @@ FORMS = {
     "request_strike_off": StrikeOffForm,
     "record_approval_filing": ApprovalForm,
     "record_finess": FinessForm,
+    "correct_finess": FinessForm,
     "update_version": VersionForm,
     "lift_reservation": ReservationForm,
     "fail_reservation": ReservationForm,

@@ -94,6 +94,7 @@ def tell_holder(certificate: Certificate, subject: str, body: str, *, attachment
         kind="certificate",
         legal=True,
         attachments=attachments,
+        certificate=certificate.number,
     )
 
 
@@ -116,6 +117,8 @@ def applicable(certificate: Certificate, name: str) -> bool:
         return settings.strike_off_request
     if name in {"record_approval_filing", "record_finess"}:
         return approval_concerns(certificate)
+    if name == "correct_finess":  # once a number is declared (R-CRT-8)
+        return approval_concerns(certificate) and bool(certificate.finess)
     if name in RESERVATION_ACTS:
         return bool(certificate.reservations)
     if name in {"stop_renewal", "renew"}:
@@ -296,7 +299,17 @@ def _finess_after_filing(certificate: Certificate) -> str | None:
             "FINESS suit l'agrément."
         )
     if certificate.finess:
-        return f"Le numéro FINESS {certificate.finess} est déjà déclaré."
+        return (
+            f"Le numéro FINESS {certificate.finess} est déjà déclaré : s'il est erroné, l'agence "
+            "le corrige (« Corriger le numéro FINESS », avec le motif de la correction)."
+        )
+    return None
+
+
+@WORKFLOW.guard("correct_finess")
+def _finess_declared(certificate: Certificate) -> str | None:
+    if not certificate.finess:
+        return "Aucun numéro FINESS n'est déclaré : déclarez-le d'abord (« Déclarer le numéro FINESS »)."
     return None
 
 
@@ -671,6 +684,7 @@ def _renewal_stopped(certificate: Certificate, *, by, reason, source, **data) ->
             f"Le titulaire du certificat {certificate.number} notifie sa non-reconduction : il "
             f"expirera le {_day(certificate.valid_until)}. Motif : {reason}",
             kind="work",
+            certificate=certificate.number,
         )
     return {"renewal_stopped_on": today.isoformat()}
 
@@ -1089,29 +1103,59 @@ def _approval_filed(certificate: Certificate, *, by, reason, source, **data) -> 
     return {"filed_on": filed_on.isoformat()}
 
 
+# The department heads a FINESS number: 01 to 95 but 20 (Corsica is 2A, 2B since 1976), 97
+# for the overseas departments (971 to 975, the third character being theirs) and 98 for
+# Mayotte. For the key, Corsica's letters are read as digits: 2A as 21, 2B as 22. Checked
+# against the numbers the ARS de Corse publishes in its acts (recueils des actes
+# administratifs of Corse-du-Sud and Haute-Corse, 2024-2025: CH de Bonifacio 2A0000170, CH de
+# Sartène 2A0002606, CH de Bastia 2B0000020, CH de Calvi 2B0005342 …): every one passes Luhn's
+# key with 21 / 22, none with « 20 »; gip-inclusion/pilotage's validator reads them so too.
+CORSICA_KEY_DIGITS = {"2A": "21", "2B": "22"}
+FINESS_DEPARTMENTS = frozenset(
+    {f"{n:02d}" for n in range(1, 96) if n != 20} | {"2A", "2B", "97", "98"}
+)
+# Examples the messages give: they pass the check (tests assert it).
+FINESS_EXAMPLES = ("750000002", "2A0000006")
+
+
+def normalised_finess(value) -> str:
+    """What was typed, without its spaces (« 75 000 000 2 », non-breaking ones too), dots or
+    dashes, in upper case."""
+    return "".join(str(value or "").split()).replace(".", "").replace("-", "").upper()
+
+
 def check_finess(value: str) -> str:
-    """A FINESS number (R-CRT-8): 9 characters — the department (2 digits, or 2A / 2B for
-    Corsica), 6 digits, and a check digit (Luhn's key over the 9 characters, the Corsican
-    departments read as « 20 »). Returns it normalised (spaces removed, upper case); raises
-    an ApplicationError with what is wrong."""
-    number = "".join(str(value or "").split()).upper()
+    """A FINESS number (R-CRT-8): 9 characters — the department (FINESS_DEPARTMENTS), 6
+    digits, and a check digit (Luhn's key over the 9 characters, Corsica's letters read as
+    CORSICA_KEY_DIGITS). Returns it normalised; raises an ApplicationError with what is
+    wrong and an example that passes."""
+    number = normalised_finess(value)
+    example = (
+        f"par exemple « {FINESS_EXAMPLES[0]} » (Paris) ou « {FINESS_EXAMPLES[1]} » (Corse-du-Sud)"
+    )
     if len(number) != 9:
         raise _refused(
-            f"Un numéro FINESS compte 9 caractères (reçu : {len(number)}) : par exemple "
-            "« 750000000 » ou « 2A0000000 » en Corse.",
+            f"Un numéro FINESS compte 9 caractères (reçu : {len(number)}) : {example}.",
             400,
             "finess",
         )
     head, rest = number[:2], number[2:]
-    if not (head.isdigit() or head in {"2A", "2B"}) or not rest.isdigit():
+    if not (head.isdigit() or head in CORSICA_KEY_DIGITS) or not rest.isdigit():
         raise _refused(
             "Un numéro FINESS s'écrit en chiffres, le département en tête (2A ou 2B pour la "
-            "Corse).",
+            f"Corse) : {example}.",
             400,
             "finess",
         )
-    digits = ("20" if head in {"2A", "2B"} else head) + rest
-    if not _luhn_valid(digits):
+    if head not in FINESS_DEPARTMENTS:
+        raise _refused(
+            f"Un numéro FINESS commence par le département de l'établissement : « {head} » "
+            "n'en est pas un (01 à 95, 2A ou 2B en Corse, 97 outre-mer, 98 à Mayotte) : "
+            f"{example}.",
+            400,
+            "finess",
+        )
+    if not _luhn_valid(CORSICA_KEY_DIGITS.get(head, head) + rest):
         raise _refused(
             f"Le numéro FINESS {number} n'est pas valide (sa clé de contrôle ne correspond "
             "pas) : vérifiez-le sur la notification de l'ARS ou de l'ANS.",
@@ -1145,6 +1189,29 @@ def _finess_recorded(certificate: Certificate, *, by, reason, source, **data) ->
         f"{certificate.number}).",
     )
     return {"finess": number}
+
+
+@WORKFLOW.effect("correct_finess")
+def _finess_corrected(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    """R-CRT-8: a declared number found wrong is corrected by the agency, with the reason;
+    the journal keeps both numbers and the holder is told."""
+    previous = certificate.finess
+    number = check_finess(data.get("finess"))
+    if number == previous:
+        raise _refused(
+            f"Le numéro FINESS déclaré est déjà {number} : indiquez le numéro corrigé.",
+            400,
+            "finess",
+        )
+    certificate.finess = number
+    certificate.save(update_fields=["finess", "updated_at"])
+    tell_holder(
+        certificate,
+        "numéro FINESS corrigé",
+        f"L'agence a corrigé le numéro FINESS de {certificate.product_name} (certificat "
+        f"{certificate.number}) : {number} au lieu de {previous}. Motif : {reason}",
+    )
+    return {"finess": number, "previous_finess": previous}
 
 
 # --- the services: one per act ------------------------------------------------------------------

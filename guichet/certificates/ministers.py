@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.db import transaction
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -24,6 +23,7 @@ from guichet.applications.clock import legal_today
 # The lifecycle's effects run first (the withdrawal's dates), then the notice's.
 from guichet.certificates import lifecycle  # noqa: F401
 from guichet.certificates.models import Certificate, Kind, MinisterNotice
+from guichet.certificates.verification import register_url
 from guichet.certificates.workflow import WORKFLOW
 from guichet.common.tasks import enqueue_on_commit
 from guichet.deadlines import french_date
@@ -173,7 +173,7 @@ def notice_pdf(notice: MinisterNotice) -> io.BytesIO:
         Paragraph(
             escape(
                 "Le registre public des certificats montre ce certificat avec son état : "
-                f"{settings.GUICHET_BASE_URL}"
+                f"{register_url()}"
             ),
             styles["BodyText"],
         ),

@@ -13,9 +13,11 @@ version update of the certificate (`update_version`)."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
+from django.urls import reverse
 
 from guichet.applications.clock import legal_today
 from guichet.applications.models import Application
@@ -186,6 +188,31 @@ SCOPE_STATES = (
     ApplicationStatus.TO_FIX,
     ApplicationStatus.ADMISSIBLE,
 )
+
+
+def version_for_new_application(certificate: Certificate) -> ReferentialVersion | None:
+    """The version a new application for the certified product goes on (R-CRT-3: « une
+    nouvelle candidature » when the referential is republished): the new version its holder
+    was told of, else its referential's latest version open for applications."""
+    notified = certificate.new_version_notified
+    if notified is not None and notified.state == VersionState.PUBLISHED:
+        return notified
+    return (
+        ReferentialVersion.objects.open_for_applications()
+        .filter(referential_id=certificate.referential_version.referential_id)
+        .order_by(F("entry_into_force").desc(nulls_last=True), "-pk")
+        .first()
+    )
+
+
+def new_application_url(certificate: Certificate) -> str:
+    """« Déposer une nouvelle candidature pour <produit> »: the new-application form with the
+    product and that version chosen (issue 22 §2)."""
+    query = {"product": certificate.application.product_id}
+    version = version_for_new_application(certificate)
+    if version is not None:
+        query["referential_version"] = version.pk
+    return f"{reverse('applications:create')}?{urlencode(query)}"
 
 
 def renewed_certificate(application: Application) -> Certificate | None:

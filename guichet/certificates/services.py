@@ -249,9 +249,10 @@ def _create(application, *, decision, kind, issued_on, reservations, by, valid_u
         f"Le certificat de conformité {number} de {certificate.product_name} "
         f"{certificate.product_version} est délivré ; il est valable jusqu'au "
         f"{french_date(certificate.valid_until)} et publié dans le registre public. Son PDF scellé "
-        "sera disponible dans quelques instants sur la page de la candidature.",
+        "sera disponible dans quelques instants sur la page du certificat.",
         kind="certificate",
         legal=True,
+        certificate=number,
     )
     return certificate
 
@@ -307,9 +308,10 @@ def _follow_appeal(certificate: Certificate, decision) -> Certificate:
             if after
             else "sans réserve."
         )
-        + " Son PDF scellé sera disponible dans quelques instants sur la page de la candidature "
+        + " Son PDF scellé sera disponible dans quelques instants sur la page du certificat "
         "et sur sa page de vérification publique.",
         kind="certificate",
         legal=True,
+        certificate=certificate.number,
     )
     return certificate

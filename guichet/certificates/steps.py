@@ -87,7 +87,12 @@ def record_step(certificate: Certificate, *, code: str, done_on: dt.date, by) ->
     if by.is_agency:
         tell_holder(certificate, "étape enregistrée", f"L'agence a enregistré l'étape {text}")
     else:
-        notify_instructors(certificate.application, "étape après le certificat", text)
+        notify_instructors(
+            certificate.application,
+            "étape après le certificat",
+            text,
+            certificate=certificate.number,
+        )
     return step
 
 

@@ -153,6 +153,7 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
                 # The reason given when the withdrawal was notified.
                 reason=scheduled_withdrawal_reason(certificate),
                 scheduled=True,
+                on=withdrawal,
             )
             report.withdrawn += 1
         elif end <= today:
@@ -166,7 +167,7 @@ def _catch_up(certificate: Certificate, today: dt.date, report: SweepReport) -> 
                 )
                 report.expired += 1
             else:
-                transition(certificate, "renew", by=None)
+                transition(certificate, "renew", by=None, on=end)
                 report.renewed += 1
         else:
             return
@@ -208,6 +209,7 @@ def _flag_window(certificate: Certificate, today: dt.date, report: SweepReport) 
         "certificat ne sera pas reconduit à son terme : il expirera le "
         f"{french_date(certificate.valid_until + dt.timedelta(days=1))}.",
         kind="work",
+        certificate=certificate.number,
     )
     report.windows_overdue += 1
 
@@ -253,6 +255,7 @@ def _flag_notices(today: dt.date, report: SweepReport) -> None:
                 f"{french_date(notice.deadline)} : clos-la (non-conformités corrigées) ou "
                 "retirez le certificat.",
                 kind="work",
+                certificate=certificate.number,
             )
             report.notices_overdue += 1
 

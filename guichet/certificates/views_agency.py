@@ -495,6 +495,7 @@ def _holder_page(
         "certificates/manage.html",
         {
             "certificate": certificate,
+            "new_application_url": new_version.new_application_url(certificate),
             "waiting_notices": waiting,
             **_actions(certificate, request.user, typed=typed),
             "reserved": reserved_to_responsible(
@@ -568,9 +569,11 @@ def notice_answer(request, number, notice):
 
 @extensions.panel
 def exceptional_panel(request, application) -> dict | None:
-    """The exceptional certificate's period and acts, and the exceptional certificates issued;
-    the standard certificate has its own panel (certificates.holder)."""
-    found = exceptional.period(application)
+    """The exceptional certificate's period and acts while its window is open, and the
+    exceptional certificates issued; the standard certificate has its own panel
+    (certificates.holder). Once the window has closed, an application without an exceptional
+    certificate shows nothing (issue 22 §3)."""
+    found = exceptional.open_period(application)
     certificates = list(
         Certificate.objects.filter(application=application, kind=Kind.EXCEPTIONAL).order_by("pk")
     )

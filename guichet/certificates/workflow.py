@@ -9,7 +9,12 @@ certificate states (`services.new_revision`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from guichet.accounts.models import Role
+from guichet.applications.clock import legal_today
 from guichet.certificates.models import Certificate, CertificateTransition, Status
 from guichet.common.workflow import Transition, Workflow
 from guichet.journal.services import record
@@ -306,6 +311,18 @@ TRANSITIONS = [
         journal="certificate.finess",
     ),
     Transition(
+        name="correct_finess",
+        label="Corriger le numéro FINESS",
+        sources=LIVE,
+        target=None,
+        allowed=_manager,
+        who=AGENCY,
+        form="finess",
+        reason_required=True,
+        reason_label="Motif de la correction",
+        journal="certificate.finess_correct",
+    ),
+    Transition(
         name="notify_new_version",
         label="Nouvelle version du référentiel",
         sources=LIVE,
@@ -382,6 +399,16 @@ def _journal(certificate, transition: Transition, source, by, reason, details) -
     )
 
 
+def _log_fields(transition: Transition, data: dict) -> dict:
+    """An act the sweep records for a past day (`sweep(today=…)`, a sweep that missed days)
+    is logged on its own day (`on`, else the sweep's), at its start — a term ends at midnight —
+    not at the clock of the run (issue 22 §4). Acts of the day keep their instant."""
+    day = data.get("on") or legal_today()
+    if day >= timezone.localdate():
+        return {}
+    return {"at": dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())}
+
+
 WORKFLOW = Workflow(
     model=Certificate,
     state_field="status",
@@ -391,6 +418,7 @@ WORKFLOW = Workflow(
     subject_field="certificate",
     noun="le certificat",
     after=_journal,
+    log_fields=_log_fields,
 )
 
 

@@ -4,7 +4,6 @@ applicant and the agency."""
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -26,6 +25,7 @@ from guichet.committee.serializers import (
 )
 from guichet.common.api import FileResponseNegotiation, Pagination
 from guichet.common.errors import ApplicationError
+from guichet.common.links import absolute_reverse
 from guichet.common.schema import problems
 from guichet.files.api import download_response
 
@@ -141,8 +141,8 @@ class SessionListApi(APIView):
             session = services.create_session(by=request.user, **data.validated_data)
         except ApplicationError as exc:
             if "session" in exc.extra:  # one session a day: where the existing one is
-                exc.extra["session_url"] = request.build_absolute_uri(
-                    reverse("api:committee-session", args=[exc.extra["session"]])
+                exc.extra["session_url"] = absolute_reverse(
+                    "api:committee-session", exc.extra["session"]
                 )
             raise
         session = selectors.sessions().prefetch_related("members").get(pk=session.pk)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from rest_framework import (
     authentication,
     exceptions,
+    negotiation,
     parsers,
     renderers,
     serializers,
@@ -459,3 +460,19 @@ class _ParisTimeEncoder(encoders.JSONEncoder):
 
 class JSONRenderer(renderers.JSONRenderer):
     encoder_class = _ParisTimeEncoder
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """The API answers JSON to browsers too (issue 22 §4): a link followed from a page
+    (`Accept: text/html`, with or without `*/*`) reads the JSON answer, or its French
+    problem+json, never an English HTML page. Another format asked alone (text/csv) still gets
+    the French 406 that says to ask for JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            accepted = request.META.get("HTTP_ACCEPT", "")
+            if format_suffix is None and "text/html" in accepted:
+                return (renderers[0], renderers[0].media_type)
+            raise

@@ -83,7 +83,8 @@ class Workflow:
     subject_field: str
     noun: str = "l'objet"  # French, with its article: « la candidature »
     after: Callable | None = None
-    # (transition, data) -> more fields of the log row (e.g. the due date of a notice).
+    # (transition, data) -> more fields of the log row (e.g. the due date of a notice, or its
+    # `at` when the act is dated by another day than the clock's).
     log_fields: Callable | None = None
     _by_name: dict[str, Transition] = field(init=False)
     _guards: dict[str, list[Callable]] = field(init=False, default_factory=dict)
@@ -243,9 +244,11 @@ class Workflow:
             source=source,
             target=target,
             by=actor,
-            at=timezone.now(),
             reason=reason,
-            **(self.log_fields(transition, data) if self.log_fields else {}),
+            **{
+                "at": timezone.now(),
+                **(self.log_fields(transition, data) if self.log_fields else {}),
+            },
         )
         details: dict = {}
         for effect in self._effects.get(name, ()):

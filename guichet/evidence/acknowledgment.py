@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
@@ -17,6 +16,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from guichet.accounts.models import User
 from guichet.applications.models import Application
 from guichet.applications.notifications import notify_applicant
+from guichet.common.links import base_url
 from guichet.common.text import ngettext
 from guichet.deadlines import Event, describe, evaluate, french_date, french_datetime
 from guichet.evidence.selectors import tree
@@ -114,9 +114,7 @@ def acknowledgment_pdf(application: Application, when, sections) -> io.BytesIO:
             styles["BodyText"],
         ),
         Spacer(1, 10),
-        Paragraph(
-            escape(f"Document scellé par l'agence — {settings.GUICHET_BASE_URL}"), styles["Italic"]
-        ),
+        Paragraph(escape(f"Document scellé par l'agence — {base_url()}"), styles["Italic"]),
     ]
     buffer = io.BytesIO()
     SimpleDocTemplate(

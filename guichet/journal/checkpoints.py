@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.common.errors import ApplicationError
+from guichet.common.links import base_url
 from guichet.deadlines import french_datetime
 from guichet.signing.cms import InvalidSeal, SealVerifier, sign_detached
 from guichet.signing.keys import agency_certificates
@@ -90,7 +91,7 @@ def document(
     content = {
         "type": DOCUMENT_TYPE,
         "version": 1,
-        "site": settings.GUICHET_BASE_URL,
+        "site": base_url(),
         "created_at": created_at.astimezone(dt.UTC).isoformat(),
         "entry_count": entry_count,
         "last_entry_id": last_entry_id,

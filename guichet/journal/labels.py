@@ -116,6 +116,7 @@ ACTIONS = {
     "certificate.step": "Étape après le certificat déclarée",
     "certificate.minister_notice": "Ministres informés de la fin du certificat (avis scellé)",
     "certificate.finess": "Numéro FINESS enregistré",
+    "certificate.finess_correct": "Numéro FINESS corrigé",
     "certificate.new_version": "Nouvelle version du référentiel notifiée",
     "certificate.exceptional_commitment": "Engagement de mise en conformité (certificat exceptionnel)",
     # The journal itself

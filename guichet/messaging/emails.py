@@ -27,6 +27,7 @@ def send_notice(
     to: list[str],
     legal: bool,
     attachments: list[str],
+    certificate: str = "",
 ) -> None:
     application = Application.objects.select_related("product", "organisation").get(
         pk=application_id
@@ -41,7 +42,8 @@ def send_notice(
         "body": body,
         "legal": legal,
         "for_agency": audience == kinds.INSTRUCTORS,
-        "link": absolute_url(kind_class.link(application)),
+        "link": absolute_url(kinds.notice_link(kind_class, application, certificate)),
+        "certificate": certificate,
         "preferences_link": absolute_reverse("messaging:preferences"),
         "attached": attached,
         "too_large": [stored for stored in files if stored.size > ATTACHMENT_LIMIT],

@@ -35,6 +35,16 @@ class Kind:
         return reverse("applications:detail", args=[application.pk])
 
 
+def notice_link(kind: type[Kind], application, certificate: str = "") -> str:
+    """Where a notice leads (a path): the certificate's page for a notice about a certificate
+    — the holder's page for the applicant, the agency's for its agents (issue 22 §2) — else
+    the kind's own page of the application."""
+    if certificate:
+        name = "certificates:manage" if kind.audience == APPLICANT else "certificates:agency-detail"
+        return reverse(name, args=[certificate])
+    return kind.link(application)
+
+
 def kind_of(key: str, audience: str) -> type[Kind]:
     """A kind by its key; a key no class declares takes its audience's generic kind, so that a
     stage's notice is never lost for a missing class."""

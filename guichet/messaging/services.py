@@ -271,7 +271,7 @@ def deliver(notice: Notice, *, exclude=()) -> None:
     people = [person for person in people if person.pk not in exclude]
     excluded = {person.email for person in User.objects.filter(pk__in=exclude)}
     to = sorted(to - excluded)
-    link = kind.link(application)
+    link = kinds.notice_link(kind, application, notice.certificate)
     title = f"{application.reference} — {notice.subject}"[:TITLE_LIMIT]
     Notification.objects.bulk_create(
         Notification(
@@ -295,6 +295,7 @@ def deliver(notice: Notice, *, exclude=()) -> None:
             to=to,
             legal=legal,
             attachments=[str(pk) for pk in notice.attachments],
+            certificate=notice.certificate,
         )
 
 

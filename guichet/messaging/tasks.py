@@ -14,6 +14,7 @@ def send_notice(
     to: list[str],
     legal: bool = False,
     attachments: list[str] | None = None,
+    certificate: str = "",
 ) -> None:
     from guichet.messaging.emails import send_notice as send
 
@@ -26,4 +27,5 @@ def send_notice(
         to=to,
         legal=legal,
         attachments=attachments or [],
+        certificate=certificate,
     )

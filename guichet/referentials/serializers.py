@@ -3,6 +3,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from guichet.common.api import NulFreeDictField, StrictCharField
+from guichet.common.links import absolute_url
 from guichet.referentials.models import (
     ExpectedProof,
     Pathology,
@@ -30,9 +31,7 @@ class VersionSummarySerializer(serializers.ModelSerializer):
         fields = ["version", "state", "entry_into_force", "url"]
 
     def get_url(self, obj) -> str:
-        request = self.context.get("request")
-        path = f"/api/v1/referentials/{obj.referential.code}/{obj.number}/"
-        return request.build_absolute_uri(path) if request else path
+        return absolute_url(f"/api/v1/referentials/{obj.referential.code}/{obj.number}/")
 
 
 class PathologySerializer(serializers.ModelSerializer):

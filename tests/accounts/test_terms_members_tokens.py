@@ -99,8 +99,9 @@ def test_r_acc_2_terms_gate_answers_the_api_with_problem_json(client, responsibl
 
 
 def test_r_acc_2_api_tokens_stop_at_the_terms_until_they_are_accepted(
-    api, responsible, agency_admin
+    api, responsible, agency_admin, settings
 ):
+    settings.GUICHET_BASE_URL = "https://guichet.example.fr"  # the site's address, not the host
     token = Token.objects.create(user=responsible)
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api.get("/api/v1/organisation/members/").status_code == 200
@@ -115,9 +116,9 @@ def test_r_acc_2_api_tokens_stop_at_the_terms_until_they_are_accepted(
         assert response["Content-Type"] == "application/problem+json"
         problem = response.json()
         assert problem["title"] == "CGU à accepter"
-        assert problem["page"] == "http://testserver/compte/cgu/"
+        assert problem["page"] == "https://guichet.example.fr/compte/cgu/"
         assert "conditions générales d'utilisation (version 2.0)" in problem["detail"]
-        assert "http://testserver/compte/cgu/" in problem["detail"]
+        assert "https://guichet.example.fr/compte/cgu/" in problem["detail"]
     assert User.objects.count() == 2  # the invitation did not go through
     # Once the terms are accepted, the token works again; it can be revoked either way.
     TermsAcceptance.objects.create(user=responsible, terms=current_terms())

@@ -217,3 +217,44 @@ def test_r_crt_4_the_pages_take_the_commitment_and_the_college_grants_it(
     decision = certificate.decision
     assert decision.outcome == "exceptional" and decision.signed_off_at is not None
     assert "certificat exceptionnel" in decision.get_outcome_display()
+
+
+def test_r_crt_4_once_the_window_has_closed_the_page_shows_only_certificates_granted(
+    dossier, client, applicant, instructor, committee_member
+):
+    """TLC guide §5.4: the exceptional certificate « peut être fourni par l'ANS à compter du
+    1er juillet 2024 » and « expire en tout état de cause le 31 décembre 2024 »: two years
+    later, a TLC application's page no longer says « Le candidat n'a pas encore pris
+    l'engagement » nor offers the commitment; one that was granted an exceptional certificate
+    still lists it, without the window's explanations (issue 22 §3)."""
+    from django.urls import reverse
+
+    from tests.instruction.instruction_world import in_instruction
+
+    page = reverse("applications:detail", args=[dossier.pk])
+    with on(dt.date(2024, 7, 10)):
+        version = dossier.referential_version
+        other = in_instruction(version, applicant=applicant, instructor=instructor)
+        client.force_login(instructor)
+        assert "Le candidat n'a pas encore pris l'engagement." in client.get(page).content.decode()
+        exceptional.record_commitment(dossier, by=applicant)
+        session = to_the_college(dossier, instructor, committee_member, dt.date(2024, 7, 15))
+    with on(dt.date(2024, 7, 15)):
+        decide(session, dossier, by=committee_member, outcome="exceptional")
+    granted = Certificate.objects.get(application=dossier, kind=Kind.EXCEPTIONAL)
+
+    with on(dt.date(2026, 7, 10)):
+        for who in (instructor, applicant):
+            client.force_login(who)
+            closed = client.get(reverse("applications:detail", args=[other.pk]))
+            body = closed.content.decode()
+            assert closed.status_code == 200
+            assert 'id="certificat-exceptionnel"' not in body
+            assert "pas encore pris l'engagement" not in body
+            assert "Prendre l'engagement" not in body
+            listed = client.get(page).content.decode()
+            assert 'id="certificat-exceptionnel"' in listed and granted.number in listed
+            assert "le collège technique peut attribuer un certificat exceptionnel" not in listed
+    assert exceptional.open_period(other) is None
+    with on(dt.date(2024, 12, 31)):
+        assert exceptional.open_period(other) is not None

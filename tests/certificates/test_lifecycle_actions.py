@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from guichet.certificates.lifecycle import act, check_finess
+from guichet.certificates.lifecycle import FINESS_EXAMPLES, act, check_finess
 from guichet.certificates.models import (
     Control,
     NoticeKind,
@@ -337,17 +337,72 @@ def test_r_crt_7_the_agency_records_its_strike_off_request_for_a_dmn_only(
 
 
 def test_r_crt_8_finess_numbers_are_checked():
+    """TLC guide §6: « Le répertoire FINESS … est le répertoire national de référence des
+    personnes morales » — a number of 9 characters, the department first (2A / 2B in Corsica),
+    its last one a Luhn key. Spaces are dropped; Corsica's letters count as 21 and 22 in the
+    key, as the ARS de Corse's own published numbers show; the examples the errors give
+    pass the check themselves; « 99 » is no department."""
     assert check_finess("750 000 010") == "750000010"
+    assert check_finess("750\u00a0000\u202f010") == "750000010"
     assert check_finess("010003820") == "010003820"
-    assert check_finess("2a0000008") == "2A0000008"
+    # Numbers the ARS de Corse publishes (CH de Bonifacio, CH de Sartène, CH de Bastia,
+    # CH de Calvi), typed as people do.
+    for published in ("2a0000170", "2A0002606", "2B 000 002 0", "2b0005342"):
+        assert check_finess(published) == published.replace(" ", "").upper()
+    for example in FINESS_EXAMPLES:
+        assert check_finess(example) == example
     for bad, message in (
         ("75000001", "compte 9 caractères"),
         ("7500A0015", "en chiffres"),
         ("750000015", "clé de contrôle"),
         ("2C0000008", "en chiffres"),
+        ("2A0000008", "clé de contrôle"),  # valid only if 2A were read as « 20 »
+        ("99 0712184", "« 99 » n'en est pas un"),  # passes Luhn, but 99 is no department
+        ("200000014", "« 20 » n'en est pas un"),
     ):
-        with pytest.raises(ApplicationError, match=message):
+        with pytest.raises(ApplicationError, match=message) as refused:
             check_finess(bad)
+        if "clé" not in message:
+            assert "« 750000002 » (Paris) ou « 2A0000006 » (Corse-du-Sud)" in str(refused.value)
+
+
+def test_r_crt_8_the_agency_corrects_a_declared_finess_number_with_a_reason(
+    tlc_certificate, applicant, instructor, member, notices
+):
+    """TLC guide §6: the société « obtient » its FINESS number after the approval; a number
+    declared wrong is not stuck (« déjà déclaré »): the agency corrects it with the reason,
+    the journal keeps both numbers, and the holder is told. Nobody else corrects it, and a
+    correction must change the number and pass the check."""
+    with on(dt.date(2027, 4, 1)):
+        with pytest.raises(ApplicationError, match="Aucun numéro FINESS n'est déclaré"):
+            act(tlc_certificate, "correct_finess", by=instructor, reason="x", finess="750000010")
+        act(tlc_certificate, "record_approval_filing", by=applicant, filed_on=dt.date(2027, 3, 20))
+        act(tlc_certificate, "record_finess", by=applicant, finess="750000010")
+        with pytest.raises(ApplicationError, match="l'agence le corrige"):
+            act(tlc_certificate, "record_finess", by=applicant, finess="750000002")
+        for who in (applicant, member):
+            with pytest.raises(ApplicationError):
+                act(tlc_certificate, "correct_finess", by=who, reason="x", finess="750000002")
+        with pytest.raises(ApplicationError, match="indiquez le motif"):
+            act(tlc_certificate, "correct_finess", by=instructor, finess="750000002")
+        with pytest.raises(ApplicationError, match="clé de contrôle"):
+            act(tlc_certificate, "correct_finess", by=instructor, reason="x", finess="750000003")
+        with pytest.raises(ApplicationError, match="déjà 750000010"):
+            act(tlc_certificate, "correct_finess", by=instructor, reason="x", finess="750 000 010")
+        act(
+            tlc_certificate,
+            "correct_finess",
+            by=instructor,
+            reason="Numéro de l'entité juridique saisi au lieu de celui de l'établissement.",
+            finess="75 000 000 2",
+        )
+    tlc_certificate.refresh_from_db()
+    assert tlc_certificate.finess == "750000002"
+    entry = JournalEntry.objects.get(action="certificate.finess_correct")
+    assert (entry.after["finess"], entry.after["previous_finess"]) == ("750000002", "750000010")
+    assert entry.after["reason"].startswith("Numéro de l'entité juridique")
+    (notice,) = told(notices, tlc_certificate, "numéro FINESS corrigé")
+    assert "750000002 au lieu de 750000010" in notice.body
 
 
 def test_r_crt_8_the_holder_files_its_approval_then_its_finess_number(

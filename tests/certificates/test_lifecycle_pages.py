@@ -211,6 +211,51 @@ def test_r_crt_8_the_agency_follows_each_tlc_system_to_its_finess_number(
         assert client.get(url).status_code == 404
 
 
+def test_r_crt_8_the_agency_corrects_a_finess_number_from_its_page_and_the_api(
+    certificate, client, api, applicant, instructor
+):
+    """TLC guide §6 (« Procédure d'obtention du numéro FINESS »): a declared number is
+    corrected on the certificate's agency page (with its reason and a confirmation) and by
+    `POST certificates/{number}/transitions/correct_finess`; the holder's API does not offer
+    it (the agency's act)."""
+    from guichet.certificates.lifecycle import act
+
+    page = reverse("certificates:agency-detail", args=[certificate.number])
+    url = reverse("certificates:agency-act", args=[certificate.number, "correct_finess"])
+    with on(dt.date(2027, 4, 1)):
+        act(certificate, "record_approval_filing", by=applicant, filed_on=dt.date(2027, 3, 20))
+        act(certificate, "record_finess", by=applicant, finess="750000010")
+        client.force_login(instructor)
+        body = text(client.get(page))
+        assert "Corriger le numéro FINESS" in body and "déclaré aujourd'hui : 750000010" in body
+        assert "Motif de la correction" in body
+        refused = text(
+            client.post(
+                url, {"finess": "750000003", "reason": "Erreur.", "confirm": "on"}, follow=True
+            )
+        )
+        assert "clé de contrôle" in refused
+        done = text(
+            client.post(
+                url, {"finess": "750 000 002", "reason": "Erreur.", "confirm": "on"}, follow=True
+            )
+        )
+        assert "« Corriger le numéro FINESS » : fait." in done
+        certificate.refresh_from_db()
+        assert certificate.finess == "750000002"
+
+        fire = f"/api/v1/certificates/{certificate.number}/transitions/correct_finess"
+        api.force_authenticate(applicant)
+        assert (
+            api.post(fire, {"finess": "750000010", "reason": "x"}, format="json").status_code == 403
+        )
+        api.force_authenticate(instructor)
+        no_reason = api.post(fire, {"finess": "750000010"}, format="json")
+        assert no_reason.status_code == 400 and "motif" in no_reason.json()["detail"]
+        answer = api.post(fire, {"finess": "750000010", "reason": "Retour."}, format="json")
+        assert answer.status_code == 200 and answer.json()["finess"] == "750000010"
+
+
 def test_the_agency_page_offers_the_withdrawal_with_its_date_of_effect(
     certificate, client, instructor
 ):

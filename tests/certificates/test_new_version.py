@@ -170,3 +170,33 @@ def french(day):
     from guichet.deadlines import french_date
 
     return french_date(day)
+
+
+def test_r_crt_3_the_holders_new_application_link_chooses_the_product_and_the_new_version(
+    two_dmn, client, applicant, instructor
+):
+    """DMN guide §6.2 / R-CRT-3: when the referential is republished, « une nouvelle
+    candidature » is needed: « Déposer une nouvelle candidature pour <produit> » on the
+    certificate's page opens the new-application form with the product and the new version
+    already chosen (the version its holder was told of)."""
+    import html
+
+    latm, _ = two_dmn
+    page = reverse("certificates:manage", args=[latm.number])
+    with on(dt.date(2027, 6, 1)):
+        client.force_login(applicant)
+        # Before any new version: its referential's latest version open for applications.
+        body = html.unescape(client.get(page).content.decode())
+        assert f"?product={latm.application.product_id}&referential_version=" in body
+        new = next_version("DMN", entry_into_force=dt.date(2027, 6, 1))
+        client.force_login(instructor)
+        notify_new_version(new, by=instructor)
+        client.force_login(applicant)
+        body = html.unescape(client.get(page).content.decode())
+        link = reverse("applications:create") + (
+            f"?product={latm.application.product_id}&referential_version={new.pk}"
+        )
+        assert f'href="{link}">Déposer une nouvelle candidature pour {latm.product_name}' in body
+        form = client.get(link).content.decode()
+    assert f'<option value="{latm.application.product_id}" selected>' in form
+    assert f'<option value="{new.pk}" selected>' in form

@@ -337,3 +337,39 @@ def test_r_crt_9_the_page_and_the_api_read_a_constant_number_of_queries(
     assert Certificate.objects.get().revisions.count() == 3
     three = [_queries(client, url) for url in urls]
     assert one == three
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "text/html"])
+def test_r_crt_9_the_api_answers_json_to_a_browser_that_follows_the_page_link(
+    client, reserved, accept
+):
+    """« Anyone can verify a certificate from its number » (R-CRT-9): the public page links to
+    `/api/v1/certificates/<number>`; a browser following it reads the JSON answer, and an
+    unknown number its French problem+json — never DRF's English browsable page nor raw HTML
+    (issue 22 §4). The register's open data (R-PUB-1) answers JSON to a browser as well."""
+    page = client.get(f"/certificats/{NUMBER}/")
+    assert f'href="/api/v1/certificates/{NUMBER}"' in page.content.decode()
+    known = client.get(f"/api/v1/certificates/{NUMBER}", HTTP_ACCEPT=accept)
+    assert known.status_code == 200
+    assert known["Content-Type"] == "application/json"
+    assert known.json()["number"] == NUMBER
+    unknown = client.get("/api/v1/certificates/CC-DMN-2099-0042", HTTP_ACCEPT=accept)
+    assert unknown.status_code == 404
+    assert unknown["Content-Type"] == "application/problem+json"
+    assert unknown.json()["detail"].startswith(
+        "Aucun certificat de conformité ne porte le numéro « CC-DMN-2099-0042 »"
+    )
+    register = client.get("/api/v1/register/", HTTP_ACCEPT=accept)
+    assert register.status_code == 200 and register["Content-Type"] == "application/json"
+    assert register.json()["count"] == 1
+    # DRF's « ?format=api » page is gone: a French 404, in JSON.
+    browsable = client.get(f"/api/v1/certificates/{NUMBER}?format=api", HTTP_ACCEPT=accept)
+    assert browsable.status_code == 404
+    assert browsable["Content-Type"] == "application/problem+json"
+    assert "Ressource introuvable" in browsable.json()["detail"]
+    # Another format asked alone is still told to ask for JSON.
+    csv = client.get(f"/api/v1/certificates/{NUMBER}", HTTP_ACCEPT="text/csv")
+    assert csv.status_code == 406 and "Cette adresse répond en JSON" in csv.json()["detail"]

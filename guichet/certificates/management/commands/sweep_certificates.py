@@ -1,21 +1,11 @@
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from guichet.certificates.sweep import sweep
+from guichet.common.commands import DayOptionCommand
 from guichet.common.text import ngettext
 
 
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"Date « {value} » illisible : indiquez-la au format AAAA-MM-JJ (ex. 2032-01-10)."
-        ) from None
-
-
-class Command(BaseCommand):
+class Command(DayOptionCommand):
     help = (
         "Balaye les certificats en cours (valides ou suspendus) : reconduit tacitement ceux "
         "dont la période de validité s'achève, expire ceux dont la non-reconduction a été "
@@ -26,11 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--today",
-            type=_day,
-            help="Jour du balayage, AAAA-MM-JJ (par défaut aujourd'hui, heure de Paris)",
-        )
+        self.add_today_argument(parser)
 
     def handle(self, *args, today=None, **options):
         report = sweep(today=today)

@@ -1,21 +1,11 @@
-import datetime as dt
+from django.core.management.base import CommandError
 
-from django.core.management.base import BaseCommand, CommandError
-
+from guichet.common.commands import DayOptionCommand
 from guichet.common.text import ngettext
 from guichet.instruction.clockstate import sweep
 
 
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"Date « {value} » illisible : indiquez-la au format AAAA-MM-JJ (ex. 2026-03-11)."
-        ) from None
-
-
-class Command(BaseCommand):
+class Command(DayOptionCommand):
     help = (
         "Balaye les délais des dossiers ouverts (du dossier complet à la fin de l'instruction) "
         "dont le délai peut changer ce jour-là (--all : tous) : met à jour l'état de leur délai, envoie les relances des demandes "
@@ -26,11 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--today",
-            type=_day,
-            help="Jour du balayage, AAAA-MM-JJ (par défaut aujourd'hui, heure de Paris)",
-        )
+        self.add_today_argument(parser)
         parser.add_argument(
             "--all",
             action="store_true",
