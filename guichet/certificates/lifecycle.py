@@ -1061,21 +1061,66 @@ def _next_check(certificate: Certificate, entered, held_on: dt.date, periodic: b
 # --- DMN: strike-off request (R-CRT-7) ----------------------------------------------------------
 
 
+def strike_off_list(certificate: Certificate) -> str:
+    """The list the product is on: the LATM for telesurveillance, the LPPR otherwise (the
+    admissibility form's answer)."""
+    form = certificate.application.form or {}
+    return "LATM" if form.get("reimbursement_list") == "LATM" else "LPPR"
+
+
+def strike_off_refusal(certificate: Certificate, ground: str, today: dt.date) -> str | None:
+    """DMN guide §6.2: each of the three grounds in its case. A failed audit is a breach: the
+    agency ends the certificate first (« il met fin au certificat de conformité et en informe
+    les ministres », CSS R. 165-5-3, R. 162-77), by its withdrawal; a renewal that could not
+    happen, once the certificate ended; no new certificate asked for, once the delay after the
+    new referential version ran out (CSS R. 162-85, R. 162-76 VI)."""
+    live = certificate.status in LIVE
+    if ground == StrikeOffGround.AUDIT_FAILED and live:
+        return (
+            "Un audit qui n'a pas permis de vérifier le respect des référentiels met fin au "
+            "certificat : retirez d'abord le certificat (fondement : non-conformité), puis "
+            "demandez la radiation."
+        )
+    if ground == StrikeOffGround.RENEWAL_FAILED and live:
+        return (
+            "Le certificat est encore en vigueur : la radiation pour renouvellement impossible "
+            "se demande une fois le certificat expiré ou retiré."
+        )
+    if ground == StrikeOffGround.NO_NEW_CERTIFICATE:
+        due = certificate.new_certificate_due
+        if due is None:
+            return (
+                "Aucun délai pour solliciter un nouveau certificat ne court pour ce produit : "
+                "ce motif suit l'évolution du référentiel d'un DMN de télésurveillance."
+            )
+        if due >= today:
+            return (
+                f"Le titulaire peut solliciter un nouveau certificat jusqu'au {_day(due)} : la "
+                "radiation pour ce motif se demande après."
+            )
+    return None
+
+
 @WORKFLOW.effect("request_strike_off")
 def _strike_off_requested(certificate: Certificate, *, by, reason, source, **data) -> dict:
     ground = data.get("ground") or ""
     if ground not in StrikeOffGround.values:
         raise _refused("Choisissez le motif de la demande de radiation.", 400, "ground")
     today = legal_today()
+    refusal = strike_off_refusal(certificate, ground, today)
+    if refusal:
+        raise _refused(refusal, 409, "ground")
     certificate.strike_off_requested_on = today
     certificate.strike_off_ground = ground
     certificate.save(update_fields=["strike_off_requested_on", "strike_off_ground", "updated_at"])
     tell_holder(
         certificate,
         "demande de radiation",
-        f"L'Agence du numérique en santé demande le {_day(today)} la radiation "
-        f"{of_name(certificate.product_name)} de la liste LPPR ou LATM. Motif : "
-        f"{StrikeOffGround(ground).label}." + (f"\n{reason}" if reason else ""),
+        f"L'Agence du numérique en santé demande le {_day(today)} aux ministres chargés de la "
+        f"santé et de la sécurité sociale la radiation {of_name(certificate.product_name)} de la "
+        f"liste {strike_off_list(certificate)}. Motif : {StrikeOffGround(ground).label}."
+        + (f"\n{reason}" if reason else "")
+        + "\nLa demande, scellée par l'agence, figure sur la page du certificat.",
     )
     return {"ground": ground}
 

@@ -21,10 +21,10 @@ from guichet.applications import extensions
 from guichet.applications.clock import legal_today
 
 # The lifecycle's effects run first (the withdrawal's dates), then the notice's.
-from guichet.certificates import lifecycle  # noqa: F401
+from guichet.certificates import lifecycle
 from guichet.certificates.models import Certificate, Kind, MinisterNotice
 from guichet.certificates.verification import register_url
-from guichet.certificates.workflow import WORKFLOW
+from guichet.certificates.workflow import LIVE, WORKFLOW
 from guichet.common.tasks import enqueue_on_commit
 from guichet.deadlines import french_date
 from guichet.files.services import keep_generated
@@ -55,7 +55,9 @@ def _notice(certificate: Certificate, event: str, ended_on, reason: str, by) -> 
         f"{certificate.referential_version.referential.name} "
         f"{certificate.referential_version.label})"
     )
-    if event == MinisterNotice.Event.WITHDRAWAL_CANCELLED:
+    if event == MinisterNotice.Event.STRIKE_OFF:
+        text = strike_off_text(certificate, named, reason)
+    elif event == MinisterNotice.Event.WITHDRAWAL_CANCELLED:
         text = (
             f"{named} ne sera pas retiré : le retrait qui devait prendre effet le "
             f"{french_date(ended_on)} est annulé le {french_date(legal_today())}. Motif : {reason}"
@@ -87,6 +89,35 @@ def _withdrawal_notified(certificate: Certificate, *, by, reason, source, **data
         MinisterNotice.Event.WITHDRAWN,
         data.get("effective_on") or certificate.withdrawal_effective_on or legal_today(),
         reason,
+        by,
+    )
+
+
+def strike_off_text(certificate: Certificate, named: str, ground: str) -> str:
+    """DMN guide §6.2: « L'ANS pourra demander la radiation à l'une des listes » (CSS R. 162-85
+    for telesurveillance, R. 165-5 otherwise), on one of the guide's three grounds."""
+    from guichet.certificates.models import StrikeOffGround
+    from guichet.certificates.standing import Standing
+
+    listed = lifecycle.strike_off_list(certificate)
+    article = "R. 162-85" if listed == "LATM" else "R. 165-5"
+    state = Standing.of(certificate).summary
+    return (
+        f"{named} : l'Agence du numérique en santé demande la radiation du produit de la "
+        f"{listed} (article {article} du code de la sécurité sociale). Motif : "
+        f"{StrikeOffGround(ground).label}. État du certificat : {state[:1].lower()}{state[1:]}"
+    )
+
+
+@WORKFLOW.effect("request_strike_off")
+def _strike_off_requested(certificate: Certificate, *, by, reason, source, **data) -> dict:
+    """CSS R. 165-5-3 and R. 162-77: the ministers in charge of health and social security are
+    told, by a dated notice sealed by the agency, shown on the certificate's page."""
+    return _notice(
+        certificate,
+        MinisterNotice.Event.STRIKE_OFF,
+        certificate.status_changed_on if certificate.status not in LIVE else legal_today(),
+        data.get("ground") or "",
         by,
     )
 
@@ -162,7 +193,12 @@ def seal_notice(notice_id: int, *, by_id: int | None) -> MinisterNotice:
 def notice_pdf(notice: MinisterNotice) -> io.BytesIO:
     styles = getSampleStyleSheet()
     lines = [
-        Paragraph("Information des ministres — fin d'un certificat de conformité", styles["Title"]),
+        Paragraph(
+            "Demande de radiation — certificat de conformité"
+            if notice.event == MinisterNotice.Event.STRIKE_OFF
+            else "Information des ministres — fin d'un certificat de conformité",
+            styles["Title"],
+        ),
         Paragraph(escape(f"Paris, le {french_date(notice.sent_on)}"), styles["BodyText"]),
         Paragraph(
             escape("À l'attention de : " + " ; ".join(notice.recipients)), styles["BodyText"]

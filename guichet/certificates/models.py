@@ -520,6 +520,8 @@ class MinisterNotice(models.Model):
         EXPIRED = "expired", _("Expiration")
         # The ministers told of a withdrawal notified for a later day learn of its cancellation.
         WITHDRAWAL_CANCELLED = "withdrawal_cancelled", _("Annulation du retrait")
+        # DMN guide §6.2 (R-CRT-7): the agency asks them to strike the product off the list.
+        STRIKE_OFF = "strike_off", _("Demande de radiation de la LPPR / LATM")
 
     certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, related_name="minister_notices"

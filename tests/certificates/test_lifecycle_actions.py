@@ -309,31 +309,64 @@ def test_r_crt_5_a_control_report_goes_to_the_holder_and_a_periodic_one_moves_th
     assert "conclut : conforme" in email.body
 
 
-def test_r_crt_7_the_agency_records_its_strike_off_request_for_a_dmn_only(
-    dmn_certificate, tlc_certificate, instructor, notices
+def test_r_crt_7_the_agency_asks_the_ministers_to_strike_off_a_dmn_on_the_guides_grounds(
+    catalogue, people, tlc_certificate, instructor, notices, client
 ):
+    """DMN guide §6.2: « L'ANS pourra demander la radiation à l'une des listes dans les cas
+    suivants » — no new certificate asked for after a change of the referential (CSS
+    R. 162-85), a renewal that could not happen, a failed audit; CSS R. 165-5-3 and R. 162-77:
+    « il met fin au certificat de conformité et en informe les ministres chargés de la santé et
+    de la sécurité sociale ». The request is a dated notice to the ministers, sealed by the
+    agency, shown on the certificate's page."""
+    from guichet.certificates.models import MinisterNotice
+    from guichet.referentials.selectors import get_version
+    from tests.conftest import committed
+
+    shipped = get_version("DMN", "1.2.2").process_settings.end_notice_recipients
+    version = life_dmn(end_notice_recipients=list(shipped))
+    dmn = issued(version, signed=dt.date(2027, 2, 1), day=dt.date(2027, 3, 11), **people)
     with on(dt.date(2027, 6, 1)):
         with pytest.raises(ApplicationError, match="Sans objet pour ce référentiel"):
-            act(
-                tlc_certificate,
-                "request_strike_off",
-                by=instructor,
-                ground=StrikeOffGround.AUDIT_FAILED,
-            )
+            act(tlc_certificate, "request_strike_off", by=instructor, ground="audit_failed")
         with pytest.raises(ApplicationError, match="Choisissez le motif"):
-            act(dmn_certificate, "request_strike_off", by=instructor, ground="autre")
-        act(
-            dmn_certificate,
-            "request_strike_off",
-            by=instructor,
-            ground=StrikeOffGround.NO_NEW_CERTIFICATE,
-        )
-    dmn_certificate.refresh_from_db()
-    assert (dmn_certificate.strike_off_requested_on, dmn_certificate.strike_off_ground) == (
+            act(dmn, "request_strike_off", by=instructor, ground="autre")
+        # Each ground in its case.
+        with pytest.raises(ApplicationError, match="retirez d'abord le certificat"):
+            act(dmn, "request_strike_off", by=instructor, ground=StrikeOffGround.AUDIT_FAILED)
+        with pytest.raises(ApplicationError, match="encore en vigueur"):
+            act(dmn, "request_strike_off", by=instructor, ground=StrikeOffGround.RENEWAL_FAILED)
+        with pytest.raises(ApplicationError, match="Aucun délai"):
+            act(dmn, "request_strike_off", by=instructor, ground="no_new_certificate")
+        # The audit failed: the agency ends the certificate, then asks for the strike-off.
+        with committed():
+            act(
+                dmn,
+                "withdraw",
+                by=instructor,
+                reason="L'audit n'a pas permis de vérifier le respect des référentiels.",
+                ground="fault_not_conforme",
+            )
+            act(dmn, "request_strike_off", by=instructor, ground=StrikeOffGround.AUDIT_FAILED)
+    dmn.refresh_from_db()
+    assert (dmn.strike_off_requested_on, dmn.strike_off_ground) == (
         dt.date(2027, 6, 1),
-        StrikeOffGround.NO_NEW_CERTIFICATE,
+        StrikeOffGround.AUDIT_FAILED,
     )
-    assert "CSS R. 162-85" in told(notices, dmn_certificate, "radiation")[0].body
+    notice = MinisterNotice.objects.get(certificate=dmn, event=MinisterNotice.Event.STRIKE_OFF)
+    assert notice.sent_on == dt.date(2027, 6, 1) and list(notice.recipients) == list(shipped)
+    # A telesurveillance DMN (the form's « LATM »): its list and its article.
+    assert "demande la radiation du produit de la LATM" in notice.text
+    assert "R. 162-85 du code de la sécurité sociale" in notice.text
+    assert notice.pdf_id is not None  # sealed by the task worker
+    (email,) = told(notices, dmn, "radiation")
+    assert "aux ministres chargés de la santé et de la sécurité sociale" in email.body
+    with on(dt.date(2027, 6, 2)):
+        client.force_login(instructor)
+        page = client.get(f"/agence/certificats/{dmn.number}/").content.decode()
+    assert "Demande de radiation de la LPPR / LATM — informés le 2 juin 2027" not in page
+    assert "Demande de radiation de la LPPR / LATM — informés le 1er juin 2027" in page
+    with on(dt.date(2027, 6, 2)), pytest.raises(ApplicationError, match="déjà demandée"):
+        act(dmn, "request_strike_off", by=instructor, ground=StrikeOffGround.AUDIT_FAILED)
 
 
 def test_r_crt_8_finess_numbers_are_checked():

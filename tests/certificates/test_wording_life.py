@@ -59,9 +59,16 @@ def test_r_crt_7_a_product_named_with_a_vowel_is_struck_off_with_an_elision(
     Certificate.objects.filter(pk=certificate.pk).update(product_name="OrthoSuivi")
     certificate.refresh_from_db()
     with on(dt.date(2027, 6, 1)):
+        act(
+            certificate,
+            "withdraw",
+            by=instructor,
+            reason="L'audit n'a pas permis de vérifier le respect des référentiels.",
+            ground="fault_not_conforme",
+        )
         act(certificate, "request_strike_off", by=instructor, ground=StrikeOffGround.AUDIT_FAILED)
     (email,) = told(notices, certificate, "radiation")
-    assert "la radiation d'OrthoSuivi de la liste LPPR ou LATM" in email.body
+    assert "la radiation d'OrthoSuivi de la liste LATM" in email.body
     assert "radiation de OrthoSuivi" not in email.body
 
 
