@@ -400,6 +400,9 @@ SPECTACULAR_SETTINGS = {
         "CertificateStatusEnum": "guichet.certificates.models.Status",
         "CertificateKindEnum": "guichet.certificates.models.Kind",
         "ReservationStatusEnum": "guichet.committee.models.ReservationStatus",
+        "FormalNoticeKindEnum": "guichet.certificates.models.NoticeKind",
+        "CertificateStateEnum": "guichet.certificates.standing.STATES",
+        "ReferentialVersionStateEnum": "guichet.referentials.models.VersionState",
     },
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

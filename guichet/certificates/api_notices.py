@@ -113,7 +113,7 @@ class FormalNoticeListApi(APIView):
         )
 
 
-class AnswerInputSerializer(serializers.Serializer):
+class NoticeAnswerInputSerializer(serializers.Serializer):
     text = serializers.CharField(
         max_length=notice_answers.TEXT_LIMIT,
         help_text="Les mesures correctrices prises, ou les observations du titulaire.",
@@ -141,12 +141,12 @@ class FormalNoticeAnswerApi(StreamedUploadMixin, APIView):
         "jointes, facultatives). L'agence en est informée ; plusieurs réponses peuvent se "
         "suivre jusqu'à ce qu'elle close la mise en demeure ou retire le certificat. 403 pour "
         "l'agence, 409 une fois la mise en demeure close.",
-        request={"multipart/form-data": AnswerInputSerializer},
+        request={"multipart/form-data": NoticeAnswerInputSerializer},
         responses={201: FormalNoticeSerializer, **problems(400, 403, 404, 409, 413)},
     )
     def post(self, request, number, notice):
         uploads = self.streamed_uploads(request, "files", required=False)
-        values = self.form_values(request, AnswerInputSerializer)
+        values = self.form_values(request, NoticeAnswerInputSerializer)
         notice_answers.answer_formal_notice(
             by=request.user,
             certificate=self.certificate,
