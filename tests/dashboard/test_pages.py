@@ -207,7 +207,7 @@ def test_the_page_makes_the_same_number_of_queries_at_two_sizes(
 ):
     cast = {"applicant": applicant, "instructor": instructor}
     counts = []
-    for size in (1, 3):
+    for size in (1, 2):  # 1, then 3 of each
         grow(size, dmn_small, cast, committee_member)
         with on(TODAY):
             client.force_login(instructor)

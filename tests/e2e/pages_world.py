@@ -170,6 +170,7 @@ def pages(world: World, role: str) -> dict[str, str]:
             "certifiee": f"/candidatures/{certified}/",
             "echanges": f"/candidatures/{certified}/messages/",
             "certificat": f"/certificats/{number}/gerer/",
+            "mes-certificats": "/mes-certificats/",
             "messages": "/messages/",
             "compte": "/compte/",
         }
