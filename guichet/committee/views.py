@@ -570,7 +570,13 @@ def decision_panel(request, application) -> dict | None:
     off; the agency every one, and where the dossier waits for the collège."""
     user = request.user
     decisions = selectors.decisions_of(application, user)
-    waiting = selectors.current_agenda_item(application) if user.is_agency else None
+    # Where it waits for the collège: only while it does (an exceptional certificate granted,
+    # R-CRT-4, leaves its session's agenda behind while the instruction goes on).
+    waiting = (
+        selectors.current_agenda_item(application)
+        if user.is_agency and application.status in selectors.TO_DECIDE
+        else None
+    )
     if not decisions and waiting is None:
         return None
     return {

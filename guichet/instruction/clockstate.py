@@ -673,6 +673,12 @@ def clock_lines(application: Application, clock: Clock, *, agency: bool) -> dict
             "Si la réponse arrive aujourd'hui, la décision sera attendue au plus tard le "
             f"{french_date(clock.deadline)} ; chaque jour d'attente repousse cette date d'un jour."
         )
+    elif clock.deadline is None and _completed_partially(application):
+        tone, headline = "info", (
+            "Le délai n'a pas commencé : le dossier est complet sur les seules sections du "
+            "certificat exceptionnel. Le délai légal de décision court à compter du dépôt de "
+            "toutes les autres sections."
+        )
     else:
         tone, headline = "warning", clock.paused_reason or "Le délai ne court pas."
     flags = set(clock.flags)
@@ -692,6 +698,12 @@ def clock_lines(application: Application, clock: Clock, *, agency: bool) -> dict
         "badges": [FLAG_LABELS.get(f, f) for f in sorted(clock.flags)] if agency else [],
         "policy": describe(application.referential_version.process_settings.clock_policy),
     }
+
+
+def _completed_partially(application) -> bool:
+    from guichet.evidence.services import completed_partially
+
+    return completed_partially(application)
 
 
 @extensions.panel

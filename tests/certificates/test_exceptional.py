@@ -4,8 +4,10 @@ Connect, Annuaire santé, PGSSI-S and administration conforme plus the commitmen
 2024-12-31 whatever happens (the sweep expires it the day after)."""
 
 import datetime as dt
+import html
 
 import pytest
+from django.urls import reverse
 
 from guichet.applications.workflow import transition
 from guichet.certificates import exceptional
@@ -67,7 +69,7 @@ def to_the_college(dossier, instructor, committee_member, day: dt.date):
 
 
 def test_r_crt_4_granted_by_the_college_from_july_2024_and_expired_on_december_31(
-    dossier, applicant, instructor, committee_member, notices
+    dossier, applicant, instructor, committee_member, notices, client
 ):
     """TLC guide §5.4: « un certificat de conformité peut être fourni par l'ANS à compter du
     1er juillet 2024 » — « Ce certificat expire en tout état de cause le 31 décembre 2024 »;
@@ -94,6 +96,14 @@ def test_r_crt_4_granted_by_the_college_from_july_2024_and_expired_on_december_3
         dt.date(2024, 12, 31),
     )
     assert dossier.status == "in_instruction"  # the instruction goes on for the other sections
+    # Its session's agenda is behind it: the page no longer says it waits for the collège.
+    client.force_login(instructor)
+    page = html.unescape(
+        client.get(reverse("applications:detail", args=[dossier.pk])).content.decode()
+    )
+    assert (
+        "Inscrit à l'ordre du jour" not in page and "Attribution du certificat exceptionnel" in page
+    )
 
     assert sweep(today=dt.date(2024, 12, 31)).expired == 0
     certificate.refresh_from_db()

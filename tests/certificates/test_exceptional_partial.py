@@ -10,6 +10,7 @@ politique générale de sécurité des systèmes d'information en santé, admini
 l'ensemble des preuves du référentiel », that commitment."""
 
 import datetime as dt
+import html
 import io
 
 import pytest
@@ -182,6 +183,12 @@ def test_r_crt_4_the_legal_clock_starts_when_every_section_is_in(
     with on(dt.date(2024, 8, 1)):
         page = client.get(reverse("instruction:page", args=[partial.pk])).content.decode()
     assert "court à compter du dépôt de toutes les autres sections" in page
+    client.force_login(applicant)
+    with on(dt.date(2024, 8, 1)):
+        page = html.unescape(
+            client.get(reverse("applications:detail", args=[partial.pk])).content.decode()
+        )
+    assert "Le délai n'a pas commencé : le dossier est complet sur les seules sections" in page
     with pytest.raises(ApplicationError, match="section non soumise : SEC"):
         transition(partial, "complete_every_section", by=applicant)
 
