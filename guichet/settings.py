@@ -297,6 +297,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Deposited files (evidence, admissibility documents); renamed into place once complete.
 GUICHET_FILES_ROOT = Path(os.environ.get("GUICHET_FILES_ROOT", VAR_DIR / "files"))
 GUICHET_UPLOAD_MAX_BYTES = int(os.environ.get("GUICHET_UPLOAD_MAX_BYTES", 2 * 1024**3))
+# What a killed process leaves (a `.part` upload, a stored object without its row) is purged by
+# the periodic purge once older than this; younger, it may still be an upload in progress.
+GUICHET_UPLOAD_GRACE_HOURS = float(os.environ.get("GUICHET_UPLOAD_GRACE_HOURS", 24))
 # R-EVD-1: the agency's test environments, linked from the evidence page beside the reminder
 # that proofs carry only fictitious or anonymised data (TLC guide §5.2); by default the
 # agency's page on the INS test identities that the guide links.

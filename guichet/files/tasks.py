@@ -14,3 +14,15 @@ def verify_stored_files() -> dict:
     from guichet.files.verification import verify_all_files
 
     return verify_all_files().as_dict()
+
+
+@periodic(
+    every=dt.timedelta(hours=1),
+    label="Purge des restes de dépôts interrompus (fichiers temporaires, objets sans ligne)",
+)
+@task()
+def purge_upload_leftovers() -> dict:
+    """Issue 23 §3: what a killed process left among the files, once past the grace period."""
+    from guichet.files.maintenance import purge_upload_leftovers as purge
+
+    return purge().as_dict()

@@ -53,6 +53,7 @@ ACTIONS = {
     # Files
     "file.verification": "Vérification d'intégrité des fichiers",
     "file.integrity_failure": "Fichier altéré détecté",
+    "file.purge": "Purge des restes de dépôts interrompus",
     # Instruction
     "instruction.assign": "Candidature attribuée",
     "instruction.reassign": "Candidature réattribuée",
