@@ -339,6 +339,10 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repondre@guichet.local>")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task claimed by a worker longer ago than this and not finished is taken for one whose worker
+# died (a SIGKILL leaves it « running » forever) and queued again by the periodic maintenance:
+# longer than the longest task (the weekly re-verification of every file).
+GUICHET_TASK_STALE_MINUTES = float(os.environ.get("GUICHET_TASK_STALE_MINUTES", 120))
 
 # The site's public address, for every link in an email or a PDF: in production the public
 # https address; for `make run`, the address it serves (scripts/serve.py sets it from PORT and

@@ -41,6 +41,7 @@ def registered() -> list[Periodic]:
 def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
     """Enqueues every registered task whose period has elapsed; returns those enqueued."""
     from guichet.common.models import PeriodicRun
+    from guichet.common.tasks import enqueue_with_change
 
     now = now or timezone.now()
     enqueued = []
@@ -58,6 +59,7 @@ def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
                 continue
             run.last_enqueued_at = now
             run.save(update_fields=["last_enqueued_at"])
-            transaction.on_commit(entry.task.enqueue)
+            # With the period's row: a scheduler killed after its commit loses no run.
+            enqueue_with_change(entry.task)
             enqueued.append(entry)
     return enqueued
