@@ -674,10 +674,13 @@ def clock_lines(application: Application, clock: Clock, *, agency: bool) -> dict
             f"{french_date(clock.deadline)} ; chaque jour d'attente repousse cette date d'un jour."
         )
     elif clock.deadline is None and _completed_partially(application):
-        tone, headline = "info", (
-            "Le délai n'a pas commencé : le dossier est complet sur les seules sections du "
-            "certificat exceptionnel. Le délai légal de décision court à compter du dépôt de "
-            "toutes les autres sections."
+        tone, headline = (
+            "info",
+            (
+                "Le délai n'a pas commencé : le dossier est complet sur les seules sections du "
+                "certificat exceptionnel. Le délai légal de décision court à compter du dépôt de "
+                "toutes les autres sections."
+            ),
         )
     else:
         tone, headline = "warning", clock.paused_reason or "Le délai ne court pas."
