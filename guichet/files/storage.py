@@ -6,8 +6,8 @@ configured by its own AWS_* settings). Nothing else opens a path under GUICHET_F
 
 Two things the storage API does not say, added here for both backends:
 - `keep(name, temp_path)`: a complete temporary file (assembled on the node's local disk)
-  becomes the stored object in one call — renamed into place on disk, uploaded in parts to S3
-  (never read whole into memory);
+  becomes the stored object in one call (`Storage.save`) — renamed into place on disk, uploaded
+  to S3 in parts read from the local file as they are sent (never read whole into memory);
 - `open_stream(name)`: the content as a stream with its size, read as it is sent: on S3 the
   object's body, in chunks (`S3Storage.open` would first copy it whole into a temporary file
   held in memory)."""
@@ -68,6 +68,20 @@ if S3Storage is not None:
                 config.max_in_memory_upload_chunks = 2
                 options["transfer_config"] = config
             super().__init__(**options)
+
+        def _save(self, name, content):
+            """A complete local file (`keep`) is uploaded from its path: s3transfer then reads
+            each part from the disk as it sends it, instead of copying parts into memory."""
+            if not hasattr(content, "temporary_file_path"):
+                return super()._save(name, content)
+            cleaned = clean_name(name)
+            key = self._normalize_name(cleaned)
+            self.bucket.Object(key).upload_file(
+                content.temporary_file_path(),
+                ExtraArgs=self._get_write_parameters(key, content),
+                Config=self.transfer_config,
+            )
+            return cleaned
 
         def key(self, name: str) -> str:
             """The object's key in the bucket (the storage's `location` prefix included)."""
