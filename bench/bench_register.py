@@ -181,10 +181,11 @@ def queries(client: Client, url: str) -> int:
 def forget_exports() -> None:
     """The register's export files removed: the next download writes its file again, as the
     first download after a change of the register does."""
-    from guichet.certificates.register import export_dir
+    from guichet.certificates.register import export_dir, export_storage
 
-    for written in export_dir().glob("*"):
-        written.unlink()
+    storage, folder = export_storage(), export_dir()
+    for name in storage.listdir(folder)[1]:
+        storage.delete(f"{folder}/{name}" if folder else name)
 
 
 class Server:

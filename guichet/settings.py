@@ -311,8 +311,52 @@ GUICHET_TEST_ENVIRONMENTS_URL = os.environ.get(
 # The register's open-data files (R-PUB-1), each written once per version of the register;
 # empty: GUICHET_FILES_ROOT/exports.
 REGISTER_EXPORT_DIR = os.environ.get("REGISTER_EXPORT_DIR", "")
+# Where uploads are assembled before they are stored (local disk of the node, never shared);
+# empty: GUICHET_FILES_ROOT/tmp, on the same disk as the files so that keeping one is a rename.
+GUICHET_UPLOAD_TEMP_DIR = os.environ.get("GUICHET_UPLOAD_TEMP_DIR", "")
+
+# Where every kept file lives (issue 23 §1): "disk" (GUICHET_FILES_ROOT, `make run`'s default)
+# or "s3", an S3-compatible object store through django-storages, configured by its own names.
+GUICHET_STORAGE = os.environ.get("GUICHET_STORAGE", "disk").strip().lower()
+if GUICHET_STORAGE not in {"disk", "s3"}:
+    raise ImproperlyConfigured("GUICHET_STORAGE : « disk » ou « s3 » attendu.")
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+# Objects are private, never overwritten under the same name, and uploaded in parts of 8 MiB.
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+AWS_S3_FILE_OVERWRITE = False
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+if GUICHET_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("GUICHET_STORAGE=s3 : AWS_STORAGE_BUCKET_NAME doit être défini.")
+# Journal checkpoints on S3 (R-AUD-1): in this bucket (Object Lock enabled at its creation),
+# else in the platform's; each kept under COMPLIANCE retention for this many days.
+GUICHET_JOURNAL_CHECKPOINT_BUCKET = os.environ.get("GUICHET_JOURNAL_CHECKPOINT_BUCKET", "")
+GUICHET_JOURNAL_CHECKPOINT_RETENTION_DAYS = int(
+    os.environ.get("GUICHET_JOURNAL_CHECKPOINT_RETENTION_DAYS", "3650")
+)
+
+
+def storages_for(backend: str) -> dict:
+    """The `STORAGES` entries of kept files: "files" (deposited and generated documents,
+    exports) and "default" (referential import previews)."""
+    if backend == "s3":
+        s3 = "guichet.files.storage.FilesS3Storage"
+        return {
+            "default": {"BACKEND": s3, "OPTIONS": {"location": "media"}},
+            "files": {"BACKEND": s3, "OPTIONS": {"location": "files"}},
+        }
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "files": {"BACKEND": "guichet.files.storage.FilesDiskStorage"},
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **storages_for(GUICHET_STORAGE),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

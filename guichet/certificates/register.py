@@ -28,6 +28,7 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -49,6 +50,7 @@ from guichet.certificates.standing import STATE_LABELS, STATES, Standing
 from guichet.certificates.verification import reservation_details
 from guichet.common.links import absolute_url
 from guichet.deadlines import french_date
+from guichet.files.storage import files_storage, keep, open_stream, upload_temp_dir
 from guichet.referentials.models import Referential
 
 PAGE_SIZE = 50
@@ -729,37 +731,55 @@ CHUNKS = {"csv": csv_chunks, "json": json_chunks}
 # --- The exports' files -----------------------------------------------------------------------
 # The whole register costs seconds to write at 100,000 certificates (every row read and
 # formatted), and anyone may download it at any time: each version of the register is written
-# once, while it is streamed to its first client, into a file named after its ETag; the next
-# clients get that file (FileResponse: sent by the server's sendfile when it has one). A new
-# version of the register has a new ETag, hence a new file; the older ones are then removed.
+# once, while it is streamed to its first client, into a file of the storage named after its
+# ETag (storage.files_storage(), under exports/: shared by every web node, on disk or in the
+# bucket); the next clients get that file, streamed from the storage. A new version of the
+# register has a new ETag, hence a new file; the older ones are then removed. REGISTER_EXPORT_DIR,
+# when set, keeps them in that folder instead (a storage of its own, still through the API).
 
 
-def export_dir() -> Path:
+def export_storage() -> Storage:
     configured = getattr(settings, "REGISTER_EXPORT_DIR", "")
-    return Path(configured) if configured else Path(settings.GUICHET_FILES_ROOT) / "exports"
+    return FileSystemStorage(location=configured) if configured else files_storage()
 
 
-def export_path(fmt: str, etag: str) -> Path:
-    return export_dir() / f"{FILENAME}-{etag.strip(chr(34))}.{fmt}"
+def export_dir() -> str:
+    """The exports' folder in `export_storage()` ("" when REGISTER_EXPORT_DIR is its root)."""
+    return "" if getattr(settings, "REGISTER_EXPORT_DIR", "") else "exports"
 
 
-def written_while_streamed(fmt: str, target: Path) -> Iterator[bytes]:
-    """The register in `fmt`, streamed from the database and written to `target` meanwhile;
-    renamed into place once complete (a reader sees the whole file or none), the files of
-    older versions then removed. A download cut short leaves nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, part = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=f".{fmt}.part")
+def export_path(fmt: str, etag: str) -> str:
+    """The name, in `export_storage()`, of the file of the register's version `etag`."""
+    name = f"{FILENAME}-{etag.strip(chr(34))}.{fmt}"
+    return f"{export_dir()}/{name}" if export_dir() else name
+
+
+def written_while_streamed(fmt: str, target: str) -> Iterator[bytes]:
+    """The register in `fmt`, streamed from the database and written meanwhile to a temporary
+    file on the node's local disk, then stored under `target` in one call once complete (a
+    reader sees the whole file or none), the files of older versions then removed. A download
+    cut short leaves nothing."""
+    folder = upload_temp_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, part = tempfile.mkstemp(dir=folder, prefix=".", suffix=f".{fmt}.part")
+    storage = export_storage()
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in CHUNKS[fmt]():
                 out.write(chunk)
                 yield chunk
-        os.replace(part, target)
+        try:
+            keep(target, part, storage)
+        except FileExistsError:
+            pass  # another client's download stored the same version first
     finally:
         Path(part).unlink(missing_ok=True)
-    for older in target.parent.glob(f"{FILENAME}-*.{fmt}"):
-        if older != target:
-            older.unlink(missing_ok=True)
+    prefix = export_dir()
+    _folders, names = storage.listdir(prefix)
+    for name in names:
+        older = f"{prefix}/{name}" if prefix else name
+        if name.startswith(f"{FILENAME}-") and name.endswith(f".{fmt}") and older != target:
+            storage.delete(older)
 
 
 # --- Conditional requests --------------------------------------------------------------------
@@ -807,7 +827,9 @@ def export_response(request: HttpRequest, fmt: str) -> HttpResponse:
     if response is None:
         target = export_path(fmt, etag)
         try:
-            response = FileResponse(target.open("rb"), content_type=FORMATS[fmt])
+            stream, size = open_stream(target, export_storage())
+            response = FileResponse(stream, content_type=FORMATS[fmt])
+            response["Content-Length"] = str(size)
         except FileNotFoundError:
             response = StreamingHttpResponse(
                 written_while_streamed(fmt, target), content_type=FORMATS[fmt]

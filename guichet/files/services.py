@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -14,7 +13,8 @@ from guichet.common.errors import ApplicationError
 from guichet.common.request_id import current_request_id
 from guichet.files import crypto, types
 from guichet.files.models import StoredFile
-from guichet.files.uploads import StreamedUpload, discard, files_root, size_text
+from guichet.files.storage import files_storage, keep, open_stream
+from guichet.files.uploads import StreamedUpload, discard, size_text
 from guichet.journal.services import record
 
 READ_CHUNK = 1024 * 1024
@@ -39,8 +39,9 @@ def allowed_types_text(*, sensitive: bool = False) -> str:
 
 def commit(upload: StreamedUpload, *, by, produced_on=None, sensitive: bool = False) -> StoredFile:
     """Checks the content type against the extension (types.check; a ZED container only for
-    a `sensitive` proof, R-EVD-3), then moves the temporary file into place and records it;
-    must run inside the transaction that attaches the file to its object."""
+    a `sensitive` proof, R-EVD-3), then records it and hands the temporary file to the storage
+    in one call (storage.keep: a rename on disk, a multipart upload to S3 — already encrypted
+    when sensitive); must run inside the transaction that attaches the file to its object."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("commit() runs inside the transaction that attaches the file.")
     if upload.size == 0:
@@ -62,10 +63,8 @@ def commit(upload: StreamedUpload, *, by, produced_on=None, sensitive: bool = Fa
         produced_on=produced_on,
     )
     stored.path = f"{str(stored.id)[:2]}/{stored.id.hex}"
-    final = files_root() / stored.path
-    final.parent.mkdir(parents=True, exist_ok=True)
     stored.save()
-    os.replace(upload.temp_path, final)
+    keep(stored.path, upload.temp_path)
     upload.committed = True
     return stored
 
@@ -82,10 +81,10 @@ def _open(stored: StoredFile):
     """The stored file, open; TamperedFile when it is missing or, in clear, not of its size
     (both seen without reading it)."""
     try:
-        source = open(files_root() / stored.path, "rb")  # noqa: SIM115 (the caller closes it)
+        source, size = open_stream(stored.path)
     except FileNotFoundError:
         raise TamperedFile("fichier absent du stockage") from None
-    if not stored.encrypted and os.fstat(source.fileno()).st_size != stored.size:
+    if not stored.encrypted and size != stored.size:
         source.close()
         raise TamperedFile("taille différente de celle du dépôt")
     return source
@@ -231,9 +230,11 @@ def max_upload_text() -> str:
 
 
 def forget_files(stored_files) -> None:
-    """Removes from disk files whose database rows were rolled back with a failed change."""
+    """Removes from the storage files whose database rows were rolled back with a failed
+    change."""
+    storage = files_storage()
     for stored in stored_files:
-        discard(files_root() / stored.path)
+        storage.delete(stored.path)
 
 
 def keep_generated(model, pk, field: str, upload, *, by):

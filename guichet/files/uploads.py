@@ -1,7 +1,9 @@
-"""Streamed uploads (R-EVD-2): the request body goes chunk by chunk into a temporary file of
-the storage while its SHA-256 and size are computed (and, for sensitive proofs, while it is
-encrypted); nothing is held whole in memory. A too large, broken or cancelled upload leaves
-nothing behind; a good one is renamed into place by `services.commit`."""
+"""Streamed uploads (R-EVD-2): the request body goes chunk by chunk into a temporary file on the
+node's local disk (storage.upload_temp_dir) while its SHA-256 and size are computed (and, for
+sensitive proofs, while it is encrypted: the storage only ever receives ciphertext); nothing is
+held whole in memory. A too large, broken or cancelled upload leaves nothing behind; a good one
+is handed to the storage in one call by `services.commit` (renamed into place on disk,
+uploaded in parts to S3)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
 from guichet.files import crypto
+from guichet.files.storage import upload_temp_dir
 
 HEAD_BYTES = 8192
 # The end of the content is kept too: a ZIP archive lists its entries there (types.py).
@@ -27,11 +30,15 @@ def size_text(size: int) -> str:
 
 
 def files_root() -> Path:
+    """The disk backend's folder (storage.FilesDiskStorage); the code reads and writes kept
+    files through the storage only (storage.files_storage)."""
     return Path(settings.GUICHET_FILES_ROOT)
 
 
 def temp_dir() -> Path:
-    path = files_root() / "tmp"
+    """Uploads being assembled stay on the node's local disk, then go to the storage in one
+    call (storage.keep)."""
+    path = upload_temp_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -113,8 +113,8 @@ def _tell_the_agency(report: Report) -> None:
         f"La vérification des fichiers déposés du {french_datetime(when)} : {report.summary()}\n\n"
         "Fichiers en échec :\n" + "\n".join(lines) + "\n\n"
         "Ces fichiers ne sont plus servis tels quels : un téléchargement est refusé ou "
-        "interrompu. Restaurez-les depuis la sauvegarde de GUICHET_FILES_ROOT (même "
-        "emplacement), puis relancez la vérification : python manage.py verify_files. Chaque "
+        "interrompu. Restaurez-les depuis la sauvegarde de GUICHET_FILES_ROOT ou du "
+        "compartiment S3 (même emplacement), puis relancez la vérification : python manage.py verify_files. Chaque "
         "échec est inscrit au journal d'audit (action file.integrity_failure).\n\n"
         "Guichet — Agence du numérique en santé\n"
     )

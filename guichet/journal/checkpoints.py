@@ -22,6 +22,13 @@ replace an existing name) — a checkpoint is never overwritten. In production t
 must be write-once for the application (object storage with object lock fed by another
 account, or another host): see docs/exploitation.md. No database table lists them: the
 sealed files are the only truth, so there is nothing to keep in step.
+
+With GUICHET_STORAGE=s3 (issue 23 §1) they are objects under `journal-checkpoints/` of the
+bucket GUICHET_JOURNAL_CHECKPOINT_BUCKET (else the platform's), created with Object Lock
+enabled: each is written with a COMPLIANCE retention (GUICHET_JOURNAL_CHECKPOINT_RETENTION_DAYS)
+and `If-None-Match: *`, so that nobody — the application's own account included — can delete
+or shorten the locked version before its date. A later version put under the same name cannot
+replace it either: a checkpoint is always read from its first version (the locked one).
 """
 
 from __future__ import annotations
@@ -84,6 +91,98 @@ def directory() -> Path:
     return Path(settings.GUICHET_JOURNAL_CHECKPOINT_DIR)
 
 
+BUCKET_PREFIX = "journal-checkpoints/"
+
+
+def in_bucket() -> bool:
+    return getattr(settings, "GUICHET_STORAGE", "disk") == "s3"
+
+
+def bucket_name() -> str:
+    return settings.GUICHET_JOURNAL_CHECKPOINT_BUCKET or settings.AWS_STORAGE_BUCKET_NAME
+
+
+def location(folder: Path | None = None) -> str:
+    """Where the checkpoints are, for messages: the folder, or the bucket's prefix."""
+    if folder is None and in_bucket():
+        return f"s3://{bucket_name()}/{BUCKET_PREFIX}"
+    return str(folder or directory())
+
+
+class _Folder:
+    """Checkpoint files in a directory (today's disk backend, or a copy fetched elsewhere)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def names(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        return [entry.name for entry in os.scandir(self.path)]
+
+    def read(self, name: str) -> bytes:
+        return (self.path / name).read_bytes()
+
+
+class _Bucket:
+    """Checkpoint objects under Object Lock: each name is read from its first version, the one
+    written (and locked) by `write`; delete markers and later versions are ignored."""
+
+    def __init__(self):
+        from guichet.files.storage import files_storage
+
+        self.client = files_storage().connection.meta.client
+        self.bucket = bucket_name()
+        self._first: dict[str, str] | None = None
+
+    def first_versions(self) -> dict[str, str]:
+        if self._first is None:
+            self._first = {}
+            pages = self.client.get_paginator("list_object_versions").paginate(
+                Bucket=self.bucket, Prefix=BUCKET_PREFIX
+            )
+            for page in pages:
+                # Each key's versions are listed newest first: the last one seen is the first
+                # written (LastModified, to the second, cannot tell apart two of one second).
+                for version in page.get("Versions", []):
+                    self._first[version["Key"][len(BUCKET_PREFIX) :]] = version["VersionId"]
+        return self._first
+
+    def names(self) -> list[str]:
+        return list(self.first_versions())
+
+    def read(self, name: str) -> bytes:
+        version = self.first_versions().get(name)
+        if version is None:
+            raise FileNotFoundError(name)
+        answer = self.client.get_object(
+            Bucket=self.bucket, Key=BUCKET_PREFIX + name, VersionId=version
+        )
+        with answer["Body"] as body:
+            return body.read()
+
+    def write_once(self, name: str, data: bytes) -> None:
+        retain_until = timezone.now() + dt.timedelta(
+            days=settings.GUICHET_JOURNAL_CHECKPOINT_RETENTION_DAYS
+        )
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=BUCKET_PREFIX + name,
+            Body=data,
+            ContentType="application/octet-stream",
+            ObjectLockMode="COMPLIANCE",
+            ObjectLockRetainUntilDate=retain_until,
+            ChecksumAlgorithm="SHA256",
+            IfNoneMatch="*",
+        )
+
+
+def _source(folder: Path | None):
+    if folder is None and in_bucket():
+        return _Bucket()
+    return _Folder(folder or directory())
+
+
 def document(
     *, entry_count: int, last_entry_id: int, head_hash: str, created_at: dt.datetime, by: str
 ) -> bytes:
@@ -114,6 +213,9 @@ def write(*, entry_count: int, last_entry_id: int, head_hash: str, by: str) -> C
     )
     signature = sign_detached(data)
     name = f"{PREFIX}{created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S.%fZ}.json"
+    if in_bucket():
+        _write_to_bucket(name, data, signature)
+        return _parse(name, data)
     folder = directory()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -128,6 +230,24 @@ def write(*, entry_count: int, last_entry_id: int, head_hash: str, by: str) -> C
             ).format(folder=folder, error=error.strerror or error)
         ) from error
     return _parse(name, data)
+
+
+def _write_to_bucket(name: str, data: bytes, signature: bytes) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    store = _Bucket()
+    try:
+        store.write_once(name + SIGNATURE_SUFFIX, signature)
+        store.write_once(name, data)
+    except (BotoCoreError, ClientError) as error:
+        raise CheckpointWriteError(
+            _(
+                "Le point de contrôle n'a pas pu être écrit dans {where} ({error}) : vérifiez "
+                "que ce compartiment existe, qu'il a été créé avec le verrouillage d'objets "
+                "(Object Lock) et que l'application peut y écrire "
+                "(GUICHET_JOURNAL_CHECKPOINT_BUCKET)."
+            ).format(where=location(), error=error)
+        ) from error
 
 
 def _write_once(folder: Path, name: str, data: bytes) -> None:
@@ -150,24 +270,22 @@ def _write_once(folder: Path, name: str, data: bytes) -> None:
         os.close(directory_fd)
 
 
-def names(folder: Path | None = None) -> list[str]:
+def names(folder: Path | None = None, *, source=None) -> list[str]:
     """The checkpoint documents in time order (their names sort by time)."""
-    folder = folder or directory()
-    if not folder.is_dir():
-        return []
+    source = source or _source(folder)
     return sorted(
-        entry.name
-        for entry in os.scandir(folder)
-        if entry.name.startswith(PREFIX) and entry.name.endswith(".json")
+        name for name in source.names() if name.startswith(PREFIX) and name.endswith(".json")
     )
 
 
-def load(name: str, verifier: SealVerifier, folder: Path | None = None) -> Checkpoint | Rejected:
+def load(
+    name: str, verifier: SealVerifier, folder: Path | None = None, *, source=None
+) -> Checkpoint | Rejected:
     """The checkpoint if its seal holds, else why not."""
-    folder = folder or directory()
+    source = source or _source(folder)
     try:
-        data = (folder / name).read_bytes()
-        signature = (folder / (name + SIGNATURE_SUFFIX)).read_bytes()
+        data = source.read(name)
+        signature = source.read(name + SIGNATURE_SUFFIX)
     except FileNotFoundError:
         return Rejected(name, _("sa signature est absente"))
     try:
@@ -184,13 +302,14 @@ def load(name: str, verifier: SealVerifier, folder: Path | None = None) -> Check
 def load_all(
     folder: Path | None = None, *, latest: int | None = None
 ) -> list[Checkpoint | Rejected]:
-    selected = names(folder)
+    source = _source(folder)
+    selected = names(source=source)
     if latest is not None:
         selected = selected[-latest:]
     if not selected:
         return []  # no certificate needed to find nothing
     verifier = SealVerifier()
-    return [load(name, verifier, folder) for name in selected]
+    return [load(name, verifier, source=source) for name in selected]
 
 
 def _parse(name: str, data: bytes) -> Checkpoint:
@@ -235,21 +354,21 @@ Comparez ensuite entry_count, last_entry_id et head_hash avec l'export du journa
 
 
 def chunks(fmt: str, folder: Path | None = None) -> Iterator[bytes]:
-    folder = folder or directory()
     return zip_chunks(folder) if fmt == "zip" else json_chunks(folder)
 
 
-def _files(folder: Path) -> Iterator[tuple[str, bytes, bytes]]:
-    for name in names(folder):
+def _files(folder: Path | None) -> Iterator[tuple[str, bytes, bytes]]:
+    source = _source(folder)
+    for name in names(source=source):
+        data = source.read(name)
         try:
-            data = (folder / name).read_bytes()
-            signature = (folder / (name + SIGNATURE_SUFFIX)).read_bytes()
+            signature = source.read(name + SIGNATURE_SUFFIX)
         except FileNotFoundError:
             signature = b""
         yield name, data, signature
 
 
-def json_chunks(folder: Path) -> Iterator[bytes]:
+def json_chunks(folder: Path | None = None) -> Iterator[bytes]:
     yield b"["
     for i, (name, data, signature) in enumerate(_files(folder)):
         item = {
@@ -279,7 +398,7 @@ class _Sink:
         return data
 
 
-def zip_chunks(folder: Path) -> Iterator[bytes]:
+def zip_chunks(folder: Path | None = None) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("LISEZMOI.txt", README)

@@ -347,7 +347,7 @@ def _missing_checkpoints(
             "name": entry.object_id,
             "id": entry.pk,
             "when": french_datetime(entry.created_at),
-            "folder": folder or checkpoints.directory(),
+            "folder": checkpoints.location(folder),
         }
         for entry in recorded
         if entry.object_id not in present

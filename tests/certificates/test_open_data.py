@@ -18,6 +18,7 @@ from guichet.certificates import register
 from guichet.certificates.models import Certificate, Kind, Status
 from guichet.certificates.views_register import export
 from guichet.deadlines import french_date
+from guichet.files.storage import upload_temp_dir
 from tests.certificates.register_world import world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -262,7 +263,9 @@ def test_r_pub_1_a_download_cut_short_leaves_no_file(client, world, settings, tm
         response.close()
     finally:
         request_finished.connect(close_old_connections)
-    assert list((tmp_path / "exports").iterdir()) == []
+    # Nothing stored, and the local temporary file it was being written to is gone.
+    assert not (tmp_path / "exports").exists()
+    assert list(upload_temp_dir().iterdir()) == []
     assert json.loads(body(client.get("/register.json")))[0]["status"] == "valid"
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from guichet.common.errors import ApplicationError
-from guichet.journal.checkpoints import directory
+from guichet.journal.checkpoints import location
 from guichet.journal.services import create_checkpoint
 
 
@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Crée un point de contrôle scellé du journal d'audit (nombre d'entrées, dernière "
         "entrée, son empreinte), signé par le certificat de l'agence, dans "
-        "GUICHET_JOURNAL_CHECKPOINT_DIR."
+        "GUICHET_JOURNAL_CHECKPOINT_DIR (ou, avec GUICHET_STORAGE=s3, dans le compartiment "
+        "verrouillé GUICHET_JOURNAL_CHECKPOINT_BUCKET)."
     )
 
     def handle(self, *args, **options):
@@ -24,6 +25,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Point de contrôle du {checkpoint.when} : {checkpoint.entry_count} entrées "
                 f"jusqu'à l'entrée n° {checkpoint.last_entry_id} — "
-                f"{directory() / checkpoint.name} (+ .p7s)."
+                f"{location().rstrip('/')}/{checkpoint.name} (+ .p7s)."
             )
         )
