@@ -18,10 +18,12 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from guichet.accounts.models import User
+from guichet.backups.services import SNAPSHOTS
 from guichet.files.models import StoredFile
+from guichet.files.services import copy_file
 from guichet.journal.services import create_checkpoint
 from tests.certificates.world import certified, small_dmn
 from tests.conftest import committed
@@ -136,6 +138,14 @@ def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     return run(["manage.py", *args], env)
 
 
+def _call(*args: str) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
 @pytest.fixture
 def certified_world(journal_rows_removed, catalogue, applicant, instructor, committee_member):
     """A dossier with its proofs, its signed convention and its acknowledgment, decided by the
@@ -152,30 +162,59 @@ def certified_world(journal_rows_removed, catalogue, applicant, instructor, comm
     return certificate
 
 
+def written_meanwhile(snapshot, *, by, meanwhile: list):
+    """The database's snapshot, then, while the backup goes on, a new file and two sealed
+    checkpoints, as the other processes would write them at that moment."""
+
+    def taken_then_written(destination, timeout):
+        taken = snapshot(destination, timeout)
+        with transaction.atomic():
+            copy_file(StoredFile.objects.filter(encrypted=False).first(), by=by)
+        # The first attests the snapshot's last entry (kept); its own journal entry comes
+        # after the snapshot, and the second attests it (left out).
+        meanwhile.append(create_checkpoint(by="pendant la sauvegarde"))
+        meanwhile.append(create_checkpoint(by="pendant la sauvegarde"))
+        return taken
+
+    return taken_then_written
+
+
 def test_backup_round_trip_restores_a_platform_whose_journal_files_and_register_hold(
-    certified_world, client, tmp_path
+    certified_world, applicant, client, tmp_path, monkeypatch
 ):
     """R-AUD-1: « Every state change and every document is recorded in an append-only,
     timestamped journal […] that an auditor can export and verify »; R-EVD-2: « every file is
     kept with its SHA-256, size, type, uploader and time »; R-PUB-1: « The register and its
     open-data export (CSV and JSON) list certified products ». Issue 23 §4: after restore,
     `verify_journal` and `verify_files` pass, and the register's CSV is identical byte for
-    byte."""
+    byte — while a file and a checkpoint written during the backup, after its snapshot of the
+    database, are left out of it."""
     register = _register_csv(client)
     assert certified_world.number.encode() in register
     stored = {row.path: row for row in StoredFile.objects.all()}
     assert len(stored) >= 3  # proofs, convention, acknowledgment, letter, certificate…
 
     backup = tmp_path / "sauvegarde"
+    vendor = connection.vendor
+    meanwhile = []
+    monkeypatch.setitem(
+        SNAPSHOTS, vendor, written_meanwhile(SNAPSHOTS[vendor], by=applicant, meanwhile=meanwhile)
+    )
     out = _call("backup", str(backup))
     assert out.startswith(f"Sauvegarde écrite dans {backup} : base ")
+    assert StoredFile.objects.count() == len(stored) + 1  # written after the snapshot
 
     manifest = json.loads((backup / "manifest.json").read_text())
     assert manifest["database"]["vendor"] == connection.vendor
-    assert manifest["platform"]["commit"]
+    assert set(manifest["platform"]) == {"version", "commit"}
+    assert manifest["created_at"]
     objects = {part["name"]: part for part in manifest["parts"] if part["kind"] == "object"}
     assert set(objects) == set(stored)
-    assert any(part["kind"] == "checkpoint" for part in manifest["parts"])
+    # A checkpoint that attests entries the copy does not hold is left out.
+    saved = {part["name"] for part in manifest["parts"] if part["kind"] == "checkpoint"}
+    assert meanwhile[0].name in saved
+    assert meanwhile[1].name not in saved
+    assert len(saved) == 2
 
     with empty_database(tmp_path) as database_url:
         env = target_environment(database_url, tmp_path / "restored")
@@ -186,20 +225,14 @@ def test_backup_round_trip_restores_a_platform_whose_journal_files_and_register_
         assert checked.returncode == 0, checked.stderr.decode()
 
         output, csv = checked.stdout.split(b"\n--register.csv--\n")
+        assert "Journal intègre" in output.decode()
+        assert "conforme aux 2 points de contrôle scellés" in output.decode()
         assert "tous correspondent à leur dépôt" in output.decode()
         assert csv == register
 
         again = manage("restore", str(backup), env=env)
     assert again.returncode == 2
     assert "La base de données cible contient déjà des utilisateurs" in again.stderr.decode()
-
-
-def _call(*args: str) -> str:
-    from io import StringIO
-
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 def test_backup_refuses_a_destination_that_is_not_empty(db, tmp_path):
@@ -213,6 +246,13 @@ def test_backup_refuses_a_destination_that_is_not_empty(db, tmp_path):
     assert refused.value.returncode == 2
     assert str(refused.value).startswith(f"Le dossier {destination} n'est pas vide")
     assert [entry.name for entry in destination.iterdir()] == ["autre.txt"]
+
+    a_file = tmp_path / "fichier"
+    a_file.write_text("pas un dossier")
+    with pytest.raises(CommandError) as refused:
+        _call("backup", str(a_file))
+    assert refused.value.returncode == 2
+    assert str(refused.value) == f"{a_file} existe et n'est pas un dossier."
 
 
 def test_restore_refuses_a_tampered_backup_and_a_database_that_is_not_empty(

@@ -251,9 +251,10 @@ def _snapshot_sqlite(destination: Path, timeout: int) -> Snapshot:
     connection.ensure_connection()
     copy = sqlite3.connect(target)
     try:
-        # Online: the other processes keep writing; pages they change meanwhile are copied
-        # again, and the copy is one consistent state of the database.
-        connection.connection.backup(copy, pages=1024)
+        # Online, in one step: the copy is one state of the database. Writers of the other
+        # processes wait meanwhile (they wait up to 20 s, settings.py), milliseconds for a
+        # database of megabytes; copied in steps, each write would restart the copy.
+        connection.connection.backup(copy)
     finally:
         copy.close()
     reader = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
@@ -548,7 +549,7 @@ def _restore_sqlite(source: Path, timeout: int) -> None:
     connection.ensure_connection()
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        reader.backup(connection.connection, pages=1024)
+        reader.backup(connection.connection)
     finally:
         reader.close()
     connection.close()
