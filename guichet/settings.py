@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "guichet.certificates",
     "guichet.messaging",
     "guichet.dashboard",
+    "guichet.backups",
     "guichet.demo",
 ]
 

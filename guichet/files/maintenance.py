@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 
 from guichet.files.models import StoredFile
-from guichet.files.uploads import discard, files_root, temp_dir
+from guichet.files.uploads import discard, temp_dir
 from guichet.journal.services import record
 
 # services.commit names each object `<first two hex digits of its id>/<its id in hex>`: only
@@ -30,9 +30,11 @@ SHARD = re.compile(r"^[0-9a-f]{2}$")
 
 
 def files_storage() -> Storage:
-    """The storage of the rows' objects, through Django's storage API (listing, age, size,
-    removal), so that the walk is the same on another backend."""
-    return FileSystemStorage(location=files_root())
+    """The storage of the rows' objects (disk or S3), through Django's storage API (listing,
+    age, size, removal): the walk is the same on either backend."""
+    from guichet.files.storage import files_storage as kept_in
+
+    return kept_in()
 
 
 def grace_period() -> dt.timedelta:

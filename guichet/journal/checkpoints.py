@@ -415,3 +415,73 @@ def zip_chunks(folder: Path | None = None) -> Iterator[bytes]:
 def _agency_pem() -> bytes:
     certificate, chain = agency_certificates()
     return b"".join(cert.public_bytes(Encoding.PEM) for cert in [certificate, *chain])
+
+
+# Backups (issue 23 §4): the checkpoints as kept, and putting them back into an empty place.
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A checkpoint's two files as they are kept, read or not by a seal."""
+
+    name: str
+    document: bytes
+    signature: bytes  # empty when it is missing
+
+    @property
+    def last_entry_id(self) -> int | None:
+        """The last journal entry it attests; None when its content is unreadable."""
+        try:
+            return _parse(self.name, self.document).last_entry_id
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def kept(folder: Path | None = None) -> Iterator[Kept]:
+    """Every checkpoint document with its signature, in time order, as stored."""
+    for name, data, signature in _files(folder or directory()):
+        yield Kept(name, data, signature)
+
+
+def is_checkpoint_name(name: str) -> bool:
+    return (
+        name.startswith(PREFIX)
+        and name.endswith(".json")
+        and "/" not in name
+        and "\\" not in name
+        and ".." not in name
+    )
+
+
+def put_back(name: str, document: bytes, signature: bytes, folder: Path | None = None) -> bool:
+    """A checkpoint from a backup written back, write-once as `write` does (signature first):
+    True when written; False when it is already there with the same bytes (a write-once store
+    keeps its checkpoints through a disaster); CheckpointWriteError when a different file
+    holds its name."""
+    if not is_checkpoint_name(name):
+        raise CheckpointWriteError(
+            _("« {name} » n'est pas un nom de point de contrôle.").format(name=name)
+        )
+    folder = folder or directory()
+    existing = folder / name
+    if existing.exists():
+        if existing.read_bytes() == document:
+            return False
+        raise CheckpointWriteError(
+            _(
+                "Un autre point de contrôle porte déjà le nom {name} dans {folder} : il n'est "
+                "pas remplacé."
+            ).format(name=name, folder=folder)
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if signature and not (folder / (name + SIGNATURE_SUFFIX)).exists():
+            _write_once(folder, name + SIGNATURE_SUFFIX, signature)
+        _write_once(folder, name, document)
+    except OSError as error:
+        raise CheckpointWriteError(
+            _("Le point de contrôle {name} n'a pas pu être écrit dans {folder} ({error}).").format(
+                name=name, folder=folder, error=error.strerror or error
+            )
+        ) from error
+    return True

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BackupsConfig(AppConfig):
+    name = "guichet.backups"
+    verbose_name = "Sauvegardes"
