@@ -35,7 +35,7 @@ from guichet.evidence.models import EvidenceSection, SectionState
 from guichet.evidence.selectors import reopening
 from guichet.evidence.services import complete_if_ready
 from guichet.instruction.proofs import applicable_proofs
-from guichet.instruction.verdicts import verdict_summary
+from guichet.instruction.verdicts import proof_verdicts, verdict_summary
 from guichet.journal.services import record
 from guichet.referentials.process import exceptional_period
 
@@ -183,10 +183,14 @@ def sections_not_conforme(application: Application, sections) -> list[str]:
     """The required sections that are not conforme yet: a section with no applicable proof
     counts as not conforme (nothing shows its conformity)."""
     proofs = applicable_proofs(application)
+    verdicts = proof_verdicts(application)  # read once for every section
     missing = []
     for code in sections:
         subset = {pk: p for pk, p in proofs.items() if p.section.code == code}
-        if not verdict_summary(application, proofs=subset).all_conforme:
+        summary = verdict_summary(
+            application, proofs=subset, latest=verdicts.current, redeposited=verdicts.redeposited
+        )
+        if not summary.all_conforme:
             missing.append(code)
     return missing
 

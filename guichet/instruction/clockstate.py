@@ -673,15 +673,8 @@ def clock_lines(application: Application, clock: Clock, *, agency: bool) -> dict
             "Si la réponse arrive aujourd'hui, la décision sera attendue au plus tard le "
             f"{french_date(clock.deadline)} ; chaque jour d'attente repousse cette date d'un jour."
         )
-    elif clock.deadline is None and _completed_partially(application):
-        tone, headline = (
-            "info",
-            (
-                "Le délai n'a pas commencé : le dossier est complet sur les seules sections du "
-                "certificat exceptionnel. Le délai légal de décision court à compter du dépôt de "
-                "toutes les autres sections."
-            ),
-        )
+    elif partial := not_started_yet(application, clock):
+        tone, headline = "info", partial
     else:
         tone, headline = "warning", clock.paused_reason or "Le délai ne court pas."
     flags = set(clock.flags)
@@ -703,10 +696,18 @@ def clock_lines(application: Application, clock: Clock, *, agency: bool) -> dict
     }
 
 
-def _completed_partially(application) -> bool:
+def not_started_yet(application, clock: Clock) -> str:
+    """R-CRT-4, R-CLK-2 (TLC guide §5.2): why the legal clock of a dossier complete on the
+    exceptional certificate's sections alone has not started; empty otherwise."""
     from guichet.evidence.services import completed_partially
 
-    return completed_partially(application)
+    if clock.deadline is not None or not completed_partially(application):
+        return ""
+    return (
+        "Le délai n'a pas commencé : le dossier est complet sur les seules sections du "
+        "certificat exceptionnel. Le délai légal de décision court à compter du dépôt de "
+        "toutes les autres sections."
+    )
 
 
 @extensions.panel

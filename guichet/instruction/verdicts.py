@@ -468,29 +468,19 @@ def _send_convention_for_reservations(application: Application, *, by, **_) -> d
     return {"convention": convention.number}
 
 
-def proofs_to_judge(application: Application) -> dict[int, ApplicableProof]:
-    """The proofs the instruction judges before the collège: every applicable proof, or, on the
-    exceptional certificate's path before its attribution (R-CRT-4, extensions.scope_of: « sans
-    obtention de toutes les preuves »), the listed sections' proofs."""
-    proofs = applicable_proofs(application)
-    scope = extensions.scope_of(application)
-    if scope is None:
-        return proofs
-    return {pk: p for pk, p in proofs.items() if p.section.code in scope}
-
-
 @WORKFLOW.guard("finish_instruction")
 def _every_proof_judged(application: Application) -> str | None:
     """R-EVD-2: finished when every applicable proof has a verdict on its current files and
-    none is pending (R-CRT-4: every proof deposited, on the exceptional certificate's path)."""
-    proofs = proofs_to_judge(application)
+    none is pending. R-CRT-4 (« sans obtention de toutes les preuves »): on the exceptional
+    certificate's path before its attribution (extensions.scope_of), the listed sections'
+    proofs only."""
+    proofs = applicable_proofs(application)
+    scope = extensions.scope_of(application)
+    if scope is not None:
+        proofs = {pk: p for pk, p in proofs.items() if p.section.code in scope}
     summary = verdict_summary(application, proofs=proofs)
     if summary.missing or summary.a_preciser:
-        which = (
-            "applicable"
-            if len(proofs) == len(applicable_proofs(application))
-            else "des sections du certificat exceptionnel"
-        )
+        which = "applicable" if scope is None else "des sections du certificat exceptionnel"
         return (
             f"L'instruction se termine quand chaque preuve {which} a un avis et qu'aucune "
             f"n'est « à préciser » : {summary_text(summary)}."

@@ -22,8 +22,8 @@ from guichet.common.errors import ApplicationError
 from guichet.common.text import ngettext
 from guichet.deadlines import french_date
 from guichet.evidence.selectors import tree
-from guichet.evidence.services import completed_partially
 from guichet.instruction import assignment, queue, verdicts
+from guichet.instruction.clockstate import not_started_yet
 from guichet.instruction.models import ProofOpinion
 
 agency_required = role_required(lambda user: user.is_agency)
@@ -119,7 +119,7 @@ def _page(request, application, *, posted=None, errors=None, status=200):
             ),
             "clock": clock,
             # R-CRT-4: complete on the exceptional certificate's sections, the clock waits.
-            "partial": clock.deadline is None and completed_partially(application),
+            "partial": not_started_yet(application, clock),
             "deadline": french_date(clock.deadline) if clock.deadline else "",
             "days_left": queue.days_left_text(clock.days_left),
             "may_instruct": may_instruct,
