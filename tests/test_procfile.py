@@ -2,25 +2,14 @@
 command that exists, with the options it accepts, and the web one listens on $PORT."""
 
 import shlex
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management import get_commands, load_command_class
 
-PROCFILE = Path(settings.BASE_DIR) / "Procfile"
-
-
-def entries() -> dict[str, str]:
-    found = {}
-    for line in PROCFILE.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            found[name.strip()] = command.strip()
-    return found
+from tests.ops.platform import procfile
 
 
 def test_the_procfile_starts_web_worker_scheduler_and_release_with_real_commands():
-    found = entries()
+    found = procfile()
     assert set(found) == {"web", "worker", "scheduler", "release"}
     web = shlex.split(found["web"])
     assert web[:2] == ["gunicorn", "guichet.wsgi"] and "0.0.0.0:$PORT" in web

@@ -7,75 +7,20 @@ they are never skipped."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 
 from guichet.settings import storages_for
-
-START_TIMEOUT, STOP_TIMEOUT = 30, 10
-CREDENTIALS = {"aws_access_key_id": "guichet-test", "aws_secret_access_key": "guichet-test"}
-REGION = "eu-west-3"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def moto_server_command() -> str:
-    beside = Path(sys.executable).parent / "moto_server"
-    found = str(beside) if beside.exists() else shutil.which("moto_server")
-    if not found:
-        pytest.fail(
-            "moto_server is not installed: the storage tests need it (pip install -e '.[test]' "
-            "installs moto[server]).",
-            pytrace=False,
-        )
-    return found
+from tests.moto import CREDENTIALS, REGION, running_moto_server
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory):
     """The endpoint of a running moto_server; stopped (SIGTERM, then SIGKILL) at the end."""
-    command = moto_server_command()
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [command, "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"moto_server exited: {log.read_text()[-2000:]}", pytrace=False)
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not listen within {START_TIMEOUT} s")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=STOP_TIMEOUT)
+    with running_moto_server(tmp_path_factory.mktemp("moto") / "moto_server.log") as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -1,3 +1,4 @@
+import os
 import time
 
 from django.core.management.base import BaseCommand
@@ -14,7 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="Tourner sans s'arrêter")
-        parser.add_argument("--interval", type=int, default=60, help="Secondes entre deux passages")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=float(os.environ.get("GUICHET_SCHEDULER_INTERVAL", 60)),
+            help="Secondes entre deux passages (défaut : GUICHET_SCHEDULER_INTERVAL, sinon 60)",
+        )
         parser.add_argument("--list", action="store_true", help="Lister les tâches et leur période")
 
     def handle(self, *args, loop, interval, list, **options):
