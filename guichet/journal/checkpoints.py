@@ -438,8 +438,9 @@ class Kept:
 
 
 def kept(folder: Path | None = None) -> Iterator[Kept]:
-    """Every checkpoint document with its signature, in time order, as stored."""
-    for name, data, signature in _files(folder or directory()):
+    """Every checkpoint document with its signature, in time order, as stored: in `folder`, else
+    where the platform keeps them (the folder, or the bucket under Object Lock)."""
+    for name, data, signature in _files(folder):
         yield Kept(name, data, signature)
 
 
@@ -462,17 +463,14 @@ def put_back(name: str, document: bytes, signature: bytes, folder: Path | None =
         raise CheckpointWriteError(
             _("« {name} » n'est pas un nom de point de contrôle.").format(name=name)
         )
+    if folder is None and in_bucket():
+        return _put_back_in_bucket(name, document, signature)
     folder = folder or directory()
     existing = folder / name
     if existing.exists():
         if existing.read_bytes() == document:
             return False
-        raise CheckpointWriteError(
-            _(
-                "Un autre point de contrôle porte déjà le nom {name} dans {folder} : il n'est "
-                "pas remplacé."
-            ).format(name=name, folder=folder)
-        )
+        raise CheckpointWriteError(_already_there(name, str(folder)))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if signature and not (folder / (name + SIGNATURE_SUFFIX)).exists():
@@ -482,6 +480,37 @@ def put_back(name: str, document: bytes, signature: bytes, folder: Path | None =
         raise CheckpointWriteError(
             _("Le point de contrôle {name} n'a pas pu être écrit dans {folder} ({error}).").format(
                 name=name, folder=folder, error=error.strerror or error
+            )
+        ) from error
+    return True
+
+
+def _already_there(name: str, where: str) -> str:
+    return _(
+        "Un autre point de contrôle porte déjà le nom {name} dans {folder} : il n'est "
+        "pas remplacé."
+    ).format(name=name, folder=where)
+
+
+def _put_back_in_bucket(name: str, document: bytes, signature: bytes) -> bool:
+    """As `put_back`, into the bucket under Object Lock: a name already there (its first version
+    is the one that counts) is left as it is."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    store = _Bucket()
+    present = store.first_versions()
+    if name in present:
+        if store.read(name) == document:
+            return False
+        raise CheckpointWriteError(_already_there(name, location()))
+    try:
+        if signature and name + SIGNATURE_SUFFIX not in present:
+            store.write_once(name + SIGNATURE_SUFFIX, signature)
+        store.write_once(name, document)
+    except (BotoCoreError, ClientError) as error:
+        raise CheckpointWriteError(
+            _("Le point de contrôle {name} n'a pas pu être écrit dans {where} ({error}).").format(
+                name=name, where=location(), error=error
             )
         ) from error
     return True
