@@ -28,7 +28,15 @@ def seal(
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    sign = partial(signers.sign_pdf, writer, meta, signer=agency_signer(), output=output)
+    signer = agency_signer()
+    sign = partial(
+        signers.sign_pdf,
+        writer,
+        meta,
+        signer=signer,
+        output=output,
+        bytes_reserved=reserved_bytes(signer),
+    )
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -38,6 +46,19 @@ def seal(
         # loop (an async view, a browser driven from this thread): sign in another thread.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(sign).result()
+
+
+# Beyond the certificates: the signature value, the signed attributes and the CMS structure
+# (about 2.6 KiB with RSA 4096 and the signing certificate's attributes), doubled for safety.
+SIGNATURE_OVERHEAD = 6144
+
+
+def reserved_bytes(signer: signers.SimpleSigner) -> int:
+    """Room for the signature container in the PDF — hexadecimal, two characters per byte —
+    from the certificates it embeds: pyHanko otherwise estimates it by signing a first time, a
+    fifth of each seal's time. (A timestamp token would need room for the authority's chain.)"""
+    certificates = [signer.signing_cert, *signer.cert_registry]
+    return 2 * (SIGNATURE_OVERHEAD + sum(len(certificate.dump()) for certificate in certificates))
 
 
 def sealed_upload(pdf: BinaryIO, file_name: str, *, name: str, reason: str):
