@@ -117,10 +117,13 @@ INSTALLED_APPS = [
     "guichet.messaging",
     "guichet.dashboard",
     "guichet.backups",
+    "guichet.monitoring",
     "guichet.demo",
 ]
 
 MIDDLEWARE = [
+    # First: the latency it measures includes every other middleware (issue 24 §2).
+    "guichet.monitoring.metrics.MetricsMiddleware",
     "guichet.common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -384,6 +387,10 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repondre@guichet.local>")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Health and metrics (issue 24 §2): /metrics answers only to « Authorization: Bearer <token> »;
+# /sante/pret reports a task waiting longer than this as « attention ».
+GUICHET_METRICS_TOKEN = os.environ.get("GUICHET_METRICS_TOKEN", "")
+GUICHET_HEALTH_QUEUE_MAX_MINUTES = float(os.environ.get("GUICHET_HEALTH_QUEUE_MAX_MINUTES", 15))
 # A task claimed by a worker longer ago than this and not finished is taken for one whose worker
 # died (a SIGKILL leaves it « running » forever) and queued again by the periodic maintenance:
 # longer than the longest task (the weekly re-verification of every file).
@@ -503,6 +510,8 @@ LOGGING = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
+    # The host's probes and Prometheus reach the nodes directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^sante/", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))

@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("guichet.messaging.urls")),
     path("", include("guichet.dashboard.urls")),
     path("api/v1/", include((api_v1, "api"))),
+    path("", include("guichet.monitoring.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

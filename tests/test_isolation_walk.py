@@ -97,6 +97,11 @@ PUBLIC = {
     "api/v1/applications-in-progress/schema.json",
     "api/v1/schema/",
     "api/v1/docs/",
+    # The host's probes (issue 24 §2): the process answers, the node is ready; nothing
+    # sensitive in them (tests/monitoring/test_health.py). /metrics is not here: it answers
+    # only to its bearer token.
+    "sante/vivant",
+    "sante/pret",
 }
 # For the other organisation's applicant, a route without parameters (its own lists, its own
 # account, forms to create its own objects) may answer 2xx, but never with organisation A's
