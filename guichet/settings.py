@@ -498,13 +498,36 @@ REFERENTIAL_IMPORT_PREVIEW_LIFETIME = int(
     os.environ.get("REFERENTIAL_IMPORT_PREVIEW_LIFETIME", 3600)
 )
 
+# Logs (issue 24 §3): JSON lines in production, readable lines under `make run`; one per request
+# (guichet.requests: under runserver, which prints its own, only from GUICHET_REQUEST_LOG_LEVEL)
+# and one per task (guichet.tasks; `make run` keeps only warnings: TASKS_LOG_LEVEL=WARNING).
+GUICHET_LOG_FORMAT = os.environ.get("GUICHET_LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "guichet.monitoring.logs.RedactingFilter"}},
+    "formatters": {
+        "json": {"()": "guichet.monitoring.logs.JsonFormatter"},
+        "text": {"()": "guichet.monitoring.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if GUICHET_LOG_FORMAT == "json" else "text",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Each task's start and end; `make run` keeps only warnings (TASKS_LOG_LEVEL=WARNING).
-    "loggers": {"django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        # django-tasks' own start and end lines; guichet.tasks says both in one.
+        "django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "INFO")},
+        "guichet.tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "INFO")},
+        "guichet.requests": {
+            "level": os.environ.get(
+                "GUICHET_REQUEST_LOG_LEVEL", "INFO" if GUICHET_LOG_FORMAT == "json" else "WARNING"
+            )
+        },
+    },
 }
 
 if PRODUCTION:

@@ -42,6 +42,7 @@ def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
     """Enqueues every registered task whose period has elapsed; returns those enqueued."""
     from guichet.common.models import PeriodicRun
     from guichet.common.tasks import enqueue_with_change
+    from guichet.monitoring.logs import log_periodic_enqueued
 
     now = now or timezone.now()
     enqueued = []
@@ -62,4 +63,5 @@ def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
             # With the period's row: a scheduler killed after its commit loses no run.
             enqueue_with_change(entry.task)
             enqueued.append(entry)
+        log_periodic_enqueued(entry.name)
     return enqueued

@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from guichet.monitoring.logs import log_request
+
 logger = logging.getLogger(__name__)
 
 REQUESTS = Counter(
@@ -46,7 +48,8 @@ def view_label(request) -> str:
 
 
 class MetricsMiddleware:
-    """Counts each request and its duration. Placed first: the time includes every middleware."""
+    """Counts each request and its duration, and logs it in one line (guichet.monitoring.logs).
+    Placed first: the time includes every middleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,6 +60,7 @@ class MetricsMiddleware:
         view = view_label(request)
         REQUESTS.labels(view, request.method, str(response.status_code)).inc()
         LATENCY.labels(view).observe(time.perf_counter() - started)
+        log_request(request, response, started, view)
         return response
 
 
