@@ -8,7 +8,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test journeys probe bench install system-deps lint clean
+.PHONY: run test journeys probe cluster bench install system-deps lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ journeys: install system-deps
 # printed in var/probe/.
 probe: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -m probe --no-migrations tests/test_api_probe.py $(PYTEST_ARGS)
+
+# Several nodes at once (tests/ops/test_cluster.py, issue 23 §2): two web nodes, two workers and
+# two schedulers started from the Procfile over a fresh PostgreSQL database and a moto_server
+# bucket; DATABASE_URL must name a PostgreSQL database (the test creates and drops its own
+# beside it). About two minutes.
+cluster: install
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -m cluster --no-migrations tests/ops $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py
