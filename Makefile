@@ -8,7 +8,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test journeys probe cluster bench install system-deps lint clean
+.PHONY: run test journeys probe cluster crash bench install system-deps lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,12 +52,18 @@ journeys: install system-deps
 probe: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -m probe --no-migrations tests/test_api_probe.py $(PYTEST_ARGS)
 
+# Issue 23's process tests, over PostgreSQL and moto_server, left out of `make test` (.ci/run
+# runs both); DATABASE_URL must name a PostgreSQL database (each test creates and drops its own
+# beside it).
 # Several nodes at once (tests/ops/test_cluster.py, issue 23 §2): two web nodes, two workers and
-# two schedulers started from the Procfile over a fresh PostgreSQL database and a moto_server
-# bucket; DATABASE_URL must name a PostgreSQL database (the test creates and drops its own
-# beside it). About two minutes.
+# two schedulers started from the Procfile. About two minutes.
 cluster: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -m cluster --no-migrations tests/ops $(PYTEST_ARGS)
+
+# The crash loop (tests/ops/test_crash_loop.py, issue 23 §3): SIGKILLs of web nodes, workers and
+# schedulers under load, the invariants checked after each restart; its figures printed.
+crash: install
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -s -m crash --no-migrations tests/ops $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py
