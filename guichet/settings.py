@@ -72,6 +72,9 @@ GUICHET_JOURNAL_PREVIOUS_KEYS = _env_list("GUICHET_JOURNAL_PREVIOUS_KEYS", "")
 
 # Master key wrapping the per-file keys of sensitive proofs (R-EVD-3): 32 bytes, base64.
 GUICHET_MASTER_KEY = os.environ.get("GUICHET_MASTER_KEY", "")
+# After a rotation, the former keys (comma-separated), read until `rotate_master_key` has
+# wrapped every file key under the new one (docs/exploitation.md, « Clés »).
+GUICHET_MASTER_PREVIOUS_KEYS = _env_list("GUICHET_MASTER_PREVIOUS_KEYS", "")
 if not GUICHET_MASTER_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("GUICHET_MASTER_KEY doit être défini en production.")

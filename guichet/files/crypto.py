@@ -25,15 +25,35 @@ class DecryptionError(Exception):
     pass
 
 
-def master_key() -> bytes:
-    raw = settings.GUICHET_MASTER_KEY
+def _decoded(raw: str, name: str) -> bytes:
     try:
         key = base64.b64decode(raw, validate=True)
     except (ValueError, TypeError):
         key = b""
     if len(key) != 32:
-        raise ImproperlyConfigured("GUICHET_MASTER_KEY : 32 octets encodés en base64 attendus.")
+        raise ImproperlyConfigured(f"{name} : 32 octets encodés en base64 attendus.")
     return key
+
+
+def master_key() -> bytes:
+    """The key that wraps every new file key."""
+    return _decoded(settings.GUICHET_MASTER_KEY, "GUICHET_MASTER_KEY")
+
+
+def previous_master_keys() -> list[bytes]:
+    """The keys replaced by a rotation, still read until every file key is wrapped again
+    (`manage.py rotate_master_key`)."""
+    return [
+        _decoded(raw, "GUICHET_MASTER_PREVIOUS_KEYS")
+        for raw in getattr(settings, "GUICHET_MASTER_PREVIOUS_KEYS", [])
+    ]
+
+
+def key_id(key: bytes) -> str:
+    """A key's public name in messages: the start of its SHA-256, never the key."""
+    import hashlib
+
+    return hashlib.sha256(key).hexdigest()[:12]
 
 
 def new_file_key() -> tuple[bytes, str]:
@@ -41,11 +61,31 @@ def new_file_key() -> tuple[bytes, str]:
     return key, base64.b64encode(aes_key_wrap(master_key(), key)).decode()
 
 
+def unwrap_with(wrapped: str) -> tuple[bytes, bytes]:
+    """The file key and the master key that unwrapped it: the current one, else a previous one
+    (RFC 3394 checks its integrity: a wrong key is refused, never a wrong file key returned)."""
+    data = base64.b64decode(wrapped)
+    for candidate in (master_key(), *previous_master_keys()):
+        try:
+            return aes_key_unwrap(candidate, data), candidate
+        except (InvalidUnwrap, ValueError):
+            continue
+    raise DecryptionError("clé du fichier illisible avec les clés maîtresses configurées")
+
+
 def unwrap(wrapped: str) -> bytes:
     try:
-        return aes_key_unwrap(master_key(), base64.b64decode(wrapped))
-    except (InvalidUnwrap, ValueError) as exc:
-        raise DecryptionError("clé du fichier illisible avec la clé maîtresse actuelle") from exc
+        return unwrap_with(wrapped)[0]
+    except (ValueError, TypeError) as exc:  # not base64
+        raise DecryptionError("clé du fichier illisible") from exc
+
+
+def rewrap(wrapped: str) -> str | None:
+    """The file key wrapped again under the current master key; None when it already is."""
+    key, under = unwrap_with(wrapped)
+    if under == master_key():
+        return None
+    return base64.b64encode(aes_key_wrap(master_key(), key)).decode()
 
 
 def _aad(index: int, last: bool) -> bytes:
