@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "guichet.dashboard",
     "guichet.backups",
     "guichet.monitoring",
+    "guichet.signing",
     "guichet.demo",
 ]
 

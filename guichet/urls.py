@@ -56,6 +56,7 @@ urlpatterns = [
     path("", include("guichet.dashboard.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("", include("guichet.monitoring.urls")),
+    path("", include("guichet.signing.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -102,6 +102,10 @@ PUBLIC = {
     # only to its bearer token.
     "sante/vivant",
     "sante/pret",
+    # The agency's seal certificates and their chain, public by nature (issue 24 §4).
+    "pki/",
+    "pki/chaine.pem",
+    "pki/<fingerprint>.pem",
 }
 # For the other organisation's applicant, a route without parameters (its own lists, its own
 # account, forms to create its own objects) may answer 2xx, but never with organisation A's

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from guichet.certificates import verification as selectors
 from guichet.certificates.ratelimits import consume_lookup, throttled_message
+from guichet.signing.registry import seals_for_pages
 
 NUMBER_EXAMPLE = "CC-DMN-2027-0001"
 
@@ -93,6 +94,7 @@ def verify(request, number: str):
         "standing": found.standing,
         "register": selectors.register_path(),
         "copy": None,
+        "seals": seals_for_pages(),
     }
     status = 200
     raw = request.GET.get("empreinte")

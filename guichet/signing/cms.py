@@ -27,7 +27,10 @@ class InvalidSeal(Exception):
 
 def sign_detached(data: bytes) -> bytes:
     """The DER of a detached CMS signature of `data` by the agency's key."""
+    from guichet.signing.registry import remember_current
+
     signer = agency_signer()
+    remember_current()
     # pyHanko's generic signing API is asynchronous; nothing else runs in this loop.
     content_info = asyncio.run(
         signer.async_sign_general_data(data, "sha256", detached=True, use_cades=True)
@@ -41,9 +44,13 @@ class SealVerifier:
     renewal of the certificate by the same CA still verify)."""
 
     def __init__(self):
-        certificate, chain = agency_certificates()
+        from guichet.signing.registry import known_certificates
+
+        certificate, _chain = agency_certificates()
+        known = known_certificates()  # every seal used, before a replacement too
         self._agency = certificate
-        self._issuers = [cert for cert in chain if _is_ca(cert)]
+        self._seals = {cert for cert in known if not _is_ca(cert)}
+        self._issuers = [cert for cert in known if _is_ca(cert)]
         self._trusted: dict[bytes, bool] = {}
 
     def verify(self, data: bytes, signature: bytes) -> None:
@@ -71,7 +78,7 @@ class SealVerifier:
         return self._trusted[der]
 
     def _issued_by_agency(self, certificate: x509.Certificate) -> bool:
-        if certificate == self._agency:
+        if certificate == self._agency or certificate in self._seals:
             return True
         for issuer in self._issuers:
             try:

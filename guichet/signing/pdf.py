@@ -28,7 +28,10 @@ def seal(
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
+    from guichet.signing.registry import remember_current
+
     signer = agency_signer()
+    remember_current()
     sign = partial(
         signers.sign_pdf,
         writer,
