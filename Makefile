@@ -8,7 +8,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test journeys probe bench install system-deps lint clean
+.PHONY: run test journeys probe crash bench install system-deps lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ journeys: install system-deps
 # printed in var/probe/.
 probe: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -m probe --no-migrations tests/test_api_probe.py $(PYTEST_ARGS)
+
+# The crash loop (tests/ops/test_crash_loop.py, issue 23 §3): the Procfile's processes over
+# PostgreSQL and a moto_server bucket, SIGKILLed under load at least 30 times, the invariants
+# checked by the operators' commands; a few minutes. Needs DATABASE_URL to PostgreSQL.
+crash: install
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -s -m crash --no-migrations tests/ops/test_crash_loop.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py
