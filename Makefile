@@ -60,10 +60,11 @@ probe: install
 cluster: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -m cluster --no-migrations tests/ops $(PYTEST_ARGS)
 
-# The crash loop (tests/ops/test_crash_loop.py, issue 23 §3): SIGKILLs of web nodes, workers and
-# schedulers under load, the invariants checked after each restart; its figures printed.
+# The crash loop (tests/ops/test_crash_loop.py, issue 23 §3): the Procfile's processes SIGKILLed
+# under load at least 30 times, the invariants checked by the operators' commands; its figures
+# printed. About seven minutes.
 crash: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -s -m crash --no-migrations tests/ops $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 0 -s -m crash --no-migrations tests/ops/test_crash_loop.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -399,6 +399,17 @@ GUICHET_HEALTH_QUEUE_MAX_MINUTES = float(os.environ.get("GUICHET_HEALTH_QUEUE_MA
 # died (a SIGKILL leaves it « running » forever) and queued again by the periodic maintenance:
 # longer than the longest task (the weekly re-verification of every file).
 GUICHET_TASK_STALE_MINUTES = float(os.environ.get("GUICHET_TASK_STALE_MINUTES", 120))
+# Shorter periods for some periodic tasks, in seconds, by the task's name:
+# « recover_stale_tasks=5,purge_upload_leftovers=20 ». For the crash loop (issue 23 §3), which
+# must see the maintenance run within minutes; production keeps the declared periods.
+GUICHET_PERIODIC_EVERY = {
+    name.strip(): float(seconds)
+    for name, _, seconds in (
+        item.partition("=")
+        for item in os.environ.get("GUICHET_PERIODIC_EVERY", "").split(",")
+        if item.strip()
+    )
+}
 
 # The site's public address, for every link in an email or a PDF: in production the public
 # https address; for `make run`, the address it serves (scripts/serve.py sets it from PORT and

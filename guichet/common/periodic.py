@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,13 @@ class Periodic:
     task: object  # a django_tasks Task
     every: dt.timedelta
     label: str
+
+    @property
+    def period(self) -> dt.timedelta:
+        """`every`, unless GUICHET_PERIODIC_EVERY shortens it for this task (by its name, the
+        last part of its path)."""
+        seconds = settings.GUICHET_PERIODIC_EVERY.get(self.name.rsplit(".", 1)[-1])
+        return dt.timedelta(seconds=seconds) if seconds is not None else self.every
 
 
 def periodic(*, every: dt.timedelta, label: str):
@@ -56,7 +64,7 @@ def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
             )
             if run is None:  # another scheduler holds it right now
                 continue
-            if run.last_enqueued_at and now - run.last_enqueued_at < entry.every:
+            if run.last_enqueued_at and now - run.last_enqueued_at < entry.period:
                 continue
             run.last_enqueued_at = now
             run.save(update_fields=["last_enqueued_at"])

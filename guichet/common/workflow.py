@@ -29,6 +29,9 @@ from django.utils import timezone
 
 from guichet.common.errors import ApplicationError
 
+# Every workflow declared, for the operator's check that states and logs agree.
+_WORKFLOWS: list[Workflow] = []
+
 # The executor is writing a state: saves and updates of the state column are allowed.
 _firing: ContextVar[bool] = ContextVar("workflow_firing", default=False)
 
@@ -101,6 +104,7 @@ class Workflow:
         } - set(self.states.values)
         if unknown:
             raise ValueError(f"Unknown states in the workflow: {sorted(unknown)}")
+        _WORKFLOWS.append(self)
 
     # --- declaration -------------------------------------------------------------------------
 
@@ -213,6 +217,22 @@ class Workflow:
             and not self.is_done(obj, t)
         ]
 
+    # --- checking ----------------------------------------------------------------------------
+
+    def states_without_their_log(self) -> Iterable[tuple[object, str, str]]:
+        """(pk, state, what the log says) of every object whose state is not the target of its
+        last logged transition (or, with none, the initial state): a state written without its
+        log row. The executor writes both in one transaction, so a crash leaves neither or
+        both."""
+        initial = self.model._meta.get_field(self.state_field).get_default()
+        last = self.log_model.objects.filter(**{self.subject_field: models.OuterRef("pk")})
+        rows = self.model.objects.annotate(
+            logged=models.Subquery(last.order_by("-id").values("target")[:1])
+        ).values_list("pk", self.state_field, "logged")
+        for pk, state, logged in rows.iterator(chunk_size=2000):
+            if state != (logged or initial):
+                yield pk, state, logged or initial
+
     # --- firing ------------------------------------------------------------------------------
 
     @transaction.atomic
@@ -319,3 +339,11 @@ class AppendOnlyQuerySet(models.QuerySet):
 
     def delete(self):
         raise StateProtected("Le journal des transitions est en ajout seul.")
+
+
+def registered_workflows() -> list[Workflow]:
+    """Every workflow of the installed apps (their `workflow` modules)."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("workflow")
+    return list(_WORKFLOWS)

@@ -441,3 +441,90 @@ def _deleted(n: int) -> str:
     if n <= 0:
         return _("des entrées ont été supprimées puis remplacées")
     return ngettext("%(n)d entrée supprimée", "%(n)d entrées supprimées", n) % {"n": n}
+
+
+@dataclass
+class TransitionCheck:
+    """What `verify_journal --transitions` found: every governed object's state against its
+    transition log, every logged transition against its journal entry."""
+
+    objects: int = 0
+    transitions: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return _("États et transitions cohérents : %(objects)s, %(transitions)s.") % {
+            "objects": ngettext("%(n)d objet", "%(n)d objets", self.objects) % {"n": self.objects},
+            "transitions": ngettext(
+                "%(n)d transition journalisée", "%(n)d transitions journalisées", self.transitions
+            )
+            % {"n": self.transitions},
+        }
+
+
+def verify_transitions(*, limit: int = 20) -> TransitionCheck:
+    """Every state change has its transition log row and its journal entry (issue 23 §3): the
+    state of each object is the target of its last logged transition, and each logged
+    transition (object, from, to) has as many journal entries recording that move. The
+    workflow's executor writes the three in one transaction: after a crash, all or none.
+    At most `limit` objects are named per kind of problem."""
+    from guichet.common.workflow import registered_workflows
+
+    result = TransitionCheck()
+    for workflow in registered_workflows():
+        meta = workflow.model._meta
+        result.objects += workflow.model.objects.count()
+        for found, (pk, state, logged) in enumerate(workflow.states_without_their_log()):
+            if found < limit:
+                result.errors.append(
+                    _(
+                        "%(noun)s n° %(pk)s est « %(state)s » mais sa dernière transition "
+                        "journalisée mène à « %(logged)s »."
+                    )
+                    % {
+                        "noun": workflow.noun.capitalize(),
+                        "pk": pk,
+                        "state": state,
+                        "logged": logged,
+                    }
+                )
+        subject = f"{workflow.subject_field}_id"
+        logged = {
+            (str(row[subject]), row["source"], row["target"]): row["n"]
+            for row in workflow.log_model.objects.values(subject, "source", "target")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
+        journaled: dict[tuple, int] = {}
+        for object_id, source, target, n in (
+            JournalEntry.objects.filter(object_type=meta.label_lower, before__has_key="status")
+            .values_list("object_id", "before__status", "after__status")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            key = (object_id, source, target)
+            journaled[key] = journaled.get(key, 0) + n
+        result.transitions += sum(logged.values())
+        missing = [
+            (key, n - journaled.get(key, 0))
+            for key, n in logged.items()
+            if journaled.get(key, 0) < n
+        ]
+        for (object_id, source, target), n in missing[:limit]:
+            result.errors.append(
+                ngettext(
+                    "%(noun)s n° %(pk)s : %(n)d transition « %(source)s » → « %(target)s » "
+                    "sans son entrée du journal.",
+                    "%(noun)s n° %(pk)s : %(n)d transitions « %(source)s » → « %(target)s » "
+                    "sans leur entrée du journal.",
+                    n,
+                )
+                % {
+                    "noun": workflow.noun.capitalize(),
+                    "pk": object_id,
+                    "n": n,
+                    "source": source,
+                    "target": target,
+                }
+            )
+    return result

@@ -56,3 +56,20 @@ def test_the_platform_declares_its_periodic_work():
     assert labels["guichet.referentials.tasks.purge_pending_imports"] == dt.timedelta(hours=1)
     assert labels["guichet.journal.tasks.checkpoint_journal"] <= dt.timedelta(days=1)
     assert labels["guichet.files.tasks.verify_stored_files"] == dt.timedelta(weeks=1)
+
+
+@pytest.mark.django_db
+def test_crash_periodic_every_shortens_a_period_by_the_task_name(
+    registered_probe, settings, django_capture_on_commit_callbacks
+):
+    """GUICHET_PERIODIC_EVERY (the crash loop's setting, issue 23 §3): the probe's daily period
+    becomes 5 seconds; the other tasks keep theirs."""
+    settings.GUICHET_PERIODIC_EVERY = {"probe": 5.0}
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        periodic.enqueue_due(now)
+        early = periodic.enqueue_due(now + dt.timedelta(seconds=4))
+        due = periodic.enqueue_due(now + dt.timedelta(seconds=5))
+    assert not any(entry.task is probe for entry in early)
+    assert [entry.task for entry in due] == [probe]
+    assert RUNS == ["ran", "ran"]

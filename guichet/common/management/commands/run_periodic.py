@@ -27,7 +27,7 @@ class Command(BaseCommand):
         autodiscover_modules("tasks")
         if list:
             for entry in registered():
-                self.stdout.write(f"{entry.name} — {entry.label} — toutes les {entry.every}")
+                self.stdout.write(f"{entry.name} — {entry.label} — toutes les {entry.period}")
             return
         while True:
             for entry in enqueue_due():

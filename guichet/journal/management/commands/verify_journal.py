@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from guichet.journal.services import verify_journal
+from guichet.journal.services import verify_journal, verify_transitions
 
 
 class Command(BaseCommand):
@@ -20,8 +20,15 @@ class Command(BaseCommand):
             help="Points de contrôle lus ailleurs que dans GUICHET_JOURNAL_CHECKPOINT_DIR "
             "(une copie tirée du stockage en écriture unique)",
         )
+        parser.add_argument(
+            "--transitions",
+            action="store_true",
+            help="Vérifier aussi que l'état de chaque candidature et de chaque certificat est "
+            "celui de sa dernière transition, et que chaque transition a son entrée du journal "
+            "(après un arrêt brutal)",
+        )
 
-    def handle(self, *args, checkpoint_dir, **options):
+    def handle(self, *args, checkpoint_dir, transitions, **options):
         if checkpoint_dir is not None and not checkpoint_dir.is_dir():
             raise CommandError(f"Dossier de points de contrôle introuvable : {checkpoint_dir}.")
         started = time.perf_counter()
@@ -34,3 +41,13 @@ class Command(BaseCommand):
                 "Journal non conforme :\n" + "\n".join(f"- {error}" for error in result.errors)
             )
         self.stdout.write(self.style.SUCCESS(f"{result.summary()} ({elapsed:.2f} s)"))
+        if transitions:
+            started = time.perf_counter()
+            check = verify_transitions()
+            elapsed = time.perf_counter() - started
+            if check.errors:
+                raise CommandError(
+                    "États et journal non cohérents :\n"
+                    + "\n".join(f"- {error}" for error in check.errors)
+                )
+            self.stdout.write(self.style.SUCCESS(f"{check.summary()} ({elapsed:.2f} s)"))
