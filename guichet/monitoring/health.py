@@ -137,7 +137,7 @@ def periodic_states() -> list[PeriodicState]:
         PeriodicState(
             name=entry.name,
             label=entry.label,
-            every=entry.every,
+            every=entry.period,
             last_success=last.get(entry.name),
             last_duration=durations.get(entry.name),
         )
