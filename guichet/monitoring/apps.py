@@ -13,7 +13,10 @@ class MonitoringConfig(AppConfig):
 
 def _task_finished(sender, task_result, **kwargs):
     from guichet.common.periodic import registered
+    from guichet.monitoring.health import record_periodic_run
     from guichet.monitoring.logs import log_task
 
     periodic = task_result.task.module_path in {entry.name for entry in registered()}
     log_task(task_result, periodic=periodic)
+    if periodic:
+        record_periodic_run(task_result)

@@ -105,41 +105,45 @@ class PeriodicState:
         return self.last_success is None or now - self.last_success > 2 * self.every
 
 
-def periodic_states() -> list[PeriodicState]:
-    """Each periodic task's last success and how long it took. Two queries, whatever the
-    number of tasks run."""
-    from django.db.models import Max
-    from django.utils.module_loading import autodiscover_modules
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
+def record_periodic_run(task_result) -> None:
+    """The end of a periodic task's run, kept on its PeriodicRun row (one UPDATE)."""
+    from guichet.common.models import PeriodicRun
 
+    status = str(getattr(task_result.status, "value", task_result.status))
+    started, finished = task_result.started_at, task_result.finished_at
+    name = task_result.task.module_path
+    if status == "SUCCESSFUL":
+        duration = (finished - started).total_seconds() if started and finished else None
+        changes = {"last_success_at": finished or timezone.now(), "last_duration": duration}
+    elif status == "FAILED":
+        changes = {"last_failure_at": finished or timezone.now()}
+    else:
+        return
+    if not PeriodicRun.objects.filter(name=name).update(**changes):
+        PeriodicRun.objects.get_or_create(name=name, defaults=changes)
+
+
+def periodic_states() -> list[PeriodicState]:
+    """Each periodic task's last success and how long it took: one query on the scheduler's
+    table, whatever the size of the task queue's."""
+    from django.utils.module_loading import autodiscover_modules
+
+    from guichet.common.models import PeriodicRun
     from guichet.common.periodic import registered
 
     autodiscover_modules("tasks")
     entries = registered()
-    done = DBTaskResult.objects.filter(
-        task_path__in=[entry.name for entry in entries], status=TaskResultStatus.SUCCESSFUL
-    )
-    last = dict(
-        done.order_by()
-        .values("task_path")
-        .annotate(last=Max("finished_at"))
-        .values_list("task_path", "last")
-    )
-    durations = {
-        path: (finished - started).total_seconds()
-        for path, started, finished in done.filter(
-            finished_at__in=[v for v in last.values() if v]
-        ).values_list("task_path", "started_at", "finished_at")
-        if started and finished and last.get(path) == finished
+    runs = {
+        run.name: run
+        for run in PeriodicRun.objects.filter(name__in=[entry.name for entry in entries])
     }
     return [
         PeriodicState(
             name=entry.name,
             label=entry.label,
             every=entry.period,
-            last_success=last.get(entry.name),
-            last_duration=durations.get(entry.name),
+            last_success=getattr(runs.get(entry.name), "last_success_at", None),
+            last_duration=getattr(runs.get(entry.name), "last_duration", None),
         )
         for entry in entries
     ]
