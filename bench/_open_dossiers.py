@@ -159,7 +159,8 @@ def build(
             cursor.executemany(
                 "INSERT INTO journal_journalentry (created_at, actor_id, actor_email, actor_role, "
                 "organisation, action, object_type, object_id, application_id, request_id, "
-                "previous_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '', %s, %s)",
+                "previous_hash, hash, key_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '', "
+                "%s, %s, '')",
                 journal,
             )
     return people

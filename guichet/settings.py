@@ -189,7 +189,15 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "guichet_cache",
-    }
+    },
+    # The public verification's answers, kept per certificate revision in each process's
+    # memory (issue 24 §1): their keys are read from the database, so no node serves a stale
+    # one. About 4 KB each (compressed pages).
+    "answers": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "guichet-answers",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("GUICHET_ANSWERS_CACHE_ENTRIES", 10000))},
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -80,6 +80,16 @@ def _cache_emptied_after_a_committed_test(request, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _answers_forgotten():
+    """The verification's answers kept in each process's memory (issue 24 §1), by number,
+    revision and times: a later test's certificate may have an earlier one's."""
+    yield
+    from django.core.cache import caches
+
+    caches["answers"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_var(settings, tmp_path, _signing_keys):
     settings.GUICHET_SIGNING_P12 = str(_signing_keys[0])
     settings.GUICHET_SIGNING_P12_PASSWORD = _signing_keys[1].decode()

@@ -148,14 +148,24 @@ class CertificateApi(APIView):
         description="L'état du certificat (valide, suspendu, retiré, expiré) avec sa date et "
         "son motif, ce qu'il atteste, son historique de révisions et l'empreinte SHA-256 du "
         "PDF scellé de chaque révision, pour vérifier une copie (R-CRT-9). Numéro inconnu : "
-        "404." + PUBLIC,
-        responses={200: CertificateVerificationSerializer, **problems(404, 429)},
+        "404. Chaque réponse porte un ETag : avec If-None-Match, 304 tant que le certificat n'a "
+        "pas changé." + PUBLIC,
+        responses={
+            200: CertificateVerificationSerializer,
+            304: OpenApiResponse(description="Inchangé depuis la réponse de cet ETag."),
+            **problems(404, 429),
+        },
     )
     def get(self, request, number):
-        found = selectors.verification(number)
-        if found is None:
+        certificate = selectors.find_certificate(number)
+        if certificate is None:
             return problem_response(404, unknown_detail(number))
-        return Response(selectors.public_data(found))
+        # Kept per revision, with its ETag (issue 24 §1): see verification.answer_etag.
+        etag = selectors.answer_etag(certificate, "api")
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if selectors.etag_matches(request, etag):
+            return Response(status=304, headers=headers)
+        return Response(selectors.kept_public_data(certificate, etag), headers=headers)
 
 
 class CertificatePdfApi(FileResponseNegotiation, APIView):

@@ -548,3 +548,19 @@ class MinisterNotice(models.Model):
 
     def __str__(self):
         return f"{self.get_event_display()} — {self.sent_on}"
+
+
+class LookupWindow(models.Model):
+    """The public lookups of one client IP under one limit (R-CRT-9, issue 24 §1): how many
+    since the window opened, and when it closes. One upsert per lookup counts every limit at
+    once, where the database cache took two dozen queries (its lock, read, write and cull)."""
+
+    key = models.CharField(_("adresse et limite"), max_length=200, primary_key=True)
+    hits = models.PositiveIntegerField(_("consultations"))
+    ends = models.FloatField(_("fin de la fenêtre (horodatage Unix)"), db_index=True)
+
+    class Meta:
+        verbose_name = _("fenêtre de consultations")
+
+    def __str__(self):
+        return f"{self.key} : {self.hits}"

@@ -7,9 +7,13 @@ here, in two queries whatever the number of revisions; nothing of the applicant'
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
+import zlib
 
+from django.core.cache import caches
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from guichet.certificates.models import (
     Certificate,
@@ -75,6 +79,10 @@ def verification(raw_number: str) -> Verification | None:
     certificate = find_certificate(raw_number)
     if certificate is None:
         return None
+    return verification_of(certificate)
+
+
+def verification_of(certificate: Certificate) -> Verification:
     revisions = list(
         CertificateRevision.objects.filter(certificate=certificate)
         .only("id", "number", "kind", "reason", "effective_on", "status", "pdf_id", "pdf_sha256")
@@ -198,3 +206,58 @@ def register_path() -> str:
 
 def register_url() -> str:
     return absolute_url(register_path())
+
+
+# --- Answers kept per revision (issue 24 §1) -----------------------------------------------
+# The page and the API change only when the certificate's row does (a revision, a state, its
+# PDF: every change writes `updated_at`) or with the day (a withdrawal notified for a later day,
+# an expiry). Their answers are kept under a key made of those, so that a lookup costs the
+# certificate's row and the kept bytes, and a client that has them gets 304 from their ETag. The
+# cache is each process's own memory (CACHES["answers"]): a key read from the database in the
+# same request cannot be stale on another node, only missing there.
+
+ANSWERS = "answers"
+ANSWER_SECONDS = 24 * 3600
+# What stands for the request's CSP nonce in a kept page (each answer gets its own nonce).
+NONCE_MARK = "\x00nonce\x00"
+
+
+def answer_etag(certificate: Certificate, *parts: str) -> str:
+    """The strong ETag of an answer about `certificate` (`parts`: what else it depends on)."""
+    content = "|".join(
+        [
+            certificate.number,
+            str(certificate.pk),
+            str(certificate.revision),
+            certificate.updated_at.isoformat() if certificate.updated_at else "",
+            timezone.localdate().isoformat(),
+            *parts,
+        ]
+    )
+    return '"' + hashlib.sha256(content.encode()).hexdigest()[:32] + '"'
+
+
+def etag_matches(request, etag: str) -> bool:
+    """The client already holds this answer (If-None-Match)."""
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
+    return header.strip() == "*" or etag in [tag.strip() for tag in header.split(",")]
+
+
+def kept_page(etag: str, nonce: str) -> str | None:
+    kept = caches[ANSWERS].get("page" + etag)
+    return None if kept is None else zlib.decompress(kept).decode().replace(NONCE_MARK, nonce)
+
+
+def keep_page(etag: str, content: str, nonce: str) -> None:
+    caches[ANSWERS].set(
+        "page" + etag, zlib.compress(content.replace(nonce, NONCE_MARK).encode()), ANSWER_SECONDS
+    )
+
+
+def kept_public_data(certificate: Certificate, etag: str) -> dict:
+    """The API's answer, kept under its ETag."""
+    kept = caches[ANSWERS].get("api" + etag)
+    if kept is None:
+        kept = public_data(verification_of(certificate))
+        caches[ANSWERS].set("api" + etag, kept, ANSWER_SECONDS)
+    return kept

@@ -4,12 +4,14 @@ SHA-256 of its PDF, and checks a copy's SHA-256. Lookups are rate-limited per cl
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from guichet.certificates import verification as selectors
 from guichet.certificates.ratelimits import consume_lookup, throttled_message
-from guichet.signing.registry import seals_for_pages
+from guichet.signing.registry import current_fingerprint, seals_for_pages
 
 NUMBER_EXAMPLE = "CC-DMN-2027-0001"
 
@@ -65,8 +67,8 @@ def verify(request, number: str):
     wait = consume_lookup(request)
     if wait:
         return _throttled(request, wait, number[:64])
-    found = selectors.verification(number)
-    if found is None:
+    certificate = selectors.find_certificate(number)
+    if certificate is None:
         return render(
             request,
             "certificates/verify_home.html",
@@ -79,14 +81,44 @@ def verify(request, number: str):
             },
             status=404,
         )
-    certificate = found.certificate
     if certificate.number != number:  # typed in lower case, with spaces…
         target = reverse("certificates:verify", args=[certificate.number])
         if request.GET:
             target += "?" + request.GET.urlencode()
         return redirect(target)
-    context = {
-        "certificate": certificate,
+    raw = request.GET.get("empreinte")
+    if raw is not None:
+        return _verify_copy(request, certificate, raw)
+    # Kept per revision (issue 24 §1): the page of a visitor without a session is the same for
+    # all until the certificate, the day or the seal in service changes.
+    user = request.user.pk if request.user.is_authenticated else ""
+    etag = selectors.answer_etag(certificate, "page", current_fingerprint(), str(user))
+    if selectors.etag_matches(request, etag):
+        return _revalidated(HttpResponseNotModified(), etag)
+    keeps = not user and not request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    keeps = keeps and "messages" not in request.COOKIES
+    nonce = str(request.csp_nonce)
+    kept = selectors.kept_page(etag, nonce) if keeps else None
+    if kept is not None:
+        return _revalidated(HttpResponse(kept), etag)
+    response = render(
+        request, "certificates/verify.html", _context(selectors.verification_of(certificate))
+    )
+    if keeps and b"csrfmiddlewaretoken" not in response.content:
+        selectors.keep_page(etag, response.content.decode(), nonce)
+    return _revalidated(response, etag)
+
+
+def _revalidated(response, etag: str):
+    """Its ETag, and every use asks again (a certificate's state must show at once)."""
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _context(found) -> dict:
+    return {
+        "certificate": found.certificate,
         "revisions": found.revisions,
         "reservation_items": found.reservations,
         "current": found.current,
@@ -96,20 +128,24 @@ def verify(request, number: str):
         "copy": None,
         "seals": seals_for_pages(),
     }
+
+
+def _verify_copy(request, certificate, raw: str):
+    """The page with the check of a copy's SHA-256 against every revision (not kept)."""
+    found = selectors.verification_of(certificate)
+    context = _context(found)
     status = 200
-    raw = request.GET.get("empreinte")
-    if raw is not None:
-        sha256 = selectors.normalize_sha256(raw)
-        copy = {"sha256": raw.strip()[:200]}
-        if not selectors.SHA256.match(sha256):
-            copy["error"] = (
-                "Une empreinte SHA-256 s'écrit avec 64 caractères hexadécimaux (chiffres 0 à 9 "
-                "et lettres a à f). Copiez celle que donne votre outil, par exemple "
-                "« sha256sum certificat.pdf »."
-            )
-            status = 400
-        else:
-            copy["sha256"] = sha256
-            copy["revision"] = found.revision_of_copy(sha256)
-        context["copy"] = copy
+    sha256 = selectors.normalize_sha256(raw)
+    copy = {"sha256": raw.strip()[:200]}
+    if not selectors.SHA256.match(sha256):
+        copy["error"] = (
+            "Une empreinte SHA-256 s'écrit avec 64 caractères hexadécimaux (chiffres 0 à 9 "
+            "et lettres a à f). Copiez celle que donne votre outil, par exemple "
+            "« sha256sum certificat.pdf »."
+        )
+        status = 400
+    else:
+        copy["sha256"] = sha256
+        copy["revision"] = found.revision_of_copy(sha256)
+    context["copy"] = copy
     return render(request, "certificates/verify.html", context, status=status)

@@ -21,6 +21,11 @@ def _pem(certificates) -> str:
     return "".join(c.public_bytes(Encoding.PEM).decode() for c in certificates)
 
 
+def current_fingerprint() -> str:
+    """The SHA-256 of the seal certificate in service (no query)."""
+    return hashlib.sha256(agency_signer().signing_cert.dump()).hexdigest()
+
+
 def remember_current() -> str:
     """Records the current seal certificate if it is new; its fingerprint. Runs inside the
     caller's transaction: kept with the act it seals, or not at all (one indexed query when it

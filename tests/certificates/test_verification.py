@@ -313,6 +313,91 @@ def test_r_crt_9_lookups_are_rate_limited_per_ip_on_the_page_and_the_api(
         assert client.get(f"/certificats/{NUMBER}/", REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
+def _nonce(response) -> str:
+    return response["Content-Security-Policy"].split("'nonce-", 1)[1].split("'", 1)[0]
+
+
+def test_r_crt_9_the_page_and_the_api_answer_304_until_the_certificate_changes(
+    client, reserved, agency_admin
+):
+    """« Anyone can verify a certificate from its number » (R-CRT-9), and many do: a
+    page that changes only when its certificate does is kept per revision, with an ETag; a
+    copy still current is answered 304, a change (here a suspension) gives the new page."""
+    url, api = f"/certificats/{NUMBER}/", f"/api/v1/certificates/{NUMBER}"
+    first = client.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and first["Cache-Control"] == "no-cache"
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_NONE_MATCH='"autre"').status_code == 200
+    # The kept page, served again, carries this answer's own CSP nonce.
+    with CaptureQueriesContext(connection) as captured:
+        kept = client.get(url)
+    assert not any("certificaterevision" in q["sql"] for q in captured.captured_queries)
+    assert kept["ETag"] == etag and _nonce(kept) != _nonce(first)
+    html = kept.content.decode()
+    assert html.count("<script") == html.count(f'nonce="{_nonce(kept)}"') > 0
+    assert html.replace(_nonce(kept), "") == first.content.decode().replace(_nonce(first), "")
+    body = client.get(api)
+    api_etag = body["ETag"]
+    assert api_etag != etag and body.json()["status"] == "valid"
+    not_modified = client.get(api, HTTP_IF_NONE_MATCH=api_etag)
+    assert not_modified.status_code == 304 and not_modified.content == b""
+
+    with on(dt.date(2027, 6, 2)):
+        transition(reserved, "suspend", by=agency_admin, reason="Contrôle du 1er juin 2027.")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert "Certificat suspendu" in text(changed)
+    body = client.get(api, HTTP_IF_NONE_MATCH=api_etag)
+    assert body.status_code == 200 and body["ETag"] != api_etag
+    assert body.json()["status"] == "suspended"
+
+
+def test_r_crt_9_a_signed_in_visitor_gets_its_own_page_not_a_kept_one(client, reserved, applicant):
+    """The kept page is an anonymous visitor's: a signed-in user's page (its header names
+    them) is rendered for them, under an ETag of its own."""
+    url = f"/certificats/{NUMBER}/"
+    anonymous = client.get(url)
+    client.force_login(applicant)
+    mine = client.get(url)
+    assert mine.status_code == 200 and mine["ETag"] != anonymous["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=anonymous["ETag"]).status_code == 200
+
+
+def test_r_crt_9_a_client_held_back_looks_up_again_once_its_window_closes(
+    client, reserved, settings
+):
+    """« Anyone can verify a certificate from its number » (R-CRT-9), not enumerate them: each
+    limit counts one client's lookups in a window opened by its first one (issue 24 §1: one
+    row per client and limit, shared by every web process), held back until it closes, then
+    counted afresh; the windows long closed are removed as lookups go."""
+    from guichet.certificates import ratelimits
+    from guichet.certificates.models import LookupWindow
+
+    settings.CERTIFICATE_LOOKUP_RATE_LIMITS = "2/m/ip,5/h/ip"
+    url = f"/certificats/{NUMBER}/"
+    with on(dt.date(2027, 4, 1)) as clock:
+        assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
+        clock.shift(dt.timedelta(seconds=30))
+        held = client.get(url)
+        assert held.status_code == 429 and held["Retry-After"] == "30"
+        # The minute's window closed: counted afresh in it; not in the hour's, which every
+        # lookup fills, held back or not (5 allowed in it).
+        clock.shift(dt.timedelta(seconds=31))
+        assert client.get(url).status_code == 200
+        held = client.get(url)
+        assert held.status_code == 429 and held["Retry-After"] == str(3600 - 61)
+        assert LookupWindow.objects.count() == 2
+        clock.shift(dt.timedelta(hours=2))
+        settings.CERTIFICATE_LOOKUP_RATE_LIMITS = "2/m/ip"
+        ratelimits.PURGE_ONE_IN, kept = 1, ratelimits.PURGE_ONE_IN
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            ratelimits.PURGE_ONE_IN = kept
+        assert LookupWindow.objects.count() == 1
+
+
 def _queries(client, url) -> int:
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
