@@ -186,9 +186,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The database is the cache shared by every process (web workers, task worker): login
 # rate limits and used TOTP codes hold across processes. The table comes with a migration.
 CACHES = {
+    # Shared by every node. It holds security state too (login lockouts, used TOTP codes, rate
+    # limits): Django's default of 300 entries would let many clients push those out (its cull
+    # deletes by key order, not age). Expired entries go first when it is full.
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "guichet_cache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("GUICHET_CACHE_MAX_ENTRIES", 200000))},
     },
     # The public verification's answers, kept per certificate revision in each process's
     # memory (issue 24 §1): their keys are read from the database, so no node serves a stale

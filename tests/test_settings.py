@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,3 +42,16 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_shared_cache_does_not_forget_a_lockout_when_many_clients_come():
+    """Login lockouts, used TOTP codes and rate limits live in the shared database cache: 400
+    clients later (Django's default keeps 300 entries, culled by key order), the lockout of the
+    first is still there (issue 24 §1)."""
+    from django.core.cache import cache
+
+    cache.set("0-verrou-de-connexion", 5, 3600)
+    for client in range(400):
+        cache.set(f"limite-{client}", 1, 3600)
+    assert cache.get("0-verrou-de-connexion") == 5
