@@ -539,6 +539,9 @@ def produce_revision_pdf(revision_id: int) -> CertificateRevision:
         reason=f"Certificat de conformité {certificate.number}, révision {revision.number}",
     )
     with transaction.atomic():
+        # The certificate's row first, as its transitions lock it: a suspension writing the next
+        # revision meanwhile waits for this one, never the other way round (no deadlock).
+        Certificate.objects.select_for_update().filter(pk=certificate.pk).first()
         locked, stored = keep_generated(CertificateRevision, revision_id, "pdf", upload, by=author)
         if stored is None:
             return locked

@@ -3,10 +3,11 @@ or changes the certificate, never in the request (R-CRT-1, R-CRT-9)."""
 
 from django_tasks import task
 
-from guichet.common.tasks import makes_document
+from guichet.common.tasks import makes_document, retried_when_transient
 
 
 @task()
+@retried_when_transient
 def produce_certificate_pdf(revision_id: int) -> None:
     from guichet.certificates.pdf import produce_revision_pdf
 
@@ -14,6 +15,7 @@ def produce_certificate_pdf(revision_id: int) -> None:
 
 
 @task()
+@retried_when_transient
 def seal_minister_notice(notice_id: int, by_id: int | None) -> None:
     from guichet.certificates.ministers import seal_notice
 

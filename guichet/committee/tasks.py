@@ -3,10 +3,11 @@ that signs it off (R-DEC-3)."""
 
 from django_tasks import task
 
-from guichet.common.tasks import makes_document
+from guichet.common.tasks import makes_document, retried_when_transient
 
 
 @task()
+@retried_when_transient
 def produce_decision_letter(decision_id: int) -> None:
     from guichet.committee.services import produce_letter
 

@@ -5,12 +5,15 @@ are queued again, documents whose task was never queued get one."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, router, transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
@@ -106,6 +109,46 @@ class ExpectedDocument:
 
 
 _EXPECTED: dict[str, ExpectedDocument] = {}
+
+
+# PostgreSQL's deadlock_detected and serialization_failure; SQLite's busy database: a task that
+# meets one did nothing (its transaction rolled back) and succeeds when run again.
+TRANSIENT_SQLSTATES = {"40P01", "40001"}
+RETRY_ATTEMPTS = 4
+
+
+def is_transient(error: Exception) -> bool:
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(error)
+
+
+def retried_when_transient(function):
+    """Runs `function` again (up to RETRY_ATTEMPTS times, with a short random backoff) when the
+    database refuses its transaction for a moment — a deadlock with a concurrent transition, a
+    serialization failure. For idempotent task bodies: the document tasks, which leave their
+    document as it is when it exists."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        for attempt in range(RETRY_ATTEMPTS):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                if attempt == RETRY_ATTEMPTS - 1 or not is_transient(error):
+                    raise
+                logger.warning(
+                    "%s : conflit passager avec une autre transaction (%s), nouvel essai",
+                    function.__qualname__,
+                    error.__class__.__name__,
+                )
+                time.sleep(0.1 * 2**attempt + random.random() * 0.1)  # noqa: S311
+        raise AssertionError("unreachable")
+
+    return run
 
 
 def makes_document(task_to_run, *, label: str):

@@ -2,10 +2,11 @@
 
 from django_tasks import task
 
-from guichet.common.tasks import makes_document
+from guichet.common.tasks import makes_document, retried_when_transient
 
 
 @task()
+@retried_when_transient
 def prepare_convention(convention_id: int, by_id: int) -> None:
     from guichet.conventions.services import prepare_convention as prepare
 
@@ -13,6 +14,7 @@ def prepare_convention(convention_id: int, by_id: int) -> None:
 
 
 @task()
+@retried_when_transient
 def seal_convention(convention_id: int) -> None:
     from guichet.conventions.services import seal_convention as seal
 

@@ -2,10 +2,11 @@
 
 from django_tasks import task
 
-from guichet.common.tasks import makes_document
+from guichet.common.tasks import makes_document, retried_when_transient
 
 
 @task()
+@retried_when_transient
 def issue_acknowledgment(application_id: int, by_id: int) -> None:
     from guichet.evidence.acknowledgment import issue_acknowledgment as issue
 

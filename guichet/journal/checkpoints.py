@@ -487,8 +487,7 @@ def put_back(name: str, document: bytes, signature: bytes, folder: Path | None =
 
 def _already_there(name: str, where: str) -> str:
     return _(
-        "Un autre point de contrôle porte déjà le nom {name} dans {folder} : il n'est "
-        "pas remplacé."
+        "Un autre point de contrôle porte déjà le nom {name} dans {folder} : il n'est pas remplacé."
     ).format(name=name, folder=where)
 
 

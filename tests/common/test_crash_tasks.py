@@ -15,7 +15,7 @@ import logging
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
@@ -29,6 +29,7 @@ from guichet.common import tasks as queue
 from guichet.files.models import StoredFile
 from guichet.journal.models import JournalEntry
 from tests.certificates.register_world import Register
+from tests.conftest import committed
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 PDF_TASK = "guichet.certificates.tasks.produce_certificate_pdf"
@@ -205,3 +206,60 @@ def test_crash_every_generated_document_is_repaired_and_recovery_is_periodic():
     every = {entry.task: entry.every for entry in periodic.registered()}
     assert every[queue.recover_stale_tasks] == dt.timedelta(minutes=10)
     assert every[queue.repair_documents] == dt.timedelta(minutes=10)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # PostgreSQL's deadlock_detected, as psycopg reports it
+
+
+def _deadlock() -> OperationalError:
+    error = OperationalError("deadlock detected")
+    error.__cause__ = _Deadlock()
+    return error
+
+
+def test_crash_a_document_task_that_meets_a_deadlock_runs_again_and_makes_its_pdf(
+    world, monkeypatch
+):
+    """Under load (the crash loop, on PostgreSQL), a revision's sealing met a concurrent
+    suspension and PostgreSQL cancelled it as a deadlock: the task failed and its PDF was never
+    made. A transient refusal now runs the task again; the document is made, once."""
+    from guichet.certificates import pdf
+
+    revision = world.certificate.revisions.get()
+    real, calls = pdf.produce_revision_pdf, []
+
+    def refused_twice(revision_id):
+        calls.append(revision_id)
+        if len(calls) <= 2:
+            raise _deadlock()
+        return real(revision_id)
+
+    monkeypatch.setattr(pdf, "produce_revision_pdf", refused_twice)
+    monkeypatch.setattr(queue.time, "sleep", lambda seconds: None)
+    with committed():  # the suspension's PDF task runs after its commit
+        suspended_revision = suspended(world)
+    assert len(calls) == 3
+    assert sealed_files(suspended_revision).count() == 1
+    suspended_revision.refresh_from_db()
+    assert suspended_revision.pdf_id is not None and revision.pdf_id is not None
+
+
+def test_crash_a_task_failing_for_good_is_not_retried_forever(monkeypatch):
+    """Only the database's passing refusals are retried, a few times; anything else fails at
+    once, for the operator to see."""
+    calls = []
+
+    @queue.retried_when_transient
+    def always(kind):
+        calls.append(kind)
+        raise _deadlock() if kind == "deadlock" else OperationalError("no such table: x")
+
+    monkeypatch.setattr(queue.time, "sleep", lambda seconds: None)
+    with pytest.raises(OperationalError):
+        always("deadlock")
+    assert len(calls) == queue.RETRY_ATTEMPTS
+    calls.clear()
+    with pytest.raises(OperationalError):
+        always("other")
+    assert calls == ["other"]
