@@ -77,29 +77,11 @@ def machine() -> str:
 
 @contextlib.contextmanager
 def fresh_database(url: str):
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
+    """A fresh database beside the one `url` names (DATABASE_URL), dropped at the end."""
+    from tests.ops.platform import postgres_database
 
-    config = dj_database_url.parse(url)
-    name = f"guichet_load_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"],
-        dbname=config["NAME"],
-        autocommit=True,
-        connect_timeout=10,
-    )
-    try:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.close()
+    with postgres_database(prefix="guichet_load") as database_url:
+        yield database_url
 
 
 def environment(database_url: str, var: Path) -> dict[str, str]:

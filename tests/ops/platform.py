@@ -42,8 +42,22 @@ def procfile() -> dict[str, str]:
     return found
 
 
+def connect(url: str):
+    """An autocommit psycopg connection to the PostgreSQL database `url` names."""
+    config = dj_database_url.parse(url)
+    return psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"],
+        dbname=config["NAME"],
+        autocommit=True,
+        connect_timeout=10,
+    )
+
+
 @contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database(prefix: str = "guichet_ops") -> Iterator[str]:
     """A fresh PostgreSQL database beside the one DATABASE_URL names, dropped at the end; its URL.
     Fails (never skips) when DATABASE_URL is not PostgreSQL: several processes over one database
     is what these tests prove, and SQLite is `make run`'s single machine."""
@@ -54,17 +68,8 @@ def postgres_database() -> Iterator[str]:
             "PostgreSQL database (.ci/run does; see docs/exploitation.md).",
             pytrace=False,
         )
-    config = dj_database_url.parse(url)
-    name = f"guichet_ops_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"],
-        dbname=config["NAME"],
-        autocommit=True,
-        connect_timeout=10,
-    )
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = connect(url)
     try:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         yield url.rsplit("/", 1)[0] + "/" + name

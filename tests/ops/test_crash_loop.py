@@ -29,7 +29,6 @@ import threading
 import time
 
 import dj_database_url
-import psycopg
 import pytest
 from psycopg import sql
 
@@ -47,7 +46,7 @@ from tests.ops.crash_load import (
     prepare_world,
     tasks_state,
 )
-from tests.ops.platform import ROOT, running_platform
+from tests.ops.platform import ROOT, connect, running_platform
 
 pytestmark = pytest.mark.crash
 
@@ -77,19 +76,6 @@ MAINTENANCE = (
     "guichet.files.tasks.purge_upload_leftovers",
 )
 KINDS = {"web": "web-a", "worker": "worker-1", "scheduler": "scheduler-1"}
-
-
-def connect(url: str):
-    config = dj_database_url.parse(url)
-    return psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"],
-        dbname=config["NAME"],
-        autocommit=True,
-        connect_timeout=10,
-    )
 
 
 def task_counts(url: str, *, exclude: tuple[str, ...] = ()) -> dict[str, int]:
