@@ -346,7 +346,11 @@ class ApplicationTransition(models.Model):
     class Meta:
         verbose_name = _("transition de candidature")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["application", "at"], name="application_transition_at")]
+        indexes = [
+            models.Index(fields=["application", "at"], name="application_transition_at"),
+            # The dashboard's key: the last decision (guichet.dashboard.selectors).
+            models.Index(fields=["target", "id"], name="application_transition_target"),
+        ]
 
     def __str__(self):
         return f"{self.application_id} {self.name} {self.source}→{self.target}"

@@ -449,7 +449,7 @@ def page_tables(today: dt.date) -> dict[str, Table]:
     """Every table of the page, in a constant number of queries."""
     counts = selectors.state_counts()
     risks = selectors.risk_counts(today)
-    figures = selectors.timeliness(selectors.decided_in_window(today), counts.referentials)
+    figures = selectors.kept_timeliness(today, counts.referentials)
     tables = {
         "states": states_table(counts),
         "risks": risks_table(risks),
@@ -483,8 +483,7 @@ def page_tables(today: dt.date) -> dict[str, Table]:
 
 
 def _timeliness(today: dt.date) -> selectors.Timeliness:
-    referentials = selectors.state_counts().referentials
-    return selectors.timeliness(selectors.decided_in_window(today), referentials)
+    return selectors.kept_timeliness(today, selectors.state_counts().referentials)
 
 
 def _risk_list(kind: str) -> Callable[[dt.date], Table]:

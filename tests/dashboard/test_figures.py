@@ -280,3 +280,25 @@ def test_the_page_draws_each_figure_as_svg_with_its_table_and_no_inline_style(
 def section(body: str, start: str, end: str) -> str:
     after = body[body.index(start) + len(start) :]
     return after[: after.index(end)] if end in after else after
+
+
+def test_instruction_times_are_kept_until_the_next_decision_and_never_stale(
+    world, cast, django_assert_max_num_queries
+):
+    """The instruction times read every dossier decided in the year (2 s at 100,000 dossiers,
+    issue 24 §1): kept in the shared cache, asked again once a new decision is recorded — the
+    page never shows figures older than the last decision."""
+    dmn = small_version("DMN")
+    first = selectors.kept_timeliness(TODAY, ["DMN", "TLC"])
+    assert {row.label: row.decided for row in first.rows}["Ensemble"] == 4
+    with django_assert_max_num_queries(2):  # the last decision, the cache
+        assert selectors.kept_timeliness(TODAY, ["DMN", "TLC"]) == first
+    decided(
+        dmn,
+        {"applicant": cast["applicant"], "instructor": cast["instructor"]},
+        complete_on=D(2027, 1, 2),
+        decided_on=D(2027, 2, 25),
+        committee=cast["committee_member"],
+    )
+    after = selectors.kept_timeliness(TODAY, ["DMN", "TLC"])
+    assert {row.label: row.decided for row in after.rows}["Ensemble"] == 5
