@@ -53,6 +53,28 @@ ITEMS = [
 CERTIFICATE_STATES = {"withdrawn": 4, "suspended": 2, "expired": 6}
 
 
+# The columns the bench writes into applications_application (COPY), in this order.
+APPLICATION_COLUMNS = [
+    "id",
+    "reference",
+    "organisation_id",
+    "product_id",
+    "product_version",
+    "referential_version_id",
+    "pathway_id",
+    "status",
+    "form",
+    "answers",
+    "profiles",
+    "is_group",
+    "group_members",
+    "created_at",
+    "updated_at",
+    "review_round",
+    "decision_reasons",
+]
+
+
 def copy(table: str, columns: list[str], rows) -> None:
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as out:
@@ -154,25 +176,7 @@ def applications(casts: list[dict]) -> list[int]:
             pk += 1
     copy(
         "applications_application",
-        [
-            "id",
-            "reference",
-            "organisation_id",
-            "product_id",
-            "product_version",
-            "referential_version_id",
-            "pathway_id",
-            "status",
-            "form",
-            "answers",
-            "profiles",
-            "is_group",
-            "group_members",
-            "created_at",
-            "updated_at",
-            "review_round",
-            "decision_reasons",
-        ],
+        APPLICATION_COLUMNS,
         rows,
     )
     reset_sequences("applications_application")
@@ -305,25 +309,7 @@ def certificates(casts: list[dict], pdf_id, pdf_sha256: str, by_id: int) -> None
     with transaction.atomic():
         copy(
             "applications_application",
-            [
-                "id",
-                "reference",
-                "organisation_id",
-                "product_id",
-                "product_version",
-                "referential_version_id",
-                "pathway_id",
-                "status",
-                "form",
-                "answers",
-                "profiles",
-                "is_group",
-                "group_members",
-                "created_at",
-                "updated_at",
-                "review_round",
-                "decision_reasons",
-            ],
+            APPLICATION_COLUMNS,
             applications,
         )
         reset_sequences("applications_application")

@@ -75,13 +75,6 @@ class Verification:
         return next((r for r in self.revisions if r.pdf_sha256 and r.pdf_sha256 == sha256), None)
 
 
-def verification(raw_number: str) -> Verification | None:
-    certificate = find_certificate(raw_number)
-    if certificate is None:
-        return None
-    return verification_of(certificate)
-
-
 def verification_of(certificate: Certificate) -> Verification:
     revisions = list(
         CertificateRevision.objects.filter(certificate=certificate)

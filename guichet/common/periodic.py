@@ -73,3 +73,19 @@ def enqueue_due(now: dt.datetime | None = None) -> list[Periodic]:
             enqueued.append(entry)
         log_periodic_enqueued(entry.name)
     return enqueued
+
+
+def record_outcome(name: str, *, status: str, seconds: float | None, finished) -> None:
+    """The end of a periodic task's run, kept on its PeriodicRun row for health and metrics
+    (one UPDATE): its last success and duration, or its last failure."""
+    from guichet.common.models import PeriodicRun
+
+    at = finished or timezone.now()
+    if status == "SUCCESSFUL":
+        changes = {"last_success_at": at, "last_duration": seconds}
+    elif status == "FAILED":
+        changes = {"last_failure_at": at}
+    else:
+        return
+    if not PeriodicRun.objects.filter(name=name).update(**changes):
+        PeriodicRun.objects.get_or_create(name=name, defaults=changes)

@@ -134,11 +134,11 @@ def retried_when_transient(function):
 
     @functools.wraps(function)
     def run(*args, **kwargs):
-        for attempt in range(RETRY_ATTEMPTS):
+        for attempt in range(RETRY_ATTEMPTS - 1):
             try:
                 return function(*args, **kwargs)
             except OperationalError as error:
-                if attempt == RETRY_ATTEMPTS - 1 or not is_transient(error):
+                if not is_transient(error):
                     raise
                 logger.warning(
                     "%s : conflit passager avec une autre transaction (%s), nouvel essai",
@@ -146,7 +146,7 @@ def retried_when_transient(function):
                     error.__class__.__name__,
                 )
                 time.sleep(0.1 * 2**attempt + random.random() * 0.1)  # noqa: S311
-        raise AssertionError("unreachable")
+        return function(*args, **kwargs)  # the last try: its error is the task's
 
     return run
 

@@ -419,15 +419,20 @@ class CertificateCounts:
     total: int
 
 
-def certificate_counts(referentials: list[str]) -> CertificateCounts:
-    """One query: a GROUP BY state, referential and kind. The exceptional certificates (TLC,
-    R-CRT-4) are counted apart: they attest only part of the referential."""
-    found: dict[tuple[str, str, str], int] = {
+def certificate_groups() -> dict[tuple[str, str, str], int]:
+    """How many certificates per (state, referential, kind): one GROUP BY."""
+    return {
         (status, code, kind): number
         for status, code, kind, number in Certificate.objects.order_by()
         .values_list("status", "referential_code", "kind")
         .annotate(number=Count("pk"))
     }
+
+
+def certificate_counts(referentials: list[str]) -> CertificateCounts:
+    """One query: a GROUP BY state, referential and kind. The exceptional certificates (TLC,
+    R-CRT-4) are counted apart: they attest only part of the referential."""
+    found = certificate_groups()
     rows = []
     for status in CertificateStatus:
         counts = [found.get((status.value, code, Kind.STANDARD), 0) for code in referentials]

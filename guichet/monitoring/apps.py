@@ -12,11 +12,13 @@ class MonitoringConfig(AppConfig):
 
 
 def _task_finished(sender, task_result, **kwargs):
-    from guichet.common.periodic import registered
-    from guichet.monitoring.health import record_periodic_run
-    from guichet.monitoring.logs import log_task
+    """Each task's line in the log; a periodic task's outcome on its PeriodicRun row."""
+    from guichet.common.periodic import record_outcome, registered
+    from guichet.monitoring.logs import log_task, outcome
 
-    periodic = task_result.task.module_path in {entry.name for entry in registered()}
-    log_task(task_result, periodic=periodic)
+    name = task_result.task.module_path
+    periodic = name in {entry.name for entry in registered()}
+    status, seconds = outcome(task_result)
+    log_task(task_result, status=status, seconds=seconds, periodic=periodic)
     if periodic:
-        record_periodic_run(task_result)
+        record_outcome(name, status=status, seconds=seconds, finished=task_result.finished_at)

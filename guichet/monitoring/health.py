@@ -105,33 +105,13 @@ class PeriodicState:
         return self.last_success is None or now - self.last_success > 2 * self.every
 
 
-def record_periodic_run(task_result) -> None:
-    """The end of a periodic task's run, kept on its PeriodicRun row (one UPDATE)."""
-    from guichet.common.models import PeriodicRun
-
-    status = str(getattr(task_result.status, "value", task_result.status))
-    started, finished = task_result.started_at, task_result.finished_at
-    name = task_result.task.module_path
-    if status == "SUCCESSFUL":
-        duration = (finished - started).total_seconds() if started and finished else None
-        changes = {"last_success_at": finished or timezone.now(), "last_duration": duration}
-    elif status == "FAILED":
-        changes = {"last_failure_at": finished or timezone.now()}
-    else:
-        return
-    if not PeriodicRun.objects.filter(name=name).update(**changes):
-        PeriodicRun.objects.get_or_create(name=name, defaults=changes)
-
-
 def periodic_states() -> list[PeriodicState]:
     """Each periodic task's last success and how long it took: one query on the scheduler's
-    table, whatever the size of the task queue's."""
-    from django.utils.module_loading import autodiscover_modules
-
+    table, whatever the size of the task queue's (the tasks are registered at start-up,
+    guichet.common.apps)."""
     from guichet.common.models import PeriodicRun
     from guichet.common.periodic import registered
 
-    autodiscover_modules("tasks")
     entries = registered()
     runs = {
         run.name: run

@@ -166,13 +166,16 @@ def log_request(request, response, started: float, route: str) -> None:
     )
 
 
-def log_task(task_result, *, periodic: bool) -> None:
-    """One line per task run (django-tasks' task_finished signal)."""
+def outcome(task_result) -> tuple[str, float | None]:
+    """A finished task's status (SUCCESSFUL, FAILED…) and how long it ran, in seconds."""
     started, finished = task_result.started_at, task_result.finished_at
-    duration = (
-        round((finished - started).total_seconds() * 1000, 1) if started and finished else None
-    )
-    status = str(getattr(task_result.status, "value", task_result.status))
+    seconds = (finished - started).total_seconds() if started and finished else None
+    return str(getattr(task_result.status, "value", task_result.status)), seconds
+
+
+def log_task(task_result, *, status: str, seconds: float | None, periodic: bool) -> None:
+    """One line per task run (django-tasks' task_finished signal)."""
+    duration = round(seconds * 1000, 1) if seconds is not None else None
     tasks_logger.log(
         logging.ERROR if status == "FAILED" else logging.INFO,
         "Tâche %s : %s (%s ms)",

@@ -142,7 +142,7 @@ class PlatformCollector:
             "Certificats par état, référentiel et nature.",
             labels=["state", "referential", "kind"],
         )
-        for (status, code, kind), count in certificate_counts().items():
+        for (status, code, kind), count in selectors.certificate_groups().items():
             certificates.add_metric([status, code, kind], count)
         yield certificates
 
@@ -156,19 +156,6 @@ class PlatformCollector:
                 "Jours avant l'expiration du certificat de cachet de l'agence.",
                 value=days,
             )
-
-
-def certificate_counts() -> dict[tuple[str, str, str], int]:
-    from django.db.models import Count
-
-    from guichet.certificates.models import Certificate
-
-    return {
-        (status, code, kind): number
-        for status, code, kind, number in Certificate.objects.order_by()
-        .values_list("status", "referential_code", "kind")
-        .annotate(number=Count("pk"))
-    }
 
 
 def exposition() -> bytes:

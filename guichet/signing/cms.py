@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from pyhanko.sign.general import extract_certificate_info, extract_signer_info
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
-from guichet.signing.keys import agency_certificates, agency_signer
+from guichet.signing.keys import agency_signer
 
 
 class InvalidSeal(Exception):
@@ -39,18 +39,16 @@ def sign_detached(data: bytes) -> bytes:
 
 
 class SealVerifier:
-    """Checks detached signatures against the agency's trust anchors: its own certificate, or
-    any certificate issued by a CA shipped in its PKCS#12 (so that checkpoints signed before a
-    renewal of the certificate by the same CA still verify)."""
+    """Checks detached signatures against the agency's trust anchors: every seal certificate it
+    has used (signing.registry), or any certificate issued by a CA of their chains (so that
+    checkpoints signed before a renewal or a replacement of the certificate still verify)."""
 
     def __init__(self):
-        from guichet.signing.registry import known_certificates
+        from guichet.signing.registry import is_authority, known_certificates
 
-        certificate, _chain = agency_certificates()
-        known = known_certificates()  # every seal used, before a replacement too
-        self._agency = certificate
-        self._seals = {cert for cert in known if not _is_ca(cert)}
-        self._issuers = [cert for cert in known if _is_ca(cert)]
+        known = known_certificates()  # every seal used, the one in service and those before
+        self._seals = {cert for cert in known if not is_authority(cert)}
+        self._issuers = [cert for cert in known if is_authority(cert)]
         self._trusted: dict[bytes, bool] = {}
 
     def verify(self, data: bytes, signature: bytes) -> None:
@@ -78,7 +76,7 @@ class SealVerifier:
         return self._trusted[der]
 
     def _issued_by_agency(self, certificate: x509.Certificate) -> bool:
-        if certificate == self._agency or certificate in self._seals:
+        if certificate in self._seals:
             return True
         for issuer in self._issuers:
             try:
@@ -86,11 +84,4 @@ class SealVerifier:
             except (ValueError, TypeError, InvalidSignature):
                 continue
             return True
-        return False
-
-
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
         return False

@@ -13,6 +13,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from guichet.signing.keys import agency_certificates, agency_signer
 
 
+def is_authority(certificate: x509.Certificate) -> bool:
+    """A CA certificate (BasicConstraints ca=True), not a seal."""
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
 def fingerprint(certificate: x509.Certificate) -> str:
     return hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
 
@@ -32,7 +40,7 @@ def remember_current() -> str:
     is known: a restored database, a test's rolled-back one, are asked again)."""
     from guichet.signing.models import SealCertificate
 
-    key = hashlib.sha256(agency_signer().signing_cert.dump()).hexdigest()
+    key = current_fingerprint()
     if not SealCertificate.objects.filter(fingerprint=key).exists():
         certificate, chain = agency_certificates()
         SealCertificate.objects.get_or_create(
@@ -51,8 +59,8 @@ def remember_current() -> str:
 
 
 def known_certificates() -> list[x509.Certificate]:
-    """Every seal certificate ever used and the CAs of their chains, the current ones first,
-    each once."""
+    """Every seal certificate ever used — the one in service included — and the CAs of their
+    chains, the current ones first, each once."""
     from guichet.signing.models import SealCertificate
 
     found: dict[bytes, x509.Certificate] = {}

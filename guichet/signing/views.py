@@ -3,7 +3,6 @@ sealed acts with, and their chains, at stable addresses, for anyone to check an 
 
 from __future__ import annotations
 
-from cryptography import x509
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,7 +24,7 @@ def _rows():
 @require_GET
 def index(request):
     certificates = _rows()
-    authorities = [cert for cert in registry.known_certificates() if _is_ca(cert)]
+    authorities = [cert for cert in registry.known_certificates() if registry.is_authority(cert)]
     response = render(
         request,
         "signing/pki.html",
@@ -63,10 +62,3 @@ def certificate(request, fingerprint: str):
     response["Content-Disposition"] = f'attachment; filename="cachet-{row.fingerprint[:16]}.pem"'
     response["Cache-Control"] = PUBLIC_CACHE
     return response
-
-
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False

@@ -13,15 +13,13 @@ import pytest
 
 from guichet.files.models import StoredFile
 from guichet.journal import checkpoints
-from guichet.journal.services import create_checkpoint
-from tests.certificates.world import certified, small_dmn
-from tests.conftest import committed
 from tests.moto import CREDENTIALS, REGION
 from tests.storage.conftest import keys
-from tests.test_backup import (
+from tests.test_backup import (  # noqa: F401  (certified_world: a fixture)
     CHECKS,
     _call,
     _register_csv,
+    certified_world,
     empty_database,
     manage,
     run,
@@ -32,19 +30,10 @@ pytestmark = [pytest.mark.storage]
 
 
 @pytest.fixture
-def certified_in_bucket(
-    s3, journal_rows_removed, catalogue, applicant, instructor, committee_member
-):
-    """A certified dossier whose files are all in the bucket, then a checkpoint locked there."""
-    with committed():
-        certificate = certified(
-            small_dmn(),
-            applicant=applicant,
-            instructor=instructor,
-            committee_member=committee_member,
-        )
-    create_checkpoint(by="test")
-    return certificate
+def certified_in_bucket(s3, certified_world):  # noqa: F811
+    """tests/test_backup.py's certified dossier and checkpoint, all in the bucket (the `s3`
+    fixture comes first)."""
+    return certified_world
 
 
 def bucket_environment(database_url, var_dir, moto_endpoint, s3_client) -> tuple[dict, str]:

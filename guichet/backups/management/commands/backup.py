@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from guichet.backups.services import DEFAULT_TIMEOUT, BackupError, BackupFailure, backup
+from guichet.backups.commands import add_timeout, run_step
+from guichet.backups.services import backup
 
 
 class Command(BaseCommand):
@@ -15,25 +16,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("destination", type=Path, metavar="DEST")
-        parser.add_argument(
-            "--timeout",
-            type=int,
-            default=DEFAULT_TIMEOUT,
-            help=f"secondes laissées à pg_dump (défaut : {DEFAULT_TIMEOUT})",
-        )
+        add_timeout(parser, "pg_dump")
 
     def handle(self, *args, destination: Path, timeout: int, **options):
-        if timeout <= 0:
-            raise CommandError("--timeout : un nombre de secondes positif.", returncode=2)
-        try:
-            report = backup(destination, timeout=timeout)
-        except BackupError as error:
-            raise CommandError(str(error), returncode=2) from error
-        except BackupFailure as error:
-            raise CommandError(
-                f"{error} La sauvegarde incomplète de {destination} n'a pas de manifeste : "
-                "elle ne peut pas être restaurée ; supprimez-la."
-            ) from error
+        report = run_step(
+            backup,
+            destination,
+            timeout,
+            when_cut_short=f"La sauvegarde incomplète de {destination} n'a pas de manifeste : "
+            "elle ne peut pas être restaurée ; supprimez-la.",
+        )
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"Attention : {warning}"))
         self.stdout.write(self.style.SUCCESS(report.summary()))

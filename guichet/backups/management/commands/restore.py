@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from guichet.backups.services import DEFAULT_TIMEOUT, BackupError, BackupFailure, restore
+from guichet.backups.commands import add_timeout, run_step
+from guichet.backups.services import restore
 
 
 class Command(BaseCommand):
@@ -16,23 +17,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("source", type=Path, metavar="SRC")
-        parser.add_argument(
-            "--timeout",
-            type=int,
-            default=DEFAULT_TIMEOUT,
-            help=f"secondes laissées à pg_restore (défaut : {DEFAULT_TIMEOUT})",
-        )
+        add_timeout(parser, "pg_restore")
 
     def handle(self, *args, source: Path, timeout: int, **options):
-        if timeout <= 0:
-            raise CommandError("--timeout : un nombre de secondes positif.", returncode=2)
-        try:
-            report = restore(source, timeout=timeout)
-        except BackupError as error:
-            raise CommandError(str(error), returncode=2) from error
-        except BackupFailure as error:
-            raise CommandError(
-                f"{error} La restauration est incomplète : recommencez sur une base et un "
-                "stockage vides."
-            ) from error
+        report = run_step(
+            restore,
+            source,
+            timeout,
+            when_cut_short="La restauration est incomplète : recommencez sur une base et un "
+            "stockage vides.",
+        )
         self.stdout.write(self.style.SUCCESS(report.summary()))
